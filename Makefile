@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean
+
+prereqs:
+	@$(PYTHON) scripts/check_prereqs.py
+
+$(STAMP): pyproject.toml | prereqs
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(DEVSTAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/rtc db upgrade
+	$(BIN)/rtc up
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+typecheck: $(DEVSTAMP)
+	$(BIN)/mypy
+
+contracts: $(DEVSTAMP)
+	$(BIN)/lint-imports
+
+pytest: $(DEVSTAMP) chromium
+	$(BIN)/pytest
+
+# Fast subset for developers: no browser, no subprocess servers.
+fast: $(DEVSTAMP)
+	$(BIN)/pytest -m "not slow"
+
+test: lint typecheck contracts pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""The ASGI application: API routers, the console, health, metrics; errors mapped once.
+
+Domain errors are mapped to HTTP here, by base class, and nowhere else. Every error body is
+`{code, message, request_id}`; the console gets the same errors as an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import rtcompute
+from rtcompute import errors
+from rtcompute.api import middleware
+from rtcompute.api.routes import access_keys, accounts, audit_events, auth
+from rtcompute.console import routes as console_routes
+from rtcompute.services import health
+from rtcompute.services import platform as platform_module
+
+log = logging.getLogger("rtcompute.api")
+
+STATUS_BY_ERROR: list[tuple[type[errors.RtcError], int]] = [
+    (errors.Invalid, 400),
+    (errors.VerificationRequired, 401),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.QuotaExceeded, 409),
+    (errors.Conflict, 409),
+    (errors.PayloadTooLarge, 413),
+    (errors.Locked, 423),
+    (errors.Unavailable, 503),
+]
+HTTP_CODES = {
+    400: "BadRequest",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+}
+
+
+def status_of(error: errors.RtcError) -> int:
+    for cls, code in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return code
+    return 500
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> Response:
+    request.state.error_code = code
+    request_id = getattr(request.state, "request_id", "")
+    if not is_api(request) and request.url.path not in ("/healthz", "/readyz", "/metrics"):
+        return console_routes.render_error(request, status, code, message)
+    body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
+    body.update(extra or {})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
+    problems = exc.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return "MalformedJSON", "the request body is not valid JSON"
+    parts = []
+    for problem in problems[:5]:
+        where = ".".join(str(x) for x in problem.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+    return "InvalidParameter", "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.RtcError)
+        extra = (
+            {"verification": exc.method} if isinstance(exc, errors.VerificationRequired) else None
+        )
+        return error_response(request, status_of(exc), exc.code, exc.message, extra)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        code, message = _validation_message(exc)
+        status = 400 if code == "MalformedJSON" else 422
+        return error_response(request, status, code, message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = HTTP_CODES.get(exc.status_code, f"Http{exc.status_code}")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404:
+            message = f"no such path: {request.url.path[:200]}"
+        return error_response(request, exc.status_code, code, message)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(
+            request, 500, "InternalError", "an internal error occurred; quote the request id"
+        )
+
+    app.add_exception_handler(errors.RtcError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def create_app(platform: platform_module.Platform) -> FastAPI:
+    app = FastAPI(
+        title="rtcompute",
+        version=rtcompute.__version__,
+        description="Managed Apache Flink, self-hosted. Authenticate with "
+        "`Authorization: Bearer <access-key-id>:<secret>` or a token from `POST /api/v1/sessions`.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        responses={"default": {"description": "error", "model": None}},
+    )
+    app.state.platform = platform
+    metrics = middleware.Metrics()
+    app.state.metrics = metrics
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/api/v1")
+    for module in (auth, access_keys, audit_events, accounts):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        checks = await anyio.to_thread.run_sync(health.readiness, platform)
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    console_routes.mount(app)
+    app.add_middleware(middleware.RequestMiddleware, platform=platform, metrics=metrics)
+    return app
+
+
+# Routes reachable without a declared action: health, metrics, docs, static files.
+UNDECLARED_OK = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/openapi.json",
+        "/api/docs",
+        "/api/docs/oauth2-redirect",
+    }
+)

@@ -1,0 +1,110 @@
+"""Request dependencies: the platform, the caller, and the one authorization check.
+
+Every route declares `requires(action, resource)` or `public(action)`; a test walks the app
+and fails on any route that declares neither (deny by default, checked, not hoped).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from fastapi import Depends, Request
+
+from rtcompute import errors
+from rtcompute.domain import resources
+from rtcompute.services import authz, principals, sessions
+from rtcompute.services import platform as platform_module
+
+
+def get_platform(request: Request) -> platform_module.Platform:
+    platform: platform_module.Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[platform_module.Platform, Depends(get_platform)]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthenticated(
+            "sign in first: send `Authorization: Bearer <access-key-id>:<secret>` or use "
+            "`rtc login`",
+            code="MissingCredentials",
+        )
+    return token.strip()
+
+
+async def current_principal(request: Request) -> principals.Principal:
+    platform = get_platform(request)
+    token = bearer_token(request)
+    principal = await anyio.to_thread.run_sync(sessions.authenticate, platform, token)
+    request.state.principal = principal
+    return principal
+
+
+def request_context(request: Request) -> principals.RequestContext:
+    client = request.client
+    return principals.RequestContext(
+        source_ip=client.host if client else "",
+        secure_transport=request.url.scheme == "https",
+        request_id=getattr(request.state, "request_id", ""),
+    )
+
+
+def render_resource(template: str, principal: principals.Principal, request: Request) -> str:
+    """Fill `{account_id}`, `{region}`, `{self}` and path parameters into a resource name."""
+    values: dict[str, Any] = {
+        "account_id": principal.account_id,
+        "region": get_platform(request).settings.region,
+        "self": authz.own_resource(principal),
+        **request.path_params,
+    }
+    return template.format(**values)
+
+
+class Requires:
+    """The declared action and resource of a route, checked against the caller."""
+
+    def __init__(self, action: str, resource: str) -> None:
+        self.action = action
+        self.resource = resource
+
+    async def __call__(self, request: Request) -> principals.Principal:
+        request.state.audit_action = self.action
+        request.state.audit_resource = self.resource
+        principal = await current_principal(request)
+        resource = render_resource(self.resource, principal, request)
+        request.state.audit_resource = resource
+        authz.authorize(principal, self.action, resource)
+        return principal
+
+
+class Public:
+    """A route anyone may call (sign-in, sign-up, health); the action names it in the audit."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request) -> None:
+        request.state.audit_action = self.action
+
+
+def requires(action: str, resource: str) -> Any:
+    return Depends(Requires(action, resource))
+
+
+def public(action: str) -> Any:
+    return Depends(Public(action))
+
+
+def audit_claim(request: Request, *, account_id: str | None, claimed: str, resource: str) -> None:
+    """For public calls: who the caller claimed to be, for the audit trail."""
+    request.state.audit_account_id = account_id
+    request.state.audit_claimed = claimed
+    request.state.audit_resource = resource
+
+
+OWN_ACCOUNT_TRAIL = resources.audit_trail("{region}", "{account_id}")

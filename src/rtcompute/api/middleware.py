@@ -1,0 +1,183 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
+
+One pass gives every request an id, caps its body, times it for /metrics and, for
+state-changing calls, writes the audit event once the outcome is known.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rtcompute.services import audit, principals
+from rtcompute.services import platform as platform_module
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "rtc_http_requests",
+            "HTTP requests by route template, method and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "rtc_http_request_duration_seconds",
+            "HTTP request latency by route template and method",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+
+def _error_body(code: str, message: str, request_id: str) -> bytes:
+    return json.dumps({"code": code, "message": message, "request_id": request_id}).encode()
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+class RequestMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        platform: platform_module.Platform,
+        metrics: Metrics,
+        record_audit: Callable[[audit.Event], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.platform = platform
+        self.metrics = metrics
+        self.max_body = platform.settings.max_body_bytes
+        self.record_audit = record_audit or (lambda event: audit.record(platform, event))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status_holder = [500]
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        method = scope["method"]
+        if method in STATE_CHANGING:
+            body = await self._read_body(receive)
+            if body is None:
+                await self._reject_too_large(send_with_id, request_id)
+            else:
+                await self.app(scope, _replay(body), send_with_id)
+        else:
+            await self.app(scope, receive, send_with_id)
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        status = status_holder[0]
+        self.metrics.requests.labels(method, template, str(status)).inc()
+        self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+        if method in STATE_CHANGING and "audit_action" in state:
+            await anyio.to_thread.run_sync(self.record_audit, _event(scope, state, status))
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if REQUEST_ID.fullmatch(candidate):
+                    return candidate
+        return uuid.uuid4().hex
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None once it passes the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _reject_too_large(self, send: Send, request_id: str) -> None:
+        limit = self.max_body // 1024
+        body = _error_body(
+            "PayloadTooLarge", f"the request body is larger than {limit} KiB", request_id
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _event(scope: Scope, state: dict[str, Any], status: int) -> audit.Event:
+    if status < 400:
+        outcome = "success"
+    elif status == 403 and state.get("error_code") in ("NoPermission", "SignupDisabled"):
+        outcome = "denied"
+    else:
+        outcome = "failed"
+    principal = state.get("principal")
+    return audit.Event(
+        action=state["audit_action"],
+        resource=state.get("audit_resource", ""),
+        outcome=outcome,
+        principal=principal if isinstance(principal, principals.Principal) else None,
+        context=principals.RequestContext(
+            source_ip=client_ip(scope),
+            secure_transport=scope.get("scheme") == "https",
+            request_id=state["request_id"],
+        ),
+        error_code=state.get("error_code", "") if status >= 400 else "",
+        detail=state.get("audit_detail", ""),
+        claimed_account_id=state.get("audit_account_id"),
+        claimed_principal=state.get("audit_claimed", ""),
+    )

@@ -1,0 +1,61 @@
+"""The caller's access keys."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Response, status
+
+from rtcompute.api import deps
+from rtcompute.api.schemas import access_keys as schemas
+from rtcompute.services import access_keys, principals
+
+router = APIRouter(prefix="/access-keys", tags=["access-keys"])
+
+
+@router.get("", response_model=list[schemas.AccessKey])
+async def list_access_keys(
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires("ram:ListAccessKeys", "{self}"),
+) -> list[schemas.AccessKey]:
+    keys = await anyio.to_thread.run_sync(access_keys.list_access_keys, platform, principal)
+    return [schemas.AccessKey.model_validate(key) for key in keys]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.AccessKeyCreated)
+async def create_access_key(
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires("ram:CreateAccessKey", "{self}"),
+) -> schemas.AccessKeyCreated:
+    """Create a key; its secret is in this response and never again."""
+    created = await anyio.to_thread.run_sync(access_keys.create_access_key, platform, principal)
+    return schemas.AccessKeyCreated(
+        id=created.key.id,
+        status=created.key.status,
+        created_at=created.key.created_at,
+        last_used_at=created.key.last_used_at,
+        secret=created.secret,
+    )
+
+
+@router.patch("/{key_id}", response_model=schemas.AccessKey)
+async def update_access_key(
+    key_id: str,
+    body: schemas.AccessKeyUpdate,
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires("ram:UpdateAccessKey", "{self}"),
+) -> schemas.AccessKey:
+    """Enable (`Active`) or disable (`Inactive`) a key."""
+    key = await anyio.to_thread.run_sync(
+        access_keys.set_status, platform, principal, key_id, body.status
+    )
+    return schemas.AccessKey.model_validate(key)
+
+
+@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_access_key(
+    key_id: str,
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires("ram:DeleteAccessKey", "{self}"),
+) -> Response:
+    await anyio.to_thread.run_sync(access_keys.delete_access_key, platform, principal, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,56 @@
+"""The audit trail, newest first, with filters and paging."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import anyio
+from fastapi import APIRouter, Query
+
+from rtcompute import errors
+from rtcompute.api import deps
+from rtcompute.api.schemas import audit_events as schemas
+from rtcompute.services import audit, principals
+
+router = APIRouter(prefix="/audit-events", tags=["audit"])
+
+
+@router.get("", response_model=schemas.AuditEventPage)
+async def list_audit_events(
+    platform: deps.PlatformDep,
+    action: Annotated[str | None, Query(max_length=128)] = None,
+    principal_name: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
+    outcome: Literal["success", "denied", "failed"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page_size: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 50,
+    page_token: Annotated[str | None, Query(max_length=20)] = None,
+    all_accounts: bool = False,
+    principal: principals.Principal = deps.requires(
+        "actiontrail:LookupEvents", deps.OWN_ACCOUNT_TRAIL
+    ),
+) -> schemas.AuditEventPage:
+    """Events of the caller's account (the operator may ask for every account)."""
+    if page_token is not None and not page_token.isdigit():
+        raise errors.Invalid("page_token is not one this API returned", code="InvalidPageToken")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise errors.Invalid(f"{name} needs a time-zone offset, e.g. 2026-01-01T00:00:00Z")
+    query = audit.Query(
+        action=action,
+        principal=principal_name,
+        outcome=outcome,
+        since=since,
+        until=until,
+        page_token=int(page_token) if page_token else None,
+        page_size=page_size,
+        all_accounts=all_accounts,
+    )
+    events, next_token = await anyio.to_thread.run_sync(
+        audit.list_events, platform, principal, query
+    )
+    return schemas.AuditEventPage(
+        events=[schemas.AuditEvent.model_validate(e) for e in events],
+        next_page_token=str(next_token) if next_token is not None else None,
+    )

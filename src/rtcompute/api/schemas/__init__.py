@@ -1,0 +1,1 @@
+"""API schemas: what clients send (`...Create`, `...Update`) and get back; not tables."""

@@ -1,0 +1,26 @@
+"""Accounts (tenants) and sign-up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from rtcompute.api.schemas import base
+
+
+class AccountCreate(base.RequestModel):
+    alias: str = Field(max_length=64, description="3-32 lowercase letters, digits, hyphens")
+    password: str = Field(max_length=256)
+    display_name: str = Field(default="", max_length=64)
+    email: str = Field(default="", max_length=255)
+
+
+class Account(base.ResponseModel):
+    id: str
+    alias: str
+    display_name: str
+    email: str
+    is_operator: bool
+    created_at: datetime
+    login_url: str = ""

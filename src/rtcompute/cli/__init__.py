@@ -1,0 +1,1 @@
+"""The `rtc` client commands: they talk to the API through `rtcompute.client` only."""

@@ -1,0 +1,54 @@
+"""Tables for people, JSON for scripts (`--output json` on every command)."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rtcompute import client
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+OutputOption = Annotated[
+    Format, typer.Option("--output", "-o", help="table for people, json for scripts")
+]
+
+
+def emit(data: Any, fmt: Format, columns: Sequence[str] | None = None, title: str = "") -> None:
+    if fmt is Format.json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return
+    rows = data if isinstance(data, list) else [data]
+    if isinstance(data, dict) and columns is None:
+        table = Table(show_header=False, title=title or None)
+        for key, value in data.items():
+            table.add_row(str(key), "" if value is None else str(value))
+        console.print(table)
+        return
+    columns = list(columns or (rows[0].keys() if rows else []))
+    table = Table(title=title or None)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def fail(error: client.ApiError) -> typer.Exit:
+    """Print an API error the same way everywhere; exit status 1."""
+    suffix = f" (request id {error.request_id})" if error.request_id else ""
+    err_console.print(f"[red]error[/red] {error.code}: {error.message}{suffix}", highlight=False)
+    return typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Pure rules: names, passwords, identities, resource names. No I/O in this package."""

@@ -1,0 +1,88 @@
+"""Who can act: the identity types every principal carries, and the rules of signing in."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime, timedelta
+
+from rtcompute import errors
+
+
+class IdentityType(enum.StrEnum):
+    """Stored on every principal from the start; RAM users and role sessions come later."""
+
+    ACCOUNT = "account"
+    RAM_USER = "ram_user"
+    ROLE_SESSION = "role_session"
+
+
+# Vendor RAM account alias rule: 3-32 characters, lowercase letters, digits and hyphens,
+# not starting or ending with a hyphen. The alias appears in the sign-in URL /login/<alias>.
+ALIAS_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$")
+DISPLAY_NAME_MAX = 64
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+
+
+def check_alias(alias: str) -> str:
+    """Return the alias if it follows the rule, else raise Invalid saying the rule."""
+    if not ALIAS_PATTERN.fullmatch(alias):
+        raise errors.Invalid(
+            f"account alias {alias[:40]!r} is not valid: use 3-32 lowercase letters, digits "
+            "and hyphens, starting and ending with a letter or digit",
+            code="InvalidAccountAlias",
+        )
+    return alias
+
+
+def check_display_name(name: str) -> str:
+    if len(name) > DISPLAY_NAME_MAX or any(ord(c) < 32 for c in name):
+        raise errors.Invalid(
+            f"display name must be at most {DISPLAY_NAME_MAX} printable characters",
+            code="InvalidDisplayName",
+        )
+    return name.strip()
+
+
+def check_email(email: str) -> str:
+    if email and not EMAIL_PATTERN.fullmatch(email):
+        raise errors.Invalid(f"{email[:60]!r} is not an e-mail address", code="InvalidEmail")
+    return email
+
+
+def check_password(password: str, *, name: str, min_length: int) -> None:
+    """The password rule: at least `min_length` characters and not the identity's name."""
+    if len(password) < min_length:
+        raise errors.Invalid(
+            f"password must have at least {min_length} characters", code="WeakPassword"
+        )
+    if len(password) > 256:
+        raise errors.Invalid("password must have at most 256 characters", code="WeakPassword")
+    lowered = password.casefold()
+    if name and (lowered == name.casefold() or lowered == name.casefold()[::-1]):
+        raise errors.Invalid("password must not be the account or user name", code="WeakPassword")
+
+
+def is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and locked_until > now
+
+
+def lock_after_failure(
+    failed_attempts: int, now: datetime, *, max_attempts: int, lockout: timedelta
+) -> datetime | None:
+    """After the `max_attempts`-th consecutive failure the identity locks for `lockout`."""
+    if failed_attempts >= max_attempts:
+        return now + lockout
+    return None
+
+
+def needs_verification(last_activity: datetime | None, now: datetime, *, after: timedelta) -> bool:
+    """Guide, 账号安全: after a long time without activity, sign-in is verified again."""
+    return last_activity is not None and now - last_activity >= after
+
+
+def principal_display(identity_type: IdentityType, name: str, alias: str) -> str:
+    """How a principal appears in the audit trail and `whoami`."""
+    if identity_type is IdentityType.ACCOUNT:
+        return alias
+    return f"{name}@{alias}"

@@ -1,0 +1,17 @@
+"""Session janitor: deletes expired console and CLI sessions."""
+
+from __future__ import annotations
+
+from rtcompute.services import platform as platform_module
+from rtcompute.services import sessions
+
+
+class SessionJanitor:
+    name = "session-janitor"
+
+    def __init__(self, platform: platform_module.Platform, interval_seconds: float = 300.0):
+        self.platform = platform
+        self.interval_seconds = interval_seconds
+
+    def reconcile_once(self) -> None:
+        sessions.purge_expired(self.platform, self.platform.now())

@@ -1,0 +1,114 @@
+"""`rtc up` and `rtc db ...`: start the platform, manage the schema.
+
+These are the only commands that touch the database directly; every other command is a
+client of the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from rtcompute import settings as settings_module
+from rtcompute.api import app as app_module
+from rtcompute.reconcilers import runner as runner_module
+from rtcompute.reconcilers import sessions as session_reconciler
+from rtcompute.services import accounts
+from rtcompute.services import platform as platform_module
+from rtcompute.store import migrate
+
+db_app = typer.Typer(help="Manage the metadata store's schema (Alembic migrations).")
+
+
+def load_settings(
+    host: str | None = None, port: int | None = None, data_dir: Path | None = None
+) -> settings_module.Settings:
+    overrides: dict[str, object] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    return settings_module.Settings(**overrides)  # type: ignore[arg-type]
+
+
+def prepare(settings: settings_module.Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
+    migrate.upgrade(settings.resolved_database_url)
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (RTC_DATA_DIR).", show_default=False),
+]
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Apply every pending migration (safe to repeat)."""
+    settings = load_settings(data_dir=data_dir)
+    prepare(settings)
+    typer.echo(f"database at revision {migrate.head_revision()}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDir = None) -> None:
+    """Show the schema revision of the database and whether it is the newest."""
+    settings = load_settings(data_dir=data_dir)
+    platform = platform_module.build_platform(settings)
+    current = migrate.current_revision(platform.engine)
+    head = migrate.head_revision()
+    state = "(head)" if current == head else f"(behind head {head}: run `rtc db upgrade`)"
+    typer.echo(f"{current or 'empty'} {state}")
+
+
+def up(
+    host: Annotated[str | None, typer.Option(help="Address to bind (RTC_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (RTC_PORT), default 8080.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the API, the console and the reconcilers; bootstrap the operator on first start."""
+    settings = load_settings(host, port, data_dir)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    prepare(settings)
+    platform = platform_module.build_platform(settings)
+    base_url = f"http://{settings.host}:{settings.port}"
+    created = accounts.bootstrap(platform)
+    if created is not None:
+        lines = [
+            "rtcompute: first start, operator account created",
+            f"  sign-in URL: {base_url}/login/{created.alias}",
+            f"  account:     {created.alias}",
+        ]
+        if created.password:
+            lines.append(f"  password:    {created.password}   (shown once; change it)")
+        else:
+            lines.append("  password:    from RTC_BOOTSTRAP_PASSWORD")
+        print("\n".join(lines), flush=True)
+    runner = runner_module.Runner(platform, [session_reconciler.SessionJanitor(platform)])
+    if settings.reconcilers.enabled:
+        runner.start()
+    print(f"rtcompute {base_url} (console {base_url}/, API {base_url}/api/docs)", flush=True)
+    try:
+        uvicorn.run(
+            app_module.create_app(platform),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+        )
+    finally:
+        runner.stop()
+        platform.engine.dispose()
+    sys.exit(0)

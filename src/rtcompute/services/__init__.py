@@ -1,0 +1,1 @@
+"""Use cases: authorize, validate, own the transaction, write desired state."""

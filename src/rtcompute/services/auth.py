@@ -1,0 +1,281 @@
+"""Signing in: password, lockout, the inactivity verification code, TOTP MFA, passwords.
+
+Failed attempts must be counted even though the call fails, so these use cases commit the
+counter first and raise after; nothing else is written on a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+
+from rtcompute import errors
+from rtcompute.domain import credentials, identities
+from rtcompute.services import passwords, principals
+from rtcompute.services import platform as platform_module
+from rtcompute.services import sessions as session_service
+from rtcompute.store import accounts as account_store
+from rtcompute.store import db, tables
+from rtcompute.store import identities as identity_store
+from rtcompute.store import sessions as session_store
+from rtcompute.store import verification_codes as code_store
+
+_BAD_CREDENTIALS = "the account, user name or password is wrong"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    alias: str
+    password: str
+    user: str | None = None
+    code: str | None = None
+    kind: str = session_service.CONSOLE
+    source_ip: str = ""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    csrf_token: str
+    principal: principals.Principal
+    expires_at_iso: str
+
+
+def _find_identity(
+    session: db.Session, alias: str, user: str | None
+) -> tuple[tables.Account, tables.Identity] | None:
+    account = account_store.read_account_by_alias(session=session, alias=alias)
+    if account is None:
+        return None
+    if user:
+        identity = identity_store.read_identity_by_name(
+            session=session, account_id=account.id, name=user
+        )
+        if identity is None or identity.identity_type != identities.IdentityType.RAM_USER:
+            return None
+    else:
+        identity = identity_store.read_account_identity(session=session, account_id=account.id)
+    return (account, identity) if identity is not None else None
+
+
+def sign_in(platform: platform_module.Platform, request: SignIn) -> SignedIn:
+    """Check the credentials and open a session, or raise what the caller must do next."""
+    outcome: errors.RtcError | SignedIn
+    with db.transaction(platform.sessions) as session:
+        outcome = _sign_in(platform, session, request)
+    if isinstance(outcome, errors.RtcError):
+        raise outcome
+    return outcome
+
+
+def _sign_in(
+    platform: platform_module.Platform, session: db.Session, request: SignIn
+) -> errors.RtcError | SignedIn:
+    now = platform.now()
+    found = _find_identity(session, request.alias, request.user)
+    if found is None:
+        passwords.verify(None, request.password)  # same cost as a wrong password
+        return errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials")
+    account, identity = found
+    if identities.is_locked(identity.locked_until, now):
+        assert identity.locked_until is not None
+        until = identity.locked_until.strftime("%H:%M UTC")
+        return errors.Locked(
+            f"too many failed sign-in attempts; this identity is locked until {until}"
+        )
+    if not identity.console_enabled and request.kind == session_service.CONSOLE:
+        return errors.Forbidden(
+            "console access is turned off for this user; ask the account owner",
+            code="ConsoleAccessDisabled",
+        )
+    if not passwords.verify(identity.password_hash, request.password):
+        return _count_failure(
+            platform, identity, errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials")
+        )
+    second_factor = _check_second_factor(platform, session, account, identity, request.code)
+    if second_factor is not None:
+        return second_factor
+    identity.failed_attempts = 0
+    identity.locked_until = None
+    identity.last_login_at = now
+    identity.last_activity_at = now
+    assert identity.password_hash is not None
+    if passwords.needs_rehash(identity.password_hash):
+        identity.password_hash = passwords.hash_password(request.password)
+    token, record = session_service.new_session_record(
+        platform,
+        identity_id=identity.id,
+        kind=request.kind,
+        source_ip=request.source_ip,
+        mfa_present=identity.mfa_enabled,
+    )
+    session_store.create_session(session=session, record=record)
+    principal = session_service._principal(
+        identity,
+        account,
+        auth_method="session",
+        credential_id=str(record.id),
+        mfa_present=identity.mfa_enabled,
+        csrf_token=record.csrf_token,
+    )
+    return SignedIn(token, record.csrf_token, principal, record.expires_at.isoformat())
+
+
+def _count_failure(
+    platform: platform_module.Platform, identity: tables.Identity, error: errors.RtcError
+) -> errors.RtcError:
+    auth = platform.settings.auth
+    identity.failed_attempts += 1
+    identity.locked_until = identities.lock_after_failure(
+        identity.failed_attempts,
+        platform.now(),
+        max_attempts=auth.max_failed_attempts,
+        lockout=timedelta(minutes=auth.lockout_minutes),
+    )
+    if identity.locked_until is not None:
+        identity.failed_attempts = 0
+    return error
+
+
+def _check_second_factor(
+    platform: platform_module.Platform,
+    session: db.Session,
+    account: tables.Account,
+    identity: tables.Identity,
+    code: str | None,
+) -> errors.RtcError | None:
+    """TOTP when MFA is on; else the e-mailed/logged code after a long inactivity."""
+    now = platform.now()
+    if identity.mfa_enabled and identity.mfa_secret:
+        if not code:
+            return errors.VerificationRequired(
+                "enter the 6-digit code of your MFA app", method="totp"
+            )
+        if not pyotp.TOTP(identity.mfa_secret).verify(code, valid_window=1):
+            return _count_failure(
+                platform,
+                identity,
+                errors.Unauthenticated(
+                    "the MFA code is wrong or expired", code="InvalidVerificationCode"
+                ),
+            )
+        return None
+    after = timedelta(days=platform.settings.auth.verification_after_days)
+    if not identities.needs_verification(identity.last_activity_at, now, after=after):
+        return None
+    pending = code_store.read_verification_code(session=session, identity_id=identity.id)
+    if code and pending is not None and pending.expires_at > now:
+        if credentials.matches(code, pending.code_hash):
+            code_store.delete_verification_code(session=session, identity_id=identity.id)
+            return None
+        pending.attempts += 1
+        if pending.attempts >= platform.settings.auth.max_failed_attempts:
+            code_store.delete_verification_code(session=session, identity_id=identity.id)
+        return _count_failure(
+            platform,
+            identity,
+            errors.Unauthenticated(
+                "the verification code is wrong", code="InvalidVerificationCode"
+            ),
+        )
+    minutes = platform.settings.auth.verification_code_minutes
+    new_code = credentials.new_verification_code()
+    code_store.upsert_verification_code(
+        session=session,
+        record=tables.VerificationCode(
+            identity_id=identity.id,
+            code_hash=credentials.digest(new_code),
+            expires_at=now + timedelta(minutes=minutes),
+            attempts=0,
+        ),
+    )
+    display = identities.principal_display(
+        identities.IdentityType(identity.identity_type), identity.name, account.alias
+    )
+    platform.notifier.send(
+        to=account.email,
+        subject="rtcompute sign-in verification code",
+        body=f"Verification code for {display}: {new_code} (valid for {minutes} minutes)",
+    )
+    where = "by e-mail" if platform.notifier.channel == "email" else "to the operator's log"
+    return errors.VerificationRequired(
+        "this identity has been inactive for a long time; a 6-digit verification code was "
+        f"sent {where}; sign in again with the code",
+        method=platform.notifier.channel,
+    )
+
+
+def change_password(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    *,
+    old_password: str,
+    new_password: str,
+) -> None:
+    """Change the caller's password and end its other sessions."""
+    with db.transaction(platform.sessions) as session:
+        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
+        if identity is None:
+            raise errors.NotFound("identity not found")
+        if not passwords.verify(identity.password_hash, old_password):
+            raise errors.Invalid("the current password is wrong", code="InvalidCredentials")
+        identities.check_password(
+            new_password,
+            name=principal.name,
+            min_length=platform.settings.auth.password_min_length,
+        )
+        if principal.identity_type is identities.IdentityType.ACCOUNT:
+            identities.check_password(
+                new_password,
+                name=principal.account_alias,
+                min_length=platform.settings.auth.password_min_length,
+            )
+        identity.password_hash = passwords.hash_password(new_password)
+        keep = int(principal.credential_id) if principal.auth_method == "session" else None
+        session_store.delete_sessions_of_identity(
+            session=session, identity_id=identity.id, keep_session_id=keep
+        )
+
+
+def begin_mfa(
+    platform: platform_module.Platform, principal: principals.Principal
+) -> tuple[str, str]:
+    """A new TOTP secret (not active until confirmed) and its otpauth:// URI."""
+    secret = pyotp.random_base32()
+    with db.transaction(platform.sessions) as session:
+        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
+        if identity is None:
+            raise errors.NotFound("identity not found")
+        if identity.mfa_enabled:
+            raise errors.Conflict("MFA is already on; turn it off first", code="MfaAlreadyBound")
+        identity.mfa_secret = secret
+    uri = pyotp.TOTP(secret).provisioning_uri(name=principal.display, issuer_name="rtcompute")
+    return secret, uri
+
+
+def set_mfa(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    *,
+    code: str,
+    enabled: bool,
+) -> None:
+    """Turn MFA on (confirming the pending secret) or off, with a current TOTP code."""
+    with db.transaction(platform.sessions) as session:
+        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
+        if identity is None:
+            raise errors.NotFound("identity not found")
+        if not identity.mfa_secret:
+            raise errors.Conflict(
+                "no MFA device is pending; start with `mfa begin`", code="MfaNotStarted"
+            )
+        if enabled == identity.mfa_enabled:
+            state = "on" if enabled else "off"
+            raise errors.Conflict(f"MFA is already {state}", code="MfaUnchanged")
+        if not pyotp.TOTP(identity.mfa_secret).verify(code, valid_window=1):
+            raise errors.Invalid("the MFA code is wrong or expired", code="InvalidVerificationCode")
+        identity.mfa_enabled = enabled
+        if not enabled:
+            identity.mfa_secret = None

@@ -1,0 +1,50 @@
+"""What every use case needs from the process: settings, the database, a clock, a notifier.
+
+One `Platform` is built at start-up (or per test) and handed to services explicitly, so a
+test can swap the clock or the notifier without patching modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from rtcompute import settings as settings_module
+from rtcompute.services import notifier as notifier_module
+from rtcompute.store import db
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Platform:
+    settings: settings_module.Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    notifier: notifier_module.Notifier
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def build_platform(
+    settings: settings_module.Settings,
+    *,
+    notifier: notifier_module.Notifier | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Platform:
+    engine = db.make_engine(settings.resolved_database_url)
+    return Platform(
+        settings=settings,
+        engine=engine,
+        sessions=db.make_sessionmaker(engine),
+        notifier=notifier or notifier_module.from_settings(settings),
+        clock=clock,
+    )

@@ -1,0 +1,34 @@
+"""The authenticated caller of a request, as the services see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rtcompute.domain import identities
+
+
+@dataclass(frozen=True)
+class Principal:
+    identity_id: int
+    account_id: str
+    account_alias: str
+    identity_type: identities.IdentityType
+    name: str
+    is_operator: bool
+    auth_method: str  # "session" | "access_key"
+    credential_id: str  # session id or access key id
+    mfa_present: bool = False
+    csrf_token: str = ""
+
+    @property
+    def display(self) -> str:
+        return identities.principal_display(self.identity_type, self.name, self.account_alias)
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Facts about the request that policies and the audit trail need."""
+
+    source_ip: str = ""
+    secure_transport: bool = False
+    request_id: str = ""
