@@ -1,0 +1,238 @@
+"""Shared fixtures: a real database (SQLite and PostgreSQL), a platform, an app, a live server.
+
+The integration suite runs once per database: `database_url` is parametrized over SQLite
+(a file in a temporary directory) and PostgreSQL (a fresh database on the server named by
+RTC_TEST_POSTGRES_URL, created for this run and dropped after it). `make test` and CI set
+that variable; without it the PostgreSQL half is skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from rtcompute import settings as settings_module
+from rtcompute.api import app as app_module
+from rtcompute.services import platform as platform_module
+from rtcompute.store import db, migrate, tables
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class FakeClock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Sent:
+    to: str
+    subject: str
+    body: str
+
+
+class RecordingNotifier:
+    """Keeps what would be sent, so a test can read the one-time code."""
+
+    channel = "log"
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        self.sent.append(Sent(to, subject, body))
+
+    def last_code(self) -> str:
+        assert self.sent, "nothing was sent"
+        return self.sent[-1].body.split(": ")[1].split(" ")[0]
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get("RTC_TEST_POSTGRES_URL") or None
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "rtc.db"
+        url = f"sqlite:///{path}"
+        migrate.upgrade(url)
+        yield url
+        return
+    admin = _postgres_admin_url()
+    if admin is None:
+        pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
+    name = f"rtc_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin_url = make_url(admin)
+    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> settings_module.Settings:
+    return settings_module.Settings(  # type: ignore[arg-type]
+        database_url=database_url, data_dir=data_dir, **overrides
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(now=datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Override in a test module to change settings for its platform."""
+    return {}
+
+
+@pytest.fixture
+def platform(
+    database_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    notifier: RecordingNotifier,
+    settings_overrides: dict[str, object],
+) -> Iterator[platform_module.Platform]:
+    settings = make_settings(database_url, tmp_path / "data", **settings_overrides)
+    built = platform_module.build_platform(settings, notifier=notifier, clock=clock)
+    _truncate(built)
+    yield built
+    built.engine.dispose()
+
+
+def _truncate(built: platform_module.Platform) -> None:
+    with db.transaction(built.sessions) as session:
+        for table in reversed(tables.Base.metadata.sorted_tables):
+            session.execute(delete(table))
+
+
+@pytest.fixture
+def api(platform: platform_module.Platform) -> Iterator[TestClient]:
+    with TestClient(app_module.create_app(platform), raise_server_exceptions=False) as client:
+        yield client
+
+
+PASSWORD = "correct-horse-9"
+
+
+def signup(api: TestClient, alias: str, password: str = PASSWORD, **fields: str) -> dict[str, object]:
+    response = api.post("/api/v1/signup", json={"alias": alias, "password": password, **fields})
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def login(api: TestClient, alias: str, password: str = PASSWORD, **fields: str) -> dict[str, str]:
+    """Sign in and return Authorization headers for the session."""
+    response = api.post("/api/v1/sessions", json={"account": alias, "password": password, **fields})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+# ---------------------------------------------------------------- a live `rtc up` process
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    account: str
+    password: str
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def start_server(data_dir: Path, env_extra: dict[str, str] | None = None, port: int | None = None) -> LiveServer:
+    port = port or free_port()
+    password = "operator-" + secrets.token_hex(6)
+    env = {
+        **os.environ,
+        "RTC_DATA_DIR": str(data_dir),
+        "RTC_PORT": str(port),
+        "RTC_BOOTSTRAP_ACCOUNT": "operator",
+        "RTC_BOOTSTRAP_PASSWORD": password,
+        **(env_extra or {}),
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "server.log"
+    handle = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rtcompute.main", "up"],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"rtc up exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, data_dir, "operator", password, process, log_path)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"rtc up did not become healthy:\n{log_path.read_text()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One `rtc up` on SQLite for the CLI and browser tests of this run."""
+    server = start_server(tmp_path_factory.mktemp("live") / "data")
+    yield server
+    stop_server(server)
