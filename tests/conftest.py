@@ -73,7 +73,9 @@ def _postgres_admin_url() -> str | None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "rtc.db"
         url = f"sqlite:///{path}"
@@ -97,7 +99,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> settings_module.Settings:
+def make_settings(
+    database_url: str, data_dir: Path, **overrides: object
+) -> settings_module.Settings:
     return settings_module.Settings(  # type: ignore[arg-type]
         database_url=database_url, data_dir=data_dir, **overrides
     )
@@ -149,7 +153,9 @@ def api(platform: platform_module.Platform) -> Iterator[TestClient]:
 PASSWORD = "correct-horse-9"
 
 
-def signup(api: TestClient, alias: str, password: str = PASSWORD, **fields: str) -> dict[str, object]:
+def signup(
+    api: TestClient, alias: str, password: str = PASSWORD, **fields: str
+) -> dict[str, object]:
     response = api.post("/api/v1/signup", json={"alias": alias, "password": password, **fields})
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
@@ -185,7 +191,9 @@ class LiveServer:
         return self.log_path.read_text()
 
 
-def start_server(data_dir: Path, env_extra: dict[str, str] | None = None, port: int | None = None) -> LiveServer:
+def start_server(
+    data_dir: Path, env_extra: dict[str, str] | None = None, port: int | None = None
+) -> LiveServer:
     port = port or free_port()
     password = "operator-" + secrets.token_hex(6)
     env = {

@@ -106,7 +106,7 @@ class RequestMiddleware:
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")
                 if REQUEST_ID.fullmatch(candidate):
-                    return candidate
+                    return str(candidate)
         return uuid.uuid4().hex
 
     async def _read_body(self, receive: Receive) -> bytes | None:

@@ -9,7 +9,7 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import accounts as account_schemas
 from rtcompute.api.schemas import auth as schemas
 from rtcompute.domain import resources
-from rtcompute.services import accounts, auth, principals, sessions
+from rtcompute.services import accounts, auth, authz, principals, sessions
 
 router = APIRouter(tags=["auth"])
 
@@ -78,7 +78,7 @@ async def sign_in(
     )
     signed_in = await anyio.to_thread.run_sync(auth.sign_in, platform, attempt)
     request.state.principal = signed_in.principal
-    request.state.audit_resource = deps.authz.own_resource(signed_in.principal)
+    request.state.audit_resource = authz.own_resource(signed_in.principal)
     return schemas.LoginResponse(
         token=signed_in.token,
         expires_at=signed_in.expires_at_iso,
