@@ -6,7 +6,9 @@ Domain errors are mapped to HTTP here, by base class, and nowhere else. Every er
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -119,8 +121,27 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def create_app(platform: platform_module.Platform) -> FastAPI:
+def create_app(
+    platform: platform_module.Platform,
+    *,
+    on_start: Callable[[], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The app; `on_start` / `on_stop` run in its lifespan (uvicorn re-raises SIGTERM after
+    serving, so code after `uvicorn.run` would never run on a signal)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if on_start is not None:
+            on_start()
+        try:
+            yield
+        finally:
+            if on_stop is not None:
+                await anyio.to_thread.run_sync(on_stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="rtcompute",
         version=rtcompute.__version__,
         description="Managed Apache Flink, self-hosted. Authenticate with "

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from rtcompute import settings as settings_module
-from rtcompute.api import app as app_module
-from rtcompute.reconcilers import runner as runner_module
-from rtcompute.reconcilers import sessions as session_reconciler
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
-from rtcompute.store import migrate
+
+# The web stack, the database layer and the reconcilers are imported inside the commands:
+# `rtc` is also the client CLI, whose every call should not pay ~1 s of server imports.
 
 db_app = typer.Typer(help="Manage the metadata store's schema (Alembic migrations).")
 
@@ -40,6 +35,8 @@ def load_settings(
 
 
 def prepare(settings: settings_module.Settings) -> None:
+    from rtcompute.store import migrate
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
     migrate.upgrade(settings.resolved_database_url)
@@ -54,6 +51,8 @@ DataDir = Annotated[
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None) -> None:
     """Apply every pending migration (safe to repeat)."""
+    from rtcompute.store import migrate
+
     settings = load_settings(data_dir=data_dir)
     prepare(settings)
     typer.echo(f"database at revision {migrate.head_revision()}")
@@ -62,7 +61,11 @@ def db_upgrade(data_dir: DataDir = None) -> None:
 @db_app.command("current")
 def db_current(data_dir: DataDir = None) -> None:
     """Show the schema revision of the database and whether it is the newest."""
+    from rtcompute.services import platform as platform_module
+    from rtcompute.store import migrate
+
     settings = load_settings(data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     platform = platform_module.build_platform(settings)
     current = migrate.current_revision(platform.engine)
     head = migrate.head_revision()
@@ -76,6 +79,14 @@ def up(
     data_dir: DataDir = None,
 ) -> None:
     """Start the API, the console and the reconcilers; bootstrap the operator on first start."""
+    import uvicorn
+
+    from rtcompute.api import app as app_module
+    from rtcompute.reconcilers import runner as runner_module
+    from rtcompute.reconcilers import sessions as session_reconciler
+    from rtcompute.services import accounts
+    from rtcompute.services import platform as platform_module
+
     settings = load_settings(host, port, data_dir)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -96,19 +107,21 @@ def up(
             lines.append("  password:    from RTC_BOOTSTRAP_PASSWORD")
         print("\n".join(lines), flush=True)
     runner = runner_module.Runner(platform, [session_reconciler.SessionJanitor(platform)])
-    if settings.reconcilers.enabled:
-        runner.start()
-    print(f"rtcompute {base_url} (console {base_url}/, API {base_url}/api/docs)", flush=True)
-    try:
-        uvicorn.run(
-            app_module.create_app(platform),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            proxy_headers=False,
-        )
-    finally:
+
+    def start() -> None:
+        if settings.reconcilers.enabled:
+            runner.start()
+        print(f"rtcompute {base_url} (console {base_url}/, API {base_url}/api/docs)", flush=True)
+
+    def stop() -> None:
         runner.stop()
         platform.engine.dispose()
-    sys.exit(0)
+
+    uvicorn.run(
+        app_module.create_app(platform, on_start=start, on_stop=stop),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )

@@ -1,0 +1,64 @@
+"""Two `rtc up` on one database: exactly one runs the reconcilers, the other takes over."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import LiveServer, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+
+def lease_holder(database_url: str) -> str | None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT holder FROM leases WHERE name = 'reconcilers'")
+            ).first()
+            return None if row is None else str(row[0])
+    finally:
+        engine.dispose()
+
+
+def wait_for(predicate: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def holder_pid(holder: str | None) -> int | None:
+    return None if holder is None else int(holder.split(":")[1])
+
+
+def test_one_leader_and_failover(database_url: str, tmp_path: Path) -> None:
+    env = {"RTC_DATABASE_URL": database_url, "RTC_RECONCILERS__LEASE_SECONDS": "2"}
+    first = start_server(tmp_path / "a", env)
+    second: LiveServer | None = None
+    try:
+        assert wait_for(lambda: holder_pid(lease_holder(database_url)) == first.process.pid, 15)
+        second = start_server(tmp_path / "b", env)
+        time.sleep(3)  # longer than the lease: the first keeps renewing, the second waits
+        assert holder_pid(lease_holder(database_url)) == first.process.pid
+        assert "is leader" in first.log()
+        assert "is leader" not in second.log()
+
+        first.process.kill()  # no clean release: the lease must expire
+        first.process.wait(10)
+        pid = second.process.pid
+        assert wait_for(lambda: holder_pid(lease_holder(database_url)) == pid, 15)
+        assert wait_for(lambda: "is leader" in second.log(), 5)  # type: ignore[union-attr]
+    finally:
+        if first.process.poll() is None:
+            stop_server(first)
+        if second is not None:
+            stop_server(second)
+    # a clean stop releases the lease at once
+    assert lease_holder(database_url) is None
