@@ -1,14 +1,70 @@
-"""Console pages (placeholder until the console lands)."""
+"""The console's entry points for the app: `mount` (routes and static files), `render_error`.
+
+`api/app.py` calls `render_error` for every error on a non-API path, so a console user never
+sees JSON: an expired session goes back to its sign-in page, an htmx call gets a message
+swapped into the page's flash area, anything else gets an error page.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+import logging
+from pathlib import Path
 
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
 
-def render_error(request: Request, status: int, code: str, message: str) -> Response:
-    return HTMLResponse(f"<h1>{status} {code}</h1><p>{message}</p>", status_code=status)
+from rtcompute.console import auth, guard, views
+from rtcompute.console.pages import access_keys, audit, overview, settings, signin
+
+log = logging.getLogger("rtcompute.console")
+STATIC_DIR = Path(__file__).parent / "static"
+ROUTERS: tuple[APIRouter, ...] = (
+    signin.router,
+    overview.router,
+    access_keys.router,
+    audit.router,
+    settings.router,
+)
+# What every console route declared (action, or public); built at import, so a route that
+# declares nothing stops the app from starting.
+DECLARED: list[guard.Declaration] = [
+    declared for router in ROUTERS for declared in guard.declarations(router.routes)
+]
+SIGN_IN_AGAIN = frozenset({"SessionExpired", "MissingCredentials"})
 
 
 def mount(app: FastAPI) -> None:
-    del app
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def render_error(request: Request, status: int, code: str, message: str) -> Response:
+    try:
+        return _render_error(request, status, code, message)
+    except Exception:  # the error page must never become a second error
+        log.exception("could not render the error page for %s", code)
+        return HTMLResponse(f"<h1>{status} {code}</h1>", status_code=status)
+
+
+def _render_error(request: Request, status: int, code: str, message: str) -> Response:
+    text = views.message_of(request, code, message)
+    if status == 401 and code in SIGN_IN_AGAIN:
+        login = auth.login_path(request)
+        if views.is_htmx(request):
+            response: Response = Response(status_code=401, headers={"HX-Redirect": login})
+        elif request.method == "GET":
+            # GETs are not audited, so a redirect does not hide a failure from the trail
+            response = RedirectResponse(login, status_code=303)
+        else:
+            context = {"status": status, "code": code, "message": text, "login": login}
+            response = views.render(request, "error.html", context, status=status)
+        auth.clear_session(response, request)
+        return response
+    if views.is_htmx(request):
+        context = {"kind": "error", "message": text, "code": code}
+        headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        return views.render(request, "_flash.html", context, status=status, headers=headers)
+    context = {"status": status, "code": code, "message": text}
+    return views.render(request, "error.html", context, status=status)

@@ -1,0 +1,140 @@
+"""Every console route declares an action and a resource, or says it is public.
+
+The same rule as the API's `deps.py`, for cookie sessions: the dependency resolves the
+principal from the session cookie, checks CSRF on state-changing methods, then asks
+`authz.authorize` about the declared action and resource, and leaves what the audit
+middleware needs on `request.state`. `declarations()` lists what each route declared, so a
+test can fail on a route that declares nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+
+from rtcompute import errors
+from rtcompute.console import auth
+from rtcompute.domain import credentials, resources
+from rtcompute.services import authz, principals, sessions
+from rtcompute.services import platform as platform_module
+
+ResourceOf = Callable[[platform_module.Platform, principals.Principal], str]
+
+
+def platform_of(request: Request) -> platform_module.Platform:
+    platform: platform_module.Platform = request.app.state.platform
+    return platform
+
+
+def own_identity(platform: platform_module.Platform, principal: principals.Principal) -> str:
+    del platform
+    return authz.own_resource(principal)
+
+
+def own_trail(platform: platform_module.Platform, principal: principals.Principal) -> str:
+    return resources.audit_trail(platform.settings.region, principal.account_id)
+
+
+def in_account(service: str, relative_id: str, *, regional: bool = True) -> ResourceOf:
+    """Resources of the caller's account, e.g. `acs:rtc:<region>:<account>:order/*`."""
+
+    def resource(platform: platform_module.Platform, principal: principals.Principal) -> str:
+        region = platform.settings.region if regional else ""
+        return str(resources.ResourceName(service, region, principal.account_id, relative_id))
+
+    return resource
+
+
+def source_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def signed_in(request: Request) -> principals.Principal:
+    """The principal of the session cookie; only console sessions, never access keys."""
+    token = auth.session_token(request)
+    if token is None or not token.startswith(credentials.SESSION_PREFIX):
+        raise errors.Unauthenticated("sign in first", code="MissingCredentials")
+    principal = await anyio.to_thread.run_sync(sessions.authenticate, platform_of(request), token)
+    request.state.principal = principal
+    return principal
+
+
+class Requires:
+    """A signed-in route: declared action on a resource, CSRF checked on writes."""
+
+    def __init__(self, action: str, resource: ResourceOf) -> None:
+        self.action = action
+        self.resource = resource
+
+    async def __call__(self, request: Request) -> principals.Principal:
+        request.state.audit_action = self.action
+        principal = await signed_in(request)
+        resource = self.resource(platform_of(request), principal)
+        request.state.audit_resource = resource
+        if request.method in auth.STATE_CHANGING:
+            await auth.check_session_csrf(request, principal.csrf_token)
+        authz.authorize(principal, self.action, resource)
+        return principal
+
+
+class Public:
+    """A route anyone may use (sign-in, sign-up); writes still need the double-submit token."""
+
+    def __init__(self, action: str | None) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request) -> None:
+        if self.action is not None:
+            request.state.audit_action = self.action
+            request.state.audit_resource = ""
+        if request.method in auth.STATE_CHANGING:
+            await auth.check_presession_csrf(request)
+
+
+def requires(action: str, resource: ResourceOf) -> Any:
+    return Depends(Requires(action, resource))
+
+
+def public(action: str | None = None) -> Any:
+    return Depends(Public(action))
+
+
+@dataclass(frozen=True)
+class Declaration:
+    path: str
+    methods: frozenset[str]
+    action: str | None
+    public: bool
+
+
+def declaration_of(route: APIRoute) -> Declaration | None:
+    """What a route declared, found among its dependencies; None when it declared nothing."""
+    methods = frozenset(route.methods or ())
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        call = dependant.call
+        if isinstance(call, Requires):
+            return Declaration(route.path, methods, call.action, public=False)
+        if isinstance(call, Public):
+            return Declaration(route.path, methods, call.action, public=True)
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def declarations(routes: Iterable[Any]) -> list[Declaration]:
+    """The declaration of every route; a route that declared nothing raises at import."""
+    found = []
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        declared = declaration_of(route)
+        if declared is None:
+            raise TypeError(f"console route {route.path} declares no action and is not public")
+        found.append(declared)
+    return found

@@ -1,0 +1,1 @@
+"""One module per console area; each has a `router` whose routes all declare an action."""

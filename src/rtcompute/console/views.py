@@ -1,0 +1,181 @@
+"""Rendering: one Jinja environment per language, the navigation, errors in the user's words.
+
+Domain errors carry an English message written for the API; the console shows it as is in
+English and, for the codes a console user commonly meets, a translated sentence otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from rtcompute import errors
+from rtcompute.console import auth, i18n
+from rtcompute.console.i18n import N_
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    href: str
+    label: str
+
+
+# guide, chapter 1 (management console): the sections of the console, in the guide's order
+NAV = (
+    NavItem("overview", "/console", N_("Overview")),
+    NavItem("orders", "/console/orders", N_("Orders")),
+    NavItem("shared-projects", "/console/shared-projects", N_("Shared projects")),
+    NavItem("exclusive-clusters", "/console/exclusive-clusters", N_("Exclusive clusters")),
+    NavItem("kubernetes-clusters", "/console/kubernetes-clusters", N_("Kubernetes clusters")),
+    NavItem("ram", "/console/ram", N_("RAM")),
+    NavItem("engine-versions", "/console/engine-versions", N_("Engine versions")),
+    NavItem("audit", "/console/audit", N_("Audit")),
+)
+NAV_ACCOUNT = (
+    NavItem("access-keys", "/console/access-keys", N_("Access keys")),
+    NavItem("settings", "/console/settings", N_("Settings")),
+)
+
+ERROR_MESSAGES = {
+    "CsrfFailed": N_(
+        "The form is stale or was not sent by this console; reload the page and retry."
+    ),
+    "InvalidCredentials": N_("The account, user name or password is wrong."),
+    "InvalidVerificationCode": N_("The verification code is wrong or expired."),
+    "IdentityLocked": N_("Too many failed sign-in attempts; this identity is locked for a while."),
+    "ConsoleAccessDisabled": N_(
+        "Console access is turned off for this user; ask the account owner."
+    ),
+    "SignupDisabled": N_(
+        "Public sign-up is turned off on this platform; ask the operator for an account."
+    ),
+    "AccountAliasExists": N_("This account alias is taken; choose another."),
+    "SessionExpired": N_("Your session has expired; sign in again."),
+    "MissingCredentials": N_("Sign in first."),
+    "NoPermission": N_("You are not authorized to do this; ask the account owner to grant it."),
+    "AccessKeyLimitExceeded": N_("You have the maximum number of access keys; delete one first."),
+    "AccessKeyNotFound": N_("That access key does not exist."),
+    "MfaAlreadyBound": N_("MFA is already on; turn it off first."),
+    "MfaNotStarted": N_("No MFA device is pending; set one up first."),
+    "MfaUnchanged": N_("MFA is already in that state."),
+    "PasswordMismatch": N_("The two passwords differ."),
+    "NotFound": N_("There is no such page."),
+}
+VERIFICATION_MESSAGES = {
+    "totp": N_("Enter the 6-digit code of your MFA app."),
+    "email": N_(
+        "This identity has been inactive for a long time; a 6-digit verification code was "
+        "sent by e-mail. Enter it with your password."
+    ),
+    "log": N_(
+        "This identity has been inactive for a long time; a 6-digit verification code was "
+        "written to the operator's log. Enter it with your password."
+    ),
+}
+STATUS_BY_ERROR: list[tuple[type[errors.RtcError], int]] = [
+    (errors.Invalid, 400),
+    (errors.VerificationRequired, 401),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.QuotaExceeded, 409),
+    (errors.Conflict, 409),
+    (errors.Locked, 423),
+]
+
+
+def status_of(error: errors.RtcError) -> int:
+    return next((code for cls, code in STATUS_BY_ERROR if isinstance(error, cls)), 500)
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    catalog = i18n.translations(language)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        catalog.gettext, catalog.ngettext, newstyle=True
+    )
+    return env
+
+
+def language_of(request: Request) -> tuple[str, bool]:
+    """(language, whether `?lang=` chose it and the cookie must be set)."""
+    asked = i18n.normalize(request.query_params.get("lang"))
+    if asked:
+        return asked, True
+    cookie = request.cookies.get(i18n.LANG_COOKIE)
+    return i18n.negotiate(cookie, request.headers.get("accept-language")), False
+
+
+def translator(request: Request) -> Callable[[str], str]:
+    language, _ = language_of(request)
+    return lambda message: i18n.gettext(language, message)
+
+
+def message_of(request: Request, code: str, message: str) -> str:
+    language, _ = language_of(request)
+    known = ERROR_MESSAGES.get(code)
+    if known is None or (language == i18n.ENGLISH and message):
+        return message
+    return i18n.gettext(language, known)
+
+
+def error_message(request: Request, error: errors.RtcError) -> str:
+    if isinstance(error, errors.VerificationRequired) and error.method in VERIFICATION_MESSAGES:
+        return translator(request)(VERIFICATION_MESSAGES[error.method])
+    return message_of(request, error.code, error.message)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    language, from_query = language_of(request)
+    principal = getattr(request.state, "principal", None)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": language,
+        "languages": i18n.LANGUAGE_NAMES,
+        "principal": principal,
+        "csrf_token": getattr(principal, "csrf_token", ""),
+        "nav": NAV,
+        "nav_account": NAV_ACCOUNT,
+        "path": request.url.path,
+        **(context or {}),
+    }
+    html = environment(language).get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+    if from_query:
+        response.set_cookie(
+            i18n.LANG_COOKIE,
+            language,
+            max_age=auth.YEAR_SECONDS,
+            samesite="lax",
+            secure=auth.is_https(request),
+            path="/",
+        )
+    return response
