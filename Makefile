@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench
 
 prereqs:
 	@$(PYTHON) scripts/check_prereqs.py
@@ -49,3 +49,9 @@ test: lint typecheck contracts pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# API benchmark (bench/api.py, results in docs/benchmarks.md); installs wrk when missing.
+# Pass flags with BENCH_ARGS, e.g. `make bench BENCH_ARGS="--rounds 5 --duration 20"`.
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
