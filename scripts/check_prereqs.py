@@ -3,7 +3,7 @@
 import importlib.util
 import sys
 
-if sys.version_info < (3, 11):
+if sys.version_info < (3, 11):  # noqa: UP036 - this script must run on older Pythons
     sys.exit(
         f"rtcompute needs Python >= 3.11 (found {sys.version.split()[0]}). "
         "Install it from your distribution (e.g. `apt-get install python3.11 python3.11-venv`) "

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -156,10 +156,8 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    api = APIRouter(prefix="/api/v1")
     for module in (auth, access_keys, audit_events, accounts):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -16,6 +16,11 @@ from rtcompute.domain import resources
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
 
+# Every API route path starts with this. The route modules put it in their own router's
+# prefix: FastAPI keeps an included router's prefix out of `APIRoute.path`, and that path
+# is the route template of the metrics and of the declared-routes test.
+API_PREFIX = "/api/v1"
+
 
 def get_platform(request: Request) -> platform_module.Platform:
     platform: platform_module.Platform = request.app.state.platform

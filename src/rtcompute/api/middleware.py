@@ -75,23 +75,43 @@ class RequestMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         status_holder = [500]
+        response_started = False
         header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status_holder[0] = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
         method = scope["method"]
-        if method in STATE_CHANGING:
-            body = await self._read_body(receive)
-            if body is None:
-                await self._reject_too_large(send_with_id, request_id)
+        failure: Exception | None = None
+        try:
+            if method in STATE_CHANGING:
+                body = await self._read_body(receive)
+                if body is None:
+                    await self._reject_too_large(send_with_id, request_id)
+                else:
+                    await self.app(scope, _replay(body), send_with_id)
             else:
-                await self.app(scope, _replay(body), send_with_id)
-        else:
-            await self.app(scope, receive, send_with_id)
+                await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # An unhandled error would otherwise reach Starlette's outermost handler, which
+            # answers without the request id header, uncounted and unaudited. Answer here,
+            # then re-raise so that the server still logs the traceback.
+            failure = exc
+            if not response_started:
+                status_holder[0] = 500
+                state["error_code"] = "InternalError"
+                await self._send_error(
+                    send_with_id,
+                    500,
+                    "InternalError",
+                    "an internal error occurred; quote the request id",
+                    request_id,
+                )
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         status = status_holder[0]
@@ -99,6 +119,8 @@ class RequestMiddleware:
         self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
         if method in STATE_CHANGING and "audit_action" in state:
             await anyio.to_thread.run_sync(self.record_audit, _event(scope, state, status))
+        if failure is not None:
+            raise failure
 
     @staticmethod
     def _request_id(scope: Scope) -> str:
@@ -128,13 +150,23 @@ class RequestMiddleware:
 
     async def _reject_too_large(self, send: Send, request_id: str) -> None:
         limit = self.max_body // 1024
-        body = _error_body(
-            "PayloadTooLarge", f"the request body is larger than {limit} KiB", request_id
+        await self._send_error(
+            send,
+            413,
+            "PayloadTooLarge",
+            f"the request body is larger than {limit} KiB",
+            request_id,
         )
+
+    @staticmethod
+    async def _send_error(
+        send: Send, status: int, code: str, message: str, request_id: str
+    ) -> None:
+        body = _error_body(code, message, request_id)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

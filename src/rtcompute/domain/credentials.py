@@ -54,9 +54,19 @@ def matches(secret: str, stored_digest: str) -> bool:
     return hmac.compare_digest(digest(secret), stored_digest)
 
 
+def is_access_key_id(key_id: str) -> bool:
+    """Could this be an id we handed out (prefix, then upper-case letters and digits)?"""
+    return (
+        len(key_id) <= 32
+        and key_id.startswith(ACCESS_KEY_PREFIX)
+        and len(key_id) > len(ACCESS_KEY_PREFIX)
+        and all(c in _KEY_ALPHABET for c in key_id[len(ACCESS_KEY_PREFIX) :])
+    )
+
+
 def split_bearer(token: str) -> tuple[str, str] | None:
     """`<access-key-id>:<secret>` into its parts; None for anything else."""
     key_id, sep, secret = token.partition(":")
-    if sep and key_id.startswith(ACCESS_KEY_PREFIX) and secret and len(key_id) <= 32:
+    if sep and is_access_key_id(key_id) and secret:
         return key_id, secret
     return None

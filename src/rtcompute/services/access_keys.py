@@ -52,7 +52,13 @@ def list_access_keys(
 
 
 def _own_key(session: db.Session, principal: principals.Principal, key_id: str) -> tables.AccessKey:
-    key = key_store.read_access_key(session=session, key_id=key_id)
+    # an id we never hand out (NUL bytes, 10k characters) is not looked up: the database
+    # might refuse the query itself
+    key = (
+        key_store.read_access_key(session=session, key_id=key_id)
+        if credentials.is_access_key_id(key_id)
+        else None
+    )
     if key is None or key.identity_id != principal.identity_id:
         raise errors.NotFound(f"access key {key_id[:40]} not found", code="AccessKeyNotFound")
     return key

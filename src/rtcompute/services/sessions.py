@@ -109,23 +109,28 @@ def _authenticate_session(platform: platform_module.Platform, token: str) -> pri
         if row is None:
             raise errors.Unauthenticated(_EXPIRED, code="SessionExpired")
         record, identity, account = row
-        if record.expires_at <= now or record.idle_expires_at <= now:
+        expired = record.expires_at <= now or record.idle_expires_at <= now
+        if expired:
+            # raised after the commit: raising in here would roll the delete back
             session_store.delete_session(session=session, session_id=record.id)
-            raise errors.Unauthenticated(_EXPIRED, code="SessionExpired")
-        touch = timedelta(seconds=platform.settings.auth.access_key_touch_seconds)
-        if now - record.last_seen_at >= touch:
-            idle, _ = _lifetimes(platform.settings.auth, record.kind)
-            record.last_seen_at = now
-            record.idle_expires_at = min(now + idle, record.expires_at)
-            identity.last_activity_at = now
-        return _principal(
-            identity,
-            account,
-            auth_method="session",
-            credential_id=str(record.id),
-            mfa_present=record.mfa_present,
-            csrf_token=record.csrf_token,
-        )
+        else:
+            touch = timedelta(seconds=platform.settings.auth.access_key_touch_seconds)
+            if now - record.last_seen_at >= touch:
+                idle, _ = _lifetimes(platform.settings.auth, record.kind)
+                record.last_seen_at = now
+                record.idle_expires_at = min(now + idle, record.expires_at)
+                identity.last_activity_at = now
+            principal = _principal(
+                identity,
+                account,
+                auth_method="session",
+                credential_id=str(record.id),
+                mfa_present=record.mfa_present,
+                csrf_token=record.csrf_token,
+            )
+    if expired:
+        raise errors.Unauthenticated(_EXPIRED, code="SessionExpired")
+    return principal
 
 
 def _authenticate_access_key(

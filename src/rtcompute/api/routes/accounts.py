@@ -12,7 +12,7 @@ from rtcompute.api.routes import auth as auth_routes
 from rtcompute.api.schemas import accounts as schemas
 from rtcompute.services import accounts, principals
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = APIRouter(prefix=f"{deps.API_PREFIX}/accounts", tags=["accounts"])
 ANY_ACCOUNT = "acs:rtc::*:account/*"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import anyio
@@ -11,9 +11,23 @@ from fastapi import APIRouter, Query
 from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import audit_events as schemas
+from rtcompute.api.schemas import base
 from rtcompute.services import audit, principals
 
-router = APIRouter(prefix="/audit-events", tags=["audit"])
+router = APIRouter(prefix=f"{deps.API_PREFIX}/audit-events", tags=["audit"])
+
+
+def _utc(name: str, value: datetime | None) -> datetime | None:
+    """An aware time in UTC; naive or out-of-range (year 1 or 9999 after the offset) times
+    are refused here rather than failing in the database."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise errors.Invalid(f"{name} needs a time-zone offset, e.g. 2026-01-01T00:00:00Z")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise errors.Invalid(f"{name} is out of range once converted to UTC") from None
 
 
 @router.get("", response_model=schemas.AuditEventPage)
@@ -32,11 +46,20 @@ async def list_audit_events(
     ),
 ) -> schemas.AuditEventPage:
     """Events of the caller's account (the operator may ask for every account)."""
-    if page_token is not None and not page_token.isdigit():
+    # ASCII digits within a 64-bit id only: `"²".isdigit()` is true and int() refuses it,
+    # and SQLite overflows on a larger integer
+    if page_token is not None and not (
+        page_token.isascii() and page_token.isdigit() and int(page_token) < 2**63
+    ):
         raise errors.Invalid("page_token is not one this API returned", code="InvalidPageToken")
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise errors.Invalid(f"{name} needs a time-zone offset, e.g. 2026-01-01T00:00:00Z")
+    for name, text in (("action", action), ("principal", principal_name)):
+        if text is not None:
+            try:
+                base.check_storable(text)
+            except ValueError as exc:
+                raise errors.Invalid(f"{name} {exc}") from None
+    since = _utc("since", since)
+    until = _utc("until", until)
     query = audit.Query(
         action=action,
         principal=principal_name,

@@ -1,12 +1,28 @@
-"""Shared schema bases: requests refuse unknown fields."""
+"""Shared schema bases: requests refuse unknown fields and text no database can store."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+def check_storable(value: str) -> str:
+    """Refuse NUL characters and lone surrogates: PostgreSQL and SQLite cannot store them."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
 
 
 class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        return check_storable(value) if isinstance(value, str) else value
 
 
 class ResponseModel(BaseModel):

@@ -1,0 +1,159 @@
+"""The reconciler runner: one leader over a shared database, retries after Temporary."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+
+from rtcompute.reconcilers import base, runner
+from rtcompute.services import leadership
+from rtcompute.services import platform as platform_module
+from tests.conftest import FakeClock
+
+
+@dataclass
+class FakeReconciler:
+    name: str = "fake"
+    interval_seconds: float = 10.0
+    calls: int = 0
+    fail_with: list[Exception] = field(default_factory=list)
+    called: threading.Event = field(default_factory=threading.Event)
+
+    def reconcile_once(self) -> None:
+        self.calls += 1
+        self.called.set()
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pair(
+    platform: platform_module.Platform,
+) -> tuple[runner.Runner, FakeReconciler, runner.Runner, FakeReconciler, Monotonic]:
+    ticks = Monotonic()
+    first, second = FakeReconciler(), FakeReconciler()
+    a = runner.Runner(platform, [first], holder="runner-a", monotonic=ticks)
+    b = runner.Runner(platform, [second], holder="runner-b", monotonic=ticks)
+    return a, first, b, second, ticks
+
+
+def test_only_the_leader_reconciles(platform: platform_module.Platform) -> None:
+    a, first, b, second, ticks = pair(platform)
+    a.tick()
+    b.tick()
+    assert (a.is_leader, b.is_leader) == (True, False)
+    assert (first.calls, second.calls) == (1, 0)
+    for _ in range(3):
+        ticks.now += 10
+        b.tick()
+        a.tick()
+    assert (a.is_leader, b.is_leader) == (True, False)
+    assert (first.calls, second.calls) == (4, 0)
+    lease = leadership.current_holder(platform, name=leadership.RECONCILER_LEASE)
+    assert lease == "runner-a"
+
+
+def test_standby_takes_over_when_the_leader_stops_renewing(
+    platform: platform_module.Platform, clock: FakeClock
+) -> None:
+    a, first, b, second, ticks = pair(platform)
+    a.tick()
+    b.tick()
+    clock.advance(seconds=platform.settings.reconcilers.lease_seconds + 1)  # a died
+    ticks.now += 20
+    b.tick()
+    assert b.is_leader
+    assert second.calls == 1
+    a.tick()  # a comes back: it is the standby now
+    assert not a.is_leader
+    assert first.calls == 1
+
+
+def test_interval_is_respected(platform: platform_module.Platform) -> None:
+    a, first, _, _, ticks = pair(platform)
+    a.tick()
+    ticks.now += 9.9
+    a.tick()
+    assert first.calls == 1
+    ticks.now += 0.1
+    a.tick()
+    assert first.calls == 2
+
+
+def test_temporary_reschedules_after_its_delay(platform: platform_module.Platform) -> None:
+    a, first, _, _, ticks = pair(platform)
+    first.fail_with.append(base.Temporary("not yet", delay=30))
+    a.tick()
+    assert first.calls == 1
+    ticks.now += 10  # the normal interval has passed, the delay has not
+    a.tick()
+    assert first.calls == 1
+    ticks.now += 19.9
+    a.tick()
+    assert first.calls == 1
+    ticks.now += 0.1
+    a.tick()
+    assert first.calls == 2
+    ticks.now += 5  # back to the normal interval after a success
+    a.tick()
+    assert first.calls == 2
+    ticks.now += 5
+    a.tick()
+    assert first.calls == 3
+
+
+def test_a_crash_does_not_stop_the_runner(platform: platform_module.Platform) -> None:
+    ticks = Monotonic()
+    broken = FakeReconciler(name="broken", fail_with=[RuntimeError("boom")])
+    healthy = FakeReconciler(name="healthy")
+    a = runner.Runner(platform, [broken, healthy], holder="runner-a", monotonic=ticks)
+    a.tick()
+    assert (broken.calls, healthy.calls) == (1, 1)
+    ticks.now += 10
+    a.tick()
+    assert (broken.calls, healthy.calls) == (2, 2)
+
+
+def test_database_failure_means_standby(platform: platform_module.Platform) -> None:
+    a, first, _, _, _ = pair(platform)
+    a.tick()
+    assert a.is_leader
+    platform.engine.dispose()
+    original = platform.sessions
+
+    def broken() -> None:
+        raise RuntimeError("database down")
+
+    platform.sessions = broken  # type: ignore[assignment]
+    try:
+        a.tick()
+    finally:
+        platform.sessions = original
+    assert not a.is_leader
+    assert first.calls == 1
+
+
+@pytest.mark.timeout(30)
+def test_start_and_stop_release_the_lease(platform: platform_module.Platform) -> None:
+    reconciler = FakeReconciler(interval_seconds=0.05)
+    a = runner.Runner(platform, [reconciler], holder="runner-a")
+    a.start()
+    try:
+        assert reconciler.called.wait(10)
+        assert leadership.current_holder(platform, name=leadership.RECONCILER_LEASE) == "runner-a"
+    finally:
+        a.stop()
+    assert not a.is_leader
+    assert leadership.current_holder(platform, name=leadership.RECONCILER_LEASE) is None
+    b = runner.Runner(platform, [], holder="runner-b")
+    b.tick()
+    assert b.is_leader
