@@ -31,6 +31,8 @@ class AuthSettings(BaseModel):
     verification_code_minutes: int = 10
     max_access_keys: int = 2
     access_key_touch_seconds: int = 60
+    # verified credentials are remembered this long in each process (0: off)
+    credential_cache_seconds: float = 2.0
 
 
 class SmtpSettings(BaseModel):

@@ -227,33 +227,44 @@ def test_verification_code_with_wrong_password_is_refused(
 # ---------------------------------------------------------------- TOTP MFA
 
 
-def enable_mfa(api: TestClient, headers: dict[str, str]) -> str:
+def totp(secret: str, clock: FakeClock) -> str:
+    """The code an authenticator app shows at the platform's (fake) time."""
+    return str(pyotp.TOTP(secret).at(clock.now))
+
+
+def next_code(secret: str, clock: FakeClock) -> str:
+    """Move to the next 30 s step (a code is accepted once) and return its code."""
+    clock.advance(seconds=30)
+    return totp(secret, clock)
+
+
+def enable_mfa(api: TestClient, headers: dict[str, str], clock: FakeClock) -> str:
     device = api.post("/api/v1/me/mfa", headers=headers)
     assert device.status_code == 200, device.text
     secret = str(device.json()["secret"])
     assert device.json()["otpauth_uri"].startswith("otpauth://totp/")
     response = api.put(
-        "/api/v1/me/mfa", headers=headers, json={"enabled": True, "code": pyotp.TOTP(secret).now()}
+        "/api/v1/me/mfa", headers=headers, json={"enabled": True, "code": totp(secret, clock)}
     )
     assert response.status_code == 200, response.text
     return secret
 
 
-def test_totp_mfa(api: TestClient, notifier: RecordingNotifier) -> None:
+def test_totp_mfa(api: TestClient, notifier: RecordingNotifier, clock: FakeClock) -> None:
     signup(api, "acme")
     headers = login(api, "acme")
     device = api.post("/api/v1/me/mfa", headers=headers).json()
     # a wrong confirmation code does not turn it on
-    bad = f"{(int(pyotp.TOTP(device['secret']).now()) + 500_000) % 1_000_000:06d}"
+    bad = f"{(int(totp(device['secret'], clock)) + 500_000) % 1_000_000:06d}"
     response = api.put("/api/v1/me/mfa", headers=headers, json={"enabled": True, "code": bad})
     assert_error(response, 400, "InvalidVerificationCode")
     assert sign_in(api, "acme").status_code == 201  # still off
-    secret = enable_mfa(api, headers)
+    secret = enable_mfa(api, headers, clock)
     body = assert_error(sign_in(api, "acme"), 401, "VerificationRequired")
     assert body["verification"] == "totp"
-    wrong = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    wrong = f"{(int(totp(secret, clock)) + 500_000) % 1_000_000:06d}"
     assert_error(sign_in(api, "acme", code=wrong), 401, "InvalidVerificationCode")
-    ok = sign_in(api, "acme", code=pyotp.TOTP(secret).now())
+    ok = sign_in(api, "acme", code=next_code(secret, clock))
     assert ok.status_code == 201, ok.text
     assert ok.json()["principal"]["mfa_present"] is True
     assert notifier.sent == []
@@ -262,7 +273,7 @@ def test_totp_mfa(api: TestClient, notifier: RecordingNotifier) -> None:
     off = api.put(
         "/api/v1/me/mfa",
         headers=new_headers,
-        json={"enabled": False, "code": pyotp.TOTP(secret).now()},
+        json={"enabled": False, "code": next_code(secret, clock)},
     )
     assert off.status_code == 200, off.text
     assert sign_in(api, "acme").status_code == 201
@@ -272,19 +283,37 @@ def test_mfa_replaces_the_emailed_code_after_inactivity(
     api: TestClient, clock: FakeClock, notifier: RecordingNotifier
 ) -> None:
     signup(api, "acme", email="owner@acme.example")
-    secret = enable_mfa(api, login(api, "acme"))
+    secret = enable_mfa(api, login(api, "acme"), clock)
     clock.advance(days=45)
     body = assert_error(sign_in(api, "acme"), 401, "VerificationRequired")
     assert body["verification"] == "totp"
     assert notifier.sent == []
-    assert sign_in(api, "acme", code=pyotp.TOTP(secret).now()).status_code == 201
+    assert sign_in(api, "acme", code=totp(secret, clock)).status_code == 201
     assert notifier.sent == []
 
 
-def test_mfa_begin_twice_when_on_is_a_conflict(api: TestClient) -> None:
+def test_a_totp_code_is_accepted_once(api: TestClient, clock: FakeClock) -> None:
+    signup(api, "acme")
+    secret = enable_mfa(api, login(api, "acme"), clock)
+    # the code that turned MFA on cannot sign in within the same step
+    replay = sign_in(api, "acme", code=totp(secret, clock))
+    assert_error(replay, 401, "InvalidVerificationCode")
+    code = next_code(secret, clock)
+    assert sign_in(api, "acme", code=code).status_code == 201
+    assert_error(sign_in(api, "acme", code=code), 401, "InvalidVerificationCode")
+    # one step of clock drift either way is tolerated, for a code not used before
+    clock.advance(seconds=60)
+    earlier = str(pyotp.TOTP(secret).at(clock.now - timedelta(seconds=30)))
+    assert sign_in(api, "acme", code=earlier).status_code == 201
+    clock.advance(seconds=90)
+    stale = str(pyotp.TOTP(secret).at(clock.now - timedelta(seconds=60)))
+    assert_error(sign_in(api, "acme", code=stale), 401, "InvalidVerificationCode")
+
+
+def test_mfa_begin_twice_when_on_is_a_conflict(api: TestClient, clock: FakeClock) -> None:
     signup(api, "acme")
     headers = login(api, "acme")
-    enable_mfa(api, headers)
+    enable_mfa(api, headers, clock)
     assert_error(api.post("/api/v1/me/mfa", headers=headers), 409, "MfaAlreadyBound")
 
 

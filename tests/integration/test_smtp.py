@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import delete, func, select
 from starlette.testclient import TestClient
 
+from rtcompute import errors
 from rtcompute.api import app as app_module
+from rtcompute.services import accounts, auth
 from rtcompute.services import notifier as notifier_module
 from rtcompute.services import platform as platform_module
 from rtcompute.settings import SmtpSettings
@@ -117,3 +120,33 @@ def test_unreachable_mail_server_is_503_and_stores_no_code(
             assert pending == 0
     finally:
         built.engine.dispose()
+
+
+def test_smtp_without_an_address_falls_back_to_the_log(
+    database_url: str, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An account without e-mail still gets a code, through the operator's log."""
+    settings = make_settings(
+        database_url, tmp_path / "nomail", smtp=SmtpSettings(host="127.0.0.1", port=1)
+    )
+    platform = platform_module.build_platform(settings, clock=clock)
+    try:
+        with db.transaction(platform.sessions) as session:
+            for table in reversed(tables.Base.metadata.sorted_tables):
+                session.execute(delete(table))
+        accounts.sign_up(platform, accounts.NewAccount("nomail", "correct-horse-9"))
+        clock.advance(days=31)
+        with (
+            caplog.at_level(logging.WARNING, logger="rtcompute.notifier"),
+            pytest.raises(errors.VerificationRequired) as asked,
+        ):
+            auth.sign_in(platform, auth.SignIn(alias="nomail", password="correct-horse-9"))
+        assert asked.value.method == "log"
+        code = re.search(r"\b(\d{6})\b", caplog.text)
+        assert code is not None
+        signed = auth.sign_in(
+            platform, auth.SignIn(alias="nomail", password="correct-horse-9", code=code.group(1))
+        )
+        assert signed.principal.account_alias == "nomail"
+    finally:
+        platform.engine.dispose()

@@ -45,7 +45,11 @@ def bearer_token(request: Request) -> str:
 async def current_principal(request: Request) -> principals.Principal:
     platform = get_platform(request)
     token = bearer_token(request)
-    principal = await anyio.to_thread.run_sync(sessions.authenticate, platform, token)
+    # a credential verified moments ago is answered from memory, on the event loop; only a
+    # miss pays the thread hop and the database read
+    principal = sessions.cached(platform, token)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(sessions.authenticate, platform, token)
     request.state.principal = principal
     return principal
 

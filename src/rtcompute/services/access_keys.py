@@ -75,7 +75,8 @@ def set_status(
     with db.transaction(platform.sessions) as session:
         key = _own_key(session, principal, key_id)
         key.status = status
-        return key
+    platform.credentials.drop_identity(principal.identity_id)
+    return key
 
 
 def delete_access_key(
@@ -84,3 +85,4 @@ def delete_access_key(
     with db.transaction(platform.sessions) as session:
         _own_key(session, principal, key_id)
         key_store.delete_access_key(session=session, key_id=key_id)
+    platform.credentials.drop_identity(principal.identity_id)

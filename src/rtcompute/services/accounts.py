@@ -60,6 +60,13 @@ def read_account(platform: platform_module.Platform, account_id: str) -> tables.
         return account
 
 
+def find_account_id(platform: platform_module.Platform, alias: str) -> str | None:
+    """The id behind an alias, so that failed sign-ins land in that account's audit trail."""
+    with db.transaction(platform.sessions) as session:
+        account = account_store.read_account_by_alias(session=session, alias=alias[:32])
+        return account.id if account is not None else None
+
+
 def _create(
     platform: platform_module.Platform, new: NewAccount, *, is_operator: bool
 ) -> tables.Account:

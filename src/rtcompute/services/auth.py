@@ -13,6 +13,7 @@ import pyotp
 
 from rtcompute import errors
 from rtcompute.domain import credentials, identities
+from rtcompute.services import notifier as notifier_module
 from rtcompute.services import passwords, principals
 from rtcompute.services import platform as platform_module
 from rtcompute.services import sessions as session_service
@@ -153,7 +154,7 @@ def _check_second_factor(
             return errors.VerificationRequired(
                 "enter the 6-digit code of your MFA app", method="totp"
             )
-        if not pyotp.TOTP(identity.mfa_secret).verify(code, valid_window=1):
+        if not _accept_totp(platform, identity, code):
             return _count_failure(
                 platform,
                 identity,
@@ -194,17 +195,45 @@ def _check_second_factor(
     display = identities.principal_display(
         identities.IdentityType(identity.identity_type), identity.name, account.alias
     )
-    platform.notifier.send(
+    notifier = platform.notifier
+    if notifier.channel == "email" and not account.email:
+        # no address to mail: the operator's log is the only way the code can reach anyone
+        notifier = notifier_module.LogNotifier()
+    notifier.send(
         to=account.email,
         subject="rtcompute sign-in verification code",
         body=f"Verification code for {display}: {new_code} (valid for {minutes} minutes)",
     )
-    where = "by e-mail" if platform.notifier.channel == "email" else "to the operator's log"
+    where = "by e-mail" if notifier.channel == "email" else "to the operator's log"
     return errors.VerificationRequired(
         "this identity has been inactive for a long time; a 6-digit verification code was "
         f"sent {where}; sign in again with the code",
-        method=platform.notifier.channel,
+        method=notifier.channel,
     )
+
+
+def _accept_totp(platform: platform_module.Platform, identity: tables.Identity, code: str) -> bool:
+    """A current TOTP code (one step of clock drift either way), each code usable once."""
+    if not identity.mfa_secret or not code.isascii() or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(identity.mfa_secret)
+    now = platform.now()
+    for drift in (-1, 0, 1):
+        moment = now + timedelta(seconds=drift * totp.interval)
+        step = totp.timecode(moment)
+        if totp.at(moment) == code:
+            if identity.mfa_last_step is not None and step <= identity.mfa_last_step:
+                return False  # replayed: this code (or a later one) was used already
+            identity.mfa_last_step = step
+            return True
+    return False
+
+
+def mfa_enabled(platform: platform_module.Platform, principal: principals.Principal) -> bool:
+    """Whether the caller's identity has MFA on (sessions only know if it was used)."""
+    with db.transaction(platform.sessions) as session:
+        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
+        return bool(identity is not None and identity.mfa_enabled)
 
 
 def change_password(
@@ -237,6 +266,7 @@ def change_password(
         session_store.delete_sessions_of_identity(
             session=session, identity_id=identity.id, keep_session_id=keep
         )
+    platform.credentials.drop_identity(principal.identity_id)
 
 
 def begin_mfa(
@@ -269,13 +299,17 @@ def set_mfa(
             raise errors.NotFound("identity not found")
         if not identity.mfa_secret:
             raise errors.Conflict(
-                "no MFA device is pending; start with `mfa begin`", code="MfaNotStarted"
+                "no MFA device is pending: create one first (POST /api/v1/me/mfa)",
+                code="MfaNotStarted",
             )
         if enabled == identity.mfa_enabled:
             state = "on" if enabled else "off"
             raise errors.Conflict(f"MFA is already {state}", code="MfaUnchanged")
-        if not pyotp.TOTP(identity.mfa_secret).verify(code, valid_window=1):
-            raise errors.Invalid("the MFA code is wrong or expired", code="InvalidVerificationCode")
+        if not _accept_totp(platform, identity, code):
+            raise errors.Invalid(
+                "the MFA code is wrong, expired or already used", code="InvalidVerificationCode"
+            )
         identity.mfa_enabled = enabled
         if not enabled:
             identity.mfa_secret = None
+            identity.mfa_last_step = None

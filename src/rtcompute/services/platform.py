@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rtcompute import settings as settings_module
+from rtcompute.services import credential_cache
 from rtcompute.services import notifier as notifier_module
 from rtcompute.store import db
 
@@ -29,6 +30,9 @@ class Platform:
     sessions: sessionmaker[Session]
     notifier: notifier_module.Notifier
     clock: Callable[[], datetime] = field(default=utc_now)
+    credentials: credential_cache.CredentialCache = field(
+        default_factory=lambda: credential_cache.CredentialCache(0)
+    )
 
     def now(self) -> datetime:
         return self.clock()
@@ -47,4 +51,5 @@ def build_platform(
         sessions=db.make_sessionmaker(engine),
         notifier=notifier or notifier_module.from_settings(settings),
         clock=clock,
+        credentials=credential_cache.CredentialCache(settings.auth.credential_cache_seconds),
     )

@@ -81,6 +81,8 @@ class Identity(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     mfa_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     mfa_enabled: Mapped[bool] = mapped_column(default=False)
+    # the TOTP time step of the last accepted code: a code is never accepted twice
+    mfa_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -67,7 +67,8 @@ async def sign_in(
 ) -> schemas.LoginResponse:
     """Sign in with a password (and a code when asked); returns a CLI session token."""
     claimed = f"{body.user}@{body.account}" if body.user else body.account
-    deps.audit_claim(request, account_id=None, claimed=claimed[:200], resource="")
+    account_id = await anyio.to_thread.run_sync(accounts.find_account_id, platform, body.account)
+    deps.audit_claim(request, account_id=account_id, claimed=claimed[:200], resource="")
     attempt = auth.SignIn(
         alias=body.account,
         user=body.user,

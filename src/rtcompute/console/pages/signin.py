@@ -85,7 +85,10 @@ async def login_submit(
 ) -> Response:
     user = user.strip()
     request.state.audit_claimed = (f"{user}@{alias}" if user else alias)[:200]
-    request.state.audit_account_id = None
+    platform = guard.platform_of(request)
+    request.state.audit_account_id = await anyio.to_thread.run_sync(
+        accounts.find_account_id, platform, alias
+    )
     attempt = auth_service.SignIn(
         alias=alias,
         user=user or None,
@@ -94,7 +97,6 @@ async def login_submit(
         kind=sessions.CONSOLE,
         source_ip=guard.source_ip(request),
     )
-    platform = guard.platform_of(request)
     context: dict[str, object] = {"alias": alias, "user": user}
     context["login_url"] = _login_url(request, alias)
     try:
