@@ -152,6 +152,7 @@ def create_app(
         responses={"default": {"description": "error", "model": None}},
     )
     app.state.platform = platform
+    app.state.inflight_auth = {}
     metrics = middleware.Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)

@@ -6,13 +6,14 @@ and fails on any route that declares neither (deny by default, checked, not hope
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
 
 from rtcompute import errors
-from rtcompute.domain import resources
+from rtcompute.domain import credentials, resources
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
 
@@ -49,8 +50,33 @@ async def current_principal(request: Request) -> principals.Principal:
     # miss pays the thread hop and the database read
     principal = sessions.cached(platform, token)
     if principal is None:
-        principal = await anyio.to_thread.run_sync(sessions.authenticate, platform, token)
+        principal = await _authenticate_once(request, platform, token)
     request.state.principal = principal
+    return principal
+
+
+async def _authenticate_once(
+    request: Request, platform: platform_module.Platform, token: str
+) -> principals.Principal:
+    """Verify a token in a worker thread; concurrent requests with the same token share one
+    verification. Without this, every in-flight request of a busy client misses the cache
+    at the same moment when its entry expires, and the pile of thread hops stalls the loop."""
+    inflight: dict[str, asyncio.Future[principals.Principal]] = request.app.state.inflight_auth
+    key = credentials.digest(token)
+    pending = inflight.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[principals.Principal] = asyncio.get_running_loop().create_future()
+    inflight[key] = future
+    try:
+        principal = await anyio.to_thread.run_sync(sessions.authenticate, platform, token)
+    except Exception as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody waited
+        raise
+    finally:
+        del inflight[key]
+    future.set_result(principal)
     return principal
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a miss costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("rtcompute-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a miss costs as much as a wrong password.
+
+    Made on first use, not at import: hashing costs ~0.2 s of start-up otherwise.
+    """
+    return str(_hasher.hash("rtcompute-dummy-password"))
 
 
 def hash_password(password: str) -> str:
@@ -16,7 +25,7 @@ def hash_password(password: str) -> str:
 
 def verify(stored_hash: str | None, password: str) -> bool:
     try:
-        return bool(_hasher.verify(stored_hash or _DUMMY_HASH, password)) and bool(stored_hash)
+        return bool(_hasher.verify(stored_hash or _dummy_hash(), password)) and bool(stored_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
