@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from rtcompute.api import deps
 from rtcompute.api.schemas import accounts as account_schemas
@@ -15,7 +15,17 @@ router = APIRouter(prefix=deps.API_PREFIX, tags=["auth"])
 
 
 def login_url(request: Request, alias: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/login/{alias}"
+    """The account's console sign-in URL, as the caller reached this server.
+
+    Built from the scope, not `request.base_url` (which parses a whole URL per call: this is
+    on the hot path of `GET /me`).
+    """
+    scope = request.scope
+    host = request.headers.get("host")
+    if not host:
+        server_host, server_port = scope.get("server") or ("localhost", 80)
+        host = f"{server_host}:{server_port}"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}/login/{alias}"
 
 
 def whoami_of(request: Request, principal: principals.Principal) -> schemas.Whoami:
@@ -101,9 +111,11 @@ async def sign_out(
 async def whoami(
     request: Request,
     principal: principals.Principal = deps.requires("sts:GetCallerIdentity", "{self}"),
-) -> schemas.Whoami:
+) -> Response:
     """Who the credentials of this call belong to."""
-    return whoami_of(request, principal)
+    # serialized here, once: FastAPI would validate the model again against response_model
+    body = whoami_of(request, principal).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 @router.put("/me/password", response_model=schemas.Status)
