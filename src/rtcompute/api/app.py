@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rtcompute
-from rtcompute import errors
+from rtcompute import errors, http_status
 from rtcompute.api import middleware
 from rtcompute.api.routes import access_keys, accounts, audit_events, auth
 from rtcompute.console import routes as console_routes
@@ -28,18 +28,6 @@ from rtcompute.services import platform as platform_module
 
 log = logging.getLogger("rtcompute.api")
 
-STATUS_BY_ERROR: list[tuple[type[errors.RtcError], int]] = [
-    (errors.Invalid, 400),
-    (errors.VerificationRequired, 401),
-    (errors.Unauthenticated, 401),
-    (errors.Forbidden, 403),
-    (errors.NotFound, 404),
-    (errors.QuotaExceeded, 409),
-    (errors.Conflict, 409),
-    (errors.PayloadTooLarge, 413),
-    (errors.Locked, 423),
-    (errors.Unavailable, 503),
-]
 HTTP_CODES = {
     400: "BadRequest",
     401: "Unauthenticated",
@@ -50,13 +38,6 @@ HTTP_CODES = {
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
 }
-
-
-def status_of(error: errors.RtcError) -> int:
-    for cls, code in STATUS_BY_ERROR:
-        if isinstance(error, cls):
-            return code
-    return 500
 
 
 def is_api(request: Request) -> bool:
@@ -93,7 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = (
             {"verification": exc.method} if isinstance(exc, errors.VerificationRequired) else None
         )
-        return error_response(request, status_of(exc), exc.code, exc.message, extra)
+        return error_response(request, http_status.status_of(exc), exc.code, exc.message, extra)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -16,7 +16,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from rtcompute import errors
+from rtcompute import errors, http_status
 from rtcompute.console import auth, i18n
 from rtcompute.console.i18n import N_
 
@@ -82,20 +82,10 @@ VERIFICATION_MESSAGES = {
         "written to the operator's log. Enter it with your password."
     ),
 }
-STATUS_BY_ERROR: list[tuple[type[errors.RtcError], int]] = [
-    (errors.Invalid, 400),
-    (errors.VerificationRequired, 401),
-    (errors.Unauthenticated, 401),
-    (errors.Forbidden, 403),
-    (errors.NotFound, 404),
-    (errors.QuotaExceeded, 409),
-    (errors.Conflict, 409),
-    (errors.Locked, 423),
-]
 
 
 def status_of(error: errors.RtcError) -> int:
-    return next((code for cls, code in STATUS_BY_ERROR if isinstance(error, cls)), 500)
+    return http_status.status_of(error)
 
 
 @functools.cache

@@ -229,6 +229,13 @@ def _accept_totp(platform: platform_module.Platform, identity: tables.Identity, 
     return False
 
 
+def _own_identity(session: db.Session, principal: principals.Principal) -> tables.Identity:
+    identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
+    if identity is None:  # deleted while its session was still open
+        raise errors.NotFound("identity not found", code="IdentityNotFound")
+    return identity
+
+
 def mfa_enabled(platform: platform_module.Platform, principal: principals.Principal) -> bool:
     """Whether the caller's identity has MFA on (sessions only know if it was used)."""
     with db.transaction(platform.sessions) as session:
@@ -245,9 +252,7 @@ def change_password(
 ) -> None:
     """Change the caller's password and end its other sessions."""
     with db.transaction(platform.sessions) as session:
-        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
-        if identity is None:
-            raise errors.NotFound("identity not found")
+        identity = _own_identity(session, principal)
         if not passwords.verify(identity.password_hash, old_password):
             raise errors.Invalid("the current password is wrong", code="InvalidCredentials")
         identities.check_password(
@@ -275,9 +280,7 @@ def begin_mfa(
     """A new TOTP secret (not active until confirmed) and its otpauth:// URI."""
     secret = pyotp.random_base32()
     with db.transaction(platform.sessions) as session:
-        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
-        if identity is None:
-            raise errors.NotFound("identity not found")
+        identity = _own_identity(session, principal)
         if identity.mfa_enabled:
             raise errors.Conflict("MFA is already on; turn it off first", code="MfaAlreadyBound")
         identity.mfa_secret = secret
@@ -294,9 +297,7 @@ def set_mfa(
 ) -> None:
     """Turn MFA on (confirming the pending secret) or off, with a current TOTP code."""
     with db.transaction(platform.sessions) as session:
-        identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
-        if identity is None:
-            raise errors.NotFound("identity not found")
+        identity = _own_identity(session, principal)
         if not identity.mfa_secret:
             raise errors.Conflict(
                 "no MFA device is pending: create one first (POST /api/v1/me/mfa)",
