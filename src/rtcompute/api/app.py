@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -131,7 +132,7 @@ def create_app(
         description="Managed Apache Flink, self-hosted. Authenticate with "
         "`Authorization: Bearer <access-key-id>:<secret>` or a token from `POST /api/v1/sessions`.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from local files: an installation may have no internet
         redoc_url=None,
         responses={"default": {"description": "error", "model": None}},
     )
@@ -147,6 +148,17 @@ def create_app(
     # This runs before the first request, when FastAPI computes its route candidates.
     api_routes = [route for module in API_MODULES for route in module.router.routes]
     app.router.routes[0:0] = api_routes
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="rtcompute API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no call to an outside validator
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -178,6 +190,5 @@ UNDECLARED_OK = frozenset(
         "/metrics",
         "/api/openapi.json",
         "/api/docs",
-        "/api/docs/oauth2-redirect",
     }
 )
