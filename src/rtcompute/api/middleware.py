@@ -7,9 +7,9 @@ state-changing calls, writes the audit event once the outcome is known.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +40,20 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        # labelled children, looked up once per label set instead of once per request
+        self._counts: dict[tuple[str, str, str], Any] = {}
+        self._latencies: dict[tuple[str, str], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        count_key = (method, route, str(status))
+        count = self._counts.get(count_key)
+        if count is None:
+            count = self._counts[count_key] = self.requests.labels(*count_key)
+        count.inc()
+        latency = self._latencies.get((method, route))
+        if latency is None:
+            latency = self._latencies[(method, route)] = self.latency.labels(method, route)
+        latency.observe(seconds)
 
 
 def _error_body(code: str, message: str, request_id: str) -> bytes:
@@ -115,8 +129,7 @@ class RequestMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         status = status_holder[0]
-        self.metrics.requests.labels(method, template, str(status)).inc()
-        self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+        self.metrics.observe(method, template, status, time.perf_counter() - started)
         if method in STATE_CHANGING and "audit_action" in state:
             await anyio.to_thread.run_sync(self.record_audit, _event(scope, state, status))
         if failure is not None:
@@ -129,7 +142,7 @@ class RequestMiddleware:
                 candidate = value.decode("latin-1")
                 if REQUEST_ID.fullmatch(candidate):
                     return str(candidate)
-        return uuid.uuid4().hex
+        return os.urandom(16).hex()
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body, or None once it passes the limit."""
