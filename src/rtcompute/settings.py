@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     bootstrap_account: str = "operator"
     bootstrap_password: str = ""
     max_body_bytes: int = 1024 * 1024
+    # addresses of TLS-terminating proxies whose X-Forwarded-For/-Proto are believed, so that
+    # client IPs in the audit trail and the console cookie's Secure flag are right behind them
+    forwarded_allow_ips: str = ""
     log_level: str = "info"
     auth: AuthSettings = AuthSettings()
     smtp: SmtpSettings = SmtpSettings()
