@@ -231,3 +231,12 @@ def test_db_commands(tmp_path: Path) -> None:
     assert rtc(tmp_path, "db", "upgrade", env=env).returncode == 0
     current = rtc(tmp_path, "db", "current", env=env)
     assert "(head)" in current.stdout
+
+
+def test_resource_names_print_literally(live_server: LiveServer, tmp_path: Path) -> None:
+    """Rich would turn `acs:ram::...` into an emoji (:ram:) unless told not to."""
+    login(live_server, tmp_path)
+    result = rtc(tmp_path, "audit", "list", "--limit", "5", env={"COLUMNS": "250"})
+    assert result.returncode == 0, result.stderr
+    assert "acs:ram::" in result.stdout
+    assert "\N{RAM}" not in result.stdout

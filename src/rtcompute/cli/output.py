@@ -13,8 +13,8 @@ from rich.table import Table
 
 from rtcompute import client
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 class Format(enum.StrEnum):
