@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from rtcompute.console import auth, guard, views
-from rtcompute.console.pages import access_keys, audit, overview, settings, signin
+from rtcompute.console.pages import access_keys, accounts, audit, overview, settings, signin
 
 log = logging.getLogger("rtcompute.console")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -25,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     access_keys.router,
     audit.router,
     settings.router,
+    accounts.router,
 )
 # What every console route declared (action, or public); built at import, so a route that
 # declares nothing stops the app from starting.

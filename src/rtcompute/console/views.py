@@ -41,6 +41,8 @@ NAV = (
     NavItem("engine-versions", "/console/engine-versions", N_("Engine versions")),
     NavItem("audit", "/console/audit", N_("Audit")),
 )
+# shown to the operator only
+NAV_OPERATOR = (NavItem("accounts", "/console/accounts", N_("Accounts")),)
 NAV_ACCOUNT = (
     NavItem("access-keys", "/console/access-keys", N_("Access keys")),
     NavItem("settings", "/console/settings", N_("Settings")),
@@ -154,6 +156,7 @@ def render(
         "csrf_token": getattr(principal, "csrf_token", ""),
         "nav": NAV,
         "nav_account": NAV_ACCOUNT,
+        "nav_operator": NAV_OPERATOR if getattr(principal, "is_operator", False) else (),
         "path": request.url.path,
         **(context or {}),
     }
