@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
+from rtcompute.api import app as app_module
 from rtcompute.api import deps
 
 
@@ -41,8 +42,21 @@ def api_routes(api: TestClient) -> list[APIRoute]:
     return [
         route
         for route in all_routes(api.app.routes)  # type: ignore[attr-defined]
-        if isinstance(route, APIRoute) and route.path.startswith("/api/")
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1/")
     ]
+
+
+def test_other_api_paths_are_only_the_documented_open_ones(api: TestClient) -> None:
+    """Under /api/ but outside /api/v1: the OpenAPI document and its docs page, nothing else."""
+    others = {
+        route.path
+        for route in all_routes(api.app.routes)  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute)
+        and route.path.startswith("/api/")
+        and not route.path.startswith("/api/v1/")
+    }
+    assert others <= app_module.UNDECLARED_OK
+    assert "/api/docs" in others
 
 
 def test_every_api_route_declares_its_action(api: TestClient) -> None:

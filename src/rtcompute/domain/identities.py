@@ -21,7 +21,8 @@ class IdentityType(enum.StrEnum):
 # not starting or ending with a hyphen. The alias appears in the sign-in URL /login/<alias>.
 ALIAS_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$")
 DISPLAY_NAME_MAX = 64
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+# printable, no white space, no control characters (NUL included) on either side of the @
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,190}$")
 
 
 def check_alias(alias: str) -> str:

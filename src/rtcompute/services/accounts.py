@@ -62,8 +62,10 @@ def read_account(platform: platform_module.Platform, account_id: str) -> tables.
 
 def find_account_id(platform: platform_module.Platform, alias: str) -> str | None:
     """The id behind an alias, so that failed sign-ins land in that account's audit trail."""
+    if not identities.ALIAS_PATTERN.fullmatch(alias):
+        return None  # no account can have this alias
     with db.transaction(platform.sessions) as session:
-        account = account_store.read_account_by_alias(session=session, alias=alias[:32])
+        account = account_store.read_account_by_alias(session=session, alias=alias)
         return account.id if account is not None else None
 
 

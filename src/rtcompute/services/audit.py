@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rtcompute import errors
+from rtcompute.domain import text
 from rtcompute.services import platform as platform_module
 from rtcompute.services import principals
 from rtcompute.store import audit_events as audit_store
@@ -54,6 +55,16 @@ def record(platform: platform_module.Platform, event: Event) -> None:
         log.exception("could not write audit event %s %s", event.action, event.resource)
 
 
+def page_token(token: str | None) -> int | None:
+    """Parse a page token from a client; Invalid when it is not one we handed out."""
+    try:
+        return text.parse_page_token(token)
+    except ValueError:
+        raise errors.Invalid(
+            "page_token is not one this API returned", code="InvalidPageToken"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Query:
     action: str | None = None
@@ -76,6 +87,9 @@ def list_events(
         )
     if not 1 <= query.page_size <= MAX_PAGE:
         raise errors.Invalid(f"page_size must be 1-{MAX_PAGE}", code="InvalidParameter")
+    for name, value in (("action", query.action), ("principal", query.principal)):
+        if value is not None and not text.is_storable(value):
+            raise errors.Invalid(f"{name} must be text without NUL characters")
     if query.all_accounts and not principal.is_operator:
         raise errors.Forbidden(
             "only the operator may read every account's audit trail", code="NoPermission"

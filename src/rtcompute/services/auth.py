@@ -12,7 +12,7 @@ from datetime import timedelta
 import pyotp
 
 from rtcompute import errors
-from rtcompute.domain import credentials, identities
+from rtcompute.domain import credentials, identities, text
 from rtcompute.services import notifier as notifier_module
 from rtcompute.services import passwords, principals
 from rtcompute.services import platform as platform_module
@@ -47,6 +47,8 @@ class SignedIn:
 def _find_identity(
     session: db.Session, alias: str, user: str | None
 ) -> tuple[tables.Account, tables.Identity] | None:
+    if not text.is_storable(alias) or (user is not None and not text.is_storable(user)):
+        return None  # no stored name holds such characters
     account = account_store.read_account_by_alias(session=session, alias=alias)
     if account is None:
         return None

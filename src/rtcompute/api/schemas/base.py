@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from rtcompute.domain import text
+
 
 def check_storable(value: str) -> str:
     """Refuse NUL characters and lone surrogates: PostgreSQL and SQLite cannot store them."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
+    if not text.is_storable(value):
+        raise ValueError("must be text without NUL characters or lone surrogates")
     return value
 
 
