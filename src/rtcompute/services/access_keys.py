@@ -10,6 +10,7 @@ from rtcompute.services import platform as platform_module
 from rtcompute.services import principals
 from rtcompute.store import access_keys as key_store
 from rtcompute.store import db, tables
+from rtcompute.store import identities as identity_store
 
 STATUSES = ("Active", "Inactive")
 
@@ -26,6 +27,8 @@ def create_access_key(
     limit = platform.settings.auth.max_access_keys
     secret = credentials.new_access_key_secret()
     with db.transaction(platform.sessions) as session:
+        # serialize creations per identity: count-then-insert would let two through at once
+        identity_store.lock_identity(session=session, identity_id=principal.identity_id)
         if key_store.count_access_keys(session=session, identity_id=principal.identity_id) >= limit:
             raise errors.QuotaExceeded(
                 f"an identity may have at most {limit} access keys; delete one first",

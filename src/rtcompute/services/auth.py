@@ -6,6 +6,8 @@ counter first and raise after; nothing else is written on a failure.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -66,15 +68,22 @@ def _find_identity(
 def sign_in(platform: platform_module.Platform, request: SignIn) -> SignedIn:
     """Check the credentials and open a session, or raise what the caller must do next."""
     outcome: errors.RtcError | SignedIn
+    outbox: list[Callable[[], None]] = []
     with db.transaction(platform.sessions) as session:
-        outcome = _sign_in(platform, session, request)
+        outcome = _sign_in(platform, session, request, outbox)
+    # notifications go out after the commit: a slow mail server must not hold the database
+    for send in outbox:
+        send()
     if isinstance(outcome, errors.RtcError):
         raise outcome
     return outcome
 
 
 def _sign_in(
-    platform: platform_module.Platform, session: db.Session, request: SignIn
+    platform: platform_module.Platform,
+    session: db.Session,
+    request: SignIn,
+    outbox: list[Callable[[], None]],
 ) -> errors.RtcError | SignedIn:
     now = platform.now()
     found = _find_identity(session, request.alias, request.user)
@@ -95,9 +104,12 @@ def _sign_in(
         )
     if not passwords.verify(identity.password_hash, request.password):
         return _count_failure(
-            platform, identity, errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials")
+            platform,
+            session,
+            identity,
+            errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials"),
         )
-    second_factor = _check_second_factor(platform, session, account, identity, request.code)
+    second_factor = _check_second_factor(platform, session, account, identity, request.code, outbox)
     if second_factor is not None:
         return second_factor
     identity.failed_attempts = 0
@@ -127,18 +139,19 @@ def _sign_in(
 
 
 def _count_failure(
-    platform: platform_module.Platform, identity: tables.Identity, error: errors.RtcError
+    platform: platform_module.Platform,
+    session: db.Session,
+    identity: tables.Identity,
+    error: errors.RtcError,
 ) -> errors.RtcError:
     auth = platform.settings.auth
-    identity.failed_attempts += 1
-    identity.locked_until = identities.lock_after_failure(
-        identity.failed_attempts,
-        platform.now(),
+    identity_store.record_failed_attempt(
+        session=session,
+        identity_id=identity.id,
+        now=platform.now(),
         max_attempts=auth.max_failed_attempts,
         lockout=timedelta(minutes=auth.lockout_minutes),
     )
-    if identity.locked_until is not None:
-        identity.failed_attempts = 0
     return error
 
 
@@ -148,6 +161,7 @@ def _check_second_factor(
     account: tables.Account,
     identity: tables.Identity,
     code: str | None,
+    outbox: list[Callable[[], None]],
 ) -> errors.RtcError | None:
     """TOTP when MFA is on; else the e-mailed/logged code after a long inactivity."""
     now = platform.now()
@@ -159,6 +173,7 @@ def _check_second_factor(
         if not _accept_totp(platform, identity, code):
             return _count_failure(
                 platform,
+                session,
                 identity,
                 errors.Unauthenticated(
                     "the MFA code is wrong or expired", code="InvalidVerificationCode"
@@ -178,6 +193,7 @@ def _check_second_factor(
             code_store.delete_verification_code(session=session, identity_id=identity.id)
         return _count_failure(
             platform,
+            session,
             identity,
             errors.Unauthenticated(
                 "the verification code is wrong", code="InvalidVerificationCode"
@@ -201,10 +217,14 @@ def _check_second_factor(
     if notifier.channel == "email" and not account.email:
         # no address to mail: the operator's log is the only way the code can reach anyone
         notifier = notifier_module.LogNotifier()
-    notifier.send(
-        to=account.email,
-        subject="rtcompute sign-in verification code",
-        body=f"Verification code for {display}: {new_code} (valid for {minutes} minutes)",
+    body = f"Verification code for {display}: {new_code} (valid for {minutes} minutes)"
+    outbox.append(
+        functools.partial(
+            notifier.send,
+            to=account.email,
+            subject="rtcompute sign-in verification code",
+            body=body,
+        )
     )
     where = "by e-mail" if notifier.channel == "email" else "to the operator's log"
     return errors.VerificationRequired(

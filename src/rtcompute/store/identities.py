@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rtcompute.domain import identities
 from rtcompute.store import tables
 
 
@@ -32,3 +35,46 @@ def read_account_identity(*, session: Session, account_id: str) -> tables.Identi
         tables.Identity.account_id == account_id, tables.Identity.identity_type == "account"
     )
     return session.scalars(query).first()
+
+
+def lock_identity(*, session: Session, identity_id: int) -> None:
+    """Take the identity's row lock for the rest of the transaction (a no-op write).
+
+    Serializes check-then-write sequences per identity (e.g. the access-key limit): a row
+    lock on PostgreSQL, the database write lock on SQLite.
+    """
+    session.execute(
+        update(tables.Identity)
+        .where(tables.Identity.id == identity_id)
+        .values(id=tables.Identity.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_failed_attempt(
+    *, session: Session, identity_id: int, now: datetime, max_attempts: int, lockout: timedelta
+) -> bool:
+    """Count one failed sign-in atomically; the `max_attempts`-th locks. True when it locked.
+
+    An increment in SQL, not in Python: concurrent failures must not overwrite each other.
+    """
+    identity = tables.Identity
+    count = session.execute(
+        update(identity)
+        .where(identity.id == identity_id)
+        .values(failed_attempts=identity.failed_attempts + 1)
+        .returning(identity.failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    locked_until = identities.lock_after_failure(
+        count, now, max_attempts=max_attempts, lockout=lockout
+    )
+    if locked_until is None:
+        return False
+    session.execute(
+        update(identity)
+        .where(identity.id == identity_id)
+        .values(failed_attempts=0, locked_until=locked_until)
+        .execution_options(synchronize_session=False)
+    )
+    return True
