@@ -39,6 +39,14 @@ class SignIn:
 
 
 @dataclass(frozen=True)
+class _CodeMail:
+    """A verification code to send once the transaction that stored it has committed."""
+
+    identity_id: int
+    send: Callable[[], None]
+
+
+@dataclass(frozen=True)
 class SignedIn:
     token: str
     csrf_token: str
@@ -68,12 +76,18 @@ def _find_identity(
 def sign_in(platform: platform_module.Platform, request: SignIn) -> SignedIn:
     """Check the credentials and open a session, or raise what the caller must do next."""
     outcome: errors.RtcError | SignedIn
-    outbox: list[Callable[[], None]] = []
+    outbox: list[_CodeMail] = []
     with db.transaction(platform.sessions) as session:
         outcome = _sign_in(platform, session, request, outbox)
     # notifications go out after the commit: a slow mail server must not hold the database
-    for send in outbox:
-        send()
+    for mail in outbox:
+        try:
+            mail.send()
+        except errors.RtcError:
+            # not delivered: no code may wait that nobody received
+            with db.transaction(platform.sessions) as session:
+                code_store.delete_verification_code(session=session, identity_id=mail.identity_id)
+            raise
     if isinstance(outcome, errors.RtcError):
         raise outcome
     return outcome
@@ -83,7 +97,7 @@ def _sign_in(
     platform: platform_module.Platform,
     session: db.Session,
     request: SignIn,
-    outbox: list[Callable[[], None]],
+    outbox: list[_CodeMail],
 ) -> errors.RtcError | SignedIn:
     now = platform.now()
     found = _find_identity(session, request.alias, request.user)
@@ -161,7 +175,7 @@ def _check_second_factor(
     account: tables.Account,
     identity: tables.Identity,
     code: str | None,
-    outbox: list[Callable[[], None]],
+    outbox: list[_CodeMail],
 ) -> errors.RtcError | None:
     """TOTP when MFA is on; else the e-mailed/logged code after a long inactivity."""
     now = platform.now()
@@ -218,14 +232,10 @@ def _check_second_factor(
         # no address to mail: the operator's log is the only way the code can reach anyone
         notifier = notifier_module.LogNotifier()
     body = f"Verification code for {display}: {new_code} (valid for {minutes} minutes)"
-    outbox.append(
-        functools.partial(
-            notifier.send,
-            to=account.email,
-            subject="rtcompute sign-in verification code",
-            body=body,
-        )
+    send = functools.partial(
+        notifier.send, to=account.email, subject="rtcompute sign-in verification code", body=body
     )
+    outbox.append(_CodeMail(identity_id=identity.id, send=send))
     where = "by e-mail" if notifier.channel == "email" else "to the operator's log"
     return errors.VerificationRequired(
         "this identity has been inactive for a long time; a 6-digit verification code was "
