@@ -46,12 +46,19 @@ class SmtpSettings(BaseModel):
     starttls: bool = False
 
 
+class LoopSettings(BaseModel):
+    """One reconciler loop: on or off, and how often it runs."""
+
+    enabled: bool = True
+    interval_seconds: float = 300.0
+
+
 class ReconcilerSettings(BaseModel):
     """The runner that hosts every reconciler loop under one leader lease."""
 
     enabled: bool = True
     lease_seconds: float = 15.0
-    interval_seconds: float = 5.0
+    session_janitor: LoopSettings = LoopSettings()
 
 
 class Settings(BaseSettings):
@@ -78,7 +85,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_development_defaults(self) -> Settings:
-        if self.environment == "production" and self.database_url.startswith("sqlite"):
+        if self.environment == "production" and self.resolved_database_url.startswith("sqlite"):
             raise ValueError(
                 "RTC_ENVIRONMENT=production needs RTC_DATABASE_URL pointing at PostgreSQL"
             )

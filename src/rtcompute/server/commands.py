@@ -10,10 +10,12 @@ import gc
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
+import pydantic
 import typer
 
+from rtcompute import errors
 from rtcompute import settings as settings_module
 
 # The web stack, the database layer and the reconcilers are imported inside the commands:
@@ -32,7 +34,20 @@ def load_settings(
         overrides["port"] = port
     if data_dir:
         overrides["data_dir"] = data_dir
-    return settings_module.Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        return settings_module.Settings(**overrides)  # type: ignore[arg-type]
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        fail(f"the settings are not valid ({problems}); see docs/operations.md")
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit status 2: a configuration problem, not a crash."""
+    typer.echo(f"rtc: {message}", err=True)
+    raise typer.Exit(2)
 
 
 def prepare(settings: settings_module.Settings) -> None:
@@ -95,7 +110,10 @@ def up(
     prepare(settings)
     platform = platform_module.build_platform(settings)
     base_url = f"http://{settings.host}:{settings.port}"
-    created = accounts.bootstrap(platform)
+    try:
+        created = accounts.bootstrap(platform)
+    except errors.RtcError as exc:
+        fail(f"cannot create the operator account: {exc.message} (RTC_BOOTSTRAP_*)")
     if created is not None:
         lines = [
             "rtcompute: first start, operator account created",
@@ -107,7 +125,11 @@ def up(
         else:
             lines.append("  password:    from RTC_BOOTSTRAP_PASSWORD")
         print("\n".join(lines), flush=True)
-    runner = runner_module.Runner(platform, [session_reconciler.SessionJanitor(platform)])
+    loops = []
+    janitor = settings.reconcilers.session_janitor
+    if janitor.enabled:
+        loops.append(session_reconciler.SessionJanitor(platform, janitor.interval_seconds))
+    runner = runner_module.Runner(platform, loops)
 
     def start() -> None:
         if settings.reconcilers.enabled:

@@ -1,0 +1,43 @@
+"""`rtc up` / `rtc db` refuse bad configuration with one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def rtc(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "RTC_DATA_DIR": str(tmp_path / "data"), **env}
+    for name in ("RTC_DATABASE_URL", "RTC_BOOTSTRAP_PASSWORD", "RTC_ENVIRONMENT"):
+        if name not in env:
+            full.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "rtcompute.main", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["up"], {"RTC_BOOTSTRAP_PASSWORD": "short"}, "at least 8 characters"),
+        (["up"], {"RTC_PORT": "not-a-port"}, "port: Input should be a valid integer"),
+        (["db", "current"], {"RTC_ENVIRONMENT": "production"}, "needs RTC_DATABASE_URL"),
+    ],
+)
+def test_bad_configuration(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    result = rtc(tmp_path, *args, **env)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
