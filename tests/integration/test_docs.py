@@ -22,3 +22,30 @@ def test_docs_page_uses_local_assets(api: TestClient) -> None:
 def test_openapi_lists_the_api(api: TestClient) -> None:
     spec = api.get("/api/openapi.json").json()
     assert {"/api/v1/me", "/api/v1/access-keys", "/api/v1/audit-events"} <= set(spec["paths"])
+
+
+def test_errors_are_documented_as_they_are_sent(api: TestClient) -> None:
+    spec = api.get("/api/openapi.json").json()
+    error_body = spec["components"]["schemas"]["ErrorBody"]
+    assert set(error_body["required"]) == {"code", "message", "request_id"}
+    signup = spec["paths"]["/api/v1/signup"]["post"]["responses"]
+    assert signup["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    sent = api.post("/api/v1/signup", json={"alias": "acme"})  # password missing
+    assert sent.status_code == 422
+    assert set(sent.json()) == set(error_body["properties"])
+
+
+def test_bearer_scheme_on_protected_routes_only(api: TestClient) -> None:
+    spec = api.get("/api/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"bearer": []}]
+    assert spec["paths"]["/api/v1/access-keys"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/api/v1/signup"]["post"]
+    assert "security" not in spec["paths"]["/api/v1/sessions"]["post"]
+
+
+def test_api_answers_are_not_cached(api: TestClient) -> None:
+    answer = api.post("/api/v1/sessions", json={"account": "nobody", "password": "x" * 8})
+    assert answer.headers["cache-control"] == "no-store"
+    assert "cache-control" not in api.get("/healthz").headers

@@ -15,13 +15,15 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rtcompute
 from rtcompute import errors, http_status
-from rtcompute.api import middleware
+from rtcompute.api import deps, middleware
 from rtcompute.api.routes import access_keys, accounts, audit_events, auth
 from rtcompute.console import routes as console_routes
 from rtcompute.services import health
@@ -178,8 +180,35 @@ def create_app(
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     console_routes.mount(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(middleware.RequestMiddleware, platform=platform, metrics=metrics)
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the bearer scheme on every route that declares `Requires`."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`<access-key-id>:<secret>`, or a session token from POST /api/v1/sessions",
+    }
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if not any(isinstance(d.call, deps.Requires) for d in route.dependant.dependencies):
+            continue
+        for method in route.methods or ():
+            operation = schema["paths"].get(route.path, {}).get(method.lower())
+            if operation is not None:
+                operation["security"] = [{"bearer": []}]
+    app.openapi_schema = schema
+    return schema
 
 
 # Routes reachable without a declared action: health, metrics, docs, static files.

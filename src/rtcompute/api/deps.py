@@ -13,6 +13,7 @@ import anyio
 from fastapi import Depends, Request
 
 from rtcompute import errors
+from rtcompute.api.schemas import base as base_schemas
 from rtcompute.domain import credentials, resources
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
@@ -21,6 +22,23 @@ from rtcompute.services import platform as platform_module
 # prefix: FastAPI keeps an included router's prefix out of `APIRoute.path`, and that path
 # is the route template of the metrics and of the declared-routes test.
 API_PREFIX = "/api/v1"
+
+
+# Every error answer has this body; documented on every route, so that generated clients
+# and the docs page show it (FastAPI would otherwise document 422 as its own shape).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": base_schemas.ErrorBody, "description": description}
+    for status, description in (
+        (400, "bad input: the code says which rule"),
+        (401, "missing, wrong or expired credentials; or a sign-in code is needed"),
+        (403, "not allowed"),
+        (404, "not found"),
+        (409, "conflict or limit reached"),
+        (413, "body over 1 MiB"),
+        (422, "a field is missing, of the wrong type, unknown or too long"),
+        (423, "identity locked after failed sign-ins"),
+    )
+}
 
 
 def get_platform(request: Request) -> platform_module.Platform:

@@ -90,14 +90,17 @@ class RequestMiddleware:
         state["request_id"] = request_id
         status_holder = [500]
         response_started = False
-        header = (b"x-request-id", request_id.encode())
+        extra_headers = [(b"x-request-id", request_id.encode())]
+        if scope["path"].startswith("/api/v1/"):
+            # API answers are per caller and may carry secrets (a new key, a session token)
+            extra_headers.append((b"cache-control", b"no-store"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), header]
+                message["headers"] = [*message.get("headers", []), *extra_headers]
             await send(message)
 
         method = scope["method"]

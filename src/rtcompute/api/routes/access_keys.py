@@ -9,7 +9,9 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import access_keys as schemas
 from rtcompute.services import access_keys, principals
 
-router = APIRouter(prefix=f"{deps.API_PREFIX}/access-keys", tags=["access-keys"])
+router = APIRouter(
+    prefix=f"{deps.API_PREFIX}/access-keys", tags=["access-keys"], responses=deps.ERROR_RESPONSES
+)
 
 
 @router.get("", response_model=list[schemas.AccessKey])

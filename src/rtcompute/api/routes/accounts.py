@@ -12,7 +12,9 @@ from rtcompute.api.routes import auth as auth_routes
 from rtcompute.api.schemas import accounts as schemas
 from rtcompute.services import accounts, principals
 
-router = APIRouter(prefix=f"{deps.API_PREFIX}/accounts", tags=["accounts"])
+router = APIRouter(
+    prefix=f"{deps.API_PREFIX}/accounts", tags=["accounts"], responses=deps.ERROR_RESPONSES
+)
 ANY_ACCOUNT = "acs:rtc::*:account/*"
 
 

@@ -13,7 +13,9 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import audit_events as schemas
 from rtcompute.services import audit, principals
 
-router = APIRouter(prefix=f"{deps.API_PREFIX}/audit-events", tags=["audit"])
+router = APIRouter(
+    prefix=f"{deps.API_PREFIX}/audit-events", tags=["audit"], responses=deps.ERROR_RESPONSES
+)
 
 
 def _utc(name: str, value: datetime | None) -> datetime | None:

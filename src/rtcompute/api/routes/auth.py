@@ -11,7 +11,7 @@ from rtcompute.api.schemas import auth as schemas
 from rtcompute.domain import resources
 from rtcompute.services import accounts, auth, authz, principals, sessions
 
-router = APIRouter(prefix=deps.API_PREFIX, tags=["auth"])
+router = APIRouter(prefix=deps.API_PREFIX, tags=["auth"], responses=deps.ERROR_RESPONSES)
 
 
 def login_url(request: Request, alias: str) -> str:
