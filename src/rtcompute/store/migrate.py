@@ -8,7 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from rtcompute.store import db
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,8 +23,33 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# any constant: the key of the PostgreSQL advisory lock that serializes schema upgrades
+_MIGRATION_LOCK = 0x72746300
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Apply migrations. On PostgreSQL under an advisory lock: two `rtc up` starting at once
+    on an empty database would otherwise both create the tables and one would fail."""
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+                connection.commit()
+            try:
+                config = alembic_config(url)
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                connection.commit()
+            finally:
+                if postgres:
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
+                    connection.commit()
+    finally:
+        engine.dispose()
 
 
 def head_revision() -> str | None:

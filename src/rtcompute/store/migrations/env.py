@@ -1,15 +1,17 @@
-"""Alembic environment: runs online against the URL that `store.migrate` passes in."""
+"""Alembic environment: runs online on the connection `store.migrate` hands over, or on the
+URL it passes in (for the `alembic` command line)."""
 
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from rtcompute.store import db, tables
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or ""
-engine = db.make_engine(url)
-with engine.connect() as connection:
+
+
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=tables.Base.metadata,
@@ -18,4 +20,13 @@ with engine.connect() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
-engine.dispose()
+
+
+given = config.attributes.get("connection")
+if given is not None:
+    run(given)
+else:
+    engine = db.make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        run(connection)
+    engine.dispose()

@@ -1,0 +1,58 @@
+"""Schema upgrades: repeatable, and safe when several servers start at once on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from rtcompute.store import migrate
+
+
+def test_upgrade_is_repeatable(database_url: str) -> None:
+    migrate.upgrade(database_url)  # the fixture upgraded already: nothing to do, no error
+    engine = create_engine(database_url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_first_upgrades_on_postgres() -> None:
+    admin = os.environ.get("RTC_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
+    admin_url = make_url(admin)
+    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"rtc_mig_{secrets.token_hex(4)}"
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    failures: list[str] = []
+
+    def upgrade() -> None:
+        try:
+            migrate.upgrade(url)
+        except Exception as exc:  # the test reports every failure, not just the first
+            failures.append(repr(exc)[:300])
+
+    try:
+        threads = [threading.Thread(target=upgrade) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+        engine = create_engine(url)
+        try:
+            assert migrate.current_revision(engine) == migrate.head_revision()
+        finally:
+            engine.dispose()
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
