@@ -250,6 +250,23 @@ def test_chinese_page_from_accept_language_and_switch(api: TestClient) -> None:
     assert "操作审计" in chinese.text
 
 
+def test_chinese_error_messages_on_sign_up(api: TestClient) -> None:
+    chinese = {"Accept-Language": "zh-CN"}
+    token = form_token(api, "/signup")
+    base = {"csrf_token": token, "alias": "acme", "password": "short", "password_again": "short"}
+    weak = api.post("/signup", data=base, headers=chinese)
+    assert weak.status_code == 400
+    assert "请至少使用 8 个字符" in weak.text
+    assert "too weak" not in weak.text and "at least" not in weak.text
+    bad_alias = {**base, "alias": "-Bad_Alias", "password": PASSWORD, "password_again": PASSWORD}
+    refused = api.post("/signup", data=bad_alias, headers=chinese)
+    assert refused.status_code == 400
+    assert "账号别名无效" in refused.text
+    assert "is not valid" not in refused.text
+    english = api.post("/signup", data=base)
+    assert "at least 8 characters" in english.text
+
+
 def test_ram_user_login_is_refused_without_users(
     api: TestClient, platform: platform_module.Platform
 ) -> None:

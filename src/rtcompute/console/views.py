@@ -48,12 +48,16 @@ NAV_ACCOUNT = (
     NavItem("settings", "/console/settings", N_("Settings")),
 )
 
+# What the console says for each error code a user can meet, translated; a code missing here
+# shows the service's English message in every language (tests/unit/test_i18n.py lists the
+# codes the services raise and fails on one missing here).
 ERROR_MESSAGES = {
     "CsrfFailed": N_(
         "The form is stale or was not sent by this console; reload the page and retry."
     ),
     "InvalidCredentials": N_("The account, user name or password is wrong."),
     "InvalidVerificationCode": N_("The verification code is wrong or expired."),
+    "VerificationRequired": N_("A verification code is needed; enter it with your password."),
     "IdentityLocked": N_("Too many failed sign-in attempts; this identity is locked for a while."),
     "ConsoleAccessDisabled": N_(
         "Console access is turned off for this user; ask the account owner."
@@ -61,17 +65,63 @@ ERROR_MESSAGES = {
     "SignupDisabled": N_(
         "Public sign-up is turned off on this platform; ask the operator for an account."
     ),
+    "WeakPassword": N_(
+        "The password is too weak: use at least %(min_length)s characters, and not the "
+        "account or user name."
+    ),
+    "PasswordMismatch": N_("The two passwords differ; type the same password twice."),
+    "InvalidAccountAlias": N_(
+        "This account alias is not valid: use 3-32 lowercase letters, digits and hyphens, "
+        "starting and ending with a letter or digit."
+    ),
     "AccountAliasExists": N_("This account alias is taken; choose another."),
+    "InvalidEmail": N_(
+        "This is not an e-mail address; enter one like name@example.com, or leave it empty."
+    ),
+    "InvalidDisplayName": N_(
+        "The display name is too long or has control characters; use at most 64 printable "
+        "characters."
+    ),
+    "InvalidPageToken": N_(
+        "This page link was not handed out by the console; start again from the first page."
+    ),
+    "InvalidParameter": N_(
+        "A value in the form or the address is not valid (too long, or with characters such "
+        "as NUL that cannot be stored); correct it and retry."
+    ),
+    "InvalidStatus": N_("The status must be Active or Inactive."),
     "SessionExpired": N_("Your session has expired; sign in again."),
     "MissingCredentials": N_("Sign in first."),
+    "Unauthenticated": N_("Sign in first."),
+    "InvalidAccessKey": N_("The access key ID or secret is wrong."),
+    "AccessKeyDisabled": N_("This access key is disabled; enable it or use another key."),
     "NoPermission": N_("You are not authorized to do this; ask the account owner to grant it."),
+    "Forbidden": N_("You are not authorized to do this; ask the account owner to grant it."),
     "AccessKeyLimitExceeded": N_("You have the maximum number of access keys; delete one first."),
-    "AccessKeyNotFound": N_("That access key does not exist."),
+    "AccessKeyNotFound": N_("That access key does not exist; reload the page to see your keys."),
+    "QuotaExceeded": N_("A quota is used up; free some resources or ask the operator for more."),
     "MfaAlreadyBound": N_("MFA is already on; turn it off first."),
     "MfaNotStarted": N_("No MFA device is pending; set one up first."),
     "MfaUnchanged": N_("MFA is already in that state."),
-    "PasswordMismatch": N_("The two passwords differ."),
+    "AccountNotFound": N_("That account does not exist; check the account alias."),
+    "IdentityNotFound": N_("Your identity no longer exists; ask the account owner."),
+    "Conflict": N_("This conflicts with the current state; reload the page and retry."),
     "NotFound": N_("There is no such page."),
+    "MethodNotAllowed": N_("This page cannot be used that way; go back and use its buttons."),
+    "PayloadTooLarge": N_("The request is too large; send less data."),
+    "BadRequest": N_("The request is not valid; reload the page and retry."),
+    "NotAcceptable": N_("The request is not valid; reload the page and retry."),
+    "UnsupportedMediaType": N_("The request is not valid; reload the page and retry."),
+    "MalformedJSON": N_("The request body is not valid JSON; reload the page and retry."),
+    "NotificationFailed": N_(
+        "The verification e-mail could not be sent; retry later or ask the operator to check "
+        "the mail settings."
+    ),
+    "ServiceUnavailable": N_("The service is unavailable for a moment; retry shortly."),
+    "InternalError": N_(
+        "Something went wrong on our side; retry, and if it persists give the operator the "
+        "request id shown below."
+    ),
 }
 VERIFICATION_MESSAGES = {
     "totp": N_("Enter the 6-digit code of your MFA app."),
@@ -121,11 +171,18 @@ def translator(request: Request) -> Callable[[str], str]:
 
 
 def message_of(request: Request, code: str, message: str) -> str:
+    """English: the service's own message (it names the value); otherwise the translation."""
     language, _ = language_of(request)
     known = ERROR_MESSAGES.get(code)
     if known is None or (language == i18n.ENGLISH and message):
         return message
-    return i18n.gettext(language, known)
+    return i18n.gettext(language, known) % _message_values(request)
+
+
+def _message_values(request: Request) -> dict[str, object]:
+    platform = getattr(request.app.state, "platform", None)
+    settings = getattr(platform, "settings", None)
+    return {"min_length": getattr(getattr(settings, "auth", None), "password_min_length", 8)}
 
 
 def error_message(request: Request, error: errors.RtcError) -> str:

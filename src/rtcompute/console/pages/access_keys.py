@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import anyio
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from rtcompute.console import guard, views
+from rtcompute.console import fields, guard, views
 from rtcompute.services import access_keys, principals
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/access-keys"
+KeyId = Annotated[str, Path(max_length=128), fields.Printable]
 
 
 async def _keys(request: Request, principal: principals.Principal) -> list[object]:
@@ -58,7 +59,7 @@ async def create(
 @router.post(PAGE + "/{key_id}/status")
 async def set_status(
     request: Request,
-    key_id: str,
+    key_id: KeyId,
     status: Annotated[Literal["Active", "Inactive"], Form()],
     principal: principals.Principal = guard.requires("ram:UpdateAccessKey", guard.own_identity),
 ) -> Response:
@@ -70,7 +71,7 @@ async def set_status(
 @router.delete(PAGE + "/{key_id}")
 async def delete(
     request: Request,
-    key_id: str,
+    key_id: KeyId,
     principal: principals.Principal = guard.requires("ram:DeleteAccessKey", guard.own_identity),
 ) -> Response:
     platform = guard.platform_of(request)

@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter, Form, Request, Response
 
 from rtcompute import errors
-from rtcompute.console import guard, views
+from rtcompute.console import fields, guard, views
 from rtcompute.services import accounts, principals
 
 router = APIRouter(include_in_schema=False)
@@ -25,8 +25,8 @@ def any_account(*_: object) -> str:
     return ANY_ACCOUNT
 
 
-Text = Annotated[str, Form(max_length=256)]
-Secret = Annotated[str, Form(max_length=1024)]
+Text = Annotated[str, Form(max_length=256), fields.Printable]
+Secret = Annotated[str, Form(max_length=1024), fields.Storable]
 
 
 async def _page(request: Request, status: int = 200, **context: Any) -> Response:

@@ -12,8 +12,7 @@ from urllib.parse import urlencode
 import anyio
 from fastapi import APIRouter, Query, Request, Response
 
-from rtcompute import errors
-from rtcompute.console import guard, views
+from rtcompute.console import fields, guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.services import audit, principals
 
@@ -29,15 +28,15 @@ def _blank_to_none(value: str | None) -> str | None:
 @router.get("/console/audit")
 async def audit_page(
     request: Request,
-    action: Annotated[str | None, Query(max_length=128)] = None,
-    principal_name: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
-    outcome: Annotated[str | None, Query(max_length=16)] = None,
-    page_token: Annotated[str | None, Query(max_length=20)] = None,
+    action: Annotated[str | None, Query(max_length=128), fields.Printable] = None,
+    principal_name: Annotated[
+        str | None, Query(alias="principal", max_length=200), fields.Printable
+    ] = None,
+    outcome: Annotated[str | None, Query(max_length=16), fields.Printable] = None,
+    page_token: Annotated[str | None, Query(max_length=64)] = None,
     principal: principals.Principal = guard.requires("actiontrail:LookupEvents", guard.own_trail),
 ) -> Response:
-    token = _blank_to_none(page_token)
-    if token is not None and not token.isdigit():
-        raise errors.Invalid("page_token is not one this console returned", code="InvalidPageToken")
+    token = audit.page_token(_blank_to_none(page_token))
     filters = {
         "action": _blank_to_none(action),
         "principal": _blank_to_none(principal_name),
@@ -47,7 +46,7 @@ async def audit_page(
         action=filters["action"],
         principal=filters["principal"],
         outcome=filters["outcome"],
-        page_token=int(token) if token else None,
+        page_token=token,
         page_size=PAGE_SIZE,
     )
     platform = guard.platform_of(request)

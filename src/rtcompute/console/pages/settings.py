@@ -12,13 +12,13 @@ import anyio
 from fastapi import APIRouter, Form, Request, Response
 
 from rtcompute import errors
-from rtcompute.console import guard, views
+from rtcompute.console import fields, guard, views
 from rtcompute.services import auth, principals
 
 router = APIRouter(include_in_schema=False)
 
-Secret = Annotated[str, Form(max_length=1024)]
-Code = Annotated[str, Form(max_length=16)]
+Secret = Annotated[str, Form(max_length=1024), fields.Storable]
+Code = Annotated[str, Form(max_length=16), fields.Printable]
 
 
 def _page(request: Request, status: int = 200, **context: Any) -> Response:

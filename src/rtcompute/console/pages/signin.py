@@ -15,16 +15,19 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rtcompute import errors
-from rtcompute.console import auth, guard, views
+from rtcompute.console import auth, fields, guard, views
 from rtcompute.domain import resources
 from rtcompute.services import accounts, authz, principals, sessions
 from rtcompute.services import auth as auth_service
 
 router = APIRouter(include_in_schema=False)
 
-Alias = Annotated[str, Form(max_length=64)]
+# sign-in takes any text (an odd name is an unknown name); sign-up stores what it takes
 Text = Annotated[str, Form(max_length=200)]
 Secret = Annotated[str, Form(max_length=1024)]
+NewAlias = Annotated[str, Form(max_length=64), fields.Printable]
+NewText = Annotated[str, Form(max_length=200), fields.Printable]
+NewSecret = Annotated[str, Form(max_length=1024), fields.Storable]
 
 
 def _see_other(location: str) -> RedirectResponse:
@@ -61,7 +64,7 @@ async def home(request: Request) -> Response:
 
 @router.get("/login", dependencies=[guard.public("rtc:SignIn")])
 def login_start(
-    request: Request, alias: Annotated[str | None, Query(max_length=64)] = None
+    request: Request, alias: Annotated[str | None, Query(max_length=64), fields.Printable] = None
 ) -> Response:
     if alias and alias.strip():
         return _see_other(f"/login/{quote(alias.strip().lower(), safe='')}")
@@ -84,7 +87,7 @@ async def login_submit(
     code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     user = user.strip()
-    request.state.audit_claimed = (f"{user}@{alias}" if user else alias)[:200]
+    request.state.audit_claimed = fields.for_audit(f"{user}@{alias}" if user else alias)[:200]
     platform = guard.platform_of(request)
     request.state.audit_account_id = await anyio.to_thread.run_sync(
         accounts.find_account_id, platform, alias
@@ -126,11 +129,11 @@ def signup_form(request: Request) -> Response:
 @router.post("/signup", dependencies=[guard.public("rtc:SignUp")])
 async def signup_submit(
     request: Request,
-    alias: Alias,
-    password: Secret,
-    password_again: Secret,
-    display_name: Text = "",
-    email: Text = "",
+    alias: NewAlias,
+    password: NewSecret,
+    password_again: NewSecret,
+    display_name: NewText = "",
+    email: NewText = "",
 ) -> Response:
     alias = alias.strip().lower()
     request.state.audit_claimed = alias
