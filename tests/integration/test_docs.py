@@ -49,3 +49,24 @@ def test_api_answers_are_not_cached(api: TestClient) -> None:
     answer = api.post("/api/v1/sessions", json={"account": "nobody", "password": "x" * 8})
     assert answer.headers["cache-control"] == "no-store"
     assert "cache-control" not in api.get("/healthz").headers
+
+
+def test_largest_page_token_reaches_the_query(api: TestClient) -> None:
+    """audit_events.id is 64-bit on PostgreSQL too: no "integer out of range"."""
+    api.post("/api/v1/signup", json={"alias": "acme", "password": "correct-horse-9"})
+    token = api.post(
+        "/api/v1/sessions", json={"account": "acme", "password": "correct-horse-9"}
+    ).json()["token"]
+    for page_token in (str(2**31), str(2**63 - 1)):
+        page = api.get(
+            "/api/v1/audit-events",
+            params={"page_token": page_token},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert page.status_code == 200, page.text
+    too_big = api.get(
+        "/api/v1/audit-events",
+        params={"page_token": str(2**63)},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert too_big.json()["code"] == "InvalidPageToken"

@@ -56,3 +56,19 @@ def test_concurrent_first_upgrades_on_postgres() -> None:
     finally:
         with psycopg.connect(conninfo, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migrations_match_the_tables(database_url: str) -> None:
+    """What the migrations build is what store/tables.py declares (no forgotten migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from rtcompute.store import tables
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, tables.Base.metadata) == []
+    finally:
+        engine.dispose()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -132,7 +133,11 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_account_time", "account_id", "id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # 64-bit on PostgreSQL (the trail only grows; page tokens are these ids); SQLite's
+    # INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER to be the rowid
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     account_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     identity_type: Mapped[str] = mapped_column(String(16), default="")
