@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench chromium
 
 prereqs:
 	@$(PYTHON) scripts/check_prereqs.py

@@ -6,8 +6,11 @@ start-up time counts, the client's does not matter to it.
 
 from __future__ import annotations
 
+import enum
 import gc
+import json
 import sys
+from typing import Annotated
 
 import typer
 
@@ -20,9 +23,21 @@ HELP = (
 )
 
 
-def version() -> None:
+class VersionFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+def version(
+    fmt: Annotated[
+        VersionFormat, typer.Option("--output", "-o", help="table for people, json for scripts")
+    ] = VersionFormat.table,
+) -> None:
     """Print the rtcompute version."""
-    typer.echo(f"rtcompute {rtcompute.__version__}")
+    if fmt is VersionFormat.json:
+        typer.echo(json.dumps({"version": rtcompute.__version__}))
+    else:
+        typer.echo(f"rtcompute {rtcompute.__version__}")
 
 
 def build_app(*, client_commands: bool = True) -> typer.Typer:

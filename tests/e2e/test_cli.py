@@ -237,3 +237,12 @@ def test_resource_names_print_literally(live_server: LiveServer, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert "acs:ram::" in result.stdout
     assert "\N{RAM}" not in result.stdout
+
+
+def test_json_output_of_version_and_logout(live_server: LiveServer, tmp_path: Path) -> None:
+    version = rtc(tmp_path, "version", "-o", "json")
+    assert json.loads(version.stdout)["version"].count(".") == 2
+    login(live_server, tmp_path)
+    out = rtc(tmp_path, "logout", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"signed_out": True, "profile": "default"}

@@ -109,7 +109,9 @@ def _login_with_code(
         return api.login(account, password, user=user, code=asked)
 
 
-def logout(profile: ProfileOption = "default") -> None:
+def logout(
+    profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
+) -> None:
     """End the CLI session and forget it."""
     saved = config.load(profile)
     if saved.token.startswith("rtcs_"):
@@ -120,7 +122,10 @@ def logout(profile: ProfileOption = "default") -> None:
                 if exc.code not in ("SessionExpired",):
                     raise output.fail(exc) from None
     config.save(profile, config.Profile(saved.endpoint, "", saved.account, saved.user))
-    output.console.print("signed out")
+    if fmt is output.Format.json:
+        output.emit({"signed_out": True, "profile": profile}, fmt)
+    else:
+        output.console.print("signed out")
 
 
 def whoami(
@@ -130,6 +135,9 @@ def whoami(
     output.emit(call(profile, "whoami"), fmt)
 
 
+KeyId = Annotated[
+    str, typer.Argument(help="The access key id (RTCAK...), from `access-keys list`.")
+]
 keys_app = typer.Typer(help="Manage your access keys (at most 2; a secret is shown once).")
 KEY_COLUMNS = ("id", "status", "created_at", "last_used_at")
 
@@ -155,7 +163,9 @@ def keys_list(
 
 @keys_app.command("enable")
 def keys_enable(
-    key_id: str, profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
+    key_id: KeyId,
+    profile: ProfileOption = "default",
+    fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Enable an access key."""
     output.emit(call(profile, "update_access_key", key_id, "Active"), fmt)
@@ -163,7 +173,9 @@ def keys_enable(
 
 @keys_app.command("disable")
 def keys_disable(
-    key_id: str, profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
+    key_id: KeyId,
+    profile: ProfileOption = "default",
+    fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Disable an access key; calls made with it are refused until it is enabled."""
     output.emit(call(profile, "update_access_key", key_id, "Inactive"), fmt)
@@ -171,7 +183,9 @@ def keys_disable(
 
 @keys_app.command("delete")
 def keys_delete(
-    key_id: str, profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
+    key_id: KeyId,
+    profile: ProfileOption = "default",
+    fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete an access key for good."""
     call(profile, "delete_access_key", key_id)
@@ -241,12 +255,16 @@ ACCOUNT_COLUMNS = ("id", "alias", "display_name", "email", "is_operator", "login
 
 @accounts_app.command("create")
 def accounts_create(
-    alias: str,
+    alias: Annotated[
+        str, typer.Argument(help="3-32 lowercase letters, digits, hyphens; in the sign-in URL.")
+    ],
     password_stdin: Annotated[
         bool, typer.Option(help="Read the password from standard input.")
     ] = False,
-    display_name: str = "",
-    email: str = "",
+    display_name: Annotated[str, typer.Option(help="A name for people (optional).")] = "",
+    email: Annotated[
+        str, typer.Option(help="Receives sign-in verification codes (optional).")
+    ] = "",
     profile: ProfileOption = "default",
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
