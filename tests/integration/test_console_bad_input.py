@@ -24,6 +24,7 @@ from rtcompute.services import accounts
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD
+from tests.integration import test_bad_input as api_bad_input
 from tests.integration.test_console import (
     CSRF_HEADER,
     form_token,
@@ -33,26 +34,13 @@ from tests.integration.test_console import (
     trail_of,
 )
 
+# the API's odd strings, less lone surrogates (an HTTP client cannot even encode them in a
+# form or a URL), plus DEL, which the console refuses as a control character
 ODD_STRINGS = [
-    "a'b",
-    'a"b',
-    "'; DROP TABLE accounts; --",
-    "acme' OR '1'='1",
-    "<script>alert(1)</script>",
-    "a\x00b",
-    "\x00",
-    "acme\x00",
-    "ácmé",
-    "账号",
-    "\U0001f600",
-    "x" * 10_000,
-    "../../etc/passwd",
-    "%00",
-    "{account_id}",
-    "\r\nX-Injected: 1",
-    " ",
-    "\x7f",
-]
+    value
+    for value in api_bad_input.ODD_STRINGS
+    if all(not 0xD800 <= ord(c) <= 0xDFFF for c in value)
+] + ["\x7f"]
 NUL_STRINGS = ["a\x00b", "\x00", "acme\x00"]
 IDS = [f"{n}:{value[:12]!r}" for n, value in enumerate(ODD_STRINGS)]
 
