@@ -3,11 +3,13 @@
 The integration suite runs once per database: `database_url` is parametrized over SQLite
 (a file in a temporary directory) and PostgreSQL (a fresh database on the server named by
 RTC_TEST_POSTGRES_URL, created for this run and dropped after it). `make test` and CI set
-that variable; without it the PostgreSQL half is skipped with a message saying so.
+that variable; without it a developer's run skips the PostgreSQL half with a message saying
+so, and a CI run fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -68,8 +70,31 @@ class RecordingNotifier:
         return self.sent[-1].body.split(": ")[1].split(" ")[0]
 
 
-def _postgres_admin_url() -> str | None:
-    return os.environ.get("RTC_TEST_POSTGRES_URL") or None
+def postgres_admin_url() -> str:
+    """The server of the PostgreSQL suite. Without RTC_TEST_POSTGRES_URL a developer's run
+    skips that half (`make test` and .ci/run always set it); under CI it fails instead, so a
+    missing variable can never hide the PostgreSQL suite."""
+    url = os.environ.get("RTC_TEST_POSTGRES_URL")
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail("CI runs the PostgreSQL suite: RTC_TEST_POSTGRES_URL must be set")
+    pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the suite's server, dropped afterwards; yields its URL."""
+    admin_url = make_url(postgres_admin_url())
+    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -82,21 +107,9 @@ def database_url(
         migrate.upgrade(url)
         yield url
         return
-    admin = _postgres_admin_url()
-    if admin is None:
-        pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
-    name = f"rtc_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin_url = make_url(admin)
-    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_postgres_database("rtc_test") as url:
         migrate.upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_settings(

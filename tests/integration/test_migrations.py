@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 
-import psycopg
-import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from rtcompute.store import migrate
+from tests.conftest import fresh_postgres_database
 
 
 def test_upgrade_is_repeatable(database_url: str) -> None:
@@ -24,24 +20,15 @@ def test_upgrade_is_repeatable(database_url: str) -> None:
 
 
 def test_concurrent_first_upgrades_on_postgres() -> None:
-    admin = os.environ.get("RTC_TEST_POSTGRES_URL")
-    if not admin:
-        pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
-    admin_url = make_url(admin)
-    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"rtc_mig_{secrets.token_hex(4)}"
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
     failures: list[str] = []
+    with fresh_postgres_database("rtc_mig") as url:
 
-    def upgrade() -> None:
-        try:
-            migrate.upgrade(url)
-        except Exception as exc:  # the test reports every failure, not just the first
-            failures.append(repr(exc)[:300])
+        def upgrade() -> None:
+            try:
+                migrate.upgrade(url)
+            except Exception as exc:  # the test reports every failure, not just the first
+                failures.append(repr(exc)[:300])
 
-    try:
         threads = [threading.Thread(target=upgrade) for _ in range(4)]
         for thread in threads:
             thread.start()
@@ -53,9 +40,6 @@ def test_concurrent_first_upgrades_on_postgres() -> None:
             assert migrate.current_revision(engine) == migrate.head_revision()
         finally:
             engine.dispose()
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migrations_match_the_tables(database_url: str) -> None:

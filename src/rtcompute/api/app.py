@@ -136,7 +136,6 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,  # served below from local files: an installation may have no internet
         redoc_url=None,
-        responses={"default": {"description": "error", "model": None}},
     )
     app.state.platform = platform
     app.state.inflight_auth = {}

@@ -16,14 +16,8 @@ from pydantic import AfterValidator
 from rtcompute.domain import text
 
 
-def storable(value: str) -> str:
-    if not text.is_storable(value):
-        raise ValueError("must be text without NUL characters or lone surrogates")
-    return value
-
-
 def printable(value: str) -> str:
-    storable(value)
+    text.check_storable(value)
     if any(unicodedata.category(character) == "Cc" for character in value):
         raise ValueError("must be text without control characters")
     return value
@@ -35,5 +29,5 @@ def for_audit(value: str) -> str:
 
 
 # use inside Annotated with Form/Query/Path, e.g. Annotated[str, Form(max_length=64), Printable]
-Storable = AfterValidator(storable)
+Storable = AfterValidator(text.check_storable)
 Printable = AfterValidator(printable)

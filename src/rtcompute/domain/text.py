@@ -20,6 +20,13 @@ def is_storable(value: str) -> bool:
     return True
 
 
+def check_storable(value: str) -> str:
+    """`value`, or ValueError (the validators' way to refuse) when the store cannot hold it."""
+    if not is_storable(value):
+        raise ValueError("must be text without NUL characters or lone surrogates")
+    return value
+
+
 def parse_page_token(token: str | None) -> int | None:
     """A page token we issued (a positive id below 2**63), or None for none; else ValueError."""
     if token is None or token == "":

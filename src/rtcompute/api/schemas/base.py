@@ -7,20 +7,13 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from rtcompute.domain import text
 
 
-def check_storable(value: str) -> str:
-    """Refuse NUL characters and lone surrogates: PostgreSQL and SQLite cannot store them."""
-    if not text.is_storable(value):
-        raise ValueError("must be text without NUL characters or lone surrogates")
-    return value
-
-
 class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=4096)
 
     @field_validator("*", mode="after")
     @classmethod
     def _storable_text(cls, value: object) -> object:
-        return check_storable(value) if isinstance(value, str) else value
+        return text.check_storable(value) if isinstance(value, str) else value
 
 
 class ResponseModel(BaseModel):
