@@ -5,11 +5,15 @@ They know nothing of HTTP; `api/app.py` maps each base class to a status code on
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class RtcError(Exception):
     """Base of every error a user may see; `code` is stable, `message` says what to do."""
 
     code = "InternalError"
+    # the message in other languages, by language tag ("zh"); English is `message`
+    translations: ClassVar[dict[str, str]] = {}
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

@@ -203,7 +203,7 @@ def test_audit_list_and_accounts(live_server: LiveServer, tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     denied = rtc(tenant_dir, "accounts", "list")
-    assert denied.returncode == 1 and "NoPermission" in denied.stderr
+    assert denied.returncode == 1 and "Forbidden.RAM" in denied.stderr
     assert rtc(tenant_dir, "audit", "list", "--all-accounts").returncode == 1
 
 

@@ -86,10 +86,10 @@ def test_normal_account_may_not_manage_accounts(api: TestClient, operator: dict[
     tenant = login(api, "acme")
     denied = create(api, tenant, "sneaky")
     assert denied.status_code == 403, denied.text
-    assert denied.json()["code"] == "NoPermission"
+    assert denied.json()["code"] == "Forbidden.RAM"
     listed = api.get("/api/v1/accounts", headers=tenant)
     assert listed.status_code == 403
-    assert listed.json()["code"] == "NoPermission"
+    assert listed.json()["code"] == "Forbidden.RAM"
     aliases = {item["alias"] for item in api.get("/api/v1/accounts", headers=operator).json()}
     assert "sneaky" not in aliases
 

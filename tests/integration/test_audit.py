@@ -118,7 +118,7 @@ def test_failures_and_denials_are_recorded(
 
     create_denied = next(e for e in trail if e["action"] == "rtc:CreateAccount")
     assert create_denied["outcome"] == "denied"
-    assert create_denied["error_code"] == "NoPermission"
+    assert create_denied["error_code"] == "Forbidden.RAM"
     assert create_denied["account_id"] == created["id"]
     assert create_denied["principal"] == "acme"
 
@@ -245,7 +245,7 @@ def test_accounts_see_only_their_own_events(api: TestClient, operator: dict[str,
 
     refused = api.get(EVENTS, headers=beta_headers, params={"all_accounts": "true"})
     assert refused.status_code == 403
-    assert refused.json()["code"] == "NoPermission"
+    assert refused.json()["code"] == "Forbidden.RAM"
 
     everyone = events(api, operator, all_accounts="true")
     assert {acme["id"], beta["id"]} <= {e["account_id"] for e in everyone}

@@ -43,7 +43,7 @@ def test_parallel_key_creation_respects_the_limit(platform: platform_module.Plat
 
     def create(_: int) -> str:
         try:
-            access_keys.create_access_key(platform, principal)
+            access_keys.create_access_key(platform, principal.identity_id)
         except errors.QuotaExceeded as exc:
             return exc.code
         return "created"
@@ -51,4 +51,4 @@ def test_parallel_key_creation_respects_the_limit(platform: platform_module.Plat
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = list(pool.map(create, range(THREADS)))
     assert outcomes.count("created") == platform.settings.auth.max_access_keys
-    assert len(access_keys.list_access_keys(platform, principal)) == 2
+    assert len(access_keys.list_access_keys(platform, principal.identity_id)) == 2

@@ -91,5 +91,5 @@ def test_authorize_raises_no_permission_naming_the_action() -> None:
     authz.authorize(ACCOUNT, "ram:CreateAccessKey", resources.account_root(ACME))
     with pytest.raises(errors.Forbidden) as caught:
         authz.authorize(ACCOUNT, "rtc:CreateAccount", ANY_ACCOUNT)
-    assert caught.value.code == "NoPermission"
+    assert caught.value.code == "Forbidden.RAM"
     assert "rtc:CreateAccount" in caught.value.message

@@ -31,7 +31,7 @@ EXPECTED = {
     "AccessKeyLimitExceeded",
     "AccessKeyNotFound",
     "AccessKeyDisabled",
-    "NoPermission",
+    "Forbidden.RAM",
     "MfaAlreadyBound",
     "MfaNotStarted",
     "MfaUnchanged",

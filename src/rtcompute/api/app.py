@@ -24,7 +24,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import rtcompute
 from rtcompute import errors, http_status
 from rtcompute.api import deps, middleware
-from rtcompute.api.routes import access_keys, accounts, audit_events, auth
+from rtcompute.api.routes import (
+    access_keys,
+    accounts,
+    audit_events,
+    auth,
+    projects,
+    ram_groups,
+    ram_policies,
+    ram_roles,
+    ram_users,
+)
 from rtcompute.console import routes as console_routes
 from rtcompute.services import health
 from rtcompute.services import platform as platform_module
@@ -60,6 +70,20 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def localized(request: Request, exc: errors.RtcError) -> str:
+    """The error's message in the first language of Accept-Language it has, else English."""
+    if not exc.translations or not is_api(request):
+        return exc.message  # the console translates by code, with its own catalog
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("en"):
+            return exc.message
+        translated = exc.translations.get(tag.split("-")[0])
+        if translated:
+            return translated
+    return exc.message
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     problems = exc.errors()
     if any(p.get("type") == "json_invalid" for p in problems):
@@ -77,7 +101,8 @@ def install_error_handlers(app: FastAPI) -> None:
         extra = (
             {"verification": exc.method} if isinstance(exc, errors.VerificationRequired) else None
         )
-        return error_response(request, http_status.status_of(exc), exc.code, exc.message, extra)
+        message = localized(request, exc)
+        return error_response(request, http_status.status_of(exc), exc.code, message, extra)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -105,7 +130,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-API_MODULES = (auth, access_keys, audit_events, accounts)
+API_MODULES = (
+    auth,
+    access_keys,
+    audit_events,
+    accounts,
+    ram_users,
+    ram_groups,
+    ram_policies,
+    ram_roles,
+    projects,
+)
 
 
 def create_app(

@@ -7,14 +7,15 @@ and fails on any route that declares neither (deny by default, checked, not hope
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
 
 from rtcompute import errors
 from rtcompute.api.schemas import base as base_schemas
-from rtcompute.domain import credentials, resources
+from rtcompute.domain import credentials, policies, resources
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
 
@@ -22,6 +23,7 @@ from rtcompute.services import platform as platform_module
 # prefix: FastAPI keeps an included router's prefix out of `APIRoute.path`, and that path
 # is the route template of the metrics and of the declared-routes test.
 API_PREFIX = "/api/v1"
+T = TypeVar("T")
 
 
 # Every error answer has this body; documented on every route, so that generated clients
@@ -99,6 +101,7 @@ async def _authenticate_once(
 
 
 def request_context(request: Request) -> principals.RequestContext:
+    """Source IP, TLS and request id: what policies' conditions and the audit need."""
     client = request.client
     return principals.RequestContext(
         source_ip=client.host if client else "",
@@ -107,15 +110,44 @@ def request_context(request: Request) -> principals.RequestContext:
     )
 
 
-def render_resource(template: str, principal: principals.Principal, request: Request) -> str:
-    """Fill `{account_id}`, `{region}`, `{self}` and path parameters into a resource name."""
+class _BodyFields(dict[str, str]):
+    """Top-level text fields of a JSON body; a missing or non-text field renders empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+async def body_fields(request: Request) -> _BodyFields:
+    """The request body's top-level text fields (FastAPI has read and cached the body)."""
+    try:
+        parsed = await request.json()
+    except ValueError:
+        return _BodyFields()
+    if not isinstance(parsed, dict):
+        return _BodyFields()
+    return _BodyFields({k: v for k, v in parsed.items() if isinstance(v, str)})
+
+
+async def render_resource(template: str, principal: principals.Principal, request: Request) -> str:
+    """Fill `{account_id}`, `{region}`, `{self}`, path parameters and `{body[field]}`."""
     values: dict[str, Any] = {
         "account_id": principal.account_id,
         "region": get_platform(request).settings.region,
         "self": authz.own_resource(principal),
         **request.path_params,
     }
+    if "{body[" in template:
+        values["body"] = await body_fields(request)
     return template.format(**values)
+
+
+async def check(
+    request: Request, principal: principals.Principal, action: str, resource: str
+) -> policies.Verdict:
+    """The decision on one action and resource for this request's caller and context."""
+    platform = get_platform(request)
+    context = authz.context_of(principal, request_context(request), platform.now())
+    return await authz.decide_async(platform, principal, action, resource, context)
 
 
 class Requires:
@@ -129,10 +161,63 @@ class Requires:
         request.state.audit_action = self.action
         request.state.audit_resource = self.resource
         principal = await current_principal(request)
-        resource = render_resource(self.resource, principal, request)
+        resource = await render_resource(self.resource, principal, request)
         request.state.audit_resource = resource
-        authz.authorize(principal, self.action, resource)
+        verdict = await check(request, principal, self.action, resource)
+        if verdict.decision is not policies.Decision.ALLOW:
+            raise authz.denied(principal, self.action, resource, verdict)
         return principal
+
+
+class Listing:
+    """What a list route may show: everything, or the items the caller may see one by one.
+
+    Guide: a sub-account granted one project (`acs:stream:*:*:projectname`) lists that project
+    and nothing else. A caller allowed none of the items is refused, as for any other route.
+    """
+
+    def __init__(
+        self,
+        request: Request,
+        principal: principals.Principal,
+        action: str,
+        denial: errors.Forbidden | None,
+    ) -> None:
+        self.request = request
+        self.principal = principal
+        self.action = action
+        self.denial = denial
+
+    async def visible(self, items: list[T], resource_of: Callable[[T], str]) -> list[T]:
+        if self.denial is None:
+            return items
+        shown = [
+            item
+            for item in items
+            if (await check(self.request, self.principal, self.action, resource_of(item))).decision
+            is policies.Decision.ALLOW
+        ]
+        if not shown:
+            raise self.denial
+        return shown
+
+
+class RequiresListing(Requires):
+    """A list route: the action on the collection, or else on each item shown."""
+
+    async def __call__(self, request: Request) -> Listing:  # type: ignore[override]
+        request.state.audit_action = self.action
+        request.state.audit_resource = self.resource
+        principal = await current_principal(request)
+        resource = await render_resource(self.resource, principal, request)
+        request.state.audit_resource = resource
+        verdict = await check(request, principal, self.action, resource)
+        denial = None
+        if verdict.decision is not policies.Decision.ALLOW:
+            denial = authz.denied(principal, self.action, resource, verdict)
+            if verdict.decision is policies.Decision.EXPLICIT_DENY:
+                raise denial
+        return Listing(request, principal, self.action, denial)
 
 
 class Public:
@@ -149,6 +234,10 @@ def requires(action: str, resource: str) -> Any:
     return Depends(Requires(action, resource))
 
 
+def requires_listing(action: str, resource: str) -> Any:
+    return Depends(RequiresListing(action, resource))
+
+
 def public(action: str) -> Any:
     return Depends(Public(action))
 
@@ -161,3 +250,6 @@ def audit_claim(request: Request, *, account_id: str | None, claimed: str, resou
 
 
 OWN_ACCOUNT_TRAIL = resources.audit_trail("{region}", "{account_id}")
+
+
+ContextDep = Annotated[principals.RequestContext, Depends(request_context)]

@@ -209,7 +209,7 @@ def _replay(body: bytes) -> Receive:
 def _event(scope: Scope, state: dict[str, Any], status: int) -> audit.Event:
     if status < 400:
         outcome = "success"
-    elif status == 403 and state.get("error_code") in ("NoPermission", "SignupDisabled"):
+    elif status == 403 and state.get("error_code") in ("Forbidden.RAM", "SignupDisabled"):
         outcome = "denied"
     else:
         outcome = "failed"

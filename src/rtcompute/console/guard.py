@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 
 from rtcompute import errors
 from rtcompute.console import auth
-from rtcompute.domain import credentials, resources
+from rtcompute.domain import credentials, policies, resources
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
 
@@ -54,6 +54,28 @@ def source_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+async def decision(
+    request: Request, principal: principals.Principal, action: str, resource: str
+) -> policies.Verdict:
+    platform = platform_of(request)
+    context = authz.context_of(
+        principal,
+        principals.RequestContext(
+            source_ip=source_ip(request), secure_transport=request.url.scheme == "https"
+        ),
+        platform.now(),
+    )
+    return await authz.decide_async(platform, principal, action, resource, context)
+
+
+async def allowed_or_raise(
+    request: Request, principal: principals.Principal, action: str, resource: str
+) -> None:
+    verdict = await decision(request, principal, action, resource)
+    if verdict.decision is not policies.Decision.ALLOW:
+        raise authz.denied(principal, action, resource, verdict)
+
+
 async def signed_in(request: Request) -> principals.Principal:
     """The principal of the session cookie; only console sessions, never access keys."""
     token = auth.session_token(request)
@@ -78,7 +100,7 @@ class Requires:
         request.state.audit_resource = resource
         if request.method in auth.STATE_CHANGING:
             await auth.check_session_csrf(request, principal.csrf_token)
-        authz.authorize(principal, self.action, resource)
+        await allowed_or_raise(request, principal, self.action, resource)
         return principal
 
 

@@ -95,7 +95,7 @@ ERROR_MESSAGES = {
     "Unauthenticated": N_("Sign in first."),
     "InvalidAccessKey": N_("The access key ID or secret is wrong."),
     "AccessKeyDisabled": N_("This access key is disabled; enable it or use another key."),
-    "NoPermission": N_("You are not authorized to do this; ask the account owner to grant it."),
+    "Forbidden.RAM": N_("You are not authorized to do this; ask the account owner to grant it."),
     "Forbidden": N_("You are not authorized to do this; ask the account owner to grant it."),
     "AccessKeyLimitExceeded": N_("You have the maximum number of access keys; delete one first."),
     "AccessKeyNotFound": N_("That access key does not exist; reload the page to see your keys."),

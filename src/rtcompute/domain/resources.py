@@ -43,3 +43,24 @@ def platform_account(account_id: str) -> str:
 
 def audit_trail(region: str, account_id: str) -> str:
     return str(ResourceName("actiontrail", region, account_id, "*"))
+
+
+def ram_role(account_id: str, role: str) -> str:
+    return str(ResourceName("ram", "", account_id, f"role/{role}"))
+
+
+def ram_group(account_id: str, group: str) -> str:
+    return str(ResourceName("ram", "", account_id, f"group/{group}"))
+
+
+def ram_policy(account_id: str, policy: str) -> str:
+    return str(ResourceName("ram", "", account_id, f"policy/{policy}"))
+
+
+def project(region: str, account_id: str, name: str) -> str:
+    """A project: the bare name, so that the guide's `acs:stream:*:*:projectname` grants it.
+
+    Deeper stream resources get names below it (`<project>/job/<name>`, ...); project names
+    cannot hold `/`, so they never collide with those or with `cluster/<id>`.
+    """
+    return str(ResourceName("stream", region, account_id, name))

@@ -92,7 +92,7 @@ def list_events(
             raise errors.Invalid(f"{name} must be text without NUL characters")
     if query.all_accounts and not principal.is_operator:
         raise errors.Forbidden(
-            "only the operator may read every account's audit trail", code="NoPermission"
+            "only the operator may read every account's audit trail", code="Forbidden.RAM"
         )
     where = audit_store.AuditFilter(
         account_id=None if query.all_accounts else principal.account_id,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rtcompute import settings as settings_module
-from rtcompute.services import credential_cache
+from rtcompute.services import authz_cache, credential_cache
 from rtcompute.services import notifier as notifier_module
 from rtcompute.store import db
 
@@ -32,6 +32,9 @@ class Platform:
     clock: Callable[[], datetime] = field(default=utc_now)
     credentials: credential_cache.CredentialCache = field(
         default_factory=lambda: credential_cache.CredentialCache(0)
+    )
+    decisions: authz_cache.DecisionCache = field(
+        default_factory=lambda: authz_cache.DecisionCache()
     )
 
     def now(self) -> datetime:

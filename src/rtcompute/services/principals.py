@@ -19,6 +19,9 @@ class Principal:
     credential_id: str  # session id or access key id
     mfa_present: bool = False
     csrf_token: str = ""
+    # the account's RAM revision when the credential was verified: a cached decision older
+    # than this is stale (another process changed a policy)
+    ram_revision: int = 0
 
     @property
     def display(self) -> str:

@@ -79,6 +79,7 @@ def _principal(
         credential_id=credential_id,
         mfa_present=mfa_present,
         csrf_token=csrf_token,
+        ram_revision=account.ram_revision,
     )
 
 

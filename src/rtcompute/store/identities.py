@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from rtcompute.domain import identities
@@ -78,3 +78,29 @@ def record_failed_attempt(
         .execution_options(synchronize_session=False)
     )
     return True
+
+
+def list_ram_users(
+    *, session: Session, account_id: str, limit: int, offset: int
+) -> list[tables.Identity]:
+    query = (
+        select(tables.Identity)
+        .where(
+            tables.Identity.account_id == account_id,
+            tables.Identity.identity_type == identities.IdentityType.RAM_USER.value,
+        )
+        .order_by(tables.Identity.name)
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_ram_users(*, session: Session, account_id: str) -> int:
+    query = select(func.count()).where(
+        tables.Identity.account_id == account_id,
+        tables.Identity.identity_type == identities.IdentityType.RAM_USER.value,
+    )
+    return session.scalar(query) or 0
+
+
+def delete_identity(*, session: Session, identity_id: int) -> None:
+    session.execute(delete(tables.Identity).where(tables.Identity.id == identity_id))

@@ -63,6 +63,9 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(255), default="")
     is_operator: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # bumped by every RAM change (policy, version, attachment, membership, user, role): the
+    # decision caches of every process compare it with what they loaded
+    ram_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Identity(Base):
@@ -85,6 +88,8 @@ class Identity(Base):
     # the TOTP time step of the last accepted code: a code is never accepted twice
     mfa_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    display_name: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    comment: Mapped[str] = mapped_column(String(1024), default="", server_default="")
 
 
 class Session(Base):
@@ -158,3 +163,99 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RamGroup(Base):
+    """A group of RAM users; policies attached to it apply to every member."""
+
+    __tablename__ = "ram_groups"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    comment: Mapped[str] = mapped_column(String(1024), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class GroupMember(Base):
+    __tablename__ = "ram_group_members"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("ram_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RamPolicy(Base):
+    """A custom policy; its documents live in versions, one of them the default."""
+
+    __tablename__ = "ram_policies"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    default_version: Mapped[str] = mapped_column(String(8))
+    # versions are numbered v1, v2, ... and a number is never reused
+    next_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RamPolicyVersion(Base):
+    __tablename__ = "ram_policy_versions"
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("ram_policies.id", ondelete="CASCADE"), primary_key=True
+    )
+    version_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RamRole(Base):
+    """A role: who may assume it (the trust policy) and, through attachments, what it may do."""
+
+    __tablename__ = "ram_roles"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    trust_policy: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PolicyAttachment(Base):
+    """A policy (system by name, custom by name in the account) attached to a user, group or
+    role (by its row id)."""
+
+    __tablename__ = "ram_policy_attachments"
+    __table_args__ = (
+        UniqueConstraint("principal_kind", "principal_id", "policy_type", "policy_name"),
+        Index("ix_ram_policy_attachments_policy", "account_id", "policy_type", "policy_name"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    principal_kind: Mapped[str] = mapped_column(String(8))
+    principal_id: Mapped[int] = mapped_column(Integer)
+    policy_type: Mapped[str] = mapped_column(String(8))
+    policy_name: Mapped[str] = mapped_column(String(128))
+    attached_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Project(Base):
+    """A stream project of an account (the capacity issue adds its order and CU)."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    region: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -19,7 +19,9 @@ async def list_access_keys(
     platform: deps.PlatformDep,
     principal: principals.Principal = deps.requires("ram:ListAccessKeys", "{self}"),
 ) -> list[schemas.AccessKey]:
-    keys = await anyio.to_thread.run_sync(access_keys.list_access_keys, platform, principal)
+    keys = await anyio.to_thread.run_sync(
+        access_keys.list_access_keys, platform, principal.identity_id
+    )
     return [schemas.AccessKey.model_validate(key) for key in keys]
 
 
@@ -29,7 +31,9 @@ async def create_access_key(
     principal: principals.Principal = deps.requires("ram:CreateAccessKey", "{self}"),
 ) -> schemas.AccessKeyCreated:
     """Create a key; its secret is in this response and never again."""
-    created = await anyio.to_thread.run_sync(access_keys.create_access_key, platform, principal)
+    created = await anyio.to_thread.run_sync(
+        access_keys.create_access_key, platform, principal.identity_id
+    )
     return schemas.AccessKeyCreated(
         id=created.key.id,
         status=created.key.status,
@@ -48,7 +52,7 @@ async def update_access_key(
 ) -> schemas.AccessKey:
     """Enable (`Active`) or disable (`Inactive`) a key."""
     key = await anyio.to_thread.run_sync(
-        access_keys.set_status, platform, principal, key_id, body.status
+        access_keys.set_status, platform, principal.identity_id, key_id, body.status
     )
     return schemas.AccessKey.model_validate(key)
 
@@ -59,5 +63,7 @@ async def delete_access_key(
     platform: deps.PlatformDep,
     principal: principals.Principal = deps.requires("ram:DeleteAccessKey", "{self}"),
 ) -> Response:
-    await anyio.to_thread.run_sync(access_keys.delete_access_key, platform, principal, key_id)
+    await anyio.to_thread.run_sync(
+        access_keys.delete_access_key, platform, principal.identity_id, key_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

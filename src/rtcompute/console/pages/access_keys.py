@@ -22,7 +22,9 @@ KeyId = Annotated[str, Path(max_length=128), fields.Printable]
 
 async def _keys(request: Request, principal: principals.Principal) -> list[object]:
     platform = guard.platform_of(request)
-    keys = await anyio.to_thread.run_sync(access_keys.list_access_keys, platform, principal)
+    keys = await anyio.to_thread.run_sync(
+        access_keys.list_access_keys, platform, principal.identity_id
+    )
     return list(keys)
 
 
@@ -49,7 +51,9 @@ async def create(
     principal: principals.Principal = guard.requires("ram:CreateAccessKey", guard.own_identity),
 ) -> Response:
     platform = guard.platform_of(request)
-    created = await anyio.to_thread.run_sync(access_keys.create_access_key, platform, principal)
+    created = await anyio.to_thread.run_sync(
+        access_keys.create_access_key, platform, principal.identity_id
+    )
     keys = await _keys(request, principal)
     context = {"active": "access-keys", "keys": keys, "created": created}
     template = "_key_created.html" if views.is_htmx(request) else "access_keys.html"
@@ -64,7 +68,9 @@ async def set_status(
     principal: principals.Principal = guard.requires("ram:UpdateAccessKey", guard.own_identity),
 ) -> Response:
     platform = guard.platform_of(request)
-    await anyio.to_thread.run_sync(access_keys.set_status, platform, principal, key_id, status)
+    await anyio.to_thread.run_sync(
+        access_keys.set_status, platform, principal.identity_id, key_id, status
+    )
     return await _table(request, principal)
 
 
@@ -75,5 +81,7 @@ async def delete(
     principal: principals.Principal = guard.requires("ram:DeleteAccessKey", guard.own_identity),
 ) -> Response:
     platform = guard.platform_of(request)
-    await anyio.to_thread.run_sync(access_keys.delete_access_key, platform, principal, key_id)
+    await anyio.to_thread.run_sync(
+        access_keys.delete_access_key, platform, principal.identity_id, key_id
+    )
     return await _table(request, principal)
