@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench chromium
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam chromium
 
 prereqs:
 	@$(PYTHON) scripts/check_prereqs.py
@@ -55,3 +55,8 @@ clean:
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)
+
+# RAM decision benchmark (bench/iam.py, results in docs/benchmarks.md); in-process, no wrk.
+# Flags with BENCH_IAM_ARGS, e.g. `make bench-iam BENCH_IAM_ARGS="--repeats 5"`.
+bench-iam: $(STAMP)
+	$(BIN)/python bench/iam.py $(BENCH_IAM_ARGS)
