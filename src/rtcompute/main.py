@@ -53,7 +53,7 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
     app.command("up")(server_commands.up)
     app.add_typer(server_commands.db_app, name="db")
     if client_commands:
-        from rtcompute.cli import commands
+        from rtcompute.cli import commands, projects, ram
 
         app.command("login")(commands.login)
         app.command("logout")(commands.logout)
@@ -61,6 +61,8 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
         app.add_typer(commands.keys_app, name="access-keys")
         app.add_typer(commands.audit_app, name="audit")
         app.add_typer(commands.accounts_app, name="accounts")
+        app.add_typer(ram.ram_app, name="ram")
+        app.add_typer(projects.projects_app, name="projects")
     app.command("version")(version)
     return app
 

@@ -1,7 +1,8 @@
-"""Client commands: login, whoami, access keys, audit, accounts."""
+"""Client commands: login, whoami, access keys, audit, accounts; helpers for the others."""
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from typing import Annotated, Any
@@ -24,7 +25,22 @@ def connect(profile_name: str) -> client.Client:
             "(or set RTC_ENDPOINT, RTC_ACCESS_KEY_ID and RTC_ACCESS_KEY_SECRET)"
         )
         raise typer.Exit(1)
-    return client.Client(profile.endpoint, profile.token)
+    return client.Client(profile.endpoint, profile.token, language=language())
+
+
+def language() -> str | None:
+    """The user's language from the locale (`zh_CN.UTF-8` -> `zh-CN`), for error messages."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            tag = value.split(".")[0].split("@")[0].replace("_", "-")
+            return None if tag in ("C", "POSIX") else tag
+    return None
+
+
+def usage(message: str, option: str | None = None) -> typer.BadParameter:
+    """A mistake in the command line itself, printed with the usage line; exit status 2."""
+    return typer.BadParameter(message, param_hint=f"'{option}'" if option else None)
 
 
 def call(profile_name: str, method: str, *args: Any, **kwargs: Any) -> Any:

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rtcompute import client
 
-console = Console(emoji=False, highlight=False)
+# markup off: names and messages are data; "[/x]" in a display name must print, not crash
+console = Console(emoji=False, highlight=False, markup=False)
 err_console = Console(stderr=True, emoji=False)
 
 
@@ -50,5 +52,9 @@ def emit(data: Any, fmt: Format, columns: Sequence[str] | None = None, title: st
 def fail(error: client.ApiError) -> typer.Exit:
     """Print an API error the same way everywhere; exit status 1."""
     suffix = f" (request id {error.request_id})" if error.request_id else ""
-    err_console.print(f"[red]error[/red] {error.code}: {error.message}{suffix}", highlight=False)
+    err_console.print(
+        f"[red]error[/red] {escape(error.code)}: {escape(error.message)}{escape(suffix)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     return typer.Exit(1)
