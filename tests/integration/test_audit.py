@@ -85,10 +85,13 @@ def test_reads_are_not_recorded(api: TestClient, platform: platform_module.Platf
     signup(api, "acme")
     headers = login(api, "acme")
     before = count_events(platform)
-    for path in ("/api/v1/me", "/api/v1/access-keys", EVENTS, "/api/v1/accounts", "/healthz"):
-        api.get(path, headers=headers)
+    for path in ("/api/v1/me", "/api/v1/access-keys", EVENTS, "/healthz"):
+        assert api.get(path, headers=headers).status_code == 200
     api.get("/api/v1/me")  # unauthenticated read
     assert count_events(platform) == before
+    # a refused read is a denial, and every denial is audited
+    assert api.get("/api/v1/accounts", headers=headers).status_code == 403
+    assert count_events(platform) == before + 1
 
 
 def test_failures_and_denials_are_recorded(

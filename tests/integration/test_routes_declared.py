@@ -1,5 +1,8 @@
-"""Deny by default, checked: every /api/v1 route declares `Requires` or `Public`, and every
-`Requires` route refuses a caller without credentials with 401 (both databases).
+"""Deny by default, checked (both databases): every route of the app declares an action (the
+API's `Requires` / `Public`, the console's `guard` equivalents) unless it is one of the few
+open ones; every `Requires` route refuses a caller without credentials with 401; and a
+signed-in RAM user with no policies is refused with 403 `Forbidden.RAM` on every declared
+route, API and console, but the self-service ones on its own identity.
 """
 
 from __future__ import annotations
@@ -10,10 +13,29 @@ from typing import Any
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from rtcompute.api import app as app_module
 from rtcompute.api import deps
+from rtcompute.console import guard
+from rtcompute.services import authz
+from rtcompute.services import platform as platform_module
+from rtcompute.store import db, tables
+from tests.conftest import PASSWORD
+from tests.integration.test_ram_support import (
+    API,
+    Owner,
+    account,
+    allow,
+    authorize_service_role,
+    cheap_password_hashing,  # noqa: F401
+    create_group,
+    create_policy,
+    document,
+    ok,
+)
 
 
 def declared(dependant: Dependant) -> list[Any]:
@@ -113,3 +135,210 @@ def test_requires_routes_refuse_the_unauthenticated(
             "SessionExpired",
             "InvalidAccessKey",
         }
+
+
+# ---------------------------------------------------------------- every route of the app
+
+
+def test_every_route_of_the_app_is_declared_or_one_of_the_open_few(api: TestClient) -> None:
+    """API and console alike; only health, metrics, the OpenAPI document and its page, and
+    static files go without a declaration (and the console's public pages say they are)."""
+    undeclared = []
+    for route in all_routes(api.app.routes):  # type: ignore[attr-defined]
+        if isinstance(route, Mount):
+            assert route.path == "/static", route.path
+        elif isinstance(route, APIRoute):
+            if declared(route.dependant) or guard.declaration_of(route) is not None:
+                continue
+            if route.path not in app_module.UNDECLARED_OK:
+                undeclared.append(f"{sorted(route.methods)} {route.path}")
+        else:
+            assert isinstance(route, Route) and route.path in app_module.UNDECLARED_OK, route
+    assert undeclared == []
+
+
+# ---------------------------------------------------------------- a RAM user with no policies
+
+# Path parameters filled with names that exist, so that a 404 cannot hide a missing check.
+USER, GROUP, ROLE, POLICY, PROJECT = "target", "team", "runner", "Target", "analytics"
+HOLDERS = {"users": USER, "groups": GROUP, "roles": ROLE, "policies": POLICY, "Custom": POLICY}
+
+
+def fill(path: str, values: dict[str, str]) -> str:
+    """A route template with every parameter set to an existing entity's name."""
+    parts = path.split("/")
+    for index, part in enumerate(parts):
+        if not part.startswith("{"):
+            continue
+        name = part.strip("{}")
+        if name == "name":
+            literal = next(p for p in reversed(parts[:index]) if not p.startswith("{"))
+            parts[index] = HOLDERS[literal]
+        elif name == "key_id":
+            parts[index] = values["user_key" if "/users/" in path else "own_key"]
+        else:
+            assert name in values, f"{path}: give the test a value for {{{name}}}"
+            parts[index] = values[name]
+    return "/".join(parts)
+
+
+def counts(platform: platform_module.Platform) -> dict[str, int]:
+    counted = (
+        tables.Identity,
+        tables.AccessKey,
+        tables.RamGroup,
+        tables.GroupMember,
+        tables.RamPolicy,
+        tables.RamPolicyVersion,
+        tables.RamRole,
+        tables.PolicyAttachment,
+        tables.Project,
+    )
+    with db.transaction(platform.sessions) as session:
+        return {
+            t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in counted
+        }
+
+
+@pytest.fixture
+def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
+    """An account with one of everything, and `wall`, a RAM user with no policy at all."""
+    owner = account(api)
+    h = owner.headers
+    authorize_service_role(api, owner)
+    ok(api.post(f"{API}/projects", headers=h, json={"name": PROJECT}), 201)
+    ok(api.post(f"{API}/ram/users", headers=h, json={"name": USER}), 201)
+    create_group(api, owner, GROUP, members=[USER])
+    ok(api.post(f"{API}/ram/roles", headers=h, json={"name": ROLE}), 201)
+    create_policy(api, owner, POLICY, allow("stream:List*"))
+    version = {"document": document(allow("a:b"))}
+    ok(api.post(f"{API}/ram/policies/Custom/{POLICY}/versions", headers=h, json=version), 201)
+    for holder in (f"users/{USER}", f"groups/{GROUP}", f"roles/{ROLE}"):
+        ok(api.put(f"{API}/ram/{holder}/policies/Custom/{POLICY}", headers=h), 204)
+    user_key = ok(api.post(f"{API}/ram/users/{USER}/access-keys", headers=h), 201)["id"]
+    wall = {"name": "wall", "password": PASSWORD, "console_enabled": True}
+    ok(api.post(f"{API}/ram/users", headers=h, json=wall), 201)
+    own = ok(api.post(f"{API}/ram/users/wall/access-keys", headers=h), 201)
+    values = {
+        "user": USER,
+        "group": GROUP,
+        "role": ROLE,
+        "project": PROJECT,
+        "policy_type": "Custom",
+        "policy_name": POLICY,
+        "version_id": "v2",
+        "user_key": user_key,
+        "own_key": own["id"],
+        "authorization": f"Bearer {own['id']}:{own['secret']}",
+    }
+    return owner, values
+
+
+def is_self_service(action: str | None, resource: object) -> bool:
+    return (action or "").lower() in authz.SELF_SERVICE and resource in (
+        "{self}",
+        guard.own_identity,
+    )
+
+
+def test_a_ram_user_without_policies_is_refused_on_every_api_route(
+    api: TestClient, platform: platform_module.Platform, world: tuple[Owner, dict[str, str]]
+) -> None:
+    _, values = world
+    wall = {"Authorization": values["authorization"]}
+    before = counts(platform)
+    refused, exempt = [], []
+    for route in api_routes(api):
+        declaration = declared(route.dependant)[0]
+        if isinstance(declaration, deps.Public):
+            continue
+        path = fill(route.path, values)
+        for method in sorted(route.methods):
+            if is_self_service(declaration.action, declaration.resource):
+                exempt.append((method, route.path))
+                continue
+            response = api.request(method, path, headers=wall, json={})
+            assert response.status_code == 403, (method, path, response.text[:300])
+            body = response.json()
+            assert body["code"] == "Forbidden.RAM", (method, path, body)
+            assert declaration.action in body["message"], (method, path, body)
+            refused.append((method, route.path))
+    assert len(refused) >= 60
+    assert counts(platform) == before
+    # the exceptions are exactly the self-service actions, and they do work
+    assert sorted(exempt) == [
+        ("DELETE", "/api/v1/sessions/current"),
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/me/mfa"),
+        ("PUT", "/api/v1/me/mfa"),
+        ("PUT", "/api/v1/me/password"),
+    ]
+    assert ok(api.get(f"{API}/me", headers=wall))["name"] == "wall"
+    assert ok(api.post(f"{API}/me/mfa", headers=wall))["secret"]
+
+
+def console_routes(api: TestClient) -> list[tuple[APIRoute, guard.Declaration]]:
+    found = []
+    for route in all_routes(api.app.routes):  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and not route.path.startswith("/api/"):
+            declaration = guard.declaration_of(route)
+            if declaration is not None:
+                found.append((route, declaration))
+    return found
+
+
+def console_requires(route: APIRoute) -> guard.Requires:
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        if isinstance(dependant.call, guard.Requires):
+            return dependant.call
+        pending.extend(dependant.dependencies)
+    raise AssertionError(route.path)
+
+
+def test_a_ram_user_without_policies_is_refused_on_every_console_route(
+    api: TestClient, platform: platform_module.Platform, world: tuple[Owner, dict[str, str]]
+) -> None:
+    owner, values = world
+    page = api.get(f"/login/{owner.alias}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    signed_in = api.post(
+        f"/login/{owner.alias}",
+        data={"csrf_token": token.group(1), "user": "wall", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    with db.transaction(platform.sessions) as session:
+        wall = session.scalars(select(tables.Identity).where(tables.Identity.name == "wall")).one()
+        csrf = session.scalars(
+            select(tables.Session.csrf_token).where(tables.Session.identity_id == wall.id)
+        ).one()
+    before = counts(platform)
+    refused, exempt = [], []
+    for route, declaration in console_routes(api):
+        if declaration.public:
+            continue
+        requires = console_requires(route)
+        path = fill(route.path, values)
+        for method in sorted(route.methods):
+            if is_self_service(declaration.action, requires.resource):
+                exempt.append(declaration.action)
+                continue
+            response = api.request(
+                method,
+                path,
+                headers={"X-CSRF-Token": csrf},
+                data={"csrf_token": csrf} if method != "GET" else None,
+                follow_redirects=False,
+            )
+            assert response.status_code == 403, (method, path, response.text[:300])
+            assert "Forbidden.RAM" in response.text, (method, path)
+            refused.append((method, route.path))
+    assert len(refused) >= 10
+    assert counts(platform) == before
+    assert {action.lower() for action in exempt} <= authz.SELF_SERVICE
+    assert {"sts:GetCallerIdentity", "rtc:SignOut", "ram:ChangePassword"} <= set(exempt)
+    assert api.get("/console", follow_redirects=False).status_code == 200

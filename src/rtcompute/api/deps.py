@@ -14,9 +14,10 @@ import anyio
 from fastapi import Depends, Request
 
 from rtcompute import errors
+from rtcompute.api import middleware
 from rtcompute.api.schemas import base as base_schemas
 from rtcompute.domain import credentials, policies, resources
-from rtcompute.services import authz, principals, sessions
+from rtcompute.services import audit, authz, principals, sessions
 from rtcompute.services import platform as platform_module
 
 # Every API route path starts with this. The route modules put it in their own router's
@@ -150,6 +151,29 @@ async def check(
     return await authz.decide_async(platform, principal, action, resource, context)
 
 
+async def refusal(
+    request: Request,
+    principal: principals.Principal,
+    action: str,
+    resource: str,
+    verdict: policies.Verdict,
+) -> errors.Forbidden:
+    """The 403 of a denied call. Every denial is audited: the middleware records writes, a
+    denied read is recorded here (reads that succeed are not audited)."""
+    denial = authz.denied(principal, action, resource, verdict)
+    if request.method not in middleware.STATE_CHANGING:
+        event = audit.Event(
+            action=action,
+            resource=resource,
+            outcome="denied",
+            principal=principal,
+            context=request_context(request),
+            error_code=denial.code,
+        )
+        await anyio.to_thread.run_sync(audit.record, get_platform(request), event)
+    return denial
+
+
 class Requires:
     """The declared action and resource of a route, checked against the caller."""
 
@@ -165,7 +189,7 @@ class Requires:
         request.state.audit_resource = resource
         verdict = await check(request, principal, self.action, resource)
         if verdict.decision is not policies.Decision.ALLOW:
-            raise authz.denied(principal, self.action, resource, verdict)
+            raise await refusal(request, principal, self.action, resource, verdict)
         return principal
 
 
@@ -181,15 +205,15 @@ class Listing:
         request: Request,
         principal: principals.Principal,
         action: str,
-        denial: errors.Forbidden | None,
+        denied: tuple[str, policies.Verdict] | None,
     ) -> None:
         self.request = request
         self.principal = principal
         self.action = action
-        self.denial = denial
+        self.denied = denied  # the collection's resource and verdict, when not allowed
 
     async def visible(self, items: list[T], resource_of: Callable[[T], str]) -> list[T]:
-        if self.denial is None:
+        if self.denied is None:
             return items
         shown = [
             item
@@ -198,7 +222,8 @@ class Listing:
             is policies.Decision.ALLOW
         ]
         if not shown:
-            raise self.denial
+            resource, verdict = self.denied
+            raise await refusal(self.request, self.principal, self.action, resource, verdict)
         return shown
 
 
@@ -212,12 +237,11 @@ class RequiresListing(Requires):
         resource = await render_resource(self.resource, principal, request)
         request.state.audit_resource = resource
         verdict = await check(request, principal, self.action, resource)
-        denial = None
-        if verdict.decision is not policies.Decision.ALLOW:
-            denial = authz.denied(principal, self.action, resource, verdict)
-            if verdict.decision is policies.Decision.EXPLICIT_DENY:
-                raise denial
-        return Listing(request, principal, self.action, denial)
+        if verdict.decision is policies.Decision.ALLOW:
+            return Listing(request, principal, self.action, None)
+        if verdict.decision is policies.Decision.EXPLICIT_DENY:
+            raise await refusal(request, principal, self.action, resource, verdict)
+        return Listing(request, principal, self.action, (resource, verdict))
 
 
 class Public:

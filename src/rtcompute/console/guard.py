@@ -9,7 +9,7 @@ test can fail on a route that declares nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 
 from rtcompute import errors
-from rtcompute.console import auth
+from rtcompute.console import auth, fields
 from rtcompute.domain import credentials, policies, resources
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
@@ -48,6 +48,35 @@ def in_account(service: str, relative_id: str, *, regional: bool = True) -> Reso
         return str(resources.ResourceName(service, region, principal.account_id, relative_id))
 
     return resource
+
+
+@dataclass(frozen=True)
+class PathResource:
+    """A resource named by the route's path, e.g. `acs:ram::<account>:user/{user}`.
+
+    The path parameters are made storable first (what the audit trail can hold); a name
+    changed that way names nothing that exists, so the service refuses it as unknown.
+    """
+
+    service: str
+    template: str
+    regional: bool = False
+
+    def render(
+        self,
+        platform: platform_module.Platform,
+        principal: principals.Principal,
+        params: Mapping[str, str],
+    ) -> str:
+        safe = {key: fields.for_audit(str(value)) for key, value in params.items()}
+        region = platform.settings.region if self.regional else ""
+        relative_id = self.template.format(**safe)
+        return str(resources.ResourceName(self.service, region, principal.account_id, relative_id))
+
+
+def at_path(service: str, template: str, *, regional: bool = False) -> PathResource:
+    """A resource of the caller's account named by path parameters: `user/{user}`."""
+    return PathResource(service, template, regional)
 
 
 def source_ip(request: Request) -> str:
@@ -87,20 +116,34 @@ async def signed_in(request: Request) -> principals.Principal:
 
 
 class Requires:
-    """A signed-in route: declared action on a resource, CSRF checked on writes."""
+    """A signed-in route: declared action on a resource, CSRF checked on writes.
 
-    def __init__(self, action: str, resource: ResourceOf) -> None:
+    `audited=False` marks a POST that changes nothing (live validation of a document typed
+    in an editor): its refusals are audited like any other, its successes are not, so the
+    trail does not fill with one event per keystroke.
+    """
+
+    def __init__(
+        self, action: str, resource: ResourceOf | PathResource, *, audited: bool = True
+    ) -> None:
         self.action = action
         self.resource = resource
+        self.audited = audited
 
     async def __call__(self, request: Request) -> principals.Principal:
         request.state.audit_action = self.action
         principal = await signed_in(request)
-        resource = self.resource(platform_of(request), principal)
+        platform = platform_of(request)
+        if isinstance(self.resource, PathResource):
+            resource = self.resource.render(platform, principal, request.path_params)
+        else:
+            resource = self.resource(platform, principal)
         request.state.audit_resource = resource
         if request.method in auth.STATE_CHANGING:
             await auth.check_session_csrf(request, principal.csrf_token)
         await allowed_or_raise(request, principal, self.action, resource)
+        if not self.audited:
+            del request.state.audit_action
         return principal
 
 
@@ -118,8 +161,8 @@ class Public:
             await auth.check_presession_csrf(request)
 
 
-def requires(action: str, resource: ResourceOf) -> Any:
-    return Depends(Requires(action, resource))
+def requires(action: str, resource: ResourceOf | PathResource, *, audited: bool = True) -> Any:
+    return Depends(Requires(action, resource, audited=audited))
 
 
 def public(action: str | None = None) -> Any:

@@ -15,7 +15,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from rtcompute.console import auth, guard, views
-from rtcompute.console.pages import access_keys, accounts, audit, overview, settings, signin
+from rtcompute.console.pages import (
+    access_keys,
+    accounts,
+    audit,
+    overview,
+    ram_attachments,
+    ram_groups,
+    ram_overview,
+    ram_policies,
+    ram_policy_versions,
+    ram_roles,
+    ram_service_role,
+    ram_users,
+    settings,
+    signin,
+)
 
 log = logging.getLogger("rtcompute.console")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -26,6 +41,14 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     settings.router,
     accounts.router,
+    ram_overview.router,
+    ram_users.router,
+    ram_groups.router,
+    ram_policies.router,
+    ram_policy_versions.router,
+    ram_roles.router,
+    ram_attachments.router,
+    ram_service_role.router,
 )
 # What every console route declared (action, or public); built at import, so a route that
 # declares nothing stops the app from starting.
@@ -63,9 +86,10 @@ def _render_error(request: Request, status: int, code: str, message: str) -> Res
             response = views.render(request, "error.html", context, status=status)
         auth.clear_session(response, request)
         return response
+    link = views.error_link(code)
     if views.is_htmx(request):
-        context = {"kind": "error", "message": text, "code": code}
+        context = {"kind": "error", "message": text, "code": code, "link": link}
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
         return views.render(request, "_flash.html", context, status=status, headers=headers)
-    context = {"status": status, "code": code, "message": text}
+    context = {"status": status, "code": code, "message": text, "link": link}
     return views.render(request, "error.html", context, status=status)

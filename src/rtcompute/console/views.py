@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rtcompute import errors, http_status
-from rtcompute.console import auth, i18n
+from rtcompute.console import auth, i18n, ram_errors
 from rtcompute.console.i18n import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -28,8 +28,18 @@ class NavItem:
     key: str
     href: str
     label: str
+    children: tuple[NavItem, ...] = ()
 
 
+# guide, RAM console: 概览 (the section's own page), users, groups, policies, roles; and the
+# service role of 共享模式角色授权
+RAM_NAV = (
+    NavItem("ram-users", "/console/ram/users", N_("Users")),
+    NavItem("ram-groups", "/console/ram/groups", N_("Groups")),
+    NavItem("ram-policies", "/console/ram/policies", N_("Policies")),
+    NavItem("ram-roles", "/console/ram/roles", N_("Roles")),
+    NavItem("ram-service-role", "/console/ram/service-role", N_("Service role")),
+)
 # guide, chapter 1 (management console): the sections of the console, in the guide's order
 NAV = (
     NavItem("overview", "/console", N_("Overview")),
@@ -37,7 +47,7 @@ NAV = (
     NavItem("shared-projects", "/console/shared-projects", N_("Shared projects")),
     NavItem("exclusive-clusters", "/console/exclusive-clusters", N_("Exclusive clusters")),
     NavItem("kubernetes-clusters", "/console/kubernetes-clusters", N_("Kubernetes clusters")),
-    NavItem("ram", "/console/ram", N_("RAM")),
+    NavItem("ram", "/console/ram", N_("RAM"), RAM_NAV),
     NavItem("engine-versions", "/console/engine-versions", N_("Engine versions")),
     NavItem("audit", "/console/audit", N_("Audit")),
 )
@@ -122,6 +132,7 @@ ERROR_MESSAGES = {
         "Something went wrong on our side; retry, and if it persists give the operator the "
         "request id shown below."
     ),
+    **ram_errors.ERROR_MESSAGES,
 }
 VERIFICATION_MESSAGES = {
     "totp": N_("Enter the 6-digit code of your MFA app."),
@@ -170,10 +181,21 @@ def translator(request: Request) -> Callable[[str], str]:
     return lambda message: i18n.gettext(language, message)
 
 
+def known_message(code: str) -> str | None:
+    """The console's sentence for a code, else for its family (`LimitExceeded.X` ->
+    `LimitExceeded`); None for a code nobody wrote one for."""
+    while code:
+        known = ERROR_MESSAGES.get(code)
+        if known is not None:
+            return known
+        code = code.rpartition(".")[0]
+    return None
+
+
 def message_of(request: Request, code: str, message: str) -> str:
     """English: the service's own message (it names the value); otherwise the translation."""
     language, _ = language_of(request)
-    known = ERROR_MESSAGES.get(code)
+    known = known_message(code)
     if known is None or (language == i18n.ENGLISH and message):
         return message
     return i18n.gettext(language, known) % _message_values(request)
@@ -182,7 +204,13 @@ def message_of(request: Request, code: str, message: str) -> str:
 def _message_values(request: Request) -> dict[str, object]:
     platform = getattr(request.app.state, "platform", None)
     settings = getattr(platform, "settings", None)
-    return {"min_length": getattr(getattr(settings, "auth", None), "password_min_length", 8)}
+    min_length = getattr(getattr(settings, "auth", None), "password_min_length", 8)
+    return {"min_length": min_length, **ram_errors.LIMIT_VALUES}
+
+
+def error_link(code: str) -> tuple[str, str] | None:
+    """Where the user fixes the cause of an error: (path, label), or None."""
+    return ram_errors.ERROR_LINKS.get(code)
 
 
 def error_message(request: Request, error: errors.RtcError) -> str:

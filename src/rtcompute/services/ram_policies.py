@@ -20,6 +20,13 @@ from rtcompute.store import attachments as attachment_store
 from rtcompute.store import db, tables
 from rtcompute.store import policies as policy_store
 
+_HOLDERS_SHOWN = 5
+_HOLDER_TABLES: dict[str, type[tables.Identity | tables.RamGroup | tables.RamRole]] = {
+    ram.PrincipalKind.USER: tables.Identity,
+    ram.PrincipalKind.GROUP: tables.RamGroup,
+    ram.PrincipalKind.ROLE: tables.RamRole,
+}
+
 
 @dataclass(frozen=True)
 class PolicyView:
@@ -190,11 +197,23 @@ def delete_policy(platform: platform_module.Platform, account_id: str, name: str
         )
         if attached:
             raise errors.Conflict(
-                f"policy {name} is still attached to {len(attached)} user(s), group(s) or "
-                "role(s); detach it first (see its attachments)",
+                f"policy {name} is still attached to {_holders(session, attached)}; detach it "
+                "first (see its attachments)",
                 code="DeleteConflict.Policy.Attachment",
             )
         policy_store.delete_policy(session=session, policy_id=policy.id)
+
+
+def _holders(session: db.Session, attached: list[tables.PolicyAttachment]) -> str:
+    """`user dev, role runner`: who still holds a policy, the first few by name."""
+    shown = []
+    for attachment in attached[:_HOLDERS_SHOWN]:
+        table = _HOLDER_TABLES[attachment.principal_kind]
+        holder = session.get(table, attachment.principal_id)
+        label = str(getattr(holder, "name", "")) or f"#{attachment.principal_id}"
+        shown.append(f"{attachment.principal_kind.lower()} {label}")
+    more = len(attached) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 def create_version(
@@ -246,9 +265,12 @@ def list_versions(
         return [("v1", True, view.document, None)]
     with db.transaction(platform.sessions) as session:
         policy = find_policy(session, account_id, name)
+        versions = policy_store.list_versions(session=session, policy_id=policy.id)
+        # by number: versions made in the same instant would otherwise sort as text (v10 < v2)
+        versions.sort(key=lambda v: int(v.version_id[1:]))
         return [
             (v.version_id, v.version_id == policy.default_version, v.document, v.created_at)
-            for v in policy_store.list_versions(session=session, policy_id=policy.id)
+            for v in versions
         ]
 
 

@@ -152,6 +152,10 @@ def update_user(
                         "set a password first: console access needs one",
                         code="InvalidParameter.Password",
                     )
+                if user.console_enabled and not change.console_enabled:
+                    # console access off: the sessions opened with the password end now, not
+                    # at their idle timeout (the user keeps its access keys)
+                    session_store.delete_sessions_of_identity(session=session, identity_id=user.id)
                 user.console_enabled = change.console_enabled
             identity_id = user.id
     except IntegrityError as exc:

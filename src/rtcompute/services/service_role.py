@@ -119,6 +119,17 @@ def authorize(platform: platform_module.Platform, account_id: str) -> Status:
     now = platform.now()
     with authz.changing(platform, account_id) as session:
         role = role_store.read_role(session=session, account_id=account_id, name=ram.SERVICE_ROLE)
+        if role is not None and not policies.parse_trust(role.trust_policy).trusts(
+            service=ram.SERVICE_PRINCIPAL
+        ):
+            # a role of that name made by hand: agreeing must not leave it unauthorized in
+            # silence, nor rewrite a trust policy the account wrote
+            raise errors.Conflict(
+                f"the role {ram.SERVICE_ROLE} exists but its trust policy does not let the "
+                f"service {ram.SERVICE_PRINCIPAL} assume it: re-initialize the service role "
+                "(which deletes that role) or fix its trust policy, then authorize again",
+                code="EntityAlreadyExists.Role",
+            )
         if role is None:
             role = roles.insert_role(
                 session,

@@ -58,13 +58,6 @@ COMING = (
         N_("Flink clusters on Kubernetes, their development console and components."),
     ),
     Coming(
-        "ram",
-        "ram:ListUsers",
-        guard.in_account("ram", "user/*", regional=False),
-        N_("the RAM release"),
-        N_("RAM users, groups, policies and roles, including the default service role."),
-    ),
-    Coming(
         "engine-versions",
         "rtc:ListEngineVersions",
         guard.in_account("rtc", "cluster/*"),

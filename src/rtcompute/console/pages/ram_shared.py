@@ -1,0 +1,147 @@
+"""What the RAM pages share: resources, form fields, post-redirect-get, section permissions.
+
+Writes are forms that post to their own URL. Success answers with a redirect to the page
+that shows the new state (`HX-Redirect` for htmx, 303 otherwise), with a `done` key naming a
+notice from a fixed list, so a reload never repeats the write and no text of the address is
+ever echoed into the page. A detail page shows a section (members, attachments, keys) only
+when the caller may read it: it asks for that section's own action, as the API would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+import anyio
+from fastapi import Form, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from rtcompute import errors
+from rtcompute.console import fields, guard, views
+from rtcompute.console.i18n import N_
+from rtcompute.domain import policies, ram, resources
+from rtcompute.services import principals
+
+T = TypeVar("T")
+BASE = "/console/ram"
+PAGE_SIZE = 100
+LIST_ALL = 5_000  # choices in a form: every user or policy of the account fits
+
+ACCOUNT = guard.in_account("ram", "*", regional=False)
+USERS = guard.in_account("ram", "user/*", regional=False)
+USER = guard.at_path("ram", "user/{user}")
+GROUPS = guard.in_account("ram", "group/*", regional=False)
+GROUP = guard.at_path("ram", "group/{group}")
+POLICIES = guard.in_account("ram", "policy/*", regional=False)
+POLICY = guard.at_path("ram", "policy/{name}")
+ROLES = guard.in_account("ram", "role/*", regional=False)
+ROLE = guard.at_path("ram", "role/{role}")
+SERVICE_ROLE = guard.in_account("ram", f"role/{ram.SERVICE_ROLE}", regional=False)
+
+# path parameters and form fields: only what the store can hold
+Name = Annotated[str, Path(max_length=128), fields.Printable]
+KeyId = Annotated[str, Path(max_length=128), fields.Printable]
+VersionId = Annotated[str, Path(max_length=16), fields.Printable]
+NameField = Annotated[str, Form(max_length=128), fields.Printable]
+TextField = Annotated[str, Form(max_length=1024), fields.Printable]
+SecretField = Annotated[str, Form(max_length=1024), fields.Storable]
+DocumentField = Annotated[str, Form(max_length=65_536), fields.Storable]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+NOTICES = {
+    "created": N_("Created."),
+    "saved": N_("Saved."),
+    "deleted": N_("Deleted."),
+    "password": N_("Password set. The user's signed-in sessions have ended."),
+    "console-on": N_("Console access is on."),
+    "console-off": N_("Console access is off."),
+    "mfa": N_("MFA device removed; the user binds a new one at the next sign-in."),
+    "attached": N_("Policy attached."),
+    "detached": N_("Policy detached."),
+    "member-added": N_("Member added."),
+    "member-removed": N_("Member removed."),
+    "version-created": N_("Version added."),
+    "default-set": N_("Default version set."),
+    "version-deleted": N_("Version deleted."),
+    "authorized": N_("Authorized: the stream service may now act for this account."),
+    "reinitialized": N_(
+        "The service role was deleted. Authorize it again so that jobs can reach external storage."
+    ),
+}
+
+
+def path_of(*parts: str) -> str:
+    """A console path below /console/ram, each name quoted."""
+    return "/".join([BASE, *(quote(part, safe="") for part in parts)])
+
+
+def see_other(request: Request, location: str, done: str | None = None) -> Response:
+    """After a write: a redirect to the page that shows its result."""
+    if done is not None:
+        assert done in NOTICES, done
+        location = f"{location}?done={done}"
+    if views.is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def notice_of(request: Request) -> str | None:
+    key = request.query_params.get("done")
+    message = NOTICES.get(key) if key else None
+    return views.translator(request)(message) if message else None
+
+
+def failed(request: Request, error: errors.RtcError) -> tuple[int, str]:
+    """A refusal shown on the form that caused it: the status and the message to show."""
+    request.state.error_code = error.code
+    return views.status_of(error), views.error_message(request, error)
+
+
+async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A blocking service call, in a worker thread."""
+    return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
+
+
+class Allowed:
+    """What the caller may do on a page, by section: `may["attach"]`, `may.attach` in a
+    template (a plain dict would answer `may.update` and `may.keys` with its own methods)."""
+
+    def __init__(self, sections: Mapping[str, bool]) -> None:
+        self._sections = dict(sections)
+
+    def __getitem__(self, section: str) -> bool:
+        return self._sections[section]
+
+    def __getattr__(self, section: str) -> bool:
+        if section.startswith("_"):
+            raise AttributeError(section)
+        try:
+            return self._sections[section]
+        except KeyError:
+            raise AttributeError(section) from None
+
+
+async def allowed(
+    request: Request, principal: principals.Principal, checks: Mapping[str, tuple[str, str]]
+) -> Allowed:
+    """For each section of a page: may the caller do its action on its relative resource."""
+    result = {}
+    for section, (action, relative_id) in checks.items():
+        resource = str(resources.ResourceName("ram", "", principal.account_id, relative_id))
+        verdict = await guard.decision(request, principal, action, resource)
+        result[section] = verdict.decision is policies.Decision.ALLOW
+    return Allowed(result)
+
+
+def render(
+    request: Request, template: str, active: str, status: int = 200, **context: Any
+) -> Response:
+    values = {"active": active, "notice": notice_of(request), "ram_base": BASE, **context}
+    return views.render(request, template, values, status=status)
+
+
+def problems_of(document: str, *, trust: bool = False) -> list[str]:
+    """The problems of a document, one line each (`Statement[1].Effect: ...`)."""
+    found = policies.trust_problems(document) if trust else policies.problems(document)
+    return [str(problem) for problem in found]

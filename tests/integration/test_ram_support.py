@@ -1,0 +1,140 @@
+"""Helpers shared by the RAM API tests (`test_ram_*.py`); no tests of its own.
+
+RAM users sign in here with an access key made by the account, so a test can make many users
+cheaply; sign-in with a password has its own tests. Modules import `cheap_password_hashing`
+(autouse): argon2 at its default cost takes ~0.35 s a hash on a small machine, every test
+signs an account up and in, and none of these tests is about the hash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from starlette.testclient import TestClient
+
+from rtcompute.services import passwords
+from tests.conftest import login, signup
+
+API = "/api/v1"
+ERROR_KEYS = {"code", "message", "request_id"}
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """An account, signed in as itself."""
+
+    alias: str
+    account_id: str
+    headers: dict[str, str]
+
+
+def statement(
+    effect: str, action: str | list[str], resource: str | list[str] = "*", **condition: Any
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"Effect": effect, "Action": action, "Resource": resource}
+    if condition:
+        found["Condition"] = condition
+    return found
+
+
+def allow(
+    action: str | list[str], resource: str | list[str] = "*", **condition: Any
+) -> dict[str, Any]:
+    return statement("Allow", action, resource, **condition)
+
+
+def deny(
+    action: str | list[str], resource: str | list[str] = "*", **condition: Any
+) -> dict[str, Any]:
+    return statement("Deny", action, resource, **condition)
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "1", "Statement": list(statements)})
+
+
+def account(api: TestClient, alias: str = "acme") -> Owner:
+    created = signup(api, alias)
+    return Owner(alias, str(created["id"]), login(api, alias))
+
+
+def expect(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The error body of a refused call, checked: status, code, and the three keys."""
+    assert response.status_code == status, response.text[:600]
+    body: dict[str, Any] = response.json()
+    assert set(body) == ERROR_KEYS, body
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text[:600]
+    return response.json() if response.content else None
+
+
+def create_policy(api: TestClient, owner: Owner, name: str, *statements: dict[str, Any]) -> None:
+    body = {"name": name, "document": document(*statements)}
+    ok(api.post(f"{API}/ram/policies", headers=owner.headers, json=body), 201)
+
+
+def attach(
+    api: TestClient, owner: Owner, holder: str, policy: str, policy_type: str = "Custom"
+) -> None:
+    """Attach a policy to `users/NAME`, `groups/NAME` or `roles/NAME`."""
+    ok(api.put(f"{API}/ram/{holder}/policies/{policy_type}/{policy}", headers=owner.headers), 204)
+
+
+def detach(
+    api: TestClient, owner: Owner, holder: str, policy: str, policy_type: str = "Custom"
+) -> None:
+    ok(
+        api.delete(f"{API}/ram/{holder}/policies/{policy_type}/{policy}", headers=owner.headers),
+        204,
+    )
+
+
+def create_group(api: TestClient, owner: Owner, name: str, members: Iterable[str] = ()) -> None:
+    ok(api.post(f"{API}/ram/groups", headers=owner.headers, json={"name": name}), 201)
+    for member in members:
+        ok(api.put(f"{API}/ram/groups/{name}/users/{member}", headers=owner.headers), 204)
+
+
+def ram_user(
+    api: TestClient,
+    owner: Owner,
+    name: str,
+    *,
+    system: Iterable[str] = (),
+    custom: Iterable[str] = (),
+    **fields: Any,
+) -> dict[str, str]:
+    """A RAM user with the given policies attached directly; its access-key headers."""
+    ok(api.post(f"{API}/ram/users", headers=owner.headers, json={"name": name, **fields}), 201)
+    for policy in system:
+        attach(api, owner, f"users/{name}", policy, "System")
+    for policy in custom:
+        attach(api, owner, f"users/{name}", policy)
+    return user_key(api, owner, name)
+
+
+def user_key(api: TestClient, owner: Owner, name: str) -> dict[str, str]:
+    key = ok(api.post(f"{API}/ram/users/{name}/access-keys", headers=owner.headers), 201)
+    return {"Authorization": f"Bearer {key['id']}:{key['secret']}"}
+
+
+def authorize_service_role(api: TestClient, owner: Owner) -> dict[str, Any]:
+    status: dict[str, Any] = ok(api.post(f"{API}/ram/service-role", headers=owner.headers))
+    assert status["authorized"] is True
+    return status
