@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
 
+import anyio
 import pytest
 
 from rtcompute import errors
@@ -279,12 +280,25 @@ def test_context_of_carries_the_request_facts() -> None:
     assert context["acs:currenttime"] == "2026-01-01T00:00:00Z"
 
 
+def authorize(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    action: str,
+    resource: str,
+    request: principals.RequestContext,
+) -> None:
+    """What the API and console dependencies do with a decision: refuse unless Allow."""
+    verdict = anyio.run(authz.decide_request, platform, principal, action, resource, request)
+    if verdict.decision is not policies.Decision.ALLOW:
+        raise authz.denied(principal, action, resource, verdict)
+
+
 def test_authorize_raises_forbidden_ram_naming_action_and_resource() -> None:
     request = principals.RequestContext(source_ip="10.0.0.1")
     platform = fake(FakePlatform())
-    authz.authorize(platform, ACCOUNT, "ram:CreateAccessKey", resources.account_root(ACME), request)
+    authorize(platform, ACCOUNT, "ram:CreateAccessKey", resources.account_root(ACME), request)
     with pytest.raises(errors.Forbidden) as caught:
-        authz.authorize(platform, ACCOUNT, "rtc:CreateAccount", ANY_ACCOUNT, request)
+        authorize(platform, ACCOUNT, "rtc:CreateAccount", ANY_ACCOUNT, request)
     assert caught.value.code == "Forbidden.RAM"
     assert "rtc:CreateAccount" in caught.value.message
     assert ANY_ACCOUNT in caught.value.message
@@ -296,7 +310,7 @@ def test_an_explicit_denial_names_policy_and_statement() -> None:
     request = principals.RequestContext(source_ip="10.0.0.1")
     resource = resources.ram_user(ACME, "x")
     with pytest.raises(errors.Forbidden) as caught:
-        authz.authorize(fake(platform), USER, "ram:DeleteUser", resource, request)
+        authorize(fake(platform), USER, "ram:DeleteUser", resource, request)
     assert caught.value.code == "Forbidden.RAM"
     assert "explicitly denied by policy P0 statement 1" in caught.value.message
     assert "bob@acme" in caught.value.message and resource in caught.value.message

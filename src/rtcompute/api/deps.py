@@ -147,8 +147,9 @@ async def check(
 ) -> policies.Verdict:
     """The decision on one action and resource for this request's caller and context."""
     platform = get_platform(request)
-    context = authz.context_of(principal, request_context(request), platform.now())
-    return await authz.decide_async(platform, principal, action, resource, context)
+    return await authz.decide_request(
+        platform, principal, action, resource, request_context(request)
+    )
 
 
 async def refusal(
@@ -181,13 +182,17 @@ class Requires:
         self.action = action
         self.resource = resource
 
-    async def __call__(self, request: Request) -> principals.Principal:
+    async def decide(self, request: Request) -> tuple[principals.Principal, str, policies.Verdict]:
+        """The caller, the rendered resource and the decision; the audit fields set on the way."""
         request.state.audit_action = self.action
         request.state.audit_resource = self.resource
         principal = await current_principal(request)
         resource = await render_resource(self.resource, principal, request)
         request.state.audit_resource = resource
-        verdict = await check(request, principal, self.action, resource)
+        return principal, resource, await check(request, principal, self.action, resource)
+
+    async def __call__(self, request: Request) -> principals.Principal:
+        principal, resource, verdict = await self.decide(request)
         if verdict.decision is not policies.Decision.ALLOW:
             raise await refusal(request, principal, self.action, resource, verdict)
         return principal
@@ -231,12 +236,7 @@ class RequiresListing(Requires):
     """A list route: the action on the collection, or else on each item shown."""
 
     async def __call__(self, request: Request) -> Listing:  # type: ignore[override]
-        request.state.audit_action = self.action
-        request.state.audit_resource = self.resource
-        principal = await current_principal(request)
-        resource = await render_resource(self.resource, principal, request)
-        request.state.audit_resource = resource
-        verdict = await check(request, principal, self.action, resource)
+        principal, resource, verdict = await self.decide(request)
         if verdict.decision is policies.Decision.ALLOW:
             return Listing(request, principal, self.action, None)
         if verdict.decision is policies.Decision.EXPLICIT_DENY:

@@ -2,7 +2,7 @@
 
 The same rule as the API's `deps.py`, for cookie sessions: the dependency resolves the
 principal from the session cookie, checks CSRF on state-changing methods, then asks
-`authz.authorize` about the declared action and resource, and leaves what the audit
+`authz.decide_request` about the declared action and resource, and leaves what the audit
 middleware needs on `request.state`. `declarations()` lists what each route declared, so a
 test can fail on a route that declares nothing.
 """
@@ -86,15 +86,10 @@ def source_ip(request: Request) -> str:
 async def decision(
     request: Request, principal: principals.Principal, action: str, resource: str
 ) -> policies.Verdict:
-    platform = platform_of(request)
-    context = authz.context_of(
-        principal,
-        principals.RequestContext(
-            source_ip=source_ip(request), secure_transport=request.url.scheme == "https"
-        ),
-        platform.now(),
+    context = principals.RequestContext(
+        source_ip=source_ip(request), secure_transport=request.url.scheme == "https"
     )
-    return await authz.decide_async(platform, principal, action, resource, context)
+    return await authz.decide_request(platform_of(request), principal, action, resource, context)
 
 
 async def allowed_or_raise(

@@ -173,14 +173,15 @@ def decide(
     return _evaluate(entry, action, resource, context)
 
 
-async def decide_async(
+async def decide_request(
     platform: platform_module.Platform,
     principal: principals.Principal,
     action: str,
     resource: str,
-    context: policies.Context,
+    request: principals.RequestContext,
 ) -> policies.Verdict:
     """`decide` for request handlers: from memory on the event loop, else in a worker thread."""
+    context = context_of(principal, request, platform.now())
     verdict = cached_decision(platform, principal, action, resource, context)
     if verdict is None:
         verdict = await anyio.to_thread.run_sync(
@@ -242,19 +243,6 @@ def denied(
         f"({how}); ask the account to grant it in RAM",
         code="Forbidden.RAM",
     )
-
-
-def authorize(
-    platform: platform_module.Platform,
-    principal: principals.Principal,
-    action: str,
-    resource: str,
-    request: principals.RequestContext,
-) -> None:
-    context = context_of(principal, request, platform.now())
-    verdict = decide(platform, principal, action, resource, context)
-    if verdict.decision is not policies.Decision.ALLOW:
-        raise denied(principal, action, resource, verdict)
 
 
 @contextmanager

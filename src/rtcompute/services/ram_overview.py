@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rtcompute.domain import ram
+from rtcompute.domain import policies, ram
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import groups as group_store
@@ -21,7 +21,7 @@ LIMITS = {
     "system_policies_per_holder": ram.MAX_SYSTEM_ATTACHMENTS,
     "custom_policies_per_holder": ram.MAX_CUSTOM_ATTACHMENTS,
     "versions_per_policy": ram.MAX_POLICY_VERSIONS,
-    "policy_document_characters": 6_144,
+    "policy_document_characters": policies.MAX_DOCUMENT_CHARS,
     "name_characters": ram.MAX_NAME,
 }
 

@@ -122,27 +122,41 @@ def create_policy(
                     ram.MAX_CUSTOM_POLICIES,
                     "delete custom policies you no longer need",
                 )
-            policy = policy_store.create_policy(
-                session=session,
-                policy=tables.RamPolicy(
-                    account_id=account_id,
-                    name=name,
-                    description=description,
-                    default_version="v1",
-                    next_version=2,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
-            policy_store.create_version(
-                session=session,
-                version=tables.RamPolicyVersion(
-                    policy_id=policy.id, version_id="v1", document=document, created_at=now
-                ),
-            )
+            policy = insert_policy(session, account_id, name, description, document, now)
             return _custom_view(policy, document)
     except IntegrityError as exc:
         raise _taken(name) from exc
+
+
+def insert_policy(
+    session: db.Session,
+    account_id: str,
+    name: str,
+    description: str,
+    document: str,
+    now: datetime,
+) -> tables.RamPolicy:
+    """Insert a custom policy and its v1 (the default) within the caller's RAM transaction,
+    after the name, document and limit checks."""
+    policy = policy_store.create_policy(
+        session=session,
+        policy=tables.RamPolicy(
+            account_id=account_id,
+            name=name,
+            description=description,
+            default_version="v1",
+            next_version=2,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    policy_store.create_version(
+        session=session,
+        version=tables.RamPolicyVersion(
+            policy_id=policy.id, version_id="v1", document=document, created_at=now
+        ),
+    )
+    return policy
 
 
 def read_policy(

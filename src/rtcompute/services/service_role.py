@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from rtcompute import errors
 from rtcompute.domain import identities, policies, ram, resources
-from rtcompute.services import authz, principals, roles
+from rtcompute.services import authz, principals, ram_policies, roles
 from rtcompute.services import platform as platform_module
 from rtcompute.store import attachments as attachment_store
 from rtcompute.store import db, tables
@@ -145,26 +145,13 @@ def authorize(platform: platform_module.Platform, account_id: str) -> Status:
             )
             is None
         ):
-            policy = policy_store.create_policy(
-                session=session,
-                policy=tables.RamPolicy(
-                    account_id=account_id,
-                    name=ram.SERVICE_ROLE_POLICY,
-                    description=ram.SERVICE_ROLE_POLICY_DESCRIPTION,
-                    default_version="v1",
-                    next_version=2,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
-            policy_store.create_version(
-                session=session,
-                version=tables.RamPolicyVersion(
-                    policy_id=policy.id,
-                    version_id="v1",
-                    document=ram.SERVICE_ROLE_POLICY_DOCUMENT,
-                    created_at=now,
-                ),
+            ram_policies.insert_policy(
+                session,
+                account_id,
+                ram.SERVICE_ROLE_POLICY,
+                ram.SERVICE_ROLE_POLICY_DESCRIPTION,
+                ram.SERVICE_ROLE_POLICY_DOCUMENT,
+                now,
             )
         if (
             attachment_store.read_attachment(
