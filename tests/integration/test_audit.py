@@ -255,3 +255,22 @@ def test_accounts_see_only_their_own_events(api: TestClient, operator: dict[str,
     own = events(api, operator)
     assert acme["id"] not in {e["account_id"] for e in own}
     assert all(e["principal"] == "operator" for e in own)
+
+
+def test_operator_ram_users_never_read_other_accounts(
+    api: TestClient, operator: dict[str, str]
+) -> None:
+    signup(api, "acme")
+    api.post("/api/v1/access-keys", headers=login(api, "acme"))
+    user = {"name": "auditor", "password": PASSWORD, "console_enabled": True}
+    assert api.post("/api/v1/ram/users", headers=operator, json=user).status_code == 201
+    attach = "/api/v1/ram/users/auditor/policies/System/AdministratorAccess"
+    assert api.put(attach, headers=operator).status_code == 204
+    auditor = login(api, "operator", PASSWORD, user="auditor")
+
+    refused = api.get(EVENTS, headers=auditor, params={"all_accounts": "true"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "Forbidden.RAM"
+    own = events(api, auditor)  # the operator account's own trail stays readable
+    assert own
+    assert {e["account_id"] for e in own} == {e["account_id"] for e in events(api, operator)}

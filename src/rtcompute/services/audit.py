@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rtcompute import errors
-from rtcompute.domain import text
+from rtcompute.domain import identities, text
 from rtcompute.services import platform as platform_module
 from rtcompute.services import principals
 from rtcompute.store import audit_events as audit_store
@@ -90,9 +90,14 @@ def list_events(
     for name, value in (("action", query.action), ("principal", query.principal)):
         if value is not None and not text.is_storable(value):
             raise errors.Invalid(f"{name} must be text without NUL characters")
-    if query.all_accounts and not principal.is_operator:
+    # the operator account itself, not its RAM users: no policy of the operator's own
+    # account can grant a reach into other tenants' trails
+    if query.all_accounts and not (
+        principal.is_operator and principal.identity_type is identities.IdentityType.ACCOUNT
+    ):
         raise errors.Forbidden(
-            "only the operator may read every account's audit trail", code="Forbidden.RAM"
+            "only the operator account itself may read every account's audit trail",
+            code="Forbidden.RAM",
         )
     where = audit_store.AuditFilter(
         account_id=None if query.all_accounts else principal.account_id,
