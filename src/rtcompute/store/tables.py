@@ -248,7 +248,7 @@ class PolicyAttachment(Base):
 
 
 class Project(Base):
-    """A stream project of an account (the capacity issue adds its order and CU)."""
+    """A stream project: a CU quota in the shared pool (from an order) or inside a cluster."""
 
     __tablename__ = "projects"
     __table_args__ = (UniqueConstraint("account_id", "name"),)
@@ -259,3 +259,15 @@ class Project(Base):
     description: Mapped[str] = mapped_column(String(1024), default="")
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # shared | exclusive
+    mode: Mapped[str] = mapped_column(String(16), default="shared")
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), default=None)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), default=None)
+    cu: Mapped[int] = mapped_column(Integer, default=0)
+    # running | expired
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+# the capacity tables share `Base`; importing them here puts every table in one metadata
+from rtcompute.store import capacity_tables  # noqa: E402, F401
