@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam chromium
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters chromium zookeeper
 
 prereqs:
 	@$(PYTHON) scripts/check_prereqs.py
@@ -21,12 +21,16 @@ $(DEVSTAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-run: $(STAMP)
+run: $(STAMP) zookeeper
 	$(BIN)/rtc db upgrade
 	$(BIN)/rtc up
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# ZooKeeper for the quorum of 3-master clusters (Debian package; Java 17 is a prerequisite).
+zookeeper:
+	@test -d /usr/share/zookeeper || (apt-get update && apt-get install -y zookeeper)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -38,7 +42,7 @@ typecheck: $(DEVSTAMP)
 contracts: $(DEVSTAMP)
 	$(BIN)/lint-imports
 
-pytest: $(DEVSTAMP) chromium
+pytest: $(DEVSTAMP) chromium zookeeper
 	$(BIN)/pytest
 
 # Fast subset for developers: no browser, no subprocess servers.
@@ -60,3 +64,8 @@ bench: $(STAMP)
 # Flags with BENCH_IAM_ARGS, e.g. `make bench-iam BENCH_IAM_ARGS="--repeats 5"`.
 bench-iam: $(STAMP)
 	$(BIN)/python bench/iam.py $(BENCH_IAM_ARGS)
+
+# Cluster start benchmark (bench/clusters.py, results in docs/benchmarks.md): order paid ->
+# running on the local provider, against a bare ZooKeeper quorum started by hand.
+bench-clusters: $(STAMP) zookeeper
+	$(BIN)/python bench/clusters.py $(BENCH_CLUSTERS_ARGS)

@@ -59,6 +59,41 @@ class ReconcilerSettings(BaseModel):
     enabled: bool = True
     lease_seconds: float = 15.0
     session_janitor: LoopSettings = LoopSettings()
+    # brings clusters to their desired state: nodes, processes, health (one step per pass)
+    clusters: LoopSettings = LoopSettings(interval_seconds=1.0)
+    # expiry of subscriptions and hourly metering of pay-as-you-go clusters
+    billing: LoopSettings = LoopSettings(interval_seconds=60.0)
+
+
+class BillingSettings(BaseModel):
+    """How orders get paid: `auto` (development) or `operator` (an operator approves)."""
+
+    payment: Literal["auto", "operator"] | None = None
+
+    def resolved_payment(self, environment: str) -> str:
+        if self.payment is not None:
+            return self.payment
+        return "auto" if environment == "development" else "operator"
+
+
+class LocalProviderSettings(BaseModel):
+    """The `local` node provider: every node is a directory and a port range on this host."""
+
+    port_min: int = 21000
+    port_max: int = 29999
+    ports_per_node: int = 10
+    java: str = "java"
+    # the Debian package's layout: jars under /usr/share/java, scripts here
+    zookeeper_home: Path = Path("/usr/share/zookeeper")
+    zookeeper_heap_mb: int = 64
+    # a component that does not answer within this long after its start is failed
+    start_timeout_seconds: float = 60.0
+
+
+class StorageSettings(BaseModel):
+    """Buckets: objects are files under `<data_dir>/buckets`."""
+
+    max_object_bytes: int = 64 * 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -82,6 +117,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     smtp: SmtpSettings = SmtpSettings()
     reconcilers: ReconcilerSettings = ReconcilerSettings()
+    billing: BillingSettings = BillingSettings()
+    local_provider: LocalProviderSettings = LocalProviderSettings()
+    storage: StorageSettings = StorageSettings()
 
     @model_validator(mode="after")
     def _refuse_development_defaults(self) -> Settings:
@@ -89,7 +127,21 @@ class Settings(BaseSettings):
             raise ValueError(
                 "RTC_ENVIRONMENT=production needs RTC_DATABASE_URL pointing at PostgreSQL"
             )
+        if self.environment == "production" and self.billing.payment == "auto":
+            raise ValueError(
+                "RTC_BILLING__PAYMENT=auto pays every order without approval; "
+                "it is for development only (use `operator` in production)"
+            )
+        if self.local_provider.port_max - self.local_provider.port_min < (
+            self.local_provider.ports_per_node
+        ):
+            raise ValueError("local_provider: the port range holds no node")
         return self
+
+    @property
+    def payment(self) -> str:
+        """`auto` or `operator`: the payment step in effect."""
+        return self.billing.resolved_payment(self.environment)
 
     @property
     def resolved_database_url(self) -> str:

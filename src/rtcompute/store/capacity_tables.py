@@ -166,8 +166,9 @@ class ClusterNode(Base):
     machine_type: Mapped[str] = mapped_column(String(16))
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
     address: Mapped[str] = mapped_column(String(45))
-    port_base: Mapped[int] = mapped_column(Integer)
-    directory: Mapped[str] = mapped_column(String(1024))
+    # given by the provider when it places the node's processes
+    port_base: Mapped[int | None] = mapped_column(Integer, default=None)
+    directory: Mapped[str] = mapped_column(String(1024), default="")
     # pending | starting | running | failed | stopping
     state: Mapped[str] = mapped_column(String(16), default="pending")
     since: Mapped[datetime] = mapped_column(UtcDateTime())

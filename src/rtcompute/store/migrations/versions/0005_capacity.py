@@ -198,7 +198,7 @@ def upgrade() -> None:
         sa.Column("machine_type", sa.String(length=16), nullable=False),
         sa.Column("zone_id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(length=45), nullable=False),
-        sa.Column("port_base", sa.Integer(), nullable=False),
+        sa.Column("port_base", sa.Integer(), nullable=True),
         sa.Column("directory", sa.String(length=1024), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("since", rtcompute.store.tables.UtcDateTime(timezone=True), nullable=False),
