@@ -138,3 +138,22 @@ def authorize_service_role(api: TestClient, owner: Owner) -> dict[str, Any]:
     status: dict[str, Any] = ok(api.post(f"{API}/ram/service-role", headers=owner.headers))
     assert status["authorized"] is True
     return status
+
+
+def paid_order(api: TestClient, owner: Owner, **purchase: Any) -> dict[str, Any]:
+    """Place and pay an order (auto payment): shared CU unless `mode` says otherwise."""
+    body = {"mode": "shared", "cu": 2, "months": 1} | purchase
+    order = ok(api.post(f"{API}/orders", headers=owner.headers, json=body), 201)
+    paid: dict[str, Any] = ok(api.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers))
+    assert paid["state"] == "paid"
+    return paid
+
+
+def shared_project(
+    api: TestClient, owner: Owner, name: str, *, cu: int = 2, description: str = ""
+) -> dict[str, Any]:
+    """Buy shared CU and make a project of it, the guide's shared-mode flow."""
+    order = paid_order(api, owner, cu=cu)
+    body = {"name": name, "order_id": order["id"], "description": description}
+    created: dict[str, Any] = ok(api.post(f"{API}/projects", headers=owner.headers, json=body), 201)
+    return created

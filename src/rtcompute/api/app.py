@@ -29,11 +29,17 @@ from rtcompute.api.routes import (
     accounts,
     audit_events,
     auth,
+    buckets,
+    catalog,
+    clusters,
+    networks,
+    orders,
     projects,
     ram_groups,
     ram_policies,
     ram_roles,
     ram_users,
+    zones,
 )
 from rtcompute.console import routes as console_routes
 from rtcompute.services import health
@@ -140,6 +146,12 @@ API_MODULES = (
     ram_policies,
     ram_roles,
     projects,
+    catalog,
+    orders,
+    clusters,
+    zones,
+    networks,
+    buckets,
 )
 
 

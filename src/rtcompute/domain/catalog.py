@@ -19,6 +19,7 @@ SLAVE = "slave"
 ROLES = (MASTER, SLAVE)
 
 TYPE_NAME = re.compile(r"^([1-9][0-9]{0,2})c([1-9][0-9]{0,3})g$")
+REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ a Conflict instead of undoing the first one's work.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 STARTING = "starting"
@@ -73,6 +74,9 @@ TRANSITIONS = (
 def can_move(source: str, target: str) -> bool:
     return any(source in rule.sources and rule.target == target for rule in TRANSITIONS)
 
+
+# letters, digits and underscores, starting with a letter (also used in resource names)
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,63}$")
 
 # node states
 NODE_PENDING = "pending"  # placed (address, zone), no processes yet

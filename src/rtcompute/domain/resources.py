@@ -64,3 +64,12 @@ def project(region: str, account_id: str, name: str) -> str:
     cannot hold `/`, so they never collide with those or with `cluster/<id>`.
     """
     return str(ResourceName("stream", region, account_id, name))
+
+
+def cluster(region: str, account_id: str, name: str) -> str:
+    """An exclusive cluster: `cluster/<name>`, apart from project names (no `/` in those)."""
+    return str(ResourceName("stream", region, account_id, f"cluster/{name}"))
+
+
+def order(region: str, account_id: str, order_id: str) -> str:
+    return str(ResourceName("stream", region, account_id, f"order/{order_id}"))

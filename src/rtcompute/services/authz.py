@@ -46,7 +46,20 @@ SELF_SERVICE = frozenset(
         "ram:bindmfadevice",
     }
 )
-OPERATOR_ACTIONS = frozenset({"rtc:createaccount", "rtc:listaccounts", "rtc:getaccount"})
+OPERATOR_ACTIONS = frozenset(
+    {
+        "rtc:createaccount",
+        "rtc:listaccounts",
+        "rtc:getaccount",
+        # the catalog, zones and payment approval belong to whoever runs the installation
+        "rtc:updatecatalog",
+        "rtc:createzone",
+        "rtc:updatezone",
+        "rtc:deletezone",
+        "rtc:approveorder",
+        "rtc:listpendingorders",
+    }
+)
 
 ACCOUNT_POLICY = "(account)"
 _CURRENT_TIME = "acs:currenttime"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rtcompute import errors
 from rtcompute.domain import identities
 
 
@@ -35,3 +36,13 @@ class RequestContext:
     source_ip: str = ""
     secure_transport: bool = False
     request_id: str = ""
+
+
+def require_account(principal: Principal, what: str) -> None:
+    """Buying and creating belong to the account itself (guide: 请使用主账号开通服务和创建项目)."""
+    if principal.identity_type is not identities.IdentityType.ACCOUNT:
+        raise errors.Forbidden(
+            f"only the account itself (the main account) may {what}; a RAM user cannot, "
+            f"whatever its policies say. Sign in as the account {principal.account_alias}",
+            code="Forbidden.MainAccountOnly",
+        )

@@ -1,26 +1,35 @@
-"""Projects of an account (the capacity issue adds orders, CU and clusters).
+"""Projects: a CU quota in the shared pool (made from a paid shared order) or inside a
+running exclusive cluster.
 
 Every project operation first needs the account's service role (guide: 共享模式角色授权);
-creating one makes the service act through that role, so a RAM user also needs
-`ram:PassRole` on it (guide error 922019).
+only the account itself creates projects (guide: 请使用主账号开通服务和创建项目).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
+from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram, resources, text
+from rtcompute.services import catalog, principals, service_role
 from rtcompute.services import platform as platform_module
-from rtcompute.services import principals, service_role
-from rtcompute.store import db, tables
+from rtcompute.store import capacity_tables, db, tables
+from rtcompute.store import clusters as cluster_store
+from rtcompute.store import orders as order_store
 from rtcompute.store import projects as project_store
 
 # letters, digits and underscores, starting with a letter: also a safe path segment and a
 # resource name without `/` or `:`
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,63}$")
+SHARED = order_rules.SHARED
+EXCLUSIVE = order_rules.EXCLUSIVE
+RUNNING = "running"
+EXPIRED = "expired"
 
 
 def check_name(name: str) -> str:
@@ -36,7 +45,7 @@ def not_found(name: str) -> errors.NotFound:
     return errors.NotFound(f"project {name[:64]} does not exist", code="ProjectNotFound")
 
 
-def _find(session: db.Session, account_id: str, name: str) -> tables.Project:
+def find(session: db.Session, account_id: str, name: str) -> tables.Project:
     found = (
         project_store.read_project(session=session, account_id=account_id, name=name)
         if text.is_storable(name)
@@ -51,41 +60,151 @@ def resource_of(project: tables.Project) -> str:
     return resources.project(project.region, project.account_id, project.name)
 
 
+def cu_in_use(project: tables.Project) -> int:
+    """CU the project's online jobs hold; jobs arrive with the jobs issue, none before."""
+    return 0
+
+
+def online_jobs(project: tables.Project) -> int:
+    return 0
+
+
+def _paid_order(session: db.Session, account_id: str, order_id: str) -> capacity_tables.Order:
+    order = (
+        order_store.read_order(session=session, order_id=order_id)
+        if text.is_storable(order_id) and len(order_id) <= 20
+        else None
+    )
+    if order is None or order.account_id != account_id:
+        raise errors.NotFound(f"order {order_id[:20]} does not exist", code="OrderNotFound")
+    if order.mode != SHARED or order.purpose != order_rules.NEW:
+        raise errors.Invalid(
+            f"order {order.id} is not a new shared-mode order; exclusive orders make clusters "
+            "(create the cluster first, then projects inside it)",
+            code="InvalidParameter.Order",
+        )
+    if order.state != order_rules.PAID:
+        raise errors.Conflict(
+            f"order {order.id} is {order.state.replace('_', ' ')}: a project is made from a paid "
+            "order that has not made one yet",
+            code="OrderNotUsable",
+        )
+    return order
+
+
 def create_project(
     platform: platform_module.Platform,
     principal: principals.Principal,
-    request: principals.RequestContext,
     name: str,
     *,
     description: str = "",
+    order_id: str | None = None,
+    cluster: str | None = None,
+    cu: int | None = None,
 ) -> tables.Project:
+    """A shared project from a paid order, or a project of `cu` CU in a running cluster."""
     check_name(name)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
+    if (order_id is None) == (cluster is None):
+        raise errors.Invalid(
+            "give either order_id (a shared-mode project) or cluster and cu (a project in an "
+            "exclusive cluster)",
+            code="InvalidParameter.ProjectSource",
+        )
+    principals.require_account(principal, "create projects")
     service_role.require_authorized(platform, principal.account_id)
-    service_role.check_pass_role(platform, principal, request)
     taken = errors.Conflict(
         f"a project named {name} already exists in this account; choose another name",
         code="ProjectAlreadyExists",
     )
+    now = platform.now()
     try:
         with db.transaction(platform.sessions) as session:
             if project_store.read_project(
                 session=session, account_id=principal.account_id, name=name
             ):
                 raise taken
-            return project_store.create_project(
-                session=session,
-                project=tables.Project(
-                    account_id=principal.account_id,
-                    region=platform.settings.region,
-                    name=name,
-                    description=description,
-                    created_by=principal.display[:200],
-                    created_at=platform.now(),
-                ),
+            project = tables.Project(
+                account_id=principal.account_id,
+                name=name,
+                description=description,
+                created_by=principal.display[:200],
+                created_at=now,
+                state=RUNNING,
             )
+            if order_id is not None:
+                order = _paid_order(session, principal.account_id, order_id)
+                project.mode, project.order_id, project.cu = SHARED, order.id, order.cu
+                project.region = order.region
+                project.expires_at = now + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+                if not order_store.move(
+                    session=session,
+                    order_id=order.id,
+                    sources=[order_rules.PAID],
+                    target=order_rules.CONSUMED,
+                    consumed_at=now,
+                    consumed_by=name,
+                ):
+                    raise errors.Conflict(
+                        f"order {order.id} was just used by another request", code="OrderNotUsable"
+                    )
+            else:
+                assert cluster is not None
+                found = cluster_store.find_cluster(
+                    session=session, account_id=principal.account_id, name=cluster
+                )
+                if found is None:
+                    raise errors.NotFound(
+                        f"cluster {cluster[:64]} does not exist", code="ClusterNotFound"
+                    )
+                check_cluster_room(session, platform, found, cu, exclude=None)
+                project.mode, project.cluster_id, project.cu = EXCLUSIVE, found.id, cu or 0
+                project.region = found.region
+            return project_store.create_project(session=session, project=project)
     except IntegrityError as exc:
         raise taken from exc
+
+
+def check_cluster_room(
+    session: db.Session,
+    platform: platform_module.Platform,
+    cluster: capacity_tables.Cluster,
+    cu: int | None,
+    *,
+    exclude: int | None,
+) -> None:
+    """A project in a cluster needs it running and CU within what its other projects leave."""
+    if cluster.state not in (cluster_rules.RUNNING, cluster_rules.SCALING_OUT):
+        raise errors.Conflict(
+            f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: projects are created "
+            "and resized in a running cluster",
+            code="ClusterNotRunning",
+        )
+    if cu is None or not 1 <= cu <= 100_000:
+        raise errors.Invalid(
+            "cu: a project in a cluster needs a CU count of at least 1", code="InvalidParameter.CU"
+        )
+    usable = cluster_usable_cu(session, platform, cluster)
+    others = sum(
+        p.cu
+        for p in project_store.list_projects_in_cluster(session=session, cluster_id=cluster.id)
+        if p.id != exclude
+    )
+    if others + cu > usable:
+        raise errors.QuotaExceeded(
+            f"cluster {cluster.name} has {usable} usable CU and its other projects hold {others}: "
+            f"at most {max(usable - others, 0)} CU are free for this project. Give fewer CU or "
+            "scale the cluster out",
+            code="QuotaExceeded.ClusterCU",
+        )
+
+
+def cluster_usable_cu(
+    session: db.Session, platform: platform_module.Platform, cluster: capacity_tables.Cluster
+) -> int:
+    catalog_ = catalog.load(session, platform, cluster.region)
+    slave = catalog_.find("slave", cluster.slave_type)
+    return cluster_rules.usable_cu(slave.cu or 0, cluster.slave_count) if slave else 0
 
 
 def list_projects(platform: platform_module.Platform, account_id: str) -> list[tables.Project]:
@@ -97,22 +216,146 @@ def list_projects(platform: platform_module.Platform, account_id: str) -> list[t
 def read_project(platform: platform_module.Platform, account_id: str, name: str) -> tables.Project:
     service_role.require_authorized(platform, account_id)
     with db.transaction(platform.sessions) as session:
-        return _find(session, account_id, name)
+        return find(session, account_id, name)
 
 
 def update_project(
-    platform: platform_module.Platform, account_id: str, name: str, *, description: str
+    platform: platform_module.Platform,
+    account_id: str,
+    name: str,
+    *,
+    description: str | None = None,
+    cu: int | None = None,
 ) -> tables.Project:
-    ram.check_text("description", description, ram.MAX_DESCRIPTION)
+    """Change the note; resize a project in a cluster (shared projects scale by order)."""
+    if description is not None:
+        ram.check_text("description", description, ram.MAX_DESCRIPTION)
     service_role.require_authorized(platform, account_id)
     with db.transaction(platform.sessions) as session:
-        project = _find(session, account_id, name)
-        project.description = description
+        project = find(session, account_id, name)
+        if cu is not None:
+            if project.mode != EXCLUSIVE or project.cluster_id is None:
+                raise errors.Invalid(
+                    "a shared-mode project's CU changes by a scale order "
+                    f"(`rtc projects scale {project.name} --cu N`)",
+                    code="InvalidParameter.CU",
+                )
+            if cu < cu_in_use(project):
+                raise errors.Conflict(
+                    f"project {project.name} uses {cu_in_use(project)} CU; stop jobs first",
+                    code="CUInUse",
+                )
+            cluster = cluster_store.read_cluster(session=session, cluster_id=project.cluster_id)
+            assert cluster is not None
+            check_cluster_room(session, platform, cluster, cu, exclude=project.id)
+            project.cu = cu
+        if description is not None:
+            project.description = description
         return project
 
 
 def delete_project(platform: platform_module.Platform, account_id: str, name: str) -> None:
     service_role.require_authorized(platform, account_id)
     with db.transaction(platform.sessions) as session:
-        project = _find(session, account_id, name)
+        project = find(session, account_id, name)
+        if online_jobs(project):
+            raise errors.Conflict(
+                f"project {project.name} has {online_jobs(project)} online jobs: take them "
+                "offline first",
+                code="ProjectHasOnlineJobs",
+            )
+        if project.order_id is not None:
+            order_store.move(
+                session=session,
+                order_id=project.order_id,
+                sources=[order_rules.CONSUMED, order_rules.EXPIRED],
+                target=order_rules.RELEASED,
+            )
         project_store.delete_project(session=session, project_id=project.id)
+
+
+def follow_up_order(
+    session: db.Session,
+    platform: platform_module.Platform,
+    account_id: str,
+    name: str,
+    *,
+    months: int,
+    cu: int | None,
+) -> capacity_tables.Order:
+    """An unsaved renewal (months) or scale (cu) order for a shared project."""
+    project = find(session, account_id, name)
+    if project.mode != SHARED:
+        raise errors.Invalid(
+            f"project {project.name} lives in a cluster: renew or scale the cluster, and resize "
+            "the project with `rtc projects update --cu`",
+            code="InvalidParameter.Project",
+        )
+    catalog_ = catalog.load(session, platform, project.region)
+    order = capacity_tables.Order(
+        account_id=account_id,
+        region=project.region,
+        mode=SHARED,
+        billing=order_rules.SUBSCRIPTION,
+        target=project.name,
+    )
+    if cu is None:
+        problems = order_rules.check_months(months)
+        if problems:
+            raise errors.Invalid(problems[0], code="InvalidParameter.Months")
+        order.purpose, order.months, order.cu = order_rules.RENEW, months, project.cu
+        order.amount_cents = order_rules.shared_amount(
+            catalog_.shared_cu_month_cents, project.cu, months
+        )
+        return order
+    if not order_rules.MIN_SHARED_CU <= cu <= order_rules.MAX_SHARED_CU or cu == project.cu:
+        raise errors.Invalid(
+            f"cu must be between {order_rules.MIN_SHARED_CU} and {order_rules.MAX_SHARED_CU} "
+            f"and differ from the project's {project.cu}",
+            code="InvalidParameter.CU",
+        )
+    _check_not_below_use(project, cu)
+    order.cu = cu
+    if cu > project.cu:
+        left = _months_left(project, platform)
+        order.purpose, order.months = order_rules.SCALE_OUT, left
+        order.amount_cents = order_rules.shared_amount(
+            catalog_.shared_cu_month_cents, cu - project.cu, left
+        )
+    else:
+        order.purpose, order.amount_cents = order_rules.SCALE_IN, 0
+    return order
+
+
+def _months_left(project: tables.Project, platform: platform_module.Platform) -> int:
+    return order_rules.remaining_months(project.expires_at, platform.now())
+
+
+def _check_not_below_use(project: tables.Project, cu: int) -> None:
+    if cu < cu_in_use(project):
+        raise errors.Conflict(
+            f"project {project.name} uses {cu_in_use(project)} CU: it cannot scale in to {cu}",
+            code="CUInUse",
+        )
+
+
+def apply_order(
+    session: db.Session, platform: platform_module.Platform, order: capacity_tables.Order
+) -> None:
+    """A paid renewal extends the project; a paid scale changes its CU."""
+    project = find(session, order.account_id, order.target)
+    if order.purpose == order_rules.RENEW:
+        start = max(project.expires_at or platform.now(), platform.now())
+        project.expires_at = start + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+        if project.state == EXPIRED:
+            project.state = RUNNING
+            if project.order_id is not None:
+                order_store.move(
+                    session=session,
+                    order_id=project.order_id,
+                    sources=[order_rules.EXPIRED],
+                    target=order_rules.CONSUMED,
+                )
+        return
+    _check_not_below_use(project, order.cu)
+    project.cu = order.cu

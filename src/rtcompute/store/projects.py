@@ -32,3 +32,12 @@ def list_projects(*, session: Session, account_id: str) -> list[tables.Project]:
 
 def delete_project(*, session: Session, project_id: int) -> None:
     session.execute(delete(tables.Project).where(tables.Project.id == project_id))
+
+
+def list_projects_in_cluster(*, session: Session, cluster_id: int) -> list[tables.Project]:
+    query = (
+        select(tables.Project)
+        .where(tables.Project.cluster_id == cluster_id)
+        .order_by(tables.Project.name)
+    )
+    return list(session.scalars(query))

@@ -1,4 +1,4 @@
-"""Projects of the caller's account (orders and CU come with the capacity issue)."""
+"""Projects of the caller's account: shared-mode ones from orders, and those in clusters."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import anyio
 from fastapi import APIRouter, Response, status
 
 from rtcompute.api import deps
+from rtcompute.api.routes import orders as order_routes
+from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as schemas
-from rtcompute.services import principals, projects
+from rtcompute.services import clusters, orders, principals, projects
+from rtcompute.services import platform as platform_module
 from rtcompute.store import tables
 
 router = APIRouter(
@@ -17,15 +20,32 @@ PROJECTS = "acs:stream:{region}:{account_id}:*"
 PROJECT = "acs:stream:{region}:{account_id}:{project}"
 
 
-def project_out(project: tables.Project) -> schemas.Project:
+def project_out(project: tables.Project, cluster_names: dict[int, str]) -> schemas.Project:
     return schemas.Project(
         name=project.name,
         region=project.region,
         description=project.description,
+        mode=project.mode,
+        cu=project.cu,
+        state=project.state,
+        order_id=project.order_id,
+        cluster=cluster_names.get(project.cluster_id) if project.cluster_id else None,
+        expires_at=project.expires_at,
         created_by=project.created_by,
         created_at=project.created_at,
         arn=projects.resource_of(project),
     )
+
+
+async def _out(
+    platform: platform_module.Platform, found: list[tables.Project]
+) -> list[schemas.Project]:
+    names: dict[int, str] = {}
+    if any(p.cluster_id for p in found):
+        names = await anyio.to_thread.run_sync(
+            clusters.cluster_names, platform, found[0].account_id
+        )
+    return [project_out(p, names) for p in found]
 
 
 @router.get("", response_model=list[schemas.Project])
@@ -37,26 +57,30 @@ async def list_projects(
     found = await anyio.to_thread.run_sync(
         projects.list_projects, platform, listing.principal.account_id
     )
-    shown = await listing.visible(found, projects.resource_of)
-    return [project_out(p) for p in shown]
+    return await _out(platform, await listing.visible(found, projects.resource_of))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Project)
 async def create_project(
     platform: deps.PlatformDep,
     body: schemas.ProjectCreate,
-    context: deps.ContextDep,
     principal: principals.Principal = deps.requires(
         "stream:CreateProject", "acs:stream:{region}:{account_id}:{body[name]}"
     ),
 ) -> schemas.Project:
-    """Create a project; needs the service role, and `ram:PassRole` on it for RAM users."""
+    """Create a project from a paid shared order, or with `cu` CU in a running cluster."""
     project = await anyio.to_thread.run_sync(
         lambda: projects.create_project(
-            platform, principal, context, body.name, description=body.description
+            platform,
+            principal,
+            body.name,
+            description=body.description,
+            order_id=body.order_id,
+            cluster=body.cluster,
+            cu=body.cu,
         )
     )
-    return project_out(project)
+    return (await _out(platform, [project]))[0]
 
 
 @router.get("/{project}", response_model=schemas.Project)
@@ -68,7 +92,7 @@ async def get_project(
     found = await anyio.to_thread.run_sync(
         projects.read_project, platform, principal.account_id, project
     )
-    return project_out(found)
+    return (await _out(platform, [found]))[0]
 
 
 @router.patch("/{project}", response_model=schemas.Project)
@@ -78,12 +102,13 @@ async def update_project(
     body: schemas.ProjectUpdate,
     principal: principals.Principal = deps.requires("stream:UpdateProject", PROJECT),
 ) -> schemas.Project:
+    """Change the note, or resize a project in a cluster (`cu`)."""
     found = await anyio.to_thread.run_sync(
         lambda: projects.update_project(
-            platform, principal.account_id, project, description=body.description
+            platform, principal.account_id, project, description=body.description, cu=body.cu
         )
     )
-    return project_out(found)
+    return (await _out(platform, [found]))[0]
 
 
 @router.delete("/{project}", status_code=status.HTTP_204_NO_CONTENT)
@@ -92,5 +117,40 @@ async def delete_project(
     project: str,
     principal: principals.Principal = deps.requires("stream:DeleteProject", PROJECT),
 ) -> Response:
+    """Delete a project (refused while it has online jobs); its shared order is released."""
     await anyio.to_thread.run_sync(projects.delete_project, platform, principal.account_id, project)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{project}/renew", status_code=status.HTTP_201_CREATED, response_model=order_schemas.Order
+)
+async def renew_project(
+    platform: deps.PlatformDep,
+    project: str,
+    body: schemas.Renew,
+    principal: principals.Principal = deps.requires("stream:RenewProject", PROJECT),
+) -> order_schemas.Order:
+    """A renewal order for a shared project; paying it extends the project."""
+    order = await anyio.to_thread.run_sync(
+        lambda: orders.follow_up(
+            platform, principal, kind="project", target=project, months=body.months
+        )
+    )
+    return order_routes.order_out(order)
+
+
+@router.post(
+    "/{project}/scale", status_code=status.HTTP_201_CREATED, response_model=order_schemas.Order
+)
+async def scale_project(
+    platform: deps.PlatformDep,
+    project: str,
+    body: schemas.ProjectScale,
+    principal: principals.Principal = deps.requires("stream:ScaleProject", PROJECT),
+) -> order_schemas.Order:
+    """A scale-out or scale-in order for a shared project; paying it changes the CU."""
+    order = await anyio.to_thread.run_sync(
+        lambda: orders.follow_up(platform, principal, kind="project", target=project, cu=body.cu)
+    )
+    return order_routes.order_out(order)

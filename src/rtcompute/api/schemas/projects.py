@@ -1,4 +1,4 @@
-"""Projects."""
+"""Projects: shared-mode (from an order) or in an exclusive cluster."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ class Project(base.ResponseModel):
     name: str
     region: str
     description: str
+    mode: str
+    cu: int
+    state: str
+    order_id: str | None
+    cluster: str | None
+    expires_at: datetime | None
     created_by: str
     created_at: datetime
     arn: str
@@ -21,7 +27,19 @@ class Project(base.ResponseModel):
 class ProjectCreate(base.RequestModel):
     name: str = Field(min_length=1, max_length=64)
     description: str = Field(default="", max_length=1024)
+    order_id: str | None = Field(default=None, max_length=20)
+    cluster: str | None = Field(default=None, max_length=64)
+    cu: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class ProjectUpdate(base.RequestModel):
-    description: str = Field(max_length=1024)
+    description: str | None = Field(default=None, max_length=1024)
+    cu: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class Renew(base.RequestModel):
+    months: int = Field(ge=1, le=36)
+
+
+class ProjectScale(base.RequestModel):
+    cu: int = Field(ge=1, le=100_000)

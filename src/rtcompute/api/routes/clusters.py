@@ -1,0 +1,194 @@
+"""Exclusive clusters: create from a paid order, read with nodes and components, scale,
+renew, release. Requests only write desired state; the cluster reconciler acts."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter
+
+from rtcompute.api import deps
+from rtcompute.api.routes import orders as order_routes
+from rtcompute.api.schemas import clusters as schemas
+from rtcompute.api.schemas import orders as order_schemas
+from rtcompute.api.schemas import projects as project_schemas
+from rtcompute.domain import resources
+from rtcompute.services import clusters, orders, principals
+from rtcompute.store import capacity_tables
+
+router = APIRouter(
+    prefix=f"{deps.API_PREFIX}/clusters", tags=["clusters"], responses=deps.ERROR_RESPONSES
+)
+CLUSTERS = "acs:stream:{region}:{account_id}:cluster/*"
+CLUSTER = "acs:stream:{region}:{account_id}:cluster/{cluster}"
+
+
+def resource_of(cluster: capacity_tables.Cluster) -> str:
+    return resources.cluster(cluster.region, cluster.account_id, cluster.name)
+
+
+def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
+    return {
+        "name": cluster.name,
+        "region": cluster.region,
+        "description": cluster.description,
+        "order_id": cluster.order_id,
+        "billing": cluster.billing,
+        "master_type": cluster.master_type,
+        "master_count": cluster.master_count,
+        "slave_type": cluster.slave_type,
+        "slave_count": cluster.slave_count,
+        "state": cluster.state,
+        "message": cluster.message,
+        "expires_at": cluster.expires_at,
+        "created_by": cluster.created_by,
+        "created_at": cluster.created_at,
+        "state_since": cluster.state_since,
+        "arn": resource_of(cluster),
+    }
+
+
+def cluster_out(cluster: capacity_tables.Cluster) -> schemas.Cluster:
+    return schemas.Cluster.model_validate(cluster_fields(cluster))
+
+
+def detail_out(detail: clusters.ClusterDetail) -> schemas.ClusterDetail:
+    by_node: dict[int, list[schemas.Component]] = {}
+    for component in detail.components:
+        by_node.setdefault(component.node_id, []).append(
+            schemas.Component.model_validate(component)
+        )
+    nodes = [
+        schemas.Node(
+            name=node.name,
+            role=node.role,
+            machine_type=node.machine_type,
+            address=node.address,
+            port_base=node.port_base,
+            directory=node.directory,
+            state=node.state,
+            since=node.since,
+            components=by_node.get(node.id, []),
+        )
+        for node in detail.nodes
+    ]
+    return schemas.ClusterDetail.model_validate(
+        cluster_fields(detail.cluster)
+        | {
+            "usable_cu": detail.usable_cu,
+            "project_cu": detail.project_cu,
+            "bucket": detail.bucket,
+            "network": detail.network,
+            "subnet": detail.subnet,
+            "zone": detail.zone,
+            "nodes": nodes,
+        }
+    )
+
+
+@router.get("", response_model=list[schemas.Cluster])
+async def list_clusters(
+    platform: deps.PlatformDep,
+    listing: deps.Listing = deps.requires_listing("stream:ListClusters", CLUSTERS),
+) -> list[schemas.Cluster]:
+    found = await anyio.to_thread.run_sync(
+        clusters.list_clusters, platform, listing.principal.account_id
+    )
+    return [cluster_out(c) for c in await listing.visible(found, resource_of)]
+
+
+@router.post("", status_code=201, response_model=schemas.Cluster)
+async def create_cluster(
+    platform: deps.PlatformDep,
+    body: schemas.ClusterCreate,
+    principal: principals.Principal = deps.requires(
+        "stream:CreateCluster", "acs:stream:{region}:{account_id}:cluster/{body[name]}"
+    ),
+) -> schemas.Cluster:
+    """Create from a paid exclusive order: basic information + configuration; it starts."""
+    placement = clusters.Placement(
+        bucket=body.bucket, network=body.network, subnet=body.subnet, zone=body.zone
+    )
+    cluster = await anyio.to_thread.run_sync(
+        lambda: clusters.create_cluster(
+            platform,
+            principal,
+            order_id=body.order_id,
+            name=body.name,
+            description=body.description,
+            placement=placement,
+        )
+    )
+    return cluster_out(cluster)
+
+
+@router.get("/{cluster}", response_model=schemas.ClusterDetail)
+async def get_cluster(
+    platform: deps.PlatformDep,
+    cluster: str,
+    principal: principals.Principal = deps.requires("stream:DescribeCluster", CLUSTER),
+) -> schemas.ClusterDetail:
+    """The cluster with its nodes and their components (the guide's 组件 view)."""
+    detail = await anyio.to_thread.run_sync(
+        clusters.read_cluster, platform, principal.account_id, cluster
+    )
+    return detail_out(detail)
+
+
+@router.patch("/{cluster}", response_model=schemas.Cluster)
+async def update_cluster(
+    platform: deps.PlatformDep,
+    cluster: str,
+    body: schemas.ClusterUpdate,
+    principal: principals.Principal = deps.requires("stream:UpdateCluster", CLUSTER),
+) -> schemas.Cluster:
+    found = await anyio.to_thread.run_sync(
+        lambda: clusters.update_cluster(
+            platform, principal.account_id, cluster, description=body.description
+        )
+    )
+    return cluster_out(found)
+
+
+@router.delete("/{cluster}", response_model=schemas.Cluster)
+async def release_cluster(
+    platform: deps.PlatformDep,
+    cluster: str,
+    principal: principals.Principal = deps.requires("stream:ReleaseCluster", CLUSTER),
+) -> schemas.Cluster:
+    """Release: its processes stop and its nodes are freed (refused while it has projects)."""
+    found = await anyio.to_thread.run_sync(
+        clusters.release_cluster, platform, principal.account_id, cluster
+    )
+    return cluster_out(found)
+
+
+@router.post("/{cluster}/scale", status_code=201, response_model=order_schemas.Order)
+async def scale_cluster(
+    platform: deps.PlatformDep,
+    cluster: str,
+    body: schemas.ClusterScale,
+    principal: principals.Principal = deps.requires("stream:ScaleCluster", CLUSTER),
+) -> order_schemas.Order:
+    """A scale-out / scale-in order (new slave count); paying it starts the scale."""
+    order = await anyio.to_thread.run_sync(
+        lambda: orders.follow_up(
+            platform, principal, kind="cluster", target=cluster, slave_count=body.slave_count
+        )
+    )
+    return order_routes.order_out(order)
+
+
+@router.post("/{cluster}/renew", status_code=201, response_model=order_schemas.Order)
+async def renew_cluster(
+    platform: deps.PlatformDep,
+    cluster: str,
+    body: project_schemas.Renew,
+    principal: principals.Principal = deps.requires("stream:RenewCluster", CLUSTER),
+) -> order_schemas.Order:
+    """A renewal order; paying it extends the cluster (and restarts an expired one)."""
+    order = await anyio.to_thread.run_sync(
+        lambda: orders.follow_up(
+            platform, principal, kind="cluster", target=cluster, months=body.months
+        )
+    )
+    return order_routes.order_out(order)

@@ -1,0 +1,142 @@
+"""Orders: buy shared CU or an exclusive cluster, pay, cancel; the operator approves."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter
+
+from rtcompute.api import deps
+from rtcompute.api.schemas import orders as schemas
+from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import resources
+from rtcompute.services import orders, principals
+from rtcompute.store import capacity_tables
+
+router = APIRouter(
+    prefix=f"{deps.API_PREFIX}/orders", tags=["orders"], responses=deps.ERROR_RESPONSES
+)
+ORDERS = "acs:stream:{region}:{account_id}:order/*"
+ORDER = "acs:stream:{region}:{account_id}:order/{order_id}"
+ANY_ORDER = "acs:stream:*:*:order/*"
+
+
+def order_out(order: capacity_tables.Order) -> schemas.Order:
+    return schemas.Order(
+        id=order.id,
+        region=order.region,
+        mode=order.mode,
+        billing=order.billing,
+        purpose=order.purpose,
+        target=order.target,
+        cu=order.cu,
+        master_type=order.master_type,
+        master_count=order.master_count,
+        slave_type=order.slave_type,
+        slave_count=order.slave_count,
+        months=order.months,
+        amount=catalog_domain.money(order.amount_cents),
+        amount_cents=order.amount_cents,
+        state=order.state,
+        consumed_by=order.consumed_by,
+        created_by=order.created_by,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        consumed_at=order.consumed_at,
+    )
+
+
+def resource_of(order: capacity_tables.Order) -> str:
+    return resources.order(order.region, order.account_id, order.id)
+
+
+@router.post("", status_code=201, response_model=schemas.Order)
+async def create_order(
+    platform: deps.PlatformDep,
+    body: schemas.OrderCreate,
+    principal: principals.Principal = deps.requires("stream:CreateOrder", ORDERS),
+) -> schemas.Order:
+    """Place an order (pending payment); only the account itself buys."""
+    purchase = orders.Purchase(**body.model_dump())
+    order = await anyio.to_thread.run_sync(orders.place_order, platform, principal, purchase)
+    return order_out(order)
+
+
+@router.get("", response_model=list[schemas.Order])
+async def list_orders(
+    platform: deps.PlatformDep,
+    unconsumed: bool = False,
+    listing: deps.Listing = deps.requires_listing("stream:ListOrders", ORDERS),
+) -> list[schemas.Order]:
+    """The account's orders, newest first; `unconsumed=true`: paid, not made into anything."""
+    found = await anyio.to_thread.run_sync(
+        lambda: orders.list_orders(platform, listing.principal.account_id, unconsumed=unconsumed)
+    )
+    return [order_out(o) for o in await listing.visible(found, resource_of)]
+
+
+@router.get("/counts", response_model=schemas.OrderCounts)
+async def order_counts(
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires("stream:ListOrders", ORDERS),
+) -> schemas.OrderCounts:
+    """Paid orders waiting to become a project (shared) or a cluster (exclusive)."""
+    counts = await anyio.to_thread.run_sync(
+        orders.unconsumed_counts, platform, principal.account_id
+    )
+    return schemas.OrderCounts(**counts)
+
+
+@router.get("/pending", response_model=list[schemas.Order])
+async def pending_orders(
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires("rtc:ListPendingOrders", ANY_ORDER),
+) -> list[schemas.Order]:
+    """Every account's orders waiting for payment (operator)."""
+    return [order_out(o) for o in await anyio.to_thread.run_sync(orders.list_pending, platform)]
+
+
+@router.get("/{order_id}", response_model=schemas.Order)
+async def get_order(
+    platform: deps.PlatformDep,
+    order_id: str,
+    principal: principals.Principal = deps.requires("stream:DescribeOrder", ORDER),
+) -> schemas.Order:
+    found = await anyio.to_thread.run_sync(
+        orders.read_order, platform, principal.account_id, order_id
+    )
+    return order_out(found)
+
+
+@router.post("/{order_id}/pay", response_model=schemas.Order)
+async def pay_order(
+    platform: deps.PlatformDep,
+    order_id: str,
+    principal: principals.Principal = deps.requires("stream:PayOrder", ORDER),
+) -> schemas.Order:
+    """Pay (auto payment); a renewal or scale takes effect at once."""
+    return order_out(
+        await anyio.to_thread.run_sync(orders.pay_order, platform, principal, order_id)
+    )
+
+
+@router.post("/{order_id}/cancel", response_model=schemas.Order)
+async def cancel_order(
+    platform: deps.PlatformDep,
+    order_id: str,
+    principal: principals.Principal = deps.requires("stream:CancelOrder", ORDER),
+) -> schemas.Order:
+    return order_out(
+        await anyio.to_thread.run_sync(
+            orders.cancel_order, platform, principal.account_id, order_id
+        )
+    )
+
+
+@router.post("/{order_id}/approve", response_model=schemas.Order)
+async def approve_order(
+    platform: deps.PlatformDep,
+    order_id: str,
+    principal: principals.Principal = deps.requires("rtc:ApproveOrder", ANY_ORDER),
+) -> schemas.Order:
+    """The operator confirms payment of an order of any account."""
+    return order_out(await anyio.to_thread.run_sync(orders.approve_order, platform, order_id))

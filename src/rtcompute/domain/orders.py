@@ -1,0 +1,190 @@
+"""Orders: what may be bought, what it costs, and the moves of its state.
+
+The rules are the guide's (开通服务, 独享模式集群配置): masters 1 or 3, at least 2 slaves, the
+cluster's usable CU within its master type's maximum. Each refusal says which rule failed and
+what would fit, so a user can correct the order in one step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from rtcompute.domain import catalog as catalog_module
+from rtcompute.domain import clusters
+
+SHARED = "shared"
+EXCLUSIVE = "exclusive"
+MODES = (SHARED, EXCLUSIVE)
+SUBSCRIPTION = "subscription"
+PAYG = "payg"
+BILLINGS = (SUBSCRIPTION, PAYG)
+NEW = "new"
+RENEW = "renew"
+SCALE_OUT = "scale_out"
+SCALE_IN = "scale_in"
+PURPOSES = (NEW, RENEW, SCALE_OUT, SCALE_IN)
+
+PENDING_PAYMENT = "pending_payment"
+PAID = "paid"
+CONSUMED = "consumed"
+EXPIRED = "expired"
+RELEASED = "released"
+CANCELLED = "cancelled"
+STATES = (PENDING_PAYMENT, PAID, CONSUMED, EXPIRED, RELEASED, CANCELLED)
+
+# purchase limits (the guide's console offers 1-36 months and up to a few thousand CU)
+MIN_MONTHS, MAX_MONTHS = 1, 36
+MIN_SHARED_CU, MAX_SHARED_CU = 1, 2000
+DAYS_PER_MONTH = 30
+
+
+@dataclass(frozen=True)
+class StateRule:
+    """FROM -> TO; `why` names the race it prevents."""
+
+    sources: frozenset[str]
+    target: str
+    why: str
+
+
+STATE_RULES = (
+    StateRule(
+        frozenset({PENDING_PAYMENT}),
+        PAID,
+        "an order is paid once: a second payment (or approval) of the same order is refused",
+    ),
+    StateRule(
+        frozenset({PENDING_PAYMENT}), CANCELLED, "a paid order is not cancelled; it is released"
+    ),
+    StateRule(
+        frozenset({PAID}),
+        CONSUMED,
+        "one order makes one project or cluster: two creations racing for it, one wins",
+    ),
+    StateRule(frozenset({CONSUMED}), EXPIRED, "only what was made from an order expires"),
+    StateRule(
+        frozenset({PAID, CONSUMED, EXPIRED}),
+        RELEASED,
+        "a released order's capacity is gone; it is never consumed again",
+    ),
+    StateRule(frozenset({EXPIRED}), CONSUMED, "a renewal brings an expired order back"),
+)
+
+
+def can_move(source: str, target: str) -> bool:
+    return any(source in rule.sources and rule.target == target for rule in STATE_RULES)
+
+
+def check_months(months: int) -> list[str]:
+    if not MIN_MONTHS <= months <= MAX_MONTHS:
+        return [f"months must be between {MIN_MONTHS} and {MAX_MONTHS}; got {months}"]
+    return []
+
+
+def shared_problems(cu: int, months: int) -> list[str]:
+    problems = check_months(months)
+    if not MIN_SHARED_CU <= cu <= MAX_SHARED_CU:
+        problems.append(
+            f"shared mode sells {MIN_SHARED_CU} to {MAX_SHARED_CU} CU per order; got {cu}"
+        )
+    return problems
+
+
+def _names(types: tuple[catalog_module.MachineType, ...]) -> str:
+    return ", ".join(t.name for t in types)
+
+
+def exclusive_problems(
+    catalog: catalog_module.Catalog,
+    master_type: str,
+    master_count: int,
+    slave_type: str,
+    slave_count: int,
+) -> list[str]:
+    """Every broken sizing rule of an exclusive cluster, each with what would fit."""
+    problems: list[str] = []
+    master = catalog.find(catalog_module.MASTER, master_type)
+    slave = catalog.find(catalog_module.SLAVE, slave_type)
+    if master is None:
+        problems.append(
+            f"unknown master type {master_type[:32]!r}; "
+            f"choose one of {_names(catalog.of_role(catalog_module.MASTER))}"
+        )
+    if slave is None:
+        problems.append(
+            f"unknown slave type {slave_type[:32]!r}; "
+            f"choose one of {_names(catalog.of_role(catalog_module.SLAVE))}"
+        )
+    if master_count not in clusters.MASTER_COUNTS:
+        problems.append(f"a cluster has 1 master, or 3 for high availability; got {master_count}")
+    if slave_count < clusters.MIN_SLAVES:
+        problems.append(f"a cluster needs at least {clusters.MIN_SLAVES} slaves; got {slave_count}")
+    elif slave_count > clusters.MAX_SLAVES:
+        problems.append(f"a cluster has at most {clusters.MAX_SLAVES} slaves; got {slave_count}")
+    if master is None or slave is None or slave.cu is None or problems:
+        return problems
+    usable = clusters.usable_cu(slave.cu, slave_count)
+    if master.cu is not None and usable > master.cu:
+        problems.append(cap_problem(catalog, master, slave, slave_count))
+    return problems
+
+
+def cap_problem(
+    catalog: catalog_module.Catalog,
+    master: catalog_module.MachineType,
+    slave: catalog_module.MachineType,
+    slave_count: int,
+) -> str:
+    """The master-cap rule's message: the numbers, and the two ways to make it fit."""
+    assert slave.cu is not None and master.cu is not None
+    usable = clusters.usable_cu(slave.cu, slave_count)
+    fits = max_slaves(master, slave)
+    bigger = [
+        t.name for t in catalog.of_role(catalog_module.MASTER) if t.cu is None or t.cu >= usable
+    ]
+    ways = [f"at most {fits} slaves of type {slave.name}"] if fits >= clusters.MIN_SLAVES else []
+    if bigger:
+        ways.append(f"master type {' or '.join(bigger)}")
+    advice = f"; choose {', or '.join(ways)}" if ways else ""
+    return (
+        f"the cluster's usable CU ({slave_count} x {slave.cu} CU of {slave.name} = {usable}) "
+        f"exceeds the maximum of master type {master.name} ({master.cu} CU){advice}"
+    )
+
+
+def max_slaves(master: catalog_module.MachineType, slave: catalog_module.MachineType) -> int:
+    if master.cu is None or not slave.cu:
+        return clusters.MAX_SLAVES
+    return min(master.cu // slave.cu, clusters.MAX_SLAVES)
+
+
+def shared_amount(cu_month_cents: int, cu: int, months: int) -> int:
+    return cu_month_cents * cu * months
+
+
+def exclusive_month_cents(
+    master: catalog_module.MachineType,
+    master_count: int,
+    slave: catalog_module.MachineType,
+    slave_count: int,
+) -> int:
+    return master.month_cents * master_count + slave.month_cents * slave_count
+
+
+def exclusive_hour_cents(
+    master: catalog_module.MachineType,
+    master_count: int,
+    slave: catalog_module.MachineType,
+    slave_count: int,
+) -> int:
+    return master.hour_cents * master_count + slave.hour_cents * slave_count
+
+
+def remaining_months(expires_at: datetime | None, now: datetime) -> int:
+    """Whole months left of a subscription, at least 1 (a scale-out is paid to the end)."""
+    if expires_at is None:
+        return 1
+    days = max((expires_at - now).total_seconds() / 86400, 0.0)
+    return max(1, math.ceil(days / DAYS_PER_MONTH))

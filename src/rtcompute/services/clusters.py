@@ -1,0 +1,487 @@
+"""Exclusive clusters, desired state: create from a paid order in the guide's four steps,
+scale, renew, release. The cluster reconciler does the rest (nodes, processes, health).
+
+Creation places every node at once (zone capacity, one subnet address each) inside one
+transaction, so two clusters racing for the last addresses or the last capacity cannot
+both win; the reconciler then gives the nodes ports, directories and processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from rtcompute import errors
+from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import clusters as rules
+from rtcompute.domain import orders as order_rules
+from rtcompute.domain import ram, text
+from rtcompute.services import buckets, catalog, networks, principals, service_role, zones
+from rtcompute.services import platform as platform_module
+from rtcompute.store import capacity_tables, db
+from rtcompute.store import clusters as cluster_store
+from rtcompute.store import orders as order_store
+from rtcompute.store import projects as project_store
+
+Cluster = capacity_tables.Cluster
+NAME_RULE = "cluster name must be 3-64 letters, digits and underscores, starting with a letter"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Step 3 of the guide's cluster creation: where the cluster lives."""
+
+    bucket: str
+    network: str
+    subnet: str
+    zone: str
+
+
+@dataclass(frozen=True)
+class ClusterDetail:
+    cluster: Cluster
+    nodes: list[capacity_tables.ClusterNode]
+    components: list[capacity_tables.ClusterComponent]
+    usable_cu: int
+    project_cu: int
+    bucket: str
+    network: str
+    subnet: str
+    zone: str
+
+
+def not_found(name: str) -> errors.NotFound:
+    return errors.NotFound(f"cluster {name[:64]} does not exist", code="ClusterNotFound")
+
+
+def find(session: db.Session, account_id: str, name: str) -> Cluster:
+    found = (
+        cluster_store.find_cluster(session=session, account_id=account_id, name=name)
+        if text.is_storable(name)
+        else None
+    )
+    if found is None:
+        raise not_found(name)
+    return found
+
+
+def _exclusive_order(session: db.Session, account_id: str, order_id: str) -> capacity_tables.Order:
+    order = (
+        order_store.read_order(session=session, order_id=order_id)
+        if text.is_storable(order_id) and len(order_id) <= 20
+        else None
+    )
+    if order is None or order.account_id != account_id:
+        raise errors.NotFound(f"order {order_id[:20]} does not exist", code="OrderNotFound")
+    if order.mode != order_rules.EXCLUSIVE or order.purpose != order_rules.NEW:
+        raise errors.Invalid(
+            f"order {order.id} is not a new exclusive-cluster order; shared-mode orders make "
+            "projects directly",
+            code="InvalidParameter.Order",
+        )
+    if order.state != order_rules.PAID:
+        raise errors.Conflict(
+            f"order {order.id} is {order.state.replace('_', ' ')}: a cluster is made from a paid "
+            "order that has not made one yet",
+            code="OrderNotUsable",
+        )
+    return order
+
+
+def _nodes_needed(
+    master_type: str, master_count: int, slave_type: str, slave_count: int
+) -> dict[str, int]:
+    needed: dict[str, int] = {}
+    for name, count in ((master_type, master_count), (slave_type, slave_count)):
+        needed[name] = needed.get(name, 0) + count
+    return needed
+
+
+def _node_rows(
+    cluster: Cluster,
+    zone_id: int,
+    role: str,
+    machine_type: str,
+    indexes: range,
+    addresses: list[str],
+    now: object,
+) -> list[capacity_tables.ClusterNode]:
+    return [
+        capacity_tables.ClusterNode(
+            cluster_id=cluster.id,
+            name=rules.node_name(role, index),
+            role=role,
+            machine_type=machine_type,
+            zone_id=zone_id,
+            address=address,
+            state=rules.NODE_PENDING,
+            since=now,
+        )
+        for index, address in zip(indexes, addresses, strict=True)
+    ]
+
+
+def create_cluster(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    *,
+    order_id: str,
+    name: str,
+    description: str,
+    placement: Placement,
+) -> Cluster:
+    """The guide's steps: order -> basic information -> configuration -> confirm."""
+    if not (text.is_storable(name) and rules.NAME.match(name)):
+        raise errors.Invalid(NAME_RULE, code="InvalidParameter.ClusterName")
+    ram.check_text("description", description, ram.MAX_DESCRIPTION)
+    principals.require_account(principal, "create clusters")
+    service_role.check_exclusive(platform, principal.account_id, creating=True)
+    now = platform.now()
+    taken = errors.Conflict(
+        f"a cluster named {name} already exists in this account; choose another name",
+        code="ClusterAlreadyExists",
+    )
+    try:
+        with db.transaction(platform.sessions) as session:
+            order = _exclusive_order(session, principal.account_id, order_id)
+            if cluster_store.find_cluster(
+                session=session, account_id=principal.account_id, name=name
+            ):
+                raise taken
+            bucket = buckets.read_bucket(session, principal.account_id, placement.bucket)
+            buckets.check_for_cluster(bucket)
+            network = networks.read_network(session, principal.account_id, placement.network)
+            subnet = networks.read_subnet(session, network, placement.subnet)
+            zone = zones.read_zone(session, order.region, placement.zone, lock=True)
+            if subnet.zone_id != zone.id:
+                raise errors.Invalid(
+                    f"subnet {subnet.name} lies in another zone than {zone.name}: choose a "
+                    f"subnet of zone {zone.name}, or create one there",
+                    code="InvalidParameter.Subnet",
+                )
+            total = order.master_count + order.slave_count
+            zones.require_capacity(
+                session,
+                zone,
+                _nodes_needed(
+                    order.master_type, order.master_count, order.slave_type, order.slave_count
+                ),
+            )
+            addresses = networks.allocate(session, subnet, total)
+            cluster = cluster_store.create_cluster(
+                session=session,
+                cluster=Cluster(
+                    account_id=principal.account_id,
+                    region=order.region,
+                    name=name,
+                    description=description,
+                    order_id=order.id,
+                    billing=order.billing,
+                    master_type=order.master_type,
+                    master_count=order.master_count,
+                    slave_type=order.slave_type,
+                    slave_count=order.slave_count,
+                    bucket_id=bucket.id,
+                    network_id=network.id,
+                    subnet_id=subnet.id,
+                    zone_id=zone.id,
+                    state=rules.STARTING,
+                    expires_at=(
+                        now + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+                        if order.billing == order_rules.SUBSCRIPTION
+                        else None
+                    ),
+                    created_by=principal.display[:200],
+                    created_at=now,
+                    state_since=now,
+                ),
+            )
+            masters = _node_rows(
+                cluster,
+                zone.id,
+                catalog_domain.MASTER,
+                order.master_type,
+                range(1, order.master_count + 1),
+                addresses[: order.master_count],
+                now,
+            )
+            slaves = _node_rows(
+                cluster,
+                zone.id,
+                catalog_domain.SLAVE,
+                order.slave_type,
+                range(1, order.slave_count + 1),
+                addresses[order.master_count :],
+                now,
+            )
+            cluster_store.add_nodes(session=session, nodes=masters + slaves)
+            if not order_store.move(
+                session=session,
+                order_id=order.id,
+                sources=[order_rules.PAID],
+                target=order_rules.CONSUMED,
+                consumed_at=now,
+                consumed_by=name,
+            ):
+                raise errors.Conflict(
+                    f"order {order.id} was just used by another request", code="OrderNotUsable"
+                )
+            return cluster
+    except IntegrityError as exc:
+        raise taken from exc
+
+
+def list_clusters(platform: platform_module.Platform, account_id: str) -> list[Cluster]:
+    with db.transaction(platform.sessions) as session:
+        return cluster_store.list_clusters(session=session, account_id=account_id)
+
+
+def usable_cu(session: db.Session, platform: platform_module.Platform, cluster: Cluster) -> int:
+    slave = catalog.load(session, platform, cluster.region).find(
+        catalog_domain.SLAVE, cluster.slave_type
+    )
+    return rules.usable_cu(slave.cu or 0, cluster.slave_count) if slave else 0
+
+
+def project_cu(session: db.Session, cluster: Cluster) -> int:
+    return sum(
+        p.cu for p in project_store.list_projects_in_cluster(session=session, cluster_id=cluster.id)
+    )
+
+
+def _name_of(session: db.Session, table: type, row_id: int | None) -> str:
+    row = session.get(table, row_id) if row_id is not None else None
+    return str(getattr(row, "name", "")) if row is not None else ""
+
+
+def read_cluster(platform: platform_module.Platform, account_id: str, name: str) -> ClusterDetail:
+    with db.transaction(platform.sessions) as session:
+        cluster = find(session, account_id, name)
+        return ClusterDetail(
+            cluster=cluster,
+            nodes=cluster_store.list_nodes(session=session, cluster_id=cluster.id),
+            components=cluster_store.list_components(session=session, cluster_id=cluster.id),
+            usable_cu=usable_cu(session, platform, cluster),
+            project_cu=project_cu(session, cluster),
+            bucket=_name_of(session, capacity_tables.Bucket, cluster.bucket_id),
+            network=_name_of(session, capacity_tables.Network, cluster.network_id),
+            subnet=_name_of(session, capacity_tables.Subnet, cluster.subnet_id),
+            zone=_name_of(session, capacity_tables.Zone, cluster.zone_id),
+        )
+
+
+def update_cluster(
+    platform: platform_module.Platform, account_id: str, name: str, *, description: str
+) -> Cluster:
+    ram.check_text("description", description, ram.MAX_DESCRIPTION)
+    with db.transaction(platform.sessions) as session:
+        cluster = find(session, account_id, name)
+        cluster.description = description
+        return cluster
+
+
+def move(
+    session: db.Session,
+    platform: platform_module.Platform,
+    cluster: Cluster,
+    target: str,
+    message: str = "",
+) -> None:
+    """Move along domain.clusters.TRANSITIONS, or Conflict naming the current state."""
+    if not rules.can_move(cluster.state, target):
+        raise errors.Conflict(
+            f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: it cannot go to "
+            f"{target.replace('_', ' ')} now",
+            code="ClusterStateConflict",
+        )
+    cluster.state, cluster.message, cluster.state_since = target, message, platform.now()
+
+
+def release_cluster(platform: platform_module.Platform, account_id: str, name: str) -> Cluster:
+    """Release: the reconciler stops the processes and frees nodes; projects must go first."""
+    with db.transaction(platform.sessions) as session:
+        cluster = find(session, account_id, name)
+        if cluster.state == rules.RELEASED:
+            raise errors.Conflict(
+                f"cluster {cluster.name} is already released", code="ClusterStateConflict"
+            )
+        held = project_store.list_projects_in_cluster(session=session, cluster_id=cluster.id)
+        if held:
+            raise errors.Conflict(
+                f"cluster {cluster.name} still holds projects {', '.join(p.name for p in held)}: "
+                "delete them first",
+                code="ClusterHasProjects",
+            )
+        move(session, platform, cluster, rules.RELEASING)
+        order_store.move(
+            session=session,
+            order_id=cluster.order_id,
+            sources=[order_rules.CONSUMED, order_rules.EXPIRED],
+            target=order_rules.RELEASED,
+        )
+        return cluster
+
+
+def follow_up_order(
+    session: db.Session,
+    platform: platform_module.Platform,
+    account_id: str,
+    name: str,
+    *,
+    months: int,
+    slave_count: int | None,
+) -> capacity_tables.Order:
+    """An unsaved renewal (months) or scale (slave_count) order for a cluster."""
+    cluster = find(session, account_id, name)
+    catalog_ = catalog.load(session, platform, cluster.region)
+    master = catalog_.find(catalog_domain.MASTER, cluster.master_type)
+    slave = catalog_.find(catalog_domain.SLAVE, cluster.slave_type)
+    if master is None or slave is None:
+        raise errors.Conflict(
+            "the cluster's machine types left the catalog; ask the operator", code="CatalogChanged"
+        )
+    order = capacity_tables.Order(
+        account_id=account_id,
+        region=cluster.region,
+        mode=order_rules.EXCLUSIVE,
+        billing=cluster.billing,
+        target=cluster.name,
+        master_type=cluster.master_type,
+        master_count=cluster.master_count,
+        slave_type=cluster.slave_type,
+    )
+    if slave_count is None:
+        if cluster.billing != order_rules.SUBSCRIPTION:
+            raise errors.Invalid(
+                "a pay-as-you-go cluster does not expire: it is metered hourly until released",
+                code="InvalidParameter.Billing",
+            )
+        problems = order_rules.check_months(months)
+        if problems:
+            raise errors.Invalid(problems[0], code="InvalidParameter.Months")
+        if cluster.state in (rules.RELEASING, rules.RELEASED):
+            raise errors.Conflict(
+                f"cluster {cluster.name} is released", code="ClusterStateConflict"
+            )
+        order.purpose, order.months, order.slave_count = (
+            order_rules.RENEW,
+            months,
+            cluster.slave_count,
+        )
+        order.amount_cents = months * order_rules.exclusive_month_cents(
+            master, cluster.master_count, slave, cluster.slave_count
+        )
+        return order
+    check_scale(session, platform, cluster, slave_count, master, slave, catalog_)
+    order.slave_count = slave_count
+    if slave_count > cluster.slave_count:
+        left = order_rules.remaining_months(cluster.expires_at, platform.now())
+        order.purpose = order_rules.SCALE_OUT
+        if cluster.billing == order_rules.SUBSCRIPTION:
+            order.months = left
+            order.amount_cents = left * slave.month_cents * (slave_count - cluster.slave_count)
+    else:
+        order.purpose = order_rules.SCALE_IN
+    return order
+
+
+def check_scale(
+    session: db.Session,
+    platform: platform_module.Platform,
+    cluster: Cluster,
+    slave_count: int,
+    master: catalog_domain.MachineType,
+    slave: catalog_domain.MachineType,
+    catalog_: catalog_domain.Catalog,
+) -> None:
+    """Scale in units of the slave type; never below the projects' CU; masters never change."""
+    if cluster.state != rules.RUNNING:
+        raise errors.Conflict(
+            f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: only a running "
+            "cluster scales",
+            code="ClusterStateConflict",
+        )
+    if slave_count == cluster.slave_count:
+        raise errors.Invalid(
+            f"the cluster already has {slave_count} slaves", code="InvalidParameter.SlaveCount"
+        )
+    problems = order_rules.exclusive_problems(
+        catalog_, master.name, cluster.master_count, slave.name, slave_count
+    )
+    if problems:
+        raise errors.Invalid("; ".join(problems), code="InvalidParameter.Order")
+    held = project_cu(session, cluster)
+    after = rules.usable_cu(slave.cu or 0, slave_count)
+    if after < held:
+        raise errors.Conflict(
+            f"{slave_count} slaves of {slave.name} give {after} CU but the cluster's projects "
+            f"hold {held} CU: shrink or delete projects first",
+            code="CUInUse",
+        )
+
+
+def apply_order(
+    session: db.Session, platform: platform_module.Platform, order: capacity_tables.Order
+) -> None:
+    """A paid renewal extends the cluster (restarting an expired one); a paid scale moves it."""
+    cluster = find(session, order.account_id, order.target)
+    if order.purpose == order_rules.RENEW:
+        start = max(cluster.expires_at or platform.now(), platform.now())
+        cluster.expires_at = start + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+        if cluster.state == rules.EXPIRED:
+            move(session, platform, cluster, rules.STARTING)
+            order_store.move(
+                session=session,
+                order_id=cluster.order_id,
+                sources=[order_rules.EXPIRED],
+                target=order_rules.CONSUMED,
+            )
+        return
+    catalog_ = catalog.load(session, platform, cluster.region)
+    master = catalog_.find(catalog_domain.MASTER, cluster.master_type)
+    slave = catalog_.find(catalog_domain.SLAVE, cluster.slave_type)
+    assert master is not None and slave is not None
+    check_scale(session, platform, cluster, order.slave_count, master, slave, catalog_)
+    nodes = cluster_store.list_nodes(session=session, cluster_id=cluster.id)
+    slaves = sorted(
+        (n for n in nodes if n.role == catalog_domain.SLAVE),
+        key=lambda n: int(n.name.rsplit("-", 1)[1]),
+    )
+    now = platform.now()
+    if order.slave_count > cluster.slave_count:
+        added = order.slave_count - cluster.slave_count
+        zone = session.get(capacity_tables.Zone, cluster.zone_id)
+        subnet = session.get(capacity_tables.Subnet, cluster.subnet_id)
+        if zone is None or subnet is None:
+            raise errors.Conflict("the cluster's zone or subnet is gone", code="PlacementGone")
+        zones.require_capacity(session, zone, {cluster.slave_type: added})
+        addresses = networks.allocate(session, subnet, added)
+        last = int(slaves[-1].name.rsplit("-", 1)[1]) if slaves else 0
+        cluster_store.add_nodes(
+            session=session,
+            nodes=_node_rows(
+                cluster,
+                zone.id,
+                catalog_domain.SLAVE,
+                cluster.slave_type,
+                range(last + 1, last + 1 + added),
+                addresses,
+                now,
+            ),
+        )
+        move(session, platform, cluster, rules.SCALING_OUT)
+    else:
+        for node in slaves[order.slave_count :]:
+            node.state, node.since = rules.NODE_REMOVING, now
+        move(session, platform, cluster, rules.SCALING_IN)
+    cluster.slave_count = order.slave_count
+
+
+def cluster_names(platform: platform_module.Platform, account_id: str) -> dict[int, str]:
+    with db.transaction(platform.sessions) as session:
+        return {
+            c.id: c.name
+            for c in cluster_store.list_clusters(session=session, account_id=account_id)
+        }

@@ -1,0 +1,55 @@
+"""Data access for clusters (desired state) and the reading side of their nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rtcompute.store import capacity_tables
+
+Cluster = capacity_tables.Cluster
+Node = capacity_tables.ClusterNode
+Component = capacity_tables.ClusterComponent
+
+
+def create_cluster(*, session: Session, cluster: Cluster) -> Cluster:
+    session.add(cluster)
+    session.flush()
+    return cluster
+
+
+def add_nodes(*, session: Session, nodes: Collection[Node]) -> None:
+    session.add_all(nodes)
+    session.flush()
+
+
+def read_cluster(*, session: Session, cluster_id: int) -> Cluster | None:
+    return session.get(Cluster, cluster_id)
+
+
+def find_cluster(*, session: Session, account_id: str, name: str) -> Cluster | None:
+    query = select(Cluster).where(Cluster.account_id == account_id, Cluster.name == name)
+    return session.scalars(query).first()
+
+
+def list_clusters(
+    *, session: Session, account_id: str | None = None, states: Collection[str] = ()
+) -> list[Cluster]:
+    query = select(Cluster).order_by(Cluster.name)
+    if account_id is not None:
+        query = query.where(Cluster.account_id == account_id)
+    if states:
+        query = query.where(Cluster.state.in_(list(states)))
+    return list(session.scalars(query))
+
+
+def list_nodes(*, session: Session, cluster_id: int) -> list[Node]:
+    query = select(Node).where(Node.cluster_id == cluster_id).order_by(Node.role, Node.id)
+    return list(session.scalars(query))
+
+
+def list_components(*, session: Session, cluster_id: int) -> list[Component]:
+    query = select(Component).where(Component.cluster_id == cluster_id).order_by(Component.id)
+    return list(session.scalars(query))
