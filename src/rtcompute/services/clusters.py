@@ -24,6 +24,7 @@ from rtcompute.store import capacity_tables, db
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store import orders as order_store
 from rtcompute.store import projects as project_store
+from rtcompute.store import usage as usage_store
 
 Cluster = capacity_tables.Cluster
 NAME_RULE = "cluster name must be 3-64 letters, digits and underscores, starting with a letter"
@@ -485,3 +486,11 @@ def cluster_names(platform: platform_module.Platform, account_id: str) -> dict[i
             c.id: c.name
             for c in cluster_store.list_clusters(session=session, account_id=account_id)
         }
+
+
+def usage(
+    platform: platform_module.Platform, account_id: str, name: str
+) -> list[capacity_tables.UsageRecord]:
+    with db.transaction(platform.sessions) as session:
+        cluster = find(session, account_id, name)
+        return usage_store.list_usage(session=session, cluster_id=cluster.id)

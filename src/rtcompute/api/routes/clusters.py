@@ -11,6 +11,7 @@ from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import clusters as schemas
 from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as project_schemas
+from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import resources
 from rtcompute.services import clusters, orders, principals
 from rtcompute.store import capacity_tables
@@ -192,3 +193,27 @@ async def renew_cluster(
         )
     )
     return order_routes.order_out(order)
+
+
+@router.get("/{cluster}/usage", response_model=list[schemas.UsageRecord])
+async def cluster_usage(
+    platform: deps.PlatformDep,
+    cluster: str,
+    principal: principals.Principal = deps.requires("stream:DescribeCluster", CLUSTER),
+) -> list[schemas.UsageRecord]:
+    """Metered hours of a pay-as-you-go cluster, newest first (empty for subscriptions)."""
+    records = await anyio.to_thread.run_sync(
+        clusters.usage, platform, principal.account_id, cluster
+    )
+    return [
+        schemas.UsageRecord(
+            hour_start=r.hour_start,
+            master_type=r.master_type,
+            master_count=r.master_count,
+            slave_type=r.slave_type,
+            slave_count=r.slave_count,
+            amount=catalog_domain.money(r.amount_cents),
+            amount_cents=r.amount_cents,
+        )
+        for r in records
+    ]

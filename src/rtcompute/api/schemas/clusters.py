@@ -76,3 +76,13 @@ class ClusterDetail(Cluster):
     subnet: str
     zone: str
     nodes: list[Node]
+
+
+class UsageRecord(base.ResponseModel):
+    hour_start: datetime
+    master_type: str
+    master_count: int
+    slave_type: str
+    slave_count: int
+    amount: str
+    amount_cents: int
