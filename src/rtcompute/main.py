@@ -53,7 +53,18 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
     app.command("up")(server_commands.up)
     app.add_typer(server_commands.db_app, name="db")
     if client_commands:
-        from rtcompute.cli import commands, projects, ram
+        from rtcompute.cli import (
+            buckets,
+            catalog,
+            clusters,
+            commands,
+            networks,
+            orders,
+            projects,
+            ram,
+            sizing,
+            zones,
+        )
 
         app.command("login")(commands.login)
         app.command("logout")(commands.logout)
@@ -63,6 +74,13 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
         app.add_typer(commands.accounts_app, name="accounts")
         app.add_typer(ram.ram_app, name="ram")
         app.add_typer(projects.projects_app, name="projects")
+        app.add_typer(orders.orders_app, name="orders")
+        app.add_typer(clusters.clusters_app, name="clusters")
+        app.add_typer(networks.networks_app, name="networks")
+        app.add_typer(buckets.buckets_app, name="buckets")
+        app.add_typer(zones.zones_app, name="zones")
+        app.add_typer(sizing.sizing_app, name="sizing")
+        app.add_typer(catalog.catalog_app, name="catalog")
     app.command("version")(version)
     return app
 

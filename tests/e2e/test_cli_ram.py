@@ -33,6 +33,9 @@ STREAM_STATEMENT = {
     "Effect": "Allow",
 }
 PASS_ROLE_STATEMENT = {"Action": "ram:PassRole", "Resource": "acs:ram:*:*:*", "Effect": "Allow"}
+# bucket writes are where a RAM user's ram:PassRole is checked (the guide: 922019 arises
+# "子账号在操作数据存储的时候"); this statement lets the user reach that check
+OSS_STATEMENT = {"Action": "oss:*", "Resource": "*", "Effect": "Allow"}
 PASS_ROLE_ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"  # noqa: RUF001
 
 
@@ -87,6 +90,17 @@ def tenant(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) ->
     yield Tenant(live_server, alias, answer.json()["id"], config_dir, root / "files")
 
 
+def paid_shared_order(config_dir: Path) -> str:
+    """`rtc orders buy shared` then `rtc orders pay` as the account: the paid order's id."""
+    bought = rtc(config_dir, "orders", "buy", "shared", "--cu", "2", "--months", "1", "-o", "json")
+    assert bought.returncode == 0, bought.stderr
+    order_id = str(json.loads(bought.stdout)["id"])
+    paid = rtc(config_dir, "orders", "pay", order_id, "-o", "json")
+    assert paid.returncode == 0, paid.stderr
+    assert json.loads(paid.stdout)["state"] == "paid"
+    return order_id
+
+
 def run(tenant: Tenant, *args: str, stdin: str = "") -> Result:
     """`rtc ARGS` in-process, as the tenant's owner."""
     env = {"RTC_CONFIG_DIR": str(tenant.config_dir), "COLUMNS": "200", "RTC_PROFILE": "default"}
@@ -124,7 +138,7 @@ def test_guide_flow(tenant: Tenant) -> None:
     assert json.loads(made.stdout)["has_password"] is True
     assert json.loads(made.stdout)["console_enabled"] is True
     assert USER_PASSWORD not in made.stdout
-    policy_file = tenant.file("guide-policy.json", document(STREAM_STATEMENT))
+    policy_file = tenant.file("guide-policy.json", document(STREAM_STATEMENT, OSS_STATEMENT))
     created = rtc(
         owner,
         "ram",
@@ -154,14 +168,23 @@ def test_guide_flow(tenant: Tenant) -> None:
     )
     assert signed_in.returncode == 0, signed_in.stderr
     assert "dev@" + tenant.alias in signed_in.stdout
-    denied = rtc(dev, "projects", "create", "projectname")
+    # only the account itself buys and creates projects; the policy does not change that
+    main_only = rtc(dev, "projects", "create", "projectname", "--order", "0")
+    assert main_only.returncode == 1
+    assert "Forbidden.MainAccountOnly" in flat(main_only.stderr)
+    order_id = paid_shared_order(owner)
+    project = rtc(owner, "projects", "create", "projectname", "--order", order_id)
+    assert project.returncode == 0, project.stderr
+
+    bucket = tenant.alias + "-data"
+    denied = rtc(dev, "buckets", "create", bucket)
     assert denied.returncode == 1
     assert "922019" in flat(denied.stderr) and "ram:PassRole" in flat(denied.stderr)
     in_chinese = rtc(
         dev,
-        "projects",
+        "buckets",
         "create",
-        "projectname",
+        bucket,
         env={"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""},
     )
     assert in_chinese.returncode == 1
@@ -190,7 +213,7 @@ def test_guide_flow(tenant: Tenant) -> None:
         "--set-default",
         "-o",
         "json",
-        stdin=document(STREAM_STATEMENT, PASS_ROLE_STATEMENT),
+        stdin=document(STREAM_STATEMENT, OSS_STATEMENT, PASS_ROLE_STATEMENT),
     )
     assert granted.returncode == 0, granted.stderr
     assert json.loads(granted.stdout)["version_id"] == "v2"
@@ -201,13 +224,15 @@ def test_guide_flow(tenant: Tenant) -> None:
         "decision": "Allow",
         "policy_name": "StreamProject",
         "policy_type": "Custom",
-        "statement": 1,
+        "statement": 2,
     }
-    project = rtc(dev, "projects", "create", "projectname", "-o", "json")
-    assert project.returncode == 0, project.stderr
-    assert json.loads(project.stdout)["created_by"] == "dev@" + tenant.alias
+    made = rtc(dev, "buckets", "create", bucket, "-o", "json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["created_by"] == "dev@" + tenant.alias
+    assert rtc(owner, "buckets", "delete", bucket).returncode == 0
 
-    assert rtc(owner, "projects", "create", "other").returncode == 0
+    created = rtc(owner, "projects", "create", "other", "--order", paid_shared_order(owner))
+    assert created.returncode == 0, created.stderr
     other = rtc(dev, "projects", "show", "other")
     assert other.returncode == 1
     assert "Forbidden.RAM" in flat(other.stderr) and "stream:DescribeProject" in flat(other.stderr)
@@ -528,7 +553,12 @@ def test_service_role_overview_and_projects(tenant: Tenant) -> None:
     counts = run_json(tenant, "ram", "overview")
     assert counts["limits"]["users"] == 5000
 
-    made = run_json(tenant, "projects", "create", "cli_proj", "--description", "first")
+    needs_order = run(tenant, "projects", "create", "cli_proj")
+    assert needs_order.exit_code == 2 and "--order" in flat(needs_order.output)
+    order_id = paid_shared_order(tenant.config_dir)
+    made = run_json(
+        tenant, "projects", "create", "cli_proj", "--order", order_id, "--description", "first"
+    )
     assert made["arn"].endswith(f":{tenant.account_id}:cli_proj")
     changed = run_json(tenant, "projects", "update", "cli_proj", "--description", "second")
     assert changed["description"] == "second"
