@@ -98,6 +98,7 @@ def up(
     import uvicorn
 
     from rtcompute.api import app as app_module
+    from rtcompute.reconcilers import base as reconciler_base
     from rtcompute.reconcilers import runner as runner_module
     from rtcompute.reconcilers import sessions as session_reconciler
     from rtcompute.services import accounts
@@ -125,10 +126,25 @@ def up(
         else:
             lines.append("  password:    from RTC_BOOTSTRAP_PASSWORD")
         print("\n".join(lines), flush=True)
-    loops = []
+    loops: list[reconciler_base.Reconciler] = []
     janitor = settings.reconcilers.session_janitor
     if janitor.enabled:
         loops.append(session_reconciler.SessionJanitor(platform, janitor.interval_seconds))
+    cluster_loop = settings.reconcilers.clusters
+    if cluster_loop.enabled:
+        from rtcompute.reconcilers import clusters as cluster_reconciler
+        from rtcompute.runtime.providers import local as local_provider
+
+        loops.append(
+            cluster_reconciler.ClusterReconciler(
+                platform, local_provider.LocalProvider(settings), cluster_loop.interval_seconds
+            )
+        )
+    billing_loop = settings.reconcilers.billing
+    if billing_loop.enabled:
+        from rtcompute.reconcilers import billing as billing_reconciler
+
+        loops.append(billing_reconciler.Billing(platform, billing_loop.interval_seconds))
     runner = runner_module.Runner(platform, loops)
 
     def start() -> None:

@@ -1,0 +1,308 @@
+"""The cluster reconciler: brings every exclusive cluster's nodes to what its state asks.
+
+Each pass takes a snapshot of the watched clusters, places pending nodes (port block,
+directory), then, per cluster and outside any transaction, asks the provider what runs and
+whether it answers, starts what is missing, and writes the outcome back in one short
+transaction. Nothing waits for a process to come up: a component started in one pass is
+probed in the next ones, until it answers or its start timeout passes. A process that is
+already running (found from its pid file and /proc) is adopted, never started twice, so a
+`rtc up` killed at any point picks up where it stopped.
+
+`decide` is the whole policy and touches only the provider it is given, so the unit tests
+drive it with a fake provider and a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rtcompute.domain import clusters as rules
+from rtcompute.domain import placement
+from rtcompute.runtime.providers import base
+from rtcompute.services import cluster_nodes
+from rtcompute.services import platform as platform_module
+
+log = logging.getLogger("rtcompute.reconcilers.clusters")
+
+Views = cluster_nodes.ClusterView
+Outcome = cluster_nodes.Outcome
+RUNNING = cluster_nodes.COMPONENT_RUNNING
+STARTING = cluster_nodes.COMPONENT_STARTING
+FAILED = cluster_nodes.COMPONENT_FAILED
+STOPPED = cluster_nodes.COMPONENT_STOPPED
+BECOMES_RUNNING = frozenset({rules.STARTING, rules.SCALING_OUT, rules.SCALING_IN})
+
+
+class ClusterReconciler:
+    name = "clusters"
+
+    def __init__(
+        self,
+        platform: platform_module.Platform,
+        provider: base.Provider,
+        interval_seconds: float = 1.0,
+    ) -> None:
+        self.platform = platform
+        self.provider = provider
+        self.interval_seconds = interval_seconds
+
+    def reconcile_once(self) -> None:
+        views = cluster_nodes.snapshot(self.platform)
+        placed = [self._place(view) for view in views]  # every cluster, not the first only
+        if any(placed):
+            views = cluster_nodes.snapshot(self.platform)
+        timeout = timedelta(seconds=self.platform.settings.local_provider.start_timeout_seconds)
+        for view in views:
+            try:
+                outcome = decide(view, self.provider, now=self.platform.now(), timeout=timeout)
+                if is_change(outcome):
+                    cluster_nodes.record(self.platform, outcome)
+            except Exception:
+                # one broken cluster must not starve the others; the next pass retries
+                log.exception("cluster %s (%s): pass failed", view.name, view.id)
+
+    def _place(self, view: Views) -> bool:
+        """Place pending nodes; True if there were any."""
+        if view.state not in rules.ACTIVE or not any(
+            node.port_base is None and node.state == rules.NODE_PENDING for node in view.nodes
+        ):
+            return False
+        try:
+            problem = cluster_nodes.place_pending_nodes(
+                self.platform,
+                view.id,
+                directory_of=lambda name: str(self.provider.node_directory(view.id, name)),
+                bindable=self.provider.ports_available,
+            )
+        except Exception:
+            log.exception("cluster %s (%s): placement failed", view.name, view.id)
+            return False
+        if problem is not None:
+            cluster_nodes.record(
+                self.platform, Outcome(view.id, view.state, state=rules.FAILED, message=problem)
+            )
+        return True
+
+
+def is_change(outcome: Outcome) -> bool:
+    return bool(
+        outcome.components
+        or outcome.node_states
+        or outcome.removed_nodes
+        or outcome.state is not None
+        or outcome.message is not None
+    )
+
+
+# ---------------------------------------------------------------------------- specs
+
+
+def node_spec(cluster_id: int, node: cluster_nodes.NodeView) -> base.NodeSpec | None:
+    if node.port_base is None or not node.directory:
+        return None
+    return base.NodeSpec(cluster_id, node.name, Path(node.directory), node.port_base)
+
+
+def member_id(node_name: str) -> int:
+    """ZooKeeper's myid of a master: master-2 -> 2."""
+    return int(node_name.rsplit("-", 1)[1])
+
+
+def component_specs(view: Views) -> dict[int, base.ComponentSpec]:
+    """One spec per component of every placed node, keyed by component id."""
+    peers = tuple(
+        base.ZooKeeperPeer(
+            myid=member_id(node.name),
+            host="127.0.0.1",
+            client_port=node.port_base + placement.ZOOKEEPER_CLIENT_OFFSET,
+            peer_port=node.port_base + placement.ZOOKEEPER_PEER_OFFSET,
+            election_port=node.port_base + placement.ZOOKEEPER_ELECTION_OFFSET,
+        )
+        for node in view.nodes
+        if node.port_base is not None and any(c.kind == rules.ZOOKEEPER for c in node.components)
+    )
+    specs = {}
+    for node in view.nodes:
+        spec = node_spec(view.id, node)
+        if spec is None:
+            continue
+        for c in node.components:
+            if c.kind == rules.ZOOKEEPER:
+                specs[c.id] = base.ComponentSpec(c.kind, spec, c.port, member_id(node.name), peers)
+            else:
+                specs[c.id] = base.ComponentSpec(c.kind, spec, c.port)
+    return specs
+
+
+# ---------------------------------------------------------------------------- policy
+
+
+def decide(view: Views, provider: base.Provider, *, now: datetime, timeout: timedelta) -> Outcome:
+    """One idempotent step for one cluster; acts through `provider`, returns what to record."""
+    if view.state == rules.RELEASING:
+        return release(view, provider)
+    if view.state == rules.EXPIRED:
+        return stop_all(view, provider, now)
+    if view.state in rules.ACTIVE:
+        return converge(view, provider, now=now, timeout=timeout)
+    return Outcome(view.id, view.state)
+
+
+def release(view: Views, provider: base.Provider) -> Outcome:
+    """Stop every process, delete every node's files and row: the ports are free again."""
+    provider.stop(list(component_specs(view).values()))
+    for node in view.nodes:
+        spec = node_spec(view.id, node)
+        if spec is not None:
+            provider.remove_node(spec)
+    provider.remove_cluster(view.id)
+    return Outcome(
+        view.id,
+        view.state,
+        removed_nodes=[node.id for node in view.nodes],
+        state=rules.RELEASED,
+        message="",
+    )
+
+
+def stop_all(view: Views, provider: base.Provider, now: datetime) -> Outcome:
+    """Expired: stop the processes, keep nodes, ports and files for a renewal."""
+    outcome = Outcome(view.id, view.state)
+    components = [c for node in view.nodes for c in node.components]
+    if all(c.state == STOPPED and c.pid is None for c in components):
+        return outcome
+    provider.stop(list(component_specs(view).values()))
+    message = "stopped: the cluster expired; renew it to start it again"
+    for c in components:
+        outcome.components.append(
+            cluster_nodes.ComponentChange(c.id, None, STOPPED, now, c.restarts, message)
+        )
+    for node in view.nodes:
+        if node.state != rules.NODE_PENDING:
+            outcome.node_states[node.id] = rules.NODE_PENDING
+    return outcome
+
+
+def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: timedelta) -> Outcome:
+    """Starting, running or scaling: remove, start, adopt, probe; then judge the cluster."""
+    outcome = Outcome(view.id, view.state)
+    specs = component_specs(view)
+    failures: list[str] = []
+    waiting: list[str] = []
+    modes: list[str] = []
+    total = 0
+    for node in view.nodes:
+        if node.state == rules.NODE_REMOVING:
+            remove_node(view, node, specs, provider)
+            outcome.removed_nodes.append(node.id)
+            continue
+        if node.port_base is None:
+            waiting.append(f"{node.name} (not placed)")
+            continue
+        states = []
+        for c in node.components:
+            total += 1
+            change, health = observe(c, specs[c.id], provider, now=now, timeout=timeout)
+            state = change.state if change else c.state
+            states.append(state)
+            if change is not None:
+                outcome.components.append(change)
+            if health is not None and health.mode:
+                modes.append(health.mode)
+            message = change.message if change else c.message
+            if state == FAILED:
+                failures.append(f"{node.name} {c.kind}: {message}")
+            elif state != RUNNING:
+                waiting.append(f"{node.name} {c.kind} ({message or 'starting'})")
+        node_state = (
+            rules.NODE_FAILED
+            if FAILED in states
+            else rules.NODE_RUNNING
+            if all(s == RUNNING for s in states)
+            else rules.NODE_STARTING
+        )
+        if node_state != node.state:
+            outcome.node_states[node.id] = node_state
+    has_quorum = view.master_count != 3 or "leader" in modes
+    if not waiting and not failures and not has_quorum:
+        waiting.append("the ZooKeeper quorum (no leader elected yet)")
+    if failures:
+        outcome.state = rules.FAILED
+        outcome.message = (
+            f"{failures[0]}. Release the cluster and create it again; if that fails too, "
+            "ask the operator to check the host (java, the zookeeper package, free ports)"
+        )
+    elif not waiting:
+        if view.state in BECOMES_RUNNING:
+            outcome.state = rules.RUNNING
+        outcome.message = "" if view.message else None
+    else:
+        progress = f"{total - len(waiting)} of {total} components answer; waiting for "
+        progress += ", ".join(waiting[:3]) + (" ..." if len(waiting) > 3 else "")
+        outcome.message = progress if progress != view.message else None
+    return outcome
+
+
+def remove_node(
+    view: Views,
+    node: cluster_nodes.NodeView,
+    specs: dict[int, base.ComponentSpec],
+    provider: base.Provider,
+) -> None:
+    """Scale-in: stop the node's processes and delete its files (the row goes in the write)."""
+    provider.stop([specs[c.id] for c in node.components if c.id in specs])
+    spec = node_spec(view.id, node)
+    if spec is not None:
+        provider.remove_node(spec)
+
+
+def observe(
+    c: cluster_nodes.ComponentView,
+    spec: base.ComponentSpec,
+    provider: base.Provider,
+    *,
+    now: datetime,
+    timeout: timedelta,
+) -> tuple[cluster_nodes.ComponentChange | None, base.Health | None]:
+    """Adopt, start, or probe one component; the change to record (None: none) and the probe."""
+    current = cluster_nodes.ComponentChange(c.id, c.pid, c.state, c.since, c.restarts, c.message)
+    if c.state == FAILED:
+        return None, None  # the cluster fails with it; a release cleans it up
+    pid = provider.find(spec)
+    if pid is None:
+        # never started, or died: start it (a restart if it had been started before)
+        restarted = c.pid is not None
+        try:
+            new_pid = provider.start(spec)
+        except base.ProviderError as exc:
+            return replace(current, pid=None, state=FAILED, since=now, message=str(exc)), None
+        message = "restarted: its process was gone" if restarted else "started"
+        change = replace(
+            current,
+            pid=new_pid,
+            state=STARTING,
+            since=now,
+            restarts=c.restarts + int(restarted),
+            message=message,
+        )
+        return change, None
+    health = provider.probe(spec)
+    if health.answers:
+        since = c.since if c.state == RUNNING and c.pid == pid else now
+        change = replace(current, pid=pid, state=RUNNING, since=since, message=health.detail)
+    elif c.state == RUNNING:
+        # it answered before: give it a fresh start timeout from now
+        change = replace(current, pid=pid, state=STARTING, since=now, message=health.detail)
+    elif now - c.since > timeout:
+        log_file = provider.log_of(spec)
+        seconds = timeout.total_seconds()
+        message = (
+            f"no answer on port {c.port} within {seconds:.0f} s ({health.detail}; log: {log_file})"
+        )
+        change = replace(current, pid=pid, state=FAILED, since=now, message=message)
+    else:
+        change = replace(current, pid=pid, state=STARTING, message=health.detail)
+    return (None if change == current else change), health

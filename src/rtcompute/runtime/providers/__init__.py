@@ -1,0 +1,1 @@
+"""Node providers: where a cluster's nodes and processes live (local; later SSH, Kubernetes)."""

@@ -1,0 +1,328 @@
+"""The cluster reconciler's decisions, with a fake provider and a fake clock (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from rtcompute.domain import clusters as rules
+from rtcompute.domain import placement
+from rtcompute.reconcilers import clusters as reconciler
+from rtcompute.runtime.providers import base
+from rtcompute.services import cluster_nodes
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TIMEOUT = timedelta(seconds=60)
+
+
+@dataclass
+class FakeProvider:
+    """Processes are (node, kind) -> pid; `answering` and `modes` say what probes see."""
+
+    name: str = "fake"
+    running: dict[tuple[str, str], int] = field(default_factory=dict)
+    answering: set[tuple[str, str]] = field(default_factory=set)
+    modes: dict[tuple[str, str], str] = field(default_factory=dict)
+    broken: str = ""  # start() raises ProviderError with this message
+    started: list[tuple[str, str]] = field(default_factory=list)
+    stopped: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    next_pid: int = 1000
+
+    def node_directory(self, cluster_id: int, node_name: str) -> Path:
+        return Path(f"/data/clusters/{cluster_id}/{node_name}")
+
+    def ports_available(self, port_base: int) -> bool:
+        return True
+
+    def find(self, component: base.ComponentSpec) -> int | None:
+        return self.running.get((component.node.name, component.kind))
+
+    def start(self, component: base.ComponentSpec) -> int:
+        if self.broken:
+            raise base.ProviderError(self.broken)
+        self.next_pid += 1
+        key = (component.node.name, component.kind)
+        self.running[key] = self.next_pid
+        self.started.append(key)
+        return self.next_pid
+
+    def probe(self, component: base.ComponentSpec) -> base.Health:
+        key = (component.node.name, component.kind)
+        if key not in self.answering:
+            return base.Health(False, "no answer")
+        return base.Health(True, "ok", self.modes.get(key, ""))
+
+    def stop(self, components: Sequence[base.ComponentSpec]) -> None:
+        for component in components:
+            key = (component.node.name, component.kind)
+            if self.running.pop(key, None) is not None:
+                self.stopped.append(key)
+
+    def remove_node(self, node: base.NodeSpec) -> None:
+        self.removed.append(node.name)
+
+    def remove_cluster(self, cluster_id: int) -> None:
+        self.removed.append(f"cluster {cluster_id}")
+
+    def log_of(self, component: base.ComponentSpec) -> str:
+        return f"{component.node.directory}/{component.kind}.log"
+
+    def serve_all(self, leader: str = "master-1") -> None:
+        for key in self.running:
+            self.answering.add(key)
+            if key[1] == rules.ZOOKEEPER:
+                self.modes[key] = "leader" if key[0] == leader else "follower"
+
+
+def view(
+    masters: int,
+    slaves: int,
+    *,
+    state: str = rules.STARTING,
+    pids: dict[str, int] | None = None,
+    component_state: str = "starting",
+    since: datetime = T0,
+    removing: Sequence[str] = (),
+) -> cluster_nodes.ClusterView:
+    """A placed cluster; `pids` maps "node/kind" to the pid recorded in its row."""
+    names = [("master", i) for i in range(1, masters + 1)]
+    names += [("slave", i) for i in range(1, slaves + 1)]
+    nodes = []
+    for number, (role, index) in enumerate(names):
+        name = rules.node_name(role, index)
+        port_base = 21000 + 10 * number
+        components = tuple(
+            cluster_nodes.ComponentView(
+                id=number * 10 + k,
+                node_id=number,
+                kind=kind,
+                port=port_base + cluster_nodes.PORT_OFFSETS[kind],
+                pid=(pids or {}).get(f"{name}/{kind}"),
+                state=component_state,
+                since=since,
+                restarts=0,
+                message="",
+            )
+            for k, kind in enumerate(rules.components_of(role, masters))
+        )
+        node_state = rules.NODE_REMOVING if name in removing else rules.NODE_STARTING
+        nodes.append(
+            cluster_nodes.NodeView(
+                number,
+                name,
+                role,
+                port_base,
+                f"/data/clusters/7/{name}",
+                node_state,
+                T0,
+                components,
+            )
+        )
+    return cluster_nodes.ClusterView(7, "c", state, masters, "", tuple(nodes))
+
+
+def apply(
+    cluster: cluster_nodes.ClusterView, outcome: cluster_nodes.Outcome
+) -> cluster_nodes.ClusterView:
+    """The view the next pass would read after `outcome` was recorded."""
+    changes = {c.id: c for c in outcome.components}
+    nodes = []
+    for node in cluster.nodes:
+        if node.id in outcome.removed_nodes:
+            continue
+        components = tuple(
+            replace(
+                c,
+                pid=ch.pid,
+                state=ch.state,
+                since=ch.since,
+                restarts=ch.restarts,
+                message=ch.message,
+            )
+            if (ch := changes.get(c.id))
+            else c
+            for c in node.components
+        )
+        state = outcome.node_states.get(node.id, node.state)
+        nodes.append(replace(node, state=state, components=components))
+    return replace(
+        cluster,
+        state=outcome.state or cluster.state,
+        message=cluster.message if outcome.message is None else outcome.message,
+        nodes=tuple(nodes),
+    )
+
+
+def decide(
+    cluster: cluster_nodes.ClusterView, provider: FakeProvider, now: datetime = T0
+) -> cluster_nodes.Outcome:
+    return reconciler.decide(cluster, provider, now=now, timeout=TIMEOUT)
+
+
+def test_a_fresh_cluster_starts_every_component_and_waits() -> None:
+    provider = FakeProvider()
+    outcome = decide(view(3, 2), provider)
+    assert sorted(provider.started) == sorted(
+        [(f"master-{i}", k) for i in (1, 2, 3) for k in ("agent", "zookeeper")]
+        + [("slave-1", "agent"), ("slave-2", "agent")]
+    )
+    assert {c.state for c in outcome.components} == {"starting"}
+    assert all(c.restarts == 0 and c.message == "started" for c in outcome.components)
+    assert outcome.state is None
+    assert outcome.message is not None and outcome.message.startswith("0 of 8 components answer")
+
+
+def test_running_only_when_every_component_answers() -> None:
+    provider = FakeProvider()
+    decide(view(1, 2), provider)
+    provider.answering = {("master-1", "agent"), ("slave-1", "agent")}
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    half = decide(view(1, 2, pids=pids), provider)
+    assert half.state is None
+    assert half.message is not None and "slave-2 agent" in half.message
+    provider.serve_all()
+    done = decide(view(1, 2, pids=pids), provider)
+    assert done.state == rules.RUNNING and done.message is None
+    assert set(done.node_states.values()) == {rules.NODE_RUNNING}
+    assert provider.started == [("master-1", "agent"), ("slave-1", "agent"), ("slave-2", "agent")]
+
+
+def test_a_quorum_without_a_leader_is_not_running() -> None:
+    provider = FakeProvider()
+    decide(view(3, 2), provider)
+    provider.serve_all(leader="nobody")
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    outcome = decide(view(3, 2, pids=pids), provider)
+    assert outcome.state is None
+    assert outcome.message is not None and "no leader" in outcome.message
+    provider.serve_all(leader="master-2")
+    assert decide(view(3, 2, pids=pids), provider).state == rules.RUNNING
+
+
+@pytest.mark.parametrize("state", [rules.SCALING_OUT, rules.SCALING_IN])
+def test_scaling_ends_in_running(state: str) -> None:
+    provider = FakeProvider()
+    decide(view(1, 2), provider)
+    provider.serve_all()
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    assert decide(view(1, 2, state=state, pids=pids), provider).state == rules.RUNNING
+
+
+def test_no_answer_within_the_start_timeout_fails_the_cluster_with_what_to_do() -> None:
+    provider = FakeProvider()
+    decide(view(1, 2), provider)
+    provider.answering = {("master-1", "agent"), ("slave-1", "agent")}
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    early = decide(view(1, 2, pids=pids), provider, now=T0 + TIMEOUT)
+    assert early.state is None
+    late = decide(view(1, 2, pids=pids), provider, now=T0 + TIMEOUT + timedelta(seconds=1))
+    assert late.state == rules.FAILED
+    assert late.message is not None
+    assert late.message.startswith("slave-2 agent: no answer on port 21020 within 60 s")
+    assert "/data/clusters/7/slave-2/agent.log" in late.message
+    assert "Release the cluster and create it again" in late.message
+    failed = [c for c in late.components if c.state == "failed"]
+    assert len(failed) == 1
+    assert late.node_states[2] == rules.NODE_FAILED
+
+
+def test_a_component_that_cannot_start_fails_at_once() -> None:
+    provider = FakeProvider(broken="ZooKeeper is not installed: install the Debian package")
+    outcome = decide(view(3, 2), provider)
+    assert outcome.state == rules.FAILED
+    assert outcome.message is not None and "install the Debian package" in outcome.message
+
+
+def test_a_dead_member_of_a_running_cluster_is_restarted_and_the_cluster_stays_running() -> None:
+    provider = FakeProvider()
+    cluster = view(3, 2)
+    cluster = apply(cluster, decide(cluster, provider))
+    provider.serve_all()
+    running = apply(cluster, decide(cluster, provider))
+    assert running.state == rules.RUNNING
+    pids = {c.pid for node in running.nodes for c in node.components}
+    assert reconciler.is_change(decide(running, provider)) is False  # settled: nothing to write
+    del provider.running[("master-2", "zookeeper")]
+    provider.started.clear()
+    later = T0 + timedelta(hours=1)
+    outcome = decide(running, provider, now=later)
+    assert provider.started == [("master-2", "zookeeper")]
+    (change,) = outcome.components
+    assert change.restarts == 1 and change.state == "starting" and change.since == later
+    assert change.pid not in pids
+    assert outcome.state is None
+    assert outcome.node_states == {1: rules.NODE_STARTING}
+
+
+def test_live_processes_are_adopted_not_started_again() -> None:
+    provider = FakeProvider(running={("master-1", "agent"): 4242})
+    outcome = decide(view(1, 2), provider)  # the row has no pid: `rtc up` died after the start
+    assert ("master-1", "agent") not in provider.started
+    adopted = next(c for c in outcome.components if c.id == 0)
+    assert adopted.pid == 4242 and adopted.restarts == 0
+
+
+def test_release_stops_everything_and_deletes_the_nodes() -> None:
+    provider = FakeProvider()
+    decide(view(3, 2), provider)
+    outcome = decide(view(3, 2, state=rules.RELEASING), provider)
+    assert provider.running == {}
+    assert len(provider.stopped) == 8
+    assert outcome.state == rules.RELEASED
+    assert sorted(outcome.removed_nodes) == [0, 1, 2, 3, 4]
+    assert provider.removed[-1] == "cluster 7"
+
+
+def test_expiry_stops_processes_once_and_keeps_the_nodes() -> None:
+    provider = FakeProvider()
+    decide(view(1, 2), provider)
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    outcome = decide(view(1, 2, state=rules.EXPIRED, pids=pids), provider)
+    assert provider.running == {} and outcome.removed_nodes == []
+    assert {(c.state, c.pid) for c in outcome.components} == {("stopped", None)}
+    stopped = view(1, 2, state=rules.EXPIRED, component_state="stopped")
+    assert not reconciler.is_change(decide(stopped, provider))
+
+
+def test_removing_nodes_are_stopped_and_deleted() -> None:
+    provider = FakeProvider()
+    decide(view(1, 3), provider)
+    provider.serve_all()
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    cluster = view(1, 3, state=rules.SCALING_IN, pids=pids, removing=["slave-3"])
+    outcome = decide(cluster, provider)
+    assert provider.stopped == [("slave-3", "agent")]
+    assert provider.removed == ["slave-3"]
+    assert outcome.removed_nodes == [3]
+    assert outcome.state == rules.RUNNING
+
+
+def test_zookeeper_specs_name_the_whole_ensemble() -> None:
+    specs = reconciler.component_specs(view(3, 2))
+    member = next(s for s in specs.values() if s.kind == "zookeeper" and s.node.name == "master-2")
+    assert member.myid == 2 and member.port == 21011
+    assert [(p.myid, p.peer_port, p.election_port) for p in member.peers] == [
+        (1, 21002, 21003),
+        (2, 21012, 21013),
+        (3, 21022, 21023),
+    ]
+
+
+def test_lowest_free_block_skips_used_and_unbindable_blocks() -> None:
+    def choose(used: list[int], busy: set[int] = set()) -> int | None:  # noqa: B006
+        return placement.lowest_free_block(
+            used, port_min=21000, port_max=21049, size=10, bindable=lambda b: b not in busy
+        )
+
+    assert choose([]) == 21000
+    assert choose([21000, 21010]) == 21020
+    assert choose([21005]) == 21020  # a block placed with another size still overlaps
+    assert choose([21000], busy={21010}) == 21020
+    assert choose([21000, 21010, 21020, 21030, 21040]) is None
+    with pytest.raises(ValueError):
+        placement.lowest_free_block([], port_min=1, port_max=100, size=2, bindable=bool)
