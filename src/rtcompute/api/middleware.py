@@ -17,10 +17,12 @@ import anyio
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rtcompute.services import audit, principals
+from rtcompute.services import audit, buckets, principals
 from rtcompute.services import platform as platform_module
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# object uploads carry the object itself: their own, larger body limit
+OBJECT_UPLOAD = re.compile(r"^/api/v1/buckets/[^/]+/objects/.")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -78,6 +80,7 @@ class RequestMiddleware:
         self.platform = platform
         self.metrics = metrics
         self.max_body = platform.settings.max_body_bytes
+        self.max_object = platform.settings.storage.max_object_bytes
         self.record_audit = record_audit or (lambda event: audit.record(platform, event))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,9 +110,10 @@ class RequestMiddleware:
         failure: Exception | None = None
         try:
             if method in STATE_CHANGING:
-                body = await self._read_body(receive)
+                limit = self._body_limit(method, scope["path"])
+                body = await self._read_body(receive, limit)
                 if body is None:
-                    await self._reject_too_large(send_with_id, request_id)
+                    await self._reject_too_large(send_with_id, request_id, limit)
                 else:
                     await self.app(scope, _replay(body), send_with_id)
             else:
@@ -147,7 +151,12 @@ class RequestMiddleware:
                     return str(candidate)
         return os.urandom(16).hex()
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
+    def _body_limit(self, method: str, path: str) -> int:
+        if method == "PUT" and OBJECT_UPLOAD.match(path):
+            return self.max_object
+        return self.max_body
+
+    async def _read_body(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or None once it passes the limit."""
         chunks: list[bytes] = []
         size = 0
@@ -157,20 +166,19 @@ class RequestMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
 
-    async def _reject_too_large(self, send: Send, request_id: str) -> None:
-        limit = self.max_body // 1024
+    async def _reject_too_large(self, send: Send, request_id: str, limit: int) -> None:
         await self._send_error(
             send,
             413,
             "PayloadTooLarge",
-            f"the request body is larger than {limit} KiB",
+            f"the request body is larger than the limit of {buckets.size_text(limit)}",
             request_id,
         )
 

@@ -1,0 +1,147 @@
+"""A tenant's networks and their subnets (the guide's VPC and VSwitch).
+
+Actions and resources carry the cloud's names (`vpc:CreateVpc`, `.../vswitch/<name>`) so
+that the guide's policies work unchanged.
+"""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Response, status
+
+from rtcompute.api import deps
+from rtcompute.api.schemas import networks as schemas
+from rtcompute.services import networks, principals
+
+router = APIRouter(
+    prefix=f"{deps.API_PREFIX}/networks", tags=["networks"], responses=deps.ERROR_RESPONSES
+)
+NETWORKS = "acs:vpc:{region}:{account_id}:vpc/*"
+NETWORK = "acs:vpc:{region}:{account_id}:vpc/{network}"
+SUBNETS = "acs:vpc:{region}:{account_id}:vswitch/*"
+SUBNET = "acs:vpc:{region}:{account_id}:vswitch/{subnet}"
+
+
+def network_out(network: networks.NetworkView) -> schemas.Network:
+    return schemas.Network(
+        name=network.name,
+        region=network.region,
+        cidr=network.cidr,
+        description=network.description,
+        subnets=network.subnets,
+        created_at=network.created_at,
+        arn=network.arn,
+    )
+
+
+def subnet_out(subnet: networks.SubnetView) -> schemas.Subnet:
+    return schemas.Subnet(
+        network=subnet.network,
+        name=subnet.name,
+        cidr=subnet.cidr,
+        zone=subnet.zone,
+        usable_addresses=subnet.usable_addresses,
+        free_addresses=subnet.free_addresses,
+        created_at=subnet.created_at,
+        arn=subnet.arn,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Network)
+async def create_network(
+    platform: deps.PlatformDep,
+    body: schemas.NetworkCreate,
+    principal: principals.Principal = deps.requires(
+        "vpc:CreateVpc", "acs:vpc:{region}:{account_id}:vpc/{body[name]}"
+    ),
+) -> schemas.Network:
+    """Create a network: a private IPv4 block from /8 to /24."""
+    network = await anyio.to_thread.run_sync(
+        lambda: networks.create_network(
+            platform, principal, body.name, body.cidr, description=body.description
+        )
+    )
+    return network_out(network)
+
+
+@router.get("", response_model=list[schemas.Network])
+async def list_networks(
+    platform: deps.PlatformDep,
+    listing: deps.Listing = deps.requires_listing("vpc:DescribeVpcs", NETWORKS),
+) -> list[schemas.Network]:
+    found = await anyio.to_thread.run_sync(
+        networks.list_networks, platform, listing.principal.account_id
+    )
+    shown = await listing.visible(found, lambda network: network.arn)
+    return [network_out(network) for network in shown]
+
+
+@router.get("/{network}", response_model=schemas.Network)
+async def get_network(
+    platform: deps.PlatformDep,
+    network: str,
+    principal: principals.Principal = deps.requires("vpc:DescribeVpcs", NETWORK),
+) -> schemas.Network:
+    found = await anyio.to_thread.run_sync(
+        networks.describe_network, platform, principal.account_id, network
+    )
+    return network_out(found)
+
+
+@router.delete("/{network}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_network(
+    platform: deps.PlatformDep,
+    network: str,
+    principal: principals.Principal = deps.requires("vpc:DeleteVpc", NETWORK),
+) -> Response:
+    """Delete a network that has no subnets left."""
+    await anyio.to_thread.run_sync(networks.delete_network, platform, principal.account_id, network)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{network}/subnets", status_code=status.HTTP_201_CREATED, response_model=schemas.Subnet
+)
+async def create_subnet(
+    platform: deps.PlatformDep,
+    network: str,
+    body: schemas.SubnetCreate,
+    principal: principals.Principal = deps.requires(
+        "vpc:CreateVSwitch", "acs:vpc:{region}:{account_id}:vswitch/{body[name]}"
+    ),
+) -> schemas.Subnet:
+    """Create a subnet in a zone: a block inside the network overlapping no other subnet."""
+    subnet = await anyio.to_thread.run_sync(
+        lambda: networks.create_subnet(
+            platform, principal.account_id, network, body.name, body.cidr, body.zone
+        )
+    )
+    return subnet_out(subnet)
+
+
+@router.get("/{network}/subnets", response_model=list[schemas.Subnet])
+async def list_subnets(
+    platform: deps.PlatformDep,
+    network: str,
+    listing: deps.Listing = deps.requires_listing("vpc:DescribeVSwitches", SUBNETS),
+) -> list[schemas.Subnet]:
+    """The network's subnets with their usable and free addresses."""
+    found = await anyio.to_thread.run_sync(
+        networks.list_subnets, platform, listing.principal.account_id, network
+    )
+    shown = await listing.visible(found, lambda subnet: subnet.arn)
+    return [subnet_out(subnet) for subnet in shown]
+
+
+@router.delete("/{network}/subnets/{subnet}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_subnet(
+    platform: deps.PlatformDep,
+    network: str,
+    subnet: str,
+    principal: principals.Principal = deps.requires("vpc:DeleteVSwitch", SUBNET),
+) -> Response:
+    """Delete a subnet in which no cluster node holds an address."""
+    await anyio.to_thread.run_sync(
+        networks.delete_subnet, platform, principal.account_id, network, subnet
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
