@@ -37,7 +37,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "not allowed"),
         (404, "not found"),
         (409, "conflict or limit reached"),
-        (413, "body over 1 MiB"),
+        (413, "body over the limit (1 MiB; object uploads: RTC_STORAGE__MAX_OBJECT_BYTES)"),
         (422, "a field is missing, of the wrong type, unknown or too long"),
         (423, "identity locked after failed sign-ins"),
     )
