@@ -23,6 +23,9 @@ from rtcompute.services import platform as platform_module
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # object uploads carry the object itself: their own, larger body limit
 OBJECT_UPLOAD = re.compile(r"^/api/v1/buckets/[^/]+/objects/.")
+# the console's multipart upload form: the object plus a few form fields
+CONSOLE_UPLOAD = re.compile(r"^/console/buckets/[^/]+/objects$")
+CONSOLE_FORM_OVERHEAD = 64 * 1024
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -154,6 +157,8 @@ class RequestMiddleware:
     def _body_limit(self, method: str, path: str) -> int:
         if method == "PUT" and OBJECT_UPLOAD.match(path):
             return self.max_object
+        if method == "POST" and CONSOLE_UPLOAD.match(path):
+            return self.max_object + CONSOLE_FORM_OVERHEAD
         return self.max_body
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes | None:

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rtcompute import errors, http_status
-from rtcompute.console import auth, i18n, ram_errors
+from rtcompute.console import auth, capacity_errors, i18n, ram_errors
 from rtcompute.console.i18n import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -133,6 +133,7 @@ ERROR_MESSAGES = {
         "request id shown below."
     ),
     **ram_errors.ERROR_MESSAGES,
+    **capacity_errors.ERROR_MESSAGES,
 }
 VERIFICATION_MESSAGES = {
     "totp": N_("Enter the 6-digit code of your MFA app."),
@@ -210,7 +211,7 @@ def _message_values(request: Request) -> dict[str, object]:
 
 def error_link(code: str) -> tuple[str, str] | None:
     """Where the user fixes the cause of an error: (path, label), or None."""
-    return ram_errors.ERROR_LINKS.get(code)
+    return ram_errors.ERROR_LINKS.get(code) or capacity_errors.ERROR_LINKS.get(code)
 
 
 def error_message(request: Request, error: errors.RtcError) -> str:

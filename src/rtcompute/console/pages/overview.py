@@ -30,34 +30,6 @@ class Coming:
 
 COMING = (
     Coming(
-        "orders",
-        "rtc:ListOrders",
-        guard.in_account("rtc", "order/*"),
-        N_("the orders and shared-mode release"),
-        N_("Buy shared-mode CU or an exclusive cluster, renew, and scale out or in."),
-    ),
-    Coming(
-        "shared-projects",
-        "rtc:ListProjects",
-        guard.in_account("rtc", "project/*"),
-        N_("the orders and shared-mode release"),
-        N_("Projects in the shared pool, each with a CU quota, and their development console."),
-    ),
-    Coming(
-        "exclusive-clusters",
-        "rtc:ListClusters",
-        guard.in_account("rtc", "cluster/*"),
-        N_("the exclusive-cluster release"),
-        N_("Dedicated clusters of masters and slaves, and the projects inside them."),
-    ),
-    Coming(
-        "kubernetes-clusters",
-        "rtc:ListKubernetesClusters",
-        guard.in_account("rtc", "kubernetes-cluster/*"),
-        N_("the Kubernetes release"),
-        N_("Flink clusters on Kubernetes, their development console and components."),
-    ),
-    Coming(
         "engine-versions",
         "rtc:ListEngineVersions",
         guard.in_account("rtc", "cluster/*"),

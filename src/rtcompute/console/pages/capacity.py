@@ -1,0 +1,124 @@
+"""The management console of the guide's chapter 管理控制台, for this installation's region.
+
+One overview shows orders, shared projects, exclusive clusters and Kubernetes clusters
+(empty until that release) with their states and the guide's actions: create from an
+uninitialized (paid, unused) order, enter a project or cluster, renew, scale out, scale in.
+Each list also has its own page under the navigation's existing addresses. A section is
+shown only when the caller may list it, as the API would answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from rtcompute import errors
+from rtcompute.console import guard
+from rtcompute.console.pages import capacity_shared as shared
+from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import orders as order_rules
+from rtcompute.services import clusters, orders, principals, projects
+from rtcompute.store import capacity_tables
+
+router = APIRouter(include_in_schema=False)
+OVERVIEW = "/console/capacity"
+SECTIONS = ("orders", "shared", "exclusive", "kubernetes")
+KUBERNETES = guard.in_account("stream", "kubernetes-cluster/*")
+
+
+def uninitialized(found: list[capacity_tables.Order], mode: str) -> list[capacity_tables.Order]:
+    """Paid new orders not yet made into a project or cluster (the guide's 未初始化)."""
+    return [
+        o
+        for o in found
+        if o.mode == mode and o.purpose == order_rules.NEW and o.state == order_rules.PAID
+    ]
+
+
+async def sections_of(
+    request: Request, principal: principals.Principal, wanted: tuple[str, ...]
+) -> dict[str, Any]:
+    """What each wanted section shows, each only when the caller may list it."""
+    platform = guard.platform_of(request)
+    account_id = principal.account_id
+    may = await shared.allowed(
+        request,
+        principal,
+        {
+            "orders": ("stream:ListOrders", shared.stream_resource(request, principal, "order/*")),
+            "projects": ("stream:ListProjects", shared.stream_resource(request, principal, "*")),
+            "clusters": (
+                "stream:ListClusters",
+                shared.stream_resource(request, principal, "cluster/*"),
+            ),
+        },
+    )
+    context: dict[str, Any] = {
+        "sections": wanted,
+        "may": may,
+        "money": catalog_domain.money,
+        "region": platform.settings.region,
+        "role_missing": False,
+        "counts": {order_rules.SHARED: 0, order_rules.EXCLUSIVE: 0},
+        "orders": [],
+        "projects": [],
+        "clusters": [],
+        "uninitialized_shared": [],
+        "uninitialized_exclusive": [],
+    }
+    if may.orders:
+        found = await shared.run(orders.list_orders, platform, account_id)
+        context["orders"] = found
+        context["counts"] = await shared.run(orders.unconsumed_counts, platform, account_id)
+        context["uninitialized_shared"] = uninitialized(found, order_rules.SHARED)
+        context["uninitialized_exclusive"] = uninitialized(found, order_rules.EXCLUSIVE)
+    if may.projects and "shared" in wanted:
+        try:
+            found_projects = await shared.run(projects.list_projects, platform, account_id)
+        except errors.Forbidden as exc:
+            if exc.code != "ServiceRoleNotAuthorized":
+                raise
+            context["role_missing"] = True
+        else:
+            context["projects"] = [p for p in found_projects if p.mode == order_rules.SHARED]
+    if may.clusters and "exclusive" in wanted:
+        context["clusters"] = await shared.run(clusters.list_clusters, platform, account_id)
+    return context
+
+
+@router.get(OVERVIEW)
+async def overview(
+    request: Request,
+    principal: principals.Principal = guard.requires("stream:ListOrders", shared.ORDERS),
+) -> Response:
+    context = await sections_of(request, principal, SECTIONS)
+    return shared.render(request, "capacity.html", "capacity", **context)
+
+
+@router.get("/console/shared-projects")
+async def shared_projects(
+    request: Request,
+    principal: principals.Principal = guard.requires("stream:ListProjects", shared.PROJECTS),
+) -> Response:
+    context = await sections_of(request, principal, ("shared",))
+    return shared.render(request, "capacity.html", "shared-projects", **context)
+
+
+@router.get("/console/exclusive-clusters")
+async def exclusive_clusters(
+    request: Request,
+    principal: principals.Principal = guard.requires("stream:ListClusters", shared.CLUSTERS),
+) -> Response:
+    context = await sections_of(request, principal, ("exclusive",))
+    return shared.render(request, "capacity.html", "exclusive-clusters", **context)
+
+
+@router.get("/console/kubernetes-clusters")
+async def kubernetes_clusters(
+    request: Request,
+    principal: principals.Principal = guard.requires("stream:ListKubernetesClusters", KUBERNETES),
+) -> Response:
+    """Flink on Kubernetes arrives with a later release: the list exists, empty."""
+    context = await sections_of(request, principal, ("kubernetes",))
+    return shared.render(request, "capacity.html", "kubernetes-clusters", **context)

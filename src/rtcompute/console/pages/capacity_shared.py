@@ -1,0 +1,166 @@
+"""What the capacity pages share: resources, form fields, notices, refusals shown in place.
+
+The capacity pages (orders, purchase, projects, clusters, networks, buckets) follow the RAM
+pages' rules: every route declares the same action and resource as its API twin, writes are
+forms that post with the session's CSRF token, and a success redirects (post-redirect-get)
+with a `done` key from a fixed list. A refusal the user can correct is shown on the form
+that caused it, in the user's language, with the service's own sentence kept when the
+console only knows the code's family (the rule's message says what would fit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Form, Path, Request, Response
+from fastapi.responses import RedirectResponse
+
+from rtcompute import errors
+from rtcompute.console import capacity_errors, fields, guard, i18n, views
+from rtcompute.console.i18n import N_
+from rtcompute.console.pages import ram_shared
+from rtcompute.domain import policies, resources
+from rtcompute.services import platform as platform_module
+from rtcompute.services import principals
+
+run = ram_shared.run
+Allowed = ram_shared.Allowed
+
+
+@dataclass(frozen=True)
+class OssPath(guard.PathResource):
+    """An OSS resource named by the path: `acs:oss:*:<account>:<bucket>` (no region)."""
+
+    def render(
+        self,
+        platform: platform_module.Platform,
+        principal: principals.Principal,
+        params: Mapping[str, str],
+    ) -> str:
+        safe = {key: fields.for_audit(str(value)) for key, value in params.items()}
+        relative_id = self.template.format(**safe)
+        return str(resources.ResourceName("oss", "*", principal.account_id, relative_id))
+
+
+def oss_account(platform: platform_module.Platform, principal: principals.Principal) -> str:
+    del platform
+    return str(resources.ResourceName("oss", "*", principal.account_id, "*"))
+
+
+# the API's resources (api/routes/{orders,projects,clusters,catalog,networks,zones,buckets}.py)
+ORDERS = guard.in_account("stream", "order/*")
+ORDER = guard.at_path("stream", "order/{order_id}", regional=True)
+PROJECTS = guard.in_account("stream", "*")
+PROJECT = guard.at_path("stream", "{project}", regional=True)
+CLUSTERS = guard.in_account("stream", "cluster/*")
+CLUSTER = guard.at_path("stream", "cluster/{cluster}", regional=True)
+CATALOG = guard.in_account("stream", "catalog")
+NETWORKS = guard.in_account("vpc", "vpc/*")
+NETWORK = guard.at_path("vpc", "vpc/{network}", regional=True)
+SUBNETS = guard.in_account("vpc", "vswitch/*")
+SUBNET = guard.at_path("vpc", "vswitch/{subnet}", regional=True)
+ZONES = guard.in_account("vpc", "zone/*")
+BUCKETS = oss_account
+BUCKET = OssPath("oss", "{bucket}")
+OBJECTS = OssPath("oss", "{bucket}/*")
+
+# path parameters and form fields: only what the store can hold
+Name = Annotated[str, Path(max_length=128), fields.Printable]
+OrderId = Annotated[str, Path(max_length=20), fields.Printable]
+NameField = Annotated[str, Form(max_length=128), fields.Printable]
+TextField = Annotated[str, Form(max_length=1024), fields.Printable]
+OrderField = Annotated[str, Form(max_length=20), fields.Printable]
+IntField = Annotated[int, Form(ge=0, le=1_000_000)]
+
+NOTICES = {
+    "ordered": N_("Order placed. Pay it to use it."),
+    "paid": N_("Paid."),
+    "cancelled": N_("Order cancelled."),
+    "created": N_("Created."),
+    "starting": N_("The cluster is created and starting; this page follows its progress."),
+    "saved": N_("Saved."),
+    "deleted": N_("Deleted."),
+    "releasing": N_("The cluster is being released: its processes stop and its nodes go."),
+    "uploaded": N_("Uploaded."),
+}
+
+
+def path_of(base: str, *parts: str) -> str:
+    """A console path below `base`, each name quoted."""
+    return "/".join([base, *(quote(part, safe="") for part in parts)])
+
+
+def see_other(request: Request, location: str, done: str | None = None) -> Response:
+    """After a write: a redirect to the page that shows its result."""
+    if done is not None:
+        assert done in NOTICES, done
+        location = f"{location}{'&' if '?' in location else '?'}done={done}"
+    if views.is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def notice_of(request: Request) -> str | None:
+    key = request.query_params.get("done")
+    message = NOTICES.get(key) if key else None
+    return views.translator(request)(message) if message else None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal to show on a form: status, message, code, and where to fix the cause."""
+
+    status: int
+    message: str
+    code: str
+    link: tuple[str, str] | None
+
+
+def refusal(request: Request, error: errors.RtcError) -> Refusal:
+    """The user's words for a service refusal; the service's sentence stays when the
+    console knows only the code's family (it names the rule and what would fit)."""
+    request.state.error_code = error.code
+    language, _ = views.language_of(request)
+    own = capacity_errors.ERROR_MESSAGES.get(error.code)
+    if language == i18n.ENGLISH or (own is None and views.known_message(error.code) is None):
+        message = error.message or views.error_message(request, error)
+    elif own is not None:
+        message = f"{i18n.gettext(language, own)} ({error.message})"
+    else:
+        message = f"{views.error_message(request, error)} ({error.message})"
+    link = capacity_errors.ERROR_LINKS.get(error.code) or views.error_link(error.code)
+    return Refusal(views.status_of(error), message, error.code, link)
+
+
+async def allowed(
+    request: Request, principal: principals.Principal, checks: Mapping[str, tuple[str, str]]
+) -> Allowed:
+    """For each section: may the caller do its action on its resource (full names)."""
+    result = {}
+    for section, (action, resource) in checks.items():
+        verdict = await guard.decision(request, principal, action, resource)
+        result[section] = verdict.decision is policies.Decision.ALLOW
+    return Allowed(result)
+
+
+def stream_resource(request: Request, principal: principals.Principal, relative_id: str) -> str:
+    region = guard.platform_of(request).settings.region
+    return str(resources.ResourceName("stream", region, principal.account_id, relative_id))
+
+
+def render(
+    request: Request, template: str, active: str, status: int = 200, **context: Any
+) -> Response:
+    values = {"active": active, "notice": notice_of(request), **context}
+    return views.render(request, template, values, status=status)
+
+
+def request_context(request: Request) -> principals.RequestContext:
+    return principals.RequestContext(
+        source_ip=guard.source_ip(request),
+        secure_transport=request.url.scheme == "https",
+        request_id=str(getattr(request.state, "request_id", "")),
+    )
