@@ -9,7 +9,6 @@ both win; the reconciler then gives the nodes ports, directories and processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,11 +17,18 @@ from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import clusters as rules
 from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram, text
-from rtcompute.services import buckets, catalog, networks, principals, service_role, zones
+from rtcompute.services import (
+    buckets,
+    catalog,
+    networks,
+    order_use,
+    principals,
+    service_role,
+    zones,
+)
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db
 from rtcompute.store import clusters as cluster_store
-from rtcompute.store import orders as order_store
 from rtcompute.store import projects as project_store
 from rtcompute.store import usage as usage_store
 
@@ -66,29 +72,6 @@ def find(session: db.Session, account_id: str, name: str) -> Cluster:
     if found is None:
         raise not_found(name)
     return found
-
-
-def _exclusive_order(session: db.Session, account_id: str, order_id: str) -> capacity_tables.Order:
-    order = (
-        order_store.read_order(session=session, order_id=order_id)
-        if text.is_storable(order_id) and len(order_id) <= 20
-        else None
-    )
-    if order is None or order.account_id != account_id:
-        raise errors.NotFound(f"order {order_id[:20]} does not exist", code="OrderNotFound")
-    if order.mode != order_rules.EXCLUSIVE or order.purpose != order_rules.NEW:
-        raise errors.Invalid(
-            f"order {order.id} is not a new exclusive-cluster order; shared-mode orders make "
-            "projects directly",
-            code="InvalidParameter.Order",
-        )
-    if order.state != order_rules.PAID:
-        raise errors.Conflict(
-            f"order {order.id} is {order.state.replace('_', ' ')}: a cluster is made from a paid "
-            "order that has not made one yet",
-            code="OrderNotUsable",
-        )
-    return order
 
 
 def _nodes_needed(
@@ -146,7 +129,7 @@ def create_cluster(
     )
     try:
         with db.transaction(platform.sessions) as session:
-            order = _exclusive_order(session, principal.account_id, order_id)
+            order = order_use.usable(session, principal.account_id, order_id, order_rules.EXCLUSIVE)
             if cluster_store.find_cluster(
                 session=session, account_id=principal.account_id, name=name
             ):
@@ -190,7 +173,7 @@ def create_cluster(
                     zone_id=zone.id,
                     state=rules.STARTING,
                     expires_at=(
-                        now + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+                        order_use.end_after(now, order.months)
                         if order.billing == order_rules.SUBSCRIPTION
                         else None
                     ),
@@ -218,17 +201,7 @@ def create_cluster(
                 now,
             )
             cluster_store.add_nodes(session=session, nodes=masters + slaves)
-            if not order_store.move(
-                session=session,
-                order_id=order.id,
-                sources=[order_rules.PAID],
-                target=order_rules.CONSUMED,
-                consumed_at=now,
-                consumed_by=name,
-            ):
-                raise errors.Conflict(
-                    f"order {order.id} was just used by another request", code="OrderNotUsable"
-                )
+            order_use.consume(session, order, name, now)
             return cluster
     except IntegrityError as exc:
         raise taken from exc
@@ -316,12 +289,7 @@ def release_cluster(platform: platform_module.Platform, account_id: str, name: s
                 code="ClusterHasProjects",
             )
         move(session, platform, cluster, rules.RELEASING)
-        order_store.move(
-            session=session,
-            order_id=cluster.order_id,
-            sources=[order_rules.CONSUMED, order_rules.EXPIRED],
-            target=order_rules.RELEASED,
-        )
+        order_use.release(session, cluster.order_id)
         return cluster
 
 
@@ -349,6 +317,7 @@ def follow_up_order(
         mode=order_rules.EXCLUSIVE,
         billing=cluster.billing,
         target=cluster.name,
+        base=cluster.slave_count,
         master_type=cluster.master_type,
         master_count=cluster.master_count,
         slave_type=cluster.slave_type,
@@ -428,17 +397,12 @@ def apply_order(
 ) -> None:
     """A paid renewal extends the cluster (restarting an expired one); a paid scale moves it."""
     cluster = find(session, order.account_id, order.target)
+    order_use.check_fresh(order, "cluster", cluster.slave_count, "slaves")
     if order.purpose == order_rules.RENEW:
-        start = max(cluster.expires_at or platform.now(), platform.now())
-        cluster.expires_at = start + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+        cluster.expires_at = order_use.renewed_end(cluster.expires_at, platform.now(), order.months)
         if cluster.state == rules.EXPIRED:
             move(session, platform, cluster, rules.STARTING)
-            order_store.move(
-                session=session,
-                order_id=cluster.order_id,
-                sources=[order_rules.EXPIRED],
-                target=order_rules.CONSUMED,
-            )
+            order_use.revive(session, cluster.order_id)
         return
     catalog_ = catalog.load(session, platform, cluster.region)
     master = catalog_.find(catalog_domain.MASTER, cluster.master_type)

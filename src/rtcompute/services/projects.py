@@ -8,7 +8,6 @@ only the account itself creates projects (guide: 请使用主账号开通服务�
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -16,11 +15,10 @@ from rtcompute import errors
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram, resources, text
-from rtcompute.services import catalog, principals, service_role
+from rtcompute.services import catalog, order_use, principals, service_role
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db, tables
 from rtcompute.store import clusters as cluster_store
-from rtcompute.store import orders as order_store
 from rtcompute.store import projects as project_store
 
 # letters, digits and underscores, starting with a letter: also a safe path segment and a
@@ -69,29 +67,6 @@ def online_jobs(project: tables.Project) -> int:
     return 0
 
 
-def _paid_order(session: db.Session, account_id: str, order_id: str) -> capacity_tables.Order:
-    order = (
-        order_store.read_order(session=session, order_id=order_id)
-        if text.is_storable(order_id) and len(order_id) <= 20
-        else None
-    )
-    if order is None or order.account_id != account_id:
-        raise errors.NotFound(f"order {order_id[:20]} does not exist", code="OrderNotFound")
-    if order.mode != SHARED or order.purpose != order_rules.NEW:
-        raise errors.Invalid(
-            f"order {order.id} is not a new shared-mode order; exclusive orders make clusters "
-            "(create the cluster first, then projects inside it)",
-            code="InvalidParameter.Order",
-        )
-    if order.state != order_rules.PAID:
-        raise errors.Conflict(
-            f"order {order.id} is {order.state.replace('_', ' ')}: a project is made from a paid "
-            "order that has not made one yet",
-            code="OrderNotUsable",
-        )
-    return order
-
-
 def create_project(
     platform: platform_module.Platform,
     principal: principals.Principal,
@@ -133,21 +108,11 @@ def create_project(
                 state=RUNNING,
             )
             if order_id is not None:
-                order = _paid_order(session, principal.account_id, order_id)
+                order = order_use.usable(session, principal.account_id, order_id, SHARED)
                 project.mode, project.order_id, project.cu = SHARED, order.id, order.cu
                 project.region = order.region
-                project.expires_at = now + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
-                if not order_store.move(
-                    session=session,
-                    order_id=order.id,
-                    sources=[order_rules.PAID],
-                    target=order_rules.CONSUMED,
-                    consumed_at=now,
-                    consumed_by=name,
-                ):
-                    raise errors.Conflict(
-                        f"order {order.id} was just used by another request", code="OrderNotUsable"
-                    )
+                project.expires_at = order_use.end_after(now, order.months)
+                order_use.consume(session, order, name, now)
             else:
                 assert cluster is not None
                 found = cluster_store.find_cluster(
@@ -264,13 +229,7 @@ def delete_project(platform: platform_module.Platform, account_id: str, name: st
                 "offline first",
                 code="ProjectHasOnlineJobs",
             )
-        if project.order_id is not None:
-            order_store.move(
-                session=session,
-                order_id=project.order_id,
-                sources=[order_rules.CONSUMED, order_rules.EXPIRED],
-                target=order_rules.RELEASED,
-            )
+        order_use.release(session, project.order_id)
         project_store.delete_project(session=session, project_id=project.id)
 
 
@@ -344,18 +303,12 @@ def apply_order(
 ) -> None:
     """A paid renewal extends the project; a paid scale changes its CU."""
     project = find(session, order.account_id, order.target)
+    order_use.check_fresh(order, "project", project.cu, "CU")
     if order.purpose == order_rules.RENEW:
-        start = max(project.expires_at or platform.now(), platform.now())
-        project.expires_at = start + timedelta(days=order_rules.DAYS_PER_MONTH * order.months)
+        project.expires_at = order_use.renewed_end(project.expires_at, platform.now(), order.months)
         if project.state == EXPIRED:
             project.state = RUNNING
-            if project.order_id is not None:
-                order_store.move(
-                    session=session,
-                    order_id=project.order_id,
-                    sources=[order_rules.EXPIRED],
-                    target=order_rules.CONSUMED,
-                )
+            order_use.revive(session, project.order_id)
         return
     _check_not_below_use(project, order.cu)
     project.cu = order.cu

@@ -56,6 +56,9 @@ class Order(Base):
     slave_type: Mapped[str] = mapped_column(String(16), default="")
     slave_count: Mapped[int] = mapped_column(Integer, default=0)
     months: Mapped[int] = mapped_column(Integer, default=0)
+    # a renewal or scale: the target's CU (project) or slave count (cluster) it was priced
+    # for; paying it after the target changed is refused (the price would be wrong)
+    base: Mapped[int] = mapped_column(Integer, default=0)
     amount_cents: Mapped[int] = mapped_column(Integer, default=0)
     # pending_payment | paid | consumed | expired | released | cancelled
     state: Mapped[str] = mapped_column(String(24))

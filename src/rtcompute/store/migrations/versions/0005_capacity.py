@@ -102,6 +102,7 @@ def upgrade() -> None:
         sa.Column("slave_type", sa.String(length=16), nullable=False),
         sa.Column("slave_count", sa.Integer(), nullable=False),
         sa.Column("months", sa.Integer(), nullable=False),
+        sa.Column("base", sa.Integer(), nullable=False),
         sa.Column("amount_cents", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("consumed_by", sa.String(length=64), nullable=False),
