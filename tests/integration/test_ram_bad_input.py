@@ -1,6 +1,6 @@
-"""Hostile input to the RAM and project routes (both databases): odd path parameters and
-bodies never answer 5xx, always the error body, and a refused call writes nothing. Uses the
-odd strings and body strategies of test_bad_input.py.
+"""Hostile input to the RAM, project, order and cluster routes (both databases): odd path
+parameters and bodies never answer 5xx, always the error body, and a refused call writes
+nothing. Uses the odd strings and body strategies of test_bad_input.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from rtcompute.api import deps
 from rtcompute.services import platform as platform_module
-from rtcompute.store import db, tables
+from rtcompute.store import capacity_tables, db, tables
 from tests.conftest import PASSWORD
 from tests.integration.test_bad_input import (
     JSON_VALUES,
@@ -39,6 +39,7 @@ from tests.integration.test_ram_support import (
     create_policy,
     document,
     ok,
+    shared_project,
 )
 from tests.integration.test_routes_declared import all_routes
 
@@ -53,6 +54,8 @@ COUNTED = (
     tables.RamRole,
     tables.PolicyAttachment,
     tables.Project,
+    capacity_tables.Order,
+    capacity_tables.Cluster,
 )
 PROPERTY = settings(
     max_examples=40,
@@ -99,9 +102,34 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "resource": "acs:stream:local:1:analytics",
         "context": {"acs:SourceIp": "10.0.0.1"},
     },
-    ("POST", "/api/v1/projects"): {"name": "newproject", "description": "d"},
+    ("POST", "/api/v1/projects"): {"name": "newproject", "description": "d", "order_id": "1"},
     ("PATCH", "/api/v1/projects/{project}"): {"description": "d"},
+    ("POST", "/api/v1/projects/{project}/renew"): {"months": 1},
+    ("POST", "/api/v1/projects/{project}/scale"): {"cu": 3},
+    ("POST", "/api/v1/orders"): {
+        "mode": "exclusive",
+        "billing": "subscription",
+        "region": "local",
+        "months": 1,
+        "master_type": "4c16g",
+        "master_count": 1,
+        "slave_type": "8c32g",
+        "slave_count": 2,
+    },
+    ("POST", "/api/v1/clusters"): {
+        "order_id": "1",
+        "name": "cluster1",
+        "description": "d",
+        "bucket": "bucket1",
+        "network": "net1",
+        "subnet": "sub1",
+        "zone": "zone1",
+    },
+    ("PATCH", "/api/v1/clusters/{cluster}"): {"description": "d"},
+    ("POST", "/api/v1/clusters/{cluster}/scale"): {"slave_count": 3},
 }
+# the capacity routes (orders, clusters) next to the RAM and project ones
+CHECKED_PREFIXES = (f"{API}/ram/", f"{API}/projects", f"{API}/orders", f"{API}/clusters")
 
 
 def counts(platform: platform_module.Platform) -> tuple[int, ...]:
@@ -112,12 +140,12 @@ def counts(platform: platform_module.Platform) -> tuple[int, ...]:
 
 
 def ram_routes(api: TestClient) -> list[tuple[str, str]]:
-    """(method, template) of every declared RAM and project route."""
+    """(method, template) of every declared RAM, project, order and cluster route."""
     found = []
     for route in all_routes(api.app.routes):  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute):
             continue
-        if not route.path.startswith((f"{API}/ram/", f"{API}/projects")):
+        if not route.path.startswith(CHECKED_PREFIXES):
             continue
         assert any(isinstance(d.call, deps.Requires) for d in route.dependant.dependencies)
         found.extend((method, route.path) for method in sorted(route.methods))
@@ -130,7 +158,7 @@ def owner(api: TestClient) -> Owner:
     found = account(api)
     h = found.headers
     authorize_service_role(api, found)
-    ok(api.post(f"{API}/projects", headers=h, json={"name": "analytics"}), 201)
+    shared_project(api, found, "analytics")
     ok(api.post(f"{API}/ram/users", headers=h, json={"name": "dev"}), 201)
     create_group(api, found, "ops", members=["dev"])
     ok(api.post(f"{API}/ram/roles", headers=h, json={"name": "runner"}), 201)
@@ -199,7 +227,13 @@ def test_odd_strings_in_every_body_field(
 def at_rows(template: str) -> str:
     """A template's parameters set to the names of the fixture's rows."""
     return template.format(
-        user="dev", group="ops", role="runner", name="P", project="analytics", key_id="x"
+        user="dev",
+        group="ops",
+        role="runner",
+        name="P",
+        project="analytics",
+        key_id="x",
+        cluster="cluster1",
     )
 
 
@@ -284,3 +318,17 @@ def test_property_simulate(
     else:
         body["principal"] = principal
     Checked(api, platform, owner)("POST", f"{API}/ram/simulate", body)
+
+
+@pytest.mark.parametrize("kind", ["users", "groups", "roles", "policies"])
+def test_a_trailing_newline_is_no_part_of_a_ram_name(
+    api: TestClient, platform: platform_module.Platform, owner: Owner, kind: str
+) -> None:
+    """`^...$` lets "name\\n" through `re.match`; names are letters, digits, `.`, `_`, `@`, `-`."""
+    body: dict[str, Any] = {"name": "newname\n"}
+    if kind == "policies":
+        body["document"] = POLICY_TEXT
+    before = counts(platform)
+    response = api.post(f"{API}/ram/{kind}", headers=owner.headers, json=body)
+    assert response.status_code == 400, response.text[:300]
+    assert counts(platform) == before

@@ -29,6 +29,7 @@ from tests.integration.test_ram_support import (
     expect,
     ok,
     ram_user,
+    shared_project,
 )
 
 USERS = f"{API}/ram/users"
@@ -137,7 +138,7 @@ def test_deny_in_one_policy_beats_allow_in_another(api: TestClient, owner: Owner
 
 def test_system_policy_stream_read_only(api: TestClient, owner: Owner) -> None:
     authorize_service_role(api, owner)
-    ok(api.post(f"{API}/projects", headers=owner.headers, json={"name": "analytics"}), 201)
+    shared_project(api, owner, "analytics")
     reader = ram_user(api, owner, "reader", system=["StreamReadOnlyAccess"])
     assert [p["name"] for p in ok(api.get(f"{API}/projects", headers=reader))] == ["analytics"]
     assert ok(api.get(f"{API}/projects/analytics", headers=reader))["name"] == "analytics"
@@ -292,7 +293,7 @@ def test_a_user_never_reaches_another_accounts_resources(
     other = account(api, "other")
     ok(api.post(USERS, headers=other.headers, json={"name": "theirs"}), 201)
     authorize_service_role(api, other)
-    ok(api.post(f"{API}/projects", headers=other.headers, json={"name": "secret"}), 201)
+    shared_project(api, other, "secret")
     create_policy(api, owner, "Everything", allow("*", "*"), allow("stream:*", "acs:stream:*:*:*"))
     dev = ram_user(api, owner, "dev", custom=["Everything"], system=["AdministratorAccess"])
     assert [u["name"] for u in ok(api.get(USERS, headers=dev))["users"]] == ["dev"]

@@ -27,7 +27,9 @@ from tests.integration.test_ram_support import (
     document,
     expect,
     ok,
+    paid_order,
     ram_user,
+    shared_project,
 )
 
 SERVICE_ROLE = f"{API}/ram/service-role"
@@ -69,15 +71,17 @@ def replace_policy(api: TestClient, owner: Owner, text: str) -> None:
 
 def projects_refused(api: TestClient, owner: Owner) -> None:
     h = owner.headers
+    order = paid_order(api, owner)["id"]
     for response in (
         api.get(f"{API}/projects", headers=h),
-        api.post(f"{API}/projects", headers=h, json={"name": "analytics"}),
+        api.post(f"{API}/projects", headers=h, json={"name": "analytics", "order_id": order}),
         api.get(f"{API}/projects/analytics", headers=h),
         api.patch(f"{API}/projects/analytics", headers=h, json={"description": "d"}),
         api.delete(f"{API}/projects/analytics", headers=h),
     ):
         body = expect(response, 403, "ServiceRoleNotAuthorized")
         assert service_role.AUTHORIZATION_PAGE in body["message"]
+    assert ok(api.get(f"{API}/orders/{order}", headers=h))["state"] == "paid"
 
 
 def test_before_authorization(api: TestClient, owner: Owner) -> None:
@@ -116,7 +120,7 @@ def test_authorize_is_idempotent(api: TestClient, owner: Owner) -> None:
     assert [(a["policy_type"], a["policy_name"]) for a in attached] == [
         ("Custom", ram.SERVICE_ROLE_POLICY)
     ]
-    ok(api.post(f"{API}/projects", headers=owner.headers, json={"name": "analytics"}), 201)
+    shared_project(api, owner, "analytics")
 
 
 def test_authorize_repairs_a_detached_policy(api: TestClient, owner: Owner) -> None:
@@ -132,7 +136,7 @@ def test_authorize_repairs_a_detached_policy(api: TestClient, owner: Owner) -> N
 def test_reinitialize_removes_role_and_policy(api: TestClient, owner: Owner) -> None:
     authorize_service_role(api, owner)
     replace_policy(api, owner, without("ecs:CreateNetworkInterface"))
-    ok(api.post(f"{API}/projects", headers=owner.headers, json={"name": "analytics"}), 201)
+    shared_project(api, owner, "analytics")
     reset = ok(api.delete(SERVICE_ROLE, headers=owner.headers))
     assert reset["authorized"] is False and reset["policy_attached"] is False
     expect(
@@ -183,7 +187,7 @@ def test_a_role_that_does_not_trust_the_service_is_not_authorization(
     changed = {"trust_policy": trust}
     ok(api.patch(f"{API}/ram/roles/{ram.SERVICE_ROLE}", headers=owner.headers, json=changed))
     assert status(api, owner)["authorized"] is True
-    ok(api.post(f"{API}/projects", headers=owner.headers, json={"name": "analytics"}), 201)
+    shared_project(api, owner, "analytics")
 
 
 def test_exclusive_readiness_names_what_is_missing(

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from rtcompute.services import passwords
-from tests.conftest import login, signup
+from tests.conftest import PASSWORD, RecordingNotifier, login, signup
 
 API = "/api/v1"
 ERROR_KEYS = {"code", "message", "request_id"}
@@ -157,3 +157,13 @@ def shared_project(
     body = {"name": name, "order_id": order["id"], "description": description}
     created: dict[str, Any] = ok(api.post(f"{API}/projects", headers=owner.headers, json=body), 201)
     return created
+
+
+def sign_in_again(api: TestClient, owner: Owner, notifier: RecordingNotifier) -> Owner:
+    """A new session after the clock jumped (weeks of inactivity ask for the mailed code)."""
+    body = {"account": owner.alias, "password": PASSWORD}
+    response = api.post(f"{API}/sessions", json=body)
+    if response.status_code == 401 and response.json()["code"] == "VerificationRequired":
+        response = api.post(f"{API}/sessions", json=body | {"code": notifier.last_code()})
+    token = ok(response, 201)["token"]
+    return Owner(owner.alias, owner.account_id, {"Authorization": f"Bearer {token}"})

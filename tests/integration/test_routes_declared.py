@@ -35,6 +35,8 @@ from tests.integration.test_ram_support import (
     create_policy,
     document,
     ok,
+    paid_order,
+    shared_project,
 )
 
 
@@ -161,19 +163,30 @@ def test_every_route_of_the_app_is_declared_or_one_of_the_open_few(api: TestClie
 
 # Path parameters filled with names that exist, so that a 404 cannot hide a missing check.
 USER, GROUP, ROLE, POLICY, PROJECT = "target", "team", "runner", "Target", "analytics"
-HOLDERS = {"users": USER, "groups": GROUP, "roles": ROLE, "policies": POLICY, "Custom": POLICY}
+BUCKET, NETWORK = "bucket1", "network1"
+HOLDERS = {
+    "users": USER,
+    "groups": GROUP,
+    "roles": ROLE,
+    "policies": POLICY,
+    "Custom": POLICY,
+    "machine-types": "8c32g",
+}
 
 
 def fill(path: str, values: dict[str, str]) -> str:
     """A route template with every parameter set to an existing entity's name."""
-    parts = path.split("/")
-    for index, part in enumerate(parts):
+    template = path.split("/")
+    parts = list(template)
+    for index, part in enumerate(template):
         if not part.startswith("{"):
             continue
         name = part.strip("{}")
+        literal = next(p for p in reversed(template[:index]) if not p.startswith("{"))
         if name == "name":
-            literal = next(p for p in reversed(parts[:index]) if not p.startswith("{"))
             parts[index] = HOLDERS[literal]
+        elif (literal, name) == ("machine-types", "role"):
+            parts[index] = "slave"
         elif name == "key_id":
             parts[index] = values["user_key" if "/users/" in path else "own_key"]
         else:
@@ -207,7 +220,10 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
     owner = account(api)
     h = owner.headers
     authorize_service_role(api, owner)
-    ok(api.post(f"{API}/projects", headers=h, json={"name": PROJECT}), 201)
+    shared_project(api, owner, PROJECT)
+    order = paid_order(api, owner)["id"]
+    ok(api.post(f"{API}/buckets", headers=h, json={"name": BUCKET}), 201)
+    ok(api.post(f"{API}/networks", headers=h, json={"name": NETWORK, "cidr": "10.0.0.0/16"}), 201)
     ok(api.post(f"{API}/ram/users", headers=h, json={"name": USER}), 201)
     create_group(api, owner, GROUP, members=[USER])
     ok(api.post(f"{API}/ram/roles", headers=h, json={"name": ROLE}), 201)
@@ -225,6 +241,15 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
         "group": GROUP,
         "role": ROLE,
         "project": PROJECT,
+        "order_id": order,
+        "bucket": BUCKET,
+        "key:path": "udfs/a.jar",
+        "network": NETWORK,
+        # zones are the operator's and a cluster needs one: these two names do not exist
+        "subnet": "subnet1",
+        "zone": "zone1",
+        "cluster": "cluster1",
+        "region": "local",
         "policy_type": "Custom",
         "policy_name": POLICY,
         "version_id": "v2",

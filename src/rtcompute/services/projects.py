@@ -257,6 +257,7 @@ def follow_up_order(
         mode=SHARED,
         billing=order_rules.SUBSCRIPTION,
         target=project.name,
+        base=project.cu,
     )
     if cu is None:
         problems = order_rules.check_months(months)
