@@ -39,7 +39,7 @@ class MachineType:
 
 
 def _default(role: str, name: str, cu: int | None) -> MachineType:
-    match = TYPE_NAME.match(name)
+    match = TYPE_NAME.fullmatch(name)
     assert match is not None
     cores, memory = int(match.group(1)), int(match.group(2))
     # list prices: 150.00 per core and month on subscription, 0.30 per core and hour

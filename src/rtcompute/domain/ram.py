@@ -51,7 +51,7 @@ class PrincipalKind(StrEnum):
 
 def check_name(kind: str, name: str) -> str:
     """A user, group, role or policy name: 1-128 of letters, digits, `.`, `_`, `@`, `-`."""
-    if not name or len(name) > MAX_NAME or NAME_PATTERN.match(name) is None:
+    if not name or len(name) > MAX_NAME or NAME_PATTERN.fullmatch(name) is None:
         raise errors.Invalid(
             f"{kind} name must be 1-{MAX_NAME} characters of letters, digits, '.', '_', '@' "
             "and '-', starting with a letter or digit",

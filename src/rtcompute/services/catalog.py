@@ -90,7 +90,7 @@ def update_region(
     shared_cu_month_cents: int,
 ) -> RegionInfo:
     """Add a region or change its shared CU price (operator)."""
-    if not (text.is_storable(name) and catalog_domain.REGION_NAME.match(name)):
+    if not (text.is_storable(name) and catalog_domain.REGION_NAME.fullmatch(name)):
         raise errors.Invalid(
             "region name must be 2-32 lowercase letters, digits and hyphens",
             code="InvalidParameter.Region",
@@ -121,7 +121,7 @@ def update_machine_type(
     """Add a machine type or change its CU figure and prices (operator)."""
     if role not in catalog_domain.ROLES:
         raise errors.Invalid("role must be master or slave", code="InvalidParameter.Role")
-    match = catalog_domain.TYPE_NAME.match(name) if text.is_storable(name) else None
+    match = catalog_domain.TYPE_NAME.fullmatch(name) if text.is_storable(name) else None
     if match is None:
         raise errors.Invalid(
             "machine type names read <cores>c<memory GB>g, e.g. 8c32g",

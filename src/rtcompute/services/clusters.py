@@ -117,7 +117,7 @@ def create_cluster(
     placement: Placement,
 ) -> Cluster:
     """The guide's steps: order -> basic information -> configuration -> confirm."""
-    if not (text.is_storable(name) and rules.NAME.match(name)):
+    if not (text.is_storable(name) and rules.NAME.fullmatch(name)):
         raise errors.Invalid(NAME_RULE, code="InvalidParameter.ClusterName")
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     principals.require_account(principal, "create clusters")

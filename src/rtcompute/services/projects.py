@@ -31,7 +31,7 @@ EXPIRED = "expired"
 
 
 def check_name(name: str) -> str:
-    if NAME_PATTERN.match(name) is None:
+    if NAME_PATTERN.fullmatch(name) is None:
         raise errors.Invalid(
             "project name must be 3-64 letters, digits and underscores, starting with a letter",
             code="InvalidParameter.ProjectName",

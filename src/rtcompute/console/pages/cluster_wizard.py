@@ -96,7 +96,7 @@ def step_problem(
         return say(N_("Choose a paid exclusive-mode order that has no cluster yet."))
     if step == 1:
         return None
-    if not cluster_rules.NAME.match(values.get("name", "")):
+    if not cluster_rules.NAME.fullmatch(values.get("name", "")):
         return say(
             N_("Cluster names are 3-64 letters, digits and underscores, starting with a letter.")
         )
