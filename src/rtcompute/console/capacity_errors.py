@@ -30,6 +30,10 @@ ERROR_MESSAGES = {
     "OrderNotUsable": N_(
         "That order cannot make a project or cluster now (unpaid, or already used)."
     ),
+    "OrderStale": N_(
+        "The project or cluster changed after this order was priced: cancel the order and "
+        "place a new one."
+    ),
     "InvalidParameter.ProjectSource": N_(
         "Choose an order (shared mode) or a cluster and a CU count."
     ),
@@ -124,4 +128,5 @@ ERROR_LINKS = {
     "InvalidParameter.BucketStorageClass": (BUCKETS_PAGE, N_("Buckets")),
     "InvalidParameter.BucketAcl": (BUCKETS_PAGE, N_("Buckets")),
     "OrderNotUsable": (ORDERS_PAGE, N_("Orders")),
+    "OrderStale": (ORDERS_PAGE, N_("Orders")),
 }

@@ -63,9 +63,9 @@ def not_found(name: str) -> errors.NotFound:
     return errors.NotFound(f"cluster {name[:64]} does not exist", code="ClusterNotFound")
 
 
-def find(session: db.Session, account_id: str, name: str) -> Cluster:
+def find(session: db.Session, account_id: str, name: str, *, lock: bool = False) -> Cluster:
     found = (
-        cluster_store.find_cluster(session=session, account_id=account_id, name=name)
+        cluster_store.find_cluster(session=session, account_id=account_id, name=name, lock=lock)
         if text.is_storable(name)
         else None
     )
@@ -276,7 +276,7 @@ def move(
 def release_cluster(platform: platform_module.Platform, account_id: str, name: str) -> Cluster:
     """Release: the reconciler stops the processes and frees nodes; projects must go first."""
     with db.transaction(platform.sessions) as session:
-        cluster = find(session, account_id, name)
+        cluster = find(session, account_id, name, lock=True)
         if cluster.state == rules.RELEASED:
             raise errors.Conflict(
                 f"cluster {cluster.name} is already released", code="ClusterStateConflict"
@@ -396,7 +396,7 @@ def apply_order(
     session: db.Session, platform: platform_module.Platform, order: capacity_tables.Order
 ) -> None:
     """A paid renewal extends the cluster (restarting an expired one); a paid scale moves it."""
-    cluster = find(session, order.account_id, order.target)
+    cluster = find(session, order.account_id, order.target, lock=True)
     order_use.check_fresh(order, "cluster", cluster.slave_count, "slaves")
     if order.purpose == order_rules.RENEW:
         cluster.expires_at = order_use.renewed_end(cluster.expires_at, platform.now(), order.months)

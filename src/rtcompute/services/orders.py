@@ -219,14 +219,15 @@ def pay_order(
     platform: platform_module.Platform, principal: principals.Principal, order_id: str
 ) -> Order:
     principals.require_account(principal, "pay for orders")
-    if platform.settings.payment != "auto":
-        raise errors.Conflict(
-            f"payments of this installation are approved by its operator: ask them to approve "
-            f"order {order_id[:20]}",
-            code="PaymentNeedsApproval",
-        )
     with db.transaction(platform.sessions) as session:
-        return _paid(session, platform, _find(session, order_id, principal.account_id))
+        order = _find(session, order_id, principal.account_id)
+        if platform.settings.payment != "auto":
+            raise errors.Conflict(
+                f"payments of this installation are approved by its operator: ask them to "
+                f"approve order {order.id}",
+                code="PaymentNeedsApproval",
+            )
+        return _paid(session, platform, order)
 
 
 def approve_order(platform: platform_module.Platform, order_id: str) -> Order:

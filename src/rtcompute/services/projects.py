@@ -80,10 +80,10 @@ def create_project(
     """A shared project from a paid order, or a project of `cu` CU in a running cluster."""
     check_name(name)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
-    if (order_id is None) == (cluster is None):
+    if (order_id is None) == (cluster is None) or (order_id is not None and cu is not None):
         raise errors.Invalid(
-            "give either order_id (a shared-mode project) or cluster and cu (a project in an "
-            "exclusive cluster)",
+            "give either order_id (a shared-mode project; its CU is the order's) or cluster "
+            "and cu (a project in an exclusive cluster)",
             code="InvalidParameter.ProjectSource",
         )
     principals.require_account(principal, "create projects")
@@ -116,7 +116,7 @@ def create_project(
             else:
                 assert cluster is not None
                 found = cluster_store.find_cluster(
-                    session=session, account_id=principal.account_id, name=cluster
+                    session=session, account_id=principal.account_id, name=cluster, lock=True
                 )
                 if found is None:
                     raise errors.NotFound(
@@ -212,6 +212,7 @@ def update_project(
                 )
             cluster = cluster_store.read_cluster(session=session, cluster_id=project.cluster_id)
             assert cluster is not None
+            cluster_store.lock_cluster(session=session, cluster=cluster)
             check_cluster_room(session, platform, cluster, cu, exclude=project.id)
             project.cu = cu
         if description is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rtcompute.store.tables import Base, UtcDateTime
@@ -20,7 +20,7 @@ class Region(Base):
     __tablename__ = "regions"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(64), default="")
-    shared_cu_month_cents: Mapped[int] = mapped_column(Integer)
+    shared_cu_month_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class MachineType(Base):
@@ -35,8 +35,8 @@ class MachineType(Base):
     memory_gb: Mapped[int] = mapped_column(Integer)
     # slave: usable CU; master: the cluster's maximum CU (None: no maximum)
     cu: Mapped[int | None] = mapped_column(Integer, default=None)
-    month_cents: Mapped[int] = mapped_column(Integer)
-    hour_cents: Mapped[int] = mapped_column(Integer)
+    month_cents: Mapped[int] = mapped_column(BigInteger)
+    hour_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class Order(Base):
@@ -59,7 +59,7 @@ class Order(Base):
     # a renewal or scale: the target's CU (project) or slave count (cluster) it was priced
     # for; paying it after the target changed is refused (the price would be wrong)
     base: Mapped[int] = mapped_column(Integer, default=0)
-    amount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     # pending_payment | paid | consumed | expired | released | cancelled
     state: Mapped[str] = mapped_column(String(24))
     consumed_by: Mapped[str] = mapped_column(String(64), default="")
@@ -208,4 +208,4 @@ class UsageRecord(Base):
     master_count: Mapped[int] = mapped_column(Integer)
     slave_type: Mapped[str] = mapped_column(String(16))
     slave_count: Mapped[int] = mapped_column(Integer)
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)

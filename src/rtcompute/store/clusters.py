@@ -7,7 +7,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables
+from rtcompute.store import capacity_tables, locks
 
 Cluster = capacity_tables.Cluster
 Node = capacity_tables.ClusterNode
@@ -29,9 +29,22 @@ def read_cluster(*, session: Session, cluster_id: int) -> Cluster | None:
     return session.get(Cluster, cluster_id)
 
 
-def find_cluster(*, session: Session, account_id: str, name: str) -> Cluster | None:
+def find_cluster(
+    *, session: Session, account_id: str, name: str, lock: bool = False
+) -> Cluster | None:
+    """The cluster; `lock` holds its row to the end of the transaction (store/locks.py), so
+    that CU checks, scales and releases of one cluster are decided one after the other."""
     query = select(Cluster).where(Cluster.account_id == account_id, Cluster.name == name)
-    return session.scalars(query).first()
+    found = session.scalars(query).first()
+    if found is not None and lock:
+        locks.hold(session=session, table=Cluster, row_id=found.id)
+        session.refresh(found)
+    return found
+
+
+def lock_cluster(*, session: Session, cluster: Cluster) -> None:
+    locks.hold(session=session, table=Cluster, row_id=cluster.id)
+    session.refresh(cluster)
 
 
 def list_clusters(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables
+from rtcompute.store import capacity_tables, locks
 
 Network = capacity_tables.Network
 Subnet = capacity_tables.Subnet
@@ -31,7 +31,7 @@ def read_network(*, session: Session, account_id: str, name: str) -> Network | N
 def lock_network(*, session: Session, network_id: int) -> None:
     """Hold the network's row to the end of the transaction (PostgreSQL), so that two new
     subnets of one network are checked for overlap one after the other."""
-    session.execute(select(Network.id).where(Network.id == network_id).with_for_update())
+    locks.hold(session=session, table=Network, row_id=network_id)
 
 
 def list_networks(*, session: Session, account_id: str) -> list[Network]:
@@ -75,7 +75,7 @@ def read_subnet(
 
 
 def lock_subnet(*, session: Session, subnet_id: int) -> None:
-    session.execute(select(Subnet.id).where(Subnet.id == subnet_id).with_for_update())
+    locks.hold(session=session, table=Subnet, row_id=subnet_id)
 
 
 def list_subnets(*, session: Session, network_id: int) -> list[Subnet]:

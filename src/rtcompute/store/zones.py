@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rtcompute.domain import clusters as cluster_domain
-from rtcompute.store import capacity_tables
+from rtcompute.store import capacity_tables, locks
 
 Zone = capacity_tables.Zone
 ClusterNode = capacity_tables.ClusterNode
@@ -23,16 +23,18 @@ def create_zone(*, session: Session, zone: Zone) -> Zone:
 
 
 def read_zone(*, session: Session, region: str, name: str, lock: bool = False) -> Zone | None:
-    """The zone; `lock` holds its row until the transaction ends (PostgreSQL), so that two
-    placements in one zone are decided one after the other."""
+    """The zone; `lock` holds its row until the transaction ends (both databases, see
+    store/locks.py), so that two placements in one zone are decided one after the other."""
     query = select(Zone).where(Zone.region == region, Zone.name == name)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    found = session.scalars(query).first()
+    if found is not None and lock:
+        lock_zone(session=session, zone_id=found.id)
+        session.refresh(found)
+    return found
 
 
 def lock_zone(*, session: Session, zone_id: int) -> None:
-    session.execute(select(Zone.id).where(Zone.id == zone_id).with_for_update())
+    locks.hold(session=session, table=Zone, row_id=zone_id)
 
 
 def list_zones(*, session: Session, region: str) -> list[Zone]:

@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("cores", sa.Integer(), nullable=False),
         sa.Column("memory_gb", sa.Integer(), nullable=False),
         sa.Column("cu", sa.Integer(), nullable=True),
-        sa.Column("month_cents", sa.Integer(), nullable=False),
-        sa.Column("hour_cents", sa.Integer(), nullable=False),
+        sa.Column("month_cents", sa.BigInteger(), nullable=False),
+        sa.Column("hour_cents", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_machine_types")),
         sa.UniqueConstraint("role", "name", name=op.f("uq_machine_types_role")),
     )
@@ -37,7 +37,7 @@ def upgrade() -> None:
         "regions",
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("display_name", sa.String(length=64), nullable=False),
-        sa.Column("shared_cu_month_cents", sa.Integer(), nullable=False),
+        sa.Column("shared_cu_month_cents", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_regions")),
     )
     op.create_table(
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("slave_count", sa.Integer(), nullable=False),
         sa.Column("months", sa.Integer(), nullable=False),
         sa.Column("base", sa.Integer(), nullable=False),
-        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
         sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("consumed_by", sa.String(length=64), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
@@ -227,7 +227,7 @@ def upgrade() -> None:
         sa.Column("master_count", sa.Integer(), nullable=False),
         sa.Column("slave_type", sa.String(length=16), nullable=False),
         sa.Column("slave_count", sa.Integer(), nullable=False),
-        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],

@@ -1,0 +1,32 @@
+"""Row locks that hold on both databases.
+
+`SELECT ... FOR UPDATE` locks the row on PostgreSQL but is a no-op on SQLite, where plain
+reads run outside any transaction. An `UPDATE` that changes nothing does both jobs: on
+PostgreSQL it locks the row; on SQLite it opens the write transaction, which serializes every
+other writer until this one commits. Check-then-write code (capacity left in a zone, CU left
+in a cluster, free addresses) takes the lock first and reads after it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from rtcompute.store import capacity_tables
+
+Lockable = (
+    type[capacity_tables.Cluster]
+    | type[capacity_tables.Zone]
+    | type[capacity_tables.Network]
+    | type[capacity_tables.Subnet]
+)
+
+
+def hold(*, session: Session, table: Lockable, row_id: int) -> None:
+    """Hold the row (and, on SQLite, the database's write lock) until the transaction ends."""
+    session.execute(
+        update(table)
+        .where(table.id == row_id)
+        .values(id=table.id)
+        .execution_options(synchronize_session=False)
+    )

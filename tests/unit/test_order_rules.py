@@ -1,0 +1,226 @@
+"""The purchase rules and state moves of orders and clusters (pure: domain/orders.py,
+domain/clusters.py), against the guide's table (独享模式集群配置) and its limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rtcompute.domain import catalog, clusters, orders
+
+CATALOG = catalog.DEFAULT_CATALOG
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def problems(
+    master: str = "4c16g", masters: int = 1, slave: str = "8c32g", slaves: int = 2
+) -> list[str]:
+    return orders.exclusive_problems(CATALOG, master, masters, slave, slaves)
+
+
+def test_a_valid_cluster_has_no_problems() -> None:
+    assert problems() == []
+    assert problems(masters=3) == []
+    assert problems("24c96g", 3, "64c256g", 200) == []  # no maximum "above 800"
+
+
+@pytest.mark.parametrize("masters", [0, 2, 4, -1])
+def test_masters_are_one_or_three(masters: int) -> None:
+    assert problems(masters=masters) == [
+        f"a cluster has 1 master, or 3 for high availability; got {masters}"
+    ]
+
+
+@pytest.mark.parametrize("slaves", [0, 1, -3])
+def test_at_least_two_slaves(slaves: int) -> None:
+    assert problems(slaves=slaves) == [f"a cluster needs at least 2 slaves; got {slaves}"]
+
+
+def test_at_most_the_slave_limit() -> None:
+    limit = clusters.MAX_SLAVES
+    assert problems("24c96g", 1, "4c16g", limit) == []
+    assert problems("24c96g", 1, "4c16g", limit + 1) == [
+        f"a cluster has at most {limit} slaves; got {limit + 1}"
+    ]
+
+
+def test_unknown_types_name_the_known_ones() -> None:
+    found = problems("2c8g", 1, "3c12g", 2)
+    assert found == [
+        "unknown master type '2c8g'; choose one of 4c16g, 8c32g, 16c64g, 24c96g",
+        "unknown slave type '3c12g'; choose one of "
+        "4c16g, 8c32g, 16c64g, 24c96g, 32c128g, 56c224g, 64c256g",
+    ]
+    # a master type is no slave type and the other way round
+    assert "unknown slave type '4c16g'" not in " ".join(problems(slave="4c16g"))
+    assert problems(master="32c128g")[0].startswith("unknown master type '32c128g'")
+    assert len(problems(master="x" * 500)[0]) < 200  # the echo is cut short
+
+
+def test_every_broken_rule_at_once() -> None:
+    found = problems("nope", 2, "8c32g", 1)
+    assert len(found) == 3
+    assert found[0].startswith("unknown master type")
+    assert "1 master, or 3" in found[1] and "at least 2 slaves" in found[2]
+
+
+@pytest.mark.parametrize(
+    ("master", "slave", "slaves", "usable", "cap", "fits", "bigger"),
+    [
+        ("4c16g", "4c16g", 27, 81, 80, 26, "8c32g or 16c64g or 24c96g"),
+        ("4c16g", "4c16g", 30, 90, 80, 26, "8c32g or 16c64g or 24c96g"),
+        ("8c32g", "56c224g", 4, 208, 160, 3, "16c64g or 24c96g"),
+        ("16c64g", "64c256g", 14, 840, 800, 13, "24c96g"),
+    ],
+)
+def test_the_master_type_caps_the_usable_cu(
+    master: str, slave: str, slaves: int, usable: int, cap: int, fits: int, bigger: str
+) -> None:
+    slave_cu = CATALOG.find(catalog.SLAVE, slave)
+    assert slave_cu is not None
+    assert problems(master, 1, slave, slaves) == [
+        f"the cluster's usable CU ({slaves} x {slave_cu.cu} CU of {slave} = {usable}) exceeds "
+        f"the maximum of master type {master} ({cap} CU); choose at most {fits} slaves of type "
+        f"{slave}, or master type {bigger}"
+    ]
+    assert problems(master, 1, slave, fits) == []
+
+
+def test_the_cap_names_no_slave_count_below_two() -> None:
+    """A 4c16g master (80 CU) holds a single 64c256g slave (60): no count of at least 2 fits."""
+    (message,) = problems("4c16g", 1, "64c256g", 2)
+    assert "slaves of type" not in message
+    assert message.endswith("; choose master type 8c32g or 16c64g or 24c96g")
+
+
+def test_the_cap_is_exact_at_the_boundary() -> None:
+    assert problems("4c16g", 1, "4c16g", 26) == []  # 78 CU
+    assert problems("8c32g", 1, "4c16g", 53) == []  # 159 CU
+    assert problems("8c32g", 1, "8c32g", 26) == []  # 156 CU
+    assert len(problems("8c32g", 1, "8c32g", 27)) == 1  # 162 CU
+
+
+@pytest.mark.parametrize(
+    ("cu", "months", "found"),
+    [
+        (1, 1, []),
+        (2000, 36, []),
+        (0, 1, ["shared mode sells 1 to 2000 CU per order; got 0"]),
+        (2001, 1, ["shared mode sells 1 to 2000 CU per order; got 2001"]),
+        (5, 0, ["months must be between 1 and 36; got 0"]),
+        (5, 37, ["months must be between 1 and 36; got 37"]),
+        (
+            -1,
+            -1,
+            [
+                "months must be between 1 and 36; got -1",
+                "shared mode sells 1 to 2000 CU per order; got -1",
+            ],
+        ),
+    ],
+)
+def test_shared_rules(cu: int, months: int, found: list[str]) -> None:
+    assert orders.shared_problems(cu, months) == found
+
+
+def test_prices() -> None:
+    assert orders.shared_amount(20_000, 3, 2) == 120_000
+    master = CATALOG.find(catalog.MASTER, "4c16g")
+    slave = CATALOG.find(catalog.SLAVE, "8c32g")
+    assert master is not None and slave is not None
+    assert orders.exclusive_month_cents(master, 1, slave, 2) == 60_000 + 2 * 120_000
+    assert orders.exclusive_hour_cents(master, 3, slave, 2) == 3 * 120 + 2 * 240
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "allowed"),
+    [
+        (orders.PENDING_PAYMENT, orders.PAID, True),
+        (orders.PENDING_PAYMENT, orders.CANCELLED, True),
+        (orders.PAID, orders.CONSUMED, True),
+        (orders.CONSUMED, orders.EXPIRED, True),
+        (orders.EXPIRED, orders.CONSUMED, True),
+        (orders.PAID, orders.RELEASED, True),
+        (orders.CONSUMED, orders.RELEASED, True),
+        (orders.PAID, orders.PAID, False),  # paid twice
+        (orders.PAID, orders.CANCELLED, False),  # a paid order is released, not cancelled
+        (orders.CANCELLED, orders.PAID, False),
+        (orders.PENDING_PAYMENT, orders.CONSUMED, False),  # nothing made of an unpaid order
+        (orders.CONSUMED, orders.PAID, False),
+        (orders.RELEASED, orders.CONSUMED, False),  # a released order is never used again
+        (orders.PAID, orders.EXPIRED, False),
+    ],
+)
+def test_order_moves(source: str, target: str, allowed: bool) -> None:
+    assert orders.can_move(source, target) is allowed
+
+
+def test_every_order_rule_names_its_race() -> None:
+    for rule in orders.STATE_RULES:
+        assert rule.sources <= set(orders.STATES) and rule.target in orders.STATES
+        assert rule.why
+
+
+@pytest.mark.parametrize(
+    ("left", "months"),
+    [
+        (timedelta(days=90), 3),
+        (timedelta(days=61), 3),
+        (timedelta(days=60), 2),
+        (timedelta(days=30, seconds=1), 2),
+        (timedelta(days=30), 1),
+        (timedelta(hours=1), 1),
+        (timedelta(0), 1),
+        (-timedelta(days=10), 1),  # expired: a scale is still paid for one month
+    ],
+)
+def test_remaining_months(left: timedelta, months: int) -> None:
+    assert orders.remaining_months(NOW + left, NOW) == months
+
+
+def test_remaining_months_without_an_end() -> None:
+    assert orders.remaining_months(None, NOW) == 1
+
+
+S = clusters
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "allowed"),
+    [
+        (S.STARTING, S.RUNNING, True),
+        (S.SCALING_OUT, S.RUNNING, True),
+        (S.SCALING_IN, S.RUNNING, True),
+        (S.FAILED, S.RUNNING, True),
+        (S.RUNNING, S.SCALING_OUT, True),
+        (S.RUNNING, S.SCALING_IN, True),
+        (S.STARTING, S.SCALING_OUT, False),  # a starting cluster does not scale
+        (S.SCALING_OUT, S.SCALING_OUT, False),
+        (S.SCALING_OUT, S.SCALING_IN, False),
+        (S.FAILED, S.SCALING_OUT, False),
+        (S.RUNNING, S.EXPIRED, True),
+        (S.EXPIRED, S.STARTING, True),  # a renewal restarts it
+        (S.EXPIRED, S.RUNNING, False),  # only through starting
+        (S.RUNNING, S.RELEASING, True),
+        (S.EXPIRED, S.RELEASING, True),
+        (S.RELEASING, S.RELEASED, True),
+        (S.RELEASING, S.RUNNING, False),  # release is final
+        (S.RELEASING, S.FAILED, False),
+        (S.RELEASING, S.EXPIRED, False),
+        (S.RELEASED, S.STARTING, False),
+        (S.RELEASED, S.RELEASING, False),
+        (S.RUNNING, S.RELEASED, False),  # only the reconciler finishes a release
+        (S.RUNNING, S.STARTING, False),
+    ],
+)
+def test_cluster_moves(source: str, target: str, allowed: bool) -> None:
+    assert clusters.can_move(source, target) is allowed
+
+
+def test_every_cluster_transition_names_its_race() -> None:
+    for rule in clusters.TRANSITIONS:
+        assert rule.sources <= set(clusters.STATES) and rule.target in clusters.STATES
+        assert rule.why
+    # nothing leaves released
+    assert not any(clusters.can_move(clusters.RELEASED, t) for t in clusters.STATES)
