@@ -1,0 +1,84 @@
+"""The transport under the typed client: one httpx session, JSON in and out, API errors.
+
+Names given by people are quoted as one path segment each (`segment`), so a name can never
+reach another route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+
+class ApiError(Exception):
+    """An error answer of the API: its stable code, message and request id."""
+
+    def __init__(self, status: int, code: str, message: str, request_id: str, body: Any) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.body = body
+
+
+def segment(value: str) -> str:
+    """One path segment: a name never changes which route is called. `..` would (URL
+    normalization turns `.../versions/..` into the policy itself), so dots-only names are
+    percent-encoded, and an empty name is refused."""
+    if not value:
+        raise ApiError(0, "InvalidParameter", "a name or id must not be empty", "", None)
+    if set(value) == {"."}:
+        return "%2E" * len(value)
+    return quote(value, safe="")
+
+
+class Transport:
+    def __init__(
+        self,
+        endpoint: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        language: str | None = None,
+    ):
+        headers = {"User-Agent": "rtc-cli"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if language:  # error messages that have a translation come in this language
+            headers["Accept-Language"] = language
+        self.endpoint = endpoint.rstrip("/")
+        self.http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, "/api/v1" + path, **kwargs)
+        except httpx.HTTPError as exc:
+            message = f"cannot reach {self.endpoint}: {exc}"
+            raise ApiError(0, "ConnectionFailed", message, "", None) from None
+        if response.status_code == 204:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"code": f"Http{response.status_code}", "message": response.text[:500]}
+        if response.status_code >= 400:
+            raise ApiError(
+                response.status_code,
+                str(body.get("code", "Error")),
+                str(body.get("message", "")),
+                str(body.get("request_id", response.headers.get("x-request-id", ""))),
+                body,
+            )
+        return body
