@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from rtcompute.reconcilers import billing as billing_loop
 from rtcompute.services import billing
 from rtcompute.services import platform as platform_module
+from rtcompute.store import capacity_tables, db
 from tests.conftest import FakeClock
+from tests.integration.test_clusters_api import (  # noqa: F401 (fixtures)
+    SMALL,
+    Setup,
+    create,
+    operator,
+    settings_overrides,
+    setup,
+)
 from tests.integration.test_ram_support import (
     API,
     account,
     authorize_service_role,
     cheap_password_hashing,  # noqa: F401
     ok,
+    paid_order,
     shared_project,
 )
 
@@ -67,3 +78,60 @@ def test_a_running_project_renewal_extends_its_end(
     later = ok(api.get(f"{API}/projects/analytics", headers=h))["expires_at"]
     assert later > end
     assert billing.expire_due(platform) == 0
+
+
+def test_a_pay_as_you_go_cluster_is_metered_once_per_whole_hour(
+    api: TestClient,
+    platform: platform_module.Platform,
+    clock: FakeClock,
+    setup: Setup,  # noqa: F811 (the fixture)
+) -> None:
+    h = setup.owner.headers
+    payg = SMALL | {"billing": "payg", "months": 0}
+    order = paid_order(api, setup.owner, **payg)
+    assert order["amount_cents"] == 0  # nothing up front: metered
+    ok(create(api, setup, order["id"]), 201)
+    assert billing.meter(platform) == 0  # no whole hour yet
+    clock.advance(hours=3, minutes=30)
+    assert billing.meter(platform) == 3
+    assert billing.meter(platform) == 0  # each hour once
+    usage = ok(api.get(f"{API}/clusters/cluster1/usage", headers=h))
+    # 1 master + 2 slaves of 4c16g at 0.30 per core and hour
+    assert [u["amount"] for u in usage] == ["3.60"] * 3
+    hours = [datetime.fromisoformat(u["hour_start"].replace("Z", "+00:00")) for u in usage]
+    assert hours == sorted(hours, reverse=True) and hours[0] - hours[-1] == timedelta(hours=2)
+    # a released cluster is metered up to the hour it was released in, then never again
+    with db.transaction(platform.sessions) as session:
+        session.execute(
+            update(capacity_tables.Cluster).values(state="released", state_since=clock.now)
+        )
+    clock.advance(hours=5)
+    assert billing.meter(platform) == 0
+    # renewing a pay-as-you-go cluster makes no sense: refused with the reason
+    body = {"months": 1}
+    refused = api.post(f"{API}/clusters/cluster1/renew", headers=h, json=body)
+    assert refused.status_code == 400 and "metered hourly" in refused.json()["message"]
+
+
+def test_a_subscription_cluster_expires_and_a_renewal_restarts_it(
+    api: TestClient,
+    platform: platform_module.Platform,
+    clock: FakeClock,
+    setup: Setup,  # noqa: F811 (the fixture)
+) -> None:
+    key = ok(api.post(f"{API}/access-keys", headers=setup.owner.headers), 201)
+    h = {"Authorization": f"Bearer {key['id']}:{key['secret']}"}
+    order = paid_order(api, setup.owner, **SMALL)
+    ok(create(api, setup, order["id"]), 201)
+    clock.advance(days=30, seconds=1)
+    assert billing.meter(platform) == 0  # subscriptions are not metered
+    assert billing.expire_due(platform) == 1
+    found = ok(api.get(f"{API}/clusters/cluster1", headers=h))
+    assert found["state"] == "expired" and "Renew it" in found["message"]
+    assert ok(api.get(f"{API}/orders/{order['id']}", headers=h))["state"] == "expired"
+    renewal = ok(api.post(f"{API}/clusters/cluster1/renew", headers=h, json={"months": 1}), 201)
+    assert renewal["amount_cents"] == 3 * 4 * 15000  # three 4-core nodes, one month
+    ok(api.post(f"{API}/orders/{renewal['id']}/pay", headers=h))
+    restarted = ok(api.get(f"{API}/clusters/cluster1", headers=h))
+    assert restarted["state"] == "starting"
+    assert ok(api.get(f"{API}/orders/{order['id']}", headers=h))["state"] == "consumed"
