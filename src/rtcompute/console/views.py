@@ -52,7 +52,10 @@ NAV = (
     NavItem("audit", "/console/audit", N_("Audit")),
 )
 # shown to the operator only
-NAV_OPERATOR = (NavItem("accounts", "/console/accounts", N_("Accounts")),)
+NAV_OPERATOR = (
+    NavItem("accounts", "/console/accounts", N_("Accounts")),
+    NavItem("payments", "/console/payments", N_("Payments")),
+)
 NAV_ACCOUNT = (
     NavItem("access-keys", "/console/access-keys", N_("Access keys")),
     NavItem("settings", "/console/settings", N_("Settings")),
