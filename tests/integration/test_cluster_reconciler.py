@@ -325,6 +325,12 @@ def test_a_dead_agent_is_restarted(platform: platform_module.Platform, reaper: P
     victim = components_of(platform, cluster_id)[1]
     assert victim.pid is not None
     os.kill(victim.pid, signal.SIGKILL)
+    # the signal is delivered at once, but on a loaded host the process may still be
+    # exiting when kill() returns: wait until /proc no longer shows it running
+    deadline = time.monotonic() + 10
+    while alive(victim.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(victim.pid)
     reconciler.reconcile_once()
     restarted = next(c for c in components_of(platform, cluster_id) if c.id == victim.id)
     assert restarted.restarts == 1 and restarted.pid != victim.pid
