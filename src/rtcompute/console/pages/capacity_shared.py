@@ -10,7 +10,7 @@ console only knows the code's family (the rule's message says what would fit).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,8 +23,8 @@ from rtcompute.console import capacity_errors, fields, guard, i18n, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages import ram_shared
 from rtcompute.domain import policies, resources
+from rtcompute.services import orders, principals
 from rtcompute.services import platform as platform_module
-from rtcompute.services import principals
 
 run = ram_shared.run
 Allowed = ram_shared.Allowed
@@ -164,3 +164,27 @@ def request_context(request: Request) -> principals.RequestContext:
         secure_transport=request.url.scheme == "https",
         request_id=str(getattr(request.state, "request_id", "")),
     )
+
+
+# the refusals a capacity form shows on its page (anything else is the error page)
+REFUSED = (errors.Invalid, errors.Conflict, errors.Forbidden, errors.QuotaExceeded, errors.NotFound)
+
+
+async def follow_up(
+    request: Request,
+    principal: principals.Principal,
+    *,
+    kind: str,
+    target: str,
+    refused: Callable[[Refusal], Awaitable[Response]],
+    **change: int,
+) -> Response:
+    """A renewal or scale order from a project's or cluster's page; then its order page."""
+    platform = guard.platform_of(request)
+    try:
+        order = await run(
+            lambda: orders.follow_up(platform, principal, kind=kind, target=target, **change)
+        )
+    except REFUSED as exc:
+        return await refused(refusal(request, exc))
+    return see_other(request, path_of("/console/orders", order.id), "ordered")

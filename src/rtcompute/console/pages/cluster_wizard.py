@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
-from rtcompute import errors
 from rtcompute.console import guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages import capacity_shared as shared
@@ -49,7 +48,7 @@ STEP_OF_CODE = {
     "SubnetAddressesExhausted": 3,
     "ZoneCapacityExceeded": 3,
 }
-REFUSED = (errors.Invalid, errors.Conflict, errors.Forbidden, errors.QuotaExceeded, errors.NotFound)
+REFUSED = shared.REFUSED
 
 
 async def choices_of(

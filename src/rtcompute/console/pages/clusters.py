@@ -18,7 +18,7 @@ from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import orders as order_rules
-from rtcompute.services import clusters, orders, principals, projects
+from rtcompute.services import clusters, principals, projects
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/clusters/{cluster}"
@@ -30,7 +30,7 @@ MOVING = frozenset(
         cluster_rules.RELEASING,
     }
 )
-REFUSED = (errors.Invalid, errors.Conflict, errors.Forbidden, errors.QuotaExceeded, errors.NotFound)
+REFUSED = shared.REFUSED
 
 
 def components_by_node(detail: clusters.ClusterDetail) -> dict[int, list[Any]]:
@@ -141,15 +141,12 @@ async def create_project(
 async def _follow_up(
     request: Request, principal: principals.Principal, cluster: str, **change: int
 ) -> Response:
-    platform = guard.platform_of(request)
-    try:
-        order = await shared.run(
-            lambda: orders.follow_up(platform, principal, kind="cluster", target=cluster, **change)
-        )
-    except REFUSED as exc:
-        refused = shared.refusal(request, exc)
-        return await cluster_page_response(request, principal, cluster, refused.status, refused)
-    return shared.see_other(request, shared.path_of("/console/orders", order.id), "ordered")
+    async def refused(why: shared.Refusal) -> Response:
+        return await cluster_page_response(request, principal, cluster, why.status, why)
+
+    return await shared.follow_up(
+        request, principal, kind="cluster", target=cluster, refused=refused, **change
+    )
 
 
 @router.post(PAGE + "/scale")

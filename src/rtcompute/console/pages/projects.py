@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 NEW_PAGE = "/console/shared-projects/new"
 CREATE = "/console/shared-projects"
 PAGE = "/console/projects/{project}"
-REFUSED = (errors.Invalid, errors.Conflict, errors.Forbidden, errors.QuotaExceeded, errors.NotFound)
+REFUSED = shared.REFUSED
 
 
 async def _new(
@@ -116,15 +116,12 @@ async def project_page(
 async def _follow_up(
     request: Request, principal: principals.Principal, project: str, **change: int
 ) -> Response:
-    platform = guard.platform_of(request)
-    try:
-        order = await shared.run(
-            lambda: orders.follow_up(platform, principal, kind="project", target=project, **change)
-        )
-    except REFUSED as exc:
-        refused = shared.refusal(request, exc)
-        return await project_page_response(request, principal, project, refused.status, refused)
-    return shared.see_other(request, shared.path_of("/console/orders", order.id), "ordered")
+    async def refused(why: shared.Refusal) -> Response:
+        return await project_page_response(request, principal, project, why.status, why)
+
+    return await shared.follow_up(
+        request, principal, kind="project", target=project, refused=refused, **change
+    )
 
 
 @router.post(PAGE + "/renew")
