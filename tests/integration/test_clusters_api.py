@@ -473,3 +473,26 @@ def test_parallel_scale_payments_leave_one_scale(
     detail = cluster(api, setup.owner)
     slaves = [n for n in detail["nodes"] if n["role"] == "slave"]
     assert len(slaves) == detail["slave_count"]
+
+
+def test_a_released_clusters_name_is_free_again_and_its_record_stays(
+    api: TestClient, platform: platform_module.Platform, setup: Setup
+) -> None:
+    h = setup.owner.headers
+    first = paid_order(api, setup.owner, **SMALL)
+    ok(create(api, setup, first["id"]), 201)
+    second = paid_order(api, setup.owner, **SMALL)
+    expect(create(api, setup, second["id"]), 409, "ClusterAlreadyExists")
+    ok(api.delete(f"{CLUSTERS}/cluster1", headers=h))
+    # releasing still holds the name; the reconciler's last step frees it
+    expect(create(api, setup, second["id"]), 409, "ClusterAlreadyExists")
+    set_state(platform, "cluster1", "released")  # what the reconciler does after stopping all
+    again = ok(create(api, setup, second["id"]), 201)
+    assert again["order_id"] == second["id"] and again["state"] == "starting"
+    # the name now means the live cluster; the released one is still listed
+    assert cluster(api, setup.owner)["order_id"] == second["id"]
+    listed = ok(api.get(CLUSTERS, headers=h))
+    assert sorted((c["name"], c["state"]) for c in listed) == [
+        ("cluster1", "released"),
+        ("cluster1", "starting"),
+    ]

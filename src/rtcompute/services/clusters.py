@@ -130,9 +130,10 @@ def create_cluster(
     try:
         with db.transaction(platform.sessions) as session:
             order = order_use.usable(session, principal.account_id, order_id, order_rules.EXCLUSIVE)
-            if cluster_store.find_cluster(
+            same = cluster_store.find_cluster(
                 session=session, account_id=principal.account_id, name=name
-            ):
+            )
+            if same is not None and same.state != rules.RELEASED:
                 raise taken
             bucket = buckets.read_bucket(session, principal.account_id, placement.bucket)
             buckets.check_for_cluster(bucket)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rtcompute.store.tables import Base, UtcDateTime
@@ -126,7 +126,18 @@ class Cluster(Base):
     """An exclusive cluster: desired shape and state; nodes hold what was placed."""
 
     __tablename__ = "clusters"
-    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    # a name is unique among the account's clusters that are not released: a released
+    # cluster stays listed (its history, its metered hours) and its name is free again
+    __table_args__ = (
+        Index(
+            "uq_clusters_account_id_name_live",
+            "account_id",
+            "name",
+            unique=True,
+            sqlite_where=text("state != 'released'"),
+            postgresql_where=text("state != 'released'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     region: Mapped[str] = mapped_column(String(32))

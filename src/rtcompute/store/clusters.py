@@ -34,7 +34,12 @@ def find_cluster(
 ) -> Cluster | None:
     """The cluster; `lock` holds its row to the end of the transaction (store/locks.py), so
     that CU checks, scales and releases of one cluster are decided one after the other."""
-    query = select(Cluster).where(Cluster.account_id == account_id, Cluster.name == name)
+    # the live cluster of that name, else the newest released one
+    query = (
+        select(Cluster)
+        .where(Cluster.account_id == account_id, Cluster.name == name)
+        .order_by((Cluster.state == "released").asc(), Cluster.id.desc())
+    )
     found = session.scalars(query).first()
     if found is not None and lock:
         locks.hold(session=session, table=Cluster, row_id=found.id)

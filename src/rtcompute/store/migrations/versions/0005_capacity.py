@@ -188,7 +188,14 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["zone_id"], ["zones.id"], name=op.f("fk_clusters_zone_id_zones")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clusters")),
-        sa.UniqueConstraint("account_id", "name", name=op.f("uq_clusters_account_id")),
+    )
+    op.create_index(
+        "uq_clusters_account_id_name_live",
+        "clusters",
+        ["account_id", "name"],
+        unique=True,
+        sqlite_where=sa.text("state != 'released'"),
+        postgresql_where=sa.text("state != 'released'"),
     )
     op.create_table(
         "cluster_nodes",
@@ -313,6 +320,7 @@ def downgrade() -> None:
     op.drop_table("cluster_components")
     op.drop_table("usage_records")
     op.drop_table("cluster_nodes")
+    op.drop_index("uq_clusters_account_id_name_live", table_name="clusters")
     op.drop_table("clusters")
     op.drop_table("subnets")
     op.drop_table("orders")
