@@ -87,6 +87,8 @@ def test_a_pay_as_you_go_cluster_is_metered_once_per_whole_hour(
     setup: Setup,  # noqa: F811 (the fixture)
 ) -> None:
     h = setup.owner.headers
+    # start on a whole hour, so that "3 h 30 min later" holds exactly 3 whole hours
+    clock.now = clock.now.replace(minute=0, second=0, microsecond=0)
     payg = SMALL | {"billing": "payg", "months": 0}
     order = paid_order(api, setup.owner, **payg)
     assert order["amount_cents"] == 0  # nothing up front: metered
