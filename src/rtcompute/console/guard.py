@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -142,6 +142,66 @@ class Requires:
         return principal
 
 
+T = TypeVar("T")
+
+
+class Listing:
+    """What a console list may show: everything, or the items the caller may see one by one.
+
+    The API's rule (api/deps.py): a sub-account granted one project (`acs:stream:*:*:name`)
+    lists that project and nothing else; a caller allowed none of the items is refused.
+    """
+
+    def __init__(
+        self,
+        request: Request,
+        principal: principals.Principal,
+        action: str,
+        denied: tuple[str, policies.Verdict] | None,
+    ) -> None:
+        self.request = request
+        self.principal = principal
+        self.action = action
+        self.denied = denied  # the collection's resource and verdict, when not allowed
+
+    @property
+    def whole(self) -> bool:
+        return self.denied is None
+
+    async def visible(self, items: list[T], resource_of: Callable[[T], str]) -> list[T]:
+        if self.denied is None:
+            return items
+        shown = [
+            item
+            for item in items
+            if (
+                await decision(self.request, self.principal, self.action, resource_of(item))
+            ).decision
+            is policies.Decision.ALLOW
+        ]
+        if not shown:
+            resource, verdict = self.denied
+            raise authz.denied(self.principal, self.action, resource, verdict)
+        return shown
+
+
+class RequiresListing(Requires):
+    """A list page: the action on the collection, or else on each item shown."""
+
+    async def __call__(self, request: Request) -> Listing:  # type: ignore[override]
+        request.state.audit_action = self.action
+        principal = await signed_in(request)
+        platform = platform_of(request)
+        if isinstance(self.resource, PathResource):
+            resource = self.resource.render(platform, principal, request.path_params)
+        else:
+            resource = self.resource(platform, principal)
+        request.state.audit_resource = resource
+        verdict = await decision(request, principal, self.action, resource)
+        allowed = verdict.decision is policies.Decision.ALLOW
+        return Listing(request, principal, self.action, None if allowed else (resource, verdict))
+
+
 class Public:
     """A route anyone may use (sign-in, sign-up); writes still need the double-submit token."""
 
@@ -158,6 +218,10 @@ class Public:
 
 def requires(action: str, resource: ResourceOf | PathResource, *, audited: bool = True) -> Any:
     return Depends(Requires(action, resource, audited=audited))
+
+
+def requires_listing(action: str, resource: ResourceOf | PathResource) -> Any:
+    return Depends(RequiresListing(action, resource))
 
 
 def public(action: str | None = None) -> Any:

@@ -37,9 +37,13 @@ def uninitialized(found: list[capacity_tables.Order], mode: str) -> list[capacit
 
 
 async def sections_of(
-    request: Request, principal: principals.Principal, wanted: tuple[str, ...]
+    request: Request,
+    principal: principals.Principal,
+    wanted: tuple[str, ...],
+    project_listing: guard.Listing | None = None,
 ) -> dict[str, Any]:
-    """What each wanted section shows, each only when the caller may list it."""
+    """What each wanted section shows, each only when the caller may list it (projects: also
+    those it may see one by one, given `project_listing`)."""
     platform = guard.platform_of(request)
     account_id = principal.account_id
     may = await shared.allowed(
@@ -73,7 +77,7 @@ async def sections_of(
         context["counts"] = await shared.run(orders.unconsumed_counts, platform, account_id)
         context["uninitialized_shared"] = uninitialized(found, order_rules.SHARED)
         context["uninitialized_exclusive"] = uninitialized(found, order_rules.EXCLUSIVE)
-    if may.projects and "shared" in wanted:
+    if (may.projects or project_listing is not None) and "shared" in wanted:
         try:
             found_projects = await shared.run(projects.list_projects, platform, account_id)
         except errors.Forbidden as exc:
@@ -81,6 +85,11 @@ async def sections_of(
                 raise
             context["role_missing"] = True
         else:
+            if project_listing is not None and not project_listing.whole:
+                found_projects = await project_listing.visible(found_projects, projects.resource_of)
+                context["may"] = shared.Allowed(
+                    {"orders": may.orders, "projects": True, "clusters": may.clusters}
+                )
             context["projects"] = [p for p in found_projects if p.mode == order_rules.SHARED]
     if may.clusters and "exclusive" in wanted:
         context["clusters"] = await shared.run(clusters.list_clusters, platform, account_id)
@@ -99,9 +108,10 @@ async def overview(
 @router.get("/console/shared-projects")
 async def shared_projects(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:ListProjects", shared.PROJECTS),
+    listing: guard.Listing = guard.requires_listing("stream:ListProjects", shared.PROJECTS),
 ) -> Response:
-    context = await sections_of(request, principal, ("shared",))
+    """The shared projects: all, or those the caller's policies name one by one."""
+    context = await sections_of(request, listing.principal, ("shared",), listing)
     return shared.render(request, "capacity.html", "shared-projects", **context)
 
 
