@@ -33,10 +33,6 @@ class MachineType:
     month_cents: int
     hour_cents: int
 
-    @property
-    def label(self) -> str:
-        return f"{self.cores} cores {self.memory_gb} GB"
-
 
 def _default(role: str, name: str, cu: int | None) -> MachineType:
     match = TYPE_NAME.fullmatch(name)

@@ -22,8 +22,6 @@ RELEASED = "released"
 STATES = (STARTING, RUNNING, SCALING_OUT, SCALING_IN, FAILED, EXPIRED, RELEASING, RELEASED)
 # states in which the cluster's processes should be up
 ACTIVE = frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN})
-# states that still hold nodes (zone capacity, subnet addresses)
-HOLDING = frozenset(set(STATES) - {RELEASED})
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import orders as order_rules
-from rtcompute.services import catalog
+from rtcompute.services import catalog, projects
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db, tables
 from rtcompute.store import clusters as cluster_store
@@ -35,15 +35,15 @@ def expire_due(platform: platform_module.Platform) -> int:
     now = platform.now()
     moved = 0
     with db.transaction(platform.sessions) as session:
-        projects = session.scalars(
+        due = session.scalars(
             select(tables.Project).where(
                 tables.Project.mode == order_rules.SHARED,
-                tables.Project.state == "running",
+                tables.Project.state == projects.RUNNING,
                 tables.Project.expires_at <= now,
             )
         )
-        for project in projects:
-            project.state = "expired"
+        for project in due:
+            project.state = projects.EXPIRED
             if project.order_id:
                 order_store.move(
                     session=session,
@@ -52,13 +52,13 @@ def expire_due(platform: platform_module.Platform) -> int:
                     target=order_rules.EXPIRED,
                 )
             moved += 1
-        clusters = session.scalars(
+        due_clusters = session.scalars(
             select(capacity_tables.Cluster).where(
                 capacity_tables.Cluster.billing == order_rules.SUBSCRIPTION,
                 capacity_tables.Cluster.expires_at <= now,
             )
         )
-        for cluster in clusters:
+        for cluster in due_clusters:
             if not cluster_rules.can_move(cluster.state, cluster_rules.EXPIRED):
                 continue
             cluster.state, cluster.state_since = cluster_rules.EXPIRED, now

@@ -22,6 +22,7 @@ from rtcompute.domain import clusters as rules
 from rtcompute.domain import placement
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, cluster_nodes, db
+from rtcompute.store import clusters as cluster_store
 
 # component states
 COMPONENT_STARTING = "starting"
@@ -99,7 +100,7 @@ class Outcome:
 def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
     """Every cluster with processes to start, watch or stop, with nodes and components."""
     with db.transaction(platform.sessions) as session:
-        clusters = cluster_nodes.list_clusters(session=session, states=WATCHED)
+        clusters = cluster_store.list_clusters(session=session, states=WATCHED)
         ids = [cluster.id for cluster in clusters]
         nodes = cluster_nodes.list_nodes(session=session, cluster_ids=ids) if ids else []
         components = cluster_nodes.list_components(session=session, cluster_ids=ids) if ids else []
@@ -144,7 +145,7 @@ def place_pending_nodes(
     config = platform.settings.local_provider
     now = platform.now()
     with db.transaction(platform.sessions) as session:
-        cluster = cluster_nodes.read_cluster(session=session, cluster_id=cluster_id)
+        cluster = cluster_store.read_cluster(session=session, cluster_id=cluster_id)
         if cluster is None or cluster.state not in rules.ACTIVE:
             return None
         nodes = cluster_nodes.list_nodes(session=session, cluster_ids=[cluster_id])
@@ -191,7 +192,7 @@ def record(platform: platform_module.Platform, outcome: Outcome) -> None:
     """Write one pass's outcome for one cluster in one transaction."""
     now = platform.now()
     with db.transaction(platform.sessions) as session:
-        cluster = cluster_nodes.read_cluster(session=session, cluster_id=outcome.cluster_id)
+        cluster = cluster_store.read_cluster(session=session, cluster_id=outcome.cluster_id)
         if cluster is None:
             return
         for change in outcome.components:

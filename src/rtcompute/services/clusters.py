@@ -28,6 +28,7 @@ from rtcompute.services import (
 )
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db
+from rtcompute.store import cluster_nodes as node_store
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store import projects as project_store
 from rtcompute.store import usage as usage_store
@@ -236,8 +237,8 @@ def read_cluster(platform: platform_module.Platform, account_id: str, name: str)
         cluster = find(session, account_id, name)
         return ClusterDetail(
             cluster=cluster,
-            nodes=cluster_store.list_nodes(session=session, cluster_id=cluster.id),
-            components=cluster_store.list_components(session=session, cluster_id=cluster.id),
+            nodes=node_store.list_nodes(session=session, cluster_ids=[cluster.id]),
+            components=node_store.list_components(session=session, cluster_ids=[cluster.id]),
             usable_cu=usable_cu(session, platform, cluster),
             project_cu=project_cu(session, cluster),
             bucket=_name_of(session, capacity_tables.Bucket, cluster.bucket_id),
@@ -410,7 +411,7 @@ def apply_order(
     slave = catalog_.find(catalog_domain.SLAVE, cluster.slave_type)
     assert master is not None and slave is not None
     check_scale(session, platform, cluster, order.slave_count, master, slave, catalog_)
-    nodes = cluster_store.list_nodes(session=session, cluster_id=cluster.id)
+    nodes = node_store.list_nodes(session=session, cluster_ids=[cluster.id])
     slaves = sorted(
         (n for n in nodes if n.role == catalog_domain.SLAVE),
         key=lambda n: int(n.name.rsplit("-", 1)[1]),

@@ -20,13 +20,14 @@ OTHER = {
 }
 
 
-def read(session: db.Session, account_id: str, order_id: str) -> capacity_tables.Order:
+def read(session: db.Session, account_id: str | None, order_id: str) -> capacity_tables.Order:
+    """The order of that account (any account's for the operator: `account_id=None`)."""
     found = (
         order_store.read_order(session=session, order_id=order_id)
         if text.is_storable(order_id) and len(order_id) <= 20
         else None
     )
-    if found is None or found.account_id != account_id:
+    if found is None or (account_id is not None and found.account_id != account_id):
         raise errors.NotFound(f"order {order_id[:20]} does not exist", code="OrderNotFound")
     return found
 

@@ -14,8 +14,7 @@ from datetime import datetime
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import orders as order_rules
-from rtcompute.domain import text
-from rtcompute.services import catalog, principals
+from rtcompute.services import catalog, order_use, principals
 from rtcompute.services import clusters as cluster_service
 from rtcompute.services import platform as platform_module
 from rtcompute.services import projects as project_service
@@ -38,10 +37,6 @@ class Purchase:
     master_count: int = 0
     slave_type: str = ""
     slave_count: int = 0
-
-
-def not_found(order_id: str) -> errors.NotFound:
-    return errors.NotFound(f"order {order_id[:32]} does not exist", code="OrderNotFound")
 
 
 def _invalid(problems: list[str]) -> errors.Invalid:
@@ -130,24 +125,9 @@ def place_order(
         )
 
 
-def _find(session: db.Session, order_id: str, account_id: str | None) -> Order:
-    found = (
-        order_store.read_order(session=session, order_id=order_id)
-        if text.is_storable(order_id) and len(order_id) <= 20
-        else None
-    )
-    if found is None or (account_id is not None and found.account_id != account_id):
-        raise not_found(order_id)
-    return found
-
-
-def find_for_update(session: db.Session, order_id: str, account_id: str) -> Order:
-    return _find(session, order_id, account_id)
-
-
 def read_order(platform: platform_module.Platform, account_id: str, order_id: str) -> Order:
     with db.transaction(platform.sessions) as session:
-        return _find(session, order_id, account_id)
+        return order_use.read(session, account_id, order_id)
 
 
 def list_orders(
@@ -220,7 +200,7 @@ def pay_order(
 ) -> Order:
     principals.require_account(principal, "pay for orders")
     with db.transaction(platform.sessions) as session:
-        order = _find(session, order_id, principal.account_id)
+        order = order_use.read(session, principal.account_id, order_id)
         if platform.settings.payment != "auto":
             raise errors.Conflict(
                 f"payments of this installation are approved by its operator: ask them to "
@@ -233,12 +213,12 @@ def pay_order(
 def approve_order(platform: platform_module.Platform, order_id: str) -> Order:
     """The operator confirms payment of any account's order."""
     with db.transaction(platform.sessions) as session:
-        return _paid(session, platform, _find(session, order_id, None))
+        return _paid(session, platform, order_use.read(session, None, order_id))
 
 
 def cancel_order(platform: platform_module.Platform, account_id: str, order_id: str) -> Order:
     with db.transaction(platform.sessions) as session:
-        order = _find(session, order_id, account_id)
+        order = order_use.read(session, account_id, order_id)
         if not order_store.move(
             session=session,
             order_id=order.id,

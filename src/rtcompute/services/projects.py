@@ -15,7 +15,7 @@ from rtcompute import errors
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram, resources, text
-from rtcompute.services import catalog, order_use, principals, service_role
+from rtcompute.services import catalog, clusters, order_use, principals, service_role
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db, tables
 from rtcompute.store import clusters as cluster_store
@@ -149,7 +149,7 @@ def check_cluster_room(
         raise errors.Invalid(
             "cu: a project in a cluster needs a CU count of at least 1", code="InvalidParameter.CU"
         )
-    usable = cluster_usable_cu(session, platform, cluster)
+    usable = clusters.usable_cu(session, platform, cluster)
     others = sum(
         p.cu
         for p in project_store.list_projects_in_cluster(session=session, cluster_id=cluster.id)
@@ -162,14 +162,6 @@ def check_cluster_room(
             "scale the cluster out",
             code="QuotaExceeded.ClusterCU",
         )
-
-
-def cluster_usable_cu(
-    session: db.Session, platform: platform_module.Platform, cluster: capacity_tables.Cluster
-) -> int:
-    catalog_ = catalog.load(session, platform, cluster.region)
-    slave = catalog_.find("slave", cluster.slave_type)
-    return cluster_rules.usable_cu(slave.cu or 0, cluster.slave_count) if slave else 0
 
 
 def list_projects(platform: platform_module.Platform, account_id: str) -> list[tables.Project]:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rtcompute.store import capacity_tables
-
-
-def list_clusters(*, session: Session, states: Collection[str]) -> list[capacity_tables.Cluster]:
-    query = (
-        select(capacity_tables.Cluster)
-        .where(capacity_tables.Cluster.state.in_(list(states)))
-        .order_by(capacity_tables.Cluster.id)
-    )
-    return list(session.scalars(query))
-
-
-def read_cluster(*, session: Session, cluster_id: int) -> capacity_tables.Cluster | None:
-    return session.get(capacity_tables.Cluster, cluster_id)
 
 
 def list_nodes(

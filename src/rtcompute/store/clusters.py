@@ -1,4 +1,4 @@
-"""Data access for clusters (desired state) and the reading side of their nodes."""
+"""Data access for clusters (desired state); their nodes and components: `cluster_nodes`."""
 
 from __future__ import annotations
 
@@ -60,14 +60,4 @@ def list_clusters(
         query = query.where(Cluster.account_id == account_id)
     if states:
         query = query.where(Cluster.state.in_(list(states)))
-    return list(session.scalars(query))
-
-
-def list_nodes(*, session: Session, cluster_id: int) -> list[Node]:
-    query = select(Node).where(Node.cluster_id == cluster_id).order_by(Node.role, Node.id)
-    return list(session.scalars(query))
-
-
-def list_components(*, session: Session, cluster_id: int) -> list[Component]:
-    query = select(Component).where(Component.cluster_id == cluster_id).order_by(Component.id)
     return list(session.scalars(query))
