@@ -82,6 +82,7 @@ def meter(platform: platform_module.Platform) -> int:
     added = 0
     with db.transaction(platform.sessions) as session:
         clusters = cluster_store.list_clusters(session=session)
+        catalogs: dict[str, catalog_domain.Catalog] = {}  # one read per region and pass
         for cluster in clusters:
             if cluster.billing != order_rules.PAYG:
                 continue
@@ -90,7 +91,9 @@ def meter(platform: platform_module.Platform) -> int:
             )
             last = usage_store.last_hour(session=session, cluster_id=cluster.id)
             hour = last + HOUR if last is not None else floor_hour(cluster.created_at)
-            catalog_ = catalog.load(session, platform, cluster.region)
+            if cluster.region not in catalogs:
+                catalogs[cluster.region] = catalog.load(session, platform, cluster.region)
+            catalog_ = catalogs[cluster.region]
             master = catalog_.find(catalog_domain.MASTER, cluster.master_type)
             slave = catalog_.find(catalog_domain.SLAVE, cluster.slave_type)
             if master is None or slave is None:
