@@ -257,6 +257,7 @@ def rtc_env(data_dir: Path, port: int, database_url: str) -> dict[str, str]:
         RTC_PORT=str(port),
         RTC_BOOTSTRAP_PASSWORD=PASSWORD,
         PYTHONUNBUFFERED="1",
+        RTC_ENGINES__INSTALL_DEFAULT="false",
     )
     if database_url:
         env["RTC_DATABASE_URL"] = database_url

@@ -69,6 +69,7 @@ class Server:
             "RTC_BOOTSTRAP_ACCOUNT": "operator",
             "RTC_BOOTSTRAP_PASSWORD": self.password,
             "RTC_BILLING__PAYMENT": "auto",
+            "RTC_ENGINES__INSTALL_DEFAULT": "false",
             "RTC_LOCAL_PROVIDER__PORT_MIN": str(port_min),
             "RTC_LOCAL_PROVIDER__PORT_MAX": str(port_min + 999),
         }

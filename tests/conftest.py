@@ -215,6 +215,8 @@ def start_server(
         "RTC_PORT": str(port),
         "RTC_BOOTSTRAP_ACCOUNT": "operator",
         "RTC_BOOTSTRAP_PASSWORD": password,
+        # the first start installs no engine unless a test asks (engine tests set a home)
+        "RTC_ENGINES__INSTALL_DEFAULT": "false",
         **(env_extra or {}),
     }
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -257,3 +259,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_server(tmp_path_factory.mktemp("live") / "data")
     yield server
     stop_server(server)
+
+
+# engine fixtures: the wheelhouse, versions installed once per session, per-test homes
+from tests.engines_fixtures import *  # noqa: E402, F403

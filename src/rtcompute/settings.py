@@ -63,6 +63,8 @@ class ReconcilerSettings(BaseModel):
     clusters: LoopSettings = LoopSettings(interval_seconds=1.0)
     # expiry of subscriptions and hourly metering of pay-as-you-go clusters
     billing: LoopSettings = LoopSettings(interval_seconds=60.0)
+    # installs and removals of engine versions, and stopping idle engine workers
+    engines: LoopSettings = LoopSettings(interval_seconds=1.0)
 
 
 class BillingSettings(BaseModel):
@@ -96,6 +98,36 @@ class StorageSettings(BaseModel):
     max_object_bytes: int = 64 * 1024 * 1024
 
 
+class EngineSettings(BaseModel):
+    """Engine versions: per-version environments, the installer and the warm workers."""
+
+    # where versions are installed (one copy per machine); default `<data_dir>/engines`
+    home: Path | None = None
+    # the version `rtc up` installs on the shared pool the first time (catalog name)
+    default_version: str = "flink-2.2.1"
+    # install it on the first start (when the pool has no version yet), with progress
+    install_default: bool = True
+    # package index for online installs (pip's own configuration when empty)
+    index_url: str = ""
+    # an install (environment, packages, verification) that takes longer has failed
+    install_timeout_seconds: float = 1800.0
+    # a warm worker nobody asked for this long is stopped
+    worker_idle_seconds: float = 600.0
+    # a request a worker has not answered in this long: the worker is killed and restarted
+    worker_request_timeout_seconds: float = 60.0
+    # starting a worker (interpreter, JVM gateway) may take this long
+    worker_start_timeout_seconds: float = 120.0
+    java: str = "java"
+
+
+class AlertSettings(BaseModel):
+    """Where operational alerts go besides the server log (the guide sends an SMS)."""
+
+    # POSTed as JSON {"subject", "body", "account", "kind"}; empty: no webhook
+    webhook_url: str = ""
+    webhook_timeout_seconds: float = 5.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RTC_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -120,6 +152,10 @@ class Settings(BaseSettings):
     billing: BillingSettings = BillingSettings()
     local_provider: LocalProviderSettings = LocalProviderSettings()
     storage: StorageSettings = StorageSettings()
+    engines: EngineSettings = EngineSettings()
+    alerts: AlertSettings = AlertSettings()
+    # an offline wheelhouse (`pip wheel` output): installs use it instead of the index
+    engine_wheelhouse: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_development_defaults(self) -> Settings:
@@ -142,6 +178,10 @@ class Settings(BaseSettings):
     def payment(self) -> str:
         """`auto` or `operator`: the payment step in effect."""
         return self.billing.resolved_payment(self.environment)
+
+    @property
+    def engines_home(self) -> Path:
+        return self.engines.home or self.data_dir / "engines"
 
     @property
     def resolved_database_url(self) -> str:

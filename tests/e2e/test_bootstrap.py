@@ -18,7 +18,13 @@ pytestmark = pytest.mark.slow
 
 
 def run_until_healthy(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], Path]:
-    env = {**os.environ, "RTC_DATA_DIR": str(data_dir), "RTC_PORT": str(port)}
+    env = {
+        **os.environ,
+        "RTC_DATA_DIR": str(data_dir),
+        "RTC_PORT": str(port),
+        # the first start's engine install has its own test (tests/e2e/test_engines_first_start.py)
+        "RTC_ENGINES__INSTALL_DEFAULT": "false",
+    }
     for name in ("RTC_BOOTSTRAP_PASSWORD", "RTC_BOOTSTRAP_ACCOUNT", "RTC_DATABASE_URL"):
         env.pop(name, None)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -253,6 +253,7 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
         "policy_type": "Custom",
         "policy_name": POLICY,
         "version_id": "v2",
+        "version": "flink-2.2.1",
         "user_key": user_key,
         "own_key": own["id"],
         "authorization": f"Bearer {own['id']}:{own['secret']}",

@@ -32,6 +32,7 @@ from rtcompute.api.routes import (
     buckets,
     catalog,
     clusters,
+    engines,
     networks,
     orders,
     projects,
@@ -152,6 +153,7 @@ API_MODULES = (
     zones,
     networks,
     buckets,
+    engines,
 )
 
 

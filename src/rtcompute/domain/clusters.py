@@ -18,10 +18,22 @@ FAILED = "failed"
 EXPIRED = "expired"
 RELEASING = "releasing"
 RELEASED = "released"
+# guide: 版本部署中, one engine version install at a time
+DEPLOYING = "deploying"
 
-STATES = (STARTING, RUNNING, SCALING_OUT, SCALING_IN, FAILED, EXPIRED, RELEASING, RELEASED)
+STATES = (
+    STARTING,
+    RUNNING,
+    SCALING_OUT,
+    SCALING_IN,
+    DEPLOYING,
+    FAILED,
+    EXPIRED,
+    RELEASING,
+    RELEASED,
+)
 # states in which the cluster's processes should be up
-ACTIVE = frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN})
+ACTIVE = frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, DEPLOYING})
 
 
 @dataclass(frozen=True)
@@ -46,12 +58,22 @@ TRANSITIONS = (
     ),
     Transition(frozenset({RUNNING}), SCALING_IN, "same as scaling out"),
     Transition(
-        frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN}),
+        frozenset({RUNNING}),
+        DEPLOYING,
+        "one install at a time, and not while the cluster's own nodes are changing",
+    ),
+    Transition(
+        frozenset({DEPLOYING}),
+        RUNNING,
+        "only the engine reconciler ends a deployment, after the install succeeded or failed",
+    ),
+    Transition(
+        frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, DEPLOYING}),
         FAILED,
         "a released cluster never fails again; its processes are gone",
     ),
     Transition(
-        frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, FAILED}),
+        frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, DEPLOYING, FAILED}),
         EXPIRED,
         "an expired subscription stops its processes; release wins over expiry",
     ),
@@ -61,7 +83,7 @@ TRANSITIONS = (
         "a renewal restarts an expired cluster; a running one only gets a later end",
     ),
     Transition(
-        frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, FAILED, EXPIRED}),
+        frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, DEPLOYING, FAILED, EXPIRED}),
         RELEASING,
         "release is final: nothing moves a releasing cluster but the reconciler",
     ),

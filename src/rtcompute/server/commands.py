@@ -10,13 +10,18 @@ import gc
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import pydantic
 import typer
 
 from rtcompute import errors
 from rtcompute import settings as settings_module
+
+if TYPE_CHECKING:
+    from rtcompute.runtime.engines import installer as installer_module
+    from rtcompute.runtime.engines import workers as workers_module
+    from rtcompute.services import platform as platform_module
 
 # The web stack, the database layer and the reconcilers are imported inside the commands:
 # `rtc` is also the client CLI, whose every call should not pay ~1 s of server imports.
@@ -101,7 +106,7 @@ def up(
     from rtcompute.reconcilers import base as reconciler_base
     from rtcompute.reconcilers import runner as runner_module
     from rtcompute.reconcilers import sessions as session_reconciler
-    from rtcompute.services import accounts
+    from rtcompute.services import accounts, engine_versions
     from rtcompute.services import platform as platform_module
 
     settings = load_settings(host, port, data_dir)
@@ -140,6 +145,19 @@ def up(
                 platform, local_provider.LocalProvider(settings), cluster_loop.interval_seconds
             )
         )
+    installer, workers = engine_runtime(settings)
+    platform.sql_engine = workers
+    if settings.engines.install_default and engine_versions.pool_is_empty(platform):
+        install_default_engine(platform, installer)
+    engine_loop = settings.reconcilers.engines
+    if engine_loop.enabled:
+        from rtcompute.reconcilers import engines as engine_reconciler
+
+        loops.append(
+            engine_reconciler.EngineReconciler(
+                platform, installer, workers, engine_loop.interval_seconds
+            )
+        )
     billing_loop = settings.reconcilers.billing
     if billing_loop.enabled:
         from rtcompute.reconcilers import billing as billing_reconciler
@@ -154,6 +172,7 @@ def up(
 
     def stop() -> None:
         runner.stop()
+        workers.close()
         platform.engine.dispose()
 
     app = app_module.create_app(platform, on_start=start, on_stop=stop)
@@ -171,3 +190,75 @@ def up(
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
+
+
+def engine_runtime(
+    settings: settings_module.Settings,
+) -> tuple[installer_module.Installer, workers_module.WorkerPool]:
+    """The installer and the warm workers of this machine's engine versions."""
+    from rtcompute.runtime.engines import installer as installer_module
+    from rtcompute.runtime.engines import workers as workers_module
+
+    engines = settings.engines
+    installer = installer_module.Installer(
+        settings.engines_home,
+        wheelhouse=settings.engine_wheelhouse,
+        index_url=engines.index_url,
+        java=engines.java,
+        timeout=engines.install_timeout_seconds,
+    )
+    workers = workers_module.WorkerPool(
+        settings.engines_home,
+        idle_seconds=engines.worker_idle_seconds,
+        request_timeout=engines.worker_request_timeout_seconds,
+        start_timeout=engines.worker_start_timeout_seconds,
+        java=engines.java,
+    )
+    return installer, workers
+
+
+def install_default_engine(
+    platform: platform_module.Platform, installer: installer_module.Installer
+) -> None:
+    """First start: install the default version on the shared pool, with a progress bar.
+    A failure is reported and the platform starts anyway (install it later)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from rtcompute.services import engine_copies, engine_versions
+
+    version = platform.settings.engines.default_version
+    source = platform.settings.engine_wheelhouse or "the package index"
+    print(f"rtcompute: first start, installing engine {version} from {source}", flush=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns) as progress:
+            task = progress.add_task(f"{version}: starting", total=100)
+
+            def on_progress(event: installer_module.Progress) -> None:
+                progress.update(
+                    task, completed=event.percent, description=f"{version}: {event.phase}"
+                )
+
+            copy = installer.install(version, on_progress)
+    except installer_module.InstallFailed as exc:
+        print(
+            f"rtcompute: engine {version} was not installed: {exc}; the platform starts "
+            "without it (install it with `rtc pool versions install`)",
+            flush=True,
+        )
+        return
+    engine_copies.copy_ready(
+        platform,
+        "local",
+        version,
+        path=str(copy.path),
+        size_bytes=copy.size_bytes,
+        source=copy.source,
+    )
+    engine_versions.seed_pool(platform, version, "rtc up (first start)")
+    print(f"rtcompute: engine {version} installed: the shared pool's current version", flush=True)

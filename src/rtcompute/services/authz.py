@@ -58,6 +58,8 @@ OPERATOR_ACTIONS = frozenset(
         "rtc:deletezone",
         "rtc:approveorder",
         "rtc:listpendingorders",
+        # the shared pool's engine versions
+        "rtc:managepoolversions",
     }
 )
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rtcompute import settings as settings_module
+from rtcompute.domain import sqlscript
 from rtcompute.services import authz_cache, credential_cache
 from rtcompute.services import notifier as notifier_module
 from rtcompute.store import db
@@ -21,6 +23,14 @@ from rtcompute.store import db
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class SqlEngine(Protocol):
+    """Checks SQL on a version's warm engine worker (runtime/engines/workers.py)."""
+
+    def validate(self, version: str, sql: str) -> sqlscript.CheckResult: ...
+
+    def explain(self, version: str, sql: str) -> sqlscript.CheckResult: ...
 
 
 @dataclass
@@ -36,6 +46,9 @@ class Platform:
     decisions: authz_cache.DecisionCache = field(
         default_factory=lambda: authz_cache.DecisionCache()
     )
+
+    # set by the server process (and tests) that run engine workers; None: checks refused
+    sql_engine: SqlEngine | None = None
 
     def now(self) -> datetime:
         return self.clock()

@@ -139,7 +139,11 @@ def check_cluster_room(
     exclude: int | None,
 ) -> None:
     """A project in a cluster needs it running and CU within what its other projects leave."""
-    if cluster.state not in (cluster_rules.RUNNING, cluster_rules.SCALING_OUT):
+    if cluster.state not in (
+        cluster_rules.RUNNING,
+        cluster_rules.SCALING_OUT,
+        cluster_rules.DEPLOYING,
+    ):
         raise errors.Conflict(
             f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: projects are created "
             "and resized in a running cluster",

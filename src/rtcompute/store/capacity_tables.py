@@ -159,7 +159,8 @@ class Cluster(Base):
         ForeignKey("subnets.id", ondelete="SET NULL"), default=None
     )
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
-    # starting | running | scaling_out | scaling_in | failed | expired | releasing | released
+    # starting | running | scaling_out | scaling_in | deploying | failed | expired | releasing
+    # | released
     state: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

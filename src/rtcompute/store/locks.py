@@ -30,3 +30,21 @@ def hold(*, session: Session, table: Lockable, row_id: int) -> None:
         .values(id=table.id)
         .execution_options(synchronize_session=False)
     )
+
+
+def hold_named(*, session: Session, name: str) -> None:
+    """Hold a lock by name (its row is created on first use) until the transaction ends."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from rtcompute.store import engine_tables
+
+    table = engine_tables.NamedLock
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(name=name).on_conflict_do_nothing())
+    session.execute(
+        update(table)
+        .where(table.name == name)
+        .values(name=table.name)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,208 @@
+"""Engine versions: the catalog's defaults and the guide's version-management rules.
+
+Guide, chapter 独享集群Blink版本管理: at most 3 versions installed on a cluster (one that
+already has more keeps them), one install at a time (the cluster shows 版本部署中
+meanwhile), an installed version cannot be installed again, the current version and a
+version an online job references cannot be uninstalled, and every version has an end of
+service (one year after release by default) after which it stays usable but unmaintained.
+A version is an `apache-flink` release: `flink-2.2.1` is `apache-flink==2.2.1`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# guide: 最多安装3个版本 (Flink versions exceeded max limitation:3)
+MAX_INSTALLED = 3
+# guide: 每个版本设有服役时间, 默认一年 (one year of service by default)
+DEFAULT_SERVICE_DAYS = 365
+
+NAME = re.compile(r"flink-(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
+
+# guide's tags: stable (recommended), beta (special cases only), none (historic stable)
+STABLE = "stable"
+BETA = "beta"
+NO_TAG = "none"
+TAGS = (STABLE, BETA, NO_TAG)
+
+# a version on a cluster (or on the shared pool)
+INSTALLING = "installing"
+INSTALLED = "installed"
+FAILED = "failed"
+DEPLOYMENT_STATES = (INSTALLING, INSTALLED, FAILED)
+# states that count towards the limit of 3 and block installing the same version again
+HELD = frozenset({INSTALLING, INSTALLED})
+
+# the copy of a version on a machine, shared by every cluster there that uses it
+COPY_INSTALLING = "installing"
+COPY_READY = "ready"
+COPY_FAILED = "failed"
+
+# the guide's error of a syntax check or a submission on a version that is not installed
+SCRIPT_MISSING_CODE = "30006"
+
+# the shared pool is one target; clusters are `cluster:<id>`
+POOL = "pool"
+
+
+def cluster_target(cluster_id: int) -> str:
+    return f"cluster:{cluster_id}"
+
+
+def is_name(name: str) -> bool:
+    return NAME.fullmatch(name) is not None
+
+
+def release_of(name: str) -> str:
+    """`flink-2.2.1` -> `2.2.1` (the apache-flink release); the name must be valid."""
+    found = NAME.fullmatch(name)
+    if found is None:
+        raise ValueError(f"not an engine version name: {name!r}")
+    return ".".join(found.groups())
+
+
+def sort_key(name: str) -> tuple[int, ...]:
+    found = NAME.fullmatch(name)
+    return tuple(int(part) for part in found.groups()) if found else (-1,)
+
+
+def default_end_of_service(released_on: date) -> date:
+    return released_on + timedelta(days=DEFAULT_SERVICE_DAYS)
+
+
+def is_retired(end_of_service: date, today: date) -> bool:
+    """Past its end of service: still usable, no longer maintained (flag it in every list)."""
+    return today > end_of_service
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    tag: str
+    released_on: date
+    end_of_service: date
+    notes: str = ""
+
+    @property
+    def release(self) -> str:
+        return release_of(self.name)
+
+
+def _entry(name: str, tag: str, released_on: date, notes: str) -> CatalogEntry:
+    return CatalogEntry(name, tag, released_on, default_end_of_service(released_on), notes)
+
+
+# Current releases of the 1.20 and 2.x lines with wheels for Python 3.11 (release dates from
+# the package index). The operator edits tags and dates and adds versions; these rows are
+# the catalog of an installation that has not changed them.
+DEFAULT_CATALOG = (
+    _entry(
+        "flink-2.3.0",
+        BETA,
+        date(2026, 6, 22),
+        "Newest release line; under evaluation here. Install only for a specific need.",
+    ),
+    _entry("flink-2.2.1", STABLE, date(2026, 5, 11), "Recommended: the default engine."),
+    _entry("flink-2.2.0", NO_TAG, date(2025, 12, 3), "Earlier 2.2 release."),
+    _entry("flink-2.1.3", NO_TAG, date(2026, 6, 12), "Last 2.1 release."),
+    _entry("flink-2.0.2", NO_TAG, date(2026, 5, 9), "Last 2.0 release."),
+    _entry(
+        "flink-1.20.5",
+        STABLE,
+        date(2026, 6, 12),
+        "1.x long-term line: flat flink-conf.yaml, state.checkpoints.dir keys.",
+    ),
+)
+DEFAULT_VERSION = "flink-2.2.1"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A version on a target, as the rules see it."""
+
+    version: str
+    state: str
+    current: bool
+
+
+class RuleBroken(Exception):
+    """A rule of the guide refused the change; `code` is stable, `message` the guide's."""
+
+    def __init__(self, kind: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # conflict | invalid | not_found
+        self.code = code
+        self.message = message
+
+
+def check_install(held: Iterable[Held], entry: CatalogEntry, *, confirm_beta: bool) -> None:
+    """Raise RuleBroken when installing `entry` breaks one of the guide's rules."""
+    versions = [h for h in held if h.state in HELD]
+    if any(h.state == INSTALLING for h in versions):
+        raise RuleBroken(
+            "conflict",
+            "VersionDeploying",
+            "another version is being installed; one install at a time: wait for it to finish",
+        )
+    if any(h.version == entry.name for h in versions):
+        raise RuleBroken("conflict", "VersionAlreadyInstalled", f"{entry.name} already installed")
+    if len(versions) >= MAX_INSTALLED:
+        raise RuleBroken(
+            "conflict",
+            "VersionLimitExceeded",
+            f"Flink versions exceeded max limitation:{MAX_INSTALLED}",
+        )
+    if entry.tag == BETA and not confirm_beta:
+        raise RuleBroken(
+            "invalid",
+            "BetaNotConfirmed",
+            f"{entry.name} is a beta version: only for specific cases, its quality and "
+            "stability are not guaranteed; confirm to install it (confirm_beta=true)",
+        )
+
+
+def check_set_current(held: Iterable[Held], version: str) -> None:
+    if not any(h.version == version and h.state == INSTALLED for h in held):
+        raise RuleBroken(
+            "conflict",
+            "VersionNotInstalled",
+            f"{version} is not installed; install it before setting it as current",
+        )
+
+
+def check_uninstall(
+    held: Iterable[Held], version: str, referencing: Iterable[tuple[str, str]]
+) -> None:
+    """`referencing`: (job, project) pairs of online jobs that use `version`."""
+    found = next((h for h in held if h.version == version), None)
+    if found is None:
+        raise RuleBroken("not_found", "VersionNotInstalled", f"{version} is not installed")
+    if found.state == INSTALLING:
+        raise RuleBroken(
+            "conflict",
+            "VersionDeploying",
+            f"{version} is being installed; wait for the install to finish",
+        )
+    if found.current:
+        raise RuleBroken(
+            "conflict",
+            "VersionIsCurrent",
+            f"{version} is the current version; set another version as current first",
+        )
+    for job, project in referencing:
+        raise RuleBroken(
+            "conflict",
+            "VersionInUse",
+            f"Node:{job} in project:{project} still ref the version:{version}",
+        )
+
+
+def script_missing(version: str, script: str) -> str:
+    """The guide's 30006 message, with our words for the engine."""
+    return (
+        f"code:[{SCRIPT_MISSING_CODE}], brief info:[engine script not exist, please check "
+        f"engine version], context info:[engine script:[{script}], engine version:[{version}]]"
+    )

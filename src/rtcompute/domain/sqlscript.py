@@ -1,0 +1,161 @@
+"""SQL scripts: statements with their place in the script, and Flink's positions mapped back.
+
+Flink plans one statement at a time and reports positions inside the text it was given
+(`at line 3, column 17`), so a script is split on `;` first and every statement keeps the
+line and column where it starts. A `;` inside a string literal ('it''s; fine'), a quoted
+identifier (`a;b` or "a;b") or a comment does not end a statement. Lines are counted as
+Flink's parser counts them (`\\n`, `\\r\\n` and a lone `\\r` each end a line) and columns are
+characters (code points), while Flink's columns are Java's UTF-16 units: a character outside
+the Basic Multilingual Plane is one column here and two there, so the mapping converts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement as sent to Flink (no `;`, no leading blanks or comments)."""
+
+    sql: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong and where, in script coordinates (1-based)."""
+
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    problems: tuple[Problem, ...]
+    plan: str
+    elapsed_ms: float
+    flink_version: str
+
+
+# the start of Flink's (Calcite's) positions: `at line 3, column 17`,
+# `From line 1, column 31 to line 1, column 39` (a range: its start is taken)
+_POSITION = re.compile(r"\b(?:at|[Ff]rom) line (\d+), column (\d+)")
+
+
+def split(script: str) -> tuple[Statement, ...]:
+    """The script's non-empty statements, each with its starting line and column."""
+    statements: list[Statement] = []
+    start: int | None = None  # index of the current statement's first significant character
+    start_at = (1, 1)
+    line, column = 1, 1
+    index = 0
+    length = len(script)
+    while index <= length:
+        char = script[index] if index < length else ";"  # the end closes the last statement
+        if char == ";":
+            if start is not None:
+                text = script[start:index].rstrip()
+                statements.append(Statement(text, *start_at))
+            start = None
+            index += 1
+            column += 1
+            continue
+        following = script[index + 1] if index + 1 < length else ""
+        if char == "-" and following == "-":
+            end = _line_end(script, index)
+        elif char == "/" and following == "*":
+            closing = script.find("*/", index + 2)
+            end = length if closing < 0 else closing + 2
+        elif char in "'`\"":
+            if start is None:
+                start, start_at = index, (line, column)
+            end = _quoted_end(script, index, char)
+        else:
+            if not char.isspace() and start is None:
+                start, start_at = index, (line, column)
+            end = index + 1
+        line, column = _advance(script[index:end], line, column)
+        index = end
+    return tuple(statements)
+
+
+def _line_end(script: str, index: int) -> int:
+    """The end of a `--` comment: before the line break, which is counted as one."""
+    for position in range(index, len(script)):
+        if script[position] in "\r\n":
+            return position
+    return len(script)
+
+
+def _quoted_end(script: str, index: int, quote: str) -> int:
+    """Just past the closing quote; a doubled quote is an escaped one; unclosed: the end."""
+    position = index + 1
+    while True:
+        closing = script.find(quote, position)
+        if closing < 0:
+            return len(script)
+        if script.startswith(quote * 2, closing):
+            position = closing + 2
+            continue
+        return closing + 1
+
+
+def _advance(text: str, line: int, column: int) -> tuple[int, int]:
+    """The position after `text`, counting line breaks as Flink's parser does."""
+    previous = ""
+    for char in text:
+        if char == "\n":
+            if previous != "\r":
+                line += 1
+            column = 1
+        elif char == "\r":
+            line += 1
+            column = 1
+        else:
+            column += 1
+        previous = char
+    return line, column
+
+
+def position_in(message: str) -> tuple[int, int] | None:
+    """The first (line, column) Flink's message names, or None."""
+    found = _POSITION.search(message)
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2))
+
+
+def to_script(statement: Statement, line: int, column: int) -> tuple[int, int]:
+    """Map Flink's (line, UTF-16 column) inside `statement.sql` to (line, column) in the script."""
+    lines = _lines(statement.sql)
+    line = min(max(line, 1), len(lines))
+    column = _code_points(lines[line - 1], max(column, 1))
+    if line == 1:
+        return statement.line, statement.column + column - 1
+    return statement.line + line - 1, column
+
+
+def problem(statement: Statement, message: str) -> Problem:
+    """A problem at the position Flink's message names, else at the statement's start."""
+    found = position_in(message)
+    line, column = to_script(statement, *found) if found else (statement.line, statement.column)
+    return Problem(line, column, message)
+
+
+def _lines(text: str) -> list[str]:
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def _code_points(text: str, utf16_column: int) -> int:
+    """The character column of a UTF-16 column (past the end: counted as single units)."""
+    units = 0
+    for index, char in enumerate(text):
+        if units >= utf16_column - 1:
+            return index + 1
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text) + 1 + max(utf16_column - 1 - units, 0)

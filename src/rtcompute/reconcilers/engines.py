@@ -1,0 +1,168 @@
+"""The engine reconciler: installs the machine copies that deployments wait for, marks the
+deployments installed (or failed, with an alert), removes copies nobody uses, and stops
+idle engine workers.
+
+An install takes tens of seconds, so it runs in a thread of its own while the runner's
+loop goes on; one install at a time per machine (two pip runs would only slow each other
+down on a small host). After a restart, a copy still marked installing is installed again
+from scratch: the installer wipes what a killed run left, and adopts a finished copy whose
+marker is there (the crash came after the install, before its record).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from rtcompute.services import alerts, engine_copies
+from rtcompute.services import platform as platform_module
+
+log = logging.getLogger("rtcompute.reconcilers.engines")
+
+HOST = "local"
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+class ProgressEvent(Protocol):
+    phase: str
+    percent: int
+
+
+class InstalledCopy(Protocol):
+    path: Path
+    size_bytes: int
+    source: str
+
+
+class Installer(Protocol):
+    def path_of(self, version: str) -> Path: ...
+
+    def install(
+        self, version: str, on_progress: Callable[[ProgressEvent], None]
+    ) -> InstalledCopy: ...
+
+    def remove(self, version: str) -> None: ...
+
+
+class Workers(Protocol):
+    def reap_idle(self) -> list[str]: ...
+
+    def stop_version(self, version: str) -> None: ...
+
+
+@dataclass
+class Outcome:
+    copy: InstalledCopy | None = None
+    error: str = ""
+
+
+class EngineReconciler:
+    name = "engines"
+
+    def __init__(
+        self,
+        platform: platform_module.Platform,
+        installer: Installer,
+        workers: Workers | None = None,
+        interval_seconds: float = 1.0,
+    ) -> None:
+        self.platform = platform
+        self.installer = installer
+        self.workers = workers
+        self.interval_seconds = interval_seconds
+        self._running: dict[str, threading.Thread] = {}
+        self._outcomes: dict[str, Outcome] = {}
+        self._lock = threading.Lock()
+
+    def reconcile_once(self) -> None:
+        self._collect()
+        plan = engine_copies.plan(self.platform, HOST)
+        if not self._running:
+            for version in plan.to_install[:1]:
+                self._start(version)
+        for done in engine_copies.finish_deployments(self.platform, HOST):
+            log.info("engine version installed: %s", done)
+        for version in plan.unused:
+            if version in self._running:
+                continue
+            if engine_copies.drop_copy(self.platform, HOST, version):
+                if self.workers is not None:
+                    self.workers.stop_version(version)
+                self.installer.remove(version)
+                log.info("engine %s removed from this machine: no target uses it", version)
+        if self.workers is not None:
+            for version in self.workers.reap_idle():
+                log.info("engine worker %s stopped: idle", version)
+
+    def busy(self) -> bool:
+        """An install is under way (tests and `rtc up` shut-down use it)."""
+        with self._lock:
+            return bool(self._running)
+
+    def _start(self, version: str) -> None:
+        engine_copies.start_copy(self.platform, HOST, version, str(self.installer.path_of(version)))
+        thread = threading.Thread(
+            target=self._install, args=(version,), name=f"install-{version}", daemon=True
+        )
+        with self._lock:
+            self._running[version] = thread
+        thread.start()
+        log.info("installing engine %s", version)
+
+    def _install(self, version: str) -> None:
+        last_at, last_phase = [0.0], [""]
+
+        def on_progress(event: ProgressEvent) -> None:
+            now = time.monotonic()
+            if event.phase != last_phase[0] or now - last_at[0] >= PROGRESS_EVERY_SECONDS:
+                last_at[0], last_phase[0] = now, event.phase
+                try:
+                    engine_copies.record_progress(
+                        self.platform, HOST, version, event.phase, event.percent
+                    )
+                except Exception:  # progress is best effort; the install goes on
+                    log.exception("engine %s: progress not recorded", version)
+
+        try:
+            outcome = Outcome(copy=self.installer.install(version, on_progress))
+        except Exception as exc:  # every failure is the install's outcome
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            outcome = Outcome(error=message)
+        with self._lock:
+            self._outcomes[version] = outcome
+
+    def _collect(self) -> None:
+        with self._lock:
+            finished = dict(self._outcomes)
+            self._outcomes.clear()
+            for version in finished:
+                self._running.pop(version, None)
+        for version, outcome in finished.items():
+            if outcome.copy is not None:
+                engine_copies.copy_ready(
+                    self.platform,
+                    HOST,
+                    version,
+                    path=str(outcome.copy.path),
+                    size_bytes=outcome.copy.size_bytes,
+                    source=outcome.copy.source,
+                )
+                continue
+            log.error("engine %s: install failed: %s", version, outcome.error)
+            for failed in engine_copies.copy_failed(self.platform, HOST, version, outcome.error):
+                alerts.send(
+                    self.platform,
+                    account_id=failed.account_id,
+                    kind="engine_install_failed",
+                    subject=f"rtcompute: installing {version} on {failed.target} failed",
+                    body=(
+                        f"Installing engine version {version} on {failed.target} failed: "
+                        f"{outcome.error}\nThe cluster keeps running with its previous "
+                        "versions; install again once the cause is fixed."
+                    ),
+                )

@@ -1,0 +1,1 @@
+"""Engine versions on this machine: the installer and the warm PyFlink workers."""

@@ -1,0 +1,94 @@
+"""Syntax check and explain of a project's SQL on an engine version of its cluster (or of
+the shared pool for a shared project), through a warm engine worker.
+
+The version defaults to the target's current one; a version that is not installed there
+gets the guide's 30006 error, as the guide's syntax check does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rtcompute import errors
+from rtcompute.domain import engines as rules
+from rtcompute.domain import sqlscript, text
+from rtcompute.services import engine_versions, principals, projects
+from rtcompute.services import platform as platform_module
+from rtcompute.store import capacity_tables, db
+
+MAX_SQL_CHARS = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    engine_version: str
+    result: sqlscript.CheckResult
+
+
+def _missing(platform: platform_module.Platform, version: str) -> errors.Conflict:
+    script = platform.settings.engines_home / version / "bin" / "flink"
+    return errors.Conflict(
+        rules.script_missing(version, str(script)), code=rules.SCRIPT_MISSING_CODE
+    )
+
+
+def engine_for(
+    platform: platform_module.Platform, account_id: str, project: str, version: str | None
+) -> str:
+    """The version a check of the project's SQL runs on; 30006 when it is not installed."""
+    if version is not None and not (text.is_storable(version) and rules.is_name(version)):
+        raise errors.Invalid(
+            "engine_version reads flink-<major>.<minor>.<patch>, e.g. flink-2.2.1",
+            code="InvalidParameter.EngineVersion",
+        )
+    with db.transaction(platform.sessions) as session:
+        found = projects.find(session, account_id, project)
+        cluster = (
+            session.get(capacity_tables.Cluster, found.cluster_id) if found.cluster_id else None
+        )
+        target = (
+            engine_versions.Target(rules.cluster_target(cluster.id), cluster)
+            if cluster is not None
+            else engine_versions.Target(rules.POOL, None)
+        )
+        chosen = version or engine_versions.current_version(session, target)
+        if chosen is None:
+            raise errors.Conflict(
+                f"no engine version is installed on {target.label}: install one first "
+                f"({rules.script_missing('(none)', '(none)')})",
+                code=rules.SCRIPT_MISSING_CODE,
+            )
+        if not engine_versions.is_installed(session, target, chosen):
+            raise _missing(platform, chosen)
+        return chosen
+
+
+def _sql(sql: str) -> str:
+    if not text.is_storable(sql) or not sql.strip():
+        raise errors.Invalid("sql must be a non-empty SQL script", code="InvalidParameter.Sql")
+    if len(sql) > MAX_SQL_CHARS:
+        raise errors.Invalid(
+            f"sql: at most {MAX_SQL_CHARS} characters", code="InvalidParameter.Sql"
+        )
+    return sql
+
+
+def check(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    project: str,
+    sql: str,
+    *,
+    engine_version: str | None = None,
+    explain: bool = False,
+) -> SqlCheck:
+    """Validate (or explain) the script; SQL errors are a result, not an exception."""
+    script = _sql(sql)
+    version = engine_for(platform, principal.account_id, project, engine_version)
+    if platform.sql_engine is None:
+        raise errors.Unavailable(
+            "engine workers are not running in this process; start the platform with `rtc up`",
+            code="EngineWorkersDisabled",
+        )
+    run = platform.sql_engine.explain if explain else platform.sql_engine.validate
+    return SqlCheck(version, run(version, script))

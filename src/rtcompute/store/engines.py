@@ -1,0 +1,92 @@
+"""Data access for engine versions: catalog rows, machine copies, deployments on targets,
+and the online jobs that pin a version."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from rtcompute.store import engine_tables, tables
+
+EngineVersion = engine_tables.EngineVersion
+Copy = engine_tables.EngineCopy
+Deployment = engine_tables.EngineDeployment
+Job = engine_tables.Job
+
+
+def list_catalog_rows(*, session: Session) -> list[EngineVersion]:
+    return list(session.scalars(select(EngineVersion)))
+
+
+def read_catalog_row(*, session: Session, name: str) -> EngineVersion | None:
+    return session.get(EngineVersion, name)
+
+
+def save_catalog_row(*, session: Session, row: EngineVersion) -> EngineVersion:
+    merged = session.merge(row)
+    session.flush()
+    return merged
+
+
+def list_deployments(
+    *, session: Session, target: str | None = None, states: Collection[str] = ()
+) -> list[Deployment]:
+    query = select(Deployment).order_by(Deployment.target, Deployment.id)
+    if target is not None:
+        query = query.where(Deployment.target == target)
+    if states:
+        query = query.where(Deployment.state.in_(states))
+    return list(session.scalars(query))
+
+
+def find_deployment(*, session: Session, target: str, version: str) -> Deployment | None:
+    query = select(Deployment).where(Deployment.target == target, Deployment.version == version)
+    return session.scalars(query).first()
+
+
+def add_deployment(*, session: Session, deployment: Deployment) -> Deployment:
+    session.add(deployment)
+    session.flush()
+    return deployment
+
+
+def delete_deployment(*, session: Session, deployment: Deployment) -> None:
+    session.delete(deployment)
+    session.flush()
+
+
+def read_copy(*, session: Session, host: str, version: str) -> Copy | None:
+    return session.get(Copy, (host, version))
+
+
+def list_copies(*, session: Session, host: str) -> list[Copy]:
+    return list(session.scalars(select(Copy).where(Copy.host == host).order_by(Copy.version)))
+
+
+def add_copy(*, session: Session, copy: Copy) -> Copy:
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def delete_copy(*, session: Session, host: str, version: str) -> None:
+    session.execute(delete(Copy).where(Copy.host == host, Copy.version == version))
+
+
+def jobs_using(
+    *, session: Session, cluster_id: int | None, version: str, states: Collection[str]
+) -> list[tuple[str, str]]:
+    """(job, project) of jobs in `states` on the cluster (None: the shared pool) using `version`."""
+    Project = tables.Project
+    where_cluster = (
+        Project.cluster_id.is_(None) if cluster_id is None else Project.cluster_id == cluster_id
+    )
+    query = (
+        select(Job.name, Project.name)
+        .join(Project, Project.id == Job.project_id)
+        .where(where_cluster, Job.engine_version == version, Job.state.in_(states))
+        .order_by(Project.name, Job.name)
+    )
+    return [(job, project) for job, project in session.execute(query)]

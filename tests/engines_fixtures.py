@@ -1,0 +1,1 @@
+"""Engine fixtures (filled by the installer work): the wheelhouse and installed versions."""
