@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters chromium zookeeper
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines chromium zookeeper wheelhouse
+
+# An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
+# once per checkout, then every engine install in the suite is offline.
+WHEELHOUSE ?= .cache/wheelhouse
+TEST_ENGINES := 2.2.1 1.20.5
 
 prereqs:
 	@$(PYTHON) scripts/check_prereqs.py
@@ -42,12 +47,28 @@ typecheck: $(DEVSTAMP)
 contracts: $(DEVSTAMP)
 	$(BIN)/lint-imports
 
-pytest: $(DEVSTAMP) chromium zookeeper
-	$(BIN)/pytest
+$(WHEELHOUSE)/.built: | $(STAMP)
+	@mkdir -p $(WHEELHOUSE)
+	@for v in $(TEST_ENGINES); do \
+		echo "wheelhouse: apache-flink==$$v"; \
+		$(BIN)/python -m pip wheel --quiet --disable-pip-version-check -w $(WHEELHOUSE) apache-flink==$$v 2>&1 \
+			| grep -v "^WARNING: Location" || true; \
+		ls $(WHEELHOUSE)/apache_flink-$$v-*.whl >/dev/null || exit 1; \
+	done
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE)/.built
+
+pytest: $(DEVSTAMP) chromium zookeeper wheelhouse
+	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest
 
 # Fast subset for developers: no browser, no subprocess servers.
 fast: $(DEVSTAMP)
 	$(BIN)/pytest -m "not slow"
+
+# Engine install and syntax-check benchmark (bench/engines.py, results in docs/benchmarks.md).
+bench-engines: $(STAMP) wheelhouse
+	$(BIN)/python bench/engines.py --wheelhouse $(abspath $(WHEELHOUSE)) $(BENCH_ENGINES_ARGS)
 
 test: lint typecheck contracts pytest
 

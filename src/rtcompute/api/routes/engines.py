@@ -12,10 +12,15 @@ from rtcompute.api.schemas import engines as schemas
 from rtcompute.services import engine_versions, engines, principals, sql
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["engines"], responses=deps.ERROR_RESPONSES)
-ENGINES = "acs:stream:{region}:{account_id}:engine/*"
-CLUSTER = "acs:stream:{region}:{account_id}:cluster/{cluster}"
+# the version catalog is part of the catalog (GET /catalog); a cluster's versions are named
+# below the cluster, as docs/iam.md planned them
+CATALOG = "acs:stream:{region}:{account_id}:catalog"
+ANY_CATALOG = "acs:rtc::*:catalog"
+VERSIONS = "acs:stream:{region}:{account_id}:cluster/{cluster}/version/*"
+VERSION = "acs:stream:{region}:{account_id}:cluster/{cluster}/version/{version}"
+NEW_VERSION = "acs:stream:{region}:{account_id}:cluster/{cluster}/version/{body[version]}"
 PROJECT = "acs:stream:{region}:{account_id}:{project}"
-# the shared pool belongs to the operator (resource of the operator-only actions)
+# the shared pool belongs to the operator (operator-only actions; the resource is a name)
 POOL = "acs:stream:{region}:{account_id}:pool"
 
 
@@ -30,7 +35,7 @@ def version_out(found: engine_versions.VersionView) -> schemas.Version:
 @router.get("/engines", response_model=list[schemas.EngineVersion])
 async def list_engines(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("stream:ListEngineVersions", ENGINES),
+    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
 ) -> list[schemas.EngineVersion]:
     """The installable versions, newest first; `retired`: past the end of service."""
     found = await anyio.to_thread.run_sync(engines.list_catalog, platform)
@@ -42,7 +47,7 @@ async def update_engine(
     platform: deps.PlatformDep,
     version: str,
     body: schemas.EngineVersionUpdate,
-    principal: principals.Principal = deps.requires("rtc:UpdateCatalog", ENGINES),
+    principal: principals.Principal = deps.requires("rtc:UpdateCatalog", ANY_CATALOG),
 ) -> schemas.EngineVersion:
     """Add a version to the catalog or change its tag, dates, notes (operator)."""
     found = await anyio.to_thread.run_sync(
@@ -66,7 +71,7 @@ async def update_engine(
 async def list_cluster_versions(
     platform: deps.PlatformDep,
     cluster: str,
-    principal: principals.Principal = deps.requires("stream:ListClusterVersions", CLUSTER),
+    principal: principals.Principal = deps.requires("stream:ListEngineVersions", VERSIONS),
 ) -> list[schemas.Version]:
     """Installed versions of the cluster (with installing and failed ones), newest first."""
     found = await anyio.to_thread.run_sync(
@@ -80,7 +85,7 @@ async def get_cluster_version(
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
-    principal: principals.Principal = deps.requires("stream:ListClusterVersions", CLUSTER),
+    principal: principals.Principal = deps.requires("stream:ListEngineVersions", VERSION),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         engine_versions.read_version, platform, principal.account_id, cluster, version
@@ -93,7 +98,7 @@ async def install_cluster_version(
     platform: deps.PlatformDep,
     cluster: str,
     body: schemas.VersionInstall,
-    principal: principals.Principal = deps.requires("stream:InstallClusterVersion", CLUSTER),
+    principal: principals.Principal = deps.requires("stream:InstallEngineVersion", NEW_VERSION),
 ) -> schemas.Version:
     """Install a version (at most 3; beta needs confirm_beta); the cluster shows `deploying`
     until the install ends."""
@@ -110,7 +115,7 @@ async def set_cluster_current_version(
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
-    principal: principals.Principal = deps.requires("stream:SetClusterCurrentVersion", CLUSTER),
+    principal: principals.Principal = deps.requires("stream:SwitchEngineVersion", VERSION),
 ) -> schemas.Version:
     """Make an installed version the default for new jobs of the cluster."""
     found = await anyio.to_thread.run_sync(
@@ -124,7 +129,7 @@ async def uninstall_cluster_version(
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
-    principal: principals.Principal = deps.requires("stream:UninstallClusterVersion", CLUSTER),
+    principal: principals.Principal = deps.requires("stream:UninstallEngineVersion", VERSION),
 ) -> schemas.Version:
     """Uninstall; refused for the current version and while an online job references it."""
     found = await anyio.to_thread.run_sync(
@@ -139,7 +144,7 @@ async def uninstall_cluster_version(
 @router.get("/pool/versions", response_model=list[schemas.Version])
 async def list_pool_versions(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("stream:ListEngineVersions", ENGINES),
+    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
 ) -> list[schemas.Version]:
     """The shared pool's versions; shared projects run on its current one."""
     found = await anyio.to_thread.run_sync(
@@ -152,7 +157,7 @@ async def list_pool_versions(
 async def get_pool_version(
     platform: deps.PlatformDep,
     version: str,
-    principal: principals.Principal = deps.requires("stream:ListEngineVersions", ENGINES),
+    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         engine_versions.read_version, platform, principal.account_id, None, version
@@ -219,7 +224,7 @@ async def validate_sql(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.SqlRequest,
-    principal: principals.Principal = deps.requires("stream:ValidateSql", PROJECT),
+    principal: principals.Principal = deps.requires("stream:CheckSql", PROJECT),
 ) -> schemas.SqlCheck:
     """Syntax check (语法检查) on the project's engine: errors with line and column."""
     found = await anyio.to_thread.run_sync(
