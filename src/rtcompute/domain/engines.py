@@ -20,7 +20,7 @@ MAX_INSTALLED = 3
 # guide: 每个版本设有服役时间, 默认一年 (one year of service by default)
 DEFAULT_SERVICE_DAYS = 365
 
-NAME = re.compile(r"flink-(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
+NAME = re.compile(r"flink-([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
 
 # guide's tags: stable (recommended), beta (special cases only), none (historic stable)
 STABLE = "stable"

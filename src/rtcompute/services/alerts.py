@@ -45,5 +45,5 @@ def send(
                 url, json=payload, timeout=platform.settings.alerts.webhook_timeout_seconds
             )
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
             log.error("alert %s not delivered to the webhook: %s", kind, exc)

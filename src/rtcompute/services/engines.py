@@ -4,7 +4,7 @@ extended by the operator's rows. Reading never writes (as with the machine-type 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from rtcompute import errors
 from rtcompute.domain import engines as rules
@@ -99,6 +99,12 @@ def update_entry(
         )
     if not text.is_storable(notes) or len(notes) > MAX_NOTES:
         raise errors.Invalid(f"notes: at most {MAX_NOTES} characters", code="InvalidParameter")
+    latest = date.max - timedelta(days=rules.DEFAULT_SERVICE_DAYS)
+    if released_on > latest:
+        raise errors.Invalid(
+            f"released_on must be on or before {latest.isoformat()}",
+            code="InvalidParameter.ReleasedOn",
+        )
     end = end_of_service or rules.default_end_of_service(released_on)
     if end < released_on:
         raise errors.Invalid(

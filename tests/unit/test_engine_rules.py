@@ -1,0 +1,329 @@
+"""The guide's version rules (ch. 7) as pure functions: each refusal, its code and message."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rtcompute.domain import engines as rules
+
+STABLE = rules.CatalogEntry("flink-2.2.1", rules.STABLE, date(2026, 5, 11), date(2027, 5, 11))
+BETA = rules.CatalogEntry("flink-2.3.0", rules.BETA, date(2026, 6, 22), date(2027, 6, 22))
+
+
+def held(*rows: tuple[str, str, bool]) -> list[rules.Held]:
+    return [rules.Held(version, state, current) for version, state, current in rows]
+
+
+def broken(call: object, *args: object, **kwargs: object) -> rules.RuleBroken:
+    with pytest.raises(rules.RuleBroken) as caught:
+        call(*args, **kwargs)  # type: ignore[operator]
+    return caught.value
+
+
+INSTALLED = rules.INSTALLED
+INSTALLING = rules.INSTALLING
+FAILED = rules.FAILED
+
+
+@pytest.mark.parametrize(
+    ("rows", "entry", "confirm", "expected"),
+    [
+        # (kind, code, message); None: allowed
+        ((), STABLE, False, None),
+        ((("flink-1.20.5", INSTALLED, True),), STABLE, False, None),
+        (
+            (("flink-1.20.5", INSTALLED, True), ("flink-2.0.2", INSTALLED, False)),
+            STABLE,
+            False,
+            None,
+        ),
+        (
+            (("flink-2.2.1", INSTALLED, True),),
+            STABLE,
+            False,
+            ("conflict", "VersionAlreadyInstalled", "flink-2.2.1 already installed"),
+        ),
+        (
+            (
+                ("flink-1.20.5", INSTALLED, True),
+                ("flink-2.0.2", INSTALLED, False),
+                ("flink-2.1.3", INSTALLED, False),
+            ),
+            STABLE,
+            False,
+            ("conflict", "VersionLimitExceeded", "Flink versions exceeded max limitation:3"),
+        ),
+        # a cluster that already has more than 3 keeps them but gets no new one
+        (
+            (
+                ("flink-1.20.5", INSTALLED, True),
+                ("flink-2.0.2", INSTALLED, False),
+                ("flink-2.1.3", INSTALLED, False),
+                ("flink-2.2.0", INSTALLED, False),
+            ),
+            STABLE,
+            False,
+            ("conflict", "VersionLimitExceeded", "Flink versions exceeded max limitation:3"),
+        ),
+        # failed rows do not count towards the limit, nor block the same version again
+        (
+            (
+                ("flink-1.20.5", INSTALLED, True),
+                ("flink-2.0.2", INSTALLED, False),
+                ("flink-2.2.1", FAILED, False),
+            ),
+            STABLE,
+            False,
+            None,
+        ),
+        (
+            (
+                ("flink-1.20.5", INSTALLED, True),
+                ("flink-2.0.2", INSTALLED, False),
+                ("flink-2.1.3", FAILED, False),
+                ("flink-2.2.0", FAILED, False),
+            ),
+            STABLE,
+            False,
+            None,
+        ),
+        # one install at a time (an installing row also counts as held)
+        (
+            (("flink-1.20.5", INSTALLING, False),),
+            STABLE,
+            False,
+            ("conflict", "VersionDeploying", None),
+        ),
+        (
+            (("flink-2.2.1", INSTALLING, False),),
+            STABLE,
+            False,
+            ("conflict", "VersionDeploying", None),
+        ),
+        # beta: only with an explicit confirmation
+        ((), BETA, False, ("invalid", "BetaNotConfirmed", None)),
+        ((), BETA, True, None),
+        (
+            (("flink-2.3.0", INSTALLED, True),),
+            BETA,
+            True,
+            ("conflict", "VersionAlreadyInstalled", "flink-2.3.0 already installed"),
+        ),
+    ],
+)
+def test_check_install(
+    rows: tuple[tuple[str, str, bool], ...],
+    entry: rules.CatalogEntry,
+    confirm: bool,
+    expected: tuple[str, str, str | None] | None,
+) -> None:
+    if expected is None:
+        rules.check_install(held(*rows), entry, confirm_beta=confirm)
+        return
+    found = broken(rules.check_install, held(*rows), entry, confirm_beta=confirm)
+    kind, code, message = expected
+    assert (found.kind, found.code) == (kind, code)
+    if message is not None:
+        assert found.message == message
+    assert str(found) == found.message
+
+
+def test_an_install_under_way_refuses_before_the_limit() -> None:
+    """With 2 installed and 1 installing the 4th is refused: one install at a time comes
+    first (the installing one holds the third place either way)."""
+    rows = held(
+        ("flink-1.20.5", INSTALLED, True),
+        ("flink-2.0.2", INSTALLED, False),
+        ("flink-2.1.3", INSTALLING, False),
+    )
+    found = broken(rules.check_install, rows, STABLE, confirm_beta=False)
+    assert (found.kind, found.code) == ("conflict", "VersionDeploying")
+    assert "one install at a time" in found.message
+    assert rules.MAX_INSTALLED == 3
+
+
+def test_the_beta_message_says_how_to_confirm() -> None:
+    found = broken(rules.check_install, [], BETA, confirm_beta=False)
+    assert "flink-2.3.0" in found.message and "confirm_beta" in found.message
+
+
+@pytest.mark.parametrize(
+    ("rows", "version", "code"),
+    [
+        ((("flink-2.2.1", INSTALLED, True),), "flink-2.2.1", None),
+        (
+            (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", INSTALLED, False)),
+            "flink-1.20.5",
+            None,
+        ),
+        ((("flink-2.2.1", INSTALLED, True),), "flink-1.20.5", "VersionNotInstalled"),
+        ((("flink-1.20.5", INSTALLING, False),), "flink-1.20.5", "VersionNotInstalled"),
+        ((("flink-1.20.5", FAILED, False),), "flink-1.20.5", "VersionNotInstalled"),
+        ((), "flink-2.2.1", "VersionNotInstalled"),
+    ],
+)
+def test_check_set_current(
+    rows: tuple[tuple[str, str, bool], ...], version: str, code: str | None
+) -> None:
+    if code is None:
+        rules.check_set_current(held(*rows), version)
+        return
+    found = broken(rules.check_set_current, held(*rows), version)
+    assert (found.kind, found.code) == ("conflict", code)
+    assert version in found.message
+
+
+TWO = (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", INSTALLED, False))
+
+
+@pytest.mark.parametrize(
+    ("rows", "version", "referencing", "expected"),
+    [
+        (TWO, "flink-1.20.5", (), None),
+        (TWO, "flink-2.2.1", (), ("conflict", "VersionIsCurrent")),
+        (TWO, "flink-2.0.2", (), ("not_found", "VersionNotInstalled")),
+        (
+            (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", INSTALLING, False)),
+            "flink-1.20.5",
+            (),
+            ("conflict", "VersionDeploying"),
+        ),
+        (
+            (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", FAILED, False)),
+            "flink-1.20.5",
+            (),
+            None,
+        ),
+        (TWO, "flink-1.20.5", (("orders_etl", "alpha"),), ("conflict", "VersionInUse")),
+        # the current one is refused as current, whoever references it
+        (TWO, "flink-2.2.1", (("orders_etl", "alpha"),), ("conflict", "VersionIsCurrent")),
+    ],
+)
+def test_check_uninstall(
+    rows: tuple[tuple[str, str, bool], ...],
+    version: str,
+    referencing: tuple[tuple[str, str], ...],
+    expected: tuple[str, str] | None,
+) -> None:
+    if expected is None:
+        rules.check_uninstall(held(*rows), version, referencing)
+        return
+    found = broken(rules.check_uninstall, held(*rows), version, referencing)
+    assert (found.kind, found.code) == expected
+    assert version in found.message
+
+
+def test_uninstall_in_use_is_the_guides_message_naming_the_first_job() -> None:
+    found = broken(
+        rules.check_uninstall,
+        held(*TWO),
+        "flink-1.20.5",
+        [("orders_etl", "alpha"), ("clicks", "beta")],
+    )
+    assert found.message == "Node:orders_etl in project:alpha still ref the version:flink-1.20.5"
+
+
+def test_uninstall_reads_the_references_lazily_only_when_needed() -> None:
+    """A generator of references is fine (the rule iterates it once)."""
+    refs = iter([("j", "p")])
+    found = broken(rules.check_uninstall, held(*TWO), "flink-1.20.5", refs)
+    assert found.message == "Node:j in project:p still ref the version:flink-1.20.5"
+
+
+@pytest.mark.parametrize(
+    ("name", "release"),
+    [
+        ("flink-2.2.1", "2.2.1"),
+        ("flink-1.20.5", "1.20.5"),
+        ("flink-10.0.123", "10.0.123"),
+    ],
+)
+def test_release_of(name: str, release: str) -> None:
+    assert rules.is_name(name)
+    assert rules.release_of(name) == release
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "flink-2.2.1\n",
+        "flink-2.2.1 ",
+        " flink-2.2.1",
+        "flink-2.2",
+        "flink-2.2.1.0",
+        "Flink-2.2.1",
+        "blink-2.2.1",
+        "2.2.1",
+        "flink-x",
+        "flink-1234.0.0",
+        "flink-2.2.1-SNAPSHOT",
+        "flink-\uff12.2.1",  # a full-width digit is no ASCII digit
+        "",
+    ],
+)
+def test_not_a_name(name: str) -> None:
+    assert not rules.is_name(name)
+    with pytest.raises(ValueError):
+        rules.release_of(name)
+
+
+def test_sort_key_orders_by_numbers_not_text() -> None:
+    names = ["flink-1.20.5", "flink-2.2.1", "flink-2.10.0", "flink-2.2.0", "junk"]
+    ordered = sorted(names, key=rules.sort_key, reverse=True)
+    assert ordered == ["flink-2.10.0", "flink-2.2.1", "flink-2.2.0", "flink-1.20.5", "junk"]
+
+
+@pytest.mark.parametrize(
+    ("released", "end"),
+    [
+        (date(2026, 5, 11), date(2027, 5, 11)),
+        (date(2027, 3, 1), date(2028, 2, 29)),  # 365 days, across a leap day
+        (date(2025, 12, 31), date(2026, 12, 31)),
+    ],
+)
+def test_default_end_of_service_is_365_days_later(released: date, end: date) -> None:
+    assert rules.default_end_of_service(released) == end
+
+
+@pytest.mark.parametrize(
+    ("today", "retired"),
+    [
+        (date(2027, 5, 10), False),
+        (date(2027, 5, 11), False),  # the last day of service is still in service
+        (date(2027, 5, 12), True),
+    ],
+)
+def test_is_retired(today: date, retired: bool) -> None:
+    assert rules.is_retired(date(2027, 5, 11), today) is retired
+
+
+def test_default_catalog() -> None:
+    names = [e.name for e in rules.DEFAULT_CATALOG]
+    assert len(names) == len(set(names))
+    assert all(rules.is_name(n) for n in names)
+    assert rules.DEFAULT_VERSION in names
+    assert {"flink-2.2.1", "flink-1.20.5"} <= set(names)
+    by_name = {e.name: e for e in rules.DEFAULT_CATALOG}
+    assert by_name[rules.DEFAULT_VERSION].tag == rules.STABLE
+    assert by_name["flink-2.3.0"].tag == rules.BETA
+    for entry in rules.DEFAULT_CATALOG:
+        assert entry.tag in rules.TAGS
+        assert entry.end_of_service == rules.default_end_of_service(entry.released_on)
+        assert entry.release == rules.release_of(entry.name)
+
+
+def test_script_missing_is_the_guides_30006_text() -> None:
+    assert rules.script_missing("flink-2.0.2", "/data/engines/flink-2.0.2/bin/flink") == (
+        "code:[30006], brief info:[engine script not exist, please check engine version], "
+        "context info:[engine script:[/data/engines/flink-2.0.2/bin/flink], "
+        "engine version:[flink-2.0.2]]"
+    )
+    assert rules.SCRIPT_MISSING_CODE == "30006"
+
+
+def test_targets() -> None:
+    assert rules.cluster_target(7) == "cluster:7"
+    assert rules.POOL == "pool"
+    assert rules.cluster_target(0) != rules.POOL
