@@ -23,6 +23,8 @@ from rtcompute.console.pages import (
     capacity,
     cluster_wizard,
     clusters,
+    engine_versions,
+    engines,
     networks,
     orders,
     overview,
@@ -39,6 +41,7 @@ from rtcompute.console.pages import (
     ram_users,
     settings,
     signin,
+    sql_check,
 )
 
 log = logging.getLogger("rtcompute.console")
@@ -54,6 +57,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     clusters.router,
     networks.router,
     buckets.router,
+    # engine versions (issue 5): before `overview`, whose placeholder held /engine-versions
+    engines.router,
+    engine_versions.router,
+    sql_check.router,
     overview.router,
     access_keys.router,
     audit.router,

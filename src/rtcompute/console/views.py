@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rtcompute import errors, http_status
-from rtcompute.console import auth, capacity_errors, i18n, ram_errors
+from rtcompute.console import auth, capacity_errors, engine_errors, i18n, ram_errors
 from rtcompute.console.i18n import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -48,13 +48,15 @@ NAV = (
     NavItem("exclusive-clusters", "/console/exclusive-clusters", N_("Exclusive clusters")),
     NavItem("kubernetes-clusters", "/console/kubernetes-clusters", N_("Kubernetes clusters")),
     NavItem("ram", "/console/ram", N_("RAM"), RAM_NAV),
-    NavItem("engine-versions", "/console/engine-versions", N_("Engine versions")),
+    # guide ch. 7 版本管理: the catalog; a cluster's versions are managed from its page
+    NavItem("engine-versions", "/console/engines", N_("Engine versions")),
     NavItem("audit", "/console/audit", N_("Audit")),
 )
 # shown to the operator only
 NAV_OPERATOR = (
     NavItem("accounts", "/console/accounts", N_("Accounts")),
     NavItem("payments", "/console/payments", N_("Payments")),
+    NavItem("pool-versions", "/console/pool/versions", N_("Pool versions")),
 )
 NAV_ACCOUNT = (
     NavItem("access-keys", "/console/access-keys", N_("Access keys")),
@@ -137,6 +139,7 @@ ERROR_MESSAGES = {
     ),
     **ram_errors.ERROR_MESSAGES,
     **capacity_errors.ERROR_MESSAGES,
+    **engine_errors.ERROR_MESSAGES,
 }
 VERIFICATION_MESSAGES = {
     "totp": N_("Enter the 6-digit code of your MFA app."),
@@ -214,7 +217,11 @@ def _message_values(request: Request) -> dict[str, object]:
 
 def error_link(code: str) -> tuple[str, str] | None:
     """Where the user fixes the cause of an error: (path, label), or None."""
-    return ram_errors.ERROR_LINKS.get(code) or capacity_errors.ERROR_LINKS.get(code)
+    return (
+        ram_errors.ERROR_LINKS.get(code)
+        or capacity_errors.ERROR_LINKS.get(code)
+        or engine_errors.ERROR_LINKS.get(code)
+    )
 
 
 def error_message(request: Request, error: errors.RtcError) -> str:

@@ -28,6 +28,7 @@ MOVING = frozenset(
         cluster_rules.SCALING_OUT,
         cluster_rules.SCALING_IN,
         cluster_rules.RELEASING,
+        cluster_rules.DEPLOYING,
     }
 )
 REFUSED = shared.REFUSED
