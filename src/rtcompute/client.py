@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rtcompute import client_base, client_capacity
+from rtcompute import client_base, client_capacity, client_engines
 
 ApiError = client_base.ApiError
 Transport = client_base.Transport
 _seg = client_base.segment
 
 
-class Client(client_capacity.CapacityCalls):
-    """Every call of the REST API; capacity calls live in `client_capacity`."""
+class Client(client_capacity.CapacityCalls, client_engines.EngineCalls):
+    """Every call of the REST API; capacity calls live in `client_capacity`, engine versions
+    and SQL checks in `client_engines`."""
 
     def __enter__(self) -> Client:
         return self

@@ -58,11 +58,14 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
             catalog,
             clusters,
             commands,
+            engines,
             networks,
             orders,
+            pool,
             projects,
             ram,
             sizing,
+            sql,
             zones,
         )
 
@@ -81,6 +84,9 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
         app.add_typer(zones.zones_app, name="zones")
         app.add_typer(sizing.sizing_app, name="sizing")
         app.add_typer(catalog.catalog_app, name="catalog")
+        app.add_typer(engines.engines_app, name="engines")
+        app.add_typer(pool.pool_app, name="pool")
+        app.add_typer(sql.sql_app, name="sql")
     app.command("version")(version)
     return app
 

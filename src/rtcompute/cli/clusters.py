@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from rtcompute import client
-from rtcompute.cli import commands, orders, output
+from rtcompute.cli import commands, engine_versions, orders, output
 
 ProfileOption = commands.ProfileOption
 ClusterName = Annotated[str, typer.Argument(help="The cluster's name.")]
@@ -56,6 +56,7 @@ clusters_app = typer.Typer(
     help="Exclusive clusters: create from an exclusive order, watch them start, scale, release.",
     no_args_is_help=True,
 )
+clusters_app.add_typer(engine_versions.cluster_versions_app, name="versions")
 
 
 def summary(cluster: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ ProfileOption = Annotated[
 ]
 
 
-def connect(profile_name: str) -> client.Client:
+def connect(profile_name: str, *, timeout: float = 30.0) -> client.Client:
     profile = config.load(profile_name)
     if not profile.endpoint or not profile.token:
         output.err_console.print(
@@ -25,7 +25,7 @@ def connect(profile_name: str) -> client.Client:
             "(or set RTC_ENDPOINT, RTC_ACCESS_KEY_ID and RTC_ACCESS_KEY_SECRET)"
         )
         raise typer.Exit(1)
-    return client.Client(profile.endpoint, profile.token, language=language())
+    return client.Client(profile.endpoint, profile.token, timeout=timeout, language=language())
 
 
 def language() -> str | None:
