@@ -44,7 +44,7 @@ class CheckResult:
 
 # the start of Flink's (Calcite's) positions: `at line 3, column 17`,
 # `From line 1, column 31 to line 1, column 39` (a range: its start is taken)
-_POSITION = re.compile(r"\b(?:at|[Ff]rom) line (\d+), column (\d+)")
+_POSITION = re.compile(r"\b(?:at|from) line (\d+), column (\d+)", re.IGNORECASE)
 
 
 def split(script: str) -> tuple[Statement, ...]:
@@ -78,7 +78,7 @@ def split(script: str) -> tuple[Statement, ...]:
         else:
             if not char.isspace() and start is None:
                 start, start_at = index, (line, column)
-            end = index + 1
+            end = index + 2 if script.startswith("\r\n", index) else index + 1
         line, column = _advance(script[index:end], line, column)
         index = end
     return tuple(statements)
@@ -159,3 +159,34 @@ def _code_points(text: str, utf16_column: int) -> int:
             return index + 1
         units += 2 if ord(char) > 0xFFFF else 1
     return len(text) + 1 + max(utf16_column - 1 - units, 0)
+
+
+# Statements that would make the shared worker's JVM (or interpreter) load user code: a
+# syntax check runs them for real (DDL is executed), so they are refused there. A job runs
+# its own code in its own Flink cluster, where these belong.
+_CODE_ONLY = re.compile(r"--[^\r\n]*|/\*.*?(?:\*/|$)|'(?:[^']|'')*'?", re.DOTALL)
+_LOADS_CODE = (
+    (re.compile(r"\bUSING\s+JAR\b"), "a function from a JAR (USING JAR)"),
+    (re.compile(r"\bLANGUAGE\s+PYTHON\b"), "a Python function (LANGUAGE PYTHON)"),
+    (re.compile(r"^(?:ADD|REMOVE)\s+JAR\b"), "ADD JAR / REMOVE JAR"),
+    (re.compile(r"^(?:LOAD|UNLOAD)\s+MODULE\b"), "LOAD MODULE / UNLOAD MODULE"),
+)
+_SET_KEY = re.compile(r"^\s*SET\s*(?:'((?:[^']|'')*)'|([\w.\-]+))", re.IGNORECASE)
+_CODE_KEYS = ("pipeline.jars", "pipeline.classpaths", "python.")
+
+
+def loads_code(statement: Statement) -> str | None:
+    """Why the syntax check refuses `statement` (it would load user code), or None."""
+    code = " ".join(_CODE_ONLY.sub(" ", statement.sql).upper().split())
+    what = next((label for pattern, label in _LOADS_CODE if pattern.search(code)), None)
+    key = _SET_KEY.match(statement.sql)
+    if what is None and key is not None:
+        name = (key.group(1) or key.group(2) or "").replace("''", "'").strip().lower()
+        if name.startswith(_CODE_KEYS):
+            what = f"SET '{name}'"
+    if what is None:
+        return None
+    return (
+        f"{what} is not run by the syntax check: the check runs on a shared engine that "
+        "loads no user code; such statements are checked when the job goes online"
+    )

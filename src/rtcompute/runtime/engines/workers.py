@@ -1,0 +1,418 @@
+"""Warm engine workers: one long-lived PyFlink process per engine version, on demand.
+
+A syntax check in a fresh PyFlink process costs seconds (the JVM gateway starts first); in
+a warm one, tens of milliseconds. So the pool keeps one `worker_main.py` per version,
+running in that version's own environment, started by the first check of that version and
+stopped after an idle period. One request at a time per worker (a lock per version);
+different versions answer in parallel. The pool is called from FastAPI's thread pool, so
+everything here is thread-safe.
+
+A worker that dies while answering gives that request a retryable `EngineWorkerRestarted`
+and is started again in the background; one that does not answer within the request
+timeout is killed (its whole process group: the interpreter and its JVM) and the request
+gets `EngineWorkerTimeout`. Workers run in their own session so a kill takes the JVM along;
+they end on their own when their stdin closes or their parent dies (worker_main.py).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import logging
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rtcompute import errors
+from rtcompute.domain import engines, sqlscript
+
+log = logging.getLogger(__name__)
+
+WORKER_MAIN = Path(__file__).with_name("worker_main.py")
+# lines of a worker's stderr kept for error messages and `status()`
+STDERR_LINES = 200
+# what an error message quotes of the worker's stderr
+STDERR_TAIL = 20
+STOP_GRACE_SECONDS = 3.0
+# how long an error message waits for the rest of a dead worker's stderr
+STDERR_WAIT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    version: str
+    pid: int
+    started_at: datetime
+    last_used: datetime
+    requests: int
+
+
+@dataclass
+class _Worker:
+    version: str
+    process: subprocess.Popen[bytes]
+    lines: queue.Queue[bytes | None]
+    stderr: collections.deque[str]
+    started_at: datetime
+    last_used: float = field(default_factory=time.time)
+    requests: int = 0
+    flink_version: str = ""
+    next_id: int = 0
+    stderr_closed: threading.Event = field(default_factory=threading.Event)
+    # the JVM's java.io.tmpdir: Flink's planner loader unpacks a ~45 MB jar there at every
+    # start and a killed JVM never deletes it, so each worker gets its own, removed with it
+    tmp: Path | None = None
+
+    def stderr_tail(self) -> str:
+        """The last lines of stderr (of a dead worker: once all of it has been read)."""
+        if self.process.poll() is not None:
+            self.stderr_closed.wait(STDERR_WAIT_SECONDS)
+        return "\n".join(list(self.stderr)[-STDERR_TAIL:])
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        idle_seconds: float,
+        request_timeout: float,
+        start_timeout: float,
+        java: str = "java",
+    ) -> None:
+        self._home = home
+        self._idle_seconds = idle_seconds
+        self._request_timeout = request_timeout
+        self._start_timeout = start_timeout
+        self._java = java
+        self._lock = threading.Lock()  # guards the two dicts and `_closed`
+        self._workers: dict[str, _Worker] = {}
+        self._version_locks: dict[str, threading.Lock] = {}
+        self._closed = False
+
+    def validate(self, version: str, sql: str) -> sqlscript.CheckResult:
+        return self._check(version, sql, "validate")
+
+    def explain(self, version: str, sql: str) -> sqlscript.CheckResult:
+        return self._check(version, sql, "explain")
+
+    def python_of(self, version: str) -> Path:
+        return self._home / version / "bin" / "python"
+
+    def _check(self, version: str, sql: str, op: str) -> sqlscript.CheckResult:
+        started = time.monotonic()
+        python = self.python_of(version)
+        if not engines.is_name(version) or not python.exists():
+            raise errors.Conflict(
+                engines.script_missing(version, str(python)), code=engines.SCRIPT_MISSING_CODE
+            )
+        statements = sqlscript.split(sql)
+        if not statements:
+            nothing = sqlscript.Problem(1, 1, "the script has no SQL statement")
+            return sqlscript.CheckResult(False, (nothing,), "", _since(started), "")
+        for statement in statements:
+            refused = sqlscript.loads_code(statement)
+            if refused is not None:
+                found = sqlscript.Problem(statement.line, statement.column, refused)
+                return sqlscript.CheckResult(False, (found,), "", _since(started), "")
+        request = {
+            "op": op,
+            "statements": [{"sql": s.sql, "line": s.line, "column": s.column} for s in statements],
+        }
+        with self._lock_of(version):
+            worker = self._running(version, python)
+            response = self._ask(worker, request)
+            flink_version = worker.flink_version
+        problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
+        return sqlscript.CheckResult(
+            ok=bool(response.get("ok")) and not problems,
+            problems=problems,
+            plan=str(response.get("plan") or ""),
+            elapsed_ms=_since(started),
+            flink_version=flink_version,
+        )
+
+    def _lock_of(self, version: str) -> threading.Lock:
+        with self._lock:
+            if self._closed:
+                raise errors.Unavailable("the engine workers are shutting down; try again")
+            return self._version_locks.setdefault(version, threading.Lock())
+
+    def _running(self, version: str, python: Path) -> _Worker:
+        """The version's live worker, started now if needed (the version lock is held)."""
+        with self._lock:
+            worker = self._workers.get(version)
+        if worker is not None and worker.process.poll() is None:
+            return worker
+        if worker is not None:
+            self._forget(worker)
+        worker = self._start(version, python)
+        with self._lock:
+            if self._closed:
+                _kill(worker)
+                raise errors.Unavailable("the engine workers are shutting down; try again")
+            self._workers[version] = worker
+        return worker
+
+    def _start(self, version: str, python: Path) -> _Worker:
+        tmp = Path(tempfile.mkdtemp(prefix=f"rtc-worker-{version}-"))
+        env = self._environment()
+        env["TMPDIR"] = str(tmp)
+        env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={tmp}"
+        try:
+            process = subprocess.Popen(
+                [str(python), str(WORKER_MAIN)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self._home / version,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        worker = _Worker(
+            version=version,
+            process=process,
+            lines=queue.Queue(),
+            stderr=collections.deque(maxlen=STDERR_LINES),
+            started_at=datetime.now(UTC),
+            tmp=tmp,
+        )
+        _thread(f"engine-{version}-stdout", _read_lines, worker)
+        _thread(f"engine-{version}-stderr", _drain_stderr, worker)
+        try:
+            line = worker.lines.get(timeout=self._start_timeout)
+        except queue.Empty:
+            _kill(worker)
+            raise errors.Unavailable(
+                f"the engine worker for {version} did not start within "
+                f"{self._start_timeout:g} s: {worker.stderr_tail()}",
+                code="EngineWorkerStartFailed",
+            ) from None
+        ready = _decode(line) if line is not None else None
+        if ready is None or not ready.get("ready"):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=STDERR_WAIT_SECONDS)  # exiting: let it finish stderr
+            _kill(worker)
+            raise errors.Unavailable(
+                f"the engine worker for {version} failed to start: {worker.stderr_tail()}",
+                code="EngineWorkerStartFailed",
+            )
+        worker.flink_version = str(ready.get("flink_version", ""))
+        log.info("engine worker for %s started (pid %d)", version, process.pid)
+        return worker
+
+    def _environment(self) -> dict[str, str]:
+        """The server's environment without its Python settings, with the configured Java."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+        }
+        env["PYTHONNOUSERSITE"] = "1"
+        env["PYTHONUNBUFFERED"] = "1"
+        java = shutil.which(self._java)
+        if java is not None:
+            java_home = Path(os.path.realpath(java)).parent.parent
+            env["JAVA_HOME"] = str(java_home)
+            env["PATH"] = os.pathsep.join([str(java_home / "bin"), env.get("PATH", "")])
+        return env
+
+    def _ask(self, worker: _Worker, request: dict[str, Any]) -> dict[str, Any]:
+        worker.next_id += 1
+        request_id = worker.next_id
+        worker.requests += 1
+        worker.last_used = time.time()
+        try:
+            assert worker.process.stdin is not None
+            worker.process.stdin.write(json.dumps({"id": request_id, **request}).encode() + b"\n")
+            worker.process.stdin.flush()
+            deadline = time.monotonic() + self._request_timeout
+            while True:
+                line = worker.lines.get(timeout=max(deadline - time.monotonic(), 0.0))
+                if line is None:
+                    raise BrokenPipeError
+                response = _decode(line)
+                if response is not None and response.get("id") == request_id:
+                    return response
+        except (BrokenPipeError, OSError):
+            self._forget(worker)
+            self._restart_later(worker.version)
+            raise errors.Unavailable(
+                f"the engine worker for {worker.version} stopped while checking; "
+                "it is restarting: try again",
+                code="EngineWorkerRestarted",
+            ) from None
+        except queue.Empty:
+            self._forget(worker)
+            log.warning(
+                "engine worker for %s did not answer in %g s: killed; stderr: %s",
+                worker.version,
+                self._request_timeout,
+                worker.stderr_tail(),
+            )
+            self._restart_later(worker.version)
+            raise errors.Unavailable(
+                f"the engine worker for {worker.version} did not answer within "
+                f"{self._request_timeout:g} s and was restarted: try again",
+                code="EngineWorkerTimeout",
+            ) from None
+        finally:
+            worker.last_used = time.time()
+
+    def _forget(self, worker: _Worker) -> None:
+        """Kill `worker` and drop it from the pool (if it is still the version's worker)."""
+        _kill(worker)
+        with self._lock:
+            if self._workers.get(worker.version) is worker:
+                del self._workers[worker.version]
+
+    def _restart_later(self, version: str) -> None:
+        """Start a fresh worker in the background, so the retry finds it warm."""
+
+        def restart() -> None:
+            try:
+                with self._lock_of(version):
+                    self._running(version, self.python_of(version))
+            except Exception as error:
+                log.warning("restarting the engine worker for %s failed: %s", version, error)
+
+        _thread(f"engine-{version}-restart", restart)
+
+    def reap_idle(self) -> list[str]:
+        """Stop workers idle longer than `idle_seconds` (and forget dead ones)."""
+        now = time.time()
+        with self._lock:
+            candidates = list(self._workers.values())
+        stopped = []
+        for worker in candidates:
+            dead = worker.process.poll() is not None
+            if not dead and now - worker.last_used <= self._idle_seconds:
+                continue
+            lock = self._lock_of_quietly(worker.version)
+            if lock is None or not lock.acquire(blocking=False):
+                continue  # answering a request right now: not idle
+            try:
+                self._forget(worker)
+            finally:
+                lock.release()
+            if not dead:
+                log.info("engine worker for %s idle: stopped", worker.version)
+                stopped.append(worker.version)
+        return stopped
+
+    def _lock_of_quietly(self, version: str) -> threading.Lock | None:
+        with self._lock:
+            return self._version_locks.get(version)
+
+    def stop_version(self, version: str) -> None:
+        """Stop the version's worker, if one runs (e.g. before the version is removed)."""
+        with self._lock_of(version):
+            with self._lock:
+                worker = self._workers.pop(version, None)
+            if worker is not None:
+                _stop(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for worker in workers:
+            _stop(worker)
+
+    def status(self) -> list[WorkerStatus]:
+        with self._lock:
+            workers = list(self._workers.values())
+        return [
+            WorkerStatus(
+                version=w.version,
+                pid=w.process.pid,
+                started_at=w.started_at,
+                last_used=datetime.fromtimestamp(w.last_used, UTC),
+                requests=w.requests,
+            )
+            for w in sorted(workers, key=lambda w: w.version)
+        ]
+
+
+def _problem(statements: tuple[sqlscript.Statement, ...], raw: dict[str, Any]) -> sqlscript.Problem:
+    message = str(raw.get("message", ""))
+    index = raw.get("statement")
+    if not isinstance(index, int) or not 0 <= index < len(statements):
+        return sqlscript.Problem(statements[0].line, statements[0].column, message)
+    line, column = sqlscript.to_script(
+        statements[index], int(raw.get("line") or 1), int(raw.get("column") or 1)
+    )
+    return sqlscript.Problem(line, column, message)
+
+
+def _decode(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def _thread(name: str, target: Any, *args: Any) -> None:
+    threading.Thread(target=target, args=args, name=name, daemon=True).start()
+
+
+def _read_lines(worker: _Worker) -> None:
+    """Protocol lines into the worker's queue; None once stdout ends (the worker died)."""
+    assert worker.process.stdout is not None
+    for line in iter(worker.process.stdout.readline, b""):
+        worker.lines.put(line)
+    worker.lines.put(None)
+
+
+def _drain_stderr(worker: _Worker) -> None:
+    """Keep the stderr pipe empty: the last lines in a ring buffer, all of them at debug."""
+    assert worker.process.stderr is not None
+    for raw in iter(worker.process.stderr.readline, b""):
+        line = raw.decode(errors="replace").rstrip()
+        worker.stderr.append(line)
+        log.debug("engine %s: %s", worker.version, line)
+    worker.stderr_closed.set()
+
+
+def _kill(worker: _Worker) -> None:
+    """SIGKILL the worker's process group (the interpreter and its JVM) and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(worker.process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        worker.process.wait(timeout=10)
+    if worker.process.stdin is not None:  # stdout and stderr: their reader threads end at EOF
+        with contextlib.suppress(OSError):
+            worker.process.stdin.close()
+    if worker.tmp is not None:
+        shutil.rmtree(worker.tmp, ignore_errors=True)
+
+
+def _stop(worker: _Worker) -> None:
+    """Close its input (the worker ends itself, its JVM with it), then make sure."""
+    if worker.process.stdin is not None:
+        with contextlib.suppress(OSError):
+            worker.process.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        worker.process.wait(timeout=STOP_GRACE_SECONDS)
+    _kill(worker)
+    log.info("engine worker for %s stopped", worker.version)

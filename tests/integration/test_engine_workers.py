@@ -1,0 +1,344 @@
+"""Warm engine workers on real installed Flink versions: checks, positions, failures.
+
+Every worker start costs seconds (a JVM), so the pools are module-scoped: `pool` answers
+the checks; `fragile` (short timeouts, tiny idle period) is the one whose workers the
+tests kill, freeze and reap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rtcompute import errors
+from rtcompute.domain import engines, sqlscript
+from rtcompute.runtime.engines import workers
+
+pytestmark = pytest.mark.slow
+
+V2 = "flink-2.2.1"
+V1 = "flink-1.20.5"
+
+# the error is on line 7, column 24 (`orders`: `FORM` parses as an alias of `amount`)
+SCRIPT = """-- orders job
+CREATE TABLE orders (id BIGINT, amount DOUBLE) WITH ('connector' = 'datagen');
+CREATE TABLE totals (id BIGINT, amount DOUBLE)
+  WITH ('connector' = 'blackhole');
+
+INSERT INTO totals
+SELECT id, amount {keyword} orders;
+"""
+VALID = SCRIPT.format(keyword="FROM")
+PARSE_ERROR = SCRIPT.format(keyword="FORM")
+
+
+@pytest.fixture(scope="module")
+def pool(installed_engines: Any) -> Iterator[workers.WorkerPool]:
+    pool = workers.WorkerPool(
+        installed_engines.home, idle_seconds=600, request_timeout=60, start_timeout=120
+    )
+    yield pool
+    pids = [status.pid for status in pool.status()]
+    pool.close()
+    assert pids, "the module's checks ran in a worker"
+    assert all(wait_gone(pid) for pid in pids)  # close takes the workers and their JVMs
+
+
+@pytest.fixture(scope="module")
+def fragile(installed_engines: Any) -> Iterator[workers.WorkerPool]:
+    pool = workers.WorkerPool(
+        installed_engines.home, idle_seconds=0.5, request_timeout=8, start_timeout=120
+    )
+    yield pool
+    pool.close()
+
+
+def gone(pid: int) -> bool:
+    """No process is left in the group the worker led (the interpreter and its JVM)."""
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_gone(pid: int, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if gone(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def pid_of(pool: workers.WorkerPool, version: str) -> int:
+    [status] = [s for s in pool.status() if s.version == version]
+    return status.pid
+
+
+def test_valid_script_is_ok(pool: workers.WorkerPool) -> None:
+    result = pool.validate(V2, VALID)
+    assert result == sqlscript.CheckResult(True, (), "", result.elapsed_ms, "2.2.1")
+
+
+def test_parse_error_at_the_script_line_and_column(pool: workers.WorkerPool) -> None:
+    result = pool.validate(V2, PARSE_ERROR)
+    assert not result.ok
+    [problem] = result.problems
+    assert (problem.line, problem.column) == (7, 24)
+    # Flink's own words, positions relative to the statement it was given
+    assert problem.message == 'SQL parse failed. Encountered "orders" at line 2, column 24.'
+
+
+def test_unknown_column_position(pool: workers.WorkerPool) -> None:
+    script = (
+        "CREATE TABLE orders (id BIGINT) WITH ('connector' = 'datagen'); "
+        "SELECT id,\n  nosuchcol FROM orders"
+    )
+    result = pool.validate(V2, script)
+    [problem] = result.problems
+    assert (problem.line, problem.column) == (2, 3)
+    assert "Column 'nosuchcol' not found in any table" in problem.message
+    assert problem.message.startswith("SQL validation failed. From line 2, column 3 to line 2")
+    # on the statement's first line the statement's own column is added
+    one_line = script.replace(",\n  nosuchcol", ", nosuchcol")
+    [problem] = pool.validate(V2, one_line).problems
+    assert (problem.line, problem.column) == (1, one_line.index("nosuchcol") + 1)
+
+
+def test_problem_without_position_is_at_the_statement(pool: workers.WorkerPool) -> None:
+    script = VALID.replace("amount DOUBLE)\n  WITH", "amount STRING, extra INT)\n  WITH")
+    result = pool.validate(V2, script)
+    [problem] = result.problems
+    assert (problem.line, problem.column) == (6, 1)  # the INSERT
+    assert "do not match" in problem.message
+
+
+def test_explain_returns_the_plan(pool: workers.WorkerPool) -> None:
+    result = pool.explain(V2, VALID)
+    assert result.ok, result.problems
+    assert "== Optimized Execution Plan ==" in result.plan
+    assert "totals" in result.plan
+    assert "orders" in result.plan
+    assert pool.validate(V2, VALID).plan == ""
+
+
+def test_nothing_leaks_between_requests(pool: workers.WorkerPool) -> None:
+    first = pool.validate(
+        V2,
+        "CREATE TABLE leak_probe (id INT) WITH ('connector' = 'datagen');"
+        "SET 'pipeline.name' = 'probe'; SELECT id FROM leak_probe",
+    )
+    assert first.ok, first.problems
+    second = pool.validate(V2, "SELECT id FROM leak_probe")
+    [problem] = second.problems
+    assert "Object 'leak_probe' not found" in problem.message
+    assert (problem.line, problem.column) == (1, 16)
+
+
+def test_nothing_is_executed(pool: workers.WorkerPool, tmp_path: Path) -> None:
+    """A job that would write a file: planned only, so the file never appears."""
+    out = tmp_path / "out"
+    script = (
+        "CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');"
+        f"CREATE TABLE out_csv (id BIGINT) WITH ('connector' = 'filesystem', 'path' = '{out}', "
+        "'format' = 'csv');"
+        "INSERT INTO out_csv SELECT id FROM src;"
+        f"CREATE TABLE ctas WITH ('connector' = 'filesystem', 'path' = '{out}2', "
+        "'format' = 'csv') AS SELECT id FROM src;"
+    )
+    result = pool.explain(V2, script)
+    assert result.ok, result.problems
+    time.sleep(2)
+    assert not out.exists()
+    assert not Path(f"{out}2").exists()
+
+
+def test_empty_script(pool: workers.WorkerPool) -> None:
+    result = pool.validate(V2, "  -- nothing here\n;;")
+    assert not result.ok
+    assert result.problems == (sqlscript.Problem(1, 1, "the script has no SQL statement"),)
+
+
+def test_version_missing_is_30006(pool: workers.WorkerPool, installed_engines: Any) -> None:
+    with pytest.raises(errors.Conflict) as raised:
+        pool.validate("flink-9.9.9", VALID)
+    script = str(installed_engines.home / "flink-9.9.9" / "bin" / "python")
+    assert raised.value.code == "30006"
+    assert raised.value.message == engines.script_missing("flink-9.9.9", script)
+    assert "engine script not exist, please check engine version" in raised.value.message
+    with pytest.raises(errors.Conflict) as raised:  # not a version name: never a path
+        pool.validate(f"../{installed_engines.home.name}/{V2}", VALID)
+    assert raised.value.code == "30006"
+
+
+def test_worker_killed_mid_request(fragile: workers.WorkerPool) -> None:
+    assert fragile.validate(V2, VALID).ok
+    pid = pid_of(fragile, V2)
+    os.kill(pid, signal.SIGSTOP)  # holds the request until the kill
+    outcome: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            fragile.validate(V2, VALID)
+        except errors.RtcError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=check)
+    thread.start()
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGKILL)
+    thread.join(10)
+    [error] = outcome
+    assert isinstance(error, errors.Unavailable)
+    assert error.code == "EngineWorkerRestarted"
+    assert error.message == (
+        f"the engine worker for {V2} stopped while checking; it is restarting: try again"
+    )
+    assert wait_gone(pid)
+    assert fragile.validate(V2, VALID).ok
+    assert pid_of(fragile, V2) != pid
+
+
+def test_killed_idle_worker_is_replaced(fragile: workers.WorkerPool) -> None:
+    assert fragile.validate(V2, VALID).ok
+    pid = pid_of(fragile, V2)
+    os.killpg(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    # either this request meets the dead worker (a retryable error) or a fresh one
+    try:
+        result = fragile.validate(V2, PARSE_ERROR)
+    except errors.Unavailable as error:
+        assert error.code == "EngineWorkerRestarted"
+        result = fragile.validate(V2, PARSE_ERROR)
+    assert [(p.line, p.column) for p in result.problems] == [(7, 24)]
+    assert wait_gone(pid)
+    assert pid_of(fragile, V2) != pid
+
+
+def test_hung_worker_is_killed(fragile: workers.WorkerPool) -> None:
+    assert fragile.validate(V2, VALID).ok
+    pid = pid_of(fragile, V2)
+    # the JVM's temporary files (the planner jar it unpacks) live in the worker's own
+    # directory, which goes with the killed worker instead of piling up in /tmp
+    tmp = fragile._workers[V2].tmp
+    assert tmp is not None and any(tmp.glob("flink-table-planner_*.jar"))
+    os.kill(pid, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(errors.Unavailable) as raised:
+        fragile.validate(V2, VALID)
+    assert raised.value.code == "EngineWorkerTimeout"
+    assert 7.5 <= time.monotonic() - started < 20
+    assert wait_gone(pid)
+    assert not tmp.exists()
+    assert fragile.validate(V2, VALID).ok
+
+
+def test_reap_idle(fragile: workers.WorkerPool) -> None:
+    assert fragile.validate(V2, VALID).ok
+    [status] = fragile.status()
+    assert status.version == V2
+    assert status.requests >= 1
+    assert fragile.reap_idle() == []  # just used
+    time.sleep(0.7)
+    assert fragile.reap_idle() == [V2]
+    assert fragile.status() == []
+    assert wait_gone(status.pid)
+
+
+def test_flink_1_20(installed_engines: Any) -> None:
+    pool = workers.WorkerPool(
+        installed_engines.home, idle_seconds=600, request_timeout=60, start_timeout=120
+    )
+    try:
+        result = pool.explain(V1, VALID)
+        assert result.ok, result.problems
+        assert result.flink_version == "1.20.5"
+        assert "totals" in result.plan
+        [problem] = pool.validate(V1, PARSE_ERROR).problems
+        assert (problem.line, problem.column) == (7, 24)
+        assert problem.message.startswith('SQL parse failed. Encountered "orders"')
+        pid = pid_of(pool, V1)
+        pool.stop_version(V1)
+        assert pool.status() == []
+        assert wait_gone(pid)  # the worker and its JVM
+        pool.stop_version(V1)  # none running: nothing to do
+    finally:
+        pool.close()
+
+
+def fake_engine(home: Path, version: str, body: str) -> None:
+    python = home / version / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/sh\n{body}\n")
+    python.chmod(0o755)
+
+
+def test_start_failure_quotes_stderr(tmp_path: Path) -> None:
+    fake_engine(tmp_path, "flink-0.0.1", 'echo "no pyflink in here" >&2; exit 1')
+    pool = workers.WorkerPool(tmp_path, idle_seconds=60, request_timeout=5, start_timeout=10)
+    try:
+        with pytest.raises(errors.Unavailable) as raised:
+            pool.validate("flink-0.0.1", "SELECT 1")
+        assert raised.value.code == "EngineWorkerStartFailed"
+        assert "no pyflink in here" in raised.value.message
+    finally:
+        pool.close()
+
+
+def test_start_timeout_kills_the_worker(tmp_path: Path) -> None:
+    fake_engine(tmp_path, "flink-0.0.2", "echo $$ > $(dirname $0)/pid; exec sleep 60")
+    pool = workers.WorkerPool(tmp_path, idle_seconds=60, request_timeout=5, start_timeout=1)
+    try:
+        with pytest.raises(errors.Unavailable) as raised:
+            pool.validate("flink-0.0.2", "SELECT 1")
+        assert raised.value.code == "EngineWorkerStartFailed"
+        assert "did not start within 1 s" in raised.value.message
+        assert wait_gone(int((tmp_path / "flink-0.0.2" / "bin" / "pid").read_text()))
+    finally:
+        pool.close()
+
+
+def test_worker_protocol_survives_bad_requests(installed_engines: Any) -> None:
+    """The documented protocol, spoken directly: bad lines get answers, not a crash."""
+    python = installed_engines.path(V2) / "bin" / "python"
+    lines = [
+        "not json",
+        "[1, 2]",
+        json.dumps({"id": 1, "op": "ping"}),
+        json.dumps({"id": 2, "op": "submit"}),
+        json.dumps({"id": 3, "op": "validate", "statements": "SELECT 1"}),
+        json.dumps({"id": 4, "op": "validate", "statements": [{"sql": "SELECT 1 FORM x"}]}),
+        json.dumps({"id": 5, "op": "explain", "statements": [{"sql": "SELECT 1"}]}),
+    ]
+    done = subprocess.run(
+        [str(python), str(workers.WORKER_MAIN)],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert answers[0] == {"ready": True, "flink_version": "2.2.1"}
+    by_id = {a["id"]: a for a in answers[1:]}
+    assert [a["id"] for a in answers[1:3]] == [None, None]
+    assert by_id[1] == {"id": 1, "ok": True, "problems": [], "plan": ""}
+    assert by_id[2]["ok"] is False
+    assert "unknown op 'submit'" in by_id[2]["problems"][0]["message"]
+    assert by_id[3]["ok"] is False
+    [problem] = by_id[4]["problems"]
+    assert (problem["statement"], problem["line"], problem["column"]) == (0, 1, 15)
+    assert problem["message"] == 'SQL parse failed. Encountered "x" at line 1, column 15.'
+    assert by_id[5]["ok"] is True
+    assert "== Optimized Execution Plan ==" in by_id[5]["plan"]
