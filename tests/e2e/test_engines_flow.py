@@ -30,8 +30,8 @@ CREATE TABLE snk (id BIGINT, name STRING) WITH ('connector' = 'blackhole');
 INSERT INTO snk
 SELECT id, name FROM src WHERE id > 0;
 """
-# line 7 has the typo; `FORM` starts at column 17
-BROKEN = SCRIPT.replace("SELECT id, name FROM src WHERE id > 0;", "SELECT id, name FORM src;")
+# line 7 ends too early: Flink points at the dangling `AND`, column 39
+BROKEN = SCRIPT.replace("WHERE id > 0;", "WHERE id > 0 AND;")
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
@@ -141,8 +141,8 @@ def test_versions_and_syntax_check_on_real_engines(world: tuple[LiveServer, Path
         broken = ok(client.post(f"{checks}:validate", json={"sql": BROKEN}))
         assert broken["ok"] is False
         problem = broken["problems"][0]
-        assert (problem["line"], problem["column"]) == (7, 17), problem
-        assert "FORM" in problem["message"]
+        assert (problem["line"], problem["column"]) == (7, 39), problem
+        assert "AND" in problem["message"]
         on_v1 = ok(client.post(f"{checks}:validate", json={"sql": BROKEN, "engine_version": V1}))
         assert on_v1["flink_version"] == "1.20.5" and on_v1["problems"][0]["line"] == 7
         plan = ok(client.post(f"{checks}:explain", json={"sql": SCRIPT}))

@@ -169,6 +169,8 @@ class WorkerPool:
         env = self._environment()
         env["TMPDIR"] = str(tmp)
         env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={tmp}"
+        # the gateway's client log, else written into the copy's site-packages/pyflink/log
+        env["FLINK_LOG_DIR"] = str(tmp / "log")
         try:
             process = subprocess.Popen(
                 [str(python), str(WORKER_MAIN)],
