@@ -12,8 +12,8 @@ Speed, measured on 2 cores against a bare `python -m venv X && X/bin/pip install
 without pip (`venv --without-pip`, 0.2 s instead of ~4.5 s of ensurepip) and the control
 plane's own pip installs into it (`pip --python`); `--no-compile` skips byte-compiling
 ~700 MB of packages (the interpreter compiles what it imports, on first import). The
-verification is one interpreter that imports pyflink, checks the jars and runs the job,
-with a client JVM tuned for start-up (C1 only, serial GC): a few seconds, not ten.
+verification (verify.py) is one interpreter that imports pyflink, checks the jars and runs
+the job: a few seconds, not ten. The installer runs it like pip, under the same deadline.
 
 Progress is pip's own output, parsed line by line (Collecting / Processing / Downloading,
 then one `.dist-info` per package installed), then the verification's steps. The installer
@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from rtcompute.domain import engines
+from rtcompute.runtime.engines import verify
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ MARKER = ".rtcompute-engine.json"
 PYTHON_DIR = f"python{sys.version_info.major}.{sys.version_info.minor}"
 # an engine environment takes ~700-850 MB; refuse to start below this
 MIN_FREE_BYTES = 1 << 30
-# a client JVM that lives seconds: C1 only and the serial collector start it fastest
-VERIFY_JVM_ARGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData"
 # the output lines an error message quotes
 TAIL_LINES = 12
 # `pip --python` (install into another interpreter) exists since pip 22.3
@@ -62,41 +61,7 @@ PIP_PYTHON_OPTION = (22, 3)
 # percent at the end of each phase (monotonic over the whole install)
 ENVIRONMENT_DONE = 5
 COLLECTING_DONE = 35
-INSTALLING_DONE = 75
-VERIFY_STEPS = {"import": 80, "jars": 82, "environment": 90, "job": 98}
-
-# one process: pyflink imports, the jars are there, a job runs on the local mini-cluster
-VERIFY_SCRIPT = r"""
-import json, os, sys
-release = sys.argv[1]
-def step(name):
-    print("RTC-STEP " + name, flush=True)
-import pyflink, pyflink.version
-step("import")
-home = os.path.dirname(pyflink.__file__)
-wanted = ["lib/flink-dist-%s.jar", "lib/flink-table-runtime-%s.jar",
-          "lib/flink-table-api-java-uber-%s.jar", "opt/flink-python-%s.jar"]
-missing = [w % release for w in wanted if not os.path.isfile(os.path.join(home, w % release))]
-lib = os.listdir(os.path.join(home, "lib"))
-if not any(n.startswith("flink-table-planner") for n in lib):
-    missing.append("lib/flink-table-planner-loader-%s.jar" % release)
-if missing:
-    print("RTC-MISSING " + json.dumps(missing), flush=True)
-    sys.exit(3)
-step("jars")
-from pyflink.table import EnvironmentSettings, TableEnvironment
-env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
-env.get_config().set("parallelism.default", "1")
-step("environment")
-query = "SELECT id, name FROM (VALUES (1, 'a'), (2, 'b')) AS t(id, name)"
-with env.execute_sql(query).collect() as results:
-    rows = sorted([row[0], row[1]] for row in results)
-if rows != [[1, "a"], [2, "b"]]:
-    print("RTC-ROWS " + json.dumps(rows), flush=True)
-    sys.exit(4)
-step("job")
-print("RTC-RESULT " + json.dumps({"flink_version": pyflink.version.__version__}), flush=True)
-"""
+INSTALLING_DONE = 75  # then verify.STEPS, up to 98
 
 
 class InstallFailed(Exception):
@@ -242,7 +207,10 @@ class Installer:
         self.home.mkdir(parents=True, exist_ok=True)
         self._discard(partial)
         self._sweep(version)
-        java_home = self._check_java(release)
+        try:
+            java_home = verify.java_home(self.java, release)
+        except verify.Failed as exc:
+            raise InstallFailed(exc.message) from exc
         self._check_disk()
         report("environment", 2, "creating the virtual environment")
         use_outer_pip = _outer_pip_usable()
@@ -332,38 +300,6 @@ class Installer:
             where = f"the package index {self.index_url or '(pip default)'}"
         return f"pip could not install apache-flink=={release} from {where}: {said}; {hint}"
 
-    # ------------------------------------------------------------------ verification
-
-    def _check_java(self, release: str) -> Path:
-        """Java is there and new enough; returns its JAVA_HOME."""
-        found = shutil.which(self.java)
-        advice = "install Java 17 (e.g. `apt-get install openjdk-17-jre-headless`)"
-        if found is None:
-            raise InstallFailed(
-                f"Java not found (`{self.java}`): {advice} "
-                "or set RTC_ENGINES__JAVA to a java binary"
-            )
-        try:
-            done = subprocess.run(
-                [found, "-version"], capture_output=True, text=True, timeout=60, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise InstallFailed(f"`{found} -version` failed ({exc}): {advice}") from exc
-        said = done.stderr + done.stdout
-        matched = re.search(r'version "(\d+)(?:\.(\d+))?', said)
-        if done.returncode != 0 or matched is None:
-            raise InstallFailed(f"`{found} -version` does not answer like Java: {advice}")
-        major = int(matched.group(1))
-        if major == 1:  # "1.8.0_392"
-            major = int(matched.group(2) or 0)
-        needed = 11 if int(release.split(".")[0]) >= 2 else 8
-        if major < needed:
-            raise InstallFailed(
-                f"Java {major} at {found} is too old for Flink {release} "
-                f"(needs {needed} or newer): {advice}"
-            )
-        return Path(os.path.realpath(found)).parent.parent
-
     def _check_disk(self) -> None:
         free = shutil.disk_usage(self.home).free
         if free < MIN_FREE_BYTES:
@@ -378,34 +314,16 @@ class Installer:
         """Import, jars and a tiny job in the version's interpreter; returns (flink, size)."""
         report("verifying", INSTALLING_DONE + 1, "importing pyflink")
         sizing = _Sizing(venv)
+        answers = verify.Answers(report)
         with tempfile.TemporaryDirectory(prefix="rtc-verify-") as scratch:
-            env = _clean_env()
-            env["JAVA_HOME"] = str(java_home)
-            env["PATH"] = os.pathsep.join([str(java_home / "bin"), env.get("PATH", "")])
-            env["FLINK_LOG_DIR"] = scratch  # keep the client's log out of the package
-            env["JVM_ARGS"] = f"{VERIFY_JVM_ARGS} -Djava.io.tmpdir={scratch}"
-            env["TMPDIR"] = scratch
-            found: dict[str, str] = {}
-
-            def on_line(line: str) -> None:
-                key, _, value = line.partition(" ")
-                if key == "RTC-STEP" and value in VERIFY_STEPS:
-                    report("verifying", VERIFY_STEPS[value], f"{value} ok")
-                elif key.startswith("RTC-"):
-                    found[key] = value
-
-            command = [str(venv / "bin" / "python"), "-c", VERIFY_SCRIPT, release]
-            code, tail = self._run(command, deadline, on_line=on_line, env=env, cwd=scratch)
+            env = verify.environment(_clean_env(), java_home, scratch)
+            command = verify.command(venv / "bin" / "python", release)
+            code, tail = self._run(command, deadline, on_line=answers.feed, env=env, cwd=scratch)
         size = sizing.result()
-        if code == 0 and "RTC-RESULT" in found:
-            flink_version = str(json.loads(found["RTC-RESULT"])["flink_version"])
-            if flink_version != release:
-                raise InstallFailed(
-                    f"the environment holds Flink {flink_version}, not {release}: "
-                    "the wheelhouse or index served another release; rebuild the wheelhouse"
-                )
-            return flink_version, size
-        raise InstallFailed(_verify_failure(release, found, tail))
+        try:
+            return answers.flink_version(release, code, tail), size
+        except verify.Failed as exc:
+            raise InstallFailed(exc.message) from exc
 
     # ------------------------------------------------------------------ processes
 
@@ -564,30 +482,6 @@ class _Sizing:
     def result(self) -> int:
         self._thread.join()
         return self._size
-
-
-def _verify_failure(release: str, found: dict[str, str], tail: Sequence[str]) -> str:
-    if "RTC-MISSING" in found:
-        return (
-            f"the Flink jars are missing from pyflink: {found['RTC-MISSING']}; the package "
-            f"apache-flink-libraries=={release} is incomplete: rebuild the wheelhouse"
-        )
-    if "RTC-ROWS" in found:
-        return f"the test job returned wrong rows {found['RTC-ROWS']}: this Flink is broken"
-    said = _last_error(tail)
-    if any("ModuleNotFoundError" in line or "ImportError" in line for line in tail):
-        return f"pyflink does not import in the new environment: {said}; install it again"
-    return (
-        f"the test job (a 2-row VALUES query on a local mini-cluster) did not run: {said}; "
-        "check that Java 17 works (`java -version`) and install again"
-    )
-
-
-def _last_error(tail: Sequence[str]) -> str:
-    for line in reversed(tail):
-        if re.search(r"(Error|Exception)\b", line):
-            return line.strip()[:500]
-    return " ".join(line.strip() for line in tail[-3:])[:500] or "no output"
 
 
 def _venv_command(path: Path, *, prompt: str, with_pip: bool) -> list[str]:
