@@ -8,10 +8,11 @@ that must not keep a development default in production are refused at start.
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -126,6 +127,20 @@ class AlertSettings(BaseModel):
     # POSTed as JSON {"subject", "body", "account", "kind"}; empty: no webhook
     webhook_url: str = ""
     webhook_timeout_seconds: float = 5.0
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parsed = urllib.parse.urlsplit(value)
+        try:
+            parsed.port  # noqa: B018 (raises on a bad port)
+        except ValueError:
+            parsed = parsed._replace(netloc="")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host (or empty)")
+        return value
 
 
 class Settings(BaseSettings):

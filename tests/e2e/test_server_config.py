@@ -32,6 +32,8 @@ def rtc(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
         (["up"], {"RTC_BOOTSTRAP_PASSWORD": "short"}, "at least 8 characters"),
         (["up"], {"RTC_PORT": "not-a-port"}, "port: Input should be a valid integer"),
         (["db", "current"], {"RTC_ENVIRONMENT": "production"}, "needs RTC_DATABASE_URL"),
+        (["up"], {"RTC_ALERTS__WEBHOOK_URL": "http://[::1/alerts"}, "alerts.webhook_url"),
+        (["up"], {"RTC_ALERTS__WEBHOOK_URL": "ftp://example.org/x"}, "http:// or https://"),
     ],
 )
 def test_bad_configuration(

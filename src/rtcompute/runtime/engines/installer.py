@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from rtcompute.domain import engines
-from rtcompute.runtime.engines import verify
+from rtcompute.runtime.engines import venvs, verify
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,6 @@ MIN_FREE_BYTES = 1 << 30
 TAIL_LINES = 12
 # `pip --python` (install into another interpreter) exists since pip 22.3
 PIP_PYTHON_OPTION = (22, 3)
-
-# percent at the end of each phase (monotonic over the whole install)
-ENVIRONMENT_DONE = 5
-COLLECTING_DONE = 35
-INSTALLING_DONE = 75  # then verify.STEPS, up to 98
 
 
 class InstallFailed(Exception):
@@ -215,15 +210,15 @@ class Installer:
         report("environment", 2, "creating the virtual environment")
         use_outer_pip = _outer_pip_usable()
         self._run_step(
-            _venv_command(partial, prompt=version, with_pip=not use_outer_pip),
+            venvs.venv_command(partial, prompt=version, with_pip=not use_outer_pip),
             deadline,
             what="creating the virtual environment",
         )
-        report("environment", ENVIRONMENT_DONE, "virtual environment created")
+        report("environment", venvs.ENVIRONMENT_DONE, "virtual environment created")
         self._pip_install(partial, release, use_outer_pip, deadline, report)
         flink_version, size = self._verify(partial, release, java_home, deadline, report)
         final = self.path_of(version)
-        _relocate(partial, final)
+        venvs.relocate(partial, final)
         installed_at = datetime.now(UTC).isoformat(timespec="seconds")
         marker = {
             "version": version,
@@ -263,7 +258,7 @@ class Installer:
         ]
         phase = "collecting" if self.wheelhouse is not None else "downloading"
         site = venv / "lib" / PYTHON_DIR / "site-packages"
-        state = _PipProgress(phase, _dist_infos(site))
+        state = venvs.PipProgress(phase, venvs.dist_infos(site))
 
         def on_line(line: str) -> None:
             event = state.feed(line)
@@ -275,11 +270,11 @@ class Installer:
             if event is not None:
                 report(*event)
 
-        report(phase, ENVIRONMENT_DONE, f"apache-flink=={release} from {self.source()}")
+        report(phase, venvs.ENVIRONMENT_DONE, f"apache-flink=={release} from {self.source()}")
         code, tail = self._run(command, deadline, on_line=on_line, on_tick=on_tick)
         if code != 0:
             raise InstallFailed(self._pip_failure(release, tail))
-        report("installing", INSTALLING_DONE, "packages installed")
+        report("installing", venvs.INSTALLING_DONE, "packages installed")
 
     def _source_options(self) -> list[str]:
         if self.wheelhouse is not None:
@@ -312,8 +307,8 @@ class Installer:
         self, venv: Path, release: str, java_home: Path, deadline: float, report: _Reporter
     ) -> tuple[str, int]:
         """Import, jars and a tiny job in the version's interpreter; returns (flink, size)."""
-        report("verifying", INSTALLING_DONE + 1, "importing pyflink")
-        sizing = _Sizing(venv)
+        report("verifying", venvs.INSTALLING_DONE + 1, "importing pyflink")
+        sizing = venvs.Sizing(venv)
         answers = verify.Answers(report)
         with tempfile.TemporaryDirectory(prefix="rtc-verify-") as scratch:
             env = verify.environment(_clean_env(), java_home, scratch)
@@ -422,75 +417,6 @@ class Installer:
             raise InstallFailed(f"could not delete {trash}: remove it by hand")
 
 
-class _PipProgress:
-    """Turns pip's output into progress: packages collected, then packages installed."""
-
-    def __init__(self, phase: str, installed_before: int) -> None:
-        self.phase = phase
-        self.collected = 0
-        self.before = installed_before
-        self.total = 0
-        self.installed = -1
-
-    def feed(self, line: str) -> tuple[str, int, str] | None:
-        text = line.strip()
-        if text.startswith(("Collecting ", "Processing ", "Downloading ", "Building wheel")):
-            if text.startswith(("Downloading ", "Building wheel")):
-                self.phase = "downloading"
-            else:
-                self.collected += 1
-            # a version pulls in 30-50 packages: approach the phase's end, never reach it
-            share = 1 - 0.93**self.collected
-            percent = ENVIRONMENT_DONE + int((COLLECTING_DONE - ENVIRONMENT_DONE) * share)
-            return self.phase, percent, text[:200]
-        if text.startswith("Installing collected packages:"):
-            self.total = len(text.split(":", 1)[1].split(","))
-            self.installed = 0
-            return "installing", COLLECTING_DONE, f"{self.total} packages"
-        if text.startswith("Successfully installed"):
-            return "installing", INSTALLING_DONE, "packages installed"
-        return None
-
-    def tick(self, site: Path) -> tuple[str, int, str] | None:
-        if self.total <= 0:
-            return None
-        installed = min(self.total, max(0, _dist_infos(site) - self.before))
-        if installed == self.installed:
-            return None
-        self.installed = installed
-        percent = COLLECTING_DONE + (INSTALLING_DONE - COLLECTING_DONE) * installed // self.total
-        return "installing", percent, f"{installed}/{self.total} packages"
-
-
-class _Sizing:
-    """Adds up the environment's size in a thread while the verification job runs."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-        self._size = 0
-        self._thread = threading.Thread(target=self._walk, name="installer-size", daemon=True)
-        self._thread.start()
-
-    def _walk(self) -> None:
-        total = 0
-        for folder, _dirs, files in os.walk(self._root):
-            for name in files:
-                with contextlib.suppress(OSError):
-                    total += os.lstat(os.path.join(folder, name)).st_size
-        self._size = total
-
-    def result(self) -> int:
-        self._thread.join()
-        return self._size
-
-
-def _venv_command(path: Path, *, prompt: str, with_pip: bool) -> list[str]:
-    # the base interpreter: a venv made from the control plane's venv still links to it
-    base = getattr(sys, "_base_executable", "") or sys.executable
-    options = ["--prompt", prompt, *([] if with_pip else ["--without-pip"])]
-    return [base, "-m", "venv", *options, str(path)]
-
-
 def _outer_pip_usable() -> bool:
     """The control plane's pip can install into another interpreter (`pip --python`)."""
     try:
@@ -501,13 +427,6 @@ def _outer_pip_usable() -> bool:
     return numbers >= PIP_PYTHON_OPTION
 
 
-def _dist_infos(site: Path) -> int:
-    try:
-        return sum(1 for name in os.listdir(site) if name.endswith(".dist-info"))
-    except OSError:
-        return 0
-
-
 def _clean_env() -> dict[str, str]:
     """The environment of a child: ours without what would point Python elsewhere."""
     env = dict(os.environ)
@@ -515,25 +434,6 @@ def _clean_env() -> dict[str, str]:
         env.pop(name, None)
     env["PIP_NO_INPUT"] = "1"
     return env
-
-
-def _relocate(partial: Path, final: Path) -> None:
-    """Point the environment's scripts at the place it is renamed to (shebangs, activate)."""
-    old, new = str(partial), str(final)
-    for script in (partial / "bin").iterdir():
-        if script.is_symlink() or not script.is_file():
-            continue
-        try:
-            text = script.read_text()
-        except (OSError, UnicodeDecodeError):
-            continue
-        if old in text:
-            mode = script.stat().st_mode
-            script.write_text(text.replace(old, new))
-            script.chmod(mode)
-    config = partial / "pyvenv.cfg"
-    if config.exists():
-        config.write_text(config.read_text().replace(old, new))
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
