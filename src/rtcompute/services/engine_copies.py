@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as rules
+from rtcompute.services import clusters
 from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db, engine_tables
 from rtcompute.store import clusters as cluster_store
+from rtcompute.store import db, engine_tables
 from rtcompute.store import engines as engine_store
 
 GONE = frozenset({cluster_rules.RELEASING, cluster_rules.RELEASED})
@@ -37,13 +38,9 @@ class Failed:
 
 
 def _drop_gone_targets(session: db.Session) -> None:
-    """A released cluster's versions no longer hold their copies."""
-    for row in engine_store.list_deployments(session=session):
-        if row.cluster_id is None:
-            continue
-        cluster = cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
-        if cluster is None or cluster.state in GONE:
-            engine_store.delete_deployment(session=session, deployment=row)
+    """A releasing or released cluster's versions no longer hold their copies."""
+    for row in engine_store.list_deployments_of_clusters_in(session=session, states=GONE):
+        engine_store.delete_deployment(session=session, deployment=row)
 
 
 def plan(platform: platform_module.Platform, host: str) -> Plan:
@@ -113,18 +110,14 @@ def _back_to_running(
     session: db.Session, platform: platform_module.Platform, cluster_id: int
 ) -> None:
     """The cluster leaves `deploying` once none of its versions is installing."""
-    cluster = session.get(capacity_tables.Cluster, cluster_id)
+    cluster = cluster_store.read_cluster(session=session, cluster_id=cluster_id)
     if cluster is None or cluster.state != cluster_rules.DEPLOYING:
         return
     rows = engine_store.list_deployments(
         session=session, target=rules.cluster_target(cluster_id), states=(rules.INSTALLING,)
     )
     if not rows:
-        cluster.state, cluster.message, cluster.state_since = (
-            cluster_rules.RUNNING,
-            "",
-            platform.now(),
-        )
+        clusters.move(session, platform, cluster, cluster_rules.RUNNING)
 
 
 def finish_deployments(platform: platform_module.Platform, host: str) -> list[str]:
@@ -168,7 +161,7 @@ def copy_failed(
             row.state, row.state_since, row.message = rules.FAILED, now, message
             row.current = False
             cluster = (
-                session.get(capacity_tables.Cluster, row.cluster_id)
+                cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
                 if row.cluster_id is not None
                 else None
             )
@@ -197,10 +190,3 @@ def drop_copy(platform: platform_module.Platform, host: str, version: str) -> bo
             return False
         engine_store.delete_copy(session=session, host=host, version=version)
         return True
-
-
-def copies(platform: platform_module.Platform, host: str) -> list[engine_tables.EngineCopy]:
-    with db.transaction(platform.sessions) as session:
-        found = engine_store.list_copies(session=session, host=host)
-        session.expunge_all()
-        return found

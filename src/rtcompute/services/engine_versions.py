@@ -84,9 +84,13 @@ def _held(rows: list[engine_tables.EngineDeployment]) -> list[rules.Held]:
 
 
 def view(
-    session: db.Session, platform: platform_module.Platform, row: engine_tables.EngineDeployment
+    session: db.Session,
+    platform: platform_module.Platform,
+    row: engine_tables.EngineDeployment,
+    catalog: dict[str, tuple[rules.CatalogEntry, bool]] | None = None,
 ) -> VersionView:
-    found = engines.entries(session).get(row.version)
+    """`catalog`: engines.entries(session), when the caller shows several rows."""
+    found = (catalog if catalog is not None else engines.entries(session)).get(row.version)
     entry = found[0] if found else None
     phase, progress = row.phase, row.progress
     if row.state == rules.INSTALLING:
@@ -119,7 +123,8 @@ def list_versions(
         target = resolve(session, account_id, cluster)
         rows = engine_store.list_deployments(session=session, target=target.key)
         ordered = sorted(rows, key=lambda r: rules.sort_key(r.version), reverse=True)
-        return [view(session, platform, row) for row in ordered]
+        catalog = engines.entries(session)
+        return [view(session, platform, row, catalog) for row in ordered]
 
 
 def _find(session: db.Session, target: Target, version: str) -> engine_tables.EngineDeployment:

@@ -14,7 +14,8 @@ from rtcompute.domain import engines as rules
 from rtcompute.domain import sqlscript, text
 from rtcompute.services import engine_versions, principals, projects
 from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.store import clusters as cluster_store
+from rtcompute.store import db
 
 MAX_SQL_CHARS = 256 * 1024
 
@@ -44,7 +45,9 @@ def engine_for(
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, account_id, project)
         cluster = (
-            session.get(capacity_tables.Cluster, found.cluster_id) if found.cluster_id else None
+            cluster_store.read_cluster(session=session, cluster_id=found.cluster_id)
+            if found.cluster_id
+            else None
         )
         target = (
             engine_versions.Target(rules.cluster_target(cluster.id), cluster)

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import engine_tables, tables
+from rtcompute.store import capacity_tables, engine_tables, tables
 
 EngineVersion = engine_tables.EngineVersion
 Copy = engine_tables.EngineCopy
@@ -18,10 +18,6 @@ Job = engine_tables.Job
 
 def list_catalog_rows(*, session: Session) -> list[EngineVersion]:
     return list(session.scalars(select(EngineVersion)))
-
-
-def read_catalog_row(*, session: Session, name: str) -> EngineVersion | None:
-    return session.get(EngineVersion, name)
 
 
 def save_catalog_row(*, session: Session, row: EngineVersion) -> EngineVersion:
@@ -38,6 +34,19 @@ def list_deployments(
         query = query.where(Deployment.target == target)
     if states:
         query = query.where(Deployment.state.in_(states))
+    return list(session.scalars(query))
+
+
+def list_deployments_of_clusters_in(
+    *, session: Session, states: Collection[str]
+) -> list[Deployment]:
+    """Deployments on clusters whose state is one of `states`."""
+    Cluster = capacity_tables.Cluster
+    query = (
+        select(Deployment)
+        .join(Cluster, Cluster.id == Deployment.cluster_id)
+        .where(Cluster.state.in_(states))
+    )
     return list(session.scalars(query))
 
 
