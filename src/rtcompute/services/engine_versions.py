@@ -63,11 +63,18 @@ def resolve(
     if cluster is None:
         if lock:
             locks.hold_named(session=session, name=POOL_LOCK)
-        return Target(rules.POOL, None)
+        return target_of(None)
     found = clusters.find(session, account_id, cluster, lock=lock)
     if found.state == cluster_rules.RELEASED:
         raise clusters.not_found(cluster)
-    return Target(rules.cluster_target(found.id), found)
+    return target_of(found)
+
+
+def target_of(cluster: capacity_tables.Cluster | None) -> Target:
+    """The cluster as a target of versions; None: the shared pool."""
+    if cluster is None:
+        return Target(rules.POOL, None)
+    return Target(rules.cluster_target(cluster.id), cluster)
 
 
 def _rule_error(broken: rules.RuleBroken) -> errors.RtcError:

@@ -49,11 +49,7 @@ def engine_for(
             if found.cluster_id
             else None
         )
-        target = (
-            engine_versions.Target(rules.cluster_target(cluster.id), cluster)
-            if cluster is not None
-            else engine_versions.Target(rules.POOL, None)
-        )
+        target = engine_versions.target_of(cluster)
         chosen = version or engine_versions.current_version(session, target)
         if chosen is None:
             raise errors.Conflict(
