@@ -21,6 +21,10 @@ class RtcError(Exception):
         if code is not None:
             self.code = code
 
+    def details(self) -> dict[str, object] | None:
+        """More fields for the error body (what the client needs beyond the message)."""
+        return None
+
 
 class Invalid(RtcError):
     code = "InvalidParameter"
@@ -54,6 +58,9 @@ class VerificationRequired(RtcError):
     def __init__(self, message: str, *, method: str, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.method = method
+
+    def details(self) -> dict[str, object] | None:
+        return {"verification": self.method}
 
 
 class QuotaExceeded(RtcError):

@@ -66,6 +66,8 @@ class ReconcilerSettings(BaseModel):
     billing: LoopSettings = LoopSettings(interval_seconds=60.0)
     # installs and removals of engine versions, and stopping idle engine workers
     engines: LoopSettings = LoopSettings(interval_seconds=1.0)
+    # drives online jobs to their desired state (per-job Flink clusters), one step per pass
+    jobs: LoopSettings = LoopSettings(interval_seconds=1.0)
 
 
 class BillingSettings(BaseModel):
@@ -121,6 +123,29 @@ class EngineSettings(BaseModel):
     java: str = "java"
 
 
+class JobsSettings(BaseModel):
+    """Online jobs: each runs as its own Flink cluster (docs/jobs.md)."""
+
+    # ports of the per-job Flink clusters (REST, RPC, blob, data), a block per run; kept
+    # apart from the node providers' range
+    port_min: int = 30000
+    port_max: int = 39999
+    ports_per_run: int = 32
+    # a start (processes up, TaskManagers registered, job submitted) that takes longer fails
+    start_timeout_seconds: float = 300.0
+    # a stop with savepoint that takes longer is reported, and the job keeps running
+    stop_timeout_seconds: float = 300.0
+    # TaskManager slots of the shared pool (shared-mode projects' jobs) on this machine
+    pool_slots: int = 32
+    # process sizes: a JobManager, and a TaskManager's first slot and each further one
+    jobmanager_memory_mb: int = 1024
+    taskmanager_memory_mb: int = 1280
+    taskmanager_memory_per_extra_slot_mb: int = 512
+    # how often a running job's metrics are read, and how many readings are kept per job
+    metrics_interval_seconds: float = 5.0
+    metric_samples_kept: int = 360
+
+
 class AlertSettings(BaseModel):
     """Where operational alerts go besides the server log (the guide sends an SMS)."""
 
@@ -153,6 +178,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
+    # the address users reach the console at, for links in alerts (default http://host:port)
+    public_url: str = ""
     region: str = "local"
     bootstrap_account: str = "operator"
     bootstrap_password: str = ""
@@ -168,6 +195,7 @@ class Settings(BaseSettings):
     local_provider: LocalProviderSettings = LocalProviderSettings()
     storage: StorageSettings = StorageSettings()
     engines: EngineSettings = EngineSettings()
+    jobs: JobsSettings = JobsSettings()
     alerts: AlertSettings = AlertSettings()
     # an offline wheelhouse (`pip wheel` output): installs use it instead of the index
     engine_wheelhouse: Path | None = None
@@ -187,12 +215,18 @@ class Settings(BaseSettings):
             self.local_provider.ports_per_node
         ):
             raise ValueError("local_provider: the port range holds no node")
+        if self.jobs.port_max - self.jobs.port_min + 1 < self.jobs.ports_per_run:
+            raise ValueError("jobs: the port range holds no run")
         return self
 
     @property
     def payment(self) -> str:
         """`auto` or `operator`: the payment step in effect."""
         return self.billing.resolved_payment(self.environment)
+
+    @property
+    def console_base(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def engines_home(self) -> Path:

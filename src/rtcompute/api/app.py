@@ -33,6 +33,7 @@ from rtcompute.api.routes import (
     catalog,
     clusters,
     engines,
+    jobs,
     networks,
     orders,
     projects,
@@ -105,9 +106,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.RtcError)
-        extra = (
-            {"verification": exc.method} if isinstance(exc, errors.VerificationRequired) else None
-        )
+        extra = exc.details()
         message = localized(request, exc)
         return error_response(request, http_status.status_of(exc), exc.code, message, extra)
 
@@ -154,6 +153,7 @@ API_MODULES = (
     networks,
     buckets,
     engines,
+    jobs,
 )
 
 

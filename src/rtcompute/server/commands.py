@@ -158,6 +158,17 @@ def up(
                 platform, installer, workers, engine_loop.interval_seconds
             )
         )
+    job_loop = settings.reconcilers.jobs
+    if job_loop.enabled:
+        from rtcompute.reconcilers import job_runtime
+        from rtcompute.reconcilers import jobs as job_reconciler
+
+        loops.append(
+            job_reconciler.JobReconciler(
+                platform,
+                job_runtime.FlinkRuntime(engines_home=settings.engines_home, workers=workers),
+            )
+        )
     billing_loop = settings.reconcilers.billing
     if billing_loop.enabled:
         from rtcompute.reconcilers import billing as billing_reconciler

@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from rtcompute import errors
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as rules
-from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import text
 from rtcompute.services import clusters, engines, principals
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db, engine_tables, locks
 from rtcompute.store import engines as engine_store
+from rtcompute.store import jobs as job_store
 
 POOL_LOCK = "engines:pool"
 HOST = "local"
@@ -254,11 +254,10 @@ def uninstall(
         target = resolve(session, principal.account_id, cluster, lock=True)
         rows = engine_store.list_deployments(session=session, target=target.key)
         row = _find(session, target, version)
-        using = engine_store.jobs_using(
+        using = job_store.jobs_using(
             session=session,
             cluster_id=target.cluster.id if target.cluster else None,
             version=version,
-            states=job_rules.ONLINE_STATES,
         )
         try:
             rules.check_uninstall(_held(rows), version, using)

@@ -13,12 +13,14 @@ from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram, resources, text
 from rtcompute.services import catalog, clusters, order_use, principals, service_role
 from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db, tables
+from rtcompute.store import capacity_tables, db, locks, tables
 from rtcompute.store import clusters as cluster_store
+from rtcompute.store import jobs as job_store
 from rtcompute.store import projects as project_store
 
 # letters, digits and underscores, starting with a letter: also a safe path segment and a
@@ -43,7 +45,9 @@ def not_found(name: str) -> errors.NotFound:
     return errors.NotFound(f"project {name[:64]} does not exist", code="ProjectNotFound")
 
 
-def find(session: db.Session, account_id: str, name: str) -> tables.Project:
+def find(session: db.Session, account_id: str, name: str, *, lock: bool = False) -> tables.Project:
+    """The account's project by name; `lock`: hold its row until the transaction ends (for
+    check-then-write on its CU)."""
     found = (
         project_store.read_project(session=session, account_id=account_id, name=name)
         if text.is_storable(name)
@@ -51,6 +55,8 @@ def find(session: db.Session, account_id: str, name: str) -> tables.Project:
     )
     if found is None:
         raise not_found(name)
+    if lock:
+        locks.hold(session=session, table=tables.Project, row_id=found.id)
     return found
 
 
@@ -58,13 +64,14 @@ def resource_of(project: tables.Project) -> str:
     return resources.project(project.region, project.account_id, project.name)
 
 
-def cu_in_use(project: tables.Project) -> int:
-    """CU the project's online jobs hold; jobs arrive with the jobs issue, none before."""
-    return 0
+def cu_in_use(session: db.Session, project: tables.Project) -> float:
+    """CU the project's jobs hold: starting, running, stopping or suspended ones."""
+    held = job_store.cu_held(session=session, project_id=project.id, holding=job_rules.HOLDING)
+    return held / job_rules.MILLI
 
 
-def online_jobs(project: tables.Project) -> int:
-    return 0
+def online_jobs(session: db.Session, project: tables.Project) -> int:
+    return job_store.count_deployments(session=session, project_id=project.id)
 
 
 def create_project(
@@ -201,11 +208,7 @@ def update_project(
                     f"(`rtc projects scale {project.name} --cu N`)",
                     code="InvalidParameter.CU",
                 )
-            if cu < cu_in_use(project):
-                raise errors.Conflict(
-                    f"project {project.name} uses {cu_in_use(project)} CU; stop jobs first",
-                    code="CUInUse",
-                )
+            _check_not_below_use(session, project, cu)
             cluster = cluster_store.read_cluster(session=session, cluster_id=project.cluster_id)
             assert cluster is not None
             cluster_store.lock_cluster(session=session, cluster=cluster)
@@ -220,10 +223,10 @@ def delete_project(platform: platform_module.Platform, account_id: str, name: st
     service_role.require_authorized(platform, account_id)
     with db.transaction(platform.sessions) as session:
         project = find(session, account_id, name)
-        if online_jobs(project):
+        online = online_jobs(session, project)
+        if online:
             raise errors.Conflict(
-                f"project {project.name} has {online_jobs(project)} online jobs: take them "
-                "offline first",
+                f"project {project.name} has {online} online jobs: take them offline first",
                 code="ProjectHasOnlineJobs",
             )
         order_use.release(session, project.order_id)
@@ -271,7 +274,7 @@ def follow_up_order(
             f"and differ from the project's {project.cu}",
             code="InvalidParameter.CU",
         )
-    _check_not_below_use(project, cu)
+    _check_not_below_use(session, project, cu)
     order.cu = cu
     if cu > project.cu:
         left = _months_left(project, platform)
@@ -288,10 +291,12 @@ def _months_left(project: tables.Project, platform: platform_module.Platform) ->
     return order_rules.remaining_months(project.expires_at, platform.now())
 
 
-def _check_not_below_use(project: tables.Project, cu: int) -> None:
-    if cu < cu_in_use(project):
+def _check_not_below_use(session: db.Session, project: tables.Project, cu: int) -> None:
+    used = cu_in_use(session, project)
+    if cu < used:
         raise errors.Conflict(
-            f"project {project.name} uses {cu_in_use(project)} CU: it cannot scale in to {cu}",
+            f"project {project.name} uses {job_rules.cu_text(round(used * job_rules.MILLI))} CU "
+            f"of running jobs: it cannot go down to {cu}; stop jobs first",
             code="CUInUse",
         )
 
@@ -308,5 +313,5 @@ def apply_order(
             project.state = RUNNING
             order_use.revive(session, project.order_id)
         return
-    _check_not_below_use(project, order.cu)
+    _check_not_below_use(session, project, order.cu)
     project.cu = order.cu

@@ -49,7 +49,7 @@ def role_resource(account_id: str) -> str:
     return resources.ram_role(account_id, ram.SERVICE_ROLE)
 
 
-def _role_policy_set(session: db.Session, account_id: str) -> policies.PolicySet | None:
+def role_policy_set(session: db.Session, account_id: str) -> policies.PolicySet | None:
     role = role_store.read_role(session=session, account_id=account_id, name=ram.SERVICE_ROLE)
     if role is None or not policies.parse_trust(role.trust_policy).trusts(
         service=ram.SERVICE_PRINCIPAL
@@ -83,7 +83,7 @@ def _missing(
 
 def status(platform: platform_module.Platform, account_id: str) -> Status:
     with db.transaction(platform.sessions) as session:
-        policy_set = _role_policy_set(session, account_id)
+        policy_set = role_policy_set(session, account_id)
         stored = policy_store.default_documents(
             session=session, account_id=account_id, names=[ram.SERVICE_ROLE_POLICY]
         )

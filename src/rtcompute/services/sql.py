@@ -84,6 +84,13 @@ def check(
     """Validate (or explain) the script; SQL errors are a result, not an exception."""
     script = _sql(sql)
     version = engine_for(platform, principal.account_id, project, engine_version)
+    return check_script(platform, version, script, explain=explain)
+
+
+def check_script(
+    platform: platform_module.Platform, version: str, script: str, *, explain: bool = False
+) -> SqlCheck:
+    """Run the check on the version's warm worker (the version is known to be installed)."""
     if platform.sql_engine is None:
         raise errors.Unavailable(
             "engine workers are not running in this process; start the platform with `rtc up`",

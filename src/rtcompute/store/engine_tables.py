@@ -65,21 +65,6 @@ class EngineDeployment(Base):
     state_since: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class Job(Base):
-    """A streaming SQL job (the jobs issue fills it out). Here only what the version rules
-    read: an online job pins its engine version on its project's cluster."""
-
-    __tablename__ = "jobs"
-    __table_args__ = (UniqueConstraint("project_id", "name"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(128))
-    engine_version: Mapped[str] = mapped_column(String(32))
-    # draft | checked | online | running | stopped | failed | offline (DESIGN glossary)
-    state: Mapped[str] = mapped_column(String(16), default="draft")
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
 class NamedLock(Base):
     """A row to lock by name, for check-then-write on something without a row of its own
     (the shared pool's versions); see store/locks.py."""

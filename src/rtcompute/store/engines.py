@@ -8,12 +8,11 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables, engine_tables, tables
+from rtcompute.store import capacity_tables, engine_tables
 
 EngineVersion = engine_tables.EngineVersion
 Copy = engine_tables.EngineCopy
 Deployment = engine_tables.EngineDeployment
-Job = engine_tables.Job
 
 
 def list_catalog_rows(*, session: Session) -> list[EngineVersion]:
@@ -82,20 +81,3 @@ def add_copy(*, session: Session, copy: Copy) -> Copy:
 
 def delete_copy(*, session: Session, host: str, version: str) -> None:
     session.execute(delete(Copy).where(Copy.host == host, Copy.version == version))
-
-
-def jobs_using(
-    *, session: Session, cluster_id: int | None, version: str, states: Collection[str]
-) -> list[tuple[str, str]]:
-    """(job, project) of jobs in `states` on the cluster (None: the shared pool) using `version`."""
-    Project = tables.Project
-    where_cluster = (
-        Project.cluster_id.is_(None) if cluster_id is None else Project.cluster_id == cluster_id
-    )
-    query = (
-        select(Job.name, Project.name)
-        .join(Project, Project.id == Job.project_id)
-        .where(where_cluster, Job.engine_version == version, Job.state.in_(states))
-        .order_by(Project.name, Job.name)
-    )
-    return [(job, project) for job, project in session.execute(query)]

@@ -12,10 +12,11 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables
+from rtcompute.store import capacity_tables, tables
 
 Lockable = (
-    type[capacity_tables.Cluster]
+    type[tables.Project]
+    | type[capacity_tables.Cluster]
     | type[capacity_tables.Zone]
     | type[capacity_tables.Network]
     | type[capacity_tables.Subnet]

@@ -270,4 +270,4 @@ class Project(Base):
 
 
 # the capacity tables share `Base`; importing them here puts every table in one metadata
-from rtcompute.store import capacity_tables, engine_tables  # noqa: E402, F401
+from rtcompute.store import capacity_tables, engine_tables, job_tables  # noqa: E402, F401

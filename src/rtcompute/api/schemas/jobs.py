@@ -1,0 +1,178 @@
+"""Jobs: folders, drafts, revisions, the online job's lifecycle, what it shows while it runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from rtcompute.api.schemas import base
+from rtcompute.api.schemas import engines as engine_schemas
+
+MAX_SQL_CHARS = engine_schemas.MAX_SQL_CHARS
+
+
+class FolderCreate(base.RequestModel):
+    path: str = Field(min_length=1, max_length=600, description="e.g. /etl/daily")
+
+
+class FolderMove(base.RequestModel):
+    path: str = Field(min_length=1, max_length=600)
+    to: str = Field(min_length=1, max_length=600, description="the new path (rename or move)")
+
+
+class Folders(base.ResponseModel):
+    folders: list[str]
+
+
+class JobCreate(base.RequestModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_SQL_CHARS)
+    name: str = Field(min_length=1, max_length=128)
+    folder: str = Field(default="/", max_length=600)
+    sql: str = Field(default="", max_length=MAX_SQL_CHARS)
+    settings: dict[str, Any] | None = Field(
+        default=None, description="parallelism, checkpointing, state TTL, restart, flink_config"
+    )
+    engine_version: str = Field(
+        default="", max_length=32, description="empty: the cluster's current version"
+    )
+    description: str = Field(default="", max_length=1024)
+
+
+class JobUpdate(base.RequestModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_SQL_CHARS)
+    sql: str | None = Field(default=None, max_length=MAX_SQL_CHARS)
+    settings: dict[str, Any] | None = Field(default=None, description="a partial update")
+    engine_version: str | None = Field(default=None, max_length=32)
+    description: str | None = Field(default=None, max_length=1024)
+    message: str = Field(default="", max_length=256, description="the revision's note")
+    base_revision: int | None = Field(
+        default=None, description="refuse the save if the job moved past this revision"
+    )
+
+
+class JobMove(base.RequestModel):
+    folder: str | None = Field(default=None, max_length=600)
+    name: str | None = Field(default=None, max_length=128, description="a new name")
+
+
+class Job(base.ResponseModel):
+    name: str
+    folder: str
+    description: str
+    engine_version: str
+    sql: str
+    settings: dict[str, Any]
+    revision: int
+    checked_revision: int
+    state: str
+    online_revision: int | None
+    cu: float
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class JobSummary(base.ResponseModel):
+    name: str
+    folder: str
+    engine_version: str
+    revision: int
+    state: str
+    online_revision: int | None
+    cu: float
+    updated_at: datetime
+
+
+class Revision(base.ResponseModel):
+    number: int
+    sql: str
+    settings: dict[str, Any]
+    engine_version: str
+    message: str
+    created_by: str
+    created_at: datetime
+
+
+class Diff(base.ResponseModel):
+    diff: str = Field(description="a unified diff of SQL, engine version and settings")
+
+
+class StartRequest(base.RequestModel):
+    mode: str = Field(
+        default="stateless",
+        max_length=24,
+        description="stateless | latest_checkpoint | latest_savepoint | savepoint",
+    )
+    savepoint_id: int | None = Field(default=None, description="with mode savepoint")
+    allow_non_restored_state: bool = False
+
+
+class StopRequest(base.RequestModel):
+    mode: str = Field(default="savepoint", max_length=16, description="savepoint | cancel")
+
+
+class Deployment(base.ResponseModel):
+    job: str
+    revision: int
+    engine_version: str
+    target: str
+    cu: float
+    parallelism: int
+    desired: str
+    state: str
+    flink_state: str = Field(description="Flink's own state of the job, as last read")
+    flink_job_id: str
+    run: int
+    restarts: int
+    start_mode: str
+    stop_mode: str
+    message: str
+    published_by: str
+    published_at: datetime
+    state_since: datetime
+
+
+class Savepoint(base.ResponseModel):
+    id: int
+    run: int
+    kind: str
+    reason: str
+    location: str
+    created_at: datetime
+
+
+class Event(base.ResponseModel):
+    at: datetime
+    kind: str
+    message: str
+
+
+class MetricSample(base.ResponseModel):
+    at: datetime
+    run: int
+    records_in_per_second: float
+    records_out_per_second: float
+    backpressure: float | None
+    watermark_lag_ms: int | None
+    checkpoint_duration_ms: int | None
+    checkpoint_size_bytes: int | None
+
+
+class LogFile(base.ResponseModel):
+    name: str
+    process: str
+    kind: str
+    size_bytes: int
+
+
+class AlertRule(base.RequestModel):
+    kind: str = Field(max_length=24, description="failed | restarts | checkpoint_failures")
+    threshold: int = Field(default=0, description="alert when the count is above it")
+    window_seconds: int = Field(default=600)
+
+
+class AlertRules(base.RequestModel):
+    rules: list[AlertRule] = Field(max_length=3)

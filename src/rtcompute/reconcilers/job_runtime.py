@@ -1,0 +1,136 @@
+"""The job reconciler's view of the world, and its real implementation.
+
+`Runtime` is what the reconciler needs: start, find and stop a run's Flink processes, talk
+to a JobManager's REST API, and submit SQL through a version's warm engine worker. Decision
+tests give the reconciler a fake; `FlinkRuntime` maps a run (services/job_runs.Work) onto
+the launcher of runtime/flink and the worker pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from rtcompute.domain import job_placement as placement
+from rtcompute.domain import sqlscript
+from rtcompute.runtime.engines import workers as worker_module
+from rtcompute.runtime.flink import cluster as cluster_module
+from rtcompute.runtime.flink import rest as rest_module
+from rtcompute.services import job_runs
+
+Unreachable = rest_module.FlinkUnreachable
+FlinkError = rest_module.FlinkError
+LaunchError = cluster_module.LaunchError
+SavepointStatus = rest_module.SavepointStatus
+JobMetrics = rest_module.JobMetrics
+
+
+class Rest(Protocol):
+    def overview(self) -> dict[str, Any]: ...
+    def jobs(self) -> list[dict[str, Any]]: ...
+    def job(self, job_id: str) -> dict[str, Any]: ...
+    def exceptions(self, job_id: str) -> dict[str, Any]: ...
+    def checkpoints(self, job_id: str) -> dict[str, Any]: ...
+    def stop_with_savepoint(
+        self, job_id: str, target_directory: str, *, drain: bool = False
+    ) -> str: ...
+    def savepoint_status(self, job_id: str, request_id: str) -> SavepointStatus: ...
+    def cancel(self, job_id: str) -> None: ...
+    def metrics(self, job_id: str) -> JobMetrics: ...
+
+
+class Submitted(Protocol):
+    @property
+    def job_id(self) -> str | None: ...
+    @property
+    def problems(self) -> tuple[sqlscript.Problem, ...]: ...
+
+
+class Runtime(Protocol):
+    def start(self, work: job_runs.Work, process: placement.Process) -> int: ...
+    def find(self, work: job_runs.Work, process: placement.Process) -> int | None: ...
+    def stop(self, work: job_runs.Work) -> None: ...
+    def rest(self, process: placement.Process) -> Rest: ...
+    def submit(self, version: str, script: str, config: Mapping[str, str]) -> Submitted: ...
+    def log_tail(self, work: job_runs.Work) -> str: ...
+
+
+class FlinkRuntime:
+    """Per-job Flink clusters from the version's installed package, on this machine."""
+
+    def __init__(
+        self,
+        *,
+        engines_home: Path,
+        workers: worker_module.WorkerPool,
+        java_home: str | None = None,
+        rest_timeout: float = 3.0,
+        submit_timeout: float | None = None,
+    ) -> None:
+        self.engines_home = engines_home
+        self.workers = workers
+        self.java_home = java_home
+        self.rest_timeout = rest_timeout
+        self.submit_timeout = submit_timeout
+        self.launcher = cluster_module.FlinkLauncher()
+
+    def cluster(self, work: job_runs.Work) -> cluster_module.JobCluster:
+        return cluster_module.JobCluster(
+            run_key=work.run_key,
+            version=work.version,
+            engine_home=self.engines_home / work.version,
+            directory=Path(work.directory),
+            processes=tuple(_process(p) for p in work.processes),
+            config=dict(work.config),
+            java_home=self.java_home,
+        )
+
+    def start(self, work: job_runs.Work, process: placement.Process) -> int:
+        return self.launcher.start(self.cluster(work), _process(process))
+
+    def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
+        return self.launcher.find(self.cluster(work), _process(process))
+
+    def stop(self, work: job_runs.Work) -> None:
+        self.launcher.stop(self.cluster(work))
+
+    def kill(self, work: job_runs.Work, process: placement.Process) -> None:
+        self.launcher.kill(self.cluster(work), _process(process))
+
+    def rest(self, process: placement.Process) -> Rest:
+        return rest_module.FlinkRest(process.host, process.rest_port, timeout=self.rest_timeout)
+
+    def submit(self, version: str, script: str, config: Mapping[str, str]) -> Submitted:
+        return self.workers.submit(version, script, config, timeout=self.submit_timeout)
+
+    def log_tail(self, work: job_runs.Work, lines: int = 15) -> str:
+        """The last lines of the JobManager's log: why a start went wrong."""
+        found = [
+            f
+            for f in self.launcher.logs(self.cluster(work))
+            if f.kind == "log" and f.process.startswith("jobmanager")
+        ]
+        for log in found:
+            try:
+                text = log.path.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            errors = [line for line in text if " ERROR " in line or "Exception" in line]
+            return "\n".join((errors or text)[-lines:])
+        return ""
+
+
+def _process(process: placement.Process) -> cluster_module.FlinkProcess:
+    return cluster_module.FlinkProcess(
+        kind=process.kind,
+        index=process.index,
+        node=process.node,
+        host=process.host,
+        rpc_port=process.rpc_port,
+        memory_mb=process.memory_mb,
+        rest_port=process.rest_port,
+        blob_port=process.blob_port,
+        data_port=process.data_port,
+        slots=process.slots,
+    )

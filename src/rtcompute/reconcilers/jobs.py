@@ -1,0 +1,537 @@
+"""The job reconciler: drives every online job's Flink cluster to its desired state, one
+step per pass, and records what Flink says.
+
+A start is a run: place the processes (written first, services/job_runs.begin_run), start
+the JobManager(s), wait for REST, start the TaskManagers, wait for their slots, submit the
+SQL through the version's warm worker (in a thread: a submission takes a second or two and
+the runner's other loops go on), then watch. Before submitting it asks the cluster for jobs
+it already runs: after a crash between the submission and its record, the job is adopted,
+never submitted twice. While a job runs, dead processes are started again (a TaskManager
+rejoins and Flink restarts the job from its checkpoint; a JobManager without a standby takes
+the job with it, which is then submitted again from its latest checkpoint), Flink's state is
+recorded as Flink names it, and failovers, checkpoints and metrics are recorded. A stop
+takes a savepoint (or cancels), records it, and stops the processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any
+
+from rtcompute.domain import job_placement as placement
+from rtcompute.domain import jobs as rules
+from rtcompute.reconcilers import job_runtime as runtime_module
+from rtcompute.services import job_alerts, job_runs
+from rtcompute.services import platform as platform_module
+
+log = logging.getLogger("rtcompute.reconcilers.jobs")
+
+TERMINAL = frozenset({"FAILED", "FINISHED", "CANCELED"})
+Work = job_runs.Work
+
+
+class JobReconciler:
+    name = "jobs"
+
+    def __init__(
+        self,
+        platform: platform_module.Platform,
+        runtime: runtime_module.Runtime,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.platform = platform
+        self.runtime = runtime
+        self.monotonic = monotonic
+        self.interval_seconds = platform.settings.reconcilers.jobs.interval_seconds
+        self._pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-submit")
+        self._submits: dict[tuple[int, int], futures.Future[runtime_module.Submitted]] = {}
+        self._metrics_due: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def reconcile_once(self) -> None:
+        for work in job_runs.pending(self.platform):
+            try:
+                self.step(work)
+            except Exception:
+                log.exception("job %s/%s: step failed", work.project, work.job)
+
+    # ---- one step ------------------------------------------------------------------------
+
+    def step(self, work: Work) -> None:
+        if work.state == rules.STARTING:
+            if not work.step:
+                try:
+                    work = job_runs.begin_run(self.platform, work.job_id)
+                except job_runs.CannotStart as exc:
+                    self._fail(work, f"cannot start: {exc}")
+                    return
+            if work.step == job_runs.LAUNCHING:
+                self._launch(work)
+            elif work.step == job_runs.SUBMITTING:
+                self._submit(work)
+            elif work.step == job_runs.RUN_RUNNING:
+                self._watch(work)
+        elif work.state == rules.RUNNING:
+            if work.step in (job_runs.RUN_RUNNING, job_runs.SUBMITTING, job_runs.LAUNCHING):
+                self._supervise(work)
+                if work.step == job_runs.RUN_RUNNING:
+                    self._watch(work)
+                elif work.step == job_runs.SUBMITTING:
+                    self._submit(work)
+            else:
+                job_runs.move(self.platform, work.job_id, rules.FAILED, message="run lost")
+        elif work.state == rules.STOPPING:
+            self._stop(work)
+
+    # ---- starting ------------------------------------------------------------------------
+
+    def _timed_out(self, work: Work) -> bool:
+        limit = self.platform.settings.jobs.start_timeout_seconds
+        started = work.started_at or work.state_since
+        return (self.platform.now() - started).total_seconds() > limit
+
+    def _launch(self, work: Work) -> None:
+        if self._timed_out(work):
+            tail = self.runtime.log_tail(work)
+            self._fail(
+                work,
+                "the job's Flink cluster did not come up in "
+                f"{self.platform.settings.jobs.start_timeout_seconds:.0f} s"
+                + (f"; JobManager log:\n{tail}" if tail else ""),
+            )
+            return
+        managers = [p for p in work.processes if p.kind == placement.JOBMANAGER]
+        try:
+            for process in managers:
+                if self.runtime.find(work, process) is None:
+                    self.runtime.start(work, process)
+            overview = self._overview(work)
+            if overview is None:
+                return
+            for process in work.processes:
+                if (
+                    process.kind == placement.TASKMANAGER
+                    and self.runtime.find(work, process) is None
+                ):
+                    self.runtime.start(work, process)
+        except runtime_module.LaunchError as exc:
+            self._fail(work, str(exc))
+            return
+        needed = sum(p.slots for p in work.processes if p.kind == placement.TASKMANAGER)
+        if int(overview.get("slots-total") or 0) >= needed:
+            job_runs.update_run(self.platform, work.job_id, work.run, step=job_runs.SUBMITTING)
+
+    def _overview(self, work: Work) -> dict[str, Any] | None:
+        for process in work.processes:
+            if process.kind != placement.JOBMANAGER:
+                continue
+            try:
+                return self.runtime.rest(process).overview()
+            except (runtime_module.Unreachable, runtime_module.FlinkError):
+                continue
+        return None
+
+    def _answering(self, work: Work) -> runtime_module.Rest | None:
+        """The REST API of a JobManager that answers (the leader, with a standby)."""
+        for process in work.processes:
+            if process.kind != placement.JOBMANAGER:
+                continue
+            api = self.runtime.rest(process)
+            try:
+                api.overview()
+            except (runtime_module.Unreachable, runtime_module.FlinkError):
+                continue
+            return api
+        return None
+
+    def _submit(self, work: Work) -> None:
+        key = (work.job_id, work.run)
+        api = self._answering(work)
+        if api is None:
+            if self._timed_out(work) and work.state == rules.STARTING:
+                self._fail(work, "the JobManager stopped answering before the job was submitted")
+            return
+        with self._lock:
+            future = self._submits.get(key)
+        if future is None:
+            try:
+                existing = [j for j in api.jobs() if j.get("state") not in TERMINAL]
+            except (runtime_module.Unreachable, runtime_module.FlinkError):
+                return
+            if existing:
+                self._adopt(work, api, existing)
+                return
+            script, problems = job_runs.submission(self.platform, work.job_id)
+            if problems:
+                first = problems[0]
+                self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
+                return
+            config = dict(work.config)
+            config.update(
+                job_runs.restore_config(
+                    work, job_runs.allow_non_restored(self.platform, work.job_id)
+                )
+            )
+            leader = work.leader
+            assert leader is not None
+            config.update(
+                {
+                    "execution.target": "remote",
+                    "rest.address": leader.host,
+                    "rest.port": str(leader.rest_port),
+                }
+            )
+            with self._lock:
+                self._submits[key] = self._pool.submit(
+                    self.runtime.submit, work.version, script, config
+                )
+            return
+        if not future.done():
+            return
+        with self._lock:
+            self._submits.pop(key, None)
+        try:
+            result = future.result()
+        except Exception as exc:  # the worker died or timed out: try again next pass
+            log.warning("job %s: submission failed, retrying: %s", work.job, exc)
+            return
+        if result.job_id is None:
+            message = result.problems[0].message if result.problems else "the submission failed"
+            self._fail(work, f"submission refused by Flink: {message}")
+            return
+        job_runs.update_run(
+            self.platform,
+            work.job_id,
+            work.run,
+            flink_job_id=result.job_id,
+            step=job_runs.RUN_RUNNING,
+        )
+        job_runs.add_event(
+            self.platform, work.job_id, "state", f"run {work.run}: submitted as {result.job_id}"
+        )
+
+    def _adopt(self, work: Work, api: runtime_module.Rest, existing: list[dict[str, Any]]) -> None:
+        """The cluster runs the job already (a crash came after the submission): keep the
+        oldest, cancel any other, never submit again."""
+        ordered = sorted(existing, key=lambda j: int(j.get("start-time") or 0))
+        keep = str(ordered[0].get("jid"))
+        for extra in ordered[1:]:
+            with contextlib.suppress(runtime_module.Unreachable, runtime_module.FlinkError):
+                api.cancel(str(extra.get("jid")))
+        job_runs.update_run(
+            self.platform, work.job_id, work.run, flink_job_id=keep, step=job_runs.RUN_RUNNING
+        )
+        job_runs.add_event(
+            self.platform, work.job_id, "state", f"run {work.run}: adopted Flink job {keep}"
+        )
+
+    # ---- running -------------------------------------------------------------------------
+
+    def _supervise(self, work: Work) -> None:
+        """Start again what died: Flink does the rest (restart from the checkpoint)."""
+        for process in work.processes:
+            if self.runtime.find(work, process) is not None:
+                continue
+            try:
+                self.runtime.start(work, process)
+            except runtime_module.LaunchError as exc:
+                job_runs.observe(
+                    self.platform, work.job_id, flink_state="", message=f"{process.name}: {exc}"
+                )
+                continue
+            job_runs.add_event(
+                self.platform,
+                work.job_id,
+                "failover",
+                f"{process.name} on {process.node} was gone: started again",
+            )
+
+    def _watch(self, work: Work) -> None:
+        api = self._answering(work)
+        if api is None:
+            job_runs.observe(
+                self.platform,
+                work.job_id,
+                flink_state="",
+                message="the JobManager does not answer; it is being started again",
+            )
+            return
+        try:
+            details = api.job(work.flink_job_id)
+        except runtime_module.FlinkError as exc:
+            if exc.status == 404:
+                self._lost(work)
+            return
+        except runtime_module.Unreachable:
+            return
+        state = str(details.get("state") or "")
+        if state == "FAILED":
+            root = self._root_exception(api, work)
+            self._end(work)
+            self._fail(work, root or "the job failed", stop=False)
+            return
+        if state == "FINISHED":
+            self._end(work)
+            job_runs.move(self.platform, work.job_id, rules.FINISHED, flink_state=state)
+            return
+        if state == "CANCELED":
+            self._end(work)
+            job_runs.move(
+                self.platform,
+                work.job_id,
+                rules.STOPPED,
+                flink_state=state,
+                message="the job was cancelled in Flink",
+            )
+            return
+        if work.state == rules.STARTING and state == "RUNNING":
+            job_runs.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
+        else:
+            job_runs.observe(self.platform, work.job_id, flink_state=state, message="")
+        self._history(work, api)
+        self._checkpoints(work, api)
+        self._sample(work, api)
+        job_alerts.evaluate(self.platform, work.job_id)
+
+    def _lost(self, work: Work) -> None:
+        """The JobManager came back without the job (no standby): submit it again from the
+        latest retained checkpoint."""
+        location = job_runs.latest_checkpoint(self.platform, work.job_id, work.run)
+        job_runs.update_run(
+            self.platform,
+            work.job_id,
+            work.run,
+            step=job_runs.SUBMITTING,
+            flink_job_id="",
+            restore_path=location or work.restore_path,
+        )
+        job_runs.add_event(
+            self.platform,
+            work.job_id,
+            "failover",
+            "the JobManager lost the job: submitting it again from "
+            + (location or "its start state"),
+        )
+
+    def _root_exception(self, api: runtime_module.Rest, work: Work) -> str:
+        try:
+            found = api.exceptions(work.flink_job_id)
+        except (runtime_module.Unreachable, runtime_module.FlinkError):
+            return ""
+        root = found.get("root-exception") or ""
+        history = (found.get("exceptionHistory") or {}).get("entries") or []
+        if not root and history:
+            root = history[0].get("stacktrace") or history[0].get("exceptionName") or ""
+        return _first_lines(str(root))
+
+    def _history(self, work: Work, api: runtime_module.Rest) -> None:
+        try:
+            found = api.exceptions(work.flink_job_id)
+        except (runtime_module.Unreachable, runtime_module.FlinkError):
+            return
+        entries = (found.get("exceptionHistory") or {}).get("entries") or []
+        fresh = [e for e in entries if int(e.get("timestamp") or 0) > work.failover_seen_ms]
+        if not fresh:
+            return
+        for entry in sorted(fresh, key=lambda e: int(e.get("timestamp") or 0)):
+            text = entry.get("exceptionName") or ""
+            stack = _first_lines(str(entry.get("stacktrace") or ""), 2)
+            job_runs.add_event(
+                self.platform,
+                work.job_id,
+                "failover",
+                f"{text}: {stack}" if stack else str(text),
+                at=job_runs.from_millis(int(entry.get("timestamp") or 0)),
+            )
+        newest = max(int(e.get("timestamp") or 0) for e in fresh)
+        job_runs.count_failovers(self.platform, work.job_id, work.run, len(fresh), newest)
+
+    def _checkpoints(self, work: Work, api: runtime_module.Rest) -> None:
+        try:
+            found = api.checkpoints(work.flink_job_id)
+        except (runtime_module.Unreachable, runtime_module.FlinkError):
+            return
+        latest = ((found.get("latest") or {}).get("completed")) or {}
+        location = latest.get("external_path")
+        if location:
+            job_runs.record_savepoint(
+                self.platform,
+                work.job_id,
+                work.run,
+                kind="checkpoint",
+                reason="checkpoint",
+                location=str(location),
+            )
+        failed = int((found.get("counts") or {}).get("failed") or 0)
+        job_runs.count_checkpoint_failures(self.platform, work.job_id, failed)
+
+    def _sample(self, work: Work, api: runtime_module.Rest) -> None:
+        now = self.monotonic()
+        if self._metrics_due.get(work.job_id, 0.0) > now:
+            return
+        self._metrics_due[work.job_id] = now + self.platform.settings.jobs.metrics_interval_seconds
+        try:
+            found = api.metrics(work.flink_job_id)
+        except (runtime_module.Unreachable, runtime_module.FlinkError):
+            return
+        job_runs.record_metrics(
+            self.platform,
+            work.job_id,
+            work.run,
+            job_runs.Sample(
+                records_in_per_second=found.records_in_per_second or 0.0,
+                records_out_per_second=found.records_out_per_second or 0.0,
+                backpressure=found.backpressure,
+                watermark_lag_ms=found.watermark_lag_ms,
+                checkpoint_duration_ms=found.last_checkpoint_duration_ms,
+                checkpoint_size_bytes=found.last_checkpoint_size_bytes,
+            ),
+        )
+
+    # ---- stopping ------------------------------------------------------------------------
+
+    def _stop(self, work: Work) -> None:
+        target = rules.SUSPENDED if work.desired == rules.WANT_SUSPENDED else rules.STOPPED
+        if not work.step:
+            job_runs.move(self.platform, work.job_id, rules.STOPPED)
+            return
+        with self._lock:
+            future = self._submits.get((work.job_id, work.run))
+        if future is not None and not future.done():
+            return  # a submission in flight: stop the job it makes, not half of it
+        if not work.flink_job_id:
+            if future is not None:
+                self._submit(work)  # records the job the submission made, if any
+                return
+            api = self._answering(work)
+            existing = []
+            if api is not None:
+                try:
+                    existing = [j for j in api.jobs() if j.get("state") not in TERMINAL]
+                except (runtime_module.Unreachable, runtime_module.FlinkError):
+                    existing = []
+            if api is not None and existing:
+                self._adopt(work, api, existing)
+                return
+            self._end(work)
+            job_runs.move(
+                self.platform, work.job_id, rules.STOPPED, message="stopped before it ran"
+            )
+            return
+        api = self._answering(work)
+        if api is None:
+            if self._stop_timed_out(work):
+                self._end(work)
+                job_runs.move(
+                    self.platform,
+                    work.job_id,
+                    rules.STOPPED,
+                    message="the JobManager did not answer; its processes were stopped",
+                )
+            return
+        try:
+            state = str(api.job(work.flink_job_id).get("state") or "")
+        except runtime_module.FlinkError:
+            state = "CANCELED"
+        except runtime_module.Unreachable:
+            return
+        if state in TERMINAL:
+            self._end(work)
+            job_runs.move(
+                self.platform,
+                work.job_id,
+                target if state != "FAILED" else rules.FAILED,
+                flink_state=state,
+            )
+            return
+        if work.stop_mode == rules.STOP_CANCEL:
+            with contextlib.suppress(runtime_module.Unreachable, runtime_module.FlinkError):
+                api.cancel(work.flink_job_id)
+            return  # the next pass sees CANCELED
+        self._stop_with_savepoint(work, api, target)
+
+    def _stop_timed_out(self, work: Work) -> bool:
+        limit = self.platform.settings.jobs.stop_timeout_seconds
+        return (self.platform.now() - work.state_since).total_seconds() > limit
+
+    def _stop_with_savepoint(self, work: Work, api: runtime_module.Rest, target: str) -> None:
+        if not work.trigger_id:
+            try:
+                trigger = api.stop_with_savepoint(work.flink_job_id, work.savepoint_dir)
+            except (runtime_module.Unreachable, runtime_module.FlinkError) as exc:
+                self._stop_failed(work, str(exc))
+                return
+            job_runs.update_run(
+                self.platform, work.job_id, work.run, trigger_id=trigger, step=job_runs.RUN_STOPPING
+            )
+            return
+        try:
+            status = api.savepoint_status(work.flink_job_id, work.trigger_id)
+        except runtime_module.Unreachable:
+            return
+        except runtime_module.FlinkError as exc:
+            self._stop_failed(work, str(exc))
+            return
+        if status.state == "COMPLETED" and status.location:
+            reason = "suspend" if target == rules.SUSPENDED else "stop"
+            job_runs.record_savepoint(
+                self.platform,
+                work.job_id,
+                work.run,
+                kind="savepoint",
+                reason=reason,
+                location=status.location,
+            )
+            job_runs.forget_checkpoints(self.platform, work.job_id, work.run)
+            self._end(work)
+            job_runs.move(
+                self.platform,
+                work.job_id,
+                target,
+                flink_state="FINISHED",
+                message=f"savepoint {status.location}",
+            )
+        elif status.state == "FAILED":
+            self._stop_failed(work, status.failure or "the savepoint failed")
+        elif self._stop_timed_out(work):
+            self._stop_failed(work, "the savepoint did not complete in time")
+
+    def _stop_failed(self, work: Work, why: str) -> None:
+        job_runs.update_run(
+            self.platform, work.job_id, work.run, trigger_id="", step=job_runs.RUN_RUNNING
+        )
+        job_runs.stop_failed(
+            self.platform,
+            work.job_id,
+            f"stop with savepoint failed: {_first_lines(why)}; the job keeps running (stop "
+            "with mode cancel to stop it without a savepoint)",
+        )
+
+    # ---- ending --------------------------------------------------------------------------
+
+    def _end(self, work: Work) -> None:
+        self.runtime.stop(work)
+        job_runs.update_run(
+            self.platform, work.job_id, work.run, step=job_runs.ENDED, trigger_id=""
+        )
+        self._metrics_due.pop(work.job_id, None)
+
+    def _fail(self, work: Work, message: str, *, stop: bool = True) -> None:
+        if stop and work.step:
+            self._end(work)
+        if job_runs.move(self.platform, work.job_id, rules.FAILED, message=message):
+            job_alerts.job_failed(self.platform, work.job_id, message)
+
+
+def _first_lines(text: str, count: int = 3) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[:count])[:2000]

@@ -1,0 +1,1 @@
+"""Per-job Flink clusters: the launcher (cluster.py) and the REST client (rest.py)."""

@@ -1,0 +1,325 @@
+"""Per-job Flink clusters: start each JobManager and TaskManager detached, find, stop.
+
+Every process runs Flink's own `jobmanager.sh` / `taskmanager.sh start-foreground` from
+the version's package: the script computes the JVM memory flags and class path, then
+`exec`s java, so the pid we spawn is the JVM's own (one pid to signal, no daemon wrapper).
+Each process has its own conf dir (`<directory>/conf/<name>`) with a flat `config.yaml`
+(domain/flinkconf.py) and copies of the package's log4j/logback files, its own tmp dir
+(the planner loader unpacks a ~45 MB jar into java.io.tmpdir at every start and a killed
+JVM never deletes it), and binds every port to its host only.
+
+A process is ours when its pid file's pid is alive and its command line holds the marker
+argument `rtcompute.process=<conf dir>`, passed as a dynamic property so it is a whole
+argument of both the script (the first second or two) and the JVM it becomes. A crash
+between spawn and pid file is covered by a /proc search for the same marker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtcompute.domain import flinkconf
+from rtcompute.runtime import processes
+
+JOBMANAGER = "jobmanager"
+TASKMANAGER = "taskmanager"
+SCRIPTS = {JOBMANAGER: "jobmanager.sh", TASKMANAGER: "taskmanager.sh"}
+MARKER_KEY = "rtcompute.process"
+# environment variables the Flink scripts read in preference to the config file
+_SCRIPT_VARIABLES = (
+    "FLINK_ENV_JAVA_OPTS",
+    "FLINK_ENV_JAVA_OPTS_JM",
+    "FLINK_ENV_JAVA_OPTS_TM",
+    "JVM_ARGS",
+    "STD_REDIRECT_TO_FILE",
+    "MAX_LOG_FILE_NUMBER",
+    "ROOT_LOG_LEVEL",
+    "FLINK_HOME",
+    "FLINK_LIB_DIR",
+    "FLINK_OPT_DIR",
+    "FLINK_PLUGINS_DIR",
+    "HADOOP_CLASSPATH",
+    "JAVA_TOOL_OPTIONS",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+)
+
+
+class LaunchError(Exception):
+    """A process could not be started; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class FlinkProcess:
+    kind: str  # "jobmanager" | "taskmanager"
+    index: int  # jobmanager: 0 leader at start, 1 standby; taskmanager: 0..n-1
+    node: str  # node name: "master-1", "slave-2", or "pool"
+    host: str  # bind address: every port of the process binds here only
+    rpc_port: int
+    memory_mb: int  # jobmanager/taskmanager.memory.process.size
+    rest_port: int = 0  # jobmanager only
+    blob_port: int = 0  # jobmanager only
+    data_port: int = 0  # taskmanager only (taskmanager.data.port)
+    slots: int = 0  # taskmanager only
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}-{self.index}"
+
+
+@dataclass(frozen=True)
+class JobCluster:
+    run_key: str  # "job-12-run-3": unique; dirs, markers, HA cluster-id
+    version: str  # "flink-2.2.1"
+    engine_home: Path  # the version's venv: <engines_home>/<version>
+    directory: Path  # <data>/flink/<run_key>
+    processes: tuple[FlinkProcess, ...]
+    config: Mapping[str, str]  # the job's flat Flink keys; the launcher adds the rest
+    java_home: str | None = None
+
+    def leader(self) -> FlinkProcess:
+        """The JobManager TaskManagers and clients address without HA (index 0)."""
+        for process in self.processes:
+            if process.kind == JOBMANAGER and process.index == 0:
+                return process
+        raise LaunchError(f"cluster {self.run_key} has no jobmanager-0")
+
+
+@dataclass(frozen=True)
+class LogFile:
+    process: str  # "jobmanager-0"
+    kind: str  # "log" | "out" (out: stdout and stderr, where the print sink writes)
+    path: Path
+
+
+def flink_home(engine_home: Path) -> Path | None:
+    """The pyflink package of a version's venv (FLINK_HOME), or None if not installed."""
+    found = sorted(engine_home.glob("lib/python3*/site-packages/pyflink/bin/jobmanager.sh"))
+    return found[0].parent.parent if found else None
+
+
+def conf_dir(cluster: JobCluster, process: FlinkProcess) -> Path:
+    return cluster.directory / "conf" / process.name
+
+
+def pid_file(cluster: JobCluster, process: FlinkProcess) -> Path:
+    return cluster.directory / "pids" / f"{process.name}.pid"
+
+
+def log_dir(cluster: JobCluster) -> Path:
+    return cluster.directory / "log"
+
+
+def tmp_dir(cluster: JobCluster, process: FlinkProcess) -> Path:
+    return cluster.directory / "tmp" / process.name
+
+
+def markers(cluster: JobCluster, process: FlinkProcess) -> tuple[str, ...]:
+    """Whole arguments only this process has (taskmanager-1 is not taskmanager-10)."""
+    return (f"{MARKER_KEY}={conf_dir(cluster, process)}",)
+
+
+def process_config(
+    cluster: JobCluster, process: FlinkProcess, package: Mapping[str, str]
+) -> dict[str, str]:
+    """The flat configuration of one process: the job's keys, then what the platform owns."""
+    leader = cluster.leader()
+    tmp = tmp_dir(cluster, process)
+    java_opts = package.get("env.java.opts.all", "")
+    flat = dict(cluster.config)
+    flat.update(
+        {
+            "env.java.opts.all": f"{java_opts} -Djava.io.tmpdir={tmp}".strip(),
+            "env.log.dir": str(log_dir(cluster)),
+            "env.pid.dir": str(cluster.directory / "pids"),
+            "io.tmp.dirs": str(tmp),
+            "jobmanager.rpc.address": leader.host,
+            "jobmanager.rpc.port": str(leader.rpc_port),
+            "rest.address": leader.host,
+            "rest.port": str(leader.rest_port),
+        }
+    )
+    if process.kind == JOBMANAGER:
+        flat.update(
+            {
+                "jobmanager.bind-host": process.host,
+                "jobmanager.rpc.address": process.host,
+                "jobmanager.rpc.port": str(process.rpc_port),
+                "high-availability.jobmanager.port": str(process.rpc_port),
+                "rest.bind-address": process.host,
+                "rest.address": process.host,
+                "rest.port": str(process.rest_port),
+                "blob.server.port": str(process.blob_port),
+                "jobmanager.memory.process.size": f"{process.memory_mb}m",
+            }
+        )
+    else:
+        flat.update(
+            {
+                "taskmanager.bind-host": process.host,
+                "taskmanager.host": process.host,
+                "taskmanager.rpc.port": str(process.rpc_port),
+                "taskmanager.data.port": str(process.data_port),
+                "taskmanager.numberOfTaskSlots": str(max(process.slots, 1)),
+                "taskmanager.memory.process.size": f"{process.memory_mb}m",
+                "taskmanager.resource-id": f"{cluster.run_key}-{process.name}",
+            }
+        )
+    return flat
+
+
+def _unset() -> list[str]:
+    return [arg for name in _SCRIPT_VARIABLES if name in os.environ for arg in ("-u", name)]
+
+
+def _assignments(env: Mapping[str, str]) -> list[str]:
+    return [f"{key}={value}" for key, value in env.items()]
+
+
+class FlinkLauncher:
+    def __init__(self, *, stop_grace: float = 10.0) -> None:
+        self.stop_grace = stop_grace
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start(self, cluster: JobCluster, process: FlinkProcess) -> int:
+        """Write the process's config, spawn it detached (own session), pid file; return pid."""
+        home = flink_home(cluster.engine_home)
+        if home is None:
+            raise LaunchError(
+                f"engine {cluster.version} is not installed at {cluster.engine_home} "
+                "(no pyflink/bin/jobmanager.sh): install the version, then restart the job"
+            )
+        java_home = self._java_home(cluster)
+        conf = conf_dir(cluster, process)
+        try:
+            self._prepare(cluster, process, home, conf)
+        except OSError as exc:
+            raise LaunchError(f"cannot prepare {conf}: {exc.strerror or exc}") from exc
+        # processes.spawn passes its own environment on: `env` sets ours, then execs the
+        # script, which execs java, so the pid stays the same throughout
+        argv = ["env", *_unset(), *_assignments(self._environment(cluster, process, java_home))]
+        argv += ["bash", str(home / "bin" / SCRIPTS[process.kind]), "start-foreground"]
+        argv += ["-D", markers(cluster, process)[0]]
+        try:
+            child = processes.spawn(
+                argv,
+                log_file=log_dir(cluster) / f"{process.name}.out",
+                pid_file=pid_file(cluster, process),
+                cwd=cluster.directory,
+            )
+        except OSError as exc:
+            raise LaunchError(f"cannot start {process.name}: {exc.strerror or exc}") from exc
+        self._children[child.pid] = child
+        return child.pid
+
+    def _java_home(self, cluster: JobCluster) -> str | None:
+        if cluster.java_home:
+            if not (Path(cluster.java_home) / "bin" / "java").exists():
+                raise LaunchError(
+                    f"no Java at {cluster.java_home}/bin/java: fix the configured Java home"
+                )
+            return cluster.java_home
+        if shutil.which("java") is None:
+            raise LaunchError("no `java` on PATH: install a Java 17 runtime or configure one")
+        return None
+
+    def _prepare(self, cluster: JobCluster, process: FlinkProcess, home: Path, conf: Path) -> None:
+        for directory in (conf, log_dir(cluster), cluster.directory / "pids"):
+            directory.mkdir(parents=True, exist_ok=True)
+        tmp_dir(cluster, process).mkdir(parents=True, exist_ok=True)
+        package_file = home / "conf" / "config.yaml"
+        package = flinkconf.flatten_yaml(package_file.read_text()) if package_file.exists() else {}
+        for pattern in ("log4j*", "logback*"):
+            for source in (home / "conf").glob(pattern):
+                shutil.copyfile(source, conf / source.name)
+        text = flinkconf.render_config(cluster.version, process_config(cluster, process, package))
+        target = conf / flinkconf.config_file_name(cluster.version)
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(text)
+        temporary.replace(target)
+
+    def _environment(
+        self, cluster: JobCluster, process: FlinkProcess, java_home: str | None
+    ) -> dict[str, str]:
+        env = {
+            "FLINK_CONF_DIR": str(conf_dir(cluster, process)),
+            "FLINK_LOG_DIR": str(log_dir(cluster)),
+            "FLINK_PID_DIR": str(cluster.directory / "pids"),
+            # log files are named flink-<ident>-<service>-<n>-<host>.log
+            "FLINK_IDENT_STRING": process.name,
+            "TMPDIR": str(tmp_dir(cluster, process)),
+        }
+        if java_home is not None:
+            env["JAVA_HOME"] = java_home
+            env["PATH"] = os.pathsep.join(
+                [str(Path(java_home) / "bin"), os.environ.get("PATH", "")]
+            )
+        return env
+
+    def find(self, cluster: JobCluster, process: FlinkProcess) -> int | None:
+        """pid of the live process (pid file + cmdline marker; /proc search if no pid file)."""
+        self._reap()
+        wanted = markers(cluster, process)
+        pid = processes.live_pid(pid_file(cluster, process), wanted)
+        if pid is not None:
+            return pid
+        found = processes.search(wanted)
+        if not found:
+            return None
+        keep, extras = found[0], found[1:]
+        processes.terminate(extras, markers=dict.fromkeys(extras, wanted), grace=1.0)
+        with contextlib.suppress(OSError):
+            pid_file(cluster, process).write_text(f"{keep}\n")
+        return keep
+
+    def stop(self, cluster: JobCluster, processes_: Sequence[FlinkProcess] | None = None) -> None:
+        """SIGTERM, then SIGKILL after stop_grace; all processes of the run by default."""
+        targets = list(cluster.processes if processes_ is None else processes_)
+        self._signal(cluster, targets, grace=self.stop_grace)
+
+    def kill(self, cluster: JobCluster, process: FlinkProcess) -> None:
+        """SIGKILL at once (tests, failover drills)."""
+        self._signal(cluster, [process], grace=0.0)
+
+    def _signal(self, cluster: JobCluster, targets: list[FlinkProcess], *, grace: float) -> None:
+        found: dict[int, Sequence[str]] = {}
+        for process in targets:
+            pid = self.find(cluster, process)
+            if pid is not None:
+                found[pid] = markers(cluster, process)
+        processes.terminate(list(found), markers=found, grace=grace)
+        for pid in found:
+            child = self._children.pop(pid, None)
+            if child is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(5.0)
+        for process in targets:
+            pid_file(cluster, process).unlink(missing_ok=True)
+
+    def _reap(self) -> None:
+        for pid, child in list(self._children.items()):
+            if child.poll() is not None:
+                del self._children[pid]
+
+    def logs(self, cluster: JobCluster) -> list[LogFile]:
+        """Each process's Flink log files and its stdout file, those that exist."""
+        found: list[LogFile] = []
+        directory = log_dir(cluster)
+        for process in cluster.processes:
+            out = directory / f"{process.name}.out"
+            if out.is_file():
+                found.append(LogFile(process.name, "out", out))
+            for path in sorted(directory.glob(f"flink-{process.name}-*.log")):
+                found.append(LogFile(process.name, "log", path))
+        return found
+
+    def remove(self, cluster: JobCluster) -> None:
+        """Delete the run directory (after stop): configs, logs, pids, tmp."""
+        shutil.rmtree(cluster.directory, ignore_errors=True)

@@ -1,0 +1,578 @@
+"""The job reconciler's side of online jobs: what to work on, and recording what it saw.
+
+A start becomes a run: a row with its port block, the placement of its Flink processes
+(domain/job_placement.py), its directory and the state it restores from, written before any
+process starts, so a restart of `rtc up` finds the same run and adopts its processes
+instead of starting a second copy. Every state change goes through `domain/jobs.MOVES`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+
+from rtcompute.domain import job_placement as placement
+from rtcompute.domain import jobs as rules
+from rtcompute.domain import sqlscript
+from rtcompute.services import catalog, job_paths, jobs
+from rtcompute.services import platform as platform_module
+from rtcompute.store import buckets as bucket_store
+from rtcompute.store import capacity_tables, db, tables
+from rtcompute.store import cluster_nodes as node_store
+from rtcompute.store import clusters as cluster_store
+from rtcompute.store import jobs as job_store
+
+LOCAL_HOST = "127.0.0.1"
+POOL_NODE = "pool"
+ZOOKEEPER = "zookeeper"
+LAUNCHING = "launching"
+SUBMITTING = "submitting"
+RUN_RUNNING = "running"
+RUN_STOPPING = "stopping"
+ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Work:
+    """A deployment to reconcile, with its current run (if any), as one snapshot."""
+
+    job_id: int
+    job: str
+    project: str
+    account_id: str
+    desired: str
+    state: str
+    state_since: datetime
+    version: str
+    stop_mode: str
+    run: int
+    step: str  # "" when there is no live run
+    run_key: str = ""
+    directory: str = ""
+    processes: tuple[placement.Process, ...] = ()
+    flink_job_id: str = ""
+    trigger_id: str = ""
+    restore_path: str = ""
+    started_at: datetime | None = None
+    failover_seen_ms: int = 0
+    config: dict[str, str] = field(default_factory=dict)
+    savepoint_dir: str = ""
+
+    @property
+    def leader(self) -> placement.Process | None:
+        return next((p for p in self.processes if p.kind == placement.JOBMANAGER), None)
+
+
+def run_key(job_id: int, number: int) -> str:
+    return f"job-{job_id}-run-{number}"
+
+
+def _bucket(session: db.Session, account_id: str, name: str) -> capacity_tables.Bucket | None:
+    return bucket_store.read_bucket(session=session, account_id=account_id, name=name)
+
+
+def _state_dirs(
+    platform: platform_module.Platform,
+    session: db.Session,
+    project: tables.Project,
+    deployment: job_store.Deployment,
+) -> tuple[str, str, str]:
+    """Checkpoint, savepoint and HA directories in the job's state bucket (file:// URIs)."""
+    bucket = _bucket(session, project.account_id, deployment.state_bucket)
+    base = f"rtcompute/jobs/{project.name}/{deployment.job_id}"
+    if bucket is None:
+        return "", "", ""
+    return (
+        job_paths.state_location(platform, bucket, f"{base}/checkpoints"),
+        job_paths.state_location(platform, bucket, f"{base}/savepoints"),
+        job_paths.state_location(platform, bucket, f"{base}/ha"),
+    )
+
+
+def _quorum(session: db.Session, cluster_id: int | None) -> str:
+    if cluster_id is None:
+        return ""
+    members = [
+        c
+        for c in node_store.list_components(session=session, cluster_ids=[cluster_id])
+        if c.kind == ZOOKEEPER
+    ]
+    return ",".join(f"{LOCAL_HOST}:{c.port}" for c in members)
+
+
+def _config(
+    platform: platform_module.Platform,
+    session: db.Session,
+    project: tables.Project,
+    deployment: job_store.Deployment,
+    run: job_store.Run,
+    processes: tuple[placement.Process, ...],
+) -> tuple[dict[str, str], str]:
+    settings = jobs.stored_settings(deployment.settings)
+    checkpoints, savepoints, ha = _state_dirs(platform, session, project, deployment)
+    config = rules.flink_config(
+        deployment.engine_version, settings, checkpoint_dir=checkpoints, savepoint_dir=savepoints
+    )
+    config.setdefault("pipeline.name", f"{project.name}.{_job_name(session, deployment)}")
+    standby = sum(1 for p in processes if p.kind == placement.JOBMANAGER) > 1
+    quorum = _quorum(session, deployment.cluster_id)
+    if standby and quorum:
+        config.update(
+            {
+                "high-availability.type": "zookeeper",
+                "high-availability.zookeeper.quorum": quorum,
+                "high-availability.storageDir": f"{ha}/{run_key(deployment.job_id, run.number)}",
+                "high-availability.cluster-id": f"/{run_key(deployment.job_id, run.number)}",
+            }
+        )
+    return config, savepoints
+
+
+def _job_name(session: db.Session, deployment: job_store.Deployment) -> str:
+    job = job_store.read_job_by_id(session=session, job_id=deployment.job_id)
+    return job.name if job else str(deployment.job_id)
+
+
+def pending(platform: platform_module.Platform) -> list[Work]:
+    """Deployments that are starting, running or stopping, or want to run."""
+    found: list[Work] = []
+    with db.transaction(platform.sessions) as session:
+        rows = job_store.deployments_to_reconcile(session=session, active=rules.ACTIVE)
+        for deployment in rows:
+            found.append(_work(platform, session, deployment))
+    return found
+
+
+def _work(
+    platform: platform_module.Platform, session: db.Session, deployment: job_store.Deployment
+) -> Work:
+    job = job_store.read_job_by_id(session=session, job_id=deployment.job_id)
+    project = session.get(tables.Project, deployment.project_id)
+    assert job is not None and project is not None
+    run = job_store.read_run(session=session, job_id=job.id, number=deployment.run)
+    base = Work(
+        job_id=job.id,
+        job=job.name,
+        project=project.name,
+        account_id=project.account_id,
+        desired=deployment.desired,
+        state=deployment.state,
+        state_since=deployment.state_since,
+        version=deployment.engine_version,
+        stop_mode=deployment.stop_mode,
+        run=deployment.run,
+        step="",
+    )
+    if run is None or run.step == ENDED:
+        return base
+    processes = placement.from_json(json.loads(run.placement))
+    config, savepoints = _config(platform, session, project, deployment, run, processes)
+    return Work(
+        **{
+            **base.__dict__,
+            "step": run.step,
+            "run_key": run_key(job.id, run.number),
+            "directory": run.directory,
+            "processes": processes,
+            "flink_job_id": run.flink_job_id,
+            "trigger_id": run.trigger_id,
+            "restore_path": run.restore_path,
+            "started_at": run.started_at,
+            "failover_seen_ms": run.failover_seen_ms,
+            "config": config,
+            "savepoint_dir": savepoints,
+        }
+    )
+
+
+# ---- a new run --------------------------------------------------------------------------
+
+
+class CannotStart(Exception):
+    """A start that cannot be done as asked: the message says why and what to do."""
+
+
+def _rooms(
+    platform: platform_module.Platform,
+    session: db.Session,
+    project: tables.Project,
+    live: list[placement.Process],
+) -> tuple[list[placement.Master], list[placement.Slave]]:
+    slots = placement.slots_by_node(live)
+    managers = placement.jobmanagers_by_node(live)
+    if project.cluster_id is None:
+        pool_slots = platform.settings.jobs.pool_slots - slots.get(POOL_NODE, 0)
+        return (
+            [placement.Master(POOL_NODE, LOCAL_HOST, managers.get(POOL_NODE, 0))],
+            [placement.Slave(POOL_NODE, LOCAL_HOST, pool_slots)],
+        )
+    cluster = cluster_store.read_cluster(session=session, cluster_id=project.cluster_id)
+    if cluster is None:
+        raise CannotStart("the project's cluster is gone")
+    slave_type = catalog.load(session, platform, cluster.region).find("slave", cluster.slave_type)
+    usable = slave_type.cu if slave_type is not None and slave_type.cu else 0
+    nodes = node_store.list_nodes(session=session, cluster_ids=[cluster.id])
+    key = f"c{cluster.id}:"
+    masters = [
+        placement.Master(key + n.name, LOCAL_HOST, managers.get(key + n.name, 0))
+        for n in nodes
+        if n.role == "master" and n.state == "running"
+    ]
+    slaves = [
+        placement.Slave(key + n.name, LOCAL_HOST, usable - slots.get(key + n.name, 0))
+        for n in nodes
+        if n.role == "slave" and n.state == "running"
+    ]
+    return masters, slaves
+
+
+def _port_base(platform: platform_module.Platform, session: db.Session) -> int:
+    config = platform.settings.jobs
+    used = job_store.port_bases_in_use(session=session)
+    for base in range(
+        config.port_min, config.port_max + 2 - config.ports_per_run, config.ports_per_run
+    ):
+        if base not in used:
+            return base
+    raise CannotStart("every port block of the per-job clusters is in use (settings jobs.port_*)")
+
+
+def _restore_path(session: db.Session, deployment: job_store.Deployment) -> str:
+    if deployment.start_mode == rules.STATELESS or deployment.savepoint_id is None:
+        return ""
+    found = job_store.read_savepoint(
+        session=session, job_id=deployment.job_id, savepoint_id=deployment.savepoint_id
+    )
+    if found is None:
+        raise CannotStart("the savepoint to restore from was deleted")
+    path = found.location.removeprefix("file://")
+    if not os.path.exists(path):
+        raise CannotStart(
+            f"the {found.kind} to restore from is gone from the bucket: {found.location}"
+        )
+    return found.location
+
+
+def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
+    """Write the next run (ports, placement, directory, restore path) of a starting job."""
+    now = platform.now()
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id, lock=True)
+        if deployment is None or deployment.state != rules.STARTING:
+            raise CannotStart("the job is no longer starting")
+        project = session.get(tables.Project, deployment.project_id)
+        assert project is not None
+        locks_of_runs(session)
+        live = [
+            p
+            for raw in job_store.live_placements(session=session)
+            for p in placement.from_json(json.loads(raw))
+        ]
+        masters, slaves = _rooms(platform, session, project, live)
+        settings = jobs.stored_settings(deployment.settings)
+        config = platform.settings.jobs
+        base = _port_base(platform, session)
+        try:
+            processes = placement.place(
+                settings.parallelism,
+                masters,
+                slaves,
+                standby=bool(_quorum(session, deployment.cluster_id)),
+                port_base=base,
+                ports_per_run=config.ports_per_run,
+                memory=placement.Memory(
+                    config.jobmanager_memory_mb,
+                    config.taskmanager_memory_mb,
+                    config.taskmanager_memory_per_extra_slot_mb,
+                ),
+            )
+        except placement.NoRoom as exc:
+            raise CannotStart(str(exc)) from None
+        number = deployment.run + 1
+        directory = platform.settings.data_dir / "flink" / run_key(job_id, number)
+        session.add(
+            job_store.Run(
+                job_id=job_id,
+                number=number,
+                engine_version=deployment.engine_version,
+                port_base=base,
+                placement=json.dumps(placement.to_json(processes)),
+                directory=str(directory),
+                step=LAUNCHING,
+                restore_path=_restore_path(session, deployment),
+                started_at=now,
+            )
+        )
+        deployment.run, deployment.restarts, deployment.flink_state = number, 0, ""
+        job_store.add_event(
+            session=session,
+            job_id=job_id,
+            at=now,
+            kind="state",
+            message=f"run {number}: {len(processes)} Flink processes placed",
+        )
+        session.flush()
+        return _work(platform, session, deployment)
+
+
+def locks_of_runs(session: db.Session) -> None:
+    """One writer of runs at a time (ports and slots are checked, then taken)."""
+    from rtcompute.store import locks
+
+    locks.hold_named(session=session, name="job-runs")
+
+
+# ---- recording --------------------------------------------------------------------------
+
+
+def move(
+    platform: platform_module.Platform,
+    job_id: int,
+    target: str,
+    *,
+    message: str = "",
+    flink_state: str | None = None,
+    expect_desired: str | None = None,
+) -> bool:
+    """Move the deployment's observed state along MOVES; False when it is not allowed (the
+    API changed the desired state in between)."""
+    now = platform.now()
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id, lock=True)
+        if deployment is None or not rules.can_move(deployment.state, target):
+            return False
+        if expect_desired is not None and deployment.desired != expect_desired:
+            return False
+        deployment.state, deployment.state_since = target, now
+        deployment.message = message[:4000]
+        if flink_state is not None:
+            deployment.flink_state = flink_state
+        if (
+            target in (rules.STOPPED, rules.FAILED, rules.FINISHED)
+            and deployment.desired == rules.WANT_RUNNING
+        ):
+            deployment.desired = rules.WANT_STOPPED
+        note = f"{target}" + (f": {message}" if message else "")
+        job_store.add_event(session=session, job_id=job_id, at=now, kind="state", message=note)
+        return True
+
+
+def update_run(
+    platform: platform_module.Platform, job_id: int, number: int, **fields: object
+) -> None:
+    with db.transaction(platform.sessions) as session:
+        run = job_store.read_run(session=session, job_id=job_id, number=number)
+        if run is None:
+            return
+        for name, value in fields.items():
+            setattr(run, name, value)
+        if fields.get("step") == ENDED:
+            run.ended_at = platform.now()
+        if fields.get("step") == RUN_RUNNING and run.running_at is None:
+            run.running_at = platform.now()
+
+
+def observe(
+    platform: platform_module.Platform,
+    job_id: int,
+    *,
+    flink_state: str,
+    restarts: int | None = None,
+    checkpoint_failures: int | None = None,
+    message: str | None = None,
+) -> None:
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        if deployment is None:
+            return
+        deployment.flink_state = flink_state
+        if restarts is not None:
+            deployment.restarts = restarts
+        if checkpoint_failures is not None:
+            deployment.checkpoint_failures = checkpoint_failures
+        if message is not None:
+            deployment.message = message[:4000]
+
+
+def add_event(
+    platform: platform_module.Platform,
+    job_id: int,
+    kind: str,
+    message: str,
+    at: datetime | None = None,
+) -> None:
+    with db.transaction(platform.sessions) as session:
+        job_store.add_event(
+            session=session, job_id=job_id, at=at or platform.now(), kind=kind, message=message
+        )
+
+
+def record_savepoint(
+    platform: platform_module.Platform,
+    job_id: int,
+    run: int,
+    *,
+    kind: str,
+    reason: str,
+    location: str,
+) -> None:
+    """Keep a savepoint; a run's retained checkpoint is one row, moved to the newest."""
+    with db.transaction(platform.sessions) as session:
+        if kind == "checkpoint":
+            existing = session.scalars(
+                select(job_store.Savepoint).where(
+                    job_store.Savepoint.job_id == job_id,
+                    job_store.Savepoint.run == run,
+                    job_store.Savepoint.kind == "checkpoint",
+                )
+            ).first()
+            if existing is not None:
+                if existing.location != location:
+                    existing.location, existing.created_at = location, platform.now()
+                return
+        session.add(
+            job_store.Savepoint(
+                job_id=job_id,
+                run=run,
+                kind=kind,
+                reason=reason,
+                location=location,
+                created_at=platform.now(),
+            )
+        )
+
+
+def forget_checkpoints(platform: platform_module.Platform, job_id: int, run: int) -> None:
+    """A stop with savepoint removes the run's checkpoints (FLINK-NOTES): drop their row."""
+    with db.transaction(platform.sessions) as session:
+        session.execute(
+            delete(job_store.Savepoint).where(
+                job_store.Savepoint.job_id == job_id,
+                job_store.Savepoint.run == run,
+                job_store.Savepoint.kind == "checkpoint",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Sample:
+    records_in_per_second: float
+    records_out_per_second: float
+    backpressure: float | None
+    watermark_lag_ms: int | None
+    checkpoint_duration_ms: int | None
+    checkpoint_size_bytes: int | None
+
+
+def record_metrics(
+    platform: platform_module.Platform, job_id: int, run: int, sample: Sample
+) -> None:
+    keep = platform.settings.jobs.metric_samples_kept
+    with db.transaction(platform.sessions) as session:
+        session.add(
+            job_store.MetricSample(job_id=job_id, run=run, at=platform.now(), **sample.__dict__)
+        )
+        session.flush()
+        old = select(job_store.MetricSample.id).where(job_store.MetricSample.job_id == job_id)
+        ids = list(session.scalars(old.order_by(job_store.MetricSample.id.desc()).offset(keep)))
+        if ids:
+            session.execute(
+                delete(job_store.MetricSample).where(job_store.MetricSample.id.in_(ids))
+            )
+
+
+def submission(
+    platform: platform_module.Platform, job_id: int
+) -> tuple[str, tuple[sqlscript.Problem, ...]]:
+    """The deployed SQL with its locations rewritten for Flink (checked again now)."""
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        if deployment is None or project is None:
+            return "", (sqlscript.Problem(1, 1, "the job is no longer online"),)
+        resolved = job_paths.resolve(
+            platform,
+            session,
+            account_id=project.account_id,
+            region=project.region,
+            statements=sqlscript.split(deployment.sql),
+        )
+    script = ";\n".join(s.sql for s in resolved.statements)
+    return script, resolved.problems
+
+
+def restore_config(work: Work, allow_non_restored: bool) -> dict[str, str]:
+    return rules.restore_config(work.version, work.restore_path, allow_non_restored)
+
+
+def allow_non_restored(platform: platform_module.Platform, job_id: int) -> bool:
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        return bool(deployment and deployment.allow_non_restored)
+
+
+def from_millis(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def latest_checkpoint(platform: platform_module.Platform, job_id: int, run: int) -> str | None:
+    """The newest retained checkpoint of the job whose metadata is still on disk."""
+    with db.transaction(platform.sessions) as session:
+        rows = [
+            s
+            for s in job_store.list_savepoints(session=session, job_id=job_id)
+            if s.kind == "checkpoint"
+        ]
+    for row in rows:
+        if os.path.exists(os.path.join(row.location.removeprefix("file://"), "_metadata")):
+            return row.location
+    return None
+
+
+def count_failovers(
+    platform: platform_module.Platform, job_id: int, run: int, count: int, newest_ms: int
+) -> None:
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        found = job_store.read_run(session=session, job_id=job_id, number=run)
+        if deployment is None or found is None:
+            return
+        deployment.restarts += count
+        found.failover_seen_ms = max(found.failover_seen_ms, newest_ms)
+
+
+def count_checkpoint_failures(platform: platform_module.Platform, job_id: int, failed: int) -> None:
+    """Flink's count of failed checkpoints of the run; each new one is an event."""
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        if deployment is None or failed <= deployment.checkpoint_failures:
+            if deployment is not None and failed < deployment.checkpoint_failures:
+                deployment.checkpoint_failures = failed  # a new run counts from 0
+            return
+        now = platform.now()
+        for _ in range(failed - deployment.checkpoint_failures):
+            job_store.add_event(
+                session=session,
+                job_id=job_id,
+                at=now,
+                kind="checkpoint",
+                message="a checkpoint failed",
+            )
+        deployment.checkpoint_failures = failed
+
+
+def stop_failed(platform: platform_module.Platform, job_id: int, message: str) -> None:
+    """A stop with savepoint that failed: the job runs on, and is wanted running again."""
+    now = platform.now()
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id, lock=True)
+        if deployment is None or not rules.can_move(deployment.state, rules.RUNNING):
+            return
+        deployment.state, deployment.state_since = rules.RUNNING, now
+        deployment.desired, deployment.desired_at = rules.WANT_RUNNING, now
+        deployment.message = message[:4000]
+        job_store.add_event(session=session, job_id=job_id, at=now, kind="state", message=message)
