@@ -67,6 +67,13 @@ class Work:
         return next((p for p in self.processes if p.kind == placement.JOBMANAGER), None)
 
 
+def local_path(uri: str) -> str:
+    """The path of a file: URI as Flink writes them (`file:/x`, `file:///x`)."""
+    if uri.startswith("file:"):
+        return "/" + uri[len("file:") :].lstrip("/")
+    return uri
+
+
 def run_key(job_id: int, number: int) -> str:
     return f"job-{job_id}-run-{number}"
 
@@ -249,7 +256,7 @@ def _restore_path(session: db.Session, deployment: job_store.Deployment) -> str:
     )
     if found is None:
         raise CannotStart("the savepoint to restore from was deleted")
-    path = found.location.removeprefix("file://")
+    path = local_path(found.location)
     if not os.path.exists(path):
         raise CannotStart(
             f"the {found.kind} to restore from is gone from the bucket: {found.location}"
@@ -528,7 +535,7 @@ def latest_checkpoint(platform: platform_module.Platform, job_id: int, run: int)
             if s.kind == "checkpoint"
         ]
     for row in rows:
-        if os.path.exists(os.path.join(row.location.removeprefix("file://"), "_metadata")):
+        if os.path.exists(os.path.join(local_path(row.location), "_metadata")):
             return row.location
     return None
 

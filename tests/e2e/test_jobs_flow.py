@@ -1,0 +1,287 @@
+"""Jobs end to end on a live `rtc up` with real Flink: a datagen -> event-time tumbling
+window -> filesystem (exactly-once) job runs as its own Flink cluster on an exclusive
+cluster's nodes; it is stopped with a savepoint and resumed, its TaskManager is killed, the
+platform itself is SIGKILLed while the job starts; each time the output must be exactly the
+expected rows: no window lost, none written twice.
+
+The source is a bounded sequence 1..N at a limited rate, with event time id * 10 ms, so
+window k holds ids 100k..100k+99 (k = 0: 1..99) whatever the timing, and the job finishes
+on its own once the sequence ends (the final watermark closes every window).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import secrets
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from rtcompute.runtime import processes
+from tests.conftest import LiveServer, login, signup, start_server, stop_server
+from tests.e2e.test_engines_flow import installed, ok, running_cluster, wait_for
+from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+
+pytestmark = pytest.mark.slow
+
+API = "/api/v1"
+V2, V1 = "flink-2.2.1", "flink-1.20.5"
+ROWS = 3000
+RATE = 200  # rows per second: the job runs ~15 s
+
+
+def job_sql(bucket: str, rows: int = ROWS, rate: int = RATE) -> str:
+    return f"""CREATE TABLE src (
+  id BIGINT,
+  ts AS TO_TIMESTAMP_LTZ(id * 10, 3),
+  WATERMARK FOR ts AS ts
+) WITH (
+  'connector' = 'datagen',
+  'fields.id.kind' = 'sequence',
+  'fields.id.start' = '1',
+  'fields.id.end' = '{rows}',
+  'rows-per-second' = '{rate}'
+);
+CREATE TABLE windows (
+  cnt BIGINT,
+  total BIGINT
+) WITH (
+  'connector' = 'filesystem',
+  'path' = 'oss://{bucket}/out/',
+  'format' = 'csv'
+);
+INSERT INTO windows
+SELECT COUNT(*), SUM(id)
+FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+GROUP BY window_start, window_end;
+"""
+
+
+def expected_windows(rows: int = ROWS) -> list[tuple[int, int]]:
+    windows: dict[int, list[int]] = {}
+    for i in range(1, rows + 1):
+        windows.setdefault(i * 10 // 1000, []).append(i)
+    return sorted((len(ids), sum(ids)) for ids in windows.values())
+
+
+def output_rows(directory: Path) -> list[tuple[int, int]]:
+    """Finished part files only: in-progress and pending files are hidden (start with .)."""
+    found: list[tuple[int, int]] = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not any(part.startswith(".") for part in path.parts[-2:]):
+            with path.open() as handle:
+                found.extend((int(a), int(b)) for a, b in csv.reader(handle))
+    return sorted(found)
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, engine_home_with: Callable[[list[str]], Path]
+) -> Iterator[tuple[LiveServer, Path, dict[str, str]]]:
+    home = engine_home_with([V2, V1])
+    low = 30000 + random.randrange(0, 200) * 32
+    env = {
+        "RTC_ENGINES__HOME": str(home),
+        "RTC_JOBS__PORT_MIN": str(low),
+        "RTC_JOBS__PORT_MAX": str(low + 32 * 8 - 1),
+        "RTC_JOBS__METRICS_INTERVAL_SECONDS": "1",
+        **{f"RTC_LOCAL_PROVIDER__{k.upper()}": str(v) for k, v in port_window().items()},
+    }
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir, env)
+    holder = {"server": server}
+    try:
+        yield server, home, env
+    finally:
+        stop_server(holder["server"])
+        kill_all_under(data_dir)
+        kill_all_under(home)
+
+
+class Tenant:
+    def __init__(self, server: LiveServer) -> None:
+        self.client = httpx.Client(base_url=server.url, timeout=60)
+        self.operator = httpx.Client(base_url=server.url, timeout=60)
+        alias = "job-" + secrets.token_hex(3)
+        signup(self.client, alias)  # type: ignore[arg-type]
+        self.client.headers.update(login(self.client, alias))  # type: ignore[arg-type]
+        self.operator.headers.update(login(self.operator, server.account, server.password))  # type: ignore[arg-type]
+        self.bucket = ""
+
+    def close(self) -> None:
+        self.client.close()
+        self.operator.close()
+
+    def cluster_with_versions(self, name: str, versions: list[str]) -> None:
+        running_cluster(self.client, self.operator, name)
+        cluster = ok(self.client.get(f"{API}/clusters/{name}"))
+        self.bucket = cluster["bucket"]
+        path = f"{API}/clusters/{name}/versions"
+        for version in versions:
+            ok(self.client.post(path, json={"version": version}), 201)
+            wait_for(f"{version} installed", installed(self.client, path, version))
+
+    def job(self, project: str, name: str) -> str:
+        return f"{API}/projects/{project}/jobs/{name}"
+
+    def deployment(self, project: str, name: str) -> dict[str, Any]:
+        return ok(self.client.get(f"{self.job(project, name)}/deployment"))  # type: ignore[no-any-return]
+
+    def wait_state(
+        self, project: str, name: str, states: set[str], timeout: float = 180.0
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        def check() -> bool:
+            nonlocal found
+            found = self.deployment(project, name)
+            assert found["state"] != "failed" or "failed" in states, found
+            return found["state"] in states
+
+        wait_for(f"job {name} {states}", check, timeout=timeout)
+        return found
+
+
+def out_dir(data_dir: Path) -> Path:
+    """The job's output folder in the tenant's bucket (buckets are numbered directories
+    under the data dir; the test's account has one bucket)."""
+    found = [d / "out" for d in (data_dir / "buckets").iterdir() if (d / "out").is_dir()]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def flink_processes(data_dir: Path, kind: str) -> list[tuple[int, str]]:
+    """(pid, conf dir) of the per-job Flink processes of `kind` under the data dir."""
+    found = []
+    root = str(data_dir / "flink")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        argv = processes.cmdline(int(entry.name))
+        joined = " ".join(argv)
+        if root in joined and f"/conf/{kind}-" in joined and "java" in (argv[0] if argv else ""):
+            found.append((int(entry.name), joined))
+    return found
+
+
+def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
+    world: tuple[LiveServer, Path, dict[str, str]],
+) -> None:
+    server, _home, _env = world
+    tenant = Tenant(server)
+    try:
+        tenant.cluster_with_versions("c_job", [V2])
+        ok(tenant.client.post(f"{API}/projects", json={"name": "p_job", "cluster": "c_job", "cu": 3}), 201)
+        body = {
+            "name": "windows",
+            "sql": job_sql(tenant.bucket),
+            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
+        }
+        ok(tenant.client.post(f"{API}/projects/p_job/jobs", json=body), 201)
+        job = tenant.job("p_job", "windows")
+        online = ok(tenant.client.post(f"{job}:publish"))
+        assert (online["state"], online["engine_version"], online["cu"]) == ("online", V2, 1.25)
+        ok(tenant.client.post(f"{job}:start", json={"mode": "stateless"}))
+        running = tenant.wait_state("p_job", "windows", {"running"})
+        assert running["flink_state"] == "RUNNING" and running["flink_job_id"]
+        time.sleep(4)  # some windows closed and committed
+        ok(tenant.client.post(f"{job}:stop", json={"mode": "savepoint"}))
+        stopped = tenant.wait_state("p_job", "windows", {"stopped"})
+        assert stopped["message"].startswith("savepoint file:/")
+        savepoints = [s for s in ok(tenant.client.get(f"{job}/savepoints")) if s["kind"] == "savepoint"]
+        assert len(savepoints) == 1 and savepoints[0]["reason"] == "stop"
+        assert not flink_processes(server.data_dir, "taskmanager")  # released
+        partial = output_rows(out_dir(server.data_dir))
+        assert 0 < len(partial) < len(expected_windows())
+        ok(tenant.client.post(f"{job}:start", json={"mode": "latest_savepoint"}))
+        finished = tenant.wait_state("p_job", "windows", {"finished"}, timeout=240)
+        assert finished["run"] == 2
+        rows = output_rows(out_dir(server.data_dir))
+        assert rows == expected_windows()
+        metrics = ok(tenant.client.get(f"{job}/metrics"))
+        assert metrics and any(m["records_in_per_second"] > 0 for m in metrics)
+        logs = ok(tenant.client.get(f"{job}/logs"))
+        assert {f["kind"] for f in logs} >= {"log", "out"}
+        assert not flink_processes(server.data_dir, "jobmanager")
+    finally:
+        tenant.close()
+
+
+def test_a_killed_taskmanager_restarts_from_the_checkpoint(
+    world: tuple[LiveServer, Path, dict[str, str]],
+) -> None:
+    server, _home, _env = world
+    tenant = Tenant(server)
+    try:
+        tenant.cluster_with_versions("c_tm", [V2])
+        ok(tenant.client.post(f"{API}/projects", json={"name": "p_tm", "cluster": "c_tm", "cu": 3}), 201)
+        body = {
+            "name": "windows",
+            "sql": job_sql(tenant.bucket),
+            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
+        }
+        ok(tenant.client.post(f"{API}/projects/p_tm/jobs", json=body), 201)
+        job = tenant.job("p_tm", "windows")
+        ok(tenant.client.post(f"{job}:publish"))
+        ok(tenant.client.post(f"{job}:start"))
+        tenant.wait_state("p_tm", "windows", {"running"})
+        wait_for(
+            "a checkpoint",
+            lambda: any(s["kind"] == "checkpoint" for s in ok(tenant.client.get(f"{job}/savepoints"))),
+            timeout=60,
+        )
+        managers = flink_processes(server.data_dir, "taskmanager")
+        assert len(managers) == 1
+        os.kill(managers[0][0], signal.SIGKILL)
+        tenant.wait_state("p_tm", "windows", {"finished"}, timeout=300)
+        events = ok(tenant.client.get(f"{job}/events"))
+        assert any(e["kind"] == "failover" and "taskmanager-0" in e["message"] for e in events)
+        rows = output_rows(out_dir(server.data_dir))
+        assert rows == expected_windows()
+    finally:
+        tenant.close()
+
+
+def test_rtc_up_killed_while_a_job_starts_runs_it_exactly_once(
+    world: tuple[LiveServer, Path, dict[str, str]],
+) -> None:
+    server, _home, env = world
+    tenant = Tenant(server)
+    try:
+        tenant.cluster_with_versions("c_kill", [V2])
+        ok(tenant.client.post(f"{API}/projects", json={"name": "p_kill", "cluster": "c_kill", "cu": 3}), 201)
+        body = {
+            "name": "windows",
+            "sql": job_sql(tenant.bucket),
+            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
+        }
+        ok(tenant.client.post(f"{API}/projects/p_kill/jobs", json=body), 201)
+        job = tenant.job("p_kill", "windows")
+        ok(tenant.client.post(f"{job}:publish"))
+        ok(tenant.client.post(f"{job}:start"))
+        wait_for(
+            "the JobManager to be launched",
+            lambda: bool(flink_processes(server.data_dir, "jobmanager")),
+            timeout=60,
+        )
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(10)
+        port = int(server.url.rsplit(":", 1)[1])
+        again = start_server(server.data_dir, env, port=port)
+        try:
+            tenant.wait_state("p_kill", "windows", {"finished"}, timeout=300)
+            rows = output_rows(out_dir(server.data_dir))
+            assert rows == expected_windows()
+            events = [e["message"] for e in ok(tenant.client.get(f"{job}/events"))]
+            assert sum("submitted as" in m or "adopted Flink job" in m for m in events) == 1
+        finally:
+            stop_server(again)
+    finally:
+        tenant.close()
