@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rtcompute import client_base, client_capacity, client_engines
+from rtcompute import client_base, client_capacity, client_engines, client_jobs
 
 ApiError = client_base.ApiError
 Transport = client_base.Transport
 _seg = client_base.segment
 
 
-class Client(client_capacity.CapacityCalls, client_engines.EngineCalls):
+class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_jobs.JobCalls):
     """Every call of the REST API; capacity calls live in `client_capacity`, engine versions
-    and SQL checks in `client_engines`."""
+    and SQL checks in `client_engines`, jobs in `client_jobs`."""
 
     def __enter__(self) -> Client:
         return self

@@ -59,6 +59,8 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
             clusters,
             commands,
             engines,
+            folders,
+            jobs,
             networks,
             orders,
             pool,
@@ -87,6 +89,8 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
         app.add_typer(engines.engines_app, name="engines")
         app.add_typer(pool.pool_app, name="pool")
         app.add_typer(sql.sql_app, name="sql")
+        app.add_typer(folders.folders_app, name="folders")
+        app.add_typer(jobs.jobs_app, name="jobs")
     app.command("version")(version)
     return app
 

@@ -120,6 +120,8 @@ class EngineSettings(BaseModel):
     worker_request_timeout_seconds: float = 60.0
     # starting a worker (interpreter, JVM gateway) may take this long
     worker_start_timeout_seconds: float = 120.0
+    # a job submission (DDL, planning, upload to the job's cluster) may take this long
+    worker_submit_timeout_seconds: float = 120.0
     java: str = "java"
 
 

@@ -128,6 +128,14 @@ class Tenant:
             ok(self.client.post(path, json={"version": version}), 201)
             wait_for(f"{version} installed", installed(self.client, path, version))
 
+    def project(self, name: str, cluster: str, cu: int = 3) -> None:
+        body = {"name": name, "cluster": cluster, "cu": cu}
+        ok(self.client.post(f"{API}/projects", json=body), 201)
+
+    def savepoints(self, job: str, kind: str) -> list[dict[str, Any]]:
+        found = ok(self.client.get(f"{job}/savepoints"))
+        return [s for s in found if s["kind"] == kind]
+
     def job(self, project: str, name: str) -> str:
         return f"{API}/projects/{project}/jobs/{name}"
 
@@ -178,7 +186,12 @@ def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
     tenant = Tenant(server)
     try:
         tenant.cluster_with_versions("c_job", [V2])
-        ok(tenant.client.post(f"{API}/projects", json={"name": "p_job", "cluster": "c_job", "cu": 3}), 201)
+        ok(
+            tenant.client.post(
+                f"{API}/projects", json={"name": "p_job", "cluster": "c_job", "cu": 3}
+            ),
+            201,
+        )
         body = {
             "name": "windows",
             "sql": job_sql(tenant.bucket),
@@ -195,7 +208,9 @@ def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
         ok(tenant.client.post(f"{job}:stop", json={"mode": "savepoint"}))
         stopped = tenant.wait_state("p_job", "windows", {"stopped"})
         assert stopped["message"].startswith("savepoint file:/")
-        savepoints = [s for s in ok(tenant.client.get(f"{job}/savepoints")) if s["kind"] == "savepoint"]
+        savepoints = [
+            s for s in ok(tenant.client.get(f"{job}/savepoints")) if s["kind"] == "savepoint"
+        ]
         assert len(savepoints) == 1 and savepoints[0]["reason"] == "stop"
         assert not flink_processes(server.data_dir, "taskmanager")  # released
         partial = output_rows(out_dir(server.data_dir))
@@ -206,7 +221,7 @@ def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
         rows = output_rows(out_dir(server.data_dir))
         assert rows == expected_windows()
         metrics = ok(tenant.client.get(f"{job}/metrics"))
-        assert metrics and any(m["records_in_per_second"] > 0 for m in metrics)
+        assert metrics and any((m["records_in_per_second"] or 0) > 0 for m in metrics)
         logs = ok(tenant.client.get(f"{job}/logs"))
         assert {f["kind"] for f in logs} >= {"log", "out"}
         assert not flink_processes(server.data_dir, "jobmanager")
@@ -221,7 +236,12 @@ def test_a_killed_taskmanager_restarts_from_the_checkpoint(
     tenant = Tenant(server)
     try:
         tenant.cluster_with_versions("c_tm", [V2])
-        ok(tenant.client.post(f"{API}/projects", json={"name": "p_tm", "cluster": "c_tm", "cu": 3}), 201)
+        ok(
+            tenant.client.post(
+                f"{API}/projects", json={"name": "p_tm", "cluster": "c_tm", "cu": 3}
+            ),
+            201,
+        )
         body = {
             "name": "windows",
             "sql": job_sql(tenant.bucket),
@@ -234,7 +254,9 @@ def test_a_killed_taskmanager_restarts_from_the_checkpoint(
         tenant.wait_state("p_tm", "windows", {"running"})
         wait_for(
             "a checkpoint",
-            lambda: any(s["kind"] == "checkpoint" for s in ok(tenant.client.get(f"{job}/savepoints"))),
+            lambda: any(
+                s["kind"] == "checkpoint" for s in ok(tenant.client.get(f"{job}/savepoints"))
+            ),
             timeout=60,
         )
         managers = flink_processes(server.data_dir, "taskmanager")
@@ -256,7 +278,12 @@ def test_rtc_up_killed_while_a_job_starts_runs_it_exactly_once(
     tenant = Tenant(server)
     try:
         tenant.cluster_with_versions("c_kill", [V2])
-        ok(tenant.client.post(f"{API}/projects", json={"name": "p_kill", "cluster": "c_kill", "cu": 3}), 201)
+        ok(
+            tenant.client.post(
+                f"{API}/projects", json={"name": "p_kill", "cluster": "c_kill", "cu": 3}
+            ),
+            201,
+        )
         body = {
             "name": "windows",
             "sql": job_sql(tenant.bucket),
@@ -283,5 +310,107 @@ def test_rtc_up_killed_while_a_job_starts_runs_it_exactly_once(
             assert sum("submitted as" in m or "adopted Flink job" in m for m in events) == 1
         finally:
             stop_server(again)
+    finally:
+        tenant.close()
+
+
+PRINTING = """CREATE TABLE src (id BIGINT) WITH (
+  'connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1',
+  'fields.id.end' = '100000', 'rows-per-second' = '20'
+);
+CREATE TABLE shown (id BIGINT) WITH ('connector' = 'print');
+INSERT INTO shown SELECT id FROM src;
+"""
+
+
+def test_a_job_on_its_own_version_pins_it_until_it_goes_offline(
+    world: tuple[LiveServer, Path, dict[str, str]],
+) -> None:
+    server, _home, _env = world
+    tenant = Tenant(server)
+    try:
+        tenant.cluster_with_versions("c_ver", [V2, V1])  # flink-2.2.1 is current
+        ok(
+            tenant.client.post(
+                f"{API}/projects", json={"name": "p_ver", "cluster": "c_ver", "cu": 3}
+            ),
+            201,
+        )
+        body = {"name": "printer", "sql": PRINTING, "engine_version": V1}
+        ok(tenant.client.post(f"{API}/projects/p_ver/jobs", json=body), 201)
+        job = tenant.job("p_ver", "printer")
+        assert ok(tenant.client.post(f"{job}:publish"))["engine_version"] == V1
+        ok(tenant.client.post(f"{job}:start"))
+        running = tenant.wait_state("p_ver", "printer", {"running"})
+        assert running["flink_state"] == "RUNNING"
+
+        # the print sink's output is the TaskManager's stdout, served as a log file
+        def printed() -> bool:
+            outs = [f for f in ok(tenant.client.get(f"{job}/logs")) if f["kind"] == "out"]
+            texts = [tenant.client.get(f"{job}/logs/{f['name']}").text for f in outs]
+            return any("+I[" in text for text in texts)
+
+        wait_for("printed rows", printed, timeout=60)
+        versions = f"{API}/clusters/c_ver/versions"
+        refused = ok(tenant.client.delete(f"{versions}/{V1}"), 409)
+        assert refused["message"] == f"Node:printer in project:p_ver still ref the version:{V1}"
+        # switching the draft does not touch what runs
+        ok(tenant.client.patch(job, json={"engine_version": V2}))
+        assert tenant.deployment("p_ver", "printer")["engine_version"] == V1
+        ok(tenant.client.post(f"{job}:stop", json={"mode": "cancel"}))
+        tenant.wait_state("p_ver", "printer", {"stopped"})
+        assert ok(tenant.client.delete(f"{versions}/{V1}"), 409)["code"] == "VersionInUse"
+        assert tenant.client.post(f"{job}:offline").status_code == 204
+        assert tenant.client.get(f"{job}/deployment").status_code == 404
+        ok(tenant.client.delete(f"{versions}/{V1}"))
+        # the switched draft goes online on flink-2.2.1 and runs there
+        assert ok(tenant.client.post(f"{job}:publish"))["engine_version"] == V2
+        ok(tenant.client.post(f"{job}:start"))
+        assert tenant.wait_state("p_ver", "printer", {"running"})["flink_state"] == "RUNNING"
+        ok(tenant.client.post(f"{job}:stop"))
+        stopped = tenant.wait_state("p_ver", "printer", {"stopped"})
+        assert stopped["message"].startswith("savepoint file:/")
+    finally:
+        tenant.close()
+
+
+def test_a_shared_project_job_runs_on_the_pool(
+    world: tuple[LiveServer, Path, dict[str, str]],
+) -> None:
+    server, _home, _env = world
+    tenant = Tenant(server)
+    try:
+        pool = f"{API}/pool/versions"
+        ok(tenant.operator.post(pool, json={"version": V2}), 201)
+        wait_for("the pool's flink-2.2.1", installed(tenant.operator, pool, V2))
+        ok(tenant.client.post(f"{API}/ram/service-role"))
+        order = ok(
+            tenant.client.post(f"{API}/orders", json={"mode": "shared", "cu": 2, "months": 1}), 201
+        )
+        ok(tenant.client.post(f"{API}/orders/{order['id']}/pay"))
+        ok(
+            tenant.client.post(
+                f"{API}/projects", json={"name": "p_shared", "order_id": order["id"]}
+            ),
+            201,
+        )
+        bucket = "shr-" + secrets.token_hex(4)
+        ok(tenant.client.post(f"{API}/buckets", json={"name": bucket}), 201)
+        body = {"name": "printer", "sql": PRINTING, "settings": {"parallelism": 1}}
+        ok(tenant.client.post(f"{API}/projects/p_shared/jobs", json=body), 201)
+        job = tenant.job("p_shared", "printer")
+        missing = ok(tenant.client.post(f"{job}:publish"), 400)
+        assert missing["code"] == "JobStateBucketRequired"
+        ok(tenant.client.patch(job, json={"settings": {"state_bucket": bucket}}))
+        online = ok(tenant.client.post(f"{job}:publish"))
+        assert online["target"] == "the shared pool"
+        ok(tenant.client.post(f"{job}:start"))
+        assert tenant.wait_state("p_shared", "printer", {"running"})["flink_state"] == "RUNNING"
+        ok(tenant.client.post(f"{job}:suspend"))
+        tenant.wait_state("p_shared", "printer", {"suspended"})
+        ok(tenant.client.post(f"{job}:resume"))
+        tenant.wait_state("p_shared", "printer", {"running"})
+        ok(tenant.client.post(f"{job}:stop", json={"mode": "cancel"}))
+        tenant.wait_state("p_shared", "printer", {"stopped"})
     finally:
         tenant.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -167,6 +168,37 @@ def test_empty_script(pool: workers.WorkerPool) -> None:
     result = pool.validate(V2, "  -- nothing here\n;;")
     assert not result.ok
     assert result.problems == (sqlscript.Problem(1, 1, "the script has no SQL statement"),)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_submit_to_an_unreachable_cluster_is_a_problem_on_the_insert(
+    pool: workers.WorkerPool,
+) -> None:
+    config = {"rest.address": "127.0.0.1", "rest.port": str(closed_port())}
+    config["parallelism.default"] = "1"
+    config["rest.retry.max-attempts"] = "0"
+    config["client.timeout"] = "5s"
+    result = pool.submit(V2, VALID, config, timeout=60)
+    assert result.job_id is None
+    assert len(result.problems) == 1
+    assert result.problems[0].line == 6  # the first INSERT
+    assert result.problems[0].message
+
+
+def test_submit_refuses_scripts_that_run_nothing(pool: workers.WorkerPool) -> None:
+    ddl_only = "CREATE TABLE t (id INT) WITH ('connector' = 'datagen');"
+    config = {"rest.address": "127.0.0.1", "rest.port": "1", "parallelism.default": "1"}
+    result = pool.submit(V2, ddl_only, config)
+    assert result.job_id is None and "no INSERT" in result.problems[0].message
+    query = ddl_only + "\nSELECT id FROM t;"
+    result = pool.submit(V2, query, config)
+    assert result.job_id is None
+    assert result.problems[0].line == 2 and "INSERT" in result.problems[0].message
 
 
 def test_version_missing_is_30006(pool: workers.WorkerPool, installed_engines: Any) -> None:

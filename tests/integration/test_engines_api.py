@@ -29,11 +29,15 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from rtcompute.domain import engines as rules
-from rtcompute.domain import sqlscript
+from rtcompute.domain import identities, sqlscript
+from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
+from rtcompute.services import buckets, job_lifecycle, job_runs, jobs, principals
 from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db, engine_tables
+from rtcompute.store import buckets as bucket_store
+from rtcompute.store import capacity_tables, db, engine_tables, tables
 from rtcompute.store import engines as engine_store
+from rtcompute.store import jobs as job_store
 from tests.conftest import RecordingNotifier
 from tests.integration.test_clusters_api import (
     OPERATOR_PASSWORD,
@@ -238,26 +242,100 @@ def cluster_id(platform: platform_module.Platform, name: str) -> int:
         return found.id
 
 
-def project_id(platform: platform_module.Platform, name: str) -> int:
-    from rtcompute.store import tables
-
+def account_principal(platform: platform_module.Platform, account_id: str) -> principals.Principal:
+    """The account itself, as the services see it when it signs in."""
     with db.transaction(platform.sessions) as session:
-        return session.scalars(select(tables.Project.id).where(tables.Project.name == name)).one()
+        identity = session.scalars(
+            select(tables.Identity).where(
+                tables.Identity.account_id == account_id,
+                tables.Identity.identity_type == identities.IdentityType.ACCOUNT.value,
+            )
+        ).one()
+        found = session.get(tables.Account, account_id)
+        assert found is not None
+        return principals.Principal(
+            identity_id=identity.id,
+            account_id=found.id,
+            account_alias=found.alias,
+            identity_type=identities.IdentityType.ACCOUNT,
+            name=identity.name,
+            is_operator=found.is_operator,
+            auth_method="session",
+            credential_id="test",
+        )
+
+
+def _state_bucket(platform: platform_module.Platform, principal: principals.Principal) -> str:
+    """A bucket of the account for a shared project's job state (made if it has none)."""
+    with db.transaction(platform.sessions) as session:
+        mine = bucket_store.list_buckets(session=session, account_id=principal.account_id)
+        if mine:
+            return mine[0].name
+    name = f"{principal.account_alias}-state"
+    buckets.create_bucket(platform, principal, principals.RequestContext(), name)
+    return name
 
 
 def add_job(
     platform: platform_module.Platform, project: str, job: str, version: str, state: str
 ) -> None:
+    """A job of `project` on `version`, made through the job services: a `draft`, `online`
+    (published), `running` (started, and running as the job reconciler records it) or
+    `offline` (published, then taken offline). The check runs on FakeSqlEngine."""
     with db.transaction(platform.sessions) as session:
-        session.add(
-            engine_tables.Job(
-                project_id=project_id(platform, project),
-                name=job,
-                engine_version=version,
-                state=state,
-                created_at=platform.now(),
-            )
+        found = session.scalars(select(tables.Project).where(tables.Project.name == project)).one()
+        account_id, shared = found.account_id, found.cluster_id is None
+    principal = account_principal(platform, account_id)
+    settings = {"state_bucket": _state_bucket(platform, principal)} if shared else None
+    saved, platform.sql_engine = platform.sql_engine, FakeSqlEngine()
+    try:
+        made = jobs.create_job(
+            platform,
+            principal,
+            project,
+            job,
+            sql_text="SELECT 1",
+            settings=settings,
+            engine_version=version,
         )
+        assert made.state == job_rules.DRAFT
+        if state == job_rules.DRAFT:
+            return
+        job_lifecycle.publish(platform, principal, project, job)
+        if state == job_rules.RUNNING:
+            job_lifecycle.start(platform, principal, principals.RequestContext(), project, job)
+            assert job_runs.move(platform, _job_id(platform, project, job), job_rules.RUNNING)
+        elif state == job_rules.OFFLINE:
+            job_lifecycle.offline(platform, principal, project, job)
+        else:
+            assert state == job_rules.ONLINE, state
+    finally:
+        platform.sql_engine = saved
+    assert jobs.read_job(platform, account_id, project, job).state == state
+
+
+def take_offline(platform: platform_module.Platform, project: str, job: str) -> None:
+    """Stop the online job (as the API asks and the reconciler records), then go offline."""
+    with db.transaction(platform.sessions) as session:
+        account_id = session.scalars(
+            select(tables.Project.account_id).where(tables.Project.name == project)
+        ).one()
+    principal = account_principal(platform, account_id)
+    if job_lifecycle.read_deployment(platform, account_id, project, job).state in (
+        job_rules.ACTIVE
+    ):
+        job_lifecycle.stop(platform, principal, project, job, mode=job_rules.STOP_CANCEL)
+        assert job_runs.move(platform, _job_id(platform, project, job), job_rules.STOPPED)
+    job_lifecycle.offline(platform, principal, project, job)
+
+
+def _job_id(platform: platform_module.Platform, project: str, job: str) -> int:
+    with db.transaction(platform.sessions) as session:
+        return session.scalars(
+            select(job_store.Job.id)
+            .join(tables.Project, tables.Project.id == job_store.Job.project_id)
+            .where(tables.Project.name == project, job_store.Job.name == job)
+        ).one()
 
 
 def put_engine(api: TestClient, headers: dict[str, str], version: str, **body: Any) -> Any:
@@ -555,6 +633,8 @@ def test_uninstall_refused_while_an_online_job_references_it(
         201,
     )
     # a shared project's job on the same version does not pin the cluster's version
+    ok(api.post(POOL, headers=setup.operator, json={"version": "flink-1.20.5"}), 201)
+    settle(reconciler)
     shared_project(api, owner, "pooled")
     add_job(platform, "pooled", "elsewhere", "flink-1.20.5", "running")
     # drafts and offline jobs do not pin it either
@@ -565,10 +645,7 @@ def test_uninstall_refused_while_an_online_job_references_it(
         api.delete(f"{versions_of()}/flink-1.20.5", headers=owner.headers), 409, "VersionInUse"
     )
     assert body["message"] == "Node:orders_etl in project:alpha still ref the version:flink-1.20.5"
-    with db.transaction(platform.sessions) as session:
-        for job in session.scalars(select(engine_tables.Job)):
-            if job.name == "orders_etl":
-                job.state = "offline"
+    take_offline(platform, "alpha", "orders_etl")
     ok(api.delete(f"{versions_of()}/flink-1.20.5", headers=owner.headers))
     assert listing(api, owner) == [("flink-2.2.1", "installed", True)]
 
@@ -718,9 +795,7 @@ def test_the_pool_is_the_operators(
     add_job(platform, "pooled", "clicks", "flink-2.2.1", "online")
     body = expect(api.delete(f"{POOL}/flink-2.2.1", headers=operator), 409, "VersionInUse")
     assert body["message"] == "Node:clicks in project:pooled still ref the version:flink-2.2.1"
-    with db.transaction(platform.sessions) as session:
-        for job in session.scalars(select(engine_tables.Job)):
-            job.state = "offline"
+    take_offline(platform, "pooled", "clicks")
     ok(api.delete(f"{POOL}/flink-2.2.1", headers=operator))
     settle(reconciler)
     assert installer.removed == ["flink-2.2.1"]

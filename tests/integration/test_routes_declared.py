@@ -163,7 +163,7 @@ def test_every_route_of_the_app_is_declared_or_one_of_the_open_few(api: TestClie
 
 # Path parameters filled with names that exist, so that a 404 cannot hide a missing check.
 USER, GROUP, ROLE, POLICY, PROJECT = "target", "team", "runner", "Target", "analytics"
-BUCKET, NETWORK = "bucket1", "network1"
+BUCKET, NETWORK, JOB = "bucket1", "network1", "orders_etl"
 HOLDERS = {
     "users": USER,
     "groups": GROUP,
@@ -171,6 +171,7 @@ HOLDERS = {
     "policies": POLICY,
     "Custom": POLICY,
     "machine-types": "8c32g",
+    "logs": "jobmanager-0.out",
 }
 
 
@@ -181,7 +182,8 @@ def fill(path: str, values: dict[str, str]) -> str:
     for index, part in enumerate(template):
         if not part.startswith("{"):
             continue
-        name = part.strip("{}")
+        # `{job}:validate`: the parameter, then a custom method
+        name, _, verb = part[1:].partition("}")
         literal = next(p for p in reversed(template[:index]) if not p.startswith("{"))
         if name == "name":
             parts[index] = HOLDERS[literal]
@@ -192,6 +194,7 @@ def fill(path: str, values: dict[str, str]) -> str:
         else:
             assert name in values, f"{path}: give the test a value for {{{name}}}"
             parts[index] = values[name]
+        parts[index] += verb
     return "/".join(parts)
 
 
@@ -221,6 +224,7 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
     h = owner.headers
     authorize_service_role(api, owner)
     shared_project(api, owner, PROJECT)
+    ok(api.post(f"{API}/projects/{PROJECT}/jobs", headers=h, json={"name": JOB}), 201)
     order = paid_order(api, owner)["id"]
     ok(api.post(f"{API}/buckets", headers=h, json={"name": BUCKET}), 201)
     ok(api.post(f"{API}/networks", headers=h, json={"name": NETWORK, "cidr": "10.0.0.0/16"}), 201)
@@ -254,6 +258,8 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
         "policy_name": POLICY,
         "version_id": "v2",
         "version": "flink-2.2.1",
+        "job": JOB,
+        "revision": "1",
         "user_key": user_key,
         "own_key": own["id"],
         "authorization": f"Bearer {own['id']}:{own['secret']}",

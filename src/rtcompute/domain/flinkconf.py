@@ -69,12 +69,14 @@ def config_file_name(version: str) -> str:
     return "config.yaml"
 
 
-# the JVM memory sizes the launcher gives a per-job cluster's processes; measured on 2.2.1 and
-# 1.20.5 (docs/engines.md): Flink refuses a JobManager under ~1024m and a TaskManager under
-# ~1280m with the default fractions
+# process sizes for a per-job cluster's JVMs. Flink refuses a JobManager under ~1024m and a
+# TaskManager under ~1280m with the default fractions. Measured on 2.2.1 (2 cores): JM RSS
+# ~240 MB idle, ~290 MB with a job; a 1-slot TaskManager of 1536m ~310 MB idle, ~830 MB
+# under a saturating tumbling-window job: a 1-CU job (JM + TM) stays near 1.1 GB, far
+# inside the CU's 4 GB even at the process sizes' upper bound (2.5 GB)
 JOBMANAGER_MEMORY_MB = 1024
-TASKMANAGER_BASE_MB = 1024
-TASKMANAGER_PER_SLOT_MB = 256
+TASKMANAGER_BASE_MB = 512
+TASKMANAGER_PER_SLOT_MB = 1024
 
 
 def taskmanager_memory_mb(slots: int) -> int:

@@ -67,6 +67,15 @@ def _blank_skipped(sql: str) -> str:
     return _SKIP.sub(lambda m: m.group(0) if m.group(0)[0] == "'" else " " * len(m.group(0)), sql)
 
 
+def _literal_spans(code: str) -> list[tuple[int, int]]:
+    """[start, end) of every string literal of the blanked statement."""
+    return [m.span() for m in _SKIP.finditer(code) if m.group(0)[0] == "'"]
+
+
+def _in_literal(spans: list[tuple[int, int]], offset: int) -> bool:
+    return any(start <= offset < end for start, end in spans)
+
+
 def _unquote(text: str) -> str:
     return text.replace("''", "'")
 
@@ -153,11 +162,17 @@ def find(statements: tuple[sqlscript.Statement, ...]) -> Found:
                 offset = len(code) - len(code.lstrip())
                 problems.append(_problem(statement, offset, f"SET {key_refusal(key)}"))
             continue
+        # keywords inside a string literal ('... ADD JAR ...') are text, not code
+        spans = _literal_spans(code)
         for jar in _JAR.finditer(code):
+            if _in_literal(spans, jar.start()):
+                continue
             literal = jar.group(1)
             raw = _unquote(literal[1:-1])
             add(_location(statement, index, "jar", jar.start(1), jar.end(1), raw))
         for with_clause in _WITH.finditer(code):
+            if _in_literal(spans, with_clause.start()):
+                continue
             for pair in _PAIR.finditer(code, with_clause.end()):
                 between = code[with_clause.end() : pair.start()]
                 if ")" in _LITERAL.sub("", between):

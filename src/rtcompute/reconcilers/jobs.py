@@ -295,6 +295,10 @@ class JobReconciler:
             return
         if work.state == rules.STARTING and state == "RUNNING":
             job_runs.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
+        elif work.state == rules.STARTING and self._timed_out(work):
+            limit = self.platform.settings.jobs.start_timeout_seconds
+            self._fail(work, f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
+            return
         else:
             job_runs.observe(self.platform, work.job_id, flink_state=state, message="")
         self._history(work, api)
@@ -388,8 +392,8 @@ class JobReconciler:
             work.job_id,
             work.run,
             job_runs.Sample(
-                records_in_per_second=found.records_in_per_second or 0.0,
-                records_out_per_second=found.records_out_per_second or 0.0,
+                records_in_per_second=found.records_in_per_second,
+                records_out_per_second=found.records_out_per_second,
                 backpressure=found.backpressure,
                 watermark_lag_ms=found.watermark_lag_ms,
                 checkpoint_duration_ms=found.last_checkpoint_duration_ms,

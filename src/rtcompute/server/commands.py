@@ -223,6 +223,7 @@ def engine_runtime(
         idle_seconds=engines.worker_idle_seconds,
         request_timeout=engines.worker_request_timeout_seconds,
         start_timeout=engines.worker_start_timeout_seconds,
+        submit_timeout=engines.worker_submit_timeout_seconds,
         java=engines.java,
     )
     return installer, workers

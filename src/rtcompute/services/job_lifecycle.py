@@ -345,10 +345,12 @@ def _check_quota(
     free = project.cu * rules.MILLI - held
     if deployment.cu_milli > free:
         parallelism = jobs.stored_settings(deployment.settings).parallelism
+        extra = deployment.cu_milli - parallelism * rules.MILLI
+        managers = "JobManager" if extra <= rules.JOBMANAGER_SHARE_MILLI else "JobManagers"
         raise errors.QuotaExceeded(
             f"job {job} needs {rules.cu_text(deployment.cu_milli)} CU (parallelism "
             f"{parallelism} + {rules.cu_text(deployment.cu_milli - parallelism * rules.MILLI)} "
-            f"for its JobManager); project {project.name} has {rules.cu_text(max(free, 0))} CU "
+            f"for its {managers}); project {project.name} has {rules.cu_text(max(free, 0))} CU "
             f"free of {project.cu} ({rules.cu_text(held)} held by other jobs): lower the "
             "parallelism, stop another job, or add CU to the project",
             code="JobQuotaExceeded",

@@ -28,8 +28,8 @@ MAX_SAMPLES = 720
 class MetricSample:
     at: datetime
     run: int
-    records_in_per_second: float
-    records_out_per_second: float
+    records_in_per_second: float | None
+    records_out_per_second: float | None
     backpressure: float | None
     watermark_lag_ms: int | None
     checkpoint_duration_ms: int | None

@@ -36,6 +36,17 @@ RUN_STOPPING = "stopping"
 ENDED = "ended"
 
 
+# every run: a lost TaskManager is noticed in seconds (Flink's default: 50 s), and the
+# REST metrics refresh every 2 s (default 10 s) so the console's charts move
+RUN_DEFAULTS = {
+    "heartbeat.interval": "2000",
+    "heartbeat.timeout": "15000",
+    "metrics.fetcher.update-interval": "2000",
+}
+# with a standby JobManager: a dead leader's ZooKeeper session ends in 10 s (default 60 s)
+HA_DEFAULTS = {"high-availability.zookeeper.client.session-timeout": "10000"}
+
+
 @dataclass(frozen=True)
 class Work:
     """A deployment to reconcile, with its current run (if any), as one snapshot."""
@@ -125,6 +136,7 @@ def _config(
         deployment.engine_version, settings, checkpoint_dir=checkpoints, savepoint_dir=savepoints
     )
     config.setdefault("pipeline.name", f"{project.name}.{_job_name(session, deployment)}")
+    config.update(RUN_DEFAULTS)
     standby = sum(1 for p in processes if p.kind == placement.JOBMANAGER) > 1
     quorum = _quorum(session, deployment.cluster_id)
     if standby and quorum:
@@ -134,6 +146,7 @@ def _config(
                 "high-availability.zookeeper.quorum": quorum,
                 "high-availability.storageDir": f"{ha}/{run_key(deployment.job_id, run.number)}",
                 "high-availability.cluster-id": f"/{run_key(deployment.job_id, run.number)}",
+                **HA_DEFAULTS,
             }
         )
     return config, savepoints
@@ -299,7 +312,7 @@ def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
             )
         except placement.NoRoom as exc:
             raise CannotStart(str(exc)) from None
-        number = deployment.run + 1
+        number = job_store.last_run_number(session=session, job_id=job_id) + 1
         directory = platform.settings.data_dir / "flink" / run_key(job_id, number)
         session.add(
             job_store.Run(
@@ -467,8 +480,8 @@ def forget_checkpoints(platform: platform_module.Platform, job_id: int, run: int
 
 @dataclass(frozen=True)
 class Sample:
-    records_in_per_second: float
-    records_out_per_second: float
+    records_in_per_second: float | None
+    records_out_per_second: float | None
     backpressure: float | None
     watermark_lag_ms: int | None
     checkpoint_duration_ms: int | None

@@ -166,6 +166,12 @@ def read_run(*, session: Session, job_id: int, number: int) -> Run | None:
     return session.scalars(query).one_or_none()
 
 
+def last_run_number(*, session: Session, job_id: int) -> int:
+    """The highest run number of the job (runs outlive a deployment taken offline)."""
+    query = select(func.coalesce(func.max(Run.number), 0)).where(Run.job_id == job_id)
+    return int(session.scalar(query) or 0)
+
+
 def live_runs(*, session: Session) -> list[Run]:
     return list(session.scalars(select(Run).where(Run.step != "ended").order_by(Run.id)))
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from rtcompute import errors
@@ -84,7 +84,8 @@ async def move_folder(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.FolderMove,
-    principal: principals.Principal = deps.requires("stream:UpdateFolder", FOLDER),
+    # a move writes two places (the folder and its new path): it needs the project's folders
+    principal: principals.Principal = deps.requires("stream:UpdateFolder", FOLDERS),
 ) -> schemas.Folders:
     """Rename or move a folder with its jobs and folders."""
     moved = await anyio.to_thread.run_sync(
@@ -232,7 +233,7 @@ async def get_revision(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    revision: int,
+    revision: int = Path(ge=1, le=schemas.MAX_NUMBER),
     principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
 ) -> schemas.Revision:
     found = await anyio.to_thread.run_sync(
@@ -246,8 +247,8 @@ async def diff_revisions(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    first: int = Query(alias="from"),
-    second: int = Query(alias="to"),
+    first: int = Query(alias="from", ge=1, le=schemas.MAX_NUMBER),
+    second: int = Query(alias="to", ge=1, le=schemas.MAX_NUMBER),
     principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
 ) -> schemas.Diff:
     """A unified diff of two revisions."""
@@ -262,7 +263,7 @@ async def restore_revision(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    revision: int,
+    revision: int = Path(ge=1, le=schemas.MAX_NUMBER),
     principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
 ) -> schemas.Job:
     """A new revision with an old one's content."""

@@ -11,6 +11,9 @@ from rtcompute.api.schemas import base
 from rtcompute.api.schemas import engines as engine_schemas
 
 MAX_SQL_CHARS = engine_schemas.MAX_SQL_CHARS
+# ids and revision numbers are 32-bit integer columns: a larger number is a 422, not a
+# database overflow
+MAX_NUMBER = 2**31 - 1
 
 
 class FolderCreate(base.RequestModel):
@@ -48,7 +51,10 @@ class JobUpdate(base.RequestModel):
     description: str | None = Field(default=None, max_length=1024)
     message: str = Field(default="", max_length=256, description="the revision's note")
     base_revision: int | None = Field(
-        default=None, description="refuse the save if the job moved past this revision"
+        default=None,
+        ge=0,
+        le=MAX_NUMBER,
+        description="refuse the save if the job moved past this revision",
     )
 
 
@@ -106,7 +112,9 @@ class StartRequest(base.RequestModel):
         max_length=24,
         description="stateless | latest_checkpoint | latest_savepoint | savepoint",
     )
-    savepoint_id: int | None = Field(default=None, description="with mode savepoint")
+    savepoint_id: int | None = Field(
+        default=None, ge=1, le=MAX_NUMBER, description="with mode savepoint"
+    )
     allow_non_restored_state: bool = False
 
 
@@ -153,8 +161,8 @@ class Event(base.ResponseModel):
 class MetricSample(base.ResponseModel):
     at: datetime
     run: int
-    records_in_per_second: float
-    records_out_per_second: float
+    records_in_per_second: float | None
+    records_out_per_second: float | None
     backpressure: float | None
     watermark_lag_ms: int | None
     checkpoint_duration_ms: int | None

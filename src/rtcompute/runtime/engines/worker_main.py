@@ -1,4 +1,4 @@
-"""A warm engine worker: one PyFlink process per engine version answering syntax checks.
+"""A warm engine worker: one PyFlink process per engine version: syntax checks, submissions.
 
 Run by the version's own interpreter (`<home>/<version>/bin/python worker_main.py`), so it
 uses only the standard library and pyflink; it never imports rtcompute, which that
@@ -12,11 +12,13 @@ one line `{"id", "ok", "problems": [{"statement", "line", "column", "message"}],
 positions are those Flink reports inside the statement's own text. The JVM and pyflink may
 print, so file descriptor 1 is pointed at stderr and the protocol uses a private copy of
 the original stdout. End of input ends the worker (its parent is gone or done with it).
+`{"op": "submit", "config": {...}}` runs the script against a remote cluster instead
+(`Submitter`) and answers `{"id", "ok", "job_id", "problems"}`.
 
 Every request gets a fresh TableEnvironment, made right after the previous answer while
 the worker waits, so no table, view, function or setting of one request is visible to the
 next (a fresh environment in a warm JVM costs ~50-100 ms; a per-request catalog would leak
-temporary objects, `USE CATALOG` and settings). Nothing may run a job: DDL is executed
+temporary objects, `USE CATALOG` and settings). Checks never run a job: DDL is executed
 (it only touches the in-memory catalog), INSERTs are explained together as one statement
 set, queries with `explain_sql`, and `execution.target` names an executor that does not
 exist, so an accidental execution fails instead of running.
@@ -213,6 +215,61 @@ class Checker:
         return ""
 
 
+class Submitter:
+    """Runs a job's script against a remote cluster: DDL and SET here, INSERTs there.
+
+    Each submission gets its own TableEnvironment created with the job's configuration
+    (`execution.target=remote`, the cluster's `rest.address`/`rest.port`, an explicit
+    `parallelism.default`, restore keys, `pipeline.jars`); the checker's environments never
+    see it. `table.dml-sync` is forced off so `execute()` returns once the job is submitted.
+    """
+
+    def __init__(self, checker: Checker) -> None:
+        self._checker = checker
+
+    def submit(self, statements: list[dict[str, Any]], config: dict[str, str]) -> dict[str, Any]:
+        conf = self._checker._configuration()
+        for key, value in config.items():
+            conf.set_string(key, value)
+        conf.set_string("execution.target", "remote")
+        settings = self._checker._settings.new_instance().in_streaming_mode()
+        env = self._checker._table_environment.create(settings.with_configuration(conf).build())
+        for key in ("pipeline.jars", "pipeline.classpaths"):
+            if config.get(key):  # TableConfig.set also puts the jars on the planner's class path
+                env.get_config().set(key, config[key])
+        statement_set = None
+        first_insert = -1
+        for index, statement in enumerate(statements):
+            sql = str(statement.get("sql", ""))
+            kind = kind_of(sql)
+            try:
+                if kind == "insert":
+                    if statement_set is None:
+                        statement_set, first_insert = env.create_statement_set(), index
+                    statement_set.add_insert_sql(sql)
+                elif kind == "ddl":
+                    env.execute_sql(sql)
+                elif kind == "set":
+                    problem = Checker._set(env, sql)
+                    if problem:
+                        return _failed(index, problem, 1, 1)
+                elif kind == "query":
+                    message = "a job runs INSERT statements; a query has nowhere to write"
+                    return _failed(index, message, 1, 1)
+            except Exception as error:
+                return _failure(index, error)
+        if statement_set is None:
+            return {**_request_problem("the script has no INSERT: nothing to run"), "job_id": None}
+        try:
+            env.get_config().set("table.dml-sync", "false")
+            env.get_config().set("execution.target", "remote")
+            result = statement_set.execute()
+            job_id = str(result.get_job_client().get_job_id())
+        except Exception as error:
+            return {**_failure(first_insert, error), "job_id": None}
+        return {"ok": True, "problems": [], "job_id": job_id}
+
+
 def _failure(index: int, error: BaseException) -> dict[str, Any]:
     protocol = importlib.import_module("py4j.protocol")
     if isinstance(error, protocol.Py4JError) and not isinstance(error, protocol.Py4JJavaError):
@@ -243,15 +300,24 @@ def answer(checker: Checker, raw: bytes) -> dict[str, Any]:
     op = request.get("op")
     if op == "ping":
         return {"id": request_id, "ok": True, "problems": [], "plan": ""}
-    if op not in ("validate", "explain"):
-        message = f"unknown op {op!r}: expected validate, explain or ping"
+    if op not in ("validate", "explain", "submit"):
+        message = f"unknown op {op!r}: expected validate, explain, submit or ping"
         return {"id": request_id, **_request_problem(message)}
     statements = request.get("statements")
     if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
         message = 'statements must be a list of {"sql", "line", "column"} objects'
         return {"id": request_id, **_request_problem(message)}
+    config = request.get("config") or {}
+    if op == "submit" and (
+        not isinstance(config, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in config.items())
+    ):
+        return {"id": request_id, **_request_problem("config must map strings to strings")}
     try:
-        result = checker.check(statements, op == "explain")
+        if op == "submit":
+            result = Submitter(checker).submit(statements, config)
+        else:
+            result = checker.check(statements, op == "explain")
     except Fatal:
         raise
     except Exception as error:  # never crash on a bad request

@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +56,13 @@ class WorkerStatus:
     started_at: datetime
     last_used: datetime
     requests: int
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    job_id: str | None  # the Flink job id (hex) when the submission succeeded
+    problems: tuple[sqlscript.Problem, ...]  # positions mapped to the script, like checks
+    elapsed_ms: float = 0.0
 
 
 @dataclass
@@ -89,11 +97,13 @@ class WorkerPool:
         request_timeout: float,
         start_timeout: float,
         java: str = "java",
+        submit_timeout: float = 120.0,
     ) -> None:
         self._home = home
         self._idle_seconds = idle_seconds
         self._request_timeout = request_timeout
         self._start_timeout = start_timeout
+        self._submit_timeout = submit_timeout
         self._java = java
         self._lock = threading.Lock()  # guards the two dicts and `_closed`
         self._workers: dict[str, _Worker] = {}
@@ -105,6 +115,48 @@ class WorkerPool:
 
     def explain(self, version: str, sql: str) -> sqlscript.CheckResult:
         return self._check(version, sql, "explain")
+
+    def submit(
+        self,
+        version: str,
+        sql: str,
+        config: Mapping[str, str],
+        *,
+        timeout: float | None = None,
+    ) -> SubmitResult:
+        """Run the script's DDL and SETs, then submit its INSERTs (one statement set) to the
+        remote cluster named by `config` (`rest.address`, `rest.port`); the job keeps running.
+
+        `config` must name `parallelism.default` (else the client uses the number of cores,
+        FLINK-NOTES); restore keys and `pipeline.jars` travel in it too.
+        """
+        started = time.monotonic()
+        python = self.python_of(version)
+        if not engines.is_name(version) or not python.exists():
+            raise errors.Conflict(
+                engines.script_missing(version, str(python)), code=engines.SCRIPT_MISSING_CODE
+            )
+        statements = sqlscript.split(sql)
+        if not statements:
+            nothing = sqlscript.Problem(1, 1, "the script has no SQL statement")
+            return SubmitResult(None, (nothing,), _since(started))
+        for statement in statements:
+            refused = sqlscript.loads_code(statement)
+            if refused is not None:
+                found = sqlscript.Problem(statement.line, statement.column, refused)
+                return SubmitResult(None, (found,), _since(started))
+        request = {
+            "op": "submit",
+            "statements": [{"sql": s.sql, "line": s.line, "column": s.column} for s in statements],
+            "config": {str(k): str(v) for k, v in config.items()},
+        }
+        with self._lock_of(version):
+            worker = self._running(version, python)
+            response = self._ask(worker, request, timeout or self._submit_timeout)
+        problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
+        job_id = response.get("job_id")
+        ok = bool(response.get("ok")) and not problems and isinstance(job_id, str)
+        return SubmitResult(job_id if ok else None, problems, _since(started))
 
     def python_of(self, version: str) -> Path:
         return self._home / version / "bin" / "python"
@@ -233,7 +285,10 @@ class WorkerPool:
             env["PATH"] = os.pathsep.join([str(java_home / "bin"), env.get("PATH", "")])
         return env
 
-    def _ask(self, worker: _Worker, request: dict[str, Any]) -> dict[str, Any]:
+    def _ask(
+        self, worker: _Worker, request: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        timeout = self._request_timeout if timeout is None else timeout
         worker.next_id += 1
         request_id = worker.next_id
         worker.requests += 1
@@ -242,7 +297,7 @@ class WorkerPool:
             assert worker.process.stdin is not None
             worker.process.stdin.write(json.dumps({"id": request_id, **request}).encode() + b"\n")
             worker.process.stdin.flush()
-            deadline = time.monotonic() + self._request_timeout
+            deadline = time.monotonic() + timeout
             while True:
                 line = worker.lines.get(timeout=max(deadline - time.monotonic(), 0.0))
                 if line is None:
@@ -263,13 +318,13 @@ class WorkerPool:
             log.warning(
                 "engine worker for %s did not answer in %g s: killed; stderr: %s",
                 worker.version,
-                self._request_timeout,
+                timeout,
                 worker.stderr_tail(),
             )
             self._restart_later(worker.version)
             raise errors.Unavailable(
                 f"the engine worker for {worker.version} did not answer within "
-                f"{self._request_timeout:g} s and was restarted: try again",
+                f"{timeout:g} s and was restarted: try again",
                 code="EngineWorkerTimeout",
             ) from None
         finally:
