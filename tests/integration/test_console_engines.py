@@ -23,8 +23,9 @@ from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import sqlscript
 from rtcompute.services import accounts, clusters, engine_copies, engines
 from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db, engine_tables, tables
+from rtcompute.store import capacity_tables, db
 from tests.conftest import PASSWORD
+from tests.integration import test_engines_api
 from tests.integration.test_console import signin_via_form
 from tests.integration.test_console_capacity import ZH, post, seed_everything
 from tests.integration.test_ram_support import (
@@ -111,18 +112,8 @@ def row_of(page: str, version: str) -> str:
 
 
 def online_job(platform: platform_module.Platform, project: str, job: str, version: str) -> None:
-    """What the jobs work will write: an online job of the project pinning `version`."""
-    with db.transaction(platform.sessions) as session:
-        found = session.scalars(select(tables.Project).where(tables.Project.name == project)).one()
-        session.add(
-            engine_tables.Job(
-                project_id=found.id,
-                name=job,
-                engine_version=version,
-                state=job_rules.ONLINE,
-                created_at=platform.now(),
-            )
-        )
+    """An online job of the project pinning `version`, made through the job services."""
+    test_engines_api.add_job(platform, project, job, version, job_rules.ONLINE)
 
 
 def test_catalog_page_shows_tags_meanings_and_retired_versions(
