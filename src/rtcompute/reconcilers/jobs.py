@@ -442,6 +442,10 @@ class JobReconciler:
                     message="the JobManager did not answer; its processes were stopped",
                 )
             return
+        if work.trigger_id:
+            # a stop with savepoint in flight ends the job (FINISHED): read its result first
+            self._stop_with_savepoint(work, api, target)
+            return
         try:
             state = str(api.job(work.flink_job_id).get("state") or "")
         except runtime_module.FlinkError:
