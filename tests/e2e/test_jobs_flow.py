@@ -414,3 +414,74 @@ def test_a_shared_project_job_runs_on_the_pool(
         tenant.wait_state("p_shared", "printer", {"stopped"})
     finally:
         tenant.close()
+
+
+def ha_cluster(tenant: Tenant, name: str) -> None:
+    """A running 3-master cluster (ZooKeeper quorum on the masters) with flink-2.2.1."""
+    client, operator = tenant.client, tenant.operator
+    zone = "zone_" + secrets.token_hex(3)
+    ok(operator.post(f"{API}/zones", json={"name": zone, "capacity": {"4c16g": 5}}), 201)
+    ok(client.post(f"{API}/ram/service-role"))
+    ok(client.post(f"{API}/networks", json={"name": "vpc_h", "cidr": "10.31.0.0/16"}), 201)
+    subnet = {"name": "vsw_h", "cidr": "10.31.1.0/24", "zone": zone}
+    ok(client.post(f"{API}/networks/vpc_h/subnets", json=subnet), 201)
+    tenant.bucket = "ha-" + secrets.token_hex(4)
+    ok(client.post(f"{API}/buckets", json={"name": tenant.bucket}), 201)
+    shape = {
+        "mode": "exclusive",
+        "master_type": "4c16g",
+        "master_count": 3,
+        "slave_type": "4c16g",
+        "slave_count": 2,
+        "months": 1,
+    }
+    order = ok(client.post(f"{API}/orders", json=shape), 201)
+    ok(client.post(f"{API}/orders/{order['id']}/pay"))
+    placement = {"bucket": tenant.bucket, "network": "vpc_h", "subnet": "vsw_h", "zone": zone}
+    ok(
+        client.post(f"{API}/clusters", json={"order_id": order["id"], "name": name, **placement}),
+        201,
+    )
+    wait_for(
+        "the 3-master cluster to run",
+        lambda: ok(client.get(f"{API}/clusters/{name}"))["state"] == "running",
+        timeout=120,
+    )
+    path = f"{API}/clusters/{name}/versions"
+    ok(client.post(path, json={"version": V2}), 201)
+    wait_for(f"{V2} installed", installed(client, path, V2))
+
+
+def test_the_standby_jobmanager_takes_over_when_the_leader_dies(
+    world: tuple[LiveServer, Path, dict[str, str]],
+) -> None:
+    server, _home, _env = world
+    tenant = Tenant(server)
+    try:
+        ha_cluster(tenant, "c_ha")
+        tenant.project("p_ha", "c_ha")
+        body = {
+            "name": "windows",
+            "sql": job_sql(tenant.bucket, rows=4000),
+            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
+        }
+        ok(tenant.client.post(f"{API}/projects/p_ha/jobs", json=body), 201)
+        job = tenant.job("p_ha", "windows")
+        online = ok(tenant.client.post(f"{job}:publish"))
+        assert online["cu"] == 1.5  # a slot + two JobManagers' shares
+        ok(tenant.client.post(f"{job}:start"))
+        tenant.wait_state("p_ha", "windows", {"running"})
+        managers = flink_processes(server.data_dir, "jobmanager")
+        assert len(managers) == 2
+        wait_for("a checkpoint", lambda: bool(tenant.savepoints(job, "checkpoint")), timeout=60)
+        leader = next(pid for pid, line in managers if "/conf/jobmanager-0" in line)
+        os.kill(leader, signal.SIGKILL)
+        tenant.wait_state("p_ha", "windows", {"finished"}, timeout=300)
+        rows = output_rows(out_dir(server.data_dir))
+        assert rows == expected_windows(4000)
+        events = [e["message"] for e in ok(tenant.client.get(f"{job}/events"))]
+        assert any("jobmanager-0" in m and "started again" in m for m in events)
+        # one job, never submitted twice: the standby recovered it from ZooKeeper
+        assert sum("submitted as" in m for m in events) == 1
+    finally:
+        tenant.close()

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rtcompute import errors, http_status
-from rtcompute.console import auth, capacity_errors, engine_errors, i18n, ram_errors
+from rtcompute.console import auth, capacity_errors, engine_errors, i18n, job_errors, ram_errors
 from rtcompute.console.i18n import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -140,6 +140,7 @@ ERROR_MESSAGES = {
     **ram_errors.ERROR_MESSAGES,
     **capacity_errors.ERROR_MESSAGES,
     **engine_errors.ERROR_MESSAGES,
+    **job_errors.ERROR_MESSAGES,
 }
 VERIFICATION_MESSAGES = {
     "totp": N_("Enter the 6-digit code of your MFA app."),
