@@ -58,7 +58,9 @@ def free_port() -> int:
 class Server:
     """One `rtc up` on a scratch data directory."""
 
-    def __init__(self, data_dir: Path, port_min: int) -> None:
+    def __init__(
+        self, data_dir: Path, port_min: int, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.password = "operator-" + secrets.token_hex(6)
@@ -72,6 +74,7 @@ class Server:
             "RTC_ENGINES__INSTALL_DEFAULT": "false",
             "RTC_LOCAL_PROVIDER__PORT_MIN": str(port_min),
             "RTC_LOCAL_PROVIDER__PORT_MAX": str(port_min + 999),
+            **(extra_env or {}),
         }
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = (data_dir / "server.log").open("w")

@@ -262,6 +262,22 @@ class JobCalls(client_base.Transport):
         )
         return result["rules"]
 
+    def get_job_resources(self, project: str, job: str) -> list[dict[str, Any]]:
+        """[{bucket, key, kind: jar|file, created_at}] attached to the job's draft."""
+        result: dict[str, list[dict[str, Any]]] = self.request(
+            "GET", f"{job_path(project, job)}/resources"
+        )
+        return result["resources"]
+
+    def set_job_resources(
+        self, project: str, job: str, resources: list[dict[str, str]]
+    ) -> list[dict[str, Any]]:
+        """Replace the job's resources ([{bucket, key}]); a change is a new revision."""
+        result: dict[str, list[dict[str, Any]]] = self.request(
+            "PUT", f"{job_path(project, job)}/resources", json={"resources": resources}
+        )
+        return result["resources"]
+
 
 def _error_of(response: httpx.Response) -> ApiError:
     """The ApiError of an error answer read outside `request` (a streamed download)."""

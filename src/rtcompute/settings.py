@@ -139,10 +139,11 @@ class JobsSettings(BaseModel):
     stop_timeout_seconds: float = 300.0
     # TaskManager slots of the shared pool (shared-mode projects' jobs) on this machine
     pool_slots: int = 32
-    # process sizes: a JobManager, and a TaskManager's first slot and each further one
+    # process sizes: a JobManager, and a TaskManager's first slot and each further one (a
+    # 1-CU job: 1 GB + 2.5 GB within the CU's 4 GB; each further CU adds 3 GB)
     jobmanager_memory_mb: int = 1024
-    taskmanager_memory_mb: int = 1280
-    taskmanager_memory_per_extra_slot_mb: int = 512
+    taskmanager_memory_mb: int = 2560
+    taskmanager_memory_per_extra_slot_mb: int = 3072
     # how often a running job's metrics are read, and how many readings are kept per job
     metrics_interval_seconds: float = 5.0
     metric_samples_kept: int = 360

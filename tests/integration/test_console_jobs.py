@@ -13,6 +13,7 @@ browser walkthrough (tests/e2e/test_console_jobs_browser.py).
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,11 @@ class TypoEngine:
             return sqlscript.CheckResult(False, (problem,), "", 9.0, release)
         return sqlscript.CheckResult(True, (), plan, 9.0, release)
 
-    def validate(self, version: str, sql: str) -> sqlscript.CheckResult:
+    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
         self.calls.append(("validate", sql))
         return self._result(version, sql, "")
 
-    def explain(self, version: str, sql: str) -> sqlscript.CheckResult:
+    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
         self.calls.append(("explain", sql))
         return self._result(version, sql, "== Optimized Physical Plan ==\nCalc(select=[id])")
 

@@ -347,7 +347,7 @@ def test_worker_protocol_survives_bad_requests(installed_engines: Any) -> None:
         "not json",
         "[1, 2]",
         json.dumps({"id": 1, "op": "ping"}),
-        json.dumps({"id": 2, "op": "submit"}),
+        json.dumps({"id": 2, "op": "launch"}),
         json.dumps({"id": 3, "op": "validate", "statements": "SELECT 1"}),
         json.dumps({"id": 4, "op": "validate", "statements": [{"sql": "SELECT 1 FORM x"}]}),
         json.dumps({"id": 5, "op": "explain", "statements": [{"sql": "SELECT 1"}]}),
@@ -367,7 +367,7 @@ def test_worker_protocol_survives_bad_requests(installed_engines: Any) -> None:
     assert [a["id"] for a in answers[1:3]] == [None, None]
     assert by_id[1] == {"id": 1, "ok": True, "problems": [], "plan": ""}
     assert by_id[2]["ok"] is False
-    assert "unknown op 'submit'" in by_id[2]["problems"][0]["message"]
+    assert "unknown op 'launch'" in by_id[2]["problems"][0]["message"]
     assert by_id[3]["ok"] is False
     [problem] = by_id[4]["problems"]
     assert (problem["statement"], problem["line"], problem["column"]) == (0, 1, 15)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -118,11 +118,11 @@ class FakeInstaller:
 class FakeSqlEngine:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def validate(self, version: str, sql: str) -> sqlscript.CheckResult:
+    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
         self.calls.append(("validate", version, sql))
         return sqlscript.CheckResult(True, (), "", 1.5, rules.release_of(version))
 
-    def explain(self, version: str, sql: str) -> sqlscript.CheckResult:
+    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
         self.calls.append(("explain", version, sql))
         problem = sqlscript.Problem(2, 7, "Object 'nope' not found")
         return sqlscript.CheckResult(False, (problem,), "== plan ==", 2.5, "x")

@@ -11,6 +11,7 @@ tested by the real-Flink tests (tests/e2e); the isolation rules of locations run
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,11 @@ class StubSqlEngine:
             not self.problems, self.problems, "", 1.0, engine_rules.release_of(version)
         )
 
-    def validate(self, version: str, sql: str) -> sqlscript.CheckResult:
+    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
         self.calls.append(("validate", version, sql))
         return self._answer(version)
 
-    def explain(self, version: str, sql: str) -> sqlscript.CheckResult:
+    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
         self.calls.append(("explain", version, sql))
         return self._answer(version)
 

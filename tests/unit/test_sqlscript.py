@@ -169,7 +169,7 @@ NO_CODE = [
 def test_statements_that_load_user_code_are_refused(sql: str, named: str) -> None:
     reason = sqlscript.loads_code(sqlscript.Statement(sql, 3, 5))
     assert reason is not None and named in reason, reason
-    assert "checked when the job goes online" in reason
+    assert "attach JARs to the job as resources" in reason
 
 
 @pytest.mark.parametrize("sql", NO_CODE)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from rtcompute import client
-from rtcompute.cli import commands, folders, job_runs, job_watch, output
+from rtcompute.cli import commands, folders, job_resources, job_runs, job_watch, output
 
 ProfileOption = commands.ProfileOption
 ProjectOption = folders.ProjectOption
@@ -70,6 +70,7 @@ jobs_app = typer.Typer(
 )
 jobs_app.add_typer(job_runs.runs_app)
 jobs_app.add_typer(job_watch.watch_app)
+jobs_app.add_typer(job_resources.resources_app)
 
 
 # ---- reading what the command line gives -----------------------------------------------

@@ -69,4 +69,17 @@ ERROR_MESSAGES = {
         "The job was saved by someone else after you opened it; reload it, then save again."
     ),
     "RevisionNotFound": N_("That revision does not exist."),
+    "JobResourceLimitExceeded": N_(
+        "A job has at most 32 resources; detach some, or bundle JARs together."
+    ),
+    "InvalidParameter.JobResource": N_(
+        "Choose an object of one of the account's buckets, each at most once."
+    ),
+    "JobResourceWrongRegion": N_(
+        "That bucket is in another region; a job reaches only storage in its cluster's region."
+    ),
+    "JobResourceAccessDenied": N_(
+        "The service role may not read that object; grant it oss:GetObject in RAM."
+    ),
+    "JobResourceNotFound": N_("That resource is not attached to the job; reload the page."),
 }

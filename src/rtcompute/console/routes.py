@@ -28,6 +28,7 @@ from rtcompute.console.pages import (
     jobs,
     jobs_editor,
     jobs_online,
+    jobs_resources,
     jobs_revisions,
     networks,
     orders,
@@ -68,6 +69,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # jobs (issue 6): the project's development platform
     jobs.router,
     jobs_editor.router,
+    jobs_resources.router,
     jobs_online.router,
     jobs_revisions.router,
     overview.router,

@@ -161,9 +161,13 @@ def _code_points(text: str, utf16_column: int) -> int:
     return len(text) + 1 + max(utf16_column - 1 - units, 0)
 
 
-# Statements that would make the shared worker's JVM (or interpreter) load user code: a
-# syntax check runs them for real (DDL is executed), so they are refused there. A job runs
-# its own code in its own Flink cluster, where these belong.
+# Statements that would make the worker's JVM (or interpreter) load user code: a syntax
+# check runs them for real (DDL is executed), so they are refused. A job brings its code one
+# way only: JARs attached to it as resources, checked when attached, frozen when it goes
+# online and checked again at start; its checks and its submission then run in a one-shot
+# worker of their own with the JARs in `pipeline.jars` (runtime/engines/workers.py), and
+# `CREATE FUNCTION ... AS 'class'` finds their classes. `USING JAR` / `ADD JAR` would be a
+# second, unlisted way in, so they stay refused even there.
 _CODE_ONLY = re.compile(r"--[^\r\n]*|/\*.*?(?:\*/|$)|'(?:[^']|'')*'?", re.DOTALL)
 _LOADS_CODE = (
     (re.compile(r"\bUSING\s+JAR\b"), "a function from a JAR (USING JAR)"),
@@ -176,7 +180,7 @@ _CODE_KEYS = ("pipeline.jars", "pipeline.classpaths", "python.")
 
 
 def loads_code(statement: Statement) -> str | None:
-    """Why the syntax check refuses `statement` (it would load user code), or None."""
+    """Why the checks and submissions refuse `statement` (it would load user code), or None."""
     code = " ".join(_CODE_ONLY.sub(" ", statement.sql).upper().split())
     what = next((label for pattern, label in _LOADS_CODE if pattern.search(code)), None)
     key = _SET_KEY.match(statement.sql)
@@ -187,6 +191,6 @@ def loads_code(statement: Statement) -> str | None:
     if what is None:
         return None
     return (
-        f"{what} is not run by the syntax check: the check runs on a shared engine that "
-        "loads no user code; such statements are checked when the job goes online"
+        f"{what} is not run: the engines load no user code from SQL; attach JARs to the job "
+        "as resources instead (CREATE FUNCTION ... AS 'class' then finds their classes)"
     )

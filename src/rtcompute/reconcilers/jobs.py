@@ -171,6 +171,8 @@ class JobReconciler:
                 self._adopt(work, api, existing)
                 return
             script, problems = job_runs.submission(self.platform, work.job_id)
+            jars, jar_problems = job_runs.submission_jars(self.platform, work.job_id)
+            problems = jar_problems + problems
             if problems:
                 first = problems[0]
                 self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
@@ -190,6 +192,8 @@ class JobReconciler:
                     "rest.port": str(leader.rest_port),
                 }
             )
+            if jars:  # tenant code: the worker pool submits these in an isolated worker
+                config["pipeline.jars"] = ";".join(jars)
             with self._lock:
                 self._submits[key] = self._pool.submit(
                     self.runtime.submit, work.version, script, config
@@ -274,6 +278,9 @@ class JobReconciler:
         except runtime_module.Unreachable:
             return
         state = str(details.get("state") or "")
+        duration = details.get("duration")
+        if isinstance(duration, int) and duration >= 0:
+            job_runs.update_run(self.platform, work.job_id, work.run, flink_duration_ms=duration)
         if state == "FAILED":
             root = self._root_exception(api, work)
             self._end(work)
@@ -281,6 +288,8 @@ class JobReconciler:
             return
         if state == "FINISHED":
             self._end(work)
+            if work.state == rules.STARTING:  # a bounded job done before it was seen RUNNING
+                job_runs.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
             job_runs.move(self.platform, work.job_id, rules.FINISHED, flink_state=state)
             return
         if state == "CANCELED":

@@ -15,7 +15,15 @@ from datetime import datetime
 from rtcompute import errors
 from rtcompute.domain import jobs as rules
 from rtcompute.domain import sqlscript
-from rtcompute.services import job_paths, jobs, principals, projects, service_role, sql
+from rtcompute.services import (
+    job_paths,
+    job_resources,
+    jobs,
+    principals,
+    projects,
+    service_role,
+    sql,
+)
 from rtcompute.services import platform as platform_module
 from rtcompute.store import buckets as bucket_store
 from rtcompute.store import clusters as cluster_store
@@ -35,6 +43,7 @@ class DeploymentView:
     state: str
     flink_state: str
     flink_job_id: str
+    flink_duration_ms: int
     run: int
     restarts: int
     start_mode: str
@@ -92,7 +101,10 @@ def check_job(
         found = projects.find(session, principal.account_id, project)
         job = jobs.find(session, found, name)
         script, version, revision = job.sql, job.engine_version, job.revision
-    checked = _check(platform, principal.account_id, project, script, version, explain=explain)
+        resources = jobs.attached(session, job.id)
+    checked = _check(
+        platform, principal.account_id, project, script, version, resources, explain=explain
+    )
     if checked.result.ok:
         with db.transaction(platform.sessions) as session:
             found = projects.find(session, principal.account_id, project)
@@ -110,9 +122,12 @@ def _check(
     project: str,
     script: str,
     version: str,
+    resources: str = "[]",
     *,
     explain: bool = False,
 ) -> sql.SqlCheck:
+    """The isolation rules (locations, attached resources), then Flink's check; a job with
+    JARs is checked by an isolated worker that loads them."""
     if not script.strip():
         problem = sqlscript.Problem(1, 1, "the job has no SQL yet")
         return sql.SqlCheck(version, sqlscript.CheckResult(False, (problem,), "", 0.0, ""))
@@ -126,9 +141,13 @@ def _check(
             region=found.region,
             statements=sqlscript.split(script),
         )
-    if resolved.problems:
-        return sql.SqlCheck(chosen, sqlscript.CheckResult(False, resolved.problems, "", 0.0, ""))
-    return sql.check_script(platform, chosen, script, explain=explain)
+        attached = job_resources.resolve(
+            platform, session, account_id=account_id, region=found.region, frozen=resources
+        )
+    problems = attached.problems + resolved.problems
+    if problems:
+        return sql.SqlCheck(chosen, sqlscript.CheckResult(False, problems, "", 0.0, ""))
+    return sql.check_script(platform, chosen, script, explain=explain, jars=attached.jars)
 
 
 def _state_bucket(session: db.Session, project: tables.Project, settings: rules.JobSettings) -> str:
@@ -169,7 +188,8 @@ def publish(
         found = projects.find(session, principal.account_id, project)
         job = jobs.find(session, found, name)
         script, version, revision = job.sql, job.engine_version, job.revision
-    checked = _check(platform, principal.account_id, project, script, version)
+        resources = jobs.attached(session, job.id)
+    checked = _check(platform, principal.account_id, project, script, version, resources)
     if not checked.result.ok:
         raise CheckFailed(
             f"job {name} revision {revision} does not pass its check: "
@@ -212,6 +232,7 @@ def publish(
         deployment.revision = revision
         deployment.sql = script
         deployment.settings = job.settings
+        deployment.resources = resources  # the revision is unchanged, so is its list
         deployment.engine_version = checked.engine_version
         deployment.cluster_id = found.cluster_id
         deployment.state_bucket = bucket
@@ -256,6 +277,7 @@ def deployment_view(
         state=deployment.state,
         flink_state=deployment.flink_state,
         flink_job_id=run.flink_job_id if run else "",
+        flink_duration_ms=run.flink_duration_ms if run else 0,
         run=deployment.run,
         restarts=deployment.restarts,
         start_mode=deployment.start_mode,
@@ -377,8 +399,8 @@ def start(
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project)
         job = jobs.find(session, found, name)
-        script = _deployed_sql(session, job)
-    _recheck_locations(platform, principal.account_id, found.region, name, script)
+        script, resources = _deployed(session, job)
+    _recheck_locations(platform, principal.account_id, found.region, name, script, resources)
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project, lock=True)
         job, deployment = _online(session, found, name)
@@ -400,15 +422,22 @@ def start(
         return deployment_view(session, found, job, deployment)
 
 
-def _deployed_sql(session: db.Session, job: job_store.Job) -> str:
+def _deployed(session: db.Session, job: job_store.Job) -> tuple[str, str]:
+    """The deployment's SQL and resources (JSON)."""
     deployment = job_store.read_deployment(session=session, job_id=job.id)
-    return deployment.sql if deployment else ""
+    return (deployment.sql, deployment.resources) if deployment else ("", "[]")
 
 
 def _recheck_locations(
-    platform: platform_module.Platform, account_id: str, region: str, name: str, script: str
+    platform: platform_module.Platform,
+    account_id: str,
+    region: str,
+    name: str,
+    script: str,
+    resources: str,
 ) -> None:
-    """The isolation rules again at start: a bucket or a role grant may have gone since."""
+    """The isolation rules again at start: a bucket, an object or a role grant may have gone
+    since."""
     with db.transaction(platform.sessions) as session:
         resolved = job_paths.resolve(
             platform,
@@ -417,10 +446,12 @@ def _recheck_locations(
             region=region,
             statements=sqlscript.split(script),
         )
-    if resolved.problems:
-        raise CheckFailed(
-            f"job {name} cannot start: " + _problems_text(resolved.problems), resolved.problems
+        attached = job_resources.resolve(
+            platform, session, account_id=account_id, region=region, frozen=resources
         )
+    problems = attached.problems + resolved.problems
+    if problems:
+        raise CheckFailed(f"job {name} cannot start: " + _problems_text(problems), problems)
 
 
 def resume(

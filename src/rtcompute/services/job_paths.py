@@ -42,13 +42,15 @@ def _account_buckets(session: db.Session, account_id: str) -> list[capacity_tabl
     return bucket_store.list_buckets(session=session, account_id=account_id)
 
 
-def _role_allows(
+def role_allows(
     platform: platform_module.Platform,
     session: db.Session,
     account_id: str,
     bucket: str,
     key: str,
+    actions: tuple[str, ...] = ROLE_ACTIONS,
 ) -> bool:
+    """Whether the account's service role may do every one of `actions` on the object."""
     policy_set = service_role.role_policy_set(session, account_id)
     if policy_set is None:
         return False
@@ -58,7 +60,7 @@ def _role_allows(
     resource = f"acs:oss:*:{account_id}:{bucket}/{key}"
     return all(
         policy_set.evaluate(action, resource, context).decision is policies.Decision.ALLOW
-        for action in ROLE_ACTIONS
+        for action in actions
     )
 
 
@@ -133,7 +135,7 @@ def _target(
             f"{label}: bucket {bucket.name} is in region {bucket.region}; the job's cluster "
             f"reaches only storage in its own region ({region})"
         )
-    if not _role_allows(platform, session, account_id, bucket.name, key):
+    if not role_allows(platform, session, account_id, bucket.name, key):
         return (
             f"{label}: the service role {ram.SERVICE_ROLE} may not read and write bucket "
             f"{bucket.name} ({', '.join(ROLE_ACTIONS)}); grant it in RAM"

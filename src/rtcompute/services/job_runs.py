@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as rules
 from rtcompute.domain import sqlscript
-from rtcompute.services import catalog, job_paths, jobs
+from rtcompute.services import catalog, job_paths, job_resources, jobs
 from rtcompute.services import platform as platform_module
 from rtcompute.store import buckets as bucket_store
 from rtcompute.store import capacity_tables, db, tables
@@ -36,12 +36,15 @@ RUN_STOPPING = "stopping"
 ENDED = "ended"
 
 
-# every run: a lost TaskManager is noticed in seconds (Flink's default: 50 s), and the
-# REST metrics refresh every 2 s (default 10 s) so the console's charts move
+# every run (the cluster's processes read these from their config; the submitted copy is
+# harmless): a lost TaskManager is noticed in seconds (Flink's default: 50 s), and the REST
+# metrics refresh every 2 s (default 10 s) so the console's charts move
 RUN_DEFAULTS = {
     "heartbeat.interval": "2000",
     "heartbeat.timeout": "15000",
     "metrics.fetcher.update-interval": "2000",
+    # streaming SQL on the heap state backend uses no managed memory: give it to the heap
+    "taskmanager.memory.managed.fraction": "0.1",
 }
 # with a standby JobManager: a dead leader's ZooKeeper session ends in 10 s (default 60 s)
 HA_DEFAULTS = {"high-availability.zookeeper.client.session-timeout": "10000"}
@@ -523,6 +526,25 @@ def submission(
         )
     script = ";\n".join(s.sql for s in resolved.statements)
     return script, resolved.problems
+
+
+def submission_jars(
+    platform: platform_module.Platform, job_id: int
+) -> tuple[tuple[str, ...], tuple[sqlscript.Problem, ...]]:
+    """The file:// URIs of the deployment's JARs for `pipeline.jars` (checked again now)."""
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        if deployment is None or project is None:
+            return (), (sqlscript.Problem(1, 1, "the job is no longer online"),)
+        resolved = job_resources.resolve(
+            platform,
+            session,
+            account_id=project.account_id,
+            region=project.region,
+            frozen=deployment.resources,
+        )
+    return resolved.jars, resolved.problems
 
 
 def restore_config(work: Work, allow_non_restored: bool) -> dict[str, str]:

@@ -164,13 +164,21 @@ def revision_view(row: job_store.Revision) -> RevisionView:
     )
 
 
-def _save_revision(
+def attached(session: db.Session, job_id: int) -> str:
+    """The job's attached resources as JSON [{bucket, key, kind}], as revisions keep them."""
+    rows = job_store.list_resources(session=session, job_id=job_id)
+    return json.dumps([{"bucket": r.bucket, "key": r.key, "kind": r.kind} for r in rows])
+
+
+def save_revision(
     session: db.Session,
     job: job_store.Job,
     principal: principals.Principal,
     message: str,
     now: datetime,
 ) -> None:
+    """A new head revision of the draft as it is now (SQL, settings, version, resources)."""
+    session.flush()
     job.revision += 1
     session.add(
         job_store.Revision(
@@ -179,6 +187,7 @@ def _save_revision(
             sql=job.sql,
             settings=job.settings,
             engine_version=job.engine_version,
+            resources=attached(session, job.id),
             message=message[:MAX_MESSAGE],
             created_by=principal.display[:200],
             created_at=now,
@@ -345,7 +354,7 @@ def create_job(
             )
             session.add(job)
             session.flush()
-            _save_revision(session, job, principal, "created", now)
+            save_revision(session, job, principal, "created", now)
             session.flush()
             return view(session, job)
     except IntegrityError:
@@ -411,7 +420,7 @@ def update_job(
             job.description = description
             job.updated_by, job.updated_at = principal.display[:200], now
         if changed:
-            _save_revision(session, job, principal, message, now)
+            save_revision(session, job, principal, message, now)
         session.flush()
         return view(session, job)
 
@@ -496,6 +505,8 @@ def _as_text(row: job_store.Revision) -> list[str]:
         row.sql.splitlines(keepends=False)
         + ["", f"-- engine_version: {row.engine_version or '(current)'}", "-- settings:"]
         + [f"-- {line}" for line in settings.splitlines()]
+        + ["-- resources:"]
+        + [f"--   {r['bucket']}/{r['key']}" for r in json.loads(row.resources or "[]")]
     )
 
 
@@ -530,6 +541,20 @@ def restore_revision(
         job = find(session, projects.find(session, principal.account_id, project), name, lock=True)
         old = _revision(session, job, number)
         job.sql, job.settings, job.engine_version = old.sql, old.settings, old.engine_version
-        _save_revision(session, job, principal, f"restored revision {number}", now)
+        _restore_resources(session, job, old.resources, now)
+        save_revision(session, job, principal, f"restored revision {number}", now)
         session.flush()
         return view(session, job)
+
+
+def _restore_resources(session: db.Session, job: job_store.Job, raw: str, now: datetime) -> None:
+    """The attachments of an old revision (their objects are checked again by the job's
+    next check and at start, like its SQL's locations)."""
+    wanted = [(r["bucket"], r["key"], r["kind"]) for r in json.loads(raw or "[]")]
+    for row in job_store.list_resources(session=session, job_id=job.id):
+        session.delete(row)
+    session.flush()
+    for bucket, key, kind in wanted:
+        session.add(
+            job_store.Resource(job_id=job.id, bucket=bucket, key=key, kind=kind, created_at=now)
+        )

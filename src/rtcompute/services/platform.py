@@ -6,7 +6,7 @@ test can swap the clock or the notifier without patching modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -26,11 +26,16 @@ def utc_now() -> datetime:
 
 
 class SqlEngine(Protocol):
-    """Checks SQL on a version's warm engine worker (runtime/engines/workers.py)."""
+    """Checks SQL on a version's warm engine worker (runtime/engines/workers.py); with `jars`
+    (file:// URIs of a job's attached JARs) in an isolated worker that loads them."""
 
-    def validate(self, version: str, sql: str) -> sqlscript.CheckResult: ...
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = ()
+    ) -> sqlscript.CheckResult: ...
 
-    def explain(self, version: str, sql: str) -> sqlscript.CheckResult: ...
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = ()
+    ) -> sqlscript.CheckResult: ...
 
 
 @dataclass

@@ -88,13 +88,19 @@ def check(
 
 
 def check_script(
-    platform: platform_module.Platform, version: str, script: str, *, explain: bool = False
+    platform: platform_module.Platform,
+    version: str,
+    script: str,
+    *,
+    explain: bool = False,
+    jars: tuple[str, ...] = (),
 ) -> SqlCheck:
-    """Run the check on the version's warm worker (the version is known to be installed)."""
+    """Run the check on the version's warm worker (the version is known to be installed);
+    with `jars`, in an isolated worker that loads them."""
     if platform.sql_engine is None:
         raise errors.Unavailable(
             "engine workers are not running in this process; start the platform with `rtc up`",
             code="EngineWorkersDisabled",
         )
     run = platform.sql_engine.explain if explain else platform.sql_engine.validate
-    return SqlCheck(version, run(version, script))
+    return SqlCheck(version, run(version, script, jars))

@@ -75,6 +75,8 @@ class JobRevision(Base):
     sql: Mapped[str] = mapped_column(Text)
     settings: Mapped[str] = mapped_column(Text)
     engine_version: Mapped[str] = mapped_column(String(32))
+    # JSON [{bucket, key, kind}]: the attached resources at this save (migration 0008)
+    resources: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     message: Mapped[str] = mapped_column(String(256), default="")
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -91,6 +93,8 @@ class JobDeployment(Base):
     sql: Mapped[str] = mapped_column(Text)
     settings: Mapped[str] = mapped_column(Text)
     engine_version: Mapped[str] = mapped_column(String(32))
+    # JSON [{bucket, key, kind}]: the resources frozen with the revision (migration 0008)
+    resources: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     cluster_id: Mapped[int | None] = mapped_column(
         ForeignKey("clusters.id", ondelete="CASCADE"), default=None
     )  # None: the shared pool
@@ -142,6 +146,8 @@ class JobRun(Base):
     flink_job_id: Mapped[str] = mapped_column(String(32), default="")
     # the request id of a stop-with-savepoint in flight (Flink's trigger id)
     trigger_id: Mapped[str] = mapped_column(String(64), default="")
+    # how long Flink has run the job (its own `duration`, ms), as last read
+    flink_duration_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     # failovers already counted from Flink's exception history (its newest timestamp, ms)
     failover_seen_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     message: Mapped[str] = mapped_column(Text, default="")

@@ -26,6 +26,7 @@ from rtcompute.services import (
     job_alerts,
     job_lifecycle,
     job_observe,
+    job_resources,
     jobs,
     principals,
 )
@@ -540,3 +541,39 @@ async def set_alerts(
         job_alerts.set_rules, platform, principal, project, job, wanted
     )
     return schemas.AlertRules(rules=[schemas.AlertRule.model_validate(r.__dict__) for r in found])
+
+
+def resources_out(found: list[job_resources.ResourceView]) -> schemas.JobResources:
+    return schemas.JobResources(resources=[schemas.JobResource.model_validate(r) for r in found])
+
+
+@router.get(PREFIX + "/jobs/{job}/resources", response_model=schemas.JobResources)
+async def get_resources(
+    platform: deps.PlatformDep,
+    project: str,
+    job: str,
+    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+) -> schemas.JobResources:
+    """The JARs and files of the account's buckets attached to the draft."""
+    found = await anyio.to_thread.run_sync(
+        job_resources.list_resources, platform, principal.account_id, project, job
+    )
+    return resources_out(found)
+
+
+@router.put(PREFIX + "/jobs/{job}/resources", response_model=schemas.JobResources)
+async def set_resources(
+    platform: deps.PlatformDep,
+    project: str,
+    job: str,
+    body: schemas.JobResourcesUpdate,
+    principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
+) -> schemas.JobResources:
+    """Replace the attached resources (a change is a new revision; it goes online with the
+    next publish). New objects must exist in a bucket of the account in the project's
+    region, readable by the service role."""
+    wanted = [job_resources.Ref(r.bucket, r.key) for r in body.resources]
+    found = await anyio.to_thread.run_sync(
+        job_resources.set_resources, platform, principal, project, job, wanted
+    )
+    return resources_out(found)

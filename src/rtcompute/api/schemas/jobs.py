@@ -133,6 +133,7 @@ class Deployment(base.ResponseModel):
     state: str
     flink_state: str = Field(description="Flink's own state of the job, as last read")
     flink_job_id: str
+    flink_duration_ms: int = Field(description="how long Flink has run the job (its own clock)")
     run: int
     restarts: int
     start_mode: str
@@ -184,3 +185,25 @@ class AlertRule(base.RequestModel):
 
 class AlertRules(base.RequestModel):
     rules: list[AlertRule] = Field(max_length=3)
+
+
+class JobResourceRef(base.RequestModel):
+    bucket: str = Field(max_length=63, description="a bucket of the account")
+    key: str = Field(max_length=1024, description="the object's key; `.jar` keys are JARs")
+
+
+class JobResourcesUpdate(base.RequestModel):
+    resources: list[JobResourceRef] = Field(
+        max_length=256, description="the whole list (at most 32); replaces the current one"
+    )
+
+
+class JobResource(base.ResponseModel):
+    bucket: str
+    key: str
+    kind: str = Field(description="jar (on the job's classpath) | file")
+    created_at: datetime
+
+
+class JobResources(base.ResponseModel):
+    resources: list[JobResource]

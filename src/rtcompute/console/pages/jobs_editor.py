@@ -8,7 +8,8 @@ revision (a new revision: the services check the saved head, so what is checked 
 goes online); that save is the UpdateJob action, asked of the guard like any route's. A
 check's problems are listed as `line:col message` and the line is marked in the gutter; the
 page's script (static/jobs.js) moves the cursor to a problem's line when it is clicked.
-Go online publishes the saved head revision.
+Go online publishes the saved head revision. The Resources section (attach and detach
+objects of the account's buckets) posts to pages/jobs_resources.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rtcompute.console.pages import jobs as pages
 from rtcompute.console.pages import sql_check
 from rtcompute.domain import jobs as rules
 from rtcompute.domain import sqlscript
-from rtcompute.services import job_lifecycle, jobs, principals
+from rtcompute.services import job_lifecycle, job_resources, jobs, principals
 from rtcompute.services import sql as sql_checks
 
 router = APIRouter(include_in_schema=False)
@@ -137,6 +138,10 @@ async def editor_response(
     found = await shared.run(jobs.read_job, platform, principal.account_id, project, job)
     cluster, versions = await sql_check.installed_versions(request, principal, project)
     folders = await shared.run(jobs.list_folders, platform, principal.account_id, project)
+    attached = await shared.run(
+        job_resources.list_resources, platform, principal.account_id, project, job
+    )
+    choices = await shared.run(job_resources.candidates, platform, principal.account_id, project)
     values = {
         "sql": found.sql,
         "engine_version": found.engine_version,
@@ -158,6 +163,10 @@ async def editor_response(
         "explained": explained,
         "refused": refused,
         "folders": folders,
+        "resources": attached,
+        "resource_choices": [
+            c for c in choices if (c.bucket, c.key) not in {(r.bucket, r.key) for r in attached}
+        ],
         "restart_types": rules.RESTART_TYPES,
         "checkpoint_modes": rules.CHECKPOINT_MODES,
         "list_page": pages.list_path(project, found.folder),

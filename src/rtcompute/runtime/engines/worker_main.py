@@ -13,7 +13,10 @@ positions are those Flink reports inside the statement's own text. The JVM and p
 print, so file descriptor 1 is pointed at stderr and the protocol uses a private copy of
 the original stdout. End of input ends the worker (its parent is gone or done with it).
 `{"op": "submit", "config": {...}}` runs the script against a remote cluster instead
-(`Submitter`) and answers `{"id", "ok", "job_id", "problems"}`.
+(`Submitter`) and answers `{"id", "ok", "job_id", "problems"}`. A check may carry a
+`config` too: only `pipeline.jars` is read from it, by an isolated worker (started with
+RTC_WORKER_ONE_SHOT=1 for one request, so it skips the warm-up), whose environment then
+loads the job's JARs so `CREATE FUNCTION ... AS 'class'` resolves against them.
 
 Every request gets a fresh TableEnvironment, made right after the previous answer while
 the worker waits, so no table, view, function or setting of one request is visible to the
@@ -133,14 +136,15 @@ class Checker:
     environment made in another thread fails to plan (`metadataHandlerProvider`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, warm: bool = True) -> None:
         # imported by name: the control plane's type checker has no pyflink
         common = importlib.import_module("pyflink.common")
         table = importlib.import_module("pyflink.table")
         self._configuration = common.Configuration
         self._settings = table.EnvironmentSettings
         self._table_environment = table.TableEnvironment
-        self._warm_up()
+        if warm:  # an isolated worker answers one request: it skips the warm-up
+            self._warm_up()
         self._spare: Any = self._new()
 
     def _warm_up(self) -> None:
@@ -169,8 +173,12 @@ class Checker:
         if self._spare is None:
             self._spare = self._new()
 
-    def check(self, statements: list[dict[str, Any]], want_plan: bool) -> dict[str, Any]:
+    def check(
+        self, statements: list[dict[str, Any]], want_plan: bool, jars: str = ""
+    ) -> dict[str, Any]:
         env = self.take()
+        if jars:  # TableConfig.set puts them on the planner's class path (isolated only)
+            env.get_config().set("pipeline.jars", jars)
         plans: list[str] = []
         statement_set = None
         first_insert = -1
@@ -308,16 +316,16 @@ def answer(checker: Checker, raw: bytes) -> dict[str, Any]:
         message = 'statements must be a list of {"sql", "line", "column"} objects'
         return {"id": request_id, **_request_problem(message)}
     config = request.get("config") or {}
-    if op == "submit" and (
-        not isinstance(config, dict)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in config.items())
+    if not isinstance(config, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in config.items()
     ):
         return {"id": request_id, **_request_problem("config must map strings to strings")}
     try:
         if op == "submit":
             result = Submitter(checker).submit(statements, config)
         else:
-            result = checker.check(statements, op == "explain")
+            jars = str(config.get("pipeline.jars") or "")
+            result = checker.check(statements, op == "explain", jars)
     except Fatal:
         raise
     except Exception as error:  # never crash on a bad request
@@ -356,7 +364,7 @@ def main() -> int:
 
     try:
         flink_version = str(importlib.import_module("pyflink.version").__version__)
-        checker = Checker()
+        checker = Checker(warm=os.environ.get("RTC_WORKER_ONE_SHOT") != "1")
     except Exception:
         traceback.print_exc()
         return 2

@@ -12,6 +12,12 @@ and is started again in the background; one that does not answer within the requ
 timeout is killed (its whole process group: the interpreter and its JVM) and the request
 gets `EngineWorkerTimeout`. Workers run in their own session so a kill takes the JVM along;
 they end on their own when their stdin closes or their parent dies (worker_main.py).
+
+The warm worker serves every tenant, so it never loads a tenant's code: a check or a
+submission that carries JARs (`jars`, `pipeline.jars`) runs in an isolated worker instead,
+the same worker_main.py started for that one request with its own tmp dir, in its own
+session, killed with its JVM and its tmp dir removed once it answered. It costs a JVM start
+(seconds), which only jobs with JARs pay; at most `isolated_limit` run at once.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +53,9 @@ STDERR_TAIL = 20
 STOP_GRACE_SECONDS = 3.0
 # how long an error message waits for the rest of a dead worker's stderr
 STDERR_WAIT_SECONDS = 2.0
+# tells worker_main.py it answers one request: no warm-up, no spare environment
+ONE_SHOT_ENV = "RTC_WORKER_ONE_SHOT"
+JARS_KEY = "pipeline.jars"
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,7 @@ class SubmitResult:
     elapsed_ms: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)  # by identity: the pool keeps sets of them
 class _Worker:
     version: str
     process: subprocess.Popen[bytes]
@@ -98,6 +107,7 @@ class WorkerPool:
         start_timeout: float,
         java: str = "java",
         submit_timeout: float = 120.0,
+        isolated_limit: int = 2,
     ) -> None:
         self._home = home
         self._idle_seconds = idle_seconds
@@ -109,12 +119,15 @@ class WorkerPool:
         self._workers: dict[str, _Worker] = {}
         self._version_locks: dict[str, threading.Lock] = {}
         self._closed = False
+        self._isolated_slots = threading.BoundedSemaphore(max(isolated_limit, 1))
+        self._isolated: set[_Worker] = set()  # guarded by `_lock`
 
-    def validate(self, version: str, sql: str) -> sqlscript.CheckResult:
-        return self._check(version, sql, "validate")
+    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+        """Check the script; with `jars` (file:// URIs) in an isolated worker that loads them."""
+        return self._check(version, sql, "validate", jars)
 
-    def explain(self, version: str, sql: str) -> sqlscript.CheckResult:
-        return self._check(version, sql, "explain")
+    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+        return self._check(version, sql, "explain", jars)
 
     def submit(
         self,
@@ -128,7 +141,8 @@ class WorkerPool:
         remote cluster named by `config` (`rest.address`, `rest.port`); the job keeps running.
 
         `config` must name `parallelism.default` (else the client uses the number of cores,
-        FLINK-NOTES); restore keys and `pipeline.jars` travel in it too.
+        FLINK-NOTES); restore keys and `pipeline.jars` travel in it too. With
+        `pipeline.jars` the submission runs in an isolated worker.
         """
         started = time.monotonic()
         python = self.python_of(version)
@@ -150,9 +164,12 @@ class WorkerPool:
             "statements": [{"sql": s.sql, "line": s.line, "column": s.column} for s in statements],
             "config": {str(k): str(v) for k, v in config.items()},
         }
-        with self._lock_of(version):
-            worker = self._running(version, python)
-            response = self._ask(worker, request, timeout or self._submit_timeout)
+        if config.get(JARS_KEY):
+            response, _ = self._one_shot(version, python, request, timeout or self._submit_timeout)
+        else:
+            with self._lock_of(version):
+                worker = self._running(version, python)
+                response = self._ask(worker, request, timeout or self._submit_timeout)
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
         job_id = response.get("job_id")
         ok = bool(response.get("ok")) and not problems and isinstance(job_id, str)
@@ -161,7 +178,9 @@ class WorkerPool:
     def python_of(self, version: str) -> Path:
         return self._home / version / "bin" / "python"
 
-    def _check(self, version: str, sql: str, op: str) -> sqlscript.CheckResult:
+    def _check(
+        self, version: str, sql: str, op: str, jars: Sequence[str] = ()
+    ) -> sqlscript.CheckResult:
         started = time.monotonic()
         python = self.python_of(version)
         if not engines.is_name(version) or not python.exists():
@@ -177,14 +196,20 @@ class WorkerPool:
             if refused is not None:
                 found = sqlscript.Problem(statement.line, statement.column, refused)
                 return sqlscript.CheckResult(False, (found,), "", _since(started), "")
-        request = {
+        request: dict[str, Any] = {
             "op": op,
             "statements": [{"sql": s.sql, "line": s.line, "column": s.column} for s in statements],
         }
-        with self._lock_of(version):
-            worker = self._running(version, python)
-            response = self._ask(worker, request)
-            flink_version = worker.flink_version
+        if jars:
+            request["config"] = {JARS_KEY: ";".join(jars)}
+            response, flink_version = self._one_shot(
+                version, python, request, self._request_timeout
+            )
+        else:
+            with self._lock_of(version):
+                worker = self._running(version, python)
+                response = self._ask(worker, request)
+                flink_version = worker.flink_version
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
         return sqlscript.CheckResult(
             ok=bool(response.get("ok")) and not problems,
@@ -193,6 +218,29 @@ class WorkerPool:
             elapsed_ms=_since(started),
             flink_version=flink_version,
         )
+
+    def _one_shot(
+        self, version: str, python: Path, request: dict[str, Any], timeout: float
+    ) -> tuple[dict[str, Any], str]:
+        """Answer one request in a worker of its own, killed (JVM, tmp dir) afterwards."""
+        with self._isolated_slots:
+            with self._lock:
+                if self._closed:
+                    raise errors.Unavailable("the engine workers are shutting down; try again")
+            worker = self._start(version, python, one_shot=True)
+            with self._lock:
+                self._isolated.add(worker)
+            try:
+                return self._ask(worker, request, timeout, shared=False), worker.flink_version
+            finally:
+                _kill(worker)
+                with self._lock:
+                    self._isolated.discard(worker)
+
+    def isolated_pids(self) -> list[int]:
+        """The isolated workers answering right now (tests watch them come and go)."""
+        with self._lock:
+            return sorted(w.process.pid for w in self._isolated)
 
     def _lock_of(self, version: str) -> threading.Lock:
         with self._lock:
@@ -216,9 +264,12 @@ class WorkerPool:
             self._workers[version] = worker
         return worker
 
-    def _start(self, version: str, python: Path) -> _Worker:
-        tmp = Path(tempfile.mkdtemp(prefix=f"rtc-worker-{version}-"))
+    def _start(self, version: str, python: Path, *, one_shot: bool = False) -> _Worker:
+        kind = "isolated" if one_shot else "worker"
+        tmp = Path(tempfile.mkdtemp(prefix=f"rtc-{kind}-{version}-"))
         env = self._environment()
+        if one_shot:
+            env[ONE_SHOT_ENV] = "1"
         env["TMPDIR"] = str(tmp)
         env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={tmp}"
         # the gateway's client log, else written into the copy's site-packages/pyflink/log
@@ -266,7 +317,7 @@ class WorkerPool:
                 code="EngineWorkerStartFailed",
             )
         worker.flink_version = str(ready.get("flink_version", ""))
-        log.info("engine worker for %s started (pid %d)", version, process.pid)
+        log.info("engine %s for %s started (pid %d)", kind, version, process.pid)
         return worker
 
     def _environment(self) -> dict[str, str]:
@@ -286,8 +337,15 @@ class WorkerPool:
         return env
 
     def _ask(
-        self, worker: _Worker, request: dict[str, Any], timeout: float | None = None
+        self,
+        worker: _Worker,
+        request: dict[str, Any],
+        timeout: float | None = None,
+        *,
+        shared: bool = True,
     ) -> dict[str, Any]:
+        """The worker's answer; a shared worker that dies or hangs is replaced in the
+        background (an isolated one is killed by its caller)."""
         timeout = self._request_timeout if timeout is None else timeout
         worker.next_id += 1
         request_id = worker.next_id
@@ -307,6 +365,12 @@ class WorkerPool:
                     return response
         except (BrokenPipeError, OSError):
             self._forget(worker)
+            if not shared:
+                raise errors.Unavailable(
+                    f"the isolated engine worker for {worker.version} stopped while "
+                    f"answering: {worker.stderr_tail()[-1000:]}",
+                    code="EngineWorkerRestarted",
+                ) from None
             self._restart_later(worker.version)
             raise errors.Unavailable(
                 f"the engine worker for {worker.version} stopped while checking; "
@@ -321,7 +385,8 @@ class WorkerPool:
                 timeout,
                 worker.stderr_tail(),
             )
-            self._restart_later(worker.version)
+            if shared:
+                self._restart_later(worker.version)
             raise errors.Unavailable(
                 f"the engine worker for {worker.version} did not answer within "
                 f"{timeout:g} s and was restarted: try again",
@@ -388,8 +453,11 @@ class WorkerPool:
             self._closed = True
             workers = list(self._workers.values())
             self._workers.clear()
+            isolated = list(self._isolated)
         for worker in workers:
             _stop(worker)
+        for worker in isolated:
+            _kill(worker)
 
     def status(self) -> list[WorkerStatus]:
         with self._lock:

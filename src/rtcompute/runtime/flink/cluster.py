@@ -136,7 +136,11 @@ def process_config(
     flat = dict(cluster.config)
     flat.update(
         {
-            "env.java.opts.all": f"{java_opts} -Djava.io.tmpdir={tmp}".strip(),
+            # console.log.level=OFF: the log goes to its file only, so stdout (`<name>.out`)
+            # holds what the job prints (the print connector) and errors, not a log copy
+            "env.java.opts.all": (
+                f"{java_opts} -Djava.io.tmpdir={tmp} -Dconsole.log.level=OFF"
+            ).strip(),
             "env.log.dir": str(log_dir(cluster)),
             "env.pid.dir": str(cluster.directory / "pids"),
             "io.tmp.dirs": str(tmp),

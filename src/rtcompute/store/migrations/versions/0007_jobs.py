@@ -180,6 +180,7 @@ def upgrade() -> None:
         sa.Column("restore_path", sa.Text(), nullable=False),
         sa.Column("flink_job_id", sa.String(length=32), nullable=False),
         sa.Column("trigger_id", sa.String(length=64), nullable=False),
+        sa.Column("flink_duration_ms", sa.BigInteger(), nullable=False),
         sa.Column("failover_seen_ms", sa.BigInteger(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("started_at", rtcompute.store.tables.UtcDateTime(timezone=True), nullable=False),
