@@ -66,8 +66,9 @@ class ReconcilerSettings(BaseModel):
     billing: LoopSettings = LoopSettings(interval_seconds=60.0)
     # installs and removals of engine versions, and stopping idle engine workers
     engines: LoopSettings = LoopSettings(interval_seconds=1.0)
-    # drives online jobs to their desired state (per-job Flink clusters), one step per pass
-    jobs: LoopSettings = LoopSettings(interval_seconds=1.0)
+    # drives online jobs to their desired state (per-job Flink clusters), one step per pass;
+    # running jobs are read every `jobs.watch_interval_seconds`
+    jobs: LoopSettings = LoopSettings(interval_seconds=0.5)
 
 
 class BillingSettings(BaseModel):
@@ -144,6 +145,8 @@ class JobsSettings(BaseModel):
     jobmanager_memory_mb: int = 1024
     taskmanager_memory_mb: int = 2560
     taskmanager_memory_per_extra_slot_mb: int = 3072
+    # how often a running job's state, failovers and checkpoints are read from Flink
+    watch_interval_seconds: float = 1.0
     # how often a running job's metrics are read, and how many readings are kept per job
     metrics_interval_seconds: float = 5.0
     metric_samples_kept: int = 360

@@ -71,7 +71,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
-    return {"bootstrap_password": OPERATOR_PASSWORD}
+    # every pass reads a running job (the real loop reads one every second); the throttle
+    # has its own test
+    return {"bootstrap_password": OPERATOR_PASSWORD, "jobs": {"watch_interval_seconds": 0.0}}
 
 
 # ---------------------------------------------------------------- the fake world
@@ -144,8 +146,15 @@ class FakeRest:
         self.metric_reads += 1
         return runtime_module.JobMetrics(120.0, 118.5, 0.25, 1500, 40, 8192)
 
-    def run(self, jid: str, state: str = "RUNNING", start: int = 1) -> None:
-        self.flink_jobs[jid] = {"jid": jid, "state": state, "start-time": start}
+    def run(self, jid: str, state: str = "RUNNING", start: int = 1, tasks: str = "") -> None:
+        """A job in the cluster; its one vertex's tasks are `tasks` (default: as the job)."""
+        vertex = {"id": "v1", "status": tasks or state}
+        self.flink_jobs[jid] = {
+            "jid": jid,
+            "state": state,
+            "start-time": start,
+            "vertices": [vertex],
+        }
 
 
 @dataclass
@@ -313,8 +322,9 @@ def test_a_start_places_then_launches_in_order_then_submits(
 ) -> None:
     ident = start(api, platform, owner, parallelism=2)
     flink = runtime.rest_api
-    # pass 1: the run is written (placement, ports, directory), the JobManager started;
-    # it does not answer yet, so no TaskManager
+    # pass 1: the run is written (placement, ports, directory) and every process started
+    # at once (TaskManagers retry until their JobManager answers); no answer yet: no submit
+    runtime.answer = workers.SubmitResult("f00d", ())
     reconciler.reconcile_once()
     run = run_of(platform, ident)
     processes = placement.from_json(json.loads(run.placement))
@@ -324,20 +334,14 @@ def test_a_start_places_then_launches_in_order_then_submits(
     ]
     assert run.step == "launching" and run.port_base == platform.settings.jobs.port_min
     assert run.directory == str(platform.settings.data_dir / "flink" / f"job-{ident}-run-1")
-    assert runtime.started == ["jobmanager-0"]
-    assert state(platform, ident)[0] == "starting"
-    # pass 2: the JobManager answers: the TaskManagers start; no slots yet: no submission
-    flink.up = True
-    reconciler.reconcile_once()
     assert runtime.started == ["jobmanager-0", "taskmanager-0"]
-    assert run_of(platform, ident).step == "launching"
+    assert state(platform, ident)[0] == "starting"
     reconciler.reconcile_once()
     assert runtime.started == ["jobmanager-0", "taskmanager-0"]  # found alive: not again
     assert runtime.submitted == []
-    # the slots registered: submit
-    flink.slots = 2
-    reconciler.reconcile_once()
-    assert run_of(platform, ident).step == "submitting" and runtime.submitted == []
+    # the JobManager answers: submit at once, before the slots register (Flink schedules
+    # the job when they do)
+    flink.up = True
     until(reconciler, lambda: run_of(platform, ident).step == "running", "the submission")
     ((version, script, config),) = runtime.submitted
     assert version == "flink-2.2.1"
@@ -375,9 +379,11 @@ def test_a_job_already_in_the_cluster_is_adopted_not_submitted_again(
     """`rtc up` died after the submission, before it was recorded: the next process finds
     the run in `submitting` and the job in the cluster."""
     ident = start(api, platform, owner)
-    runtime.rest_api.up, runtime.rest_api.slots = True, 2
-    until(reconciler, lambda: run_of(platform, ident).step == "submitting", "submitting")
+    reconciler.reconcile_once()  # the run is written and its processes started
+    assert run_of(platform, ident).step == "launching"
+    # ... then the old process submitted and died before its record
     flink = runtime.rest_api
+    flink.up, flink.slots = True, 2
     flink.run("beef", start=10)
     flink.run("cafe", start=20)  # a second copy (should never be): cancelled
     flink.run("dead", state="CANCELED", start=1)
@@ -779,3 +785,64 @@ def test_a_restarts_rule_fires_once_per_window(
     reconciler.reconcile_once()
     assert len(notifier.sent) == before + 2
     assert notifier.sent[-1].subject == "job etl: 2 restarts in 600 s"
+
+
+def test_a_running_job_is_read_once_per_watch_interval(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    runtime: FakeRuntime,
+    monotonic: Monotonic,
+) -> None:
+    settings = platform.settings.model_copy(
+        update={"jobs": platform.settings.jobs.model_copy(update={"watch_interval_seconds": 2.0})}
+    )
+    throttled = job_reconciler.JobReconciler(
+        platform_module.Platform(
+            settings=settings,
+            engine=platform.engine,
+            sessions=platform.sessions,
+            notifier=platform.notifier,
+            clock=platform.clock,
+        ),
+        runtime,
+        monotonic=monotonic,
+    )
+    try:
+        ident = running(api, platform, owner, throttled, runtime)
+        flink = runtime.rest_api
+        flink.flink_jobs["f00d"]["state"] = "RESTARTING"
+        monotonic.now += 2.0
+        throttled.reconcile_once()
+        assert state(platform, ident)[2] == "RESTARTING"
+        flink.flink_jobs["f00d"]["state"] = "RUNNING"
+        monotonic.now += 1.0
+        throttled.reconcile_once()  # not due yet: still as last read
+        assert state(platform, ident)[2] == "RESTARTING"
+        monotonic.now += 1.0
+        throttled.reconcile_once()
+        assert state(platform, ident)[2] == "RUNNING"
+    finally:
+        throttled.close()
+
+
+def test_a_job_is_running_only_once_its_tasks_run(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+) -> None:
+    """Flink says RUNNING when it schedules the job, before the TaskManagers' slots came: a
+    stop with savepoint then fails (`Not all required tasks are currently running`)."""
+    ident = start(api, platform, owner)
+    runtime.answer = workers.SubmitResult("f00d", ())
+    runtime.rest_api.up = True
+    until(reconciler, lambda: run_of(platform, ident).step == "running", "the submission")
+    runtime.rest_api.run("f00d", tasks="SCHEDULED")
+    for _ in range(3):
+        reconciler.reconcile_once()
+    assert state(platform, ident)[0] == "starting"
+    runtime.rest_api.run("f00d")
+    reconciler.reconcile_once()
+    assert state(platform, ident)[:3] == ("running", "running", "RUNNING")

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent import futures
+from dataclasses import replace
 from typing import Any
 
 from rtcompute.domain import job_placement as placement
@@ -52,6 +53,7 @@ class JobReconciler:
         self._pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-submit")
         self._submits: dict[tuple[int, int], futures.Future[runtime_module.Submitted]] = {}
         self._metrics_due: dict[int, float] = {}
+        self._watch_due: dict[int, float] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -82,6 +84,8 @@ class JobReconciler:
                 self._watch(work)
         elif work.state == rules.RUNNING:
             if work.step in (job_runs.RUN_RUNNING, job_runs.SUBMITTING, job_runs.LAUNCHING):
+                if not self._due(work):
+                    return
                 self._supervise(work)
                 if work.step == job_runs.RUN_RUNNING:
                     self._watch(work)
@@ -91,6 +95,15 @@ class JobReconciler:
                 job_runs.move(self.platform, work.job_id, rules.FAILED, message="run lost")
         elif work.state == rules.STOPPING:
             self._stop(work)
+
+    def _due(self, work: Work) -> bool:
+        """A running job is read every `watch_interval_seconds`; starting and stopping ones
+        on every pass, so they move on quickly."""
+        now = self.monotonic()
+        if self._watch_due.get(work.job_id, 0.0) > now:
+            return False
+        self._watch_due[work.job_id] = now + self.platform.settings.jobs.watch_interval_seconds
+        return True
 
     # ---- starting ------------------------------------------------------------------------
 
@@ -109,26 +122,20 @@ class JobReconciler:
                 + (f"; JobManager log:\n{tail}" if tail else ""),
             )
             return
-        managers = [p for p in work.processes if p.kind == placement.JOBMANAGER]
         try:
-            for process in managers:
-                if self.runtime.find(work, process) is None:
-                    self.runtime.start(work, process)
-            overview = self._overview(work)
-            if overview is None:
-                return
+            # every process at once: TaskManagers retry until their JobManager is up, so
+            # their JVM start overlaps the JobManager's
             for process in work.processes:
-                if (
-                    process.kind == placement.TASKMANAGER
-                    and self.runtime.find(work, process) is None
-                ):
+                if self.runtime.find(work, process) is None:
                     self.runtime.start(work, process)
         except runtime_module.LaunchError as exc:
             self._fail(work, str(exc))
             return
-        needed = sum(p.slots for p in work.processes if p.kind == placement.TASKMANAGER)
-        if int(overview.get("slots-total") or 0) >= needed:
+        if self._overview(work) is not None:
+            # submit as soon as the JobManager answers: Flink schedules the job when the
+            # TaskManagers' slots register
             job_runs.update_run(self.platform, work.job_id, work.run, step=job_runs.SUBMITTING)
+            self._submit(replace(work, step=job_runs.SUBMITTING))
 
     def _overview(self, work: Work) -> dict[str, Any] | None:
         for process in work.processes:
@@ -278,8 +285,8 @@ class JobReconciler:
         except runtime_module.Unreachable:
             return
         state = str(details.get("state") or "")
-        duration = details.get("duration")
-        if isinstance(duration, int) and duration >= 0:
+        duration = _running_ms(details)
+        if duration is not None:
             job_runs.update_run(self.platform, work.job_id, work.run, flink_duration_ms=duration)
         if state == "FAILED":
             root = self._root_exception(api, work)
@@ -302,7 +309,7 @@ class JobReconciler:
                 message="the job was cancelled in Flink",
             )
             return
-        if work.state == rules.STARTING and state == "RUNNING":
+        if work.state == rules.STARTING and state == "RUNNING" and _tasks_running(details):
             job_runs.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
         elif work.state == rules.STARTING and self._timed_out(work):
             limit = self.platform.settings.jobs.start_timeout_seconds
@@ -547,6 +554,40 @@ class JobReconciler:
             self._end(work)
         if job_runs.move(self.platform, work.job_id, rules.FAILED, message=message):
             job_alerts.job_failed(self.platform, work.job_id, message)
+
+
+def _tasks_running(details: dict[str, Any]) -> bool:
+    """Every task of the job runs (or is done): Flink says RUNNING as soon as it schedules
+    the job, before its tasks have slots; a savepoint needs them all running."""
+    vertices = details.get("vertices")
+    if not isinstance(vertices, list) or not vertices:
+        return False
+    return all(isinstance(v, dict) and v.get("status") in ("RUNNING", "FINISHED") for v in vertices)
+
+
+def _running_ms(details: dict[str, Any]) -> int | None:
+    """How long the job's tasks have run in Flink (to the job's end, once it ended), by
+    Flink's own timestamps: from the last vertex's start (the job is RUNNING for Flink
+    before its TaskManagers' slots came), else from the job's RUNNING; its `duration` when
+    they are missing."""
+    stamps = details.get("timestamps")
+    stamps = stamps if isinstance(stamps, dict) else {}
+    vertices = details.get("vertices")
+    starts = [v.get("start-time") for v in vertices or () if isinstance(v, dict)]
+    started = [t for t in starts if isinstance(t, int) and t > 0]
+    if starts and len(started) == len(starts):
+        begin = max(started)
+    else:
+        running = stamps.get("RUNNING")
+        begin = running if isinstance(running, int) and running > 0 else 0
+    ends = [stamps.get(s) for s in ("FINISHED", "FAILED", "CANCELED")]
+    end = max((e for e in ends if isinstance(e, int) and e > 0), default=0)
+    now = details.get("now")
+    end = end or (now if isinstance(now, int) else 0)
+    if begin and end >= begin:
+        return int(end - begin)
+    duration = details.get("duration")
+    return duration if isinstance(duration, int) and duration >= 0 else None
 
 
 def _first_lines(text: str, count: int = 3) -> str:

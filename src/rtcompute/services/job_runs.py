@@ -45,6 +45,10 @@ RUN_DEFAULTS = {
     "metrics.fetcher.update-interval": "2000",
     # streaming SQL on the heap state backend uses no managed memory: give it to the heap
     "taskmanager.memory.managed.fraction": "0.1",
+    # TaskManagers start with their JobManager and retry registering until it answers:
+    # retry every 100 ms .. 1 s (default up to 30 s)
+    "cluster.registration.initial-timeout": "100 ms",
+    "cluster.registration.max-timeout": "1 s",
 }
 # with a standby JobManager: a dead leader's ZooKeeper session ends in 10 s (default 60 s)
 HA_DEFAULTS = {"high-availability.zookeeper.client.session-timeout": "10000"}

@@ -133,7 +133,9 @@ class Deployment(base.ResponseModel):
     state: str
     flink_state: str = Field(description="Flink's own state of the job, as last read")
     flink_job_id: str
-    flink_duration_ms: int = Field(description="how long Flink has run the job (its own clock)")
+    flink_duration_ms: int = Field(
+        description="how long the job has been RUNNING in Flink (to its end), Flink's clock"
+    )
     run: int
     restarts: int
     start_mode: str
