@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines chromium zookeeper wheelhouse
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs chromium zookeeper wheelhouse
 
 # An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
 # once per checkout, then every engine install in the suite is offline.
@@ -74,6 +74,11 @@ test: lint typecheck contracts pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Jobs benchmark (bench/jobs.py, results in docs/benchmarks.md): throughput per CU vs bare
+# PyFlink, start latency vs a bare standalone cluster, memory of a 1-CU job.
+bench-jobs: $(STAMP) zookeeper wheelhouse
+	$(BIN)/python bench/jobs.py --wheelhouse $(abspath $(WHEELHOUSE)) $(BENCH_JOBS_ARGS)
 
 # API benchmark (bench/api.py, results in docs/benchmarks.md); installs wrk when missing.
 # Pass flags with BENCH_ARGS, e.g. `make bench BENCH_ARGS="--rounds 5 --duration 20"`.
