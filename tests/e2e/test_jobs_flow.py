@@ -220,8 +220,9 @@ def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
         assert finished["run"] == 2
         rows = output_rows(out_dir(server.data_dir))
         assert rows == expected_windows()
-        metrics = ok(tenant.client.get(f"{job}/metrics"))
-        assert metrics and any((m["records_in_per_second"] or 0) > 0 for m in metrics)
+        # readings of both runs (their rates: the printing job's test, which runs long
+        # enough for Flink's 5 s rate views and its lazy metric fetch)
+        assert {m["run"] for m in ok(tenant.client.get(f"{job}/metrics"))} == {1, 2}
         logs = ok(tenant.client.get(f"{job}/logs"))
         assert {f["kind"] for f in logs} >= {"log", "out"}
         assert not flink_processes(server.data_dir, "jobmanager")
@@ -351,6 +352,14 @@ def test_a_job_on_its_own_version_pins_it_until_it_goes_offline(
             return any("+I[" in text for text in texts)
 
         wait_for("printed rows", printed, timeout=60)
+
+        def flowing() -> bool:
+            found = ok(tenant.client.get(f"{job}/metrics"))
+            return any((m["records_in_per_second"] or 0) > 0 for m in found) and any(
+                (m["records_out_per_second"] or 0) > 0 for m in found
+            )
+
+        wait_for("records in and out per second", flowing, timeout=90)
         versions = f"{API}/clusters/c_ver/versions"
         refused = ok(tenant.client.delete(f"{versions}/{V1}"), 409)
         assert refused["message"] == f"Node:printer in project:p_ver still ref the version:{V1}"

@@ -20,7 +20,14 @@ ProfileOption = commands.ProfileOption
 ProjectOption = folders.ProjectOption
 JobName = job_runs.JobName
 RESOURCE_COLUMNS = ("bucket", "key", "kind", "created_at")
-RefOption = Annotated[list[str] | None, typer.Option(metavar="BUCKET/KEY")]
+AttachOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="BUCKET/KEY", help="an object to attach (repeat for more)"),
+]
+DetachOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="BUCKET/KEY", help="an attached object to detach (repeat for more)"),
+]
 
 resources_app = typer.Typer()
 
@@ -46,8 +53,8 @@ def changed(
 def jobs_resources(
     name: JobName,
     project: ProjectOption,
-    attach: RefOption = None,
-    detach: RefOption = None,
+    attach: AttachOption = None,
+    detach: DetachOption = None,
     profile: ProfileOption = "default",
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
