@@ -11,6 +11,8 @@ tested by the real-Flink tests (tests/e2e); the isolation rules of locations run
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -656,6 +658,22 @@ def test_a_start_must_fit_the_projects_free_cu(
 # ---------------------------------------------------------------- RAM
 
 
+def started_pool_job(
+    api: TestClient,
+    platform: platform_module.Platform,
+    setup: Setup,  # noqa: F811
+    reconciler: engine_reconciler.EngineReconciler,
+) -> job_runs.Work:
+    """Job `clicks` of shared project `pooled`, started, its first run written."""
+    pool_project(api, setup.operator, setup.owner, reconciler, "pooled")
+    jobs = f"{API}/projects/pooled/jobs"
+    body = {"name": "clicks", "sql": SQL, "settings": {"state_bucket": "acme-udfs"}}
+    ok(api.post(jobs, headers=setup.owner.headers, json=body), 201)
+    ok(api.post(f"{jobs}/clicks:publish", headers=setup.owner.headers))
+    ok(api.post(f"{jobs}/clicks:start", headers=setup.owner.headers))
+    return job_runs.begin_run(platform, job_id(platform, "clicks", "pooled"))
+
+
 def test_a_read_only_user_watches_but_cannot_act(
     api: TestClient,
     platform: platform_module.Platform,
@@ -664,15 +682,9 @@ def test_a_read_only_user_watches_but_cannot_act(
     engine: StubSqlEngine,
 ) -> None:
     owner = setup.owner
-    pool_project(api, setup.operator, owner, reconciler, "pooled")
     jobs = f"{API}/projects/pooled/jobs"
-    bucket = {"state_bucket": "acme-udfs"}
-    body = {"name": "clicks", "sql": SQL, "settings": bucket}
-    ok(api.post(jobs, headers=owner.headers, json=body), 201)
-    ok(api.post(f"{jobs}/clicks:publish", headers=owner.headers))
-    ok(api.post(f"{jobs}/clicks:start", headers=owner.headers))
     # the reconciler's first step writes the run; its processes write logs there
-    work = job_runs.begin_run(platform, job_id(platform, "clicks", "pooled"))
+    work = started_pool_job(api, platform, setup, reconciler)
     log_dir = Path(work.directory) / "log"
     log_dir.mkdir(parents=True)
     (log_dir / "jobmanager-0.out").write_text("+I[1]\n")
@@ -724,6 +736,44 @@ def test_a_read_only_user_watches_but_cannot_act(
     denied = api.post(f"{jobs}/clicks:start", headers=operator_user)
     assert denied.status_code == 403 and "PassRole" in denied.text, denied.text
     assert deployment_state(api, owner, "pooled", "clicks") == ("stopped", "stopped")
+
+
+def test_a_run_keeps_its_config_and_a_deleted_job_takes_its_directories(
+    api: TestClient,
+    platform: platform_module.Platform,
+    setup: Setup,  # noqa: F811
+    reconciler: engine_reconciler.EngineReconciler,
+    engine: StubSqlEngine,
+) -> None:
+    owner = setup.owner
+    jobs = f"{API}/projects/pooled/jobs"
+    work = started_pool_job(api, platform, setup, reconciler)
+    directory = Path(work.directory)
+    # the run's key has a random part: a reused id never meets a deleted job's leftovers
+    assert re.fullmatch(rf"job-{work.job_id}-run-1-[0-9a-f]{{8}}", directory.name)
+    assert work.run_key == directory.name
+    assert work.config["pipeline.name"] == "pooled.clicks"
+    assert work.savepoint_dir.endswith("/savepoints")
+    # written once with the run, read back as written on every pass
+    with db.transaction(platform.sessions) as session:
+        run = job_store.read_run(session=session, job_id=work.job_id, number=1)
+        assert run is not None
+        assert json.loads(run.config) == work.config
+        run.config = json.dumps({**work.config, "pipeline.name": "as stored"})
+    (again,) = [w for w in job_runs.pending(platform) if w.job_id == work.job_id]
+    assert again.config["pipeline.name"] == "as stored"
+    assert again.savepoint_dir == work.savepoint_dir
+    (directory / "log").mkdir(parents=True)
+    (directory / "log" / "jobmanager-0.out").write_text("+I[1]\n")
+    # stopped, offline, deleted: the run's directory goes with the job
+    job_runs.move(platform, work.job_id, "running")
+    ok(api.post(f"{jobs}/clicks:stop", headers=owner.headers, json={"mode": "cancel"}))
+    job_runs.move(platform, work.job_id, "stopped")
+    ok(api.post(f"{jobs}/clicks:offline", headers=owner.headers), 204)
+    assert directory.is_dir()
+    ok(api.delete(f"{jobs}/clicks", headers=owner.headers), 204)
+    assert not directory.exists()
+    assert directory.parent.is_dir()
 
 
 def deployment_state(api: TestClient, owner: Owner, project: str, job: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ engine); only Flink is fake. Real Flink runs in the lead's end-to-end tests.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -94,6 +95,8 @@ class FakeRest:
         self.stop_calls: list[tuple[str, str]] = []
         self.cancelled: list[str] = []
         self.metric_reads = 0
+        self.tasks_at: int | None = None  # when the tasks began processing (Flink's ms)
+        self.tasks_at_reads = 0
 
     def _answer(self) -> None:
         if not self.up:
@@ -112,6 +115,12 @@ class FakeRest:
         if job_id not in self.flink_jobs:
             raise runtime_module.FlinkError(404, "Job could not be found")
         return self.flink_jobs[job_id]
+
+    def tasks_running_at(self, job_id: str, vertex_ids: list[str]) -> int | None:
+        self._answer()
+        assert vertex_ids == ["v1"]
+        self.tasks_at_reads += 1
+        return self.tasks_at
 
     def exceptions(self, job_id: str) -> dict[str, Any]:
         self._answer()
@@ -146,14 +155,25 @@ class FakeRest:
         self.metric_reads += 1
         return runtime_module.JobMetrics(120.0, 118.5, 0.25, 1500, 40, 8192)
 
-    def run(self, jid: str, state: str = "RUNNING", start: int = 1, tasks: str = "") -> None:
-        """A job in the cluster; its one vertex's tasks are `tasks` (default: as the job)."""
-        vertex = {"id": "v1", "status": tasks or state}
+    def run(
+        self,
+        jid: str,
+        state: str = "RUNNING",
+        start: int = 1,
+        tasks: str = "",
+        *,
+        deployed: int = 0,
+        ended: int = 0,
+    ) -> None:
+        """A job in the cluster; its one vertex's tasks are `tasks` (default: as the job),
+        deployed at `deployed` (ms); `ended`: the job's end (ms)."""
+        vertex = {"id": "v1", "status": tasks or state, "start-time": deployed}
         self.flink_jobs[jid] = {
             "jid": jid,
             "state": state,
             "start-time": start,
             "vertices": [vertex],
+            "timestamps": {state: ended} if ended else {},
         }
 
 
@@ -333,7 +353,9 @@ def test_a_start_places_then_launches_in_order_then_submits(
         ("taskmanager-0", "pool", 2),
     ]
     assert run.step == "launching" and run.port_base == platform.settings.jobs.port_min
-    assert run.directory == str(platform.settings.data_dir / "flink" / f"job-{ident}-run-1")
+    directory = Path(run.directory)
+    assert directory.parent == platform.settings.data_dir / "flink"
+    assert re.fullmatch(rf"job-{ident}-run-1-[0-9a-f]{{8}}", directory.name)
     assert runtime.started == ["jobmanager-0", "taskmanager-0"]
     assert state(platform, ident)[0] == "starting"
     reconciler.reconcile_once()
@@ -623,6 +645,42 @@ def test_finished_in_flink_is_finished(
     reconciler.reconcile_once()
     assert state(platform, ident)[:3] == ("finished", "stopped", "FINISHED")
     assert runtime.stops == 1 and run_of(platform, ident).ended_at is not None
+
+
+def test_the_jobs_flink_time_counts_from_its_tasks_processing(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+) -> None:
+    """Deployed at 1,000 ms, processing from 1,800 (a fresh TaskManager loads and compiles
+    first), finished at 11,800: the job ran 10,000 ms, read from Flink once per run."""
+    ident = running(api, platform, owner, reconciler, runtime)
+    runtime.rest_api.run("f00d", deployed=1_000)
+    reconciler.reconcile_once()  # the tasks have not said when they began
+    assert runtime.rest_api.tasks_at_reads >= 1
+    runtime.rest_api.tasks_at = 1_800
+    runtime.rest_api.run("f00d", "FINISHED", deployed=1_000, ended=11_800)
+    reconciler.reconcile_once()
+    assert state(platform, ident)[:3] == ("finished", "stopped", "FINISHED")
+    assert run_of(platform, ident).flink_duration_ms == 10_000
+    reads = runtime.rest_api.tasks_at_reads
+    reconciler.reconcile_once()  # ended: nothing read again
+    assert runtime.rest_api.tasks_at_reads == reads
+
+
+def test_without_task_times_the_jobs_flink_time_counts_from_deployment(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+) -> None:
+    ident = running(api, platform, owner, reconciler, runtime)
+    runtime.rest_api.run("f00d", "FINISHED", deployed=1_000, ended=11_800)
+    reconciler.reconcile_once()
+    assert run_of(platform, ident).flink_duration_ms == 10_800
 
 
 # ---------------------------------------------------------------- stopping

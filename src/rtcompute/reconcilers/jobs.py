@@ -53,6 +53,8 @@ class JobReconciler:
         self._pool = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-submit")
         self._submits: dict[tuple[int, int], futures.Future[runtime_module.Submitted]] = {}
         self._metrics_due: dict[int, float] = {}
+        # (job, run) -> when its last task began processing (Flink's ms), read once a run
+        self._tasks_at: dict[tuple[int, int], int] = {}
         self._watch_due: dict[int, float] = {}
         self._lock = threading.Lock()
 
@@ -285,7 +287,7 @@ class JobReconciler:
         except runtime_module.Unreachable:
             return
         state = str(details.get("state") or "")
-        duration = _running_ms(details)
+        duration = _running_ms(details, self._tasks_running_at(api, work, details))
         if duration is not None:
             job_runs.update_run(self.platform, work.job_id, work.run, flink_duration_ms=duration)
         if state == "FAILED":
@@ -542,7 +544,23 @@ class JobReconciler:
 
     # ---- ending --------------------------------------------------------------------------
 
+    def _tasks_running_at(
+        self, api: runtime_module.Rest, work: Work, details: dict[str, Any]
+    ) -> int | None:
+        """Flink's time at which the run's last task began processing, read once."""
+        key = (work.job_id, work.run)
+        if key not in self._tasks_at and _tasks_running(details):
+            vertices = [str(v.get("id")) for v in details.get("vertices") or ()]
+            try:
+                found = api.tasks_running_at(work.flink_job_id, vertices)
+            except (runtime_module.Unreachable, runtime_module.FlinkError):
+                return None
+            if found is not None:
+                self._tasks_at[key] = found
+        return self._tasks_at.get(key)
+
     def _end(self, work: Work) -> None:
+        self._tasks_at.pop((work.job_id, work.run), None)
         self.runtime.stop(work)
         job_runs.update_run(
             self.platform, work.job_id, work.run, step=job_runs.ENDED, trigger_id=""
@@ -565,17 +583,21 @@ def _tasks_running(details: dict[str, Any]) -> bool:
     return all(isinstance(v, dict) and v.get("status") in ("RUNNING", "FINISHED") for v in vertices)
 
 
-def _running_ms(details: dict[str, Any]) -> int | None:
+def _running_ms(details: dict[str, Any], tasks_at: int | None = None) -> int | None:
     """How long the job's tasks have run in Flink (to the job's end, once it ended), by
-    Flink's own timestamps: from the last vertex's start (the job is RUNNING for Flink
-    before its TaskManagers' slots came), else from the job's RUNNING; its `duration` when
-    they are missing."""
+    Flink's own timestamps: from when its last task began processing (`tasks_at`: RUNNING,
+    after deployment and initialisation, which a fresh TaskManager's class loading and code
+    generation make slower than the work itself on short jobs), else from the last vertex's
+    deployment (the job is RUNNING for Flink before its TaskManagers' slots came), else from
+    the job's RUNNING; its `duration` when they are missing."""
     stamps = details.get("timestamps")
     stamps = stamps if isinstance(stamps, dict) else {}
     vertices = details.get("vertices")
     starts = [v.get("start-time") for v in vertices or () if isinstance(v, dict)]
     started = [t for t in starts if isinstance(t, int) and t > 0]
-    if starts and len(started) == len(starts):
+    if tasks_at:
+        begin = tasks_at
+    elif starts and len(started) == len(starts):
         begin = max(started)
     else:
         running = stamps.get("RUNNING")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from rtcompute.domain import flinkconf, sqlscript
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as rules
-from rtcompute.domain import sqlscript
 from rtcompute.services import catalog, job_paths, job_resources, jobs
 from rtcompute.services import platform as platform_module
 from rtcompute.store import buckets as bucket_store
@@ -92,8 +94,15 @@ def local_path(uri: str) -> str:
     return uri
 
 
-def run_key(job_id: int, number: int) -> str:
-    return f"job-{job_id}-run-{number}"
+def new_run_key(job_id: int, number: int) -> str:
+    """`job-12-run-3-9f2c41d0`: names the run's directory, process markers and HA cluster
+    id. SQLite hands a deleted job's id to the next job, so the id and number alone could
+    meet a deleted job's leftovers (its logs, its ZooKeeper nodes); the random part cannot."""
+    return f"job-{job_id}-run-{number}-{secrets.token_hex(4)}"
+
+
+def run_key_of(run: job_store.Run) -> str:
+    return Path(run.directory).name
 
 
 def _bucket(session: db.Session, account_id: str, name: str) -> capacity_tables.Bucket | None:
@@ -144,6 +153,8 @@ def _config(
     )
     config.setdefault("pipeline.name", f"{project.name}.{_job_name(session, deployment)}")
     config.update(RUN_DEFAULTS)
+    if platform.settings.jobs.jobmanager_java_opts:
+        config["env.java.opts.jobmanager"] = platform.settings.jobs.jobmanager_java_opts
     standby = sum(1 for p in processes if p.kind == placement.JOBMANAGER) > 1
     quorum = _quorum(session, deployment.cluster_id)
     if standby and quorum:
@@ -151,8 +162,8 @@ def _config(
             {
                 "high-availability.type": "zookeeper",
                 "high-availability.zookeeper.quorum": quorum,
-                "high-availability.storageDir": f"{ha}/{run_key(deployment.job_id, run.number)}",
-                "high-availability.cluster-id": f"/{run_key(deployment.job_id, run.number)}",
+                "high-availability.storageDir": f"{ha}/{run_key_of(run)}",
+                "high-availability.cluster-id": f"/{run_key_of(run)}",
                 **HA_DEFAULTS,
             }
         )
@@ -197,12 +208,16 @@ def _work(
     if run is None or run.step == ENDED:
         return base
     processes = placement.from_json(json.loads(run.placement))
-    config, savepoints = _config(platform, session, project, deployment, run, processes)
+    if run.config:
+        config = json.loads(run.config)
+        savepoints = config.get(flinkconf.state_keys(run.engine_version).savepoint_dir, "")
+    else:  # a run placed before its configuration was stored with it
+        config, savepoints = _config(platform, session, project, deployment, run, processes)
     return Work(
         **{
             **base.__dict__,
             "step": run.step,
-            "run_key": run_key(job.id, run.number),
+            "run_key": run_key_of(run),
             "directory": run.directory,
             "processes": processes,
             "flink_job_id": run.flink_job_id,
@@ -320,20 +335,20 @@ def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
         except placement.NoRoom as exc:
             raise CannotStart(str(exc)) from None
         number = job_store.last_run_number(session=session, job_id=job_id) + 1
-        directory = platform.settings.data_dir / "flink" / run_key(job_id, number)
-        session.add(
-            job_store.Run(
-                job_id=job_id,
-                number=number,
-                engine_version=deployment.engine_version,
-                port_base=base,
-                placement=json.dumps(placement.to_json(processes)),
-                directory=str(directory),
-                step=LAUNCHING,
-                restore_path=_restore_path(session, deployment),
-                started_at=now,
-            )
+        directory = platform.settings.data_dir / "flink" / new_run_key(job_id, number)
+        run = job_store.Run(
+            job_id=job_id,
+            number=number,
+            engine_version=deployment.engine_version,
+            port_base=base,
+            placement=json.dumps(placement.to_json(processes)),
+            directory=str(directory),
+            step=LAUNCHING,
+            restore_path=_restore_path(session, deployment),
+            started_at=now,
         )
+        run.config = json.dumps(_config(platform, session, project, deployment, run, processes)[0])
+        session.add(run)
         deployment.run, deployment.restarts, deployment.flink_state = number, 0, ""
         job_store.add_event(
             session=session,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -459,7 +461,9 @@ def move_job(
 def delete_job(
     platform: platform_module.Platform, principal: principals.Principal, project: str, name: str
 ) -> None:
-    """Delete a draft with its revisions; an online job must be taken offline first."""
+    """Delete a draft with its revisions; an online job must be taken offline first. The
+    directories of its runs (configuration, logs) go with it; its savepoints stay in the
+    tenant's bucket."""
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project)
         job = find(session, found, name, lock=True)
@@ -467,7 +471,12 @@ def delete_job(
             raise errors.Conflict(
                 f"job {name} is online: take it offline before deleting it", code="JobIsOnline"
             )
+        directories = job_store.run_directories(session=session, job_id=job.id)
         job_store.delete_job(session=session, job=job)
+    flink_root = platform.settings.data_dir / "flink"
+    for directory in directories:
+        if Path(directory).parent == flink_root:  # only what the platform made
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 # ---- revisions --------------------------------------------------------------------------

@@ -140,6 +140,8 @@ class JobRun(Base):
     port_base: Mapped[int] = mapped_column(Integer)
     placement: Mapped[str] = mapped_column(Text)  # JSON: the Flink processes and their nodes
     directory: Mapped[str] = mapped_column(String(1024))
+    # JSON: the run's flat Flink configuration, fixed when it was placed ("" before 0009)
+    config: Mapped[str] = mapped_column(Text, default="")
     # launching | submitting | running | stopping | ended
     step: Mapped[str] = mapped_column(String(16))
     restore_path: Mapped[str] = mapped_column(Text, default="")

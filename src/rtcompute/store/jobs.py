@@ -166,6 +166,10 @@ def read_run(*, session: Session, job_id: int, number: int) -> Run | None:
     return session.scalars(query).one_or_none()
 
 
+def run_directories(*, session: Session, job_id: int) -> list[str]:
+    return list(session.scalars(select(Run.directory).where(Run.job_id == job_id)))
+
+
 def last_run_number(*, session: Session, job_id: int) -> int:
     """The highest run number of the job (runs outlive a deployment taken offline)."""
     query = select(func.coalesce(func.max(Run.number), 0)).where(Run.job_id == job_id)

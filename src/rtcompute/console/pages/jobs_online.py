@@ -13,6 +13,7 @@ every few seconds; without JavaScript the page shows the latest reading as numbe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import jobs as pages
 from rtcompute.domain import jobs as rules
 from rtcompute.services import job_alerts, job_lifecycle, job_observe, jobs, principals
+from rtcompute.services import platform as platform_module
 
 router = APIRouter(include_in_schema=False)
 PAGE = pages.JOB_PAGE + "/online"
@@ -256,24 +258,6 @@ async def start(
     return await _act(request, principal, project, job, begin)
 
 
-@router.post(pages.JOB_PAGE + "/resume")
-async def resume(
-    request: Request,
-    project: shared.Name,
-    job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:StartJob", pages.JOB),
-) -> Response:
-    platform = guard.platform_of(request)
-    context = shared.request_context(request)
-    return await _act(
-        request,
-        principal,
-        project,
-        job,
-        lambda: job_lifecycle.resume(platform, principal, context, project, job),
-    )
-
-
 @router.post(pages.JOB_PAGE + "/stop")
 async def stop(
     request: Request,
@@ -293,38 +277,50 @@ async def stop(
     )
 
 
-@router.post(pages.JOB_PAGE + "/suspend")
-async def suspend(
-    request: Request,
-    project: shared.Name,
-    job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:StopJob", pages.JOB),
-) -> Response:
-    platform = guard.platform_of(request)
-    return await _act(
-        request,
-        principal,
-        project,
-        job,
-        lambda: job_lifecycle.stop(platform, principal, project, job, suspend=True),
-    )
+Write = Callable[
+    [platform_module.Platform, principals.Principal, principals.RequestContext, str, str], Any
+]
+# the lifecycle writes with no form fields: the button's path, its declared action, the call
+PLAIN: dict[str, tuple[str, Write]] = {
+    "resume": ("stream:StartJob", job_lifecycle.resume),
+    "suspend": (
+        "stream:StopJob",
+        lambda platform, principal, _c, project, job: job_lifecycle.stop(
+            platform, principal, project, job, suspend=True
+        ),
+    ),
+    "offline": (
+        "stream:OfflineJob",
+        lambda platform, principal, _c, project, job: job_lifecycle.offline(
+            platform, principal, project, job
+        ),
+    ),
+}
 
 
-@router.post(pages.JOB_PAGE + "/offline")
-async def offline(
-    request: Request,
-    project: shared.Name,
-    job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:OfflineJob", pages.JOB),
-) -> Response:
-    platform = guard.platform_of(request)
-    return await _act(
-        request,
-        principal,
-        project,
-        job,
-        lambda: job_lifecycle.offline(platform, principal, project, job),
-    )
+def _plain(name: str, action: str, write: Write) -> None:
+    async def handler(
+        request: Request,
+        project: shared.Name,
+        job: pages.JobName,
+        principal: principals.Principal = guard.requires(action, pages.JOB),
+    ) -> Response:
+        platform = guard.platform_of(request)
+        context = shared.request_context(request)
+        return await _act(
+            request,
+            principal,
+            project,
+            job,
+            lambda: write(platform, principal, context, project, job),
+        )
+
+    handler.__name__ = name
+    router.post(pages.JOB_PAGE + "/" + name)(handler)
+
+
+for _name, (_action, _write) in PLAIN.items():
+    _plain(_name, _action, _write)
 
 
 # ---- logs, alerts ------------------------------------------------------------------------

@@ -97,6 +97,21 @@ class FlinkRest:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._object(f"/jobs/{_safe(job_id)}")
 
+    def tasks_running_at(self, job_id: str, vertex_ids: list[str]) -> int | None:
+        """When the job's last task switched to RUNNING (ms, Flink's clock): deployed and
+        initialised, processing. None while a task has not got there."""
+        latest = 0
+        for vertex in vertex_ids:
+            path = f"/jobs/{_safe(job_id)}/vertices/{_safe(vertex)}/subtasktimes"
+            subtasks = self._object(path).get("subtasks")
+            for subtask in subtasks if isinstance(subtasks, list) else ():
+                stamps = subtask.get("timestamps") if isinstance(subtask, dict) else None
+                running = stamps.get("RUNNING") if isinstance(stamps, dict) else None
+                if not isinstance(running, int) or running <= 0:
+                    return None
+                latest = max(latest, running)
+        return latest or None
+
     def exceptions(self, job_id: str) -> dict[str, Any]:
         return self._object(f"/jobs/{_safe(job_id)}/exceptions")
 
