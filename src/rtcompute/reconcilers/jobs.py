@@ -187,11 +187,7 @@ class JobReconciler:
                 self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
                 return
             config = dict(work.config)
-            config.update(
-                job_runs.restore_config(
-                    work, job_runs.allow_non_restored(self.platform, work.job_id)
-                )
-            )
+            config.update(job_runs.restore_config(work, work.allow_non_restored))
             leader = work.leader
             assert leader is not None
             config.update(

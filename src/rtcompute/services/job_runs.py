@@ -81,6 +81,7 @@ class Work:
     failover_seen_ms: int = 0
     config: dict[str, str] = field(default_factory=dict)
     savepoint_dir: str = ""
+    allow_non_restored: bool = False  # the start's choice, for a restore
 
     @property
     def leader(self) -> placement.Process | None:
@@ -202,6 +203,7 @@ def _work(
         state_since=deployment.state_since,
         version=deployment.engine_version,
         stop_mode=deployment.stop_mode,
+        allow_non_restored=bool(deployment.allow_non_restored),
         run=deployment.run,
         step="",
     )
@@ -568,12 +570,6 @@ def submission_jars(
 
 def restore_config(work: Work, allow_non_restored: bool) -> dict[str, str]:
     return rules.restore_config(work.version, work.restore_path, allow_non_restored)
-
-
-def allow_non_restored(platform: platform_module.Platform, job_id: int) -> bool:
-    with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        return bool(deployment and deployment.allow_non_restored)
 
 
 def from_millis(value: int) -> datetime:
