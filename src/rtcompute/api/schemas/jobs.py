@@ -134,7 +134,10 @@ class Deployment(base.ResponseModel):
     flink_state: str = Field(description="Flink's own state of the job, as last read")
     flink_job_id: str
     flink_duration_ms: int = Field(
-        description="how long the job has been RUNNING in Flink (to its end), Flink's clock"
+        description=(
+            "how long the job's tasks have been processing in Flink (from the last task's "
+            "RUNNING, after deployment and start-up, to the job's end), Flink's clock"
+        )
     )
     run: int
     restarts: int
