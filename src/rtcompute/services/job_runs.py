@@ -146,7 +146,7 @@ def _config(
     deployment: job_store.Deployment,
     run: job_store.Run,
     processes: tuple[placement.Process, ...],
-) -> tuple[dict[str, str], str]:
+) -> dict[str, str]:
     settings = jobs.stored_settings(deployment.settings)
     checkpoints, savepoints, ha = _state_dirs(platform, session, project, deployment)
     config = rules.flink_config(
@@ -168,7 +168,7 @@ def _config(
                 **HA_DEFAULTS,
             }
         )
-    return config, savepoints
+    return config
 
 
 def _job_name(session: db.Session, deployment: job_store.Deployment) -> str:
@@ -212,9 +212,9 @@ def _work(
     processes = placement.from_json(json.loads(run.placement))
     if run.config:
         config = json.loads(run.config)
-        savepoints = config.get(flinkconf.state_keys(run.engine_version).savepoint_dir, "")
     else:  # a run placed before its configuration was stored with it
-        config, savepoints = _config(platform, session, project, deployment, run, processes)
+        config = _config(platform, session, project, deployment, run, processes)
+    savepoints = config.get(flinkconf.state_keys(run.engine_version).savepoint_dir, "")
     return Work(
         **{
             **base.__dict__,
@@ -349,7 +349,7 @@ def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
             restore_path=_restore_path(session, deployment),
             started_at=now,
         )
-        run.config = json.dumps(_config(platform, session, project, deployment, run, processes)[0])
+        run.config = json.dumps(_config(platform, session, project, deployment, run, processes))
         session.add(run)
         deployment.run, deployment.restarts, deployment.flink_state = number, 0, ""
         job_store.add_event(
