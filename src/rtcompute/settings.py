@@ -149,6 +149,10 @@ class JobsSettings(BaseModel):
     # compiler alone and the serial collector keep them off the TaskManagers' cores (a fresh
     # JobManager's optimising compiler took 10-25% of a core while its job ran, 2-core node)
     jobmanager_java_opts: str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    # JVM options of TaskManagers: the throughput collector, with no concurrent GC threads
+    # beside the task threads (window aggregate, 2-core node: 0.91 -> 1.06 of bare PyFlink,
+    # docs/benchmarks.md)
+    taskmanager_java_opts: str = "-XX:+UseParallelGC"
     # how often a running job's state, failovers and checkpoints are read from Flink
     watch_interval_seconds: float = 1.0
     # how often a running job's metrics are read, and how many readings are kept per job

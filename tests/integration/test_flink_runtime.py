@@ -294,6 +294,13 @@ def test_flink_120_smoke_and_adoption(
         adopter = flink_cluster.FlinkLauncher(stop_grace=5.0)
         pids = [adopter.find(run.cluster, p) for p in run.cluster.processes]
         assert all(pids) and len(set(pids)) == len(pids)
+        # each is the JVM itself (no script in between), with Flink's own memory sizing
+        for process, pid in zip(run.cluster.processes, pids, strict=True):
+            argv = processes.cmdline(int(pid or 0))
+            assert argv[0].endswith("java"), argv[:3]
+            assert flink_cluster.ENTRYPOINTS[process.kind] in argv
+            assert any(a.startswith("-Xmx") for a in argv), argv
+            assert any(a.startswith(f"{process.kind}.memory.") for a in argv), argv
         kinds = {log.kind for log in adopter.logs(run.cluster)}
         assert kinds == {"log", "out"}
 
@@ -330,6 +337,27 @@ def test_flink_120_smoke_and_adoption(
         assert not run.cluster.directory.exists()
     finally:
         run.launcher.stop(run.cluster)
+    assert jvms_under(tmp_path) == []
+
+
+def test_memory_flink_refuses_is_a_launch_error_and_starts_nothing(
+    installed_engines: Any, tmp_path: Path
+) -> None:
+    version = "flink-2.2.1"
+    small = dataclasses.replace(taskmanager(0, 1), memory_mb=300)  # under Flink's minimum
+    directory = tmp_path / "job-3-run-1"
+    cluster = flink_cluster.JobCluster(
+        run_key=directory.name,
+        version=version,
+        engine_home=installed_engines.path(version),
+        directory=directory,
+        processes=(jobmanager(free_ports(3)), small),
+        config={},
+    )
+    launcher = flink_cluster.FlinkLauncher(stop_grace=5.0)
+    with pytest.raises(flink_cluster.LaunchError, match="Flink refused the taskmanager-0's"):
+        launcher.start(cluster, small)
+    assert not flink_cluster.pid_file(cluster, small).exists()
     assert jvms_under(tmp_path) == []
 
 

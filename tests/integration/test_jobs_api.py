@@ -754,6 +754,12 @@ def test_a_run_keeps_its_config_and_a_deleted_job_takes_its_directories(
     assert work.run_key == directory.name
     assert work.config["pipeline.name"] == "pooled.clicks"
     assert work.savepoint_dir.endswith("/savepoints")
+    # the operator's JVM options per process kind, and fresh job details for the watch
+    jobs_settings = platform.settings.jobs
+    assert work.config["env.java.opts.jobmanager"] == jobs_settings.jobmanager_java_opts
+    assert work.config["env.java.opts.taskmanager"] == jobs_settings.taskmanager_java_opts
+    assert "-XX:+UseParallelGC" in work.config["env.java.opts.taskmanager"]
+    assert work.config["web.refresh-interval"] == "500"
     # written once with the run, read back as written on every pass
     with db.transaction(platform.sessions) as session:
         run = job_store.read_run(session=session, job_id=work.job_id, number=1)

@@ -562,6 +562,7 @@ class JobReconciler:
             self.platform, work.job_id, work.run, step=job_runs.ENDED, trigger_id=""
         )
         self._metrics_due.pop(work.job_id, None)
+        self._watch_due.pop(work.job_id, None)
 
     def _fail(self, work: Work, message: str, *, stop: bool = True) -> None:
         if stop and work.step:

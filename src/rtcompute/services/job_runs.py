@@ -45,6 +45,9 @@ RUN_DEFAULTS = {
     "heartbeat.interval": "2000",
     "heartbeat.timeout": "15000",
     "metrics.fetcher.update-interval": "2000",
+    # the REST API's job details are a cached copy this old at most (default 3 s): a job's
+    # RUNNING shows sooner
+    "web.refresh-interval": "500",
     # streaming SQL on the heap state backend uses no managed memory: give it to the heap
     "taskmanager.memory.managed.fraction": "0.1",
     # TaskManagers start with their JobManager and retry registering until it answers:
@@ -156,6 +159,8 @@ def _config(
     config.update(RUN_DEFAULTS)
     if platform.settings.jobs.jobmanager_java_opts:
         config["env.java.opts.jobmanager"] = platform.settings.jobs.jobmanager_java_opts
+    if platform.settings.jobs.taskmanager_java_opts:
+        config["env.java.opts.taskmanager"] = platform.settings.jobs.taskmanager_java_opts
     standby = sum(1 for p in processes if p.kind == placement.JOBMANAGER) > 1
     quorum = _quorum(session, deployment.cluster_id)
     if standby and quorum:

@@ -1,16 +1,20 @@
 """Per-job Flink clusters: start each JobManager and TaskManager detached, find, stop.
 
-Every process runs Flink's own `jobmanager.sh` / `taskmanager.sh start-foreground` from
-the version's package: the script computes the JVM memory flags and class path, then
-`exec`s java, so the pid we spawn is the JVM's own (one pid to signal, no daemon wrapper).
+Every process is the java command line Flink's own `jobmanager.sh` / `taskmanager.sh
+start-foreground` builds (flink-console.sh: the memory flags, `env.java.opts.*`, the log
+settings, the class path of `lib/`, the entrypoint class), spawned directly. The scripts
+start three JVMs of their own before the real one (BashJavaUtils to read the config, `java
+-XshowSettings`, BashJavaUtils again for the memory flags): 3-3.5 s of a per-job cluster's
+start on a 2-core node. The launcher asks BashJavaUtils for the memory flags itself, once
+per version and memory configuration, and keeps the answer: Flink still sizes its memory.
+
 Each process has its own conf dir (`<directory>/conf/<name>`) with a flat `config.yaml`
 (domain/flinkconf.py) and copies of the package's log4j/logback files, its own tmp dir
 (the planner loader unpacks a ~45 MB jar into java.io.tmpdir at every start and a killed
 JVM never deletes it), and binds every port to its host only.
 
 A process is ours when its pid file's pid is alive and its command line holds the marker
-argument `rtcompute.process=<conf dir>`, passed as a dynamic property so it is a whole
-argument of both the script (the first second or two) and the JVM it becomes. A crash
+argument `rtcompute.process=<conf dir>`, passed as a dynamic property (`-D`). A crash
 between spawn and pid file is covered by a /proc search for the same marker.
 """
 
@@ -18,7 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
 import shutil
+import socket
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,9 +36,35 @@ from rtcompute.runtime import processes
 
 JOBMANAGER = "jobmanager"
 TASKMANAGER = "taskmanager"
-SCRIPTS = {JOBMANAGER: "jobmanager.sh", TASKMANAGER: "taskmanager.sh"}
+# what flink-console.sh runs for `jobmanager.sh` / `taskmanager.sh start-foreground`
+ENTRYPOINTS = {
+    JOBMANAGER: "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+    TASKMANAGER: "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+}
+SERVICES = {JOBMANAGER: "standalonesession", TASKMANAGER: "taskexecutor"}
+BASH_JAVA_UTILS = "org.apache.flink.runtime.util.bash.BashJavaUtils"
+RESOURCE_COMMANDS = {JOBMANAGER: "GET_JM_RESOURCE_PARAMS", TASKMANAGER: "GET_TM_RESOURCE_PARAMS"}
+RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:"
 MARKER_KEY = "rtcompute.process"
-# environment variables the Flink scripts read in preference to the config file
+# the keys Flink's memory sizing reads (process sizes, fractions, slots, CPU, resources)
+_SIZING_PREFIXES = (
+    "jobmanager.memory.",
+    "taskmanager.memory.",
+    "taskmanager.network.",
+    "external-resource",
+)
+_SIZING_KEYS = frozenset(
+    {
+        "taskmanager.numberOfTaskSlots",
+        "taskmanager.cpu.cores",
+        "jobmanager.heap.size",
+        "taskmanager.heap.size",
+        "jobmanager.heap.mb",
+        "taskmanager.heap.mb",
+    }
+)
+_JAVA_RELEASE = re.compile(r'^JAVA_VERSION="(?:1\.)?(\d+)', re.MULTILINE)
+# environment variables Flink and the JVM read in preference to the config file
 _SCRIPT_VARIABLES = (
     "FLINK_ENV_JAVA_OPTS",
     "FLINK_ENV_JAVA_OPTS_JM",
@@ -179,6 +212,55 @@ def process_config(
     return flat
 
 
+def class_path(home: Path) -> str:
+    """The jars of `lib/` by name, flink-dist last (config.sh constructFlinkClassPath)."""
+    jars = sorted((home / "lib").glob("*.jar"))
+    dist = [jar for jar in jars if re.fullmatch(r"flink-dist[^/]*\.jar", jar.name)]
+    if len(dist) != 1:
+        raise LaunchError(
+            f"{home / 'lib'} holds {len(dist)} flink-dist jars, not one: reinstall the version"
+        )
+    return ":".join(str(jar) for jar in [*(j for j in jars if j not in dist), *dist])
+
+
+def java_options(flat: Mapping[str, str], kind: str) -> list[str]:
+    """`env.java.opts.*` of the process's config, as flink-console.sh passes them."""
+    shared = flat.get("env.java.opts.all") or flat.get("env.java.opts", "")
+    text = " ".join(
+        (
+            flat.get("env.java.default-opts.all", ""),
+            shared,
+            flat.get(f"env.java.default-opts.{kind}", ""),
+            flat.get(f"env.java.opts.{kind}", ""),
+        )
+    )
+    try:
+        return ["-XX:+IgnoreUnrecognizedVMOptions", *shlex.split(text)]
+    except ValueError as exc:
+        raise LaunchError(f"env.java.opts of the {kind}: {exc}") from exc
+
+
+def java_feature(java: str) -> int | None:
+    """The Java feature release (17) from the runtime's `release` file, without a JVM."""
+    home = Path(os.path.realpath(java)).parent.parent
+    with contextlib.suppress(OSError):
+        found = _JAVA_RELEASE.search((home / "release").read_text())
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def sizing(flat: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The keys of a process's configuration its memory flags depend on, in order."""
+    return tuple(
+        sorted(
+            (key, value)
+            for key, value in flat.items()
+            if key in _SIZING_KEYS or key.startswith(_SIZING_PREFIXES)
+        )
+    )
+
+
 def _unset() -> list[str]:
     return [arg for name in _SCRIPT_VARIABLES if name in os.environ for arg in ("-u", name)]
 
@@ -191,6 +273,8 @@ class FlinkLauncher:
     def __init__(self, *, stop_grace: float = 10.0) -> None:
         self.stop_grace = stop_grace
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        # (java, FLINK_HOME, kind, sizing keys) -> (JVM memory flags, dynamic properties)
+        self._sized: dict[tuple[object, ...], tuple[list[str], list[str]]] = {}
 
     def start(self, cluster: JobCluster, process: FlinkProcess) -> int:
         """Write the process's config, spawn it detached (own session), pid file; return pid."""
@@ -201,16 +285,39 @@ class FlinkLauncher:
                 "(no pyflink/bin/jobmanager.sh): install the version, then restart the job"
             )
         java_home = self._java_home(cluster)
+        java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+        assert java is not None  # _java_home checked it
         conf = conf_dir(cluster, process)
         try:
-            self._prepare(cluster, process, home, conf)
+            flat = self._prepare(cluster, process, home, conf)
         except OSError as exc:
             raise LaunchError(f"cannot prepare {conf}: {exc.strerror or exc}") from exc
-        # processes.spawn passes its own environment on: `env` sets ours, then execs the
-        # script, which execs java, so the pid stays the same throughout
-        argv = ["env", *_unset(), *_assignments(self._environment(cluster, process, java_home))]
-        argv += ["bash", str(home / "bin" / SCRIPTS[process.kind]), "start-foreground"]
-        argv += ["-D", markers(cluster, process)[0]]
+        environment = self._environment(cluster, process, home, java_home)
+        memory, dynamic = self._resources(cluster, process, home, java, environment, flat)
+        options = java_options(flat, process.kind)
+        if (java_feature(java) or 0) > 17:  # config.sh: System.setSecurityManager at run time
+            options.append("-Djava.security.manager=allow")
+        log_file = log_dir(cluster) / (
+            f"flink-{process.name}-{SERVICES[process.kind]}-0-{socket.gethostname()}.log"
+        )
+        log4j = f"file:{conf / 'log4j-console.properties'}"
+        # processes.spawn passes its own environment on: `env` sets ours, then execs java,
+        # so the pid stays the same throughout
+        argv = ["env", *_unset(), *_assignments(environment), java, *memory, *options]
+        argv += [
+            f"-Dlog.file={log_file}",
+            f"-Dlog4j.configuration={log4j}",
+            f"-Dlog4j.configurationFile={log4j}",
+            f"-Dlogback.configurationFile=file:{conf / 'logback-console.xml'}",
+            "-classpath",
+            class_path(home),
+            ENTRYPOINTS[process.kind],
+            "--configDir",
+            str(conf),
+            *dynamic,
+            "-D",
+            markers(cluster, process)[0],
+        ]
         try:
             child = processes.spawn(
                 argv,
@@ -234,7 +341,53 @@ class FlinkLauncher:
             raise LaunchError("no `java` on PATH: install a Java 17 runtime or configure one")
         return None
 
-    def _prepare(self, cluster: JobCluster, process: FlinkProcess, home: Path, conf: Path) -> None:
+    def _resources(
+        self,
+        cluster: JobCluster,
+        process: FlinkProcess,
+        home: Path,
+        java: str,
+        environment: Mapping[str, str],
+        flat: Mapping[str, str],
+    ) -> tuple[list[str], list[str]]:
+        """Flink's memory flags for the process (BashJavaUtils, as the scripts run it)."""
+        key = (java, str(home), process.kind, sizing(flat))
+        if key in self._sized:
+            return self._sized[key]
+        dist = class_path(home).rsplit(":", 1)[-1]
+        argv = [java, "-classpath", f"{home / 'bin' / 'bash-java-utils.jar'}:{dist}"]
+        argv += [BASH_JAVA_UTILS]
+        argv += [RESOURCE_COMMANDS[process.kind], "--configDir", str(conf_dir(cluster, process))]
+        env = {k: v for k, v in os.environ.items() if k not in _SCRIPT_VARIABLES}
+        try:
+            done = subprocess.run(
+                argv,
+                env={**env, **environment},
+                cwd=cluster.directory,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise LaunchError(f"cannot size the {process.name}'s memory: {exc}") from exc
+        output = done.stdout + done.stderr
+        results = [
+            line[len(RESULT_PREFIX) :]
+            for line in output.splitlines()
+            if line.startswith(RESULT_PREFIX)
+        ]
+        if done.returncode != 0 or len(results) != 2:
+            tail = "\n".join(output.strip().splitlines()[-5:])
+            raise LaunchError(f"Flink refused the {process.name}'s memory settings:\n{tail}")
+        sized = (shlex.split(results[0]), shlex.split(results[1]))
+        self._sized[key] = sized
+        return sized
+
+    def _prepare(
+        self, cluster: JobCluster, process: FlinkProcess, home: Path, conf: Path
+    ) -> dict[str, str]:
+        """Write the process's conf dir; return its flat configuration."""
         for directory in (conf, log_dir(cluster), cluster.directory / "pids"):
             directory.mkdir(parents=True, exist_ok=True)
         tmp_dir(cluster, process).mkdir(parents=True, exist_ok=True)
@@ -243,17 +396,24 @@ class FlinkLauncher:
         for pattern in ("log4j*", "logback*"):
             for source in (home / "conf").glob(pattern):
                 shutil.copyfile(source, conf / source.name)
-        text = flinkconf.render_config(cluster.version, process_config(cluster, process, package))
+        flat = process_config(cluster, process, package)
+        text = flinkconf.render_config(cluster.version, flat)
         target = conf / flinkconf.config_file_name(cluster.version)
         temporary = target.with_suffix(".tmp")
         temporary.write_text(text)
         temporary.replace(target)
+        return flat
 
     def _environment(
-        self, cluster: JobCluster, process: FlinkProcess, java_home: str | None
+        self, cluster: JobCluster, process: FlinkProcess, home: Path, java_home: str | None
     ) -> dict[str, str]:
+        """What config.sh exports to the JVM."""
         env = {
             "FLINK_CONF_DIR": str(conf_dir(cluster, process)),
+            "FLINK_BIN_DIR": str(home / "bin"),
+            "FLINK_LIB_DIR": str(home / "lib"),
+            "FLINK_OPT_DIR": str(home / "opt"),
+            "FLINK_PLUGINS_DIR": str(home / "plugins"),
             "FLINK_LOG_DIR": str(log_dir(cluster)),
             "FLINK_PID_DIR": str(cluster.directory / "pids"),
             # log files are named flink-<ident>-<service>-<n>-<host>.log
