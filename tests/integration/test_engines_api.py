@@ -32,7 +32,7 @@ from rtcompute.domain import engines as rules
 from rtcompute.domain import identities, sqlscript
 from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
-from rtcompute.services import buckets, job_lifecycle, job_runs, jobs, principals
+from rtcompute.services import buckets, job_lifecycle, job_records, jobs, principals
 from rtcompute.services import platform as platform_module
 from rtcompute.store import buckets as bucket_store
 from rtcompute.store import capacity_tables, db, engine_tables, tables
@@ -304,7 +304,7 @@ def add_job(
         job_lifecycle.publish(platform, principal, project, job)
         if state == job_rules.RUNNING:
             job_lifecycle.start(platform, principal, principals.RequestContext(), project, job)
-            assert job_runs.move(platform, _job_id(platform, project, job), job_rules.RUNNING)
+            assert job_records.move(platform, _job_id(platform, project, job), job_rules.RUNNING)
         elif state == job_rules.OFFLINE:
             job_lifecycle.offline(platform, principal, project, job)
         else:
@@ -325,7 +325,7 @@ def take_offline(platform: platform_module.Platform, project: str, job: str) -> 
         job_rules.ACTIVE
     ):
         job_lifecycle.stop(platform, principal, project, job, mode=job_rules.STOP_CANCEL)
-        assert job_runs.move(platform, _job_id(platform, project, job), job_rules.STOPPED)
+        assert job_records.move(platform, _job_id(platform, project, job), job_rules.STOPPED)
     job_lifecycle.offline(platform, principal, project, job)
 
 

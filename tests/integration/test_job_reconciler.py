@@ -28,7 +28,7 @@ from rtcompute.reconcilers import engines as engine_reconciler
 from rtcompute.reconcilers import job_runtime as runtime_module
 from rtcompute.reconcilers import jobs as job_reconciler
 from rtcompute.runtime.engines import workers
-from rtcompute.services import job_runs
+from rtcompute.services import job_records, job_runs
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, migrate, tables
 from rtcompute.store import jobs as job_store
@@ -509,7 +509,7 @@ def test_a_restore_start_passes_the_savepoint(
     assert state(platform, ident)[0] == "stopped"
     saved = tmp_path / "sp-1"
     saved.mkdir()
-    job_runs.record_savepoint(
+    job_records.record_savepoint(
         platform, ident, 1, kind="savepoint", reason="stop", location=f"file://{saved}"
     )
     body = {"mode": "latest_savepoint", "allow_non_restored_state": True}

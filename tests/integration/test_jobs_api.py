@@ -4,7 +4,7 @@ the project's CU quota, read-only RAM users, the engine version an online job pi
 bad input that never gives a 500.
 
 No Flink runs here: the states the job reconciler writes are written through its own
-service (services/job_runs.move), the way the cluster tests set a cluster running. The SQL
+service (services/job_records.move), the way the cluster tests set a cluster running. The SQL
 check runs on a stub `platform.sql_engine` that answers ok: the real engine workers are
 tested by the real-Flink tests (tests/e2e); the isolation rules of locations run for real.
 """
@@ -27,7 +27,7 @@ from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import flinkconf, sqlscript
 from rtcompute.domain import jobs as rules
 from rtcompute.reconcilers import engines as engine_reconciler
-from rtcompute.services import job_runs
+from rtcompute.services import job_records, job_runs
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, tables
 from rtcompute.store import jobs as job_store
@@ -154,9 +154,9 @@ def job_id(platform: platform_module.Platform, name: str, project: str = PROJECT
 
 
 def observed(platform: platform_module.Platform, name: str, *states: str) -> None:
-    """What the job reconciler writes as Flink moves (services/job_runs.move)."""
+    """What the job reconciler writes as Flink moves (services/job_records.move)."""
     for state in states:
-        assert job_runs.move(platform, job_id(platform, name), state), state
+        assert job_records.move(platform, job_id(platform, name), state), state
 
 
 def deployment(api: TestClient, owner: Owner, name: str) -> dict[str, Any]:
@@ -473,7 +473,7 @@ def test_publish_start_stop_suspend_resume_offline(
     expect(action(api, h, "etl", "start"), 409, "JobStateConflict")
     body = expect(action(api, h, "etl", "resume"), 409, "NoSavepoint")
     assert "has no savepoint to start from" in body["message"]
-    job_runs.record_savepoint(
+    job_records.record_savepoint(
         platform, job_id(platform, "etl"), 0, kind="savepoint", reason="suspend", location="sp"
     )
     resumed = ok(action(api, h, "etl", "resume"))
@@ -518,8 +518,8 @@ def test_start_modes_and_their_refusals(
         expect(action(api, h, "etl", "start", **body), status, code)
     assert deployment(api, owner, "etl")["state"] == "online"
     ident = job_id(platform, "etl")
-    job_runs.record_savepoint(platform, ident, 1, kind="checkpoint", reason="c", location="cp")
-    job_runs.record_savepoint(platform, ident, 1, kind="savepoint", reason="stop", location="sp")
+    job_records.record_savepoint(platform, ident, 1, kind="checkpoint", reason="c", location="cp")
+    job_records.record_savepoint(platform, ident, 1, kind="savepoint", reason="stop", location="sp")
     listed = ok(api.get(job_url("etl", "/savepoints"), headers=h))
     assert [s["kind"] for s in listed] == ["savepoint", "checkpoint"]
     chosen = {"mode": "savepoint", "savepoint_id": listed[1]["id"]}
@@ -639,7 +639,7 @@ def test_a_start_must_fit_the_projects_free_cu(
     ok(action(api, h, "first", "suspend"))
     observed(platform, "first", "suspended")
     expect(action(api, h, "second", "start"), 409, "JobQuotaExceeded")
-    job_runs.record_savepoint(
+    job_records.record_savepoint(
         platform, job_id(platform, "first"), 1, kind="savepoint", reason="suspend", location="x"
     )
     ok(action(api, h, "first", "resume"))
@@ -689,11 +689,11 @@ def test_a_read_only_user_watches_but_cannot_act(
     log_dir.mkdir(parents=True)
     (log_dir / "jobmanager-0.out").write_text("+I[1]\n")
     (log_dir / "flink-jobmanager-0-host.log").write_text("INFO started\n")
-    job_runs.record_metrics(
+    job_records.record_metrics(
         platform,
         work.job_id,
         work.run,
-        job_runs.Sample(10.0, 9.5, 0.1, 20, 30, 4096),
+        job_records.Sample(10.0, 9.5, 0.1, 20, 30, 4096),
     )
     watcher = ram_user(api, owner, "watcher", system=["StreamReadOnlyAccess"])
     job = ok(api.get(f"{jobs}/clicks", headers=watcher))
@@ -732,7 +732,7 @@ def test_a_read_only_user_watches_but_cannot_act(
     create_policy(api, owner, "Jobs", allow("stream:*", "acs:stream:*:*:pooled/*"))
     operator_user = ram_user(api, owner, "operator1", custom=["Jobs"])
     ok(api.post(f"{jobs}/clicks:stop", headers=operator_user, json={"mode": "cancel"}))
-    job_runs.move(platform, work.job_id, rules.STOPPED)
+    job_records.move(platform, work.job_id, rules.STOPPED)
     denied = api.post(f"{jobs}/clicks:start", headers=operator_user)
     assert denied.status_code == 403 and "PassRole" in denied.text, denied.text
     assert deployment_state(api, owner, "pooled", "clicks") == ("stopped", "stopped")
@@ -772,9 +772,9 @@ def test_a_run_keeps_its_config_and_a_deleted_job_takes_its_directories(
     (directory / "log").mkdir(parents=True)
     (directory / "log" / "jobmanager-0.out").write_text("+I[1]\n")
     # stopped, offline, deleted: the run's directory goes with the job
-    job_runs.move(platform, work.job_id, "running")
+    job_records.move(platform, work.job_id, "running")
     ok(api.post(f"{jobs}/clicks:stop", headers=owner.headers, json={"mode": "cancel"}))
-    job_runs.move(platform, work.job_id, "stopped")
+    job_records.move(platform, work.job_id, "stopped")
     ok(api.post(f"{jobs}/clicks:offline", headers=owner.headers), 204)
     assert directory.is_dir()
     ok(api.delete(f"{jobs}/clicks", headers=owner.headers), 204)

@@ -27,7 +27,7 @@ from typing import Any
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as rules
 from rtcompute.reconcilers import job_runtime as runtime_module
-from rtcompute.services import job_alerts, job_runs
+from rtcompute.services import job_alerts, job_records, job_runs
 from rtcompute.services import platform as platform_module
 
 log = logging.getLogger("rtcompute.reconcilers.jobs")
@@ -94,7 +94,7 @@ class JobReconciler:
                 elif work.step == job_runs.SUBMITTING:
                     self._submit(work)
             else:
-                job_runs.move(self.platform, work.job_id, rules.FAILED, message="run lost")
+                job_records.move(self.platform, work.job_id, rules.FAILED, message="run lost")
         elif work.state == rules.STOPPING:
             self._stop(work)
 
@@ -136,7 +136,7 @@ class JobReconciler:
         if self._overview(work) is not None:
             # submit as soon as the JobManager answers: Flink schedules the job when the
             # TaskManagers' slots register
-            job_runs.update_run(self.platform, work.job_id, work.run, step=job_runs.SUBMITTING)
+            job_records.update_run(self.platform, work.job_id, work.run, step=job_runs.SUBMITTING)
             self._submit(replace(work, step=job_runs.SUBMITTING))
 
     def _overview(self, work: Work) -> dict[str, Any] | None:
@@ -217,14 +217,14 @@ class JobReconciler:
             message = result.problems[0].message if result.problems else "the submission failed"
             self._fail(work, f"submission refused by Flink: {message}")
             return
-        job_runs.update_run(
+        job_records.update_run(
             self.platform,
             work.job_id,
             work.run,
             flink_job_id=result.job_id,
             step=job_runs.RUN_RUNNING,
         )
-        job_runs.add_event(
+        job_records.add_event(
             self.platform, work.job_id, "state", f"run {work.run}: submitted as {result.job_id}"
         )
 
@@ -236,10 +236,10 @@ class JobReconciler:
         for extra in ordered[1:]:
             with contextlib.suppress(runtime_module.Unreachable, runtime_module.FlinkError):
                 api.cancel(str(extra.get("jid")))
-        job_runs.update_run(
+        job_records.update_run(
             self.platform, work.job_id, work.run, flink_job_id=keep, step=job_runs.RUN_RUNNING
         )
-        job_runs.add_event(
+        job_records.add_event(
             self.platform, work.job_id, "state", f"run {work.run}: adopted Flink job {keep}"
         )
 
@@ -253,11 +253,11 @@ class JobReconciler:
             try:
                 self.runtime.start(work, process)
             except runtime_module.LaunchError as exc:
-                job_runs.observe(
+                job_records.observe(
                     self.platform, work.job_id, flink_state="", message=f"{process.name}: {exc}"
                 )
                 continue
-            job_runs.add_event(
+            job_records.add_event(
                 self.platform,
                 work.job_id,
                 "failover",
@@ -267,7 +267,7 @@ class JobReconciler:
     def _watch(self, work: Work) -> None:
         api = self._answering(work)
         if api is None:
-            job_runs.observe(
+            job_records.observe(
                 self.platform,
                 work.job_id,
                 flink_state="",
@@ -285,7 +285,7 @@ class JobReconciler:
         state = str(details.get("state") or "")
         duration = _running_ms(details, self._tasks_running_at(api, work, details))
         if duration is not None:
-            job_runs.update_run(self.platform, work.job_id, work.run, flink_duration_ms=duration)
+            job_records.update_run(self.platform, work.job_id, work.run, flink_duration_ms=duration)
         if state == "FAILED":
             root = self._root_exception(api, work)
             self._end(work)
@@ -294,12 +294,12 @@ class JobReconciler:
         if state == "FINISHED":
             self._end(work)
             if work.state == rules.STARTING:  # a bounded job done before it was seen RUNNING
-                job_runs.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
-            job_runs.move(self.platform, work.job_id, rules.FINISHED, flink_state=state)
+                job_records.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
+            job_records.move(self.platform, work.job_id, rules.FINISHED, flink_state=state)
             return
         if state == "CANCELED":
             self._end(work)
-            job_runs.move(
+            job_records.move(
                 self.platform,
                 work.job_id,
                 rules.STOPPED,
@@ -308,13 +308,13 @@ class JobReconciler:
             )
             return
         if work.state == rules.STARTING and state == "RUNNING" and _tasks_running(details):
-            job_runs.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
+            job_records.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
         elif work.state == rules.STARTING and self._timed_out(work):
             limit = self.platform.settings.jobs.start_timeout_seconds
             self._fail(work, f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
             return
         else:
-            job_runs.observe(self.platform, work.job_id, flink_state=state, message="")
+            job_records.observe(self.platform, work.job_id, flink_state=state, message="")
         self._history(work, api)
         self._checkpoints(work, api)
         self._sample(work, api)
@@ -323,8 +323,8 @@ class JobReconciler:
     def _lost(self, work: Work) -> None:
         """The JobManager came back without the job (no standby): submit it again from the
         latest retained checkpoint."""
-        location = job_runs.latest_checkpoint(self.platform, work.job_id, work.run)
-        job_runs.update_run(
+        location = job_records.latest_checkpoint(self.platform, work.job_id, work.run)
+        job_records.update_run(
             self.platform,
             work.job_id,
             work.run,
@@ -332,7 +332,7 @@ class JobReconciler:
             flink_job_id="",
             restore_path=location or work.restore_path,
         )
-        job_runs.add_event(
+        job_records.add_event(
             self.platform,
             work.job_id,
             "failover",
@@ -363,15 +363,15 @@ class JobReconciler:
         for entry in sorted(fresh, key=lambda e: int(e.get("timestamp") or 0)):
             text = entry.get("exceptionName") or ""
             stack = _first_lines(str(entry.get("stacktrace") or ""), 2)
-            job_runs.add_event(
+            job_records.add_event(
                 self.platform,
                 work.job_id,
                 "failover",
                 f"{text}: {stack}" if stack else str(text),
-                at=job_runs.from_millis(int(entry.get("timestamp") or 0)),
+                at=job_records.from_millis(int(entry.get("timestamp") or 0)),
             )
         newest = max(int(e.get("timestamp") or 0) for e in fresh)
-        job_runs.count_failovers(self.platform, work.job_id, work.run, len(fresh), newest)
+        job_records.count_failovers(self.platform, work.job_id, work.run, len(fresh), newest)
 
     def _checkpoints(self, work: Work, api: runtime_module.Rest) -> None:
         try:
@@ -381,7 +381,7 @@ class JobReconciler:
         latest = ((found.get("latest") or {}).get("completed")) or {}
         location = latest.get("external_path")
         if location:
-            job_runs.record_savepoint(
+            job_records.record_savepoint(
                 self.platform,
                 work.job_id,
                 work.run,
@@ -390,7 +390,7 @@ class JobReconciler:
                 location=str(location),
             )
         failed = int((found.get("counts") or {}).get("failed") or 0)
-        job_runs.count_checkpoint_failures(self.platform, work.job_id, failed)
+        job_records.count_checkpoint_failures(self.platform, work.job_id, failed)
 
     def _sample(self, work: Work, api: runtime_module.Rest) -> None:
         now = self.monotonic()
@@ -401,11 +401,11 @@ class JobReconciler:
             found = api.metrics(work.flink_job_id)
         except (runtime_module.Unreachable, runtime_module.FlinkError):
             return
-        job_runs.record_metrics(
+        job_records.record_metrics(
             self.platform,
             work.job_id,
             work.run,
-            job_runs.Sample(
+            job_records.Sample(
                 records_in_per_second=found.records_in_per_second,
                 records_out_per_second=found.records_out_per_second,
                 backpressure=found.backpressure,
@@ -420,7 +420,7 @@ class JobReconciler:
     def _stop(self, work: Work) -> None:
         target = rules.SUSPENDED if work.desired == rules.WANT_SUSPENDED else rules.STOPPED
         if not work.step:
-            job_runs.move(self.platform, work.job_id, rules.STOPPED)
+            job_records.move(self.platform, work.job_id, rules.STOPPED)
             return
         with self._lock:
             future = self._submits.get((work.job_id, work.run))
@@ -441,7 +441,7 @@ class JobReconciler:
                 self._adopt(work, api, existing)
                 return
             self._end(work)
-            job_runs.move(
+            job_records.move(
                 self.platform, work.job_id, rules.STOPPED, message="stopped before it ran"
             )
             return
@@ -449,7 +449,7 @@ class JobReconciler:
         if api is None:
             if self._stop_timed_out(work):
                 self._end(work)
-                job_runs.move(
+                job_records.move(
                     self.platform,
                     work.job_id,
                     rules.STOPPED,
@@ -468,7 +468,7 @@ class JobReconciler:
             return
         if state in TERMINAL:
             self._end(work)
-            job_runs.move(
+            job_records.move(
                 self.platform,
                 work.job_id,
                 target if state != "FAILED" else rules.FAILED,
@@ -492,7 +492,7 @@ class JobReconciler:
             except (runtime_module.Unreachable, runtime_module.FlinkError) as exc:
                 self._stop_failed(work, str(exc))
                 return
-            job_runs.update_run(
+            job_records.update_run(
                 self.platform, work.job_id, work.run, trigger_id=trigger, step=job_runs.RUN_STOPPING
             )
             return
@@ -505,7 +505,7 @@ class JobReconciler:
             return
         if status.state == "COMPLETED" and status.location:
             reason = "suspend" if target == rules.SUSPENDED else "stop"
-            job_runs.record_savepoint(
+            job_records.record_savepoint(
                 self.platform,
                 work.job_id,
                 work.run,
@@ -513,9 +513,9 @@ class JobReconciler:
                 reason=reason,
                 location=status.location,
             )
-            job_runs.forget_checkpoints(self.platform, work.job_id, work.run)
+            job_records.forget_checkpoints(self.platform, work.job_id, work.run)
             self._end(work)
-            job_runs.move(
+            job_records.move(
                 self.platform,
                 work.job_id,
                 target,
@@ -528,10 +528,10 @@ class JobReconciler:
             self._stop_failed(work, "the savepoint did not complete in time")
 
     def _stop_failed(self, work: Work, why: str) -> None:
-        job_runs.update_run(
+        job_records.update_run(
             self.platform, work.job_id, work.run, trigger_id="", step=job_runs.RUN_RUNNING
         )
-        job_runs.stop_failed(
+        job_records.stop_failed(
             self.platform,
             work.job_id,
             f"stop with savepoint failed: {_first_lines(why)}; the job keeps running (stop "
@@ -558,7 +558,7 @@ class JobReconciler:
     def _end(self, work: Work) -> None:
         self._tasks_at.pop((work.job_id, work.run), None)
         self.runtime.stop(work)
-        job_runs.update_run(
+        job_records.update_run(
             self.platform, work.job_id, work.run, step=job_runs.ENDED, trigger_id=""
         )
         self._metrics_due.pop(work.job_id, None)
@@ -567,7 +567,7 @@ class JobReconciler:
     def _fail(self, work: Work, message: str, *, stop: bool = True) -> None:
         if stop and work.step:
             self._end(work)
-        if job_runs.move(self.platform, work.job_id, rules.FAILED, message=message):
+        if job_records.move(self.platform, work.job_id, rules.FAILED, message=message):
             job_alerts.job_failed(self.platform, work.job_id, message)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from rtcompute import errors
-from rtcompute.services import jobs, projects
+from rtcompute.services import job_records, jobs, projects
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import jobs as job_store
@@ -25,15 +25,11 @@ MAX_SAMPLES = 720
 
 
 @dataclass(frozen=True)
-class MetricSample:
+class MetricSample(job_records.Sample):
+    """A reading as recorded, with when and of which run."""
+
     at: datetime
     run: int
-    records_in_per_second: float | None
-    records_out_per_second: float | None
-    backpressure: float | None
-    watermark_lag_ms: int | None
-    checkpoint_duration_ms: int | None
-    checkpoint_size_bytes: int | None
 
 
 @dataclass(frozen=True)
@@ -57,14 +53,14 @@ def metrics(
         rows = list(session.scalars(query))
     return [
         MetricSample(
-            r.at,
-            r.run,
-            r.records_in_per_second,
-            r.records_out_per_second,
-            r.backpressure,
-            r.watermark_lag_ms,
-            r.checkpoint_duration_ms,
-            r.checkpoint_size_bytes,
+            at=r.at,
+            run=r.run,
+            records_in_per_second=r.records_in_per_second,
+            records_out_per_second=r.records_out_per_second,
+            backpressure=r.backpressure,
+            watermark_lag_ms=r.watermark_lag_ms,
+            checkpoint_duration_ms=r.checkpoint_duration_ms,
+            checkpoint_size_bytes=r.checkpoint_size_bytes,
         )
         for r in reversed(rows)
     ]

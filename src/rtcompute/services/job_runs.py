@@ -1,4 +1,5 @@
-"""The job reconciler's side of online jobs: what to work on, and recording what it saw.
+"""The job reconciler's side of online jobs: what to work on, and how a run begins (what
+it sees is recorded by services/job_records.py).
 
 A start becomes a run: a row with its port block, the placement of its Flink processes
 (domain/job_placement.py), its directory and the state it restores from, written before any
@@ -12,10 +13,8 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-
-from sqlalchemy import delete, select
 
 from rtcompute.domain import flinkconf, sqlscript
 from rtcompute.domain import job_placement as placement
@@ -375,165 +374,6 @@ def locks_of_runs(session: db.Session) -> None:
     locks.hold_named(session=session, name="job-runs")
 
 
-# ---- recording --------------------------------------------------------------------------
-
-
-def move(
-    platform: platform_module.Platform,
-    job_id: int,
-    target: str,
-    *,
-    message: str = "",
-    flink_state: str | None = None,
-    expect_desired: str | None = None,
-) -> bool:
-    """Move the deployment's observed state along MOVES; False when it is not allowed (the
-    API changed the desired state in between)."""
-    now = platform.now()
-    with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id, lock=True)
-        if deployment is None or not rules.can_move(deployment.state, target):
-            return False
-        if expect_desired is not None and deployment.desired != expect_desired:
-            return False
-        deployment.state, deployment.state_since = target, now
-        deployment.message = message[:4000]
-        if flink_state is not None:
-            deployment.flink_state = flink_state
-        if (
-            target in (rules.STOPPED, rules.FAILED, rules.FINISHED)
-            and deployment.desired == rules.WANT_RUNNING
-        ):
-            deployment.desired = rules.WANT_STOPPED
-        note = f"{target}" + (f": {message}" if message else "")
-        job_store.add_event(session=session, job_id=job_id, at=now, kind="state", message=note)
-        return True
-
-
-def update_run(
-    platform: platform_module.Platform, job_id: int, number: int, **fields: object
-) -> None:
-    with db.transaction(platform.sessions) as session:
-        run = job_store.read_run(session=session, job_id=job_id, number=number)
-        if run is None:
-            return
-        for name, value in fields.items():
-            setattr(run, name, value)
-        if fields.get("step") == ENDED:
-            run.ended_at = platform.now()
-        if fields.get("step") == RUN_RUNNING and run.running_at is None:
-            run.running_at = platform.now()
-
-
-def observe(
-    platform: platform_module.Platform,
-    job_id: int,
-    *,
-    flink_state: str,
-    restarts: int | None = None,
-    checkpoint_failures: int | None = None,
-    message: str | None = None,
-) -> None:
-    with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        if deployment is None:
-            return
-        deployment.flink_state = flink_state
-        if restarts is not None:
-            deployment.restarts = restarts
-        if checkpoint_failures is not None:
-            deployment.checkpoint_failures = checkpoint_failures
-        if message is not None:
-            deployment.message = message[:4000]
-
-
-def add_event(
-    platform: platform_module.Platform,
-    job_id: int,
-    kind: str,
-    message: str,
-    at: datetime | None = None,
-) -> None:
-    with db.transaction(platform.sessions) as session:
-        job_store.add_event(
-            session=session, job_id=job_id, at=at or platform.now(), kind=kind, message=message
-        )
-
-
-def record_savepoint(
-    platform: platform_module.Platform,
-    job_id: int,
-    run: int,
-    *,
-    kind: str,
-    reason: str,
-    location: str,
-) -> None:
-    """Keep a savepoint; a run's retained checkpoint is one row, moved to the newest."""
-    with db.transaction(platform.sessions) as session:
-        if kind == "checkpoint":
-            existing = session.scalars(
-                select(job_store.Savepoint).where(
-                    job_store.Savepoint.job_id == job_id,
-                    job_store.Savepoint.run == run,
-                    job_store.Savepoint.kind == "checkpoint",
-                )
-            ).first()
-            if existing is not None:
-                if existing.location != location:
-                    existing.location, existing.created_at = location, platform.now()
-                return
-        session.add(
-            job_store.Savepoint(
-                job_id=job_id,
-                run=run,
-                kind=kind,
-                reason=reason,
-                location=location,
-                created_at=platform.now(),
-            )
-        )
-
-
-def forget_checkpoints(platform: platform_module.Platform, job_id: int, run: int) -> None:
-    """A stop with savepoint removes the run's checkpoints (FLINK-NOTES): drop their row."""
-    with db.transaction(platform.sessions) as session:
-        session.execute(
-            delete(job_store.Savepoint).where(
-                job_store.Savepoint.job_id == job_id,
-                job_store.Savepoint.run == run,
-                job_store.Savepoint.kind == "checkpoint",
-            )
-        )
-
-
-@dataclass(frozen=True)
-class Sample:
-    records_in_per_second: float | None
-    records_out_per_second: float | None
-    backpressure: float | None
-    watermark_lag_ms: int | None
-    checkpoint_duration_ms: int | None
-    checkpoint_size_bytes: int | None
-
-
-def record_metrics(
-    platform: platform_module.Platform, job_id: int, run: int, sample: Sample
-) -> None:
-    keep = platform.settings.jobs.metric_samples_kept
-    with db.transaction(platform.sessions) as session:
-        session.add(
-            job_store.MetricSample(job_id=job_id, run=run, at=platform.now(), **sample.__dict__)
-        )
-        session.flush()
-        old = select(job_store.MetricSample.id).where(job_store.MetricSample.job_id == job_id)
-        ids = list(session.scalars(old.order_by(job_store.MetricSample.id.desc()).offset(keep)))
-        if ids:
-            session.execute(
-                delete(job_store.MetricSample).where(job_store.MetricSample.id.in_(ids))
-            )
-
-
 def submission(
     platform: platform_module.Platform, job_id: int
 ) -> tuple[str, tuple[sqlscript.Problem, ...]]:
@@ -575,66 +415,3 @@ def submission_jars(
 
 def restore_config(work: Work, allow_non_restored: bool) -> dict[str, str]:
     return rules.restore_config(work.version, work.restore_path, allow_non_restored)
-
-
-def from_millis(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
-
-
-def latest_checkpoint(platform: platform_module.Platform, job_id: int, run: int) -> str | None:
-    """The newest retained checkpoint of the job whose metadata is still on disk."""
-    with db.transaction(platform.sessions) as session:
-        rows = [
-            s
-            for s in job_store.list_savepoints(session=session, job_id=job_id)
-            if s.kind == "checkpoint"
-        ]
-    for row in rows:
-        if os.path.exists(os.path.join(local_path(row.location), "_metadata")):
-            return row.location
-    return None
-
-
-def count_failovers(
-    platform: platform_module.Platform, job_id: int, run: int, count: int, newest_ms: int
-) -> None:
-    with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        found = job_store.read_run(session=session, job_id=job_id, number=run)
-        if deployment is None or found is None:
-            return
-        deployment.restarts += count
-        found.failover_seen_ms = max(found.failover_seen_ms, newest_ms)
-
-
-def count_checkpoint_failures(platform: platform_module.Platform, job_id: int, failed: int) -> None:
-    """Flink's count of failed checkpoints of the run; each new one is an event."""
-    with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        if deployment is None or failed <= deployment.checkpoint_failures:
-            if deployment is not None and failed < deployment.checkpoint_failures:
-                deployment.checkpoint_failures = failed  # a new run counts from 0
-            return
-        now = platform.now()
-        for _ in range(failed - deployment.checkpoint_failures):
-            job_store.add_event(
-                session=session,
-                job_id=job_id,
-                at=now,
-                kind="checkpoint",
-                message="a checkpoint failed",
-            )
-        deployment.checkpoint_failures = failed
-
-
-def stop_failed(platform: platform_module.Platform, job_id: int, message: str) -> None:
-    """A stop with savepoint that failed: the job runs on, and is wanted running again."""
-    now = platform.now()
-    with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id, lock=True)
-        if deployment is None or not rules.can_move(deployment.state, rules.RUNNING):
-            return
-        deployment.state, deployment.state_since = rules.RUNNING, now
-        deployment.desired, deployment.desired_at = rules.WANT_RUNNING, now
-        deployment.message = message[:4000]
-        job_store.add_event(session=session, job_id=job_id, at=now, kind="state", message=message)
