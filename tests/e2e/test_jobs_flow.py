@@ -12,10 +12,13 @@ on its own once the sequence ends (the final watermark closes every window).
 from __future__ import annotations
 
 import csv
+import http.server
+import json
 import os
 import random
 import secrets
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,14 +84,48 @@ def output_rows(directory: Path) -> list[tuple[int, int]]:
     return sorted(found)
 
 
+class Webhook:
+    """The operator's alert webhook: a local HTTP server that keeps what is POSTed to it."""
+
+    def __init__(self) -> None:
+        received: list[dict[str, Any]] = []
+        self.received = received
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    made = Webhook()
+    yield made
+    made.close()
+
+
 @pytest.fixture
 def world(
-    tmp_path: Path, engine_home_with: Callable[[list[str]], Path]
+    tmp_path: Path, engine_home_with: Callable[[list[str]], Path], webhook: Webhook
 ) -> Iterator[tuple[LiveServer, Path, dict[str, str]]]:
     home = engine_home_with([V2, V1])
     low = 30000 + random.randrange(0, 200) * 32
     env = {
         "RTC_ENGINES__HOME": str(home),
+        "RTC_ALERTS__WEBHOOK_URL": webhook.url,
         "RTC_JOBS__PORT_MIN": str(low),
         "RTC_JOBS__PORT_MAX": str(low + 32 * 8 - 1),
         "RTC_JOBS__METRICS_INTERVAL_SECONDS": "1",
@@ -231,7 +268,7 @@ def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
 
 
 def test_a_killed_taskmanager_restarts_from_the_checkpoint(
-    world: tuple[LiveServer, Path, dict[str, str]],
+    world: tuple[LiveServer, Path, dict[str, str]], webhook: Webhook
 ) -> None:
     server, _home, _env = world
     tenant = Tenant(server)
@@ -250,6 +287,8 @@ def test_a_killed_taskmanager_restarts_from_the_checkpoint(
         }
         ok(tenant.client.post(f"{API}/projects/p_tm/jobs", json=body), 201)
         job = tenant.job("p_tm", "windows")
+        rule = {"kind": "restarts", "threshold": 0, "window_seconds": 600}
+        ok(tenant.client.put(f"{job}/alerts", json={"rules": [rule]}))
         ok(tenant.client.post(f"{job}:publish"))
         ok(tenant.client.post(f"{job}:start"))
         tenant.wait_state("p_tm", "windows", {"running"})
@@ -268,6 +307,11 @@ def test_a_killed_taskmanager_restarts_from_the_checkpoint(
         assert any(e["kind"] == "failover" and "taskmanager-0" in e["message"] for e in events)
         rows = output_rows(out_dir(server.data_dir))
         assert rows == expected_windows()
+        # the restart Flink reported fired the job's alert rule, once, with a link to the job
+        assert [e for e in events if e["kind"] == "alert"], events
+        (alert,) = [a for a in webhook.received if a["kind"] == "job_restarts"]
+        assert alert["subject"].startswith("job windows: ") and "restarts" in alert["subject"]
+        assert alert["body"].endswith("/console/projects/p_tm/jobs/windows"), alert
     finally:
         tenant.close()
 
