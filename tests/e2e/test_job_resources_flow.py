@@ -24,7 +24,7 @@ from rtcompute.runtime import processes
 from rtcompute.runtime.flink import cluster as flink_cluster
 from tests.conftest import LiveServer
 from tests.e2e.test_engines_flow import ok
-from tests.e2e.test_jobs_flow import V2, Tenant, world  # noqa: F401
+from tests.e2e.test_jobs_flow import V2, Tenant, webhook, world  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
