@@ -133,21 +133,11 @@ class JobReconciler:
         except runtime_module.LaunchError as exc:
             self._fail(work, str(exc))
             return
-        if self._overview(work) is not None:
+        if self._answering(work) is not None:
             # submit as soon as the JobManager answers: Flink schedules the job when the
             # TaskManagers' slots register
             job_records.update_run(self.platform, work.job_id, work.run, step=job_runs.SUBMITTING)
             self._submit(replace(work, step=job_runs.SUBMITTING))
-
-    def _overview(self, work: Work) -> dict[str, Any] | None:
-        for process in work.processes:
-            if process.kind != placement.JOBMANAGER:
-                continue
-            try:
-                return self.runtime.rest(process).overview()
-            except (runtime_module.Unreachable, runtime_module.FlinkError):
-                continue
-        return None
 
     def _answering(self, work: Work) -> runtime_module.Rest | None:
         """The REST API of a JobManager that answers (the leader, with a standby)."""
@@ -187,7 +177,7 @@ class JobReconciler:
                 self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
                 return
             config = dict(work.config)
-            config.update(job_runs.restore_config(work, work.allow_non_restored))
+            config.update(job_runs.restore_config(work))
             leader = work.leader
             assert leader is not None
             config.update(

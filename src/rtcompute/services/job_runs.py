@@ -413,5 +413,5 @@ def submission_jars(
     return resolved.jars, resolved.problems
 
 
-def restore_config(work: Work, allow_non_restored: bool) -> dict[str, str]:
-    return rules.restore_config(work.version, work.restore_path, allow_non_restored)
+def restore_config(work: Work) -> dict[str, str]:
+    return rules.restore_config(work.version, work.restore_path, work.allow_non_restored)

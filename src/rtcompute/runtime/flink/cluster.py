@@ -212,15 +212,21 @@ def process_config(
     return flat
 
 
+def flink_dist(home: Path) -> Path:
+    """The package's one `lib/flink-dist*.jar`."""
+    found = sorted((home / "lib").glob("flink-dist*.jar"))
+    if len(found) != 1:
+        raise LaunchError(
+            f"{home / 'lib'} holds {len(found)} flink-dist jars, not one: reinstall the version"
+        )
+    return found[0]
+
+
 def class_path(home: Path) -> str:
     """The jars of `lib/` by name, flink-dist last (config.sh constructFlinkClassPath)."""
-    jars = sorted((home / "lib").glob("*.jar"))
-    dist = [jar for jar in jars if re.fullmatch(r"flink-dist[^/]*\.jar", jar.name)]
-    if len(dist) != 1:
-        raise LaunchError(
-            f"{home / 'lib'} holds {len(dist)} flink-dist jars, not one: reinstall the version"
-        )
-    return ":".join(str(jar) for jar in [*(j for j in jars if j not in dist), *dist])
+    dist = flink_dist(home)
+    jars = [jar for jar in sorted((home / "lib").glob("*.jar")) if jar != dist]
+    return ":".join(str(jar) for jar in [*jars, dist])
 
 
 def java_options(flat: Mapping[str, str], kind: str) -> list[str]:
@@ -284,9 +290,7 @@ class FlinkLauncher:
                 f"engine {cluster.version} is not installed at {cluster.engine_home} "
                 "(no pyflink/bin/jobmanager.sh): install the version, then restart the job"
             )
-        java_home = self._java_home(cluster)
-        java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-        assert java is not None  # _java_home checked it
+        java_home, java = self._java(cluster)
         conf = conf_dir(cluster, process)
         try:
             flat = self._prepare(cluster, process, home, conf)
@@ -330,16 +334,19 @@ class FlinkLauncher:
         self._children[child.pid] = child
         return child.pid
 
-    def _java_home(self, cluster: JobCluster) -> str | None:
+    def _java(self, cluster: JobCluster) -> tuple[str | None, str]:
+        """(JAVA_HOME to set, or None for the PATH's java; the java binary)."""
         if cluster.java_home:
-            if not (Path(cluster.java_home) / "bin" / "java").exists():
+            java = Path(cluster.java_home) / "bin" / "java"
+            if not java.exists():
                 raise LaunchError(
                     f"no Java at {cluster.java_home}/bin/java: fix the configured Java home"
                 )
-            return cluster.java_home
-        if shutil.which("java") is None:
+            return cluster.java_home, str(java)
+        found = shutil.which("java")
+        if found is None:
             raise LaunchError("no `java` on PATH: install a Java 17 runtime or configure one")
-        return None
+        return None, found
 
     def _resources(
         self,
@@ -354,9 +361,8 @@ class FlinkLauncher:
         key = (java, str(home), process.kind, sizing(flat))
         if key in self._sized:
             return self._sized[key]
-        dist = class_path(home).rsplit(":", 1)[-1]
-        argv = [java, "-classpath", f"{home / 'bin' / 'bash-java-utils.jar'}:{dist}"]
-        argv += [BASH_JAVA_UTILS]
+        jars = f"{home / 'bin' / 'bash-java-utils.jar'}:{flink_dist(home)}"
+        argv = [java, "-classpath", jars, BASH_JAVA_UTILS]
         argv += [RESOURCE_COMMANDS[process.kind], "--configDir", str(conf_dir(cluster, process))]
         env = {k: v for k, v in os.environ.items() if k not in _SCRIPT_VARIABLES}
         try:
