@@ -1,5 +1,14 @@
 """Shared fixtures: a real database (SQLite and PostgreSQL), a platform, an app, a live server.
 
+Time: no test reads the wall clock for a date rule. Platforms get a `FakeClock` and live
+servers a clock offset (RTC_CLOCK_OFFSET_DAYS); both start at `suite_now()`, the machine's time
+moved by RTC_TEST_CLOCK_SHIFT_DAYS (default 0). `RTC_TEST_CLOCK_SHIFT_DAYS=730 make test` runs
+the whole suite two years ahead: it must pass at any date. Ruff's banned-api rule (TID251)
+refuses `datetime.now` / `date.today` in tests; this module's `suite_now` is the one exception.
+
+Passwords: the suite hashes with argon2's smallest cost (RTC_AUTH__PASSWORD_*, set below for
+this process and every server it starts); `test_passwords.py` checks the production cost.
+
 The integration suite runs once per database: `database_url` is parametrized over SQLite
 (a file in a temporary directory) and PostgreSQL (a fresh database on the server named by
 RTC_TEST_POSTGRES_URL, created for this run and dropped after it). `make test` and CI set
@@ -35,10 +44,50 @@ from rtcompute.store import db, migrate, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# argon2's smallest cost for every platform and server of the run (production: t=3, 64 MiB, p=4)
+CHEAP_PASSWORD_HASHING = {
+    "RTC_AUTH__PASSWORD_TIME_COST": "1",
+    "RTC_AUTH__PASSWORD_MEMORY_KIB": "8",
+    "RTC_AUTH__PASSWORD_PARALLELISM": "1",
+}
+
+
+def clock_shift_days() -> float:
+    """RTC_TEST_CLOCK_SHIFT_DAYS: how far the suite's clocks run ahead of the machine's."""
+    return float(os.environ.get("RTC_TEST_CLOCK_SHIFT_DAYS") or 0)
+
+
+def suite_now() -> datetime:
+    """The suite's "now": the machine's time moved by RTC_TEST_CLOCK_SHIFT_DAYS."""
+    wall = datetime.now(UTC)  # noqa: TID251 (the suite's one reading of the wall clock)
+    return wall.replace(microsecond=0) + timedelta(days=clock_shift_days())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Servers and CLIs the suite starts inherit this process's environment: cheap hashing
+    and the shifted clock reach them too."""
+    os.environ.update(CHEAP_PASSWORD_HASHING)
+    if clock_shift_days():
+        os.environ["RTC_CLOCK_OFFSET_DAYS"] = str(clock_shift_days())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `one_database` checks what is decided before any input reaches the
+    database (request parsing, size caps, methods, request ids): only its SQLite copy runs."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
+        (dropped if on_postgres and item.get_closest_marker("one_database") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
 
 @dataclass
 class FakeClock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    now: datetime = field(default_factory=suite_now)
 
     def __call__(self) -> datetime:
         return self.now
@@ -122,7 +171,7 @@ def make_settings(
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(now=datetime.now(UTC).replace(microsecond=0))
+    return FakeClock()
 
 
 @pytest.fixture

@@ -31,6 +31,26 @@ class AuthSettings(BaseModel):
     verification_after_days: float = 30.0
     verification_code_minutes: int = 10
     max_access_keys: int = 2
+    # argon2id cost (argon2-cffi's defaults, RFC 9106 low memory); production refuses less
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
+
+    @model_validator(mode="after")
+    def _argon2_memory_per_lane(self) -> AuthSettings:
+        if self.password_memory_kib < 8 * self.password_parallelism:
+            raise ValueError("auth: password_memory_kib must be at least 8 x password_parallelism")
+        return self
+
+    @property
+    def weaker_passwords_than_default(self) -> bool:
+        default = AuthSettings()
+        return (
+            self.password_time_cost < default.password_time_cost
+            or self.password_memory_kib < default.password_memory_kib
+            or self.password_parallelism < default.password_parallelism
+        )
+
     access_key_touch_seconds: int = 60
     # verified credentials are remembered this long in each process (0: off)
     credential_cache_seconds: float = 2.0
@@ -213,6 +233,9 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     # an offline wheelhouse (`pip wheel` output): installs use it instead of the index
     engine_wheelhouse: Path | None = None
+    # the platform's clock runs this many days ahead of the machine's (or behind, negative):
+    # date rules on a live server in tests and demos; refused in production
+    clock_offset_days: float = 0.0
 
     @model_validator(mode="after")
     def _refuse_development_defaults(self) -> Settings:
@@ -225,6 +248,13 @@ class Settings(BaseSettings):
                 "RTC_BILLING__PAYMENT=auto pays every order without approval; "
                 "it is for development only (use `operator` in production)"
             )
+        if self.environment == "production" and self.auth.weaker_passwords_than_default:
+            raise ValueError(
+                "RTC_AUTH__PASSWORD_* below argon2's defaults (time cost 3, 65536 KiB, "
+                "parallelism 4) are for tests only"
+            )
+        if self.environment == "production" and self.clock_offset_days:
+            raise ValueError("RTC_CLOCK_OFFSET_DAYS moves the clock; it is for tests only")
         if self.local_provider.port_max - self.local_provider.port_min < (
             self.local_provider.ports_per_node
         ):

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.integration.test_cluster_reconciler import (
     read,
     set_state,
 )
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,15 +68,6 @@ def connect(data_dir: Path) -> platform_module.Platform:
     )
 
 
-def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def per_component(data_dir: Path) -> Counter[tuple[str, str]]:
     """Live processes under `data_dir`, counted per (node directory, component kind)."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -98,7 +89,7 @@ def wait_running(platform: platform_module.Platform, cluster_id: int, seconds: f
         return cluster.state == rules.RUNNING
 
     try:
-        wait_for(running, seconds, "running")
+        wait_for("running", running, seconds)
     except AssertionError:
         rows = [
             (c.node_id, c.kind, c.pid, c.state, c.message)
@@ -129,7 +120,7 @@ def modes(ports: dict[str, int]) -> dict[str, str]:
 
 def release(platform: platform_module.Platform, data_dir: Path, cluster_id: int) -> None:
     set_state(platform, cluster_id, rules.RELEASING)
-    wait_for(lambda: read(platform, cluster_id).state == rules.RELEASED, 30, "the release")
+    wait_for("the release", lambda: read(platform, cluster_id).state == rules.RELEASED, 30)
     assert processes_under(data_dir) == []
     assert not (data_dir / "clusters" / str(cluster_id)).exists()
 
@@ -161,13 +152,13 @@ def test_the_quorum_answers_survives_a_killed_member_and_gets_it_back(
         now = modes(others)
         return len(now) == 2 and "leader" in now.values()
 
-    wait_for(survivors_serve, 15, "the two other members to serve with a leader")
+    wait_for("the two other members to serve with a leader", survivors_serve, 15)
 
     def restored() -> bool:
         row = next(c for c in components_of(platform, cluster_id) if c.id == victim.id)
         return row.restarts == 1 and row.state == "running" and row.pid != victim.pid
 
-    wait_for(restored, 60, "the reconciler to restore the killed member")
+    wait_for("the reconciler to restore the killed member", restored, 60)
     again = modes(ports)
     assert sorted(again) == ["master-1", "master-2", "master-3"]
     assert sorted(again.values()) == ["follower", "follower", "leader"]
@@ -190,7 +181,7 @@ def test_rtc_up_killed_while_a_cluster_starts_is_finished_by_the_next_one(
     def some_started() -> bool:
         return len(processes_under(data_dir)) >= 1
 
-    wait_for(some_started, 30, "the first components to start")
+    wait_for("the first components to start", some_started, 30)
     assert read(platform, cluster_id).state == rules.STARTING
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(10)

@@ -7,7 +7,6 @@ once nothing uses it. The shared pool shares the machine's copy (one copy, two t
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from tests.conftest import LiveServer, login, signup, start_server, stop_server
 from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -37,15 +37,6 @@ BROKEN = SCRIPT.replace("WHERE id > 0;", "WHERE id > 0 AND;")
 def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

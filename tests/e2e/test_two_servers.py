@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import LiveServer, start_server, stop_server
+from tests.waiting import holds_for, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +25,6 @@ def lease_holder(database_url: str) -> str | None:
         engine.dispose()
 
 
-def wait_for(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def holder_pid(holder: str | None) -> int | None:
     return None if holder is None else int(holder.split(":")[1])
 
@@ -43,18 +34,29 @@ def test_one_leader_and_failover(database_url: str, tmp_path: Path) -> None:
     first = start_server(tmp_path / "a", env)
     second: LiveServer | None = None
     try:
-        assert wait_for(lambda: holder_pid(lease_holder(database_url)) == first.process.pid, 15)
+        wait_for(
+            "the first server to lead",
+            lambda: holder_pid(lease_holder(database_url)) == first.process.pid,
+            15,
+        )
         second = start_server(tmp_path / "b", env)
-        time.sleep(3)  # longer than the lease: the first keeps renewing, the second waits
-        assert holder_pid(lease_holder(database_url)) == first.process.pid
+        # longer than the lease: the first keeps renewing, the second waits
+        holds_for(
+            "the first server's lease",
+            lambda: holder_pid(lease_holder(database_url)) == first.process.pid,
+            3,
+            every=0.3,
+        )
         assert "is leader" in first.log()
         assert "is leader" not in second.log()
 
         first.process.kill()  # no clean release: the lease must expire
         first.process.wait(10)
         pid = second.process.pid
-        assert wait_for(lambda: holder_pid(lease_holder(database_url)) == pid, 15)
-        assert wait_for(lambda: "is leader" in second.log(), 5)  # type: ignore[union-attr]
+        wait_for(
+            "the second server to lead", lambda: holder_pid(lease_holder(database_url)) == pid, 15
+        )
+        wait_for("the second server's log", lambda: "is leader" in second.log(), 5)  # type: ignore[union-attr]
     finally:
         if first.process.poll() is None:
             stop_server(first)

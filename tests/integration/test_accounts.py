@@ -7,7 +7,6 @@ from starlette.testclient import TestClient
 
 from rtcompute.services import accounts
 from rtcompute.services import platform as platform_module
-from rtcompute.settings import AuthSettings
 from tests.conftest import PASSWORD, login
 
 OPERATOR_PASSWORD = "operator-pass-42"
@@ -16,7 +15,7 @@ OPERATOR_PASSWORD = "operator-pass-42"
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     return {
-        "auth": AuthSettings(public_signup=False),
+        "auth": {"public_signup": False},
         "bootstrap_password": OPERATOR_PASSWORD,
     }
 

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from rtcompute.services import auth, passwords
+from rtcompute.services import auth
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, FakeClock, RecordingNotifier, login, signup
@@ -158,7 +158,7 @@ def test_password_hash_is_upgraded_when_parameters_change(
 ) -> None:
     signup(api, "acme")
     weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-    assert passwords.needs_rehash(weak)
+    assert platform.passwords.needs_rehash(weak)
     identity_id = identity_row(platform, "acme").id
     with db.transaction(platform.sessions) as session:
         row = session.get(tables.Identity, identity_id)
@@ -168,8 +168,8 @@ def test_password_hash_is_upgraded_when_parameters_change(
     stored = identity_row(platform, "acme").password_hash
     assert stored is not None
     assert stored != weak
-    assert not passwords.needs_rehash(stored)
-    assert passwords.verify(stored, PASSWORD)
+    assert not platform.passwords.needs_rehash(stored)
+    assert platform.passwords.verify(stored, PASSWORD)
     # and the upgraded hash still signs in
     login(api, "acme")
 

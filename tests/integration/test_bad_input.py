@@ -1,5 +1,7 @@
 """Hostile and malformed input: always a 4xx with the error body, never a 5xx, nothing
-half-written (both databases). Ends with property-based tests (hypothesis).
+half-written. Input that reaches the database runs on both; what is decided before it
+(parsing, size caps, methods, request ids: `one_database`) on SQLite only. Ends with
+property-based tests (hypothesis).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def headers(api: TestClient) -> dict[str, str]:
 # ---------------------------------------------------------------- bodies
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("raw", "code"),
     [
@@ -74,6 +77,7 @@ def test_malformed_bodies(api: TestClient, raw: bytes, code: str | None) -> None
     assert_4xx(response, code=code)
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("body", "code"),
     [
@@ -98,6 +102,7 @@ def test_wrong_types_unknown_and_missing_fields(
     assert row_counts(platform) == before
 
 
+@pytest.mark.one_database
 def test_unknown_field_is_named(api: TestClient) -> None:
     response = api.post(
         "/api/v1/signup", json={"alias": "acme", "password": PASSWORD, "is_operator": True}
@@ -105,11 +110,13 @@ def test_unknown_field_is_named(api: TestClient) -> None:
     assert "is_operator" in response.json()["message"]
 
 
+@pytest.mark.one_database
 def test_form_encoded_body_is_refused(api: TestClient) -> None:
     response = api.post("/api/v1/signup", data={"alias": "acme", "password": PASSWORD})
     assert_4xx(response)
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     "path", ["/api/v1/signup", "/api/v1/sessions", "/api/v1/access-keys", "/api/v1/nope"]
 )
@@ -121,6 +128,7 @@ def test_body_over_one_mib(api: TestClient, platform: platform_module.Platform, 
     assert row_counts(platform) == before
 
 
+@pytest.mark.one_database
 def test_chunked_body_over_one_mib(api: TestClient, platform: platform_module.Platform) -> None:
     before = row_counts(platform)
     chunk = b"x" * (64 * 1024)
@@ -140,6 +148,7 @@ def test_chunked_body_over_one_mib(api: TestClient, platform: platform_module.Pl
     assert row_counts(platform) == before
 
 
+@pytest.mark.one_database
 def test_chunked_body_under_the_limit_is_read(api: TestClient) -> None:
     def body() -> Iterator[bytes]:
         yield b'{"alias": "acme", '
@@ -151,6 +160,7 @@ def test_chunked_body_under_the_limit_is_read(api: TestClient) -> None:
     assert response.status_code == 201, response.text
 
 
+@pytest.mark.one_database
 def test_exactly_one_mib_is_allowed_through_the_cap(api: TestClient) -> None:
     prefix = b'{"alias": "acme", "password": "'
     suffix = b'"}'
@@ -340,6 +350,7 @@ def test_refused_signup_leaves_no_rows(api: TestClient, platform: platform_modul
     assert row_counts(platform) == before
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -466,6 +477,7 @@ def test_property_audit_query(api: TestClient, headers: dict[str, str], params: 
 # ---------------------------------------------------------------- error body and request id
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
@@ -488,6 +500,7 @@ def test_error_body_is_exactly_code_message_request_id(
     assert re.fullmatch(r"[0-9a-f]{32}", body["request_id"])
 
 
+@pytest.mark.one_database
 def test_request_id_is_echoed_when_valid(api: TestClient) -> None:
     for sent in ("abc-123", "A.b_c-9", "x" * 64):
         response = api.get("/api/v1/me", headers={"X-Request-Id": sent})
@@ -497,6 +510,7 @@ def test_request_id_is_echoed_when_valid(api: TestClient) -> None:
     assert ok.headers["x-request-id"] == "health-1"
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("sent", ["", "has space", "x" * 65, "semi;colon", "<script>", "é"])
 def test_invalid_request_id_is_replaced(api: TestClient, sent: str) -> None:
     response = api.get("/api/v1/me", headers={"X-Request-Id": sent.encode()})
@@ -506,6 +520,7 @@ def test_invalid_request_id_is_replaced(api: TestClient, sent: str) -> None:
     assert response.json()["request_id"] == generated
 
 
+@pytest.mark.one_database
 def test_each_request_gets_its_own_id(api: TestClient) -> None:
     ids = {api.get("/api/v1/me").headers["x-request-id"] for _ in range(5)}
     assert len(ids) == 5

@@ -25,7 +25,6 @@ from tests.integration.test_ram_support import (
     API,
     account,
     authorize_service_role,
-    cheap_password_hashing,  # noqa: F401
     ok,
     paid_order,
     shared_project,

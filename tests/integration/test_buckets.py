@@ -24,7 +24,6 @@ from tests.integration.test_ram_support import (
     account,
     allow,
     attach,
-    cheap_password_hashing,  # noqa: F401
     create_policy,
     expect,
     ok,

@@ -28,7 +28,6 @@ from tests.integration.test_ram_support import (
     Owner,
     account,
     authorize_service_role,
-    cheap_password_hashing,  # noqa: F401
     expect,
     ok,
 )

@@ -29,7 +29,6 @@ from tests.integration.test_ram_support import (
     account,
     allow,
     authorize_service_role,
-    cheap_password_hashing,  # noqa: F401
     create_policy,
     ok,
     paid_order,

@@ -34,7 +34,6 @@ from tests.integration.test_ram_support import (
     Owner,
     account,
     allow,
-    cheap_password_hashing,  # noqa: F401
     create_policy,
     ok,
 )

@@ -35,7 +35,6 @@ from tests.integration.test_ram_support import (
     API,
     Owner,
     allow,
-    cheap_password_hashing,  # noqa: F401
     create_policy,
     ok,
 )

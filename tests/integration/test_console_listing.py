@@ -15,7 +15,6 @@ from tests.integration.test_ram_support import (
     account,
     allow,
     authorize_service_role,
-    cheap_password_hashing,  # noqa: F401
     create_policy,
     ok,
     shared_project,

@@ -15,7 +15,6 @@ from tests.integration.test_console import signin_via_form
 from tests.integration.test_ram_support import (
     API,
     account,
-    cheap_password_hashing,  # noqa: F401
     expect,
     ok,
 )

@@ -7,7 +7,6 @@ the shared pool's failed install alerting the operator."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,8 @@ from tests.integration.test_engines_api import (
     running_cluster,
     settle,
 )
-from tests.integration.test_ram_support import cheap_password_hashing, ok  # noqa: F401
+from tests.integration.test_ram_support import ok
+from tests.waiting import wait_for
 
 HOST = engine_reconciler.HOST
 
@@ -124,13 +124,6 @@ def pool(platform: platform_module.Platform) -> list[tuple[str, str, bool]]:
     ]
 
 
-def wait_for(predicate: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_a_copy_left_installing_by_a_crash_is_installed_again(
     platform: platform_module.Platform,
     installer: FakeInstaller,
@@ -195,7 +188,12 @@ def test_progress_is_recorded_and_shown_on_the_deployment(
     try:
         reconciler.reconcile_once()
         assert reconciler.busy()
-        wait_for(lambda: (copy_of(platform, "flink-2.2.1") or {}).get("progress") == 35, "progress")
+        wait_for(
+            "progress",
+            lambda: (copy_of(platform, "flink-2.2.1") or {}).get("progress") == 35,
+            DEADLINE_SECONDS,
+            every=0.02,
+        )
         shown = engine_versions.read_version(platform, "nobody", None, "flink-2.2.1")
         assert (shown.state, shown.phase, shown.progress) == (
             "installing",
@@ -222,7 +220,12 @@ def test_one_install_at_a_time_per_machine(
     pool_deployment(platform, "flink-1.20.5")
     try:
         reconciler.reconcile_once()
-        wait_for(lambda: installer.installed == ["flink-1.20.5"], "the first install")
+        wait_for(
+            "the first install",
+            lambda: installer.installed == ["flink-1.20.5"],
+            DEADLINE_SECONDS,
+            every=0.02,
+        )
         for _ in range(3):
             reconciler.reconcile_once()
         assert installer.installed == ["flink-1.20.5"]  # versions sorted; one thread
@@ -244,7 +247,12 @@ def test_a_copy_nobody_uses_goes_after_its_install_ends(
     pool_deployment(platform, "flink-2.2.1")
     try:
         reconciler.reconcile_once()
-        wait_for(lambda: copy_of(platform, "flink-2.2.1") is not None, "the copy row")
+        wait_for(
+            "the copy row",
+            lambda: copy_of(platform, "flink-2.2.1") is not None,
+            DEADLINE_SECONDS,
+            every=0.02,
+        )
         with db.transaction(platform.sessions) as session:
             for row in engine_store.list_deployments(session=session):
                 engine_store.delete_deployment(session=session, deployment=row)

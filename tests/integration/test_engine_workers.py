@@ -23,6 +23,7 @@ import pytest
 from rtcompute import errors
 from rtcompute.domain import engines, sqlscript
 from rtcompute.runtime.engines import workers
+from tests.waiting import holds_for, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -73,12 +74,7 @@ def gone(pid: int) -> bool:
 
 
 def wait_gone(pid: int, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if gone(pid):
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_for(f"process {pid} to end", lambda: gone(pid), seconds)
 
 
 def pid_of(pool: workers.WorkerPool, version: str) -> int:
@@ -159,9 +155,11 @@ def test_nothing_is_executed(pool: workers.WorkerPool, tmp_path: Path) -> None:
     )
     result = pool.explain(V2, script)
     assert result.ok, result.problems
-    time.sleep(2)
-    assert not out.exists()
-    assert not Path(f"{out}2").exists()
+    holds_for(
+        "nothing written by the explained script",
+        lambda: not out.exists() and not Path(f"{out}2").exists(),
+        2,
+    )
 
 
 def test_empty_script(pool: workers.WorkerPool) -> None:
@@ -281,8 +279,7 @@ def test_reap_idle(fragile: workers.WorkerPool) -> None:
     assert status.version == V2
     assert status.requests >= 1
     assert fragile.reap_idle() == []  # just used
-    time.sleep(0.7)
-    assert fragile.reap_idle() == [V2]
+    assert wait_for("the idle worker reaped", fragile.reap_idle, 5) == [V2]
     assert fragile.status() == []
     assert wait_gone(status.pid)
 

@@ -23,6 +23,7 @@ from rtcompute.runtime import processes, zookeeper
 from rtcompute.runtime.engines import workers
 from rtcompute.runtime.flink import cluster as flink_cluster
 from rtcompute.runtime.flink import rest
+from tests import waiting
 
 pytestmark = pytest.mark.slow
 
@@ -72,17 +73,10 @@ def jvms_under(directory: Path) -> list[int]:
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (rest.FlinkUnreachable, rest.FlinkError) as error:
-            last = error
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}: last {last!r}")
+    """The suite's wait, with Flink not answering yet counted as "not yet"."""
+    return waiting.wait_for(
+        what, check, timeout, every, ignore=(rest.FlinkUnreachable, rest.FlinkError)
+    )
 
 
 def state_config(version: str, root: Path) -> dict[str, str]:

@@ -51,7 +51,6 @@ from tests.integration.test_ram_support import (
     Owner,
     account,
     allow,
-    cheap_password_hashing,  # noqa: F401
     create_policy,
     expect,
     ok,

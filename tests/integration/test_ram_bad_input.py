@@ -34,7 +34,6 @@ from tests.integration.test_ram_support import (
     account,
     allow,
     authorize_service_role,
-    cheap_password_hashing,  # noqa: F401
     create_group,
     create_policy,
     document,

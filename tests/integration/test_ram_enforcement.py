@@ -22,7 +22,6 @@ from tests.integration.test_ram_support import (
     allow,
     attach,
     authorize_service_role,
-    cheap_password_hashing,  # noqa: F401
     create_group,
     create_policy,
     deny,

@@ -15,7 +15,6 @@ from starlette.testclient import TestClient
 from tests.conftest import PASSWORD, login, signup
 from tests.integration.test_ram_support import (
     Owner,
-    cheap_password_hashing,  # noqa: F401
     shared_project,
 )
 

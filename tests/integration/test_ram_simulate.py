@@ -16,7 +16,6 @@ from tests.integration.test_ram_support import (
     account,
     allow,
     attach,
-    cheap_password_hashing,  # noqa: F401
     create_group,
     create_policy,
     deny,

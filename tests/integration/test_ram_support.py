@@ -1,9 +1,7 @@
 """Helpers shared by the RAM API tests (`test_ram_*.py`); no tests of its own.
 
 RAM users sign in here with an access key made by the account, so a test can make many users
-cheaply; sign-in with a password has its own tests. Modules import `cheap_password_hashing`
-(autouse): argon2 at its default cost takes ~0.35 s a hash on a small machine, every test
-signs an account up and in, and none of these tests is about the hash.
+cheaply; sign-in with a password has its own tests.
 """
 
 from __future__ import annotations
@@ -13,21 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
-from rtcompute.services import passwords
 from tests.conftest import PASSWORD, RecordingNotifier, login, signup
 
 API = "/api/v1"
 ERROR_KEYS = {"code", "message", "request_id"}
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import credentials, identities
-from rtcompute.services import passwords, principals
 from rtcompute.services import platform as platform_module
+from rtcompute.services import principals
 from rtcompute.store import accounts as account_store
 from rtcompute.store import db, tables
 from rtcompute.store import identities as identity_store
@@ -78,7 +78,7 @@ def _create(
     identities.check_password(
         new.password, name=alias, min_length=platform.settings.auth.password_min_length
     )
-    password_hash = passwords.hash_password(new.password)
+    password_hash = platform.passwords.hash(new.password)
     now = platform.now()
     try:
         with db.transaction(platform.sessions) as session:

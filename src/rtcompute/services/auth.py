@@ -16,8 +16,8 @@ import pyotp
 from rtcompute import errors
 from rtcompute.domain import credentials, identities, text
 from rtcompute.services import notifier as notifier_module
-from rtcompute.services import passwords, principals
 from rtcompute.services import platform as platform_module
+from rtcompute.services import principals
 from rtcompute.services import sessions as session_service
 from rtcompute.store import accounts as account_store
 from rtcompute.store import db, tables
@@ -102,7 +102,7 @@ def _sign_in(
     now = platform.now()
     found = _find_identity(session, request.alias, request.user)
     if found is None:
-        passwords.verify(None, request.password)  # same cost as a wrong password
+        platform.passwords.verify(None, request.password)  # same cost as a wrong password
         return errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials")
     account, identity = found
     if identities.is_locked(identity.locked_until, now):
@@ -116,7 +116,7 @@ def _sign_in(
             "console access is turned off for this user; ask the account owner",
             code="ConsoleAccessDisabled",
         )
-    if not passwords.verify(identity.password_hash, request.password):
+    if not platform.passwords.verify(identity.password_hash, request.password):
         return _count_failure(
             platform,
             session,
@@ -131,8 +131,8 @@ def _sign_in(
     identity.last_login_at = now
     identity.last_activity_at = now
     assert identity.password_hash is not None
-    if passwords.needs_rehash(identity.password_hash):
-        identity.password_hash = passwords.hash_password(request.password)
+    if platform.passwords.needs_rehash(identity.password_hash):
+        identity.password_hash = platform.passwords.hash(request.password)
     token, record = session_service.new_session_record(
         platform,
         identity_id=identity.id,
@@ -285,7 +285,7 @@ def change_password(
     """Change the caller's password and end its other sessions."""
     with db.transaction(platform.sessions) as session:
         identity = _own_identity(session, principal)
-        if not passwords.verify(identity.password_hash, old_password):
+        if not platform.passwords.verify(identity.password_hash, old_password):
             raise errors.Invalid("the current password is wrong", code="InvalidCredentials")
         identities.check_password(
             new_password,
@@ -298,7 +298,7 @@ def change_password(
                 name=principal.account_alias,
                 min_length=platform.settings.auth.password_min_length,
             )
-        identity.password_hash = passwords.hash_password(new_password)
+        identity.password_hash = platform.passwords.hash(new_password)
         keep = int(principal.credential_id) if principal.auth_method == "session" else None
         session_store.delete_sessions_of_identity(
             session=session, identity_id=identity.id, keep_session_id=keep

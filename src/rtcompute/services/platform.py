@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
@@ -18,11 +18,20 @@ from rtcompute import settings as settings_module
 from rtcompute.domain import sqlscript
 from rtcompute.services import authz_cache, credential_cache
 from rtcompute.services import notifier as notifier_module
+from rtcompute.services import passwords as passwords_module
 from rtcompute.store import db
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def offset_clock(days: float) -> Callable[[], datetime]:
+    """The machine's clock moved by `days` (settings.clock_offset_days); plain when 0."""
+    if not days:
+        return utc_now
+    offset = timedelta(days=days)
+    return lambda: utc_now() + offset
 
 
 class SqlEngine(Protocol):
@@ -51,6 +60,9 @@ class Platform:
     decisions: authz_cache.DecisionCache = field(
         default_factory=lambda: authz_cache.DecisionCache()
     )
+    passwords: passwords_module.Passwords = field(
+        default_factory=lambda: passwords_module.Passwords(settings_module.AuthSettings())
+    )
 
     # set by the server process (and tests) that run engine workers; None: checks refused
     sql_engine: SqlEngine | None = None
@@ -63,7 +75,7 @@ def build_platform(
     settings: settings_module.Settings,
     *,
     notifier: notifier_module.Notifier | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] | None = None,
 ) -> Platform:
     engine = db.make_engine(settings.resolved_database_url)
     return Platform(
@@ -71,6 +83,7 @@ def build_platform(
         engine=engine,
         sessions=db.make_sessionmaker(engine),
         notifier=notifier or notifier_module.from_settings(settings),
-        clock=clock,
+        clock=clock or offset_clock(settings.clock_offset_days),
         credentials=credential_cache.CredentialCache(settings.auth.credential_cache_seconds),
+        passwords=passwords_module.Passwords(settings.auth),
     )

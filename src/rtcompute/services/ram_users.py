@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import identities, ram, text
-from rtcompute.services import authz, passwords
+from rtcompute.services import authz
 from rtcompute.services import platform as platform_module
 from rtcompute.store import attachments as attachment_store
 from rtcompute.store import db, tables
@@ -58,7 +58,7 @@ def _check_password(platform: platform_module.Platform, name: str, password: str
     identities.check_password(
         password, name=name, min_length=platform.settings.auth.password_min_length
     )
-    return passwords.hash_password(password)
+    return platform.passwords.hash(password)
 
 
 def _taken(name: str) -> errors.Conflict:
