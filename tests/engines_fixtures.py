@@ -116,6 +116,14 @@ def copy_engine(source: Path, target: Path) -> None:
             flink_log.unlink()
 
 
+def engine_home(installed: InstalledEngines, home: Path, versions: list[str]) -> Path:
+    """A new engines home at `home` holding copies of the given installed versions."""
+    home.mkdir(parents=True)
+    for version in versions:
+        copy_engine(installed.path(version), home / version)
+    return home
+
+
 @pytest.fixture
 def engine_home_with(
     installed_engines: InstalledEngines, tmp_path: Path
@@ -125,10 +133,6 @@ def engine_home_with(
 
     def make(versions: list[str]) -> Path:
         made[0] += 1
-        home = tmp_path / f"engines-{made[0]}"
-        home.mkdir()
-        for version in versions:
-            copy_engine(installed_engines.path(version), home / version)
-        return home
+        return engine_home(installed_engines, tmp_path / f"engines-{made[0]}", versions)
 
     return make

@@ -26,8 +26,9 @@ import pytest
 from tests.conftest import LiveServer, login, start_server, stop_server
 from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
-from tests.e2e.test_engines_flow import installed, ok, running_cluster, wait_for
+from tests.e2e.test_engines_flow import installed, ok, running_cluster
 from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -113,11 +113,11 @@ def test_versions_and_syntax_check_on_real_engines(world: tuple[LiveServer, Path
         assert first["state"] == "installing"
         busy = client.post(versions, json={"version": V1})
         assert busy.status_code == 409 and busy.json()["code"] == "VersionDeploying"
-        wait_for("flink-2.2.1 installed", installed(client, versions, V2))
+        wait_for("flink-2.2.1 installed", installed(client, versions, V2), 120)
         cluster = ok(client.get(f"{API}/clusters/c_eng"))
         assert cluster["state"] == "running"
         ok(client.post(versions, json={"version": V1}), 201)
-        wait_for("flink-1.20.5 installed", installed(client, versions, V1))
+        wait_for("flink-1.20.5 installed", installed(client, versions, V1), 120)
         listed = {v["version"]: v for v in ok(client.get(versions))}
         assert listed[V2]["current"] and not listed[V1]["current"]
         again = ok(client.post(versions, json={"version": V2}), 409)
@@ -152,7 +152,7 @@ def test_versions_and_syntax_check_on_real_engines(world: tuple[LiveServer, Path
         ok(client.post(f"{versions}/{V1}/current"))
         # the shared pool takes flink-1.20.5 too: the machine keeps one copy for both
         ok(operator.post(f"{API}/pool/versions", json={"version": V1}), 201)
-        wait_for("the pool's flink-1.20.5", installed(operator, f"{API}/pool/versions", V1))
+        wait_for("the pool's flink-1.20.5", installed(operator, f"{API}/pool/versions", V1), 120)
         gone = ok(client.delete(f"{versions}/{V2}"))
         assert gone["version"] == V2
         wait_for("flink-2.2.1 removed from the machine", lambda: not (home / V2).exists(), 60)

@@ -24,7 +24,7 @@ from rtcompute.runtime import processes
 from rtcompute.runtime.flink import cluster as flink_cluster
 from tests.conftest import LiveServer
 from tests.e2e.test_engines_flow import ok
-from tests.e2e.test_jobs_flow import V2, Tenant, webhook, world  # noqa: F401
+from tests.e2e.test_jobs_flow import V2, Tenant, World, webhook, world  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -121,11 +121,11 @@ def markers(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_an_attached_udf_jar_reaches_the_check_and_the_cluster_never_the_shared_worker(
-    world: tuple[LiveServer, Path, dict[str, str]],  # noqa: F811
+    world: World,  # noqa: F811
     markers: Path,
     tmp_path: Path,
 ) -> None:
-    server, home, _env = world
+    server, home = world.server, world.home
     flink_home = flink_cluster.flink_home(home / V2)
     assert flink_home is not None
     jar = build_jar(flink_home, tmp_path / "udf", markers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -120,15 +120,17 @@ def test_catalog_page_shows_tags_meanings_and_retired_versions(
     api: TestClient, token: str, platform: platform_module.Platform
 ) -> None:
     # the operator adds an old version whose end of service has passed
+    old_release = platform.now().date() - timedelta(days=500)
     engines.update_entry(
         platform,
         "flink-1.19.3",
         tag="none",
-        released_on=date(2024, 6, 1),
+        released_on=old_release,
         end_of_service=None,
         notes="an old line",
         listed=True,
     )
+    test_engines_api.in_service(platform, V2)
     page = api.get("/console/engines")
     assert page.status_code == 200
     body = text(page)
@@ -139,7 +141,8 @@ def test_catalog_page_shows_tags_meanings_and_retired_versions(
     assert "quality and stability are not guaranteed" in row_of(body, BETA)  # the tooltip
     assert 'data-tag="none"' in row_of(body, OLD)
     old = row_of(body, "flink-1.19.3")
-    assert "data-retired" in old and "2025-06-01" in old and "Retired" in old
+    assert "data-retired" in old and str(old_release + timedelta(days=365)) in old
+    assert "Retired" in old
     assert "data-retired" not in row_of(body, V2)
     assert 'id="tag-legend"' in body
     assert 'href="/console/engines" class="active"' in page.text  # the navigation's section

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,13 @@ from rtcompute.domain import engines as rules
 from rtcompute.domain import identities, sqlscript
 from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
-from rtcompute.services import buckets, job_lifecycle, job_records, jobs, principals
+from rtcompute.services import buckets, engines, job_lifecycle, job_records, jobs, principals
 from rtcompute.services import platform as platform_module
 from rtcompute.store import buckets as bucket_store
 from rtcompute.store import capacity_tables, db, engine_tables, tables
 from rtcompute.store import engines as engine_store
 from rtcompute.store import jobs as job_store
-from tests.conftest import RecordingNotifier
+from tests.conftest import FakeClock, RecordingNotifier
 from tests.integration.test_clusters_api import (
     OPERATOR_PASSWORD,
     SMALL,
@@ -341,10 +341,28 @@ def put_engine(api: TestClient, headers: dict[str, str], version: str, **body: A
     return api.put(f"{ENGINES}/{version}", headers=headers, json=body)
 
 
+def in_service(platform: platform_module.Platform, *versions: str) -> None:
+    """Built-in catalog versions released a month before the platform's clock: a test that
+    needs them in service must not depend on their fixed dates (nor on today's)."""
+    released_on = platform.now().date() - timedelta(days=30)
+    for version in versions:
+        entry = next(e for e in rules.DEFAULT_CATALOG if e.name == version)
+        engines.update_entry(
+            platform,
+            version,
+            tag=entry.tag,
+            released_on=released_on,
+            end_of_service=None,
+            notes=entry.notes,
+            listed=True,
+        )
+
+
 # ---------------------------------------------------------------- catalog
 
 
-def test_catalog_lists_the_defaults_newest_first(api: TestClient) -> None:
+def test_catalog_lists_the_defaults_newest_first(api: TestClient, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 6, 1, 12, tzinfo=UTC)  # flink-2.2.1's first year of service
     owner = account(api)
     found = ok(api.get(ENGINES, headers=owner.headers))
     names = [e["name"] for e in found]
@@ -366,20 +384,27 @@ def test_catalog_lists_the_defaults_newest_first(api: TestClient) -> None:
     }
     assert all(e["listed"] for e in found)
     expect(api.get(ENGINES), 401)
+    clock.now = datetime(2027, 5, 12, 12, tzinfo=UTC)  # the day after its end of service
+    later = account(api, "later")  # the first session has long expired
+    retired = {e["name"]: e["retired"] for e in ok(api.get(ENGINES, headers=later.headers))}
+    assert retired["flink-2.2.1"] is True
 
 
 def test_the_operator_edits_the_catalog(
     api: TestClient,
+    platform: platform_module.Platform,
     operator: dict[str, str],  # noqa: F811
 ) -> None:
     owner = account(api)
+    in_service(platform, *(e.name for e in rules.DEFAULT_CATALOG if e.name != "flink-2.0.2"))
     # a new version; the end of service defaults to a year after its release
+    released = platform.now().date() - timedelta(days=10)
     added = ok(
-        put_engine(api, operator, "flink-2.4.0", tag="beta", released_on="2026-10-01", notes="n")
+        put_engine(api, operator, "flink-2.4.0", tag="beta", released_on=str(released), notes="n")
     )
     assert (added["release"], added["end_of_service"], added["retired"]) == (
         "2.4.0",
-        "2027-10-01",
+        str(released + timedelta(days=365)),
         False,
     )
     # a version past its end of service stays listed, flagged retired
@@ -460,6 +485,7 @@ def test_install_set_current_uninstall(
     installer: FakeInstaller,
 ) -> None:
     owner = setup.owner
+    in_service(platform, "flink-2.2.1")
     running_cluster(api, platform, setup)
     assert listing(api, owner) == []
     made = ok(install(api, owner, "flink-2.2.1"), 201)
@@ -576,6 +602,7 @@ def test_beta_catalog_and_cluster_state_rules(
     reconciler: engine_reconciler.EngineReconciler,
 ) -> None:
     owner, op = setup.owner, setup.operator
+    in_service(platform, "flink-2.3.0")
     running_cluster(api, platform, setup)
     body = expect(install(api, owner, "flink-2.3.0"), 400, "BetaNotConfirmed")
     assert "flink-2.3.0" in body["message"] and "confirm_beta" in body["message"]
