@@ -59,12 +59,16 @@ $(WHEELHOUSE)/.built: | $(STAMP)
 
 wheelhouse: $(WHEELHOUSE)/.built
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker at a time
+# (module fixtures such as a shared server stay in one process); 2 on the 2-core CI machine.
+TEST_WORKERS ?= 2
+
 pytest: $(DEVSTAMP) chromium zookeeper wheelhouse
-	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest
+	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Fast subset for developers: no browser, no subprocess servers.
 fast: $(DEVSTAMP)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 # Engine install and syntax-check benchmark (bench/engines.py, results in docs/benchmarks.md).
 bench-engines: $(STAMP) wheelhouse

@@ -41,6 +41,7 @@ from rtcompute import settings as settings_module
 from rtcompute.api import app as app_module
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, migrate, tables
+from tests import ports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,9 +65,11 @@ def suite_now() -> datetime:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Servers and CLIs the suite starts inherit this process's environment: cheap hashing
-    and the shifted clock reach them too."""
+    """Servers and CLIs the suite starts inherit this process's environment: cheap hashing,
+    the worker's port slices and the shifted clock reach them too."""
     os.environ.update(CHEAP_PASSWORD_HASHING)
+    if ports.worker()[1] > 1:  # pytest-xdist: this worker's own port slices
+        os.environ.update(ports.slice_env())
     if clock_shift_days():
         os.environ["RTC_CLOCK_OFFSET_DAYS"] = str(clock_shift_days())
 

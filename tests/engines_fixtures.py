@@ -15,7 +15,9 @@ developer's bare `pytest` builds whatever version is missing there (`pip wheel`,
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -76,24 +78,21 @@ class InstalledEngines:
         return self.home / version
 
 
-@pytest.fixture(scope="session")
-def installed_engines(
-    engine_wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
-) -> InstalledEngines:
-    """flink-2.2.1 and flink-1.20.5 installed by the real installer, once per session
-    (both at once: a pip run and a verification JVM each leave a core idle part of the time)."""
-    home = tmp_path_factory.mktemp("engines")
-    installer = installer_module.Installer(
-        home, wheelhouse=engine_wheelhouse, timeout=INSTALL_TIMEOUT_SECONDS
-    )
-    installed = InstalledEngines(home, installer)
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every pytest-xdist worker of this run sees (the base temp directory
+    without xdist): what is built once per run lives there."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+def install_ci_versions(installed: InstalledEngines) -> None:
     failures: dict[str, Exception] = {}
 
     def install(version: str) -> None:
         events = installed.events.setdefault(version, [])
         started = time.monotonic()
         try:
-            installed.results[version] = installer.install(version, events.append)
+            installed.results[version] = installed.installer.install(version, events.append)
         except Exception as exc:  # reported below, in the test that asked
             failures[version] = exc
         installed.seconds[version] = time.monotonic() - started
@@ -105,7 +104,32 @@ def installed_engines(
         thread.join()
     if failures:
         pytest.fail(f"installing the session's engine versions failed: {failures}")
-    return installed
+
+
+@pytest.fixture(scope="session")
+def installed_engines(
+    engine_wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> InstalledEngines:
+    """flink-2.2.1 and flink-1.20.5 installed by the real installer, once per run (both at
+    once: a pip run and a verification JVM each leave a core idle part of the time). With
+    pytest-xdist the first worker to ask installs, under a file lock, and leaves what the
+    installs reported beside them; the others wait for it and read that."""
+    root = shared_root(tmp_path_factory)
+    home = root / "engines"
+    report = root / "engines.pickle"
+    installer = installer_module.Installer(
+        home, wheelhouse=engine_wheelhouse, timeout=INSTALL_TIMEOUT_SECONDS
+    )
+    with (root / "engines.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if report.exists():
+            results, events, seconds = pickle.loads(report.read_bytes())
+            return InstalledEngines(home, installer, results, events, seconds)
+        home.mkdir(exist_ok=True)
+        installed = InstalledEngines(home, installer)
+        install_ci_versions(installed)
+        report.write_bytes(pickle.dumps((installed.results, installed.events, installed.seconds)))
+        return installed
 
 
 def copy_engine(source: Path, target: Path) -> None:

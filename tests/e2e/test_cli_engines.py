@@ -21,11 +21,12 @@ from typer.main import get_command
 
 from rtcompute import main
 from rtcompute.cli import engine_versions
+from tests import ports
 from tests.conftest import PASSWORD, LiveServer, start_server, stop_server
 from tests.e2e.test_cli import rtc
 from tests.e2e.test_cli_capacity import Signed, sign_in
 from tests.e2e.test_cli_ram import _leaves, flat
-from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.integration.test_cluster_reconciler import kill_all_under
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def world(
     env = {
         "RTC_ENGINES__HOME": str(home),
         "RTC_ENGINE_WHEELHOUSE": str(engine_wheelhouse),
-        **{f"RTC_LOCAL_PROVIDER__{k.upper()}": str(v) for k, v in port_window().items()},
+        **ports.node_env(),
     }
     data_dir = tmp_path / "data"
     server = start_server(data_dir, env)

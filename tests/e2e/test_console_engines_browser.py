@@ -19,11 +19,12 @@ import httpx
 import playwright.sync_api as playwright_sync
 import pytest
 
+from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
 from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.e2e.test_engines_flow import running_cluster
-from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.integration.test_cluster_reconciler import kill_all_under
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,7 @@ def server(tmp_path: Path, engine_home_with: Callable[[list[str]], Path]) -> Ite
     home = engine_home_with([V2, V1])
     env = {
         "RTC_ENGINES__HOME": str(home),
-        **{f"RTC_LOCAL_PROVIDER__{k.upper()}": str(v) for k, v in port_window().items()},
+        **ports.node_env(),
     }
     data_dir = tmp_path / "data"
     started = start_server(data_dir, env)

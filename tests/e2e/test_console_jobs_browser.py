@@ -13,7 +13,6 @@ own browser test); everything about the job goes through the console's forms.
 
 from __future__ import annotations
 
-import random
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -23,11 +22,12 @@ import httpx
 import playwright.sync_api as playwright_sync
 import pytest
 
+from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
 from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.e2e.test_engines_flow import installed, ok, running_cluster
-from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.integration.test_cluster_reconciler import kill_all_under
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -55,13 +55,11 @@ def server(tmp_path: Path, engine_home_with: Callable[[list[str]], Path]) -> Ite
     """A `rtc up` of this test alone: flink-2.2.1 ready to adopt, its own job port block,
     metrics read every second."""
     home = engine_home_with([V2])
-    low = 30000 + random.randrange(0, 200) * 32
     env = {
         "RTC_ENGINES__HOME": str(home),
-        "RTC_JOBS__PORT_MIN": str(low),
-        "RTC_JOBS__PORT_MAX": str(low + 32 * 8 - 1),
+        **ports.job_env(),
         "RTC_JOBS__METRICS_INTERVAL_SECONDS": "1",
-        **{f"RTC_LOCAL_PROVIDER__{k.upper()}": str(v) for k, v in port_window().items()},
+        **ports.node_env(),
     }
     data_dir = tmp_path / "data"
     started = start_server(data_dir, env)

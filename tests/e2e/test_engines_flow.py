@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import ports
 from tests.conftest import LiveServer, login, signup, start_server, stop_server
-from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.integration.test_cluster_reconciler import kill_all_under
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def world(
     home = engine_home_with([V2, V1])
     env = {
         "RTC_ENGINES__HOME": str(home),
-        **{f"RTC_LOCAL_PROVIDER__{k.upper()}": str(v) for k, v in port_window().items()},
+        **ports.node_env(),
     }
     data_dir = tmp_path / "data"
     server = start_server(data_dir, env)

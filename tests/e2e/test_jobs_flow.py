@@ -20,7 +20,6 @@ import csv
 import http.server
 import json
 import os
-import random
 import secrets
 import signal
 import sqlite3
@@ -34,10 +33,11 @@ import httpx
 import pytest
 
 from rtcompute.runtime import processes
+from tests import ports
 from tests.conftest import LiveServer, login, signup, start_server, stop_server
 from tests.e2e.test_engines_flow import installed, ok, running_cluster
 from tests.engines_fixtures import InstalledEngines, engine_home
-from tests.integration.test_cluster_reconciler import kill_all_under, port_window
+from tests.integration.test_cluster_reconciler import kill_all_under
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -136,14 +136,12 @@ class World:
 def live_world(root: Path, installed: InstalledEngines, webhook: Webhook) -> Iterator[World]:
     """`rtc up` with both versions in its engines home, its own port windows and webhook."""
     home = engine_home(installed, root / "engines", [V2, V1])
-    low = 30000 + random.randrange(0, 200) * 32
     env = {
         "RTC_ENGINES__HOME": str(home),
         "RTC_ALERTS__WEBHOOK_URL": webhook.url,
-        "RTC_JOBS__PORT_MIN": str(low),
-        "RTC_JOBS__PORT_MAX": str(low + 32 * 8 - 1),
+        **ports.job_env(),
         "RTC_JOBS__METRICS_INTERVAL_SECONDS": "1",
-        **{f"RTC_LOCAL_PROVIDER__{k.upper()}": str(v) for k, v in port_window().items()},
+        **ports.node_env(),
     }
     data_dir = root / "data"
     server = start_server(data_dir, env)

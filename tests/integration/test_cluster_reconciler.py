@@ -9,7 +9,6 @@ import contextlib
 import itertools
 import json
 import os
-import random
 import signal
 import socket
 import time
@@ -26,14 +25,9 @@ from rtcompute.runtime import processes
 from rtcompute.runtime.providers import local
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db, tables
+from tests.ports import port_window
 
 PORTS_PER_NODE = 10
-
-
-def port_window() -> dict[str, object]:
-    """A random window of the port space, so parallel runs on one host rarely meet."""
-    low = 21000 + random.randrange(0, 800) * PORTS_PER_NODE
-    return {"port_min": low, "port_max": low + 40 * PORTS_PER_NODE - 1}
 
 
 @pytest.fixture
