@@ -88,6 +88,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def printable(text: str) -> str:
+    """Text that UTF-8 can carry: a lone surrogate (hostile input in a log line) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """pytest-xdist sends reports to the controller as UTF-8: the captured output of the
+    bad-input tests (lone surrogates in logged paths) is escaped first, or the worker dies."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    report.sections = [(title, printable(content)) for title, content in report.sections]
+    if report.longrepr is not None:
+        failure = str(report.longrepr)
+        if printable(failure) != failure:  # a failure quoting hostile input: as text
+            report.longrepr = printable(failure)
+
+
 @dataclass
 class FakeClock:
     now: datetime = field(default_factory=suite_now)
