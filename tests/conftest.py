@@ -68,6 +68,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Servers and CLIs the suite starts inherit this process's environment: cheap hashing,
     the worker's port slices and the shifted clock reach them too."""
     os.environ.update(CHEAP_PASSWORD_HASHING)
+    # pytest-xdist workers inherit COLUMNS=80, which the CLI's console would keep from its
+    # import on (the CLI tests set the width of each run they make)
+    for size in ("COLUMNS", "LINES"):
+        os.environ.pop(size, None)
     if ports.worker()[1] > 1:  # pytest-xdist: this worker's own port slices
         os.environ.update(ports.slice_env())
     if clock_shift_days():

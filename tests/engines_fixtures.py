@@ -73,6 +73,10 @@ class InstalledEngines:
     results: dict[str, installer_module.Installed] = field(default_factory=dict)
     events: dict[str, list[installer_module.Progress]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    # what the installs left, read before any test used the versions (tests that run Flink
+    # from this home add their own logs): the home's entries, each version's Flink log files
+    entries: list[str] = field(default_factory=list)
+    logs: dict[str, list[str]] = field(default_factory=dict)
 
     def path(self, version: str) -> Path:
         return self.home / version
@@ -123,12 +127,16 @@ def installed_engines(
     with (root / "engines.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if report.exists():
-            results, events, seconds = pickle.loads(report.read_bytes())
-            return InstalledEngines(home, installer, results, events, seconds)
+            return InstalledEngines(home, installer, *pickle.loads(report.read_bytes()))
         home.mkdir(exist_ok=True)
         installed = InstalledEngines(home, installer)
         install_ci_versions(installed)
-        report.write_bytes(pickle.dumps((installed.results, installed.events, installed.seconds)))
+        installed.entries = sorted(p.name for p in home.iterdir())
+        for version in CI_VERSIONS:
+            logs = installer.flink_home_of(version) / "log"
+            installed.logs[version] = sorted(p.name for p in logs.iterdir())
+        kept = (installed.results, installed.events, installed.seconds)
+        report.write_bytes(pickle.dumps((*kept, installed.entries, installed.logs)))
         return installed
 
 
