@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.conftest import PASSWORD, LiveServer, suite_now
 
 pytestmark = pytest.mark.slow
 
@@ -43,3 +48,15 @@ def test_bad_configuration(
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_live_servers_run_on_the_suites_clock(live_server: LiveServer) -> None:
+    """A server the suite starts dates what it makes by the suite's clock (suite_now, which
+    RTC_TEST_CLOCK_SHIFT_DAYS moves through RTC_CLOCK_OFFSET_DAYS), not the machine's."""
+    alias = "clock-" + secrets.token_hex(3)
+    made = httpx.post(
+        f"{live_server.url}/api/v1/signup", json={"alias": alias, "password": PASSWORD}, timeout=10
+    )
+    assert made.status_code == 201, made.text
+    created = datetime.fromisoformat(made.json()["created_at"].replace("Z", "+00:00"))
+    assert abs(created - suite_now()) < timedelta(minutes=5), (created, suite_now())
