@@ -80,7 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked `one_database` checks what is decided before any input reaches the
-    database (request parsing, size caps, methods, request ids): only its SQLite copy runs."""
+    database (request parsing, size caps, methods, request ids): only its SQLite copy runs.
+    Files holding slow tests run first."""
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
@@ -89,7 +90,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (dropped if on_postgres and item.get_closest_marker("one_database") else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    # files with slow tests first: with a file per worker at a time, the long ones (real
+    # Flink, live servers) start at once and the many quick files even out the end
+    slow_files = {item.path for item in kept if item.get_closest_marker("slow")}
+    items[:] = sorted(kept, key=lambda item: item.path not in slow_files)
 
 
 def printable(text: str) -> str:
@@ -171,19 +175,28 @@ def fresh_postgres_database(prefix: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "rtc.db"
-        url = f"sqlite:///{path}"
-        migrate.upgrade(url)
-        yield url
-        return
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's SQLite database, migrated."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rtc.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The session's PostgreSQL database, migrated, dropped at the end."""
     with fresh_postgres_database("rtc_test") as url:
         migrate.upgrade(url)
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test once per database. Both databases live for the whole session (a
+    session-scoped parametrized fixture would be made again at every switch between them,
+    which a worker running file after file does at every file)."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
 
 
 def make_settings(
