@@ -60,8 +60,9 @@ $(WHEELHOUSE)/.built: | $(STAMP)
 wheelhouse: $(WHEELHOUSE)/.built
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker at a time
-# (module fixtures such as a shared server stay in one process); 2 on the 2-core CI machine.
-TEST_WORKERS ?= 2
+# (module fixtures such as a shared server stay in one process). 3 on the 2-core CI machine:
+# much of the suite waits on Flink, browsers and servers (2 workers kept 1.2 cores busy).
+TEST_WORKERS ?= 3
 
 pytest: $(DEVSTAMP) chromium zookeeper wheelhouse
 	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
