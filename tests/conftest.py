@@ -24,7 +24,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from rtcompute.api import app as app_module
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, migrate, tables
 from tests import ports
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -317,18 +317,28 @@ def start_server(
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    wait_healthy(process, url, log_path)
+    return LiveServer(url, data_dir, "operator", password, process, log_path)
+
+
+def wait_healthy(
+    process: subprocess.Popen[str], url: str, log_path: Path, timeout: float = 60.0
+) -> None:
+    """Until `rtc up` answers /healthz; its log in the failure when it exits or never does."""
+
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"rtc up exited early:\n{log_path.read_text()}")
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, data_dir, "operator", password, process, log_path)
+            return httpx.get(url + "/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"rtc up did not become healthy:\n{log_path.read_text()}")
+            return False
+
+    try:
+        wait_for("rtc up to answer /healthz", answers, timeout, every=0.1)
+    except AssertionError:
+        process.kill()
+        raise RuntimeError(f"rtc up did not become healthy:\n{log_path.read_text()}") from None
 
 
 def stop_server(server: LiveServer) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -36,15 +36,8 @@ def run_until_healthy(data_dir: Path, port: int) -> tuple[subprocess.Popen[str],
         env=env,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process, log
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(log.read_text())
+    wait_healthy(process, f"http://127.0.0.1:{port}", log)
+    return process, log
 
 
 def stop(process: subprocess.Popen[str]) -> None:

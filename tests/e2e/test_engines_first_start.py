@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, free_port, login
+from tests.conftest import PASSWORD, free_port, login, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -42,17 +41,8 @@ def start(
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300  # a real install comes first
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise AssertionError(f"rtc up did not become healthy:\n{log.read_text()}")
+    wait_healthy(process, url, log, timeout=300)  # a real install comes first
+    return process, url
 
 
 def stop(process: subprocess.Popen[str]) -> None:

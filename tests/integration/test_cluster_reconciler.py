@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import socket
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from rtcompute.runtime.providers import local
 from rtcompute.services import platform as platform_module
 from rtcompute.store import capacity_tables, db, tables
 from tests.ports import port_window
+from tests.waiting import wait_for
 
 PORTS_PER_NODE = 10
 
@@ -163,13 +163,11 @@ def reconcile_until(
     *,
     seconds: float = 30.0,
 ) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def settled() -> bool:
         reconciler.reconcile_once()
-        if done():
-            return
-        time.sleep(0.2)
-    raise AssertionError("the cluster did not settle in time")
+        return done()
+
+    wait_for("the cluster to settle", settled, seconds, every=0.2)
 
 
 def make_reconciler(platform: platform_module.Platform) -> cluster_reconciler.ClusterReconciler:
@@ -321,10 +319,7 @@ def test_a_dead_agent_is_restarted(platform: platform_module.Platform, reaper: P
     os.kill(victim.pid, signal.SIGKILL)
     # the signal is delivered at once, but on a loaded host the process may still be
     # exiting when kill() returns: wait until /proc no longer shows it running
-    deadline = time.monotonic() + 10
-    while alive(victim.pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not alive(victim.pid)
+    wait_for("the killed process to exit", lambda: not alive(victim.pid), 10, every=0.02)
     reconciler.reconcile_once()
     restarted = next(c for c in components_of(platform, cluster_id) if c.id == victim.id)
     assert restarted.restarts == 1 and restarted.pid != victim.pid

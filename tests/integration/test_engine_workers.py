@@ -73,6 +73,15 @@ def gone(pid: int) -> bool:
     return False
 
 
+def exited(pid: int) -> bool:
+    """The process has died (a zombie until the pool reaps it counts)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
 def wait_gone(pid: int, seconds: float = 10.0) -> bool:
     return wait_for(f"process {pid} to end", lambda: gone(pid), seconds)
 
@@ -225,7 +234,8 @@ def test_worker_killed_mid_request(fragile: workers.WorkerPool) -> None:
 
     thread = threading.Thread(target=check)
     thread.start()
-    time.sleep(0.5)
+    # the request is counted as it is sent to the stopped worker
+    wait_for("the request sent", lambda: fragile.status()[0].requests >= 2, 10, every=0.01)
     os.kill(pid, signal.SIGKILL)
     thread.join(10)
     [error] = outcome
@@ -243,7 +253,7 @@ def test_killed_idle_worker_is_replaced(fragile: workers.WorkerPool) -> None:
     assert fragile.validate(V2, VALID).ok
     pid = pid_of(fragile, V2)
     os.killpg(pid, signal.SIGKILL)
-    time.sleep(0.5)
+    wait_for("the worker to die", lambda: exited(pid), 10, every=0.02)
     # either this request meets the dead worker (a retryable error) or a fresh one
     try:
         result = fragile.validate(V2, PARSE_ERROR)
