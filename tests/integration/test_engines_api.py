@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ from tests.integration.test_ram_support import (
     ram_user,
     shared_project,
 )
+from tests.waiting import wait_for
 
 ENGINES = f"{API}/engines"
 POOL = f"{API}/pool/versions"
@@ -135,13 +135,12 @@ def installing(platform: platform_module.Platform) -> list[str]:
 
 def settle(reconciler: engine_reconciler.EngineReconciler) -> None:
     """Reconcile until no install is under way or asked for, then once more (removals)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
+
+    def settled() -> bool:
         reconciler.reconcile_once()
-        if not reconciler.busy() and not installing(reconciler.platform):
-            break
-        assert time.monotonic() < deadline, f"still installing: {installing(reconciler.platform)}"
-        time.sleep(0.02)
+        return not reconciler.busy() and not installing(reconciler.platform)
+
+    wait_for("no install under way", settled, DEADLINE_SECONDS, every=0.02)
     reconciler.reconcile_once()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,7 @@ from tests.integration.test_ram_support import (
     ok,
     shared_project,
 )
+from tests.waiting import wait_for
 
 PROJECT = "pooled"
 JOBS = f"{API}/projects/{PROJECT}/jobs"
@@ -305,12 +305,12 @@ def events(platform: platform_module.Platform, job_id: int) -> list[tuple[str, s
 
 def until(reconciler: job_reconciler.JobReconciler, done: Callable[[], bool], what: str) -> None:
     """Reconcile until `done` (a submission runs in the reconciler's thread pool)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    reconciler.reconcile_once()
-    while not done():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+
+    def reconciled() -> bool:
         reconciler.reconcile_once()
+        return done()
+
+    wait_for(what, reconciled, DEADLINE_SECONDS, every=0.01)
 
 
 def running(
