@@ -3,18 +3,32 @@
 pytest-xdist workers run side by side on one machine, each with its own databases and
 servers, which know nothing of each other's ports. So each worker gets its own slice of the
 `local` provider's range (nodes: 21000-29999) and of the per-job clusters' range (jobs:
-30000-39999): `slice_env()` makes the slice every server and platform of the worker defaults
-to, and the windows a test asks for are handed out in turn within the slice, so two of one
-worker's servers alive at once do not meet either.
+30000 up to the kernel's ephemeral ports, 32767 here): `slice_env()` makes the slice every
+server and platform of the worker defaults to, and the windows a test asks for are handed
+out in turn within the slice, so two of one worker's servers alive at once do not meet
+either.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+from pathlib import Path
+
+
+def _first_ephemeral_port() -> int:
+    """Where the kernel's ports for outgoing connections begin (32768 by default): a port
+    above it can be taken by any client socket of the machine at any moment."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
 
 NODES = (21000, 29999)
-JOBS = (30000, 39999)
+# the per-job clusters' range (30000-39999) below the ephemeral ports: a JobManager of a
+# test once found its REST port taken by a client socket at 33336
+JOBS = (30000, min(39999, _first_ephemeral_port() - 1))
 NODE_WINDOW = 400  # 40 nodes of 10 ports
 JOB_WINDOW = 256  # 8 runs of 32 ports
 
