@@ -127,7 +127,7 @@ def installed_engines(
     with (root / "engines.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if report.exists():
-            return InstalledEngines(home, installer, *pickle.loads(report.read_bytes()))
+            return InstalledEngines(home, installer, **pickle.loads(report.read_bytes()))
         home.mkdir(exist_ok=True)
         installed = InstalledEngines(home, installer)
         install_ci_versions(installed)
@@ -135,8 +135,8 @@ def installed_engines(
         for version in CI_VERSIONS:
             logs = installer.flink_home_of(version) / "log"
             installed.logs[version] = sorted(p.name for p in logs.iterdir())
-        kept = (installed.results, installed.events, installed.seconds)
-        report.write_bytes(pickle.dumps((*kept, installed.entries, installed.logs)))
+        reported = ("results", "events", "seconds", "entries", "logs")
+        report.write_bytes(pickle.dumps({name: getattr(installed, name) for name in reported}))
         return installed
 
 

@@ -205,6 +205,19 @@ class Tenant:
     def job(self, project: str, name: str) -> str:
         return f"{API}/projects/{project}/jobs/{name}"
 
+    def windows_job(
+        self, server: LiveServer, project: str, out: str, rows: int = ROWS
+    ) -> tuple[str, int]:
+        """The project's exactly-once window job `windows` (checkpoints every second,
+        writing to the folder `out` of the tenant's bucket): its address and its id."""
+        body = {
+            "name": "windows",
+            "sql": job_sql(self.bucket, out, rows=rows),
+            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
+        }
+        ok(self.client.post(f"{API}/projects/{project}/jobs", json=body), 201)
+        return self.job(project, "windows"), self.job_id(server, project, "windows")
+
     def job_id(self, server: LiveServer, project: str, name: str) -> int:
         """The job's id in the server's database: its runs' directories carry it."""
         with contextlib.closing(sqlite3.connect(server.data_dir / "rtcompute.db")) as db:
@@ -271,14 +284,7 @@ def test_stop_with_savepoint_and_resume_gives_exactly_the_rows(
 ) -> None:
     server, tenant = shared.server, cluster_tenant
     tenant.project("p_job", "c_job", cu=2)
-    body = {
-        "name": "windows",
-        "sql": job_sql(tenant.bucket, "out_job"),
-        "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
-    }
-    ok(tenant.client.post(f"{API}/projects/p_job/jobs", json=body), 201)
-    job = tenant.job("p_job", "windows")
-    job_id = tenant.job_id(server, "p_job", "windows")
+    job, job_id = tenant.windows_job(server, "p_job", "out_job")
     online = ok(tenant.client.post(f"{job}:publish"))
     assert (online["state"], online["engine_version"], online["cu"]) == ("online", V2, 1.25)
     ok(tenant.client.post(f"{job}:start", json={"mode": "stateless"}))
@@ -317,24 +323,13 @@ def test_a_killed_taskmanager_restarts_from_the_checkpoint(
 ) -> None:
     server, tenant = shared.server, cluster_tenant
     tenant.project("p_tm", "c_job", cu=2)
-    body = {
-        "name": "windows",
-        "sql": job_sql(tenant.bucket, "out_tm"),
-        "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
-    }
-    ok(tenant.client.post(f"{API}/projects/p_tm/jobs", json=body), 201)
-    job = tenant.job("p_tm", "windows")
-    job_id = tenant.job_id(server, "p_tm", "windows")
+    job, job_id = tenant.windows_job(server, "p_tm", "out_tm")
     rule = {"kind": "restarts", "threshold": 0, "window_seconds": 600}
     ok(tenant.client.put(f"{job}/alerts", json={"rules": [rule]}))
     ok(tenant.client.post(f"{job}:publish"))
     ok(tenant.client.post(f"{job}:start"))
     tenant.wait_state("p_tm", "windows", {"running"})
-    wait_for(
-        "a checkpoint",
-        lambda: any(s["kind"] == "checkpoint" for s in ok(tenant.client.get(f"{job}/savepoints"))),
-        timeout=60,
-    )
+    wait_for("a checkpoint", lambda: bool(tenant.savepoints(job, "checkpoint")), timeout=60)
     managers = flink_processes(server.data_dir, "taskmanager", job_id)
     assert len(managers) == 1
     os.kill(managers[0][0], signal.SIGKILL)
@@ -358,14 +353,7 @@ def test_rtc_up_killed_while_a_job_starts_runs_it_exactly_once(world: World) -> 
     try:
         tenant.cluster_with_versions("c_kill", [V2])
         tenant.project("p_kill", "c_kill")
-        body = {
-            "name": "windows",
-            "sql": job_sql(tenant.bucket, "out_kill"),
-            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
-        }
-        ok(tenant.client.post(f"{API}/projects/p_kill/jobs", json=body), 201)
-        job = tenant.job("p_kill", "windows")
-        job_id = tenant.job_id(server, "p_kill", "windows")
+        job, job_id = tenant.windows_job(server, "p_kill", "out_kill")
         ok(tenant.client.post(f"{job}:publish"))
         ok(tenant.client.post(f"{job}:start"))
         wait_for(
@@ -528,14 +516,7 @@ def test_the_standby_jobmanager_takes_over_when_the_leader_dies(shared: World) -
     try:
         ha_cluster(tenant, "c_ha")
         tenant.project("p_ha", "c_ha")
-        body = {
-            "name": "windows",
-            "sql": job_sql(tenant.bucket, "out_ha", rows=4000),
-            "settings": {"parallelism": 1, "checkpoint_interval_seconds": 1},
-        }
-        ok(tenant.client.post(f"{API}/projects/p_ha/jobs", json=body), 201)
-        job = tenant.job("p_ha", "windows")
-        job_id = tenant.job_id(server, "p_ha", "windows")
+        job, job_id = tenant.windows_job(server, "p_ha", "out_ha", rows=4000)
         online = ok(tenant.client.post(f"{job}:publish"))
         assert online["cu"] == 1.5  # a slot + two JobManagers' shares
         ok(tenant.client.post(f"{job}:start"))
