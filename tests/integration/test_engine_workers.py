@@ -93,7 +93,21 @@ def pid_of(pool: workers.WorkerPool, version: str) -> int:
 
 def test_valid_script_is_ok(pool: workers.WorkerPool) -> None:
     result = pool.validate(V2, VALID)
-    assert result == sqlscript.CheckResult(True, (), "", result.elapsed_ms, "2.2.1")
+    resolved = sqlscript.Resolved(
+        tables=(
+            sqlscript.ResolvedTable(
+                0, "default_catalog.default_database.orders", (("connector", "datagen"),)
+            ),
+            sqlscript.ResolvedTable(
+                1, "default_catalog.default_database.totals", (("connector", "blackhole"),)
+            ),
+            # the INSERT's sink, as the planner resolved it
+            sqlscript.ResolvedTable(
+                2, "default_catalog.default_database.totals", (("connector", "blackhole"),)
+            ),
+        )
+    )
+    assert result == sqlscript.CheckResult(True, (), "", result.elapsed_ms, "2.2.1", resolved)
 
 
 def test_parse_error_at_the_script_line_and_column(pool: workers.WorkerPool) -> None:
@@ -195,6 +209,32 @@ def test_submit_to_an_unreachable_cluster_is_a_problem_on_the_insert(
     assert len(result.problems) == 1
     assert result.problems[0].line == 6  # the first INSERT
     assert result.problems[0].message
+
+
+def test_a_submission_runs_only_what_the_platform_approved(pool: workers.WorkerPool) -> None:
+    """The worker stops before the INSERTs with what Flink resolved; a refusal ends the
+    submission there (the closed port is never tried), an approval lets it go on."""
+    config = {"rest.address": "127.0.0.1", "rest.port": str(closed_port())}
+    config.update({"parallelism.default": "1", "rest.retry.max-attempts": "0"})
+    config["client.timeout"] = "5s"
+    script = VALID.replace("'connector' = 'blackhole'", "'connector' = 'blackhole', 'x' = N'y'")
+    seen: list[sqlscript.Resolved] = []
+
+    def refuse(
+        statements: tuple[sqlscript.Statement, ...], resolved: sqlscript.Resolved
+    ) -> tuple[sqlscript.Problem, ...]:
+        seen.append(resolved)
+        return (sqlscript.Problem(statements[1].line, statements[1].column, "not yours"),)
+
+    result = pool.submit(V2, script, config, timeout=60, approve=refuse)
+    assert (result.job_id, result.approved) == (None, False)
+    assert result.problems == (sqlscript.Problem(3, 1, "not yours"),)
+    ((_first, second, sink),) = [r.tables for r in seen]
+    assert second.options == (("connector", "blackhole"), ("x", "y"))  # N'y' resolved
+    assert sink.statement == 2 and sink.name.endswith(".totals")
+    approved = pool.submit(V2, script, config, timeout=60, approve=lambda s, r: ())
+    assert approved.approved and approved.job_id is None
+    assert approved.problems[0].line == 6  # it went on to the cluster, which is not there
 
 
 def test_submit_refuses_scripts_that_run_nothing(pool: workers.WorkerPool) -> None:

@@ -187,6 +187,8 @@ class FakeRuntime:
     submitted: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     answer: workers.SubmitResult = field(default_factory=lambda: workers.SubmitResult("f00d", ()))
     launch_error: str = ""
+    # what the engine reports as resolved before its INSERTs run
+    resolved: sqlscript.Resolved = field(default_factory=sqlscript.Resolved)
 
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
         if self.launch_error:
@@ -205,8 +207,18 @@ class FakeRuntime:
     def rest(self, process: placement.Process) -> runtime_module.Rest:
         return self.rest_api
 
-    def submit(self, version: str, script: str, config: Mapping[str, str]) -> workers.SubmitResult:
+    def submit(
+        self,
+        version: str,
+        script: str,
+        config: Mapping[str, str],
+        approve: workers.Approve | None = None,
+    ) -> workers.SubmitResult:
         self.submitted.append((version, script, dict(config)))
+        if approve is not None:  # the real worker asks before the INSERTs run
+            refused = approve(sqlscript.split(script), self.resolved)
+            if refused:
+                return workers.SubmitResult(None, refused, approved=False)
         if self.answer.job_id:
             self.rest_api.run(self.answer.job_id)
         return self.answer
@@ -461,6 +473,34 @@ def test_submission_problems_fail_the_job(
     message = state(platform, ident)[3]
     assert message.startswith("line 2, column ") and "bucket not-mine is not a bucket" in message
     assert runtime.submitted == []
+
+
+def test_what_flink_resolved_is_judged_before_the_inserts_run(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+) -> None:
+    """The text passed, but the engine reports a table whose final options point outside
+    the account's buckets (a concatenated literal, say): the job fails, nothing runs."""
+    runtime.resolved = sqlscript.Resolved(
+        tables=(
+            sqlscript.ResolvedTable(
+                1, "default_catalog.default_database.orders", (("path", "file:///etc"),)
+            ),
+        ),
+        settings=(sqlscript.ResolvedSetting(2, "pipeline.jars", False),),
+    )
+    ident = start(api, platform, owner)
+    runtime.rest_api.up, runtime.rest_api.slots = True, 2
+    until(reconciler, lambda: state(platform, ident)[0] == "failed", "failed")
+    message = state(platform, ident)[3]
+    assert message.startswith("line ") and "table orders: option 'path' = 'file:///etc'" in message
+    assert "lies outside the account's buckets" in message
+    assert len(runtime.submitted) == 1 and runtime.rest_api.jobs() == []
+    messages = [m for _, m in events(platform, ident)]
+    assert not any("submitted as" in m for m in messages)
 
 
 def test_a_jobmanager_that_never_answers_times_out(

@@ -175,5 +175,14 @@ def is_allowed_key(key: str) -> bool:
     return key in ALLOWED_KEYS or key.startswith(ALLOWED_PREFIXES)
 
 
+def settings_policy() -> dict[str, list[str]]:
+    """The allow-list as the engine worker applies it to a script's SETs (worker_main.Policy)."""
+    return {
+        "keys": sorted(ALLOWED_KEYS),
+        "prefixes": list(ALLOWED_PREFIXES),
+        "refused": sorted(REFUSED_UNDER_PREFIX),
+    }
+
+
 def allowed_text() -> str:
     return ", ".join([f"{p}*" for p in ALLOWED_PREFIXES] + sorted(ALLOWED_KEYS))

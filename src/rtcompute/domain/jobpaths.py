@@ -1,12 +1,14 @@
-"""What a job's SQL may point at: the lexical half of the isolation rules (docs/jobs.md).
+"""What a job's SQL may point at: the location rules of isolation (docs/security.md).
 
 A tenant's SQL runs on machines the operator owns, so every location it names (connector
-options such as the filesystem `path`, JARs of `USING JAR` / `ADD JAR`) must lie inside a
-bucket of the job's account, and every `SET` must name an allow-listed key. This module
-finds those places in the statements and refuses what is wrong by its text alone (relative
-paths, `..`, foreign schemes, platform keys); the service then resolves what remains
-against the account's buckets on disk (symlinks, region, the service role's `oss:` rights)
-and rewrites `oss://bucket/key` into the bucket's directory for Flink.
+options such as the filesystem `path`) must lie inside a bucket of the job's account, and
+every `SET` must name an allow-listed key. The defence decides on what Flink resolved
+(`classify` and `is_location` applied to each table's final options, services/job_paths.py
+`judge`): the SQL text sees less than Flink does (literal prefixes, unicode escapes,
+concatenation, LIKE, ALTER). `find` reads the text too, for two reasons only: a quick first
+answer at the literal's own line and column, and the rewrite of `oss://bucket/key` literals
+into the bucket's directory for Flink, which knows nothing of buckets; what the rewrite
+misses is refused by the judgement of the resolved options.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def _problem(statement: sqlscript.Statement, offset: int, message: str) -> sqlsc
     return sqlscript.Problem(line, column, message)
 
 
-def _classify(raw: str) -> tuple[str, str, str] | str:
+def classify(raw: str) -> tuple[str, str, str] | str:
     """(scheme, bucket, path) of an allowed-looking location, or why it is refused."""
     value = raw.strip()
     found = _SCHEME.match(value)
@@ -109,6 +111,8 @@ def _classify(raw: str) -> tuple[str, str, str] | str:
         return OSS, bucket, "/".join(segments) + ("/" if key.endswith("/") and segments else "")
     if scheme == FILE:
         path = value[len("file:") :]
+        if path.startswith("//") and not path.startswith("///"):
+            return "a file: location names no host: file:///<path>"
         path = "/" + path.lstrip("/") if path.startswith("/") else path
     elif scheme:
         return (
@@ -125,7 +129,7 @@ def _classify(raw: str) -> tuple[str, str, str] | str:
     return FILE, "", "/" + "/".join(s for s in segments if s)
 
 
-def _is_location(key: str, value: str) -> bool:
+def is_location(key: str, value: str) -> bool:
     if _PATH_KEY.search(key):
         return True
     found = _SCHEME.match(value.strip())
@@ -137,7 +141,7 @@ def _is_location(key: str, value: str) -> bool:
 def _location(
     statement: sqlscript.Statement, index: int, option: str, start: int, end: int, raw: str
 ) -> Location | sqlscript.Problem:
-    classified = _classify(raw)
+    classified = classify(raw)
     if isinstance(classified, str):
         return _problem(statement, start, f"{option} {raw[:200]!r}: {classified}")
     scheme, bucket, path = classified
@@ -178,7 +182,7 @@ def find(statements: tuple[sqlscript.Statement, ...]) -> Found:
                 if ")" in _LITERAL.sub("", between):
                     break  # past the WITH clause's closing parenthesis
                 key, value = _unquote(pair.group(1)), _unquote(pair.group(2))
-                if _is_location(key, value):
+                if is_location(key, value):
                     add(_location(statement, index, key, pair.start(2) - 1, pair.end(2) + 1, value))
     return Found(tuple(locations), tuple(problems))
 

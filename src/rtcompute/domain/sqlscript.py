@@ -34,12 +34,47 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class ResolvedTable:
+    """A table as Flink resolved it after statement `statement` (0-based) created or changed
+    it: its final options, whatever literal forms, LIKE or ALTER produced them."""
+
+    statement: int
+    name: str
+    options: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ResolvedSetting:
+    statement: int
+    key: str
+    applied: bool  # the engine applied it (its key was on the allow-list it was sent)
+
+
+@dataclass(frozen=True)
+class ResolvedFunction:
+    statement: int
+    name: str
+    class_name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What Flink's parser and catalog made of a script: what the isolation rules decide on."""
+
+    tables: tuple[ResolvedTable, ...] = ()
+    settings: tuple[ResolvedSetting, ...] = ()
+    functions: tuple[ResolvedFunction, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckResult:
     ok: bool
     problems: tuple[Problem, ...]
     plan: str
     elapsed_ms: float
     flink_version: str
+    resolved: Resolved = Resolved()
 
 
 # the start of Flink's (Calcite's) positions: `at line 3, column 17`,

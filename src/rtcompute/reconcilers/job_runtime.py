@@ -46,6 +46,8 @@ class Submitted(Protocol):
     def job_id(self) -> str | None: ...
     @property
     def problems(self) -> tuple[sqlscript.Problem, ...]: ...
+    @property
+    def approved(self) -> bool: ...
 
 
 class Runtime(Protocol):
@@ -53,7 +55,13 @@ class Runtime(Protocol):
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None: ...
     def stop(self, work: job_runs.Work) -> None: ...
     def rest(self, process: placement.Process) -> Rest: ...
-    def submit(self, version: str, script: str, config: Mapping[str, str]) -> Submitted: ...
+    def submit(
+        self,
+        version: str,
+        script: str,
+        config: Mapping[str, str],
+        approve: worker_module.Approve | None = None,
+    ) -> Submitted: ...
     def log_tail(self, work: job_runs.Work) -> str: ...
 
 
@@ -102,8 +110,16 @@ class FlinkRuntime:
     def rest(self, process: placement.Process) -> Rest:
         return rest_module.FlinkRest(process.host, process.rest_port, timeout=self.rest_timeout)
 
-    def submit(self, version: str, script: str, config: Mapping[str, str]) -> Submitted:
-        return self.workers.submit(version, script, config, timeout=self.submit_timeout)
+    def submit(
+        self,
+        version: str,
+        script: str,
+        config: Mapping[str, str],
+        approve: worker_module.Approve | None = None,
+    ) -> Submitted:
+        return self.workers.submit(
+            version, script, config, timeout=self.submit_timeout, approve=approve
+        )
 
     def log_tail(self, work: job_runs.Work, lines: int = 15) -> str:
         """The last lines of the JobManager's log: why a start went wrong."""

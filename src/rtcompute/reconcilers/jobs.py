@@ -16,6 +16,7 @@ takes a savepoint (or cancels), records it, and stops the processes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -190,8 +191,10 @@ class JobReconciler:
             if jars:  # tenant code: the worker pool submits these in an isolated worker
                 config["pipeline.jars"] = ";".join(jars)
             with self._lock:
+                # the worker runs the INSERTs once the rules approved what Flink resolved
+                approve = functools.partial(job_runs.judge_submission, self.platform, work.job_id)
                 self._submits[key] = self._pool.submit(
-                    self.runtime.submit, work.version, script, config
+                    self.runtime.submit, work.version, script, config, approve
                 )
             return
         if not future.done():
@@ -202,6 +205,10 @@ class JobReconciler:
             result = future.result()
         except Exception as exc:  # the worker died or timed out: try again next pass
             log.warning("job %s: submission failed, retrying: %s", work.job, exc)
+            return
+        if result.job_id is None and not result.approved and result.problems:
+            first = result.problems[0]
+            self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
             return
         if result.job_id is None:
             message = result.problems[0].message if result.problems else "the submission failed"

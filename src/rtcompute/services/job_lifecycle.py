@@ -133,21 +133,20 @@ def _check(
         return sql.SqlCheck(version, sqlscript.CheckResult(False, (problem,), "", 0.0, ""))
     chosen = sql.engine_for(platform, account_id, project, version or None)
     with db.transaction(platform.sessions) as session:
-        found = projects.find(session, account_id, project)
-        resolved = job_paths.resolve(
-            platform,
-            session,
-            account_id=account_id,
-            region=found.region,
-            statements=sqlscript.split(script),
-        )
+        region = projects.find(session, account_id, project).region
         attached = job_resources.resolve(
-            platform, session, account_id=account_id, region=found.region, frozen=resources
+            platform, session, account_id=account_id, region=region, frozen=resources
         )
-    problems = attached.problems + resolved.problems
-    if problems:
-        return sql.SqlCheck(chosen, sqlscript.CheckResult(False, problems, "", 0.0, ""))
-    return sql.check_script(platform, chosen, script, explain=explain, jars=attached.jars)
+    return sql.checked(
+        platform,
+        account_id,
+        region,
+        chosen,
+        script,
+        explain=explain,
+        jars=attached.jars,
+        problems=attached.problems,
+    )
 
 
 def _state_bucket(session: db.Session, project: tables.Project, settings: rules.JobSettings) -> str:

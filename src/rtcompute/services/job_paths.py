@@ -1,11 +1,15 @@
 """The isolation rules of a job's locations, against the account's buckets on disk.
 
-`domain/jobpaths.py` finds the locations in the SQL and refuses what is wrong by its text;
-here each remaining one must name a bucket of the job's account, in the region of the
-project's cluster, that the account's service role may read and write (`oss:` actions on
+Every location must name a bucket of the job's account, in the region of the project's
+cluster, that the account's service role may read and write (`oss:` actions on
 `acs:oss:*:<account>:<bucket>/<key>`), and must stay inside the bucket's directory once
-symlinks are resolved. `oss://bucket/key` is rewritten to that directory for Flink, which
-knows nothing of buckets. The check runs at syntax check and again at start.
+symlinks are resolved. `judge` applies the rules to what Flink resolved (each table's final
+options, the SET keys, the functions: the engine worker reports them), which is the
+defence; `resolve` applies them to the literals of the text first (a quick answer at the
+literal's position) and rewrites `oss://bucket/key` to the bucket's directory for Flink,
+which knows nothing of buckets. Both run at the syntax check (the project's and the job's),
+at publish, at start and at submission, where the worker runs the INSERTs only once
+`judge` approved what it resolved.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtcompute.domain import jobpaths, policies, ram, sqlscript
+from rtcompute.domain import flinkconf, jobpaths, policies, ram, sqlscript
 from rtcompute.services import platform as platform_module
 from rtcompute.services import service_role
 from rtcompute.store import buckets as bucket_store
@@ -80,7 +84,9 @@ def resolve(
     replacements: dict[int, list[tuple[int, int, str]]] = {}
     used: set[str] = set()
     for location in found.locations:
-        target = _target(platform, session, account_id, region, location, buckets, roots)
+        label = f"{location.option} {location.raw[:200]!r}"
+        where = (location.scheme, location.bucket, location.path)
+        target = _target(platform, session, account_id, region, label, where, buckets, roots)
         if isinstance(target, str):
             problems.append(sqlscript.Problem(location.line, location.column, target))
             continue
@@ -106,20 +112,22 @@ def _target(
     session: db.Session,
     account_id: str,
     region: str,
-    location: jobpaths.Location,
+    label: str,
+    where: tuple[str, str, str],
     buckets: dict[str, capacity_tables.Bucket],
     roots: dict[str, str],
 ) -> tuple[str, str] | str:
-    """(bucket, resolved path) or why the location is refused."""
-    label = f"{location.option} {location.raw[:200]!r}"
-    if location.scheme == jobpaths.OSS:
-        bucket = buckets.get(location.bucket)
+    """(bucket, resolved path) of the classified location `where` (scheme, bucket, path), or
+    why it is refused."""
+    scheme, bucket_name, location_path = where
+    if scheme == jobpaths.OSS:
+        bucket = buckets.get(bucket_name)
         if bucket is None:
-            return f"{label}: bucket {location.bucket} is not a bucket of this account"
-        key = location.path
+            return f"{label}: bucket {bucket_name} is not a bucket of this account"
+        key = location_path
         path = os.path.realpath(os.path.join(roots[bucket.name], key))
     else:
-        path = os.path.realpath(location.path)
+        path = os.path.realpath(location_path)
         owner = next((n for n, r in roots.items() if jobpaths.inside(path, r)), None)
         if owner is None:
             return (
@@ -140,7 +148,51 @@ def _target(
             f"{label}: the service role {ram.SERVICE_ROLE} may not read and write bucket "
             f"{bucket.name} ({', '.join(ROLE_ACTIONS)}); grant it in RAM"
         )
-    return bucket.name, path + ("/" if location.path.endswith("/") else "")
+    return bucket.name, path + ("/" if location_path.endswith("/") else "")
+
+
+def judge(
+    platform: platform_module.Platform,
+    session: db.Session,
+    *,
+    account_id: str,
+    region: str,
+    statements: tuple[sqlscript.Statement, ...],
+    resolved: sqlscript.Resolved,
+) -> tuple[sqlscript.Problem, ...]:
+    """The rules on what Flink resolved: every location among the final options of every
+    table the script made or changed, every SET key, every function's language."""
+    buckets = {b.name: b for b in _account_buckets(session, account_id)}
+    roots = {b.name: os.path.realpath(bucket_root(platform, b)) for b in buckets.values()}
+    problems: dict[str, sqlscript.Problem] = {}  # each once, where it first appears
+
+    def refuse(index: int, message: str) -> None:
+        statement = statements[index] if 0 <= index < len(statements) else statements[0]
+        problems.setdefault(message, sqlscript.Problem(statement.line, statement.column, message))
+
+    for table in resolved.tables:
+        short = table.name.rsplit(".", 1)[-1]
+        for key, value in table.options:
+            if not jobpaths.is_location(key, value):
+                continue
+            label = f"table {short}: option '{key}' = {value[:200]!r}"
+            where = jobpaths.classify(value)
+            if isinstance(where, str):
+                refuse(table.statement, f"{label}: {where}")
+                continue
+            target = _target(platform, session, account_id, region, label, where, buckets, roots)
+            if isinstance(target, str):
+                refuse(table.statement, target)
+    for setting in resolved.settings:
+        if not setting.applied or not flinkconf.is_allowed_key(setting.key):
+            refuse(setting.statement, f"SET {jobpaths.key_refusal(setting.key)}")
+    for function in resolved.functions:
+        if function.language not in ("JAVA", "SCALA"):
+            refuse(
+                function.statement,
+                f"function {function.name}: a {function.language} function is not run here",
+            )
+    return tuple(sorted(problems.values(), key=lambda p: (p.line, p.column)))
 
 
 def state_location(

@@ -394,6 +394,28 @@ def submission(
     return script, resolved.problems
 
 
+def judge_submission(
+    platform: platform_module.Platform,
+    job_id: int,
+    statements: tuple[sqlscript.Statement, ...],
+    resolved: sqlscript.Resolved,
+) -> tuple[sqlscript.Problem, ...]:
+    """The isolation rules on what Flink resolved for the submission, before it runs."""
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        if deployment is None or project is None:
+            return (sqlscript.Problem(1, 1, "the job is no longer online"),)
+        return job_paths.judge(
+            platform,
+            session,
+            account_id=project.account_id,
+            region=project.region,
+            statements=statements,
+            resolved=resolved,
+        )
+
+
 def submission_jars(
     platform: platform_module.Platform, job_id: int
 ) -> tuple[tuple[str, ...], tuple[sqlscript.Problem, ...]]:

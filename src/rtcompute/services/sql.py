@@ -2,17 +2,20 @@
 the shared pool for a shared project), through a warm engine worker.
 
 The version defaults to the target's current one; a version that is not installed there
-gets the guide's 30006 error, as the guide's syntax check does.
+gets the guide's 30006 error, as the guide's syntax check does. A project's check obeys the
+same isolation rules as a job's (`checked`): the locations of the text first, then what
+Flink resolved, judged by services/job_paths.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from rtcompute import errors
 from rtcompute.domain import engines as rules
 from rtcompute.domain import sqlscript, text
-from rtcompute.services import engine_versions, principals, projects
+from rtcompute.services import engine_versions, job_paths, principals, projects
 from rtcompute.services import platform as platform_module
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store import db
@@ -84,7 +87,49 @@ def check(
     """Validate (or explain) the script; SQL errors are a result, not an exception."""
     script = _sql(sql)
     version = engine_for(platform, principal.account_id, project, engine_version)
-    return check_script(platform, version, script, explain=explain)
+    with db.transaction(platform.sessions) as session:
+        region = projects.find(session, principal.account_id, project).region
+    return checked(platform, principal.account_id, region, version, script, explain=explain)
+
+
+def checked(
+    platform: platform_module.Platform,
+    account_id: str,
+    region: str,
+    version: str,
+    script: str,
+    *,
+    explain: bool = False,
+    jars: tuple[str, ...] = (),
+    problems: tuple[sqlscript.Problem, ...] = (),
+) -> SqlCheck:
+    """The isolation rules on the text (with `problems` found before), Flink's check, then
+    the rules on what Flink resolved; a failed rule is a problem of the result."""
+    statements = sqlscript.split(script)
+    with db.transaction(platform.sessions) as session:
+        found = job_paths.resolve(
+            platform, session, account_id=account_id, region=region, statements=statements
+        )
+    problems = problems + found.problems
+    if problems:
+        ordered = tuple(sorted(problems, key=lambda p: (p.line, p.column)))
+        return SqlCheck(version, sqlscript.CheckResult(False, ordered, "", 0.0, ""))
+    result = check_script(platform, version, script, explain=explain, jars=jars).result
+    if not statements:
+        return SqlCheck(version, result)
+    with db.transaction(platform.sessions) as session:
+        refused = job_paths.judge(
+            platform,
+            session,
+            account_id=account_id,
+            region=region,
+            statements=statements,
+            resolved=result.resolved,
+        )
+    if refused:
+        problems = tuple(sorted(result.problems + refused, key=lambda p: (p.line, p.column)))
+        result = dataclasses.replace(result, ok=False, problems=problems, plan="")
+    return SqlCheck(version, result)
 
 
 def check_script(

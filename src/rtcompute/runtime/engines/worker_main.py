@@ -25,6 +25,20 @@ temporary objects, `USE CATALOG` and settings). Checks never run a job: DDL is e
 (it only touches the in-memory catalog), INSERTs are explained together as one statement
 set, queries with `explain_sql`, and `execution.target` names an executor that does not
 exist, so an accidental execution fails instead of running.
+
+What a statement may do is decided on what Flink parsed, never on its text: every statement
+goes through Flink's own parser first, and each resulting operation is inspected before
+anything runs (`Inspector`). Operations are allowed by class, deny by default (no ADD JAR,
+LOAD MODULE, CREATE CATALOG, COMPILE/EXECUTE PLAN, SHOW JOBS, ...); a function whose
+resolved definition is in Python or carries resources (USING JAR) is refused before it is
+created, so no tenant class loads here; a table hint (`/*+ OPTIONS(..) */`) is refused
+(dynamic table options are off, and a sink's hint, which Flink still parses, is refused
+here); a SET is applied only when the request's `settings` policy allows its key. Every
+answer carries `resolved`: each table's final options (after LIKE, ALTER, literal prefixes,
+unicode escapes and concatenation), the SET keys and the functions, so the platform decides
+on locations with what Flink will use. A submission with `"confirm": true` stops after its
+DDL with `{"id", "prepared": true, "resolved"}` and runs the INSERTs only when the next line
+is `{"id", "op": "proceed"}`.
 """
 
 from __future__ import annotations
@@ -38,7 +52,8 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 # an executor that does not exist: anything that tries to run a job fails at once
 NO_EXECUTION = "rtcompute-no-execution"
@@ -47,17 +62,6 @@ WARM_UP_SOURCE = "CREATE TABLE warm_up_source (id BIGINT) WITH ('connector' = 'd
 WARM_UP_SINK = "CREATE TABLE warm_up_sink (id BIGINT) WITH ('connector' = 'blackhole')"
 WARM_UP_INSERT = "INSERT INTO warm_up_sink SELECT id FROM warm_up_source WHERE id > 0"
 
-_LEADING = re.compile(r"\A(?:\s+|--[^\r\n]*|/\*.*?\*/)*", re.DOTALL)
-_DDL = frozenset({"CREATE", "DROP", "ALTER", "USE", "SHOW", "DESCRIBE", "DESC", "LOAD", "UNLOAD"})
-_TABLE_AS = re.compile(
-    r"\A(?:CREATE|REPLACE)(?:\s+OR\s+REPLACE)?(?:\s+TEMPORARY)?\s+TABLE\b", re.IGNORECASE
-)
-_AS_QUERY = re.compile(r"\bAS\s*\(*\s*(?:SELECT|WITH|VALUES)\b", re.IGNORECASE)
-_QUOTED = r"'(?:[^']|'')*'"
-_SET = re.compile(
-    rf"\ASET(?:\s*(?P<key>{_QUOTED}|[\w.\-]+)\s*=\s*(?P<value>{_QUOTED}|\S+))?\s*\Z",
-    re.IGNORECASE | re.DOTALL,
-)
 _POSITION = re.compile(r"\b(?:at|from) line (\d+), column (\d+)", re.IGNORECASE)
 _EXCEPTION_PREFIX = re.compile(r"\A(?:Caused by: |: )?[\w$.]+(?:Exception|Error)[\w$]*: ?")
 _MESSAGE_LIMIT = 2000
@@ -65,25 +69,6 @@ _MESSAGE_LIMIT = 2000
 
 class Fatal(Exception):
     """The JVM gateway is gone: the worker cannot answer any more requests."""
-
-
-def kind_of(sql: str) -> str:
-    """insert | ddl | set | marker | query, from the statement's leading keywords."""
-    text = _LEADING.sub("", sql)
-    words = re.findall(r"[A-Za-z_]+", text[:64])
-    first = words[0].upper() if words else ""
-    if first == "INSERT":
-        return "insert"
-    if _TABLE_AS.match(text) and _AS_QUERY.search(text):
-        return "insert"  # CREATE/REPLACE TABLE ... AS SELECT runs a job: plan it instead
-    if first in _DDL:
-        return "ddl"
-    if first in ("SET", "RESET"):
-        return "set"
-    head = " ".join(word.upper() for word in words[:3])
-    if head in ("BEGIN STATEMENT SET", "END"):
-        return "marker"  # the SQL client's statement-set brackets; the INSERTs are collected
-    return "query"
 
 
 def message_of(error: BaseException) -> str:
@@ -121,10 +106,203 @@ def position_of(message: str) -> tuple[int, int]:
     return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
 
 
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1].replace("''", "'")
-    return value
+# Operations a check or a submission may run, by the class Flink's parser made (deny by
+# default: ADD JAR, LOAD MODULE, USE MODULES, CREATE CATALOG, COMPILE/EXECUTE PLAN, ANALYZE,
+# SHOW JOBS, STOP JOB, models, connections and anything a newer Flink adds are refused).
+# Catalog DDL only changes this request's in-memory catalog.
+CATALOG_OPERATIONS = frozenset(
+    {
+        "CreateTableOperation", "CreateViewOperation", "CreateDatabaseOperation",
+        "DropTableOperation", "DropViewOperation", "DropDatabaseOperation",
+        "DropCatalogFunctionOperation", "DropTempSystemFunctionOperation",
+        "AlterTableChangeOperation", "AlterTableOptionsOperation", "AlterTableRenameOperation",
+        "AlterTableSchemaOperation", "AlterTableAddConstraintOperation",
+        "AlterTableDropConstraintOperation", "AlterViewAsOperation", "AlterViewRenameOperation",
+        "AlterViewPropertiesOperation", "AlterDatabaseOperation", "UseCatalogOperation",
+        "UseDatabaseOperation",
+    }
+)  # fmt: skip
+FUNCTION_OPERATIONS = frozenset(
+    {"CreateCatalogFunctionOperation", "CreateTempSystemFunctionOperation",
+     "AlterCatalogFunctionOperation"}
+)  # fmt: skip
+MODIFY_OPERATIONS = frozenset(
+    {"SinkModifyOperation", "CreateTableASOperation", "ReplaceTableAsOperation",
+     "StatementSetOperation"}
+)  # fmt: skip
+QUERY_OPERATIONS = frozenset({"PlannerQueryOperation"})
+# read the catalog only; the job-talking SHOW JOBS / DESCRIBE JOB are not among them
+READ_OPERATIONS = frozenset(
+    {
+        "ShowTablesOperation", "ShowViewsOperation", "ShowDatabasesOperation",
+        "ShowCatalogsOperation", "ShowCurrentCatalogOperation", "ShowCurrentDatabaseOperation",
+        "ShowFunctionsOperation", "ShowColumnsOperation", "ShowCreateTableOperation",
+        "ShowCreateViewOperation", "ShowModulesOperation", "DescribeTableOperation",
+        "ShowPartitionsOperation", "ExplainOperation",
+    }
+)  # fmt: skip
+MARKER_OPERATIONS = frozenset({"BeginStatementSetOperation", "EndStatementSetOperation"})
+CODE_REFUSAL = (
+    "is not run: the engines load no user code from SQL; attach JARs to the job as "
+    "resources instead (CREATE FUNCTION ... AS 'class' then finds their classes)"
+)
+
+
+class Refused(Exception):
+    """The platform does not run this statement (decided on Flink's parsed operation)."""
+
+
+def operation_label(name: str) -> str:
+    """`LoadModuleOperation` -> `LOAD MODULE`: the statement a refused operation came from."""
+    words = re.findall(r"[A-Z][a-z]*", name.removesuffix("Operation"))
+    return " ".join(words).upper() or name
+
+
+class Policy:
+    """Which SET keys this request may apply (the platform's allow-list, sent with it)."""
+
+    def __init__(self, raw: Any) -> None:
+        raw = raw if isinstance(raw, dict) else {}
+        self.keys = frozenset(str(k) for k in raw.get("keys") or ())
+        self.prefixes = tuple(str(p) for p in raw.get("prefixes") or ())
+        self.refused = frozenset(str(k) for k in raw.get("refused") or ())
+
+    def allows(self, key: str) -> bool:
+        if key in self.refused:
+            return False
+        return key in self.keys or (bool(self.prefixes) and key.startswith(self.prefixes))
+
+
+class Inspector:
+    """Parses each statement with Flink's parser, refuses what may not run, and records what
+    Flink resolved (`resolved` of the answer) for the platform to decide on."""
+
+    def __init__(self, env: Any, policy: Policy, forced: dict[str, str]) -> None:
+        self._env = env
+        self._j_env = env._j_tenv
+        self._policy = policy
+        self._forced = forced
+        self.tables: list[dict[str, Any]] = []
+        self.settings: list[dict[str, Any]] = []
+        self.functions: list[dict[str, Any]] = []
+
+    def resolved(self) -> dict[str, Any]:
+        return {"tables": self.tables, "settings": self.settings, "functions": self.functions}
+
+    def apply(self, index: int, sql: str) -> str:
+        """Run one statement's operations that change the session or catalog; answer its kind
+        (insert | query | other) for the caller, which plans the INSERTs and queries."""
+        operations = list(self._j_env.getParser().parse(sql))
+        kinds = [self._inspect(index, op) for op in operations]
+        kind = "other"
+        for op, op_kind in zip(operations, kinds, strict=True):
+            if op_kind == "catalog":
+                self._j_env.executeInternal(op)
+                self._record_changed(index, op)
+            elif op_kind == "set":
+                self._set(index, op)
+            elif op_kind in ("insert", "query"):
+                kind = op_kind
+        for key, value in self._forced.items():
+            self._env.get_config().set(key, value)
+        return kind
+
+    def _inspect(self, index: int, op: Any) -> str:
+        name = str(op.getClass().getSimpleName())
+        if name in CATALOG_OPERATIONS or name in READ_OPERATIONS:
+            if name == "CreateTableOperation":
+                self._record(index, op.getTableIdentifier(), op.getCatalogTable())
+            return "catalog"
+        if name in FUNCTION_OPERATIONS:
+            self._function(index, op)
+            return "catalog"
+        if name in MODIFY_OPERATIONS:
+            self._modify(index, op, name)
+            return "insert"
+        if name in QUERY_OPERATIONS:
+            return "query"
+        if name in MARKER_OPERATIONS:
+            return "marker"
+        if name == "SetOperation":
+            return "set"
+        if name == "ResetOperation":
+            return "marker"  # RESET could undo what the platform forces: nothing to reset
+        raise Refused(f"{operation_label(name)} is not allowed on this platform")
+
+    def _modify(self, index: int, op: Any, name: str) -> None:
+        if name == "StatementSetOperation":
+            for child in op.getOperations():
+                self._modify(index, child, str(child.getClass().getSimpleName()))
+            return
+        if name in ("CreateTableASOperation", "ReplaceTableAsOperation"):
+            created = op.getCreateTableOperation()
+            self._record(index, created.getTableIdentifier(), created.getCatalogTable())
+            return
+        if name != "SinkModifyOperation":
+            raise Refused(f"{operation_label(name)} is not allowed on this platform")
+        if op.getDynamicOptions() and len(op.getDynamicOptions()) > 0:
+            raise Refused(
+                "table hints (/*+ OPTIONS(...) */) are not allowed: set a table's options in "
+                "its CREATE TABLE ... WITH (...)"
+            )
+        table = op.getContextResolvedTable()
+        self._record(index, table.getIdentifier(), table.getResolvedTable())
+
+    def _function(self, index: int, op: Any) -> None:
+        definition = _method(op, "getCatalogFunction")
+        if definition is None:
+            raise Refused("this function statement is not allowed on this platform")
+        language = str(definition.getFunctionLanguage().name())
+        if language == "PYTHON":
+            raise Refused(f"a Python function (LANGUAGE PYTHON) {CODE_REFUSAL}")
+        if len(definition.getFunctionResources()) > 0:
+            raise Refused(f"a function from a JAR (USING JAR) {CODE_REFUSAL}")
+        self.functions.append(
+            {
+                "statement": index,
+                "name": str(_method(op, "getFunctionName") or ""),
+                "class": str(definition.getClassName()),
+                "language": language,
+            }
+        )
+
+    def _set(self, index: int, op: Any) -> None:
+        if not op.getKey().isPresent():
+            return  # a bare SET lists the settings
+        key, value = str(op.getKey().get()), str(op.getValue().get())
+        applied = self._policy.allows(key)
+        if applied:
+            self._env.get_config().set(key, value)
+        self.settings.append({"statement": index, "key": key, "applied": applied})
+
+    def _record_changed(self, index: int, op: Any) -> None:
+        """A table an ALTER changed: its options as the catalog now holds them."""
+        name = str(op.getClass().getSimpleName())
+        if not name.startswith("AlterTable"):
+            return
+        if name == "AlterTableRenameOperation":
+            identifier = op.getNewTableIdentifier()
+        else:
+            identifier = op.getTableIdentifier()
+        found = self._j_env.getCatalogManager().getTable(identifier)
+        if found.isPresent():
+            self._record(index, identifier, found.get().getResolvedTable())
+
+    def _record(self, index: int, identifier: Any, table: Any) -> None:
+        if str(table.getTableKind().name()) != "TABLE":
+            return
+        options = {str(k): str(v) for k, v in dict(table.getOptions()).items()}
+        self.tables.append(
+            {"statement": index, "name": str(identifier.asSummaryString()), "options": options}
+        )
+
+
+def _method(java_object: Any, name: str) -> Any:
+    """The result of the Java object's no-argument method `name`, or None when it has none
+    (py4j answers `hasattr` with True for any name)."""
+    if not any(m.getName() == name for m in java_object.getClass().getMethods()):
+        return None
+    return getattr(java_object, name)()
 
 
 class Checker:
@@ -135,6 +313,11 @@ class Checker:
     Java thread-locals, and py4j maps each Python thread to its own Java thread, so an
     environment made in another thread fails to plan (`metadataHandlerProvider`).
     """
+
+    FORCED: ClassVar[dict[str, str]] = {
+        "execution.target": NO_EXECUTION,
+        "table.dynamic-table-options.enabled": "false",
+    }
 
     def __init__(self, *, warm: bool = True) -> None:
         # imported by name: the control plane's type checker has no pyflink
@@ -151,17 +334,23 @@ class Checker:
         """Plan a tiny job once, so the first real check does not pay for class loading
         and code generation (~2 s); start-up absorbs it instead."""
         env = self._new()
-        env.execute_sql(WARM_UP_SOURCE)
-        env.execute_sql(WARM_UP_SINK)
+        inspector = Inspector(env, Policy(None), self.FORCED)
+        inspector.apply(0, WARM_UP_SOURCE)
+        inspector.apply(1, WARM_UP_SINK)
+        inspector.apply(2, WARM_UP_INSERT)
         statement_set = env.create_statement_set()
         statement_set.add_insert_sql(WARM_UP_INSERT)
         statement_set.explain()
 
-    def _new(self) -> Any:
+    def new_environment(self, config: dict[str, str]) -> Any:
         conf = self._configuration()
-        conf.set_string("execution.target", NO_EXECUTION)
+        for key, value in config.items():
+            conf.set_string(key, value)
         settings = self._settings.new_instance().in_streaming_mode().with_configuration(conf)
         return self._table_environment.create(settings.build())
+
+    def _new(self) -> Any:
+        return self.new_environment(self.FORCED)
 
     def take(self) -> Any:
         """A fresh environment for this request (made now if `prepare` has not run)."""
@@ -174,53 +363,36 @@ class Checker:
             self._spare = self._new()
 
     def check(
-        self, statements: list[dict[str, Any]], want_plan: bool, jars: str = ""
+        self, statements: list[dict[str, Any]], want_plan: bool, jars: str = "", policy: Any = None
     ) -> dict[str, Any]:
         env = self.take()
         if jars:  # TableConfig.set puts them on the planner's class path (isolated only)
             env.get_config().set("pipeline.jars", jars)
+        inspector = Inspector(env, Policy(policy), self.FORCED)
         plans: list[str] = []
         statement_set = None
         first_insert = -1
         for index, statement in enumerate(statements):
             sql = str(statement.get("sql", ""))
-            kind = kind_of(sql)
             try:
+                kind = inspector.apply(index, sql)
                 if kind == "insert":
                     if statement_set is None:
                         statement_set, first_insert = env.create_statement_set(), index
                     statement_set.add_insert_sql(sql)
-                elif kind == "ddl":
-                    env.execute_sql(sql)
-                elif kind == "set":
-                    problem = self._set(env, sql)
-                    if problem:
-                        return _failed(index, problem, 1, 1)
                 elif kind == "query":
                     plans.append(env.explain_sql(sql))
-                env.get_config().set("execution.target", NO_EXECUTION)
+            except Refused as refused:
+                return {**_failed(index, str(refused), 1, 1), "resolved": inspector.resolved()}
             except Exception as error:
-                return _failure(index, error)
+                return {**_failure(index, error), "resolved": inspector.resolved()}
         if statement_set is not None:
             try:
                 plans.append(statement_set.explain())
             except Exception as error:
-                return _failure(first_insert, error)
-        return {"ok": True, "problems": [], "plan": "\n".join(plans) if want_plan else ""}
-
-    @staticmethod
-    def _set(env: Any, sql: str) -> str:
-        """Apply `SET 'key' = 'value'` to this request's configuration (RESET: nothing)."""
-        text = _LEADING.sub("", sql).strip()
-        if text.upper().startswith("RESET"):
-            return ""
-        found = _SET.match(text)
-        if found is None:
-            return "SET expects 'key' = 'value', e.g. SET 'pipeline.name' = 'orders'"
-        if found.group("key"):
-            key, value = _unquote(found.group("key")), _unquote(found.group("value"))
-            env.get_config().set(key, value)
-        return ""
+                return {**_failure(first_insert, error), "resolved": inspector.resolved()}
+        plan = "\n".join(plans) if want_plan else ""
+        return {"ok": True, "problems": [], "plan": plan, "resolved": inspector.resolved()}
 
 
 class Submitter:
@@ -230,47 +402,52 @@ class Submitter:
     (`execution.target=remote`, the cluster's `rest.address`/`rest.port`, an explicit
     `parallelism.default`, restore keys, `pipeline.jars`); the checker's environments never
     see it. `table.dml-sync` is forced off so `execute()` returns once the job is submitted.
+    With a `confirm` callback the INSERTs run only once the platform approved what Flink
+    resolved (`confirm(resolved)` is True).
     """
 
     def __init__(self, checker: Checker) -> None:
         self._checker = checker
 
-    def submit(self, statements: list[dict[str, Any]], config: dict[str, str]) -> dict[str, Any]:
-        conf = self._checker._configuration()
-        for key, value in config.items():
-            conf.set_string(key, value)
-        conf.set_string("execution.target", "remote")
-        settings = self._checker._settings.new_instance().in_streaming_mode()
-        env = self._checker._table_environment.create(settings.with_configuration(conf).build())
+    def submit(
+        self,
+        statements: list[dict[str, Any]],
+        config: dict[str, str],
+        policy: Any = None,
+        confirm: Any = None,
+    ) -> dict[str, Any]:
+        forced = {
+            "execution.target": "remote",
+            "table.dynamic-table-options.enabled": "false",
+            "table.dml-sync": "false",
+        }
+        env = self._checker.new_environment({**config, **forced})
         for key in ("pipeline.jars", "pipeline.classpaths"):
             if config.get(key):  # TableConfig.set also puts the jars on the planner's class path
                 env.get_config().set(key, config[key])
+        inspector = Inspector(env, Policy(policy), forced)
         statement_set = None
         first_insert = -1
         for index, statement in enumerate(statements):
             sql = str(statement.get("sql", ""))
-            kind = kind_of(sql)
             try:
+                kind = inspector.apply(index, sql)
                 if kind == "insert":
                     if statement_set is None:
                         statement_set, first_insert = env.create_statement_set(), index
                     statement_set.add_insert_sql(sql)
-                elif kind == "ddl":
-                    env.execute_sql(sql)
-                elif kind == "set":
-                    problem = Checker._set(env, sql)
-                    if problem:
-                        return _failed(index, problem, 1, 1)
                 elif kind == "query":
                     message = "a job runs INSERT statements; a query has nowhere to write"
                     return _failed(index, message, 1, 1)
+            except Refused as refused:
+                return {**_failed(index, str(refused), 1, 1), "job_id": None}
             except Exception as error:
-                return _failure(index, error)
+                return {**_failure(index, error), "job_id": None}
         if statement_set is None:
             return {**_request_problem("the script has no INSERT: nothing to run"), "job_id": None}
+        if confirm is not None and not confirm(inspector.resolved()):
+            return {**_request_problem("the platform did not approve the script"), "job_id": None}
         try:
-            env.get_config().set("table.dml-sync", "false")
-            env.get_config().set("execution.target", "remote")
             result = statement_set.execute()
             job_id = str(result.get_job_client().get_job_id())
         except Exception as error:
@@ -296,8 +473,11 @@ def _request_problem(message: str) -> dict[str, Any]:
     return {"ok": False, "problems": [problem], "plan": ""}
 
 
-def answer(checker: Checker, raw: bytes) -> dict[str, Any]:
-    """The response to one request line."""
+def answer(
+    checker: Checker, raw: bytes, exchange: Callable[[dict[str, Any]], Any] | None = None
+) -> dict[str, Any]:
+    """The response to one request line; `exchange` sends a message and reads the reply (a
+    submission's confirmation)."""
     try:
         request = json.loads(raw)
     except ValueError as error:
@@ -320,12 +500,27 @@ def answer(checker: Checker, raw: bytes) -> dict[str, Any]:
         isinstance(k, str) and isinstance(v, str) for k, v in config.items()
     ):
         return {"id": request_id, **_request_problem("config must map strings to strings")}
+    policy = request.get("settings")
+    confirm = None
+    if op == "submit" and request.get("confirm") is True:
+        if exchange is None:
+            return {"id": request_id, **_request_problem("this worker cannot confirm")}
+
+        def confirm(resolved: dict[str, Any]) -> bool:
+            assert exchange is not None
+            reply = exchange({"id": request_id, "prepared": True, "resolved": resolved})
+            return (
+                isinstance(reply, dict)
+                and reply.get("id") == request_id
+                and reply.get("op") == "proceed"
+            )
+
     try:
         if op == "submit":
-            result = Submitter(checker).submit(statements, config)
+            result = Submitter(checker).submit(statements, config, policy, confirm)
         else:
             jars = str(config.get("pipeline.jars") or "")
-            result = checker.check(statements, op == "explain", jars)
+            result = checker.check(statements, op == "explain", jars, policy)
     except Fatal:
         raise
     except Exception as error:  # never crash on a bad request
@@ -369,11 +564,23 @@ def main() -> int:
         traceback.print_exc()
         return 2
     send({"ready": True, "flink_version": flink_version})
-    for raw in iter(sys.stdin.buffer.readline, b""):
+    lines = iter(sys.stdin.buffer.readline, b"")
+
+    def exchange(message: dict[str, Any]) -> Any:
+        send(message)
+        for line in lines:
+            if line.strip():
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    return None
+        return None
+
+    for raw in lines:
         if not raw.strip():
             continue
         try:
-            response = answer(checker, raw)
+            response = answer(checker, raw, exchange)
         except Fatal:
             traceback.print_exc()
             return 3

@@ -34,14 +34,14 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rtcompute import errors
-from rtcompute.domain import engines, sqlscript
+from rtcompute.domain import engines, flinkconf, sqlscript
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ STDERR_WAIT_SECONDS = 2.0
 # tells worker_main.py it answers one request: no warm-up, no spare environment
 ONE_SHOT_ENV = "RTC_WORKER_ONE_SHOT"
 JARS_KEY = "pipeline.jars"
+# decides on what Flink resolved for a submission, before it runs: the problems, if any
+Approve = Callable[
+    [tuple[sqlscript.Statement, ...], sqlscript.Resolved], tuple[sqlscript.Problem, ...]
+]
+
+
+# answers a worker's `prepared` message (what to send back)
+FollowUp = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class SubmitResult:
     job_id: str | None  # the Flink job id (hex) when the submission succeeded
     problems: tuple[sqlscript.Problem, ...]  # positions mapped to the script, like checks
     elapsed_ms: float = 0.0
+    approved: bool = True  # False: the platform's rules refused what Flink resolved
 
 
 @dataclass(eq=False)  # by identity: the pool keeps sets of them
@@ -136,13 +145,16 @@ class WorkerPool:
         config: Mapping[str, str],
         *,
         timeout: float | None = None,
+        approve: Approve | None = None,
     ) -> SubmitResult:
         """Run the script's DDL and SETs, then submit its INSERTs (one statement set) to the
         remote cluster named by `config` (`rest.address`, `rest.port`); the job keeps running.
 
         `config` must name `parallelism.default` (else the client uses the number of cores,
         FLINK-NOTES); restore keys and `pipeline.jars` travel in it too. With
-        `pipeline.jars` the submission runs in an isolated worker.
+        `pipeline.jars` the submission runs in an isolated worker. With `approve`, the worker
+        stops before the INSERTs run and shows what Flink resolved; they run only when
+        `approve` finds no problem.
         """
         started = time.monotonic()
         python = self.python_of(version)
@@ -163,13 +175,26 @@ class WorkerPool:
             "op": "submit",
             "statements": [{"sql": s.sql, "line": s.line, "column": s.column} for s in statements],
             "config": {str(k): str(v) for k, v in config.items()},
+            "settings": flinkconf.settings_policy(),
+            "confirm": approve is not None,
         }
+        disapproved: list[sqlscript.Problem] = []
+
+        def decide(prepared: dict[str, Any]) -> dict[str, Any]:
+            assert approve is not None
+            disapproved.extend(approve(statements, resolved_of(prepared.get("resolved"))))
+            return {"id": prepared.get("id"), "op": "abort" if disapproved else "proceed"}
+
+        follow_up = decide if approve is not None else None
+        wait = timeout or self._submit_timeout
         if config.get(JARS_KEY):
-            response, _ = self._one_shot(version, python, request, timeout or self._submit_timeout)
+            response, _ = self._one_shot(version, python, request, wait, follow_up)
         else:
             with self._lock_of(version):
                 worker = self._running(version, python)
-                response = self._ask(worker, request, timeout or self._submit_timeout)
+                response = self._ask(worker, request, wait, follow_up=follow_up)
+        if disapproved:
+            return SubmitResult(None, tuple(disapproved), _since(started), approved=False)
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
         job_id = response.get("job_id")
         ok = bool(response.get("ok")) and not problems and isinstance(job_id, str)
@@ -199,6 +224,7 @@ class WorkerPool:
         request: dict[str, Any] = {
             "op": op,
             "statements": [{"sql": s.sql, "line": s.line, "column": s.column} for s in statements],
+            "settings": flinkconf.settings_policy(),
         }
         if jars:
             request["config"] = {JARS_KEY: ";".join(jars)}
@@ -217,10 +243,16 @@ class WorkerPool:
             plan=str(response.get("plan") or ""),
             elapsed_ms=_since(started),
             flink_version=flink_version,
+            resolved=resolved_of(response.get("resolved")),
         )
 
     def _one_shot(
-        self, version: str, python: Path, request: dict[str, Any], timeout: float
+        self,
+        version: str,
+        python: Path,
+        request: dict[str, Any],
+        timeout: float,
+        follow_up: FollowUp | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Answer one request in a worker of its own, killed (JVM, tmp dir) afterwards."""
         with self._isolated_slots:
@@ -231,7 +263,8 @@ class WorkerPool:
             with self._lock:
                 self._isolated.add(worker)
             try:
-                return self._ask(worker, request, timeout, shared=False), worker.flink_version
+                answer = self._ask(worker, request, timeout, shared=False, follow_up=follow_up)
+                return answer, worker.flink_version
             finally:
                 _kill(worker)
                 with self._lock:
@@ -343,9 +376,11 @@ class WorkerPool:
         timeout: float | None = None,
         *,
         shared: bool = True,
+        follow_up: FollowUp | None = None,
     ) -> dict[str, Any]:
         """The worker's answer; a shared worker that dies or hangs is replaced in the
-        background (an isolated one is killed by its caller)."""
+        background (an isolated one is killed by its caller). A `prepared` message on the
+        way (a submission waiting for approval) is answered with `follow_up`'s reply."""
         timeout = self._request_timeout if timeout is None else timeout
         worker.next_id += 1
         request_id = worker.next_id
@@ -361,8 +396,14 @@ class WorkerPool:
                 if line is None:
                     raise BrokenPipeError
                 response = _decode(line)
-                if response is not None and response.get("id") == request_id:
+                if response is None or response.get("id") != request_id:
+                    continue
+                if not response.get("prepared"):
                     return response
+                reply = follow_up(response) if follow_up is not None else {"op": "abort"}
+                message = {**reply, "id": request_id}
+                worker.process.stdin.write(json.dumps(message).encode() + b"\n")
+                worker.process.stdin.flush()
         except (BrokenPipeError, OSError):
             self._forget(worker)
             if not shared:
@@ -472,6 +513,39 @@ class WorkerPool:
             )
             for w in sorted(workers, key=lambda w: w.version)
         ]
+
+
+def resolved_of(raw: Any) -> sqlscript.Resolved:
+    """The worker's `resolved` report as domain values (anything malformed is dropped)."""
+    if not isinstance(raw, dict):
+        return sqlscript.Resolved()
+    tables = tuple(
+        sqlscript.ResolvedTable(
+            int(t.get("statement") or 0),
+            str(t.get("name") or ""),
+            tuple(sorted((str(k), str(v)) for k, v in (t.get("options") or {}).items())),
+        )
+        for t in raw.get("tables") or ()
+        if isinstance(t, dict) and isinstance(t.get("options") or {}, dict)
+    )
+    settings = tuple(
+        sqlscript.ResolvedSetting(
+            int(s.get("statement") or 0), str(s.get("key") or ""), s.get("applied") is True
+        )
+        for s in raw.get("settings") or ()
+        if isinstance(s, dict)
+    )
+    functions = tuple(
+        sqlscript.ResolvedFunction(
+            int(f.get("statement") or 0),
+            str(f.get("name") or ""),
+            str(f.get("class") or ""),
+            str(f.get("language") or ""),
+        )
+        for f in raw.get("functions") or ()
+        if isinstance(f, dict)
+    )
+    return sqlscript.Resolved(tables, settings, functions)
 
 
 def _problem(statements: tuple[sqlscript.Statement, ...], raw: dict[str, Any]) -> sqlscript.Problem:
