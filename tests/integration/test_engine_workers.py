@@ -7,6 +7,7 @@ tests kill, freeze and reap.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -235,6 +236,54 @@ def test_a_submission_runs_only_what_the_platform_approved(pool: workers.WorkerP
     approved = pool.submit(V2, script, config, timeout=60, approve=lambda s, r: ())
     assert approved.approved and approved.job_id is None
     assert approved.problems[0].line == 6  # it went on to the cluster, which is not there
+
+
+def listening(pids: set[int]) -> list[str]:
+    """The local addresses the processes listen on (TCP), from `ss`."""
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        if any(f"pid={pid}," in line for pid in pids):
+            found.append(line.split()[3])
+    return found
+
+
+def group_pids(leader: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry.name)) == leader:
+                    found.add(int(entry.name))
+    return found
+
+
+def test_a_worker_sees_nothing_of_the_server_and_listens_on_loopback_only(
+    installed_engines: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's environment (a secret in it) does not reach the worker or its JVM, and
+    checks leave no server behind: no Beam loopback server, only py4j's on 127.0.0.1."""
+    monkeypatch.setenv("RTC_BOOTSTRAP_PASSWORD", "canary-secret-81")
+    pool = workers.WorkerPool(
+        installed_engines.home, idle_seconds=600, request_timeout=60, start_timeout=120
+    )
+    try:
+        for _ in range(3):
+            assert pool.validate(V2, VALID).ok
+        [status] = pool.status()
+        pids = group_pids(status.pid)
+        assert len(pids) >= 2  # the interpreter and its JVM
+        for pid in pids:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert b"canary-secret-81" not in environ and b"RTC_" not in environ
+        addresses = listening(pids)
+        assert addresses, "py4j's gateway listens"
+        assert all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in addresses), (
+            addresses
+        )
+        assert len(addresses) <= 2  # the gateway and its callback server, not one per check
+    finally:
+        pool.close()
 
 
 def test_submit_refuses_scripts_that_run_nothing(pool: workers.WorkerPool) -> None:

@@ -264,10 +264,16 @@ def test_exactly_once_across_taskmanager_loss_and_savepoint_restore(
 
 
 def test_flink_120_smoke_and_adoption(
-    installed_engines: Any, pool: workers.WorkerPool, tmp_path: Path
+    installed_engines: Any,
+    pool: workers.WorkerPool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     version = "flink-1.20.5"
     run = Run(installed_engines, version, tmp_path / "job-2-run-1", slots=1)
+    # the server's environment never reaches a job's processes (runtime/sandbox.py)
+    monkeypatch.setenv("RTC_BOOTSTRAP_PASSWORD", "canary-secret-82")
+    monkeypatch.setenv("JVM_ARGS", "-Dinjected=1")
     try:
         run.start()
         assert run.rest.overview().get("flink-version") == "1.20.5"
@@ -292,6 +298,9 @@ def test_flink_120_smoke_and_adoption(
         for process, pid in zip(run.cluster.processes, pids, strict=True):
             argv = processes.cmdline(int(pid or 0))
             assert argv[0].endswith("java"), argv[:3]
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert not [e for e in environ if e.startswith((b"RTC_", b"JVM_ARGS"))], environ
+            assert b"canary-secret-82" not in b"".join(environ) and "-Dinjected=1" not in argv
             assert flink_cluster.ENTRYPOINTS[process.kind] in argv
             assert any(a.startswith("-Xmx") for a in argv), argv
             assert any(a.startswith(f"{process.kind}.memory.") for a in argv), argv

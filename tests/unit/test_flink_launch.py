@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rtcompute.runtime.flink import cluster
@@ -53,3 +55,28 @@ def test_sizing_holds_the_memory_keys_only() -> None:
     other = {**flat, "rest.port": "30033", "env.java.opts.all": "-Djava.io.tmpdir=/x"}
     assert cluster.sizing(other) == cluster.sizing(flat)
     assert cluster.sizing({**flat, "taskmanager.numberOfTaskSlots": "2"}) != cluster.sizing(flat)
+
+
+def test_every_port_lies_in_the_run_s_block_and_web_submission_is_off() -> None:
+    manager = cluster.FlinkProcess(
+        "jobmanager", 0, "m", "127.0.0.1", 30001, 1024, rest_port=30000, blob_port=30002,
+        metrics_port=30003,
+    )  # fmt: skip
+    worker = cluster.FlinkProcess(
+        "taskmanager", 0, "s", "127.0.0.1", 30008, 4096, data_port=30009, slots=1,
+        metrics_port=30010,
+    )  # fmt: skip
+    run = cluster.JobCluster(
+        run_key="job-1-run-1",
+        version="flink-2.2.1",
+        engine_home=Path("/nowhere"),
+        directory=Path("/nowhere/run"),
+        processes=(manager, worker),
+        config={"web.submit.enable": "true"},  # a job's own keys never override the platform's
+    )
+    for process in (manager, worker):
+        flat = cluster.process_config(run, process, {})
+        assert flat["web.submit.enable"] == "false"
+        assert flat["metrics.internal.query-service.port"] == str(process.metrics_port)
+        ports = {key: int(v) for key, v in flat.items() if key.endswith(".port")}
+        assert all(30000 <= port < 30032 for port in ports.values()), ports

@@ -399,12 +399,16 @@ def test_one_jobmanager_and_taskmanagers_on_the_freest_slaves() -> None:
     ]
     manager, first, second = processes
     assert (manager.rest_port, manager.rpc_port, manager.blob_port) == (20000, 20001, 20002)
-    assert (first.rpc_port, first.data_port, second.rpc_port, second.data_port) == (
-        20006,
-        20007,
-        20008,
-        20009,
-    )
+    assert manager.metrics_port == 20003  # the standby's four follow (20004-20007)
+    assert (first.rpc_port, first.data_port, first.metrics_port) == (20008, 20009, 20010)
+    assert (second.rpc_port, second.data_port, second.metrics_port) == (20011, 20012, 20013)
+    every = [
+        port
+        for p in processes
+        for port in (p.rest_port, p.rpc_port, p.blob_port, p.data_port, p.metrics_port)
+        if port
+    ]
+    assert len(set(every)) == len(every) and all(20000 <= port < 20016 for port in every)
     assert manager.memory_mb == 1024
     assert first.memory_mb == 1280 + 3 * 256 and second.memory_mb == 1280
     assert placement.slots_by_node(list(processes)) == {"slave2": 4, "slave1": 1}
@@ -427,7 +431,7 @@ def test_a_standby_on_three_masters_on_the_least_busy() -> None:
         memory=MEMORY,
     )
     managers = [(p.node, p.rest_port, p.index) for p in processes if p.kind == "jobmanager"]
-    assert managers == [("master-2", 100, 0), ("master-3", 103, 1)]
+    assert managers == [("master-2", 100, 0), ("master-3", 104, 1)]
     # no standby with one master even if asked
     one = placement.place(
         1,
@@ -446,7 +450,8 @@ def test_no_room() -> None:
         place(4, slave1=2, slave2=1, slave3=-2)
     with pytest.raises(placement.NoRoom, match="no master"):
         place(1, masters=0, slave1=1)
-    # 16 ports: 6 for JobManagers, room for 5 TaskManagers
-    assert placement.max_taskmanagers(16) == 5
-    with pytest.raises(placement.NoRoom, match="more than 5 TaskManagers"):
-        place(6, **{f"s{i}": 1 for i in range(6)})
+    # 16 ports: 8 for JobManagers, room for 2 TaskManagers of 3 ports
+    assert placement.max_taskmanagers(16) == 2
+    assert placement.max_taskmanagers(32) == 8
+    with pytest.raises(placement.NoRoom, match="more than 2 TaskManagers"):
+        place(3, **{f"s{i}": 1 for i in range(3)})

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 
 JOBMANAGER = "jobmanager"
 TASKMANAGER = "taskmanager"
-JOBMANAGER_PORTS = 6  # two JobManagers x (REST, RPC, blob)
+# two JobManagers x (REST, RPC, blob, metrics query service); a TaskManager: RPC, data,
+# metrics query service. Every port of a run lies in its block (Flink's query service would
+# pick any free port otherwise)
+JOBMANAGER_PORTS = 8
+TASKMANAGER_PORTS = 3
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Process:
     blob_port: int = 0
     data_port: int = 0
     slots: int = 0
+    metrics_port: int = 0  # the metrics query service's port (0: Flink picks one)
 
     @property
     def name(self) -> str:
@@ -65,7 +70,7 @@ class NoRoom(ValueError):
 
 
 def max_taskmanagers(ports_per_run: int) -> int:
-    return (ports_per_run - JOBMANAGER_PORTS) // 2
+    return (ports_per_run - JOBMANAGER_PORTS) // TASKMANAGER_PORTS
 
 
 def place(
@@ -90,10 +95,11 @@ def place(
             i,
             master.name,
             master.host,
-            rpc_port=port_base + 3 * i + 1,
+            rpc_port=port_base + 4 * i + 1,
             memory_mb=memory.jobmanager_mb,
-            rest_port=port_base + 3 * i,
-            blob_port=port_base + 3 * i + 2,
+            rest_port=port_base + 4 * i,
+            blob_port=port_base + 4 * i + 2,
+            metrics_port=port_base + 4 * i + 3,
         )
         for i, master in enumerate(chosen)
     ]
@@ -120,10 +126,11 @@ def place(
                 index,
                 slave.name,
                 slave.host,
-                rpc_port=port_base + JOBMANAGER_PORTS + 2 * index,
+                rpc_port=port_base + JOBMANAGER_PORTS + TASKMANAGER_PORTS * index,
                 memory_mb=memory.taskmanager(slots),
-                data_port=port_base + JOBMANAGER_PORTS + 2 * index + 1,
+                data_port=port_base + JOBMANAGER_PORTS + TASKMANAGER_PORTS * index + 1,
                 slots=slots,
+                metrics_port=port_base + JOBMANAGER_PORTS + TASKMANAGER_PORTS * index + 2,
             )
         )
         remaining -= slots

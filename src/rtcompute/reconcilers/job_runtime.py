@@ -150,4 +150,5 @@ def _process(process: placement.Process) -> cluster_module.FlinkProcess:
         blob_port=process.blob_port,
         data_port=process.data_port,
         slots=process.slots,
+        metrics_port=process.metrics_port,
     )

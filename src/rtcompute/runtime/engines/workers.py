@@ -42,6 +42,7 @@ from typing import Any
 
 from rtcompute import errors
 from rtcompute.domain import engines, flinkconf, sqlscript
+from rtcompute.runtime import sandbox
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +305,7 @@ class WorkerPool:
         if one_shot:
             env[ONE_SHOT_ENV] = "1"
         env["TMPDIR"] = str(tmp)
+        env["HOME"] = str(tmp)
         env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={tmp}"
         # the gateway's client log, else written into the copy's site-packages/pyflink/log
         env["FLINK_LOG_DIR"] = str(tmp / "log")
@@ -354,20 +356,20 @@ class WorkerPool:
         return worker
 
     def _environment(self) -> dict[str, str]:
-        """The server's environment without its Python settings, with the configured Java."""
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
-        }
-        env["PYTHONNOUSERSITE"] = "1"
-        env["PYTHONUNBUFFERED"] = "1"
+        """An environment made from nothing (runtime/sandbox.py), with the configured Java.
+
+        `_python_worker_execution_mode=process` keeps PyFlink from starting its Beam loopback
+        server (a gRPC server on every interface, one per TableEnvironment) in the worker:
+        a check runs no Python function, so nothing needs it."""
         java = shutil.which(self._java)
-        if java is not None:
-            java_home = Path(os.path.realpath(java)).parent.parent
-            env["JAVA_HOME"] = str(java_home)
-            env["PATH"] = os.pathsep.join([str(java_home / "bin"), env.get("PATH", "")])
-        return env
+        return sandbox.clean_environment(
+            {
+                "PYTHONNOUSERSITE": "1",
+                "PYTHONUNBUFFERED": "1",
+                "_python_worker_execution_mode": "process",
+            },
+            java_home=sandbox.java_home_of(java) if java is not None else None,
+        )
 
     def _ask(
         self,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtcompute.domain import flinkconf
-from rtcompute.runtime import processes
+from rtcompute.runtime import processes, sandbox
 
 JOBMANAGER = "jobmanager"
 TASKMANAGER = "taskmanager"
@@ -64,25 +64,6 @@ _SIZING_KEYS = frozenset(
     }
 )
 _JAVA_RELEASE = re.compile(r'^JAVA_VERSION="(?:1\.)?(\d+)', re.MULTILINE)
-# environment variables Flink and the JVM read in preference to the config file
-_SCRIPT_VARIABLES = (
-    "FLINK_ENV_JAVA_OPTS",
-    "FLINK_ENV_JAVA_OPTS_JM",
-    "FLINK_ENV_JAVA_OPTS_TM",
-    "JVM_ARGS",
-    "STD_REDIRECT_TO_FILE",
-    "MAX_LOG_FILE_NUMBER",
-    "ROOT_LOG_LEVEL",
-    "FLINK_HOME",
-    "FLINK_LIB_DIR",
-    "FLINK_OPT_DIR",
-    "FLINK_PLUGINS_DIR",
-    "HADOOP_CLASSPATH",
-    "JAVA_TOOL_OPTIONS",
-    "PYTHONPATH",
-    "PYTHONHOME",
-    "VIRTUAL_ENV",
-)
 
 
 class LaunchError(Exception):
@@ -101,6 +82,7 @@ class FlinkProcess:
     blob_port: int = 0  # jobmanager only
     data_port: int = 0  # taskmanager only (taskmanager.data.port)
     slots: int = 0  # taskmanager only
+    metrics_port: int = 0  # metrics.internal.query-service.port (0: Flink picks one)
 
     @property
     def name(self) -> str:
@@ -181,8 +163,13 @@ def process_config(
             "jobmanager.rpc.port": str(leader.rpc_port),
             "rest.address": leader.host,
             "rest.port": str(leader.rest_port),
+            # jobs arrive through the platform's submission only: no JAR upload or run
+            # through Flink's REST API, which has no authentication
+            "web.submit.enable": "false",
         }
     )
+    if process.metrics_port:
+        flat["metrics.internal.query-service.port"] = str(process.metrics_port)
     if process.kind == JOBMANAGER:
         flat.update(
             {
@@ -267,10 +254,6 @@ def sizing(flat: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _unset() -> list[str]:
-    return [arg for name in _SCRIPT_VARIABLES if name in os.environ for arg in ("-u", name)]
-
-
 def _assignments(env: Mapping[str, str]) -> list[str]:
     return [f"{key}={value}" for key, value in env.items()]
 
@@ -305,9 +288,9 @@ class FlinkLauncher:
             f"flink-{process.name}-{SERVICES[process.kind]}-0-{socket.gethostname()}.log"
         )
         log4j = f"file:{conf / 'log4j-console.properties'}"
-        # processes.spawn passes its own environment on: `env` sets ours, then execs java,
-        # so the pid stays the same throughout
-        argv = ["env", *_unset(), *_assignments(environment), java, *memory, *options]
+        # `env -i` starts from nothing (nothing of `rtc up`'s environment reaches a tenant's
+        # job: runtime/sandbox.py), sets ours, then execs java, so the pid stays the same
+        argv = ["env", "-i", *_assignments(environment), java, *memory, *options]
         argv += [
             f"-Dlog.file={log_file}",
             f"-Dlog4j.configuration={log4j}",
@@ -364,11 +347,10 @@ class FlinkLauncher:
         jars = f"{home / 'bin' / 'bash-java-utils.jar'}:{flink_dist(home)}"
         argv = [java, "-classpath", jars, BASH_JAVA_UTILS]
         argv += [RESOURCE_COMMANDS[process.kind], "--configDir", str(conf_dir(cluster, process))]
-        env = {k: v for k, v in os.environ.items() if k not in _SCRIPT_VARIABLES}
         try:
             done = subprocess.run(
                 argv,
-                env={**env, **environment},
+                env=dict(environment),
                 cwd=cluster.directory,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
@@ -413,8 +395,8 @@ class FlinkLauncher:
     def _environment(
         self, cluster: JobCluster, process: FlinkProcess, home: Path, java_home: str | None
     ) -> dict[str, str]:
-        """What config.sh exports to the JVM."""
-        env = {
+        """What config.sh exports to the JVM, in an environment made from nothing."""
+        flink = {
             "FLINK_CONF_DIR": str(conf_dir(cluster, process)),
             "FLINK_BIN_DIR": str(home / "bin"),
             "FLINK_LIB_DIR": str(home / "lib"),
@@ -426,12 +408,7 @@ class FlinkLauncher:
             "FLINK_IDENT_STRING": process.name,
             "TMPDIR": str(tmp_dir(cluster, process)),
         }
-        if java_home is not None:
-            env["JAVA_HOME"] = java_home
-            env["PATH"] = os.pathsep.join(
-                [str(Path(java_home) / "bin"), os.environ.get("PATH", "")]
-            )
-        return env
+        return sandbox.clean_environment(flink, java_home=java_home, home=cluster.directory)
 
     def find(self, cluster: JobCluster, process: FlinkProcess) -> int | None:
         """pid of the live process (pid file + cmdline marker; /proc search if no pid file)."""
