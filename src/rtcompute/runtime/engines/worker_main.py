@@ -199,12 +199,11 @@ class Inspector:
             if op_kind == "catalog":
                 self._j_env.executeInternal(op)
                 self._record_changed(index, op)
-            elif op_kind == "set":
-                self._set(index, op)
+            elif op_kind == "set" and self._set(index, op):
+                for key, value in self._forced.items():  # what a SET may never change
+                    self._env.get_config().set(key, value)
             elif op_kind in ("insert", "query"):
                 kind = op_kind
-        for key, value in self._forced.items():
-            self._env.get_config().set(key, value)
         return kind
 
     def _inspect(self, index: int, op: Any) -> str:
@@ -266,14 +265,16 @@ class Inspector:
             }
         )
 
-    def _set(self, index: int, op: Any) -> None:
+    def _set(self, index: int, op: Any) -> bool:
+        """Apply an allowed SET; whether it was applied."""
         if not op.getKey().isPresent():
-            return  # a bare SET lists the settings
+            return False  # a bare SET lists the settings
         key, value = str(op.getKey().get()), str(op.getValue().get())
         applied = self._policy.allows(key)
         if applied:
             self._env.get_config().set(key, value)
         self.settings.append({"statement": index, "key": key, "applied": applied})
+        return applied
 
     def _record_changed(self, index: int, op: Any) -> None:
         """A table an ALTER changed: its options as the catalog now holds them."""
