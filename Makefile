@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs chromium zookeeper wheelhouse
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs chromium zookeeper sandbox wheelhouse
 
 # An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
 # once per checkout, then every engine install in the suite is offline.
@@ -26,7 +26,7 @@ $(DEVSTAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-run: $(STAMP) zookeeper
+run: $(STAMP) zookeeper sandbox
 	$(BIN)/rtc db upgrade
 	$(BIN)/rtc up
 
@@ -36,6 +36,12 @@ chromium:
 # ZooKeeper for the quorum of 3-master clusters (Debian package; Java 17 is a prerequisite).
 zookeeper:
 	@test -d /usr/share/zookeeper || (apt-get update && apt-get install -y zookeeper)
+
+# The sandbox of tenants' processes (docs/security.md): bubblewrap for their filesystem view,
+# nftables for who may reach their ports (Debian packages; only root can use them).
+sandbox:
+	@test "$$(id -u)" != 0 || { test -x /usr/bin/bwrap && test -x /usr/sbin/nft; } || \
+		(apt-get update && apt-get install -y bubblewrap nftables)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -64,7 +70,7 @@ wheelhouse: $(WHEELHOUSE)/.built
 # much of the suite waits on Flink, browsers and servers (2 workers kept 1.2 cores busy).
 TEST_WORKERS ?= 3
 
-pytest: $(DEVSTAMP) chromium zookeeper wheelhouse
+pytest: $(DEVSTAMP) chromium zookeeper sandbox wheelhouse
 	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Fast subset for developers: no browser, no subprocess servers.
@@ -82,7 +88,7 @@ clean:
 
 # Jobs benchmark (bench/jobs.py, results in docs/benchmarks.md): throughput per CU vs bare
 # PyFlink, start latency vs a bare standalone cluster, memory of a 1-CU job.
-bench-jobs: $(STAMP) zookeeper wheelhouse
+bench-jobs: $(STAMP) zookeeper sandbox wheelhouse
 	$(BIN)/python bench/jobs.py --wheelhouse $(abspath $(WHEELHOUSE)) $(BENCH_JOBS_ARGS)
 
 # API benchmark (bench/api.py, results in docs/benchmarks.md); installs wrk when missing.

@@ -21,8 +21,11 @@ class AuthSettings(BaseModel):
 
     public_signup: bool = True
     password_min_length: int = 8
-    max_failed_attempts: int = 5
-    lockout_minutes: int = 15
+    # sign-in throttling (domain/throttling.py): failures one source may make on one
+    # identity, and on all identities, before it must wait `lockout_minutes`
+    max_failed_attempts: int = Field(default=5, ge=1)
+    max_failed_attempts_per_source: int = Field(default=100, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
     console_idle_minutes: int = 60
     console_absolute_hours: int = 12
     cli_idle_days: int = 7
@@ -160,6 +163,9 @@ class JobsSettings(BaseModel):
     stop_timeout_seconds: float = 300.0
     # TaskManager slots of the shared pool (shared-mode projects' jobs) on this machine
     pool_slots: int = 32
+    # run jobs without the sandbox (own user, mount view, cgroups: docs/security.md): only
+    # for an installation whose every job is trusted; the console says so on every page
+    single_tenant: bool = False
     # process sizes: a JobManager, and a TaskManager's first slot and each further one (a
     # 1-CU job: 1 GB + 2.5 GB within the CU's 4 GB; each further CU adds 3 GB)
     jobmanager_memory_mb: int = 1024
@@ -261,6 +267,11 @@ class Settings(BaseSettings):
             raise ValueError("local_provider: the port range holds no node")
         if self.jobs.port_max - self.jobs.port_min + 1 < self.jobs.ports_per_run:
             raise ValueError("jobs: the port range holds no run")
+        if self.jobs.ports_per_run < 11:
+            raise ValueError(
+                "jobs: ports_per_run must be at least 11: two JobManagers take 8 ports, "
+                "each TaskManager 3"
+            )
         return self
 
     @property

@@ -8,16 +8,19 @@ the launcher of runtime/flink and the worker pool.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import sqlscript
+from rtcompute.runtime import sandbox
 from rtcompute.runtime.engines import workers as worker_module
 from rtcompute.runtime.flink import cluster as cluster_module
 from rtcompute.runtime.flink import rest as rest_module
 from rtcompute.services import job_runs
+from rtcompute.services import platform as platform_module
 
 Unreachable = rest_module.FlinkUnreachable
 FlinkError = rest_module.FlinkError
@@ -76,13 +79,21 @@ class FlinkRuntime:
         java_home: str | None = None,
         rest_timeout: float = 3.0,
         submit_timeout: float | None = None,
+        platform: platform_module.Platform | None = None,
+        single_tenant: bool = False,
     ) -> None:
+        """With `platform`, every process of a job runs in its tenant's sandbox
+        (runtime/sandbox.py), or does not start where this host cannot sandbox, unless the
+        operator chose `single_tenant` (every job trusted: no sandbox)."""
         self.engines_home = engines_home
         self.workers = workers
         self.java_home = java_home
         self.rest_timeout = rest_timeout
         self.submit_timeout = submit_timeout
         self.launcher = cluster_module.FlinkLauncher()
+        self.platform = platform
+        self.single_tenant = single_tenant or platform is None
+        self.refusal = None if self.single_tenant else sandbox.unavailable()
 
     def cluster(self, work: job_runs.Work) -> cluster_module.JobCluster:
         return cluster_module.JobCluster(
@@ -96,7 +107,22 @@ class FlinkRuntime:
         )
 
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
-        return self.launcher.start(self.cluster(work), _process(process))
+        cluster = self.cluster(work)
+        if not self.single_tenant:
+            if self.refusal is not None:
+                raise LaunchError(
+                    f"this installation cannot sandbox tenants' jobs: {self.refusal}. Run rtc "
+                    "up as root on a host with bubblewrap and cgroups, or, if every job here "
+                    "is trusted, turn on single-tenant mode (RTC_JOBS__SINGLE_TENANT=true)"
+                )
+            assert self.platform is not None
+            mounts = job_runs.sandbox_mounts(self.platform, work)
+            tenant = sandbox.Tenant(
+                sandbox.user_of(work.account_id),
+                tuple(sandbox.Mount(path, writable) for path, writable in mounts),
+            )
+            cluster = dataclasses.replace(cluster, tenant=tenant)
+        return self.launcher.start(cluster, _process(process))
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
         return self.launcher.find(self.cluster(work), _process(process))

@@ -29,10 +29,17 @@ def cmdline(pid: int) -> list[str]:
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
+# programs that exec or run the real command and repeat its arguments in their own command
+# line (a sandbox's shell, bwrap, setpriv, env): never the process a marker names
+WRAPPERS = frozenset({"sh", "bwrap", "setpriv", "env"})
+
+
 def matches(pid: int, markers: Iterable[str]) -> bool:
-    """Alive, and every marker is one whole argument of its command line."""
+    """Alive, not a wrapper, and every marker is one whole argument of its command line."""
     argv = cmdline(pid)
-    return bool(argv) and all(marker in argv for marker in markers)
+    if not argv or os.path.basename(argv[0]) in WRAPPERS:
+        return False
+    return all(marker in argv for marker in markers)
 
 
 def search(markers: Sequence[str]) -> list[int]:

@@ -1,21 +1,97 @@
-"""What every process that runs tenant input starts with: a clean environment, limits.
+"""The sandbox of every process that runs tenant input (docs/security.md, "Tenant isolation").
 
-A tenant's SQL is planned in the engine workers and its job runs in JobManagers and
-TaskManagers; none of them may see `rtc up`'s own environment (it may hold the bootstrap
-password, database URLs with credentials, API keys of the operator's tools). So they start
-from nothing (`env -i` for the JVMs, an explicit `env=` for the workers) plus what Flink
-and Java need, set here. See docs/security.md for the layers this is one of.
+A tenant's job runs in JobManagers and TaskManagers on machines the operator owns, with the
+tenant's JARs on their class path: whatever they run must not reach the host, the platform
+or another tenant. Each such process starts like this, from the inside out:
+
+- `env -i` and an environment made here (`clean_environment`): nothing of `rtc up`'s;
+- `setpriv`: the account's own unprivileged Unix user (made on first use, `rtc<account>`),
+  no capabilities, no new privileges;
+- `bwrap` (bubblewrap): a filesystem of its own where only the system's programs and
+  libraries (read-only), the engine (read-only), its run directory and the state and bucket
+  directories it is given (`Mount`) exist; its own /tmp, /proc (a pid namespace: no other
+  process is visible) and IPC namespace;
+- a shell that first moves itself into cgroups (v1: cpu, memory, pids) sized from the CU
+  (`Limits`), then execs the rest, so the pid stays the same throughout.
+
+The host's network namespace is kept (a JobManager binds the node's address); who may talk
+to a run's ports is the business of the network rules (runtime/netrules.py).
+
+The process that matters (the JVM) is the innermost one: `bwrap` runs it as a child, so the
+launcher records the JVM's pid, found below bwrap by its marker argument (`inner_pid`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import grp
 import os
-from collections.abc import Mapping
+import pwd
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 # where the binaries of a clean environment come from (Java's own bin dir goes first)
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 LOCALE = "C.UTF-8"
+USER_PREFIX = "rtc"
+CONTROLLERS = ("cpu", "memory", "pids")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_GROUP = "rtcompute"
+CPU_PERIOD_US = 100_000
+CU_MEMORY_MB = 4096  # guide: 1 CU = 1 core and 4 GB
+# read-only system paths a JVM needs; those missing on a host are left out
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+ETC_PATHS = (
+    "/etc/alternatives", "/etc/java-17-openjdk", "/etc/ssl", "/etc/ca-certificates",
+    "/etc/localtime", "/etc/timezone", "/etc/hosts", "/etc/nsswitch.conf", "/etc/resolv.conf",
+    "/etc/host.conf", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+)  # fmt: skip
+# moves the shell into each cgroup named before `--`, then execs what follows
+_ENTER_CGROUPS = (
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 126; shift; done; shift; exec "$@"'
+)
+_user_lock = threading.Lock()
+# tenants' users get ids of their own range: never a system account's or a person's
+UID_RANGE = {"UID_MIN": 200000, "UID_MAX": 299999, "GID_MIN": 200000, "GID_MAX": 299999}
+
+
+@dataclass(frozen=True)
+class Mount:
+    path: str
+    writable: bool
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a process may use: its CU (the guide: 1 CU = 1 core and 4 GB)."""
+
+    cpu_cores: float
+    memory_mb: int
+    max_pids: int = 4096
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Whose processes these are: the account's user, and what they may see."""
+
+    user: str
+    mounts: tuple[Mount, ...]
+
+
+def taskmanager_limits(slots: int, process_mb: int) -> Limits:
+    """A TaskManager's CU: a core and 4 GB per slot (never below its own process size)."""
+    return Limits(cpu_cores=float(slots), memory_mb=max(slots * CU_MEMORY_MB, process_mb))
+
+
+def jobmanager_limits(process_mb: int) -> Limits:
+    """A JobManager's share: a core, and twice its process size (it stays near a quarter
+    of it: FLINK-NOTES)."""
+    return Limits(cpu_cores=1.0, memory_mb=2 * process_mb)
 
 
 def clean_environment(
@@ -37,3 +113,187 @@ def java_home_of(java: str) -> str | None:
     if not os.path.exists(java):
         return None
     return str(Path(os.path.realpath(java)).parent.parent)
+
+
+def user_of(account_id: str) -> str:
+    """The Unix user of an account's processes: `rtc` and the account id (digits)."""
+    return f"{USER_PREFIX}{account_id}"
+
+
+def unavailable() -> str | None:
+    """Why this host cannot sandbox tenants' processes, or None when it can."""
+    if os.geteuid() != 0:
+        return "rtc up does not run as root (it makes users, cgroups and mount namespaces)"
+    for tool in ("bwrap", "setpriv", "useradd"):
+        if shutil.which(tool) is None:
+            return f"`{tool}` is not installed (Debian: bubblewrap, util-linux, passwd)"
+    for controller in CONTROLLERS:
+        if not own_cgroup(controller).is_dir():
+            return f"the cgroup v1 controller `{controller}` is not mounted at {CGROUP_ROOT}"
+    return None
+
+
+def own_cgroup(controller: str) -> Path:
+    """This process's cgroup directory of a v1 controller (children go below it)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controller in controllers.split(","):
+                return CGROUP_ROOT / controller / path.lstrip("/")
+    return CGROUP_ROOT / controller
+
+
+def ensure_user(name: str) -> tuple[int, int]:
+    """(uid, gid) of the user, made now (own group, no home, no shell, ids from UID_RANGE)."""
+    with _user_lock:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--no-create-home", "--home-dir", "/nonexistent",
+                 "--shell", "/usr/sbin/nologin", "--user-group",
+                 *(f"-K{k}={v}" for k, v in UID_RANGE.items()), name],
+                check=False, capture_output=True, timeout=60,
+            )  # fmt: skip
+            entry = pwd.getpwnam(name)  # a concurrent useradd made it: fine
+        return entry.pw_uid, entry.pw_gid
+
+
+def group_name(gid: int) -> str:
+    return grp.getgrgid(gid).gr_name
+
+
+def own(paths: Iterable[Path], uid: int, gid: int) -> None:
+    """chown -R: the process's user owns its run directory and the state it writes."""
+    for root in paths:
+        if not root.exists():
+            continue
+        os.chown(root, uid, gid)
+        for directory, dirs, files in os.walk(root):
+            for name in (*dirs, *files):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chown(os.path.join(directory, name), uid, gid, follow_symlinks=False)
+
+
+def make_cgroups(key: str, limits: Limits) -> list[Path]:
+    """One cgroup per controller for the process `key`, with its limits; their procs files."""
+    procs = []
+    for controller in CONTROLLERS:
+        directory = own_cgroup(controller) / CGROUP_GROUP / key
+        directory.mkdir(parents=True, exist_ok=True)
+        if controller == "cpu":
+            _write(directory / "cpu.cfs_period_us", CPU_PERIOD_US)
+            _write(directory / "cpu.cfs_quota_us", int(limits.cpu_cores * CPU_PERIOD_US))
+        elif controller == "memory":
+            _write(directory / "memory.limit_in_bytes", limits.memory_mb * 1024 * 1024)
+        else:
+            _write(directory / "pids.max", limits.max_pids)
+        procs.append(directory / "cgroup.procs")
+    return procs
+
+
+def remove_cgroups(key: str) -> None:
+    """Remove the process's cgroups (they must be empty: after it ended)."""
+    for controller in CONTROLLERS:
+        with contextlib.suppress(OSError):
+            (own_cgroup(controller) / CGROUP_GROUP / key).rmdir()
+
+
+def cgroup_exists(key: str) -> list[bool]:
+    return [(own_cgroup(c) / CGROUP_GROUP / key).exists() for c in CONTROLLERS]
+
+
+def cgroup_of(pid: int, controller: str) -> Path | None:
+    """The cgroup directory a process is in, for one controller (tests and diagnostics)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controller in controllers.split(","):
+                return CGROUP_ROOT / controller / path.lstrip("/")
+    return None
+
+
+def oom_killed(key: str) -> int:
+    """How many times the memory limit of process `key` killed a process (v1 oom_control)."""
+    control = own_cgroup("memory") / CGROUP_GROUP / key / "memory.oom_control"
+    with contextlib.suppress(OSError, ValueError):
+        for line in control.read_text().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+    return 0
+
+
+def _write(path: Path, value: int) -> None:
+    path.write_text(f"{value}\n")
+
+
+def wrap(
+    argv: Sequence[str],
+    *,
+    key: str,
+    tenant: Tenant,
+    limits: Limits,
+    readable: Sequence[str],
+    workdir: Path,
+) -> list[str]:
+    """The command line that runs `argv` (an `env -i ...` line) inside the sandbox."""
+    uid, gid = ensure_user(tenant.user)
+    procs = make_cgroups(key, limits)
+    view: list[str] = []
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            view += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            view += ["--ro-bind", path, path]
+    view += ["--perms", "0755", "--dir", "/etc"]
+    for path in ETC_PATHS:
+        if os.path.exists(path):
+            view += ["--ro-bind", path, path]
+    view += ["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/tmp"]
+    made: set[str] = {"/", "/etc", "/tmp", "/proc", "/dev", *SYSTEM_PATHS}
+    binds = [(p, False) for p in readable] + [(m.path, m.writable) for m in tenant.mounts]
+    binds.append((str(workdir), True))
+    for path, writable in sorted(binds, key=lambda b: b[0].count("/")):
+        if not os.path.exists(path):
+            continue
+        for parent in reversed(Path(path).parents):
+            if str(parent) not in made:
+                view += ["--perms", "0755", "--dir", str(parent)]
+                made.add(str(parent))
+        view += ["--bind" if writable else "--ro-bind", path, path]
+        made.add(path)
+    return [
+        "sh", "-c", _ENTER_CGROUPS, "rtc-sandbox", *map(str, procs), "--",
+        "bwrap", *view, "--unshare-pid", "--unshare-ipc", "--chdir", str(workdir), "--",
+        "setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs",
+        "--inh-caps=-all", "--bounding-set=-all", "--",
+        *argv,
+    ]  # fmt: skip
+
+
+def inner_pid(outer: int, is_ours: Callable[[int], bool], *, timeout: float = 10.0) -> int | None:
+    """The pid of the sandboxed command below `outer` (bwrap runs it as a child), once it
+    has exec'd (`is_ours(pid)` is true for it), or None if it never appears."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in _descendants(outer):
+            if is_ours(pid):
+                return pid
+        if not Path(f"/proc/{outer}").exists():
+            return None
+        time.sleep(0.02)
+    return None
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                for child in children:
+                    found.append(int(child))
+                    pending.append(int(child))
+    return found

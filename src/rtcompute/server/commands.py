@@ -166,7 +166,12 @@ def up(
         loops.append(
             job_reconciler.JobReconciler(
                 platform,
-                job_runtime.FlinkRuntime(engines_home=settings.engines_home, workers=workers),
+                job_runtime.FlinkRuntime(
+                    engines_home=settings.engines_home,
+                    workers=workers,
+                    platform=platform,
+                    single_tenant=settings.jobs.single_tenant,
+                ),
             )
         )
     billing_loop = settings.reconcilers.billing

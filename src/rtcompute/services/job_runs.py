@@ -56,6 +56,7 @@ RUN_DEFAULTS = {
 }
 # with a standby JobManager: a dead leader's ZooKeeper session ends in 10 s (default 60 s)
 HA_DEFAULTS = {"high-availability.zookeeper.client.session-timeout": "10000"}
+HA_STORAGE_KEY = "high-availability.storageDir"
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _config(
             {
                 "high-availability.type": "zookeeper",
                 "high-availability.zookeeper.quorum": quorum,
-                "high-availability.storageDir": f"{ha}/{run_key_of(run)}",
+                HA_STORAGE_KEY: f"{ha}/{run_key_of(run)}",
                 "high-availability.cluster-id": f"/{run_key_of(run)}",
                 **HA_DEFAULTS,
             }
@@ -392,6 +393,34 @@ def submission(
         )
     script = ";\n".join(s.sql for s in resolved.statements)
     return script, resolved.problems
+
+
+def sandbox_mounts(platform: platform_module.Platform, work: Work) -> tuple[tuple[str, bool], ...]:
+    """What a run's sandboxed processes see besides the engine and their run directory:
+    its state directories (checkpoints, savepoints, HA) and the buckets its SQL names, all
+    writable (the location rules already required oss:GetObject and oss:PutObject on them).
+    Directories are made now, so the sandbox can mount them."""
+    state_keys = flinkconf.state_keys(work.version)
+    keys = (state_keys.checkpoint_dir, state_keys.savepoint_dir, HA_STORAGE_KEY)
+    paths = {local_path(work.config[k]) for k in keys if work.config.get(k, "").startswith("file:")}
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=work.job_id)
+        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        if deployment is not None and project is not None:
+            resolved = job_paths.resolve(
+                platform,
+                session,
+                account_id=project.account_id,
+                region=project.region,
+                statements=sqlscript.split(deployment.sql),
+            )
+            for name in resolved.buckets:
+                bucket = _bucket(session, project.account_id, name)
+                if bucket is not None:
+                    paths.add(str(job_paths.bucket_root(platform, bucket)))
+    for path in paths:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    return tuple((path, True) for path in sorted(paths))
 
 
 def judge_submission(

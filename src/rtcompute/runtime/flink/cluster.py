@@ -27,6 +27,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ class JobCluster:
     processes: tuple[FlinkProcess, ...]
     config: Mapping[str, str]  # the job's flat Flink keys; the launcher adds the rest
     java_home: str | None = None
+    tenant: sandbox.Tenant | None = None  # None: not sandboxed (single-tenant mode)
 
     def leader(self) -> FlinkProcess:
         """The JobManager TaskManagers and clients address without HA (index 0)."""
@@ -305,6 +307,8 @@ class FlinkLauncher:
             "-D",
             markers(cluster, process)[0],
         ]
+        if cluster.tenant is not None:
+            argv = self._confine(cluster, process, argv, java, home)
         try:
             child = processes.spawn(
                 argv,
@@ -315,7 +319,47 @@ class FlinkLauncher:
         except OSError as exc:
             raise LaunchError(f"cannot start {process.name}: {exc.strerror or exc}") from exc
         self._children[child.pid] = child
-        return child.pid
+        if cluster.tenant is None:
+            return child.pid
+        # bwrap runs the JVM as its child: the JVM is the process (pid file, signals)
+        wanted = markers(cluster, process)
+        pid = sandbox.inner_pid(child.pid, lambda p: processes.matches(p, wanted))
+        if pid is None:
+            out = log_dir(cluster) / f"{process.name}.out"
+            tail = "\n".join(out.read_text(errors="replace").splitlines()[-5:])
+            raise LaunchError(f"the sandbox of {process.name} did not start: {tail}")
+        pid_file(cluster, process).write_text(f"{pid}\n")
+        return pid
+
+    def _confine(
+        self,
+        cluster: JobCluster,
+        process: FlinkProcess,
+        argv: list[str],
+        java: str,
+        home: Path,
+    ) -> list[str]:
+        """`argv` in the tenant's sandbox: its user owns the run directory and its state."""
+        assert cluster.tenant is not None
+        uid, gid = sandbox.ensure_user(cluster.tenant.user)
+        writable = [Path(m.path) for m in cluster.tenant.mounts if m.writable]
+        sandbox.own([cluster.directory, *writable], uid, gid)
+        if process.kind == JOBMANAGER:
+            limits = sandbox.jobmanager_limits(process.memory_mb)
+        else:
+            limits = sandbox.taskmanager_limits(max(process.slots, 1), process.memory_mb)
+        readable = [str(Path(os.path.realpath(cluster.engine_home)))]
+        java_home = sandbox.java_home_of(java)
+        if java_home is not None:
+            readable.append(java_home)
+        return sandbox.wrap(
+            argv,
+            key=f"{cluster.run_key}-{process.name}",
+            tenant=cluster.tenant,
+            limits=limits,
+            readable=readable,
+            workdir=cluster.directory,
+        )
 
     def _java(self, cluster: JobCluster) -> tuple[str | None, str]:
         """(JAVA_HOME to set, or None for the PATH's java; the java binary)."""
@@ -442,6 +486,8 @@ class FlinkLauncher:
             if pid is not None:
                 found[pid] = markers(cluster, process)
         processes.terminate(list(found), markers=found, grace=grace)
+        for process in targets:
+            self._uncage(cluster, process)
         for pid in found:
             child = self._children.pop(pid, None)
             if child is not None:
@@ -449,6 +495,16 @@ class FlinkLauncher:
                     child.wait(5.0)
         for process in targets:
             pid_file(cluster, process).unlink(missing_ok=True)
+
+    @staticmethod
+    def _uncage(cluster: JobCluster, process: FlinkProcess) -> None:
+        """Remove the process's cgroups once its sandbox has ended (bwrap leaves last)."""
+        key = f"{cluster.run_key}-{process.name}"
+        for _ in range(50):
+            sandbox.remove_cgroups(key)
+            if not any(sandbox.cgroup_exists(key)):
+                return
+            time.sleep(0.02)
 
     def _reap(self) -> None:
         for pid, child in list(self._children.items()):

@@ -1,0 +1,231 @@
+"""Red team: a tenant's JAR, running inside its job on real Flink, tries to reach what is not
+its own.
+
+The JAR is built here with javac: a scalar function `Probe` whose `eval(what)` tries one
+thing and answers what it got (the bytes it read, "connected", or the exception). The job
+runs every probe once and writes the answers into the tenant's own state directory, which
+the test reads. Each attempt must fail, and the test says what it got instead. A control
+probe reads a file the tenant owns, so a sandbox that breaks everything fails the test too.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+import pwd
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rtcompute.runtime import sandbox
+from rtcompute.runtime.engines import workers
+from rtcompute.runtime.flink import cluster as flink_cluster
+from tests.integration.test_flink_runtime import Run, free_ports, pool, taskmanager  # noqa: F401
+from tests.waiting import wait_for
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sandbox.unavailable() is not None, reason=str(sandbox.unavailable())),
+]
+
+ACCOUNT = "7000000000000001"
+
+PROBE_SOURCE = """
+import java.io.*;
+import java.net.*;
+import java.nio.file.*;
+import org.apache.flink.table.functions.ScalarFunction;
+
+public class Probe extends ScalarFunction {
+    public String eval(String what) {
+        try {
+            if (what.startsWith("read:")) {
+                byte[] got = Files.readAllBytes(Paths.get(what.substring(5)));
+                return "READ " + new String(got).replace('\\n', ' ').trim();
+            }
+            if (what.startsWith("list:")) {
+                String[] names = new File(what.substring(5)).list();
+                return names == null ? "no listing" : "LISTED " + String.join(" ", names);
+            }
+            if (what.startsWith("write:")) {
+                Files.write(Paths.get(what.substring(6)), "pwned".getBytes());
+                return "WROTE";
+            }
+            if (what.startsWith("connect:")) {
+                String[] hp = what.substring(8).split(":");
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), 2000);
+                    return "CONNECTED";
+                }
+            }
+            if (what.equals("env")) {
+                return "ENV " + System.getenv().keySet();
+            }
+            if (what.equals("user")) {
+                return "USER " + new String(Files.readAllBytes(Paths.get("/proc/self/status")))
+                    .lines().filter(l -> l.startsWith("Uid:")).findFirst().orElse("?");
+            }
+            if (what.equals("allocate")) {
+                java.util.List<byte[]> held = new java.util.ArrayList<>();
+                for (int i = 0; i < 64; i++) { held.add(new byte[256 * 1024 * 1024]); }
+                return "ALLOCATED " + held.size() * 256 + " MB";
+            }
+            if (what.equals("processes")) {
+                String[] names = new File("/proc").list((d, n) -> n.matches("[0-9]+"));
+                return "PROCESSES " + (names == null ? 0 : names.length);
+            }
+            return "unknown probe";
+        } catch (Throwable error) {
+            return "FAILED " + error.getClass().getSimpleName() + ": " + error.getMessage();
+        }
+    }
+}
+"""
+
+
+def build_probe_jar(flink_home: Path, directory: Path) -> Path:
+    directory.mkdir()
+    (directory / "Probe.java").write_text(PROBE_SOURCE)
+    api = next((flink_home / "lib").glob("flink-table-api-java-uber-*.jar"))
+    subprocess.run(["javac", "-cp", str(api), "Probe.java"], cwd=directory, check=True)
+    subprocess.run(["jar", "cf", "probe.jar", "Probe.class"], cwd=directory, check=True)
+    return directory / "probe.jar"
+
+
+@dataclasses.dataclass
+class Scene:
+    """What lies around the tenant's job on the node."""
+
+    state: Path  # the tenant's own state directory (mounted writable)
+    owned: Path  # a file of the tenant's, inside its state directory
+    database: Path  # the platform's database, beside the run directories
+    other_bucket: Path  # another account's bucket
+    other_port: int  # a port another account's job listens on
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    data = tmp_path / "data"
+    state = data / "buckets" / "1" / "rtcompute" / "jobs"
+    state.mkdir(parents=True)
+    owned = state / "owned.txt"
+    owned.write_text("tenant-owned-data")
+    database = data / "rtc.db"
+    database.write_text("password hashes and session secrets")
+    other_bucket = data / "buckets" / "2"
+    other_bucket.mkdir(parents=True)
+    (other_bucket / "secret.csv").write_text("globex-secret")
+    with socket.socket() as other_job:
+        other_job.bind(("127.0.0.1", 0))
+        other_job.listen()
+        yield Scene(state, owned, database, other_bucket, other_job.getsockname()[1])
+
+
+def quoted(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def probes(scene: Scene) -> dict[str, str]:
+    return {
+        "own file (control)": f"read:{scene.owned}",
+        "the platform's database": f"read:{scene.database}",
+        "the data directory": f"list:{scene.database.parent}",
+        "another account's bucket": f"read:{scene.other_bucket / 'secret.csv'}",
+        "/etc/shadow": "read:/etc/shadow",
+        "root's home": "list:/root",
+        "a file beside the database": f"write:{scene.database.parent / 'planted'}",
+        "the environment": "env",
+        "its user": "user",
+        "other processes": "processes",
+        "past its memory": "allocate",
+    }
+
+
+def test_a_hostile_jar_reaches_nothing_but_its_own(
+    installed_engines: Any,
+    pool: workers.WorkerPool,  # noqa: F811
+    tmp_path: Path,
+    scene: Scene,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RTC_BOOTSTRAP_PASSWORD", "canary-secret-83")
+    version = "flink-2.2.1"
+    home = flink_cluster.flink_home(installed_engines.path(version))
+    assert home is not None
+    jar = build_probe_jar(home, tmp_path / "jar")
+    run = Run(installed_engines, version, tmp_path / "data" / "flink" / "job-9-run-1", slots=1)
+    # the tenant's state: its checkpoints and savepoints (Run keeps them beside its run
+    # directory), and its bucket directory where the answers go
+    flink_state = [tmp_path / "data" / "flink" / name for name in ("checkpoints", "savepoints")]
+    for directory in flink_state:
+        directory.mkdir(parents=True)
+    mounts = tuple(sandbox.Mount(str(p), True) for p in (scene.state, *flink_state))
+    tenant = sandbox.Tenant(sandbox.user_of(ACCOUNT), mounts)
+    run.cluster = dataclasses.replace(run.cluster, tenant=tenant)
+    out = scene.state / "answers"
+    asked = probes(scene)
+    rows = ", ".join(f"('{quoted(name)}', '{quoted(what)}')" for name, what in asked.items())
+    sql = f"""
+CREATE TEMPORARY FUNCTION probe AS 'Probe' LANGUAGE JAVA;
+CREATE TABLE answers (name STRING, answer STRING)
+WITH ('connector' = 'filesystem', 'path' = 'file://{out}', 'format' = 'csv');
+INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, what);
+"""
+    try:
+        run.start()
+        # the JVMs run as the account's user, in cgroups sized from their CU
+        uid = pwd.getpwnam(tenant.user).pw_uid
+        for process in run.cluster.processes:
+            pid = run.launcher.find(run.cluster, process)
+            assert pid is not None
+            assert os.stat(f"/proc/{pid}").st_uid == uid
+            memory = sandbox.cgroup_of(pid, "memory")
+            assert memory is not None and memory.name == f"{run.cluster.run_key}-{process.name}"
+            limit = int((memory / "memory.limit_in_bytes").read_text())
+            expected = (
+                sandbox.taskmanager_limits(process.slots, process.memory_mb)
+                if process.kind == "taskmanager"
+                else sandbox.jobmanager_limits(process.memory_mb)
+            )
+            assert limit == expected.memory_mb * 1024 * 1024
+            cpu = sandbox.cgroup_of(pid, "cpu")
+            assert cpu is not None
+            quota = int((cpu / "cpu.cfs_quota_us").read_text())
+            assert quota == int(expected.cpu_cores * sandbox.CPU_PERIOD_US)
+        config = run.submit_config(**{"pipeline.jars": f"file://{jar}"})
+        submitted = pool.submit(version, sql, config)
+        assert submitted.problems == () and submitted.job_id
+        job_id = submitted.job_id
+        wait_for("FINISHED", lambda: run.state(job_id) in ("FINISHED", "FAILED"), 90)
+        assert run.state(job_id) == "FINISHED", run.rest.exceptions(job_id)
+        got: dict[str, str] = {}
+        for path in sorted(out.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                got.update({r[0]: r[1] for r in csv.reader(path.open()) if r})
+        run.stop()
+    finally:
+        run.launcher.stop(run.cluster)
+    assert set(got) == set(asked), got
+    assert got["own file (control)"] == "READ tenant-owned-data"
+    for name in (
+        "the platform's database",
+        "another account's bucket",
+        "/etc/shadow",
+        "a file beside the database",
+    ):
+        assert got[name].startswith("FAILED "), f"{name}: {got[name]}"
+    assert got["the data directory"] in ("no listing",) or "rtc.db" not in got["the data directory"]
+    assert got["root's home"] == "no listing" or got["root's home"] == "LISTED ", got
+    assert "RTC_" not in got["the environment"] and "canary" not in got["the environment"]
+    assert got["its user"].split()[2] == str(uid), got["its user"]
+    assert got["other processes"] in ("PROCESSES 1", "PROCESSES 2", "PROCESSES 3"), got
+    assert not (scene.database.parent / "planted").exists()
+    # 16 GB asked of a 1-CU TaskManager: its heap refuses (the cgroup is the backstop)
+    assert got["past its memory"].startswith("FAILED OutOfMemoryError"), got["past its memory"]
+    assert all(sandbox.cgroup_exists(f"{run.cluster.run_key}-{p.name}") == [False] * 3
+               for p in run.cluster.processes)  # fmt: skip
