@@ -46,10 +46,6 @@ class Forbidden(RtcError):
     code = "Forbidden"
 
 
-class Locked(RtcError):
-    code = "IdentityLocked"
-
-
 class VerificationRequired(RtcError):
     """Sign-in needs a one-time code (e-mailed or logged) or a TOTP code."""
 

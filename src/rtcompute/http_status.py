@@ -18,7 +18,6 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.RtcError], int], ...] = (
     (errors.QuotaExceeded, 409),
     (errors.Conflict, 409),
     (errors.PayloadTooLarge, 413),
-    (errors.Locked, 423),
     (errors.Unavailable, 503),
 )
 

@@ -171,6 +171,7 @@ def test_limit_placeholders_are_filled() -> None:
         for language in (i18n.ENGLISH, i18n.CHINESE):
             filled = i18n.gettext(language, message) % {
                 "min_length": 8,
+                "lockout_minutes": 15,
                 **views.ram_errors.LIMIT_VALUES,
             }
             assert "%(" not in filled, code

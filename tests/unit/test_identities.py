@@ -80,26 +80,19 @@ def test_invalid_emails(email: str) -> None:
 def test_display_names() -> None:
     assert identities.check_display_name("  Acme Inc.  ") == "Acme Inc."
     assert identities.check_display_name("账号 ✓") == "账号 ✓"
-    for bad in ("x" * 65, "tab\there", "nul\x00"):
+    for bad in ("x" * 65, "tab\there", "nul\x00", "admin\u202etxt.exe", "\u2066Acme\u2069"):
         with pytest.raises(errors.Invalid) as caught:
             identities.check_display_name(bad)
         assert caught.value.code == "InvalidDisplayName"
 
 
-def test_is_locked() -> None:
-    assert not identities.is_locked(None, NOW)
-    assert identities.is_locked(NOW + timedelta(seconds=1), NOW)
-    assert not identities.is_locked(NOW, NOW)
-    assert not identities.is_locked(NOW - timedelta(seconds=1), NOW)
-
-
-def test_lock_after_failure() -> None:
-    lockout = timedelta(minutes=15)
-    for attempts in range(5):
-        assert identities.lock_after_failure(attempts, NOW, max_attempts=5, lockout=lockout) is None
-    assert identities.lock_after_failure(5, NOW, max_attempts=5, lockout=lockout) == NOW + lockout
-    assert identities.lock_after_failure(9, NOW, max_attempts=5, lockout=lockout) == NOW + lockout
-    assert identities.lock_after_failure(3, NOW, max_attempts=3, lockout=lockout) == NOW + lockout
+def test_emails_refuse_bidi_controls() -> None:
+    assert identities.check_email("ops@acme.example") == "ops@acme.example"
+    assert identities.check_email("用户@例子.example") == "用户@例子.example"
+    with pytest.raises(errors.Invalid) as caught:
+        identities.check_email("ops@moc.\u202eelpmaxe")
+    assert caught.value.code == "InvalidEmail"
+    assert "U+202E" in caught.value.message
 
 
 def test_needs_verification() -> None:

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rtcompute
 from rtcompute import errors, http_status
-from rtcompute.api import deps, middleware
+from rtcompute.api import deps, gate, middleware
 from rtcompute.api.routes import (
     access_keys,
     accounts,
@@ -70,7 +70,7 @@ def error_response(
 ) -> Response:
     request.state.error_code = code
     request_id = getattr(request.state, "request_id", "")
-    if not is_api(request) and request.url.path not in ("/healthz", "/readyz", "/metrics"):
+    if middleware.renders_html(request.url.path):
         return console_routes.render_error(request, status, code, message)
     body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     body.update(extra or {})
@@ -229,7 +229,13 @@ def create_app(
 
     console_routes.mount(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(middleware.RequestMiddleware, platform=platform, metrics=metrics)
+    # every route is in place: the gate lists the public ones now (the console's routers
+    # are included as a whole, so their routes are read from the routers themselves)
+    pages = [route for router in console_routes.ROUTERS for route in router.routes]
+    body_gate = gate.Gate(platform, [*app.routes, *pages])
+    app.add_middleware(
+        middleware.RequestMiddleware, platform=platform, metrics=metrics, admit=body_gate.admit
+    )
     return app
 
 

@@ -37,9 +37,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "not allowed"),
         (404, "not found"),
         (409, "conflict or limit reached"),
-        (413, "body over the limit (1 MiB; object uploads: RTC_STORAGE__MAX_OBJECT_BYTES)"),
+        (
+            413,
+            "body over the limit (1 MiB; object uploads: RTC_STORAGE__MAX_OBJECT_BYTES; "
+            "anonymous, to sign-in and sign-up: 16 KiB)",
+        ),
         (422, "a field is missing, of the wrong type, unknown or too long"),
-        (423, "identity locked after failed sign-ins"),
     )
 }
 
@@ -71,12 +74,12 @@ async def current_principal(request: Request) -> principals.Principal:
     # miss pays the thread hop and the database read
     principal = sessions.cached(platform, token)
     if principal is None:
-        principal = await _authenticate_once(request, platform, token)
+        principal = await authenticate_once(request, platform, token)
     request.state.principal = principal
     return principal
 
 
-async def _authenticate_once(
+async def authenticate_once(
     request: Request, platform: platform_module.Platform, token: str
 ) -> principals.Principal:
     """Verify a token in a worker thread; concurrent requests with the same token share one

@@ -1,7 +1,10 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
 
-One pass gives every request an id, caps its body, times it for /metrics and, for
-state-changing calls, writes the audit event once the outcome is known.
+One pass gives every request an id and the security headers, caps its body, times it for
+/metrics and, for state-changing calls, writes the audit event once the outcome is known.
+
+How much body a request may send is asked of `admit` (api/gate.py) before any of it is read:
+a caller that is not authenticated sends none, or a small one to a public route.
 """
 
 from __future__ import annotations
@@ -10,23 +13,44 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rtcompute.api import security_headers
+from rtcompute.console import routes as console_routes
 from rtcompute.services import audit, buckets, principals
 from rtcompute.services import platform as platform_module
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# object uploads carry the object itself: their own, larger body limit
-OBJECT_UPLOAD = re.compile(r"^/api/v1/buckets/[^/]+/objects/.")
-# the console's multipart upload form: the object plus a few form fields
-CONSOLE_UPLOAD = re.compile(r"^/console/buckets/[^/]+/objects$")
-CONSOLE_FORM_OVERHEAD = 64 * 1024
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What a request may send: at most `limit` bytes, or nothing (None: the body is not
+    read and the route runs with an empty one); passed on as it arrives when `streamed`,
+    else read whole before the route runs."""
+
+    limit: int | None
+    streamed: bool = False
+
+
+Admit = Callable[[Scope], Awaitable[Allowance]]
+
+
+class BodyTooLarge(HTTPException):
+    """A streamed body passed its limit while the route was reading it: a 413 (FastAPI lets
+    an HTTPException raised while reading the body through, and app.py maps it)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large(limit))
 
 
 class Metrics:
@@ -65,6 +89,11 @@ def _error_body(code: str, message: str, request_id: str) -> bytes:
     return json.dumps({"code": code, "message": message, "request_id": request_id}).encode()
 
 
+def renders_html(path: str) -> bool:
+    """Whether errors on `path` are the console's pages (else the API's JSON)."""
+    return not path.startswith("/api/") and path not in ("/healthz", "/readyz", "/metrics")
+
+
 def client_ip(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else ""
@@ -77,13 +106,13 @@ class RequestMiddleware:
         *,
         platform: platform_module.Platform,
         metrics: Metrics,
+        admit: Admit,
         record_audit: Callable[[audit.Event], None] | None = None,
     ) -> None:
         self.app = app
         self.platform = platform
         self.metrics = metrics
-        self.max_body = platform.settings.max_body_bytes
-        self.max_object = platform.settings.storage.max_object_bytes
+        self.admit = admit
         self.record_audit = record_audit or (lambda event: audit.record(platform, event))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,29 +125,31 @@ class RequestMiddleware:
         state["request_id"] = request_id
         status_holder = [500]
         response_started = False
-        extra_headers = [(b"x-request-id", request_id.encode())]
+        extra_headers = [
+            (b"x-request-id", request_id.encode()),
+            *security_headers.for_path(scope["path"]),
+        ]
         if scope["path"].startswith("/api/v1/"):
             # API answers are per caller and may carry secrets (a new key, a session token)
             extra_headers.append((b"cache-control", b"no-store"))
+        # set when the body is left unread: the connection must not serve another request
+        unread_body = [False]
 
         async def send_with_id(message: Message) -> None:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), *extra_headers]
+                closing = [(b"connection", b"close")] if unread_body[0] else []
+                message["headers"] = [*message.get("headers", []), *extra_headers, *closing]
             await send(message)
 
         method = scope["method"]
         failure: Exception | None = None
         try:
             if method in STATE_CHANGING:
-                limit = self._body_limit(method, scope["path"])
-                body = await self._read_body(receive, limit)
-                if body is None:
-                    await self._reject_too_large(send_with_id, request_id, limit)
-                else:
-                    await self.app(scope, _replay(body), send_with_id)
+                allowance = await self.admit(scope)
+                await self._with_body(scope, receive, send_with_id, allowance, unread_body)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception as exc:
@@ -127,6 +158,7 @@ class RequestMiddleware:
             # then re-raise so that the server still logs the traceback.
             failure = exc
             if not response_started:
+                unread_body[0] = True  # its body may be half read: close after the answer
                 status_holder[0] = 500
                 state["error_code"] = "InternalError"
                 await self._send_error(
@@ -154,12 +186,32 @@ class RequestMiddleware:
                     return str(candidate)
         return os.urandom(16).hex()
 
-    def _body_limit(self, method: str, path: str) -> int:
-        if method == "PUT" and OBJECT_UPLOAD.match(path):
-            return self.max_object
-        if method == "POST" and CONSOLE_UPLOAD.match(path):
-            return self.max_object + CONSOLE_FORM_OVERHEAD
-        return self.max_body
+    async def _with_body(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        allowance: Allowance,
+        unread_body: list[bool],
+    ) -> None:
+        """Run the app with the body the allowance lets through, or answer 413."""
+        limit = allowance.limit
+        if limit is None:
+            # refused unread: the route answers from an empty body (its 401, its audit)
+            unread_body[0] = _announces_body(scope)
+            await self.app(scope, _replay(b""), send)
+            return
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await self._reject_too_large(scope, send, limit, unread_body)
+        elif allowance.streamed:
+            await self.app(scope, _capped(receive, limit, unread_body), send)
+        else:
+            body = await self._read_body(receive, limit)
+            if body is None:
+                await self._reject_too_large(scope, send, limit, unread_body)
+            else:
+                await self.app(scope, _replay(body), send)
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or None once it passes the limit."""
@@ -178,14 +230,19 @@ class RequestMiddleware:
                 break
         return b"".join(chunks)
 
-    async def _reject_too_large(self, send: Send, request_id: str, limit: int) -> None:
-        await self._send_error(
-            send,
-            413,
-            "PayloadTooLarge",
-            f"the request body is larger than the limit of {buckets.size_text(limit)}",
-            request_id,
-        )
+    async def _reject_too_large(
+        self, scope: Scope, send: Send, limit: int, unread_body: list[bool]
+    ) -> None:
+        """413 before the route runs: JSON, or the console's error page on its paths."""
+        unread_body[0] = True
+        state = scope["state"]
+        state["error_code"] = "PayloadTooLarge"
+        if renders_html(scope["path"]):
+            request = Request(scope)
+            page = console_routes.render_error(request, 413, "PayloadTooLarge", _too_large(limit))
+            await page(scope, _replay(b""), send)
+            return
+        await self._send_error(send, 413, "PayloadTooLarge", _too_large(limit), state["request_id"])
 
     @staticmethod
     async def _send_error(
@@ -199,11 +256,51 @@ class RequestMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than the limit of {buckets.size_text(limit)}"
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length the client announced, when it announced a readable one."""
+    value = _header(scope, b"content-length")
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def _announces_body(scope: Scope) -> bool:
+    declared = _declared_length(scope)
+    return bool(declared) or _header(scope, b"transfer-encoding") is not None
+
+
+def _capped(receive: Receive, limit: int, unread_body: list[bool]) -> Receive:
+    """`receive`, passing the body on as it arrives, raising BodyTooLarge past `limit`."""
+    size = 0
+
+    async def capped() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                unread_body[0] = True
+                raise BodyTooLarge(limit)
+        return message
+
+    return capped
 
 
 def _replay(body: bytes) -> Receive:

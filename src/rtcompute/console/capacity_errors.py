@@ -88,7 +88,8 @@ ERROR_MESSAGES = {
     "BucketInUse": N_("Clusters still use this bucket; release them first."),
     "BucketNotEmpty": N_("The bucket is not empty; delete its objects first."),
     "InvalidObjectName": N_(
-        "The object name is not valid: a relative path without '..' or empty parts."
+        "The object name is not valid: a relative path without '..', empty parts or "
+        "bidirectional control characters."
     ),
     "NoSuchKey": N_("That object does not exist."),
     "EntityTooLarge": N_("The file is too large."),

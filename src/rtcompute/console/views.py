@@ -70,10 +70,13 @@ ERROR_MESSAGES = {
     "CsrfFailed": N_(
         "The form is stale or was not sent by this console; reload the page and retry."
     ),
-    "InvalidCredentials": N_("The account, user name or password is wrong."),
+    # one message for every refused password step: wrong, unknown or throttled alike
+    "InvalidCredentials": N_(
+        "The account, user name or password is wrong, or this address made too many failed "
+        "sign-ins (then wait %(lockout_minutes)s minutes)."
+    ),
     "InvalidVerificationCode": N_("The verification code is wrong or expired."),
     "VerificationRequired": N_("A verification code is needed; enter it with your password."),
-    "IdentityLocked": N_("Too many failed sign-in attempts; this identity is locked for a while."),
     "ConsoleAccessDisabled": N_(
         "Console access is turned off for this user; ask the account owner."
     ),
@@ -94,8 +97,8 @@ ERROR_MESSAGES = {
         "This is not an e-mail address; enter one like name@example.com, or leave it empty."
     ),
     "InvalidDisplayName": N_(
-        "The display name is too long or has control characters; use at most 64 printable "
-        "characters."
+        "The display name is too long or has control characters (bidirectional ones "
+        "included); use at most 64 printable characters."
     ),
     "InvalidPageToken": N_(
         "This page link was not handed out by the console; start again from the first page."
@@ -212,8 +215,14 @@ def message_of(request: Request, code: str, message: str) -> str:
 def _message_values(request: Request) -> dict[str, object]:
     platform = getattr(request.app.state, "platform", None)
     settings = getattr(platform, "settings", None)
-    min_length = getattr(getattr(settings, "auth", None), "password_min_length", 8)
-    return {"min_length": min_length, **ram_errors.LIMIT_VALUES}
+    auth = getattr(settings, "auth", None)
+    min_length = getattr(auth, "password_min_length", 8)
+    lockout_minutes = getattr(auth, "lockout_minutes", 15)
+    return {
+        "min_length": min_length,
+        "lockout_minutes": lockout_minutes,
+        **ram_errors.LIMIT_VALUES,
+    }
 
 
 def error_link(code: str) -> tuple[str, str] | None:

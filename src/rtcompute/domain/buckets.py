@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rtcompute.domain import text
+
 STANDARD = "standard"
 STORAGE_CLASSES = (STANDARD, "infrequent", "archive")
 PRIVATE = "private"
@@ -67,6 +69,18 @@ def check_object_key(key: str) -> str:
                 f"each '/'-separated part of an object key must be at most "
                 f"{MAX_SEGMENT_BYTES} bytes"
             )
+    return key
+
+
+def check_new_object_key(key: str) -> str:
+    """A key to store an object under: `check_object_key`, and no bidirectional control.
+
+    Only new keys are refused: an object stored before this rule can still be read and deleted.
+    """
+    check_object_key(key)
+    problem = text.bidi_problem(key)
+    if problem is not None:
+        raise ValueError(f"object key {problem}")
     return key
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 from rtcompute import errors
+from rtcompute.domain import text
 
 
 class IdentityType(enum.StrEnum):
@@ -42,12 +43,18 @@ def check_display_name(name: str) -> str:
             f"display name must be at most {DISPLAY_NAME_MAX} printable characters",
             code="InvalidDisplayName",
         )
+    problem = text.bidi_problem(name)
+    if problem is not None:
+        raise errors.Invalid(f"display name {problem}", code="InvalidDisplayName")
     return name.strip()
 
 
 def check_email(email: str) -> str:
     if email and not EMAIL_PATTERN.fullmatch(email):
         raise errors.Invalid(f"{email[:60]!r} is not an e-mail address", code="InvalidEmail")
+    problem = text.bidi_problem(email)
+    if problem is not None:
+        raise errors.Invalid(f"an e-mail address {problem}", code="InvalidEmail")
     return email
 
 
@@ -62,19 +69,6 @@ def check_password(password: str, *, name: str, min_length: int) -> None:
     lowered = password.casefold()
     if name and (lowered == name.casefold() or lowered == name.casefold()[::-1]):
         raise errors.Invalid("password must not be the account or user name", code="WeakPassword")
-
-
-def is_locked(locked_until: datetime | None, now: datetime) -> bool:
-    return locked_until is not None and locked_until > now
-
-
-def lock_after_failure(
-    failed_attempts: int, now: datetime, *, max_attempts: int, lockout: timedelta
-) -> datetime | None:
-    """After the `max_attempts`-th consecutive failure the identity locks for `lockout`."""
-    if failed_attempts >= max_attempts:
-        return now + lockout
-    return None
 
 
 def needs_verification(last_activity: datetime | None, now: datetime, *, after: timedelta) -> bool:

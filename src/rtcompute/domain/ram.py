@@ -11,6 +11,7 @@ import re
 from enum import StrEnum
 
 from rtcompute import errors
+from rtcompute.domain import text
 
 # vendor RAM limits, per account unless said otherwise
 MAX_USERS = 5_000
@@ -66,6 +67,15 @@ def check_text(field: str, value: str, limit: int) -> str:
         raise errors.Invalid(
             f"{field} must be at most {limit} printable characters", code="InvalidParameter"
         )
+    return value
+
+
+def check_display_name(value: str) -> str:
+    """A user's or group's display name: bounded text, no control or bidi control character."""
+    check_text("display name", value, MAX_NAME)
+    problem = text.bidi_problem(value)
+    if problem is not None:
+        raise errors.Invalid(f"display name {problem}", code="InvalidParameter")
     return value
 
 

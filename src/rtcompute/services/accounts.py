@@ -103,7 +103,6 @@ def _create(
                     name=alias,
                     password_hash=password_hash,
                     console_enabled=True,
-                    failed_attempts=0,
                     last_activity_at=now,
                     mfa_enabled=False,
                     created_at=now,

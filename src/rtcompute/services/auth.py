@@ -1,7 +1,14 @@
-"""Signing in: password, lockout, the inactivity verification code, TOTP MFA, passwords.
+"""Signing in: password, throttling, the inactivity verification code, TOTP MFA, passwords.
 
 Failed attempts must be counted even though the call fails, so these use cases commit the
 counter first and raise after; nothing else is written on a failure.
+
+Whoever is asking learns one thing only: the right password (and code) signs in, anything
+else gets one answer, `InvalidCredentials` with one message. An unknown name, a wrong
+password and a throttled source (domain/throttling.py) are answered alike, cost alike (one
+password hash verified, the failure counted) and leave the identity usable from every other
+source. What would tell a known name apart (its console turned off, a code to enter) is said
+only after its password was right.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from datetime import timedelta
 import pyotp
 
 from rtcompute import errors
-from rtcompute.domain import credentials, identities, text
+from rtcompute.domain import credentials, identities, text, throttling
 from rtcompute.services import notifier as notifier_module
 from rtcompute.services import platform as platform_module
 from rtcompute.services import principals
@@ -23,9 +30,13 @@ from rtcompute.store import accounts as account_store
 from rtcompute.store import db, tables
 from rtcompute.store import identities as identity_store
 from rtcompute.store import sessions as session_store
+from rtcompute.store import sign_in_throttles as throttle_store
 from rtcompute.store import verification_codes as code_store
 
-_BAD_CREDENTIALS = "the account, user name or password is wrong"
+_REFUSED = (
+    "the account, user name or password is wrong, or this address made too many failed "
+    "sign-ins (then wait {minutes} minutes)"
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,14 @@ class SignIn:
     code: str | None = None
     kind: str = session_service.CONSOLE
     source_ip: str = ""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """Whom the failures of this sign-in are counted against."""
+
+    source: str
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,21 @@ def sign_in(platform: platform_module.Platform, request: SignIn) -> SignedIn:
     return outcome
 
 
+def _limits(platform: platform_module.Platform) -> throttling.Limits:
+    auth = platform.settings.auth
+    return throttling.Limits(
+        per_identity=auth.max_failed_attempts,
+        per_source=auth.max_failed_attempts_per_source,
+        period=timedelta(minutes=auth.lockout_minutes),
+    )
+
+
+def _refusal(platform: platform_module.Platform) -> errors.Unauthenticated:
+    """The one answer to every failed password step, whatever failed."""
+    minutes = platform.settings.auth.lockout_minutes
+    return errors.Unauthenticated(_REFUSED.format(minutes=minutes), code="InvalidCredentials")
+
+
 def _sign_in(
     platform: platform_module.Platform,
     session: db.Session,
@@ -101,33 +135,34 @@ def _sign_in(
 ) -> errors.RtcError | SignedIn:
     now = platform.now()
     found = _find_identity(session, request.alias, request.user)
-    if found is None:
-        platform.passwords.verify(None, request.password)  # same cost as a wrong password
-        return errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials")
+    attempt = _Attempt(
+        source=throttling.source_key(request.source_ip),
+        subject=throttling.identity_subject(found[1].id)
+        if found is not None
+        else throttling.claim_subject(request.alias, request.user),
+    )
+    counts = throttle_store.read_counts(
+        session=session,
+        source=attempt.source,
+        subjects=(attempt.subject, throttling.ANY_IDENTITY),
+    )
+    if found is None or throttling.throttled(counts, attempt.subject, _limits(platform), now):
+        platform.passwords.verify(None, request.password)  # the cost of a real check
+        return _count_failure(platform, session, attempt, _refusal(platform))
     account, identity = found
-    if identities.is_locked(identity.locked_until, now):
-        assert identity.locked_until is not None
-        until = identity.locked_until.strftime("%H:%M UTC")
-        return errors.Locked(
-            f"too many failed sign-in attempts; this identity is locked until {until}"
-        )
+    if not platform.passwords.verify(identity.password_hash, request.password):
+        return _count_failure(platform, session, attempt, _refusal(platform))
     if not identity.console_enabled and request.kind == session_service.CONSOLE:
         return errors.Forbidden(
             "console access is turned off for this user; ask the account owner",
             code="ConsoleAccessDisabled",
         )
-    if not platform.passwords.verify(identity.password_hash, request.password):
-        return _count_failure(
-            platform,
-            session,
-            identity,
-            errors.Unauthenticated(_BAD_CREDENTIALS, code="InvalidCredentials"),
-        )
-    second_factor = _check_second_factor(platform, session, account, identity, request.code, outbox)
+    second_factor = _check_second_factor(
+        platform, session, account, identity, request.code, outbox, attempt
+    )
     if second_factor is not None:
         return second_factor
-    identity.failed_attempts = 0
-    identity.locked_until = None
+    throttle_store.forget(session=session, source=attempt.source, subject=attempt.subject)
     identity.last_login_at = now
     identity.last_activity_at = now
     assert identity.password_hash is not None
@@ -155,17 +190,25 @@ def _sign_in(
 def _count_failure(
     platform: platform_module.Platform,
     session: db.Session,
-    identity: tables.Identity,
+    attempt: _Attempt,
     error: errors.RtcError,
 ) -> errors.RtcError:
-    auth = platform.settings.auth
-    identity_store.record_failed_attempt(
-        session=session,
-        identity_id=identity.id,
-        now=platform.now(),
-        max_attempts=auth.max_failed_attempts,
-        lockout=timedelta(minutes=auth.lockout_minutes),
-    )
+    """Count the failure on the source's identity and on the source, then answer `error`."""
+    rules = _limits(platform)
+    now = platform.now()
+    for subject, limit in (
+        (throttling.ANY_IDENTITY, rules.per_source),
+        (attempt.subject, rules.per_identity),
+    ):
+        throttle_store.count_failure(
+            session=session,
+            source=attempt.source,
+            subject=subject,
+            limit=limit,
+            period=rules.period,
+            now=now,
+        )
+    throttle_store.prune(session=session, now=now)
     return error
 
 
@@ -176,6 +219,7 @@ def _check_second_factor(
     identity: tables.Identity,
     code: str | None,
     outbox: list[_CodeMail],
+    attempt: _Attempt,
 ) -> errors.RtcError | None:
     """TOTP when MFA is on; else the e-mailed/logged code after a long inactivity."""
     now = platform.now()
@@ -188,7 +232,7 @@ def _check_second_factor(
             return _count_failure(
                 platform,
                 session,
-                identity,
+                attempt,
                 errors.Unauthenticated(
                     "the MFA code is wrong or expired", code="InvalidVerificationCode"
                 ),
@@ -208,7 +252,7 @@ def _check_second_factor(
         return _count_failure(
             platform,
             session,
-            identity,
+            attempt,
             errors.Unauthenticated(
                 "the verification code is wrong", code="InvalidVerificationCode"
             ),

@@ -9,10 +9,13 @@ public-read: `check_for_cluster` says so, for the cluster service.
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 
@@ -79,6 +82,12 @@ def check_key(key: str) -> str:
             code="InvalidObjectName",
         )
     return key
+
+
+def check_new_key(key: str) -> str:
+    """A key to store an object under: `check_key`, and no bidirectional control character."""
+    check_key(key)
+    return _checked(bucket_domain.check_new_object_key, key, "InvalidObjectName")
 
 
 def read_bucket(
@@ -236,12 +245,18 @@ def put_object(
     request: principals.RequestContext,
     bucket_name: str,
     key: str,
-    content: bytes,
+    content: bytes | BinaryIO,
 ) -> StoredObject:
-    """Store the object whole, replacing one of the same key."""
-    check_key(key)
+    """Store the object whole, replacing one of the same key.
+
+    `content` is the object, or a file holding it from its current position (an upload
+    spooled to disk as it arrived: a large object is never held in memory whole).
+    """
+    check_new_key(key)
     limit = platform.settings.storage.max_object_bytes
-    if len(content) > limit:
+    if isinstance(content, bytes):
+        content = io.BytesIO(content)
+    if _remaining_size(content) > limit:
         raise errors.PayloadTooLarge(
             f"the object is larger than the limit of {size_text(limit)}", code="EntityTooLarge"
         )
@@ -264,6 +279,14 @@ def put_object(
                 "the operator to check the data directory's disk",
                 code="StorageUnavailable",
             ) from exc
+
+
+def _remaining_size(handle: BinaryIO) -> int:
+    """How many bytes `handle` holds from its position on (the position is kept)."""
+    position = handle.tell()
+    end = handle.seek(0, os.SEEK_END)
+    handle.seek(position)
+    return end - position
 
 
 def _outside(key: str) -> errors.Invalid:

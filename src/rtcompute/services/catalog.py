@@ -95,8 +95,11 @@ def update_region(
             "region name must be 2-32 lowercase letters, digits and hyphens",
             code="InvalidParameter.Region",
         )
-    if not text.is_storable(display_name) or len(display_name) > 64:
-        raise errors.Invalid("display name: at most 64 characters", code="InvalidParameter")
+    if not text.is_name_text(display_name) or len(display_name) > 64:
+        raise errors.Invalid(
+            "display name: at most 64 characters, without NUL or bidirectional control characters",
+            code="InvalidParameter",
+        )
     _check_price("shared_cu_month_cents", shared_cu_month_cents)
     with db.transaction(platform.sessions) as session:
         row = catalog_store.read_region(session=session, name=name)

@@ -47,7 +47,7 @@ def create_group(
     comment: str = "",
 ) -> tables.RamGroup:
     ram.check_name("group", name)
-    ram.check_text("display name", display_name, ram.MAX_NAME)
+    ram.check_display_name(display_name)
     ram.check_text("comment", comment, ram.MAX_DESCRIPTION)
     try:
         with authz.changing(platform, account_id) as session:
@@ -105,7 +105,7 @@ def update_group(
                     raise _taken(new_name)
                 group.name = new_name
             if display_name is not None:
-                group.display_name = ram.check_text("display name", display_name, ram.MAX_NAME)
+                group.display_name = ram.check_display_name(display_name)
             if comment is not None:
                 group.comment = ram.check_text("comment", comment, ram.MAX_DESCRIPTION)
             return group

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import identities, ram, text
+from rtcompute.domain import identities, ram, text, throttling
 from rtcompute.services import authz
 from rtcompute.services import platform as platform_module
 from rtcompute.store import attachments as attachment_store
@@ -19,6 +19,7 @@ from rtcompute.store import db, tables
 from rtcompute.store import groups as group_store
 from rtcompute.store import identities as identity_store
 from rtcompute.store import sessions as session_store
+from rtcompute.store import sign_in_throttles as throttle_store
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def create_user(
     platform: platform_module.Platform, account_id: str, new: NewUser
 ) -> tables.Identity:
     name = ram.check_name("user", new.name)
-    display_name = ram.check_text("display name", new.display_name, ram.MAX_NAME)
+    display_name = ram.check_display_name(new.display_name)
     comment = ram.check_text("comment", new.comment, ram.MAX_DESCRIPTION)
     if new.console_enabled and not new.password:
         raise errors.Invalid(
@@ -102,7 +103,6 @@ def create_user(
                     comment=comment,
                     password_hash=password_hash,
                     console_enabled=new.console_enabled,
-                    failed_attempts=0,
                     last_activity_at=platform.now(),
                     mfa_enabled=False,
                     created_at=platform.now(),
@@ -141,9 +141,7 @@ def update_user(
                     raise _taken(new_name)
                 user.name = new_name
             if change.display_name is not None:
-                user.display_name = ram.check_text(
-                    "display name", change.display_name, ram.MAX_NAME
-                )
+                user.display_name = ram.check_display_name(change.display_name)
             if change.comment is not None:
                 user.comment = ram.check_text("comment", change.comment, ram.MAX_DESCRIPTION)
             if change.console_enabled is not None:
@@ -171,8 +169,8 @@ def set_password(
     with db.transaction(platform.sessions) as session:
         user = find_user(session, account_id, name)
         user.password_hash = _check_password(platform, user.name, password)
-        user.failed_attempts = 0
-        user.locked_until = None
+        # the new password is a fresh start for every source that was throttled on it
+        throttle_store.forget_subject(session=session, subject=throttling.identity_subject(user.id))
         session_store.delete_sessions_of_identity(session=session, identity_id=user.id)
         identity_id = user.id
     platform.credentials.drop_identity(identity_id)

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from rtcompute.store import capacity_tables
 Bucket = capacity_tables.Bucket
 # temporary upload files carry this prefix; listings skip them and keys may not use it
 TEMPORARY_PREFIX = ".rtc-upload-"
+COPY_CHUNK = 1024 * 1024
 
 
 def create_bucket(*, session: Session, bucket: Bucket) -> Bucket:
@@ -102,8 +104,9 @@ def object_path(root: Path, key: str) -> Path:
     return path
 
 
-def write_object(root: Path, key: str, content: bytes) -> StoredObject:
-    """Write the object whole (temporary file, fsync, rename) or not at all."""
+def write_object(root: Path, key: str, content: bytes | BinaryIO) -> StoredObject:
+    """Write the object whole (temporary file, fsync, rename) or not at all; `content` is
+    the object, or a file copied from its current position in chunks."""
     path = object_path(root, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +119,10 @@ def write_object(root: Path, key: str, content: bytes) -> StoredObject:
     temporary = path.parent / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}"
     try:
         with open(temporary, "xb") as handle:
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                shutil.copyfileobj(content, handle, COPY_CHUNK)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -49,35 +47,6 @@ def lock_identity(*, session: Session, identity_id: int) -> None:
         .values(id=tables.Identity.id)
         .execution_options(synchronize_session=False)
     )
-
-
-def record_failed_attempt(
-    *, session: Session, identity_id: int, now: datetime, max_attempts: int, lockout: timedelta
-) -> bool:
-    """Count one failed sign-in atomically; the `max_attempts`-th locks. True when it locked.
-
-    An increment in SQL, not in Python: concurrent failures must not overwrite each other.
-    """
-    identity = tables.Identity
-    count = session.execute(
-        update(identity)
-        .where(identity.id == identity_id)
-        .values(failed_attempts=identity.failed_attempts + 1)
-        .returning(identity.failed_attempts)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    locked_until = identities.lock_after_failure(
-        count, now, max_attempts=max_attempts, lockout=lockout
-    )
-    if locked_until is None:
-        return False
-    session.execute(
-        update(identity)
-        .where(identity.id == identity_id)
-        .values(failed_attempts=0, locked_until=locked_until)
-        .execution_options(synchronize_session=False)
-    )
-    return True
 
 
 def list_ram_users(

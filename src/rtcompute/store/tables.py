@@ -79,8 +79,6 @@ class Identity(Base):
     name: Mapped[str] = mapped_column(String(128))
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     console_enabled: Mapped[bool] = mapped_column(default=True)
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     mfa_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -131,6 +129,18 @@ class VerificationCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one source: on one identity (or claimed name), or on all of them
+    (subject ""); see domain/throttling.py. Rows past `expires_at` are spent."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (Index("ix_sign_in_throttles_expires_at", "expires_at"),)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AuditEvent(Base):

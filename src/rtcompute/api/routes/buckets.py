@@ -2,17 +2,20 @@
 (`oss:PutObject`, `acs:oss:*:<account>:<bucket>/<key>`) so the guide's policies work.
 
 An upload's body is the object itself, up to `storage.max_object_bytes` (the request
-middleware lets this one route past the API's ordinary body limit).
+middleware lets this one route past the API's ordinary body limit, for an authenticated
+caller only, and passes its body on as it arrives). The route spools it: the first MiB in
+memory, the rest in a temporary file, so no upload is ever held in memory whole.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
-from typing import Annotated, BinaryIO
+from typing import Annotated, BinaryIO, cast
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from rtcompute import errors
@@ -27,6 +30,7 @@ BUCKETS = "acs:oss:*:{account_id}:*"
 BUCKET = "acs:oss:*:{account_id}:{bucket}"
 OBJECT = "acs:oss:*:{account_id}:{bucket}/{key}"
 CHUNK = 256 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024  # Starlette's own threshold for multipart uploads
 
 
 def bucket_out(bucket: buckets.BucketView) -> schemas.Bucket:
@@ -152,10 +156,15 @@ async def put_object(
     principal: principals.Principal = deps.requires("oss:PutObject", OBJECT),
 ) -> schemas.StoredObject:
     """Upload an object: the request body is its content; an existing key is replaced."""
-    content = await request.body()
-    stored = await anyio.to_thread.run_sync(
-        buckets.put_object, platform, principal, context, bucket, key, content
-    )
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        # an UploadFile writes in a worker thread once the spool has rolled over to disk
+        upload = UploadFile(cast(BinaryIO, spool))
+        async for chunk in request.stream():
+            await upload.write(chunk)
+        await upload.seek(0)
+        stored = await anyio.to_thread.run_sync(
+            buckets.put_object, platform, principal, context, bucket, key, upload.file
+        )
     return object_out(stored)
 
 

@@ -165,11 +165,11 @@ async def upload(
     """Upload a file (multipart form); the key defaults to the file's name."""
     platform = guard.platform_of(request)
     context = shared.request_context(request)
-    limit = platform.settings.storage.max_object_bytes
-    content = await file.read(limit + 1)
     name = key.strip() or (file.filename or "")
+    await file.seek(0)
     try:
-        await shared.run(buckets.put_object, platform, principal, context, bucket, name, content)
+        # the form parser spooled the file to disk as it arrived: passed on as a file
+        await shared.run(buckets.put_object, platform, principal, context, bucket, name, file.file)
     except REFUSED as exc:
         refused = shared.refusal(request, exc)
         return await _bucket(request, principal, bucket, refused.status, refused)

@@ -108,7 +108,7 @@ async def login_submit(
         status, message = _failed(request, exc)
         context.update(error=message, need_code=True, method=exc.method)
         return _public_form(request, "login.html", context, status)
-    except (errors.Unauthenticated, errors.Locked, errors.Forbidden) as exc:
+    except (errors.Unauthenticated, errors.Forbidden) as exc:
         status, message = _failed(request, exc)
         context.update(error=message, need_code=bool(code))
         return _public_form(request, "login.html", context, status)

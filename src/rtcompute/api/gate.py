@@ -1,0 +1,108 @@
+"""Who may send a request body, and how much: decided from the headers, before any of it.
+
+The middleware reads a body before the route runs (FastAPI parses JSON and forms before it
+calls the route's dependencies, authentication among them), so an anonymous client could make
+the server hold a whole 64 MiB upload per request: eight of them took a server from 198 MB
+to 911 MB. The gate decides first:
+
+- a public route (sign-in, sign-up: the routes that declare `public`) may be sent a small
+  body, `ANONYMOUS_MAX_BODY`, whoever sends it: its forms hold a few hundred bytes;
+- any other route needs a valid credential, the one its route will check (the bearer token
+  on `/api/`, the session cookie on the console), verified the route's way: a token verified
+  moments ago is a SHA-256 and a dict lookup in the credential cache, on the event loop; a
+  miss is the database read the route would have made anyway (and, the cache on, the
+  route's lookup is then a hit);
+- without one, the route runs with an empty body and answers as it always does (401, or the
+  console's sign-in page; the audit event of a refused write included); the body is never
+  read and the connection is closed after the answer.
+
+A verified caller then gets its route's limit: object uploads their own, larger one, passed
+on as the body arrives (the routes spool them to disk), every other body up to
+`max_body_bytes`, read whole first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.routing import Match
+from starlette.types import Scope
+
+from rtcompute import errors
+from rtcompute.api import deps, middleware
+from rtcompute.console import auth as console_auth
+from rtcompute.console import guard
+from rtcompute.domain import credentials
+from rtcompute.services import platform as platform_module
+from rtcompute.services import sessions
+
+# what an anonymous caller may send to a public route: a sign-up form with every field at its
+# longest is under 8 KiB, even URL-encoded
+ANONYMOUS_MAX_BODY = 16 * 1024
+# object uploads carry the object itself: their own, larger body limit
+OBJECT_UPLOAD = re.compile(r"^/api/v1/buckets/[^/]+/objects/.")
+# the console's multipart upload form: the object plus a few form fields
+CONSOLE_UPLOAD = re.compile(r"^/console/buckets/[^/]+/objects$")
+CONSOLE_FORM_OVERHEAD = 64 * 1024
+
+
+def is_public(route: APIRoute) -> bool:
+    """Whether the route declared itself public (`deps.public` or `guard.public`)."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        if isinstance(dependant.call, deps.Public | guard.Public):
+            return True
+        pending.extend(dependant.dependencies)
+    return False
+
+
+def credential(request: Request) -> str | None:
+    """The credential the request's route will check: a bearer token on the API, the session
+    cookie on the console; None when there is none."""
+    if request.url.path.startswith("/api/"):
+        try:
+            return deps.bearer_token(request)
+        except errors.Unauthenticated:
+            return None
+    token = console_auth.session_token(request)
+    return token if token and token.startswith(credentials.SESSION_PREFIX) else None
+
+
+class Gate:
+    def __init__(self, platform: platform_module.Platform, routes: Iterable[Any]) -> None:
+        self.platform = platform
+        self.public_routes = [r for r in routes if isinstance(r, APIRoute) and is_public(r)]
+        self.max_body = platform.settings.max_body_bytes
+        self.max_object = platform.settings.storage.max_object_bytes
+
+    async def admit(self, scope: Scope) -> middleware.Allowance:
+        """The body this state-changing request may send."""
+        if any(route.matches(scope)[0] is Match.FULL for route in self.public_routes):
+            return middleware.Allowance(min(ANONYMOUS_MAX_BODY, self.max_body))
+        if not await self.authenticated(Request(scope)):
+            return middleware.Allowance(None)
+        method, path = scope["method"], scope["path"]
+        if method == "PUT" and OBJECT_UPLOAD.match(path):
+            return middleware.Allowance(self.max_object, streamed=True)
+        if method == "POST" and CONSOLE_UPLOAD.match(path):
+            return middleware.Allowance(self.max_object + CONSOLE_FORM_OVERHEAD, streamed=True)
+        return middleware.Allowance(self.max_body)
+
+    async def authenticated(self, request: Request) -> bool:
+        """Whether the request carries a valid credential (its route checks it again, from
+        the cache this fills)."""
+        token = credential(request)
+        if token is None:
+            return False
+        if sessions.cached(self.platform, token) is not None:
+            return True
+        try:
+            await deps.authenticate_once(request, self.platform, token)
+        except errors.RtcError:
+            return False
+        return True
