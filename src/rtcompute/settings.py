@@ -166,6 +166,9 @@ class JobsSettings(BaseModel):
     # run jobs without the sandbox (own user, mount view, cgroups: docs/security.md): only
     # for an installation whose every job is trusted; the console says so on every page
     single_tenant: bool = False
+    # paths the operator shares with every tenant sandbox (job processes, isolated workers),
+    # read-write: a common dataset, a CA bundle; nothing of the platform's (docs/security.md)
+    sandbox_paths: list[str] = []
     # process sizes: a JobManager, and a TaskManager's first slot and each further one (a
     # 1-CU job: 1 GB + 2.5 GB within the CU's 4 GB; each further CU adds 3 GB)
     jobmanager_memory_mb: int = 1024

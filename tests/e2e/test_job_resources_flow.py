@@ -13,10 +13,12 @@ there), must never.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,8 @@ from rtcompute.runtime import processes
 from rtcompute.runtime.flink import cluster as flink_cluster
 from tests.conftest import LiveServer
 from tests.e2e.test_engines_flow import ok
-from tests.e2e.test_jobs_flow import V2, Tenant, World, webhook, world  # noqa: F401
+from tests.e2e.test_jobs_flow import V2, Tenant, World, live_world, webhook  # noqa: F401
+from tests.engines_fixtures import InstalledEngines
 
 pytestmark = pytest.mark.slow
 
@@ -120,8 +123,22 @@ def markers(tmp_path: Path) -> Iterator[Path]:
     yield directory
 
 
+@pytest.fixture
+def world(
+    installed_engines: InstalledEngines,
+    tmp_path: Path,
+    webhook: Any,  # noqa: F811
+    markers: Path,
+) -> Iterator[World]:
+    """A server that shares the markers directory with every tenant sandbox (the operator's
+    `RTC_JOBS__SANDBOX_PATHS`): the only way the UDF can leave a trace the test sees."""
+    extra = {"RTC_JOBS__SANDBOX_PATHS": json.dumps([str(markers)])}
+    with live_world(tmp_path, installed_engines, webhook, extra) as made:
+        yield made
+
+
 def test_an_attached_udf_jar_reaches_the_check_and_the_cluster_never_the_shared_worker(
-    world: World,  # noqa: F811
+    world: World,
     markers: Path,
     tmp_path: Path,
 ) -> None:

@@ -133,10 +133,16 @@ class World:
 
 
 @contextlib.contextmanager
-def live_world(root: Path, installed: InstalledEngines, webhook: Webhook) -> Iterator[World]:
+def live_world(
+    root: Path,
+    installed: InstalledEngines,
+    webhook: Webhook,
+    extra: dict[str, str] | None = None,
+) -> Iterator[World]:
     """`rtc up` with both versions in its engines home, its own port windows and webhook."""
     home = engine_home(installed, root / "engines", [V2, V1])
     env = {
+        **(extra or {}),
         "RTC_ENGINES__HOME": str(home),
         "RTC_ALERTS__WEBHOOK_URL": webhook.url,
         **ports.job_env(),

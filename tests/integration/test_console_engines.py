@@ -397,12 +397,16 @@ class RecordingEngine:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
 
-    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("validate", version, sql))
         problem = sqlscript.Problem(2, 11, 'Encountered "FORM" at line 2, column 11.')
         return sqlscript.CheckResult(False, (problem,), "", 12.4, version.removeprefix("flink-"))
 
-    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("explain", version, sql))
         plan = "== Abstract Syntax Tree ==\nLogicalProject(id=[$0])"
         return sqlscript.CheckResult(True, (), plan, 20.0, version.removeprefix("flink-"))

@@ -79,11 +79,15 @@ class TypoEngine:
             return sqlscript.CheckResult(False, (problem,), "", 9.0, release)
         return sqlscript.CheckResult(True, (), plan, 9.0, release)
 
-    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("validate", sql))
         return self._result(version, sql, "")
 
-    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("explain", sql))
         return self._result(version, sql, "== Optimized Physical Plan ==\nCalc(select=[id])")
 

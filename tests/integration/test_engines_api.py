@@ -117,11 +117,15 @@ class FakeInstaller:
 class FakeSqlEngine:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("validate", version, sql))
         return sqlscript.CheckResult(True, (), "", 1.5, rules.release_of(version))
 
-    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("explain", version, sql))
         problem = sqlscript.Problem(2, 7, "Object 'nope' not found")
         return sqlscript.CheckResult(False, (problem,), "== plan ==", 2.5, "x")

@@ -213,6 +213,7 @@ class FakeRuntime:
         script: str,
         config: Mapping[str, str],
         approve: workers.Approve | None = None,
+        account: str = "",
     ) -> workers.SubmitResult:
         self.submitted.append((version, script, dict(config)))
         if approve is not None:  # the real worker asks before the INSERTs run

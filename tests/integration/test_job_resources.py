@@ -59,11 +59,15 @@ class JarRecorder:
 
     jars: list[tuple[str, ...]] = field(default_factory=list)
 
-    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.jars.append(tuple(jars))
         return sqlscript.CheckResult(True, (), "", 1.0, engine_rules.release_of(version))
 
-    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         return self.validate(version, sql, jars)
 
 

@@ -81,11 +81,15 @@ class StubSqlEngine:
             not self.problems, self.problems, "", 1.0, engine_rules.release_of(version)
         )
 
-    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("validate", version, sql))
         return self._answer(version)
 
-    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
         self.calls.append(("explain", version, sql))
         return self._answer(version)
 

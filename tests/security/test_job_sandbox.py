@@ -16,16 +16,20 @@ import os
 import pwd
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rtcompute.runtime import sandbox
+from rtcompute.domain import flinkconf
+from rtcompute.runtime import netrules, sandbox
 from rtcompute.runtime.engines import workers
 from rtcompute.runtime.flink import cluster as flink_cluster
-from tests.integration.test_flink_runtime import Run, free_ports, pool, taskmanager  # noqa: F401
+from rtcompute.runtime.flink import rest
+from tests import ports as test_ports
+from tests.integration.test_flink_runtime import HOST, Run, pool  # noqa: F401
 from tests.waiting import wait_for
 
 pytestmark = [
@@ -106,6 +110,7 @@ class Scene:
     database: Path  # the platform's database, beside the run directories
     other_bucket: Path  # another account's bucket
     other_port: int  # a port another account's job listens on
+    block: int  # the first port of the job's own block
 
 
 @pytest.fixture
@@ -120,18 +125,40 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
     other_bucket = data / "buckets" / "2"
     other_bucket.mkdir(parents=True)
     (other_bucket / "secret.csv").write_text("globex-secret")
-    with socket.socket() as other_job:
-        other_job.bind(("127.0.0.1", 0))
+    block, _ = test_ports.window(test_ports.JOBS, 64)
+    with socket.socket() as other_job:  # another run's block follows this one's
+        other_job.bind((HOST, block + 40))
         other_job.listen()
-        yield Scene(state, owned, database, other_bucket, other_job.getsockname()[1])
+        yield Scene(state, owned, database, other_bucket, block + 40, block)
+
+
+KNOCK = """
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3).close()
+    print("connected")
+except OSError:
+    print("refused")
+"""
+
+
+def knock(port: int, *, as_uid: int) -> str:
+    """Connect to a local port as another user (setpriv), the way a neighbour would."""
+    argv = ["setpriv", f"--reuid={as_uid}", f"--regid={as_uid}", "--clear-groups"]
+    argv += [sys.executable, "-c", KNOCK, str(port)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    return done.stdout.strip()
 
 
 def quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
-def probes(scene: Scene) -> dict[str, str]:
+def probes(scene: Scene, own_port: int) -> dict[str, str]:
     return {
+        "its own JobManager (control)": f"connect:127.0.0.1:{own_port}",
+        "another job's port": f"connect:127.0.0.1:{scene.other_port}",
+        "the platform's PostgreSQL": "connect:127.0.0.1:5432",
         "own file (control)": f"read:{scene.owned}",
         "the platform's database": f"read:{scene.database}",
         "the data directory": f"list:{scene.database.parent}",
@@ -164,11 +191,23 @@ def test_a_hostile_jar_reaches_nothing_but_its_own(
     flink_state = [tmp_path / "data" / "flink" / name for name in ("checkpoints", "savepoints")]
     for directory in flink_state:
         directory.mkdir(parents=True)
-    mounts = tuple(sandbox.Mount(str(p), True) for p in (scene.state, *flink_state))
+    mounts = tuple(sandbox.Mount(str(p), True, owned=True) for p in (scene.state, *flink_state))
     tenant = sandbox.Tenant(sandbox.user_of(ACCOUNT), mounts)
-    run.cluster = dataclasses.replace(run.cluster, tenant=tenant)
+    # a run's block as placement makes it: JobManager ports, then the TaskManager's
+    low = scene.block
+    manager = flink_cluster.FlinkProcess(
+        "jobmanager", 0, "pool", HOST, low + 1, flinkconf.JOBMANAGER_MEMORY_MB,
+        rest_port=low, blob_port=low + 2, metrics_port=low + 3,
+    )  # fmt: skip
+    worker = flink_cluster.FlinkProcess(
+        "taskmanager", 0, "pool", HOST, low + 8, flinkconf.taskmanager_memory_mb(1),
+        data_port=low + 9, slots=1, metrics_port=low + 10,
+    )  # fmt: skip
+    run.cluster = dataclasses.replace(run.cluster, processes=(manager, worker), tenant=tenant)
+    run.rest = rest.FlinkRest(HOST, low)
     out = scene.state / "answers"
-    asked = probes(scene)
+    leader = run.cluster.leader()
+    asked = probes(scene, leader.rest_port)
     rows = ", ".join(f"('{quoted(name)}', '{quoted(what)}')" for name, what in asked.items())
     sql = f"""
 CREATE TEMPORARY FUNCTION probe AS 'Probe' LANGUAGE JAVA;
@@ -176,10 +215,18 @@ CREATE TABLE answers (name STRING, answer STRING)
 WITH ('connector' = 'filesystem', 'path' = 'file://{out}', 'format' = 'csv');
 INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, what);
 """
+    uid, _ = sandbox.ensure_user(tenant.user)
+    ports = [
+        port
+        for p in run.cluster.processes
+        for port in (p.rest_port, p.rpc_port, p.blob_port, p.data_port, p.metrics_port)
+        if port
+    ]
+    netrules.guard_run(run.cluster.run_key, (min(ports), max(ports)), uid, [])
     try:
         run.start()
         # the JVMs run as the account's user, in cgroups sized from their CU
-        uid = pwd.getpwnam(tenant.user).pw_uid
+        assert pwd.getpwnam(tenant.user).pw_uid == uid
         for process in run.cluster.processes:
             pid = run.launcher.find(run.cluster, process)
             assert pid is not None
@@ -207,11 +254,19 @@ INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, wha
         for path in sorted(out.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
                 got.update({r[0]: r[1] for r in csv.reader(path.open()) if r})
+        # another local user (another tenant's job, anyone on the node) cannot reach the
+        # job's unauthenticated REST API; the platform can
+        assert knock(leader.rest_port, as_uid=65534) == "refused"
+        assert knock(leader.rest_port, as_uid=0) == "connected"
         run.stop()
     finally:
         run.launcher.stop(run.cluster)
+        netrules.release_run(run.cluster.run_key)
     assert set(got) == set(asked), got
     assert got["own file (control)"] == "READ tenant-owned-data"
+    assert got["its own JobManager (control)"] == "CONNECTED"
+    for name in ("another job's port", "the platform's PostgreSQL"):
+        assert got[name].startswith("FAILED ConnectException"), f"{name}: {got[name]}"
     for name in (
         "the platform's database",
         "another account's bucket",

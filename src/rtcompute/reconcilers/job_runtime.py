@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import sqlscript
-from rtcompute.runtime import sandbox
+from rtcompute.runtime import netrules, sandbox
 from rtcompute.runtime.engines import workers as worker_module
 from rtcompute.runtime.flink import cluster as cluster_module
 from rtcompute.runtime.flink import rest as rest_module
@@ -64,6 +64,7 @@ class Runtime(Protocol):
         script: str,
         config: Mapping[str, str],
         approve: worker_module.Approve | None = None,
+        account: str = "",
     ) -> Submitted: ...
     def log_tail(self, work: job_runs.Work) -> str: ...
 
@@ -81,6 +82,7 @@ class FlinkRuntime:
         submit_timeout: float | None = None,
         platform: platform_module.Platform | None = None,
         single_tenant: bool = False,
+        sandbox_paths: tuple[str, ...] = (),
     ) -> None:
         """With `platform`, every process of a job runs in its tenant's sandbox
         (runtime/sandbox.py), or does not start where this host cannot sandbox, unless the
@@ -94,6 +96,7 @@ class FlinkRuntime:
         self.platform = platform
         self.single_tenant = single_tenant or platform is None
         self.refusal = None if self.single_tenant else sandbox.unavailable()
+        self.shared_mounts = tuple(sandbox.Mount(path, True) for path in sandbox_paths)
 
     def cluster(self, work: job_runs.Work) -> cluster_module.JobCluster:
         return cluster_module.JobCluster(
@@ -119,9 +122,18 @@ class FlinkRuntime:
             mounts = job_runs.sandbox_mounts(self.platform, work)
             tenant = sandbox.Tenant(
                 sandbox.user_of(work.account_id),
-                tuple(sandbox.Mount(path, writable) for path, writable in mounts),
+                tuple(sandbox.Mount(path, writable, owned=True) for path, writable in mounts)
+                + self.shared_mounts,
             )
             cluster = dataclasses.replace(cluster, tenant=tenant)
+            uid, _ = sandbox.ensure_user(tenant.user)
+            try:
+                worker_uid, _ = sandbox.ensure_user(sandbox.WORKER_USER)  # submits to it
+                netrules.guard_run(
+                    work.run_key, _port_span(work), uid, _zookeeper_ports(work), [worker_uid]
+                )
+            except netrules.RuleError as exc:
+                raise LaunchError(f"cannot guard the job's ports: {exc}") from exc
         return self.launcher.start(cluster, _process(process))
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
@@ -129,6 +141,8 @@ class FlinkRuntime:
 
     def stop(self, work: job_runs.Work) -> None:
         self.launcher.stop(self.cluster(work))
+        if not self.single_tenant:
+            netrules.release_run(work.run_key)
 
     def kill(self, work: job_runs.Work, process: placement.Process) -> None:
         self.launcher.kill(self.cluster(work), _process(process))
@@ -142,9 +156,10 @@ class FlinkRuntime:
         script: str,
         config: Mapping[str, str],
         approve: worker_module.Approve | None = None,
+        account: str = "",
     ) -> Submitted:
         return self.workers.submit(
-            version, script, config, timeout=self.submit_timeout, approve=approve
+            version, script, config, timeout=self.submit_timeout, approve=approve, account=account
         )
 
     def log_tail(self, work: job_runs.Work, lines: int = 15) -> str:
@@ -162,6 +177,22 @@ class FlinkRuntime:
             errors = [line for line in text if " ERROR " in line or "Exception" in line]
             return "\n".join((errors or text)[-lines:])
         return ""
+
+
+def _port_span(work: job_runs.Work) -> tuple[int, int]:
+    """The lowest and highest port of the run's processes (all inside its block)."""
+    ports = [
+        port
+        for p in work.processes
+        for port in (p.rest_port, p.rpc_port, p.blob_port, p.data_port, p.metrics_port)
+        if port
+    ]
+    return min(ports), max(ports)
+
+
+def _zookeeper_ports(work: job_runs.Work) -> list[int]:
+    quorum = work.config.get("high-availability.zookeeper.quorum", "")
+    return [int(member.rsplit(":", 1)[1]) for member in quorum.split(",") if ":" in member]
 
 
 def _process(process: placement.Process) -> cluster_module.FlinkProcess:

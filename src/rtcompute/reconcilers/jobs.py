@@ -194,7 +194,7 @@ class JobReconciler:
                 # the worker runs the INSERTs once the rules approved what Flink resolved
                 approve = functools.partial(job_runs.judge_submission, self.platform, work.job_id)
                 self._submits[key] = self._pool.submit(
-                    self.runtime.submit, work.version, script, config, approve
+                    self.runtime.submit, work.version, script, config, approve, work.account_id
                 )
             return
         if not future.done():

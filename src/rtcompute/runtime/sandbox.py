@@ -64,6 +64,7 @@ UID_RANGE = {"UID_MIN": 200000, "UID_MAX": 299999, "GID_MIN": 200000, "GID_MAX":
 class Mount:
     path: str
     writable: bool
+    owned: bool = False  # the tenant's own (its state): chowned to its user at each start
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,9 @@ def unavailable() -> str | None:
     """Why this host cannot sandbox tenants' processes, or None when it can."""
     if os.geteuid() != 0:
         return "rtc up does not run as root (it makes users, cgroups and mount namespaces)"
-    for tool in ("bwrap", "setpriv", "useradd"):
+    for tool in ("bwrap", "setpriv", "useradd", "nft"):
         if shutil.which(tool) is None:
-            return f"`{tool}` is not installed (Debian: bubblewrap, util-linux, passwd)"
+            return f"`{tool}` is not installed (Debian: bubblewrap, util-linux, passwd, nftables)"
     for controller in CONTROLLERS:
         if not own_cgroup(controller).is_dir():
             return f"the cgroup v1 controller `{controller}` is not mounted at {CGROUP_ROOT}"
@@ -235,8 +236,10 @@ def wrap(
     limits: Limits,
     readable: Sequence[str],
     workdir: Path,
+    network: bool = True,
 ) -> list[str]:
-    """The command line that runs `argv` (an `env -i ...` line) inside the sandbox."""
+    """The command line that runs `argv` (an `env -i ...` line) inside the sandbox; without
+    `network`, in a network namespace of its own (a loopback of its own and nothing else)."""
     uid, gid = ensure_user(tenant.user)
     procs = make_cgroups(key, limits)
     view: list[str] = []
@@ -264,7 +267,8 @@ def wrap(
         made.add(path)
     return [
         "sh", "-c", _ENTER_CGROUPS, "rtc-sandbox", *map(str, procs), "--",
-        "bwrap", *view, "--unshare-pid", "--unshare-ipc", "--chdir", str(workdir), "--",
+        "bwrap", *view, "--unshare-pid", "--unshare-ipc",
+        *(() if network else ("--unshare-net",)), "--chdir", str(workdir), "--",
         "setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs",
         "--inh-caps=-all", "--bounding-set=-all", "--",
         *argv,
@@ -297,3 +301,41 @@ def _descendants(pid: int) -> list[int]:
                     found.append(int(child))
                     pending.append(int(child))
     return found
+
+
+# the shared engine workers' own user: they plan every tenant's SQL but run no tenant code
+WORKER_USER = "rtcworker"
+
+
+def python_home(venv: Path) -> str | None:
+    """The base interpreter's prefix a virtual environment runs on (pyvenv.cfg `home`)."""
+    with contextlib.suppress(OSError):
+        for line in (venv / "pyvenv.cfg").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home":
+                return str(Path(os.path.realpath(value.strip())).parent)
+    return None
+
+
+def process_tree(pid: int) -> list[int]:
+    return [pid, *_descendants(pid)]
+
+
+def listening_ports(pids: Iterable[int]) -> set[int]:
+    """The TCP ports the processes listen on (from /proc: their sockets' inodes)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[len("socket:[") : -1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports

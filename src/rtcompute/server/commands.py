@@ -171,6 +171,7 @@ def up(
                     workers=workers,
                     platform=platform,
                     single_tenant=settings.jobs.single_tenant,
+                    sandbox_paths=tuple(settings.jobs.sandbox_paths),
                 ),
             )
         )
@@ -212,6 +213,7 @@ def engine_runtime(
     settings: settings_module.Settings,
 ) -> tuple[installer_module.Installer, workers_module.WorkerPool]:
     """The installer and the warm workers of this machine's engine versions."""
+    from rtcompute.runtime import sandbox
     from rtcompute.runtime.engines import installer as installer_module
     from rtcompute.runtime.engines import workers as workers_module
 
@@ -230,6 +232,8 @@ def engine_runtime(
         start_timeout=engines.worker_start_timeout_seconds,
         submit_timeout=engines.worker_submit_timeout_seconds,
         java=engines.java,
+        sandboxed=not settings.jobs.single_tenant and sandbox.unavailable() is None,
+        sandbox_paths=tuple(settings.jobs.sandbox_paths),
     )
     return installer, workers
 

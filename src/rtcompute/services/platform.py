@@ -39,11 +39,11 @@ class SqlEngine(Protocol):
     (file:// URIs of a job's attached JARs) in an isolated worker that loads them."""
 
     def validate(
-        self, version: str, sql: str, jars: Sequence[str] = ()
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
     ) -> sqlscript.CheckResult: ...
 
     def explain(
-        self, version: str, sql: str, jars: Sequence[str] = ()
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
     ) -> sqlscript.CheckResult: ...
 
 

@@ -114,7 +114,9 @@ def checked(
     if problems:
         ordered = tuple(sorted(problems, key=lambda p: (p.line, p.column)))
         return SqlCheck(version, sqlscript.CheckResult(False, ordered, "", 0.0, ""))
-    result = check_script(platform, version, script, explain=explain, jars=jars).result
+    result = check_script(
+        platform, version, script, explain=explain, jars=jars, account=account_id
+    ).result
     if not statements:
         return SqlCheck(version, result)
     with db.transaction(platform.sessions) as session:
@@ -139,13 +141,14 @@ def check_script(
     *,
     explain: bool = False,
     jars: tuple[str, ...] = (),
+    account: str = "",
 ) -> SqlCheck:
     """Run the check on the version's warm worker (the version is known to be installed);
-    with `jars`, in an isolated worker that loads them."""
+    with `jars`, in an isolated worker that loads them, in `account`'s sandbox."""
     if platform.sql_engine is None:
         raise errors.Unavailable(
             "engine workers are not running in this process; start the platform with `rtc up`",
             code="EngineWorkersDisabled",
         )
     run = platform.sql_engine.explain if explain else platform.sql_engine.validate
-    return SqlCheck(version, run(version, script, jars))
+    return SqlCheck(version, run(version, script, jars, account))

@@ -42,7 +42,8 @@ from typing import Any
 
 from rtcompute import errors
 from rtcompute.domain import engines, flinkconf, sqlscript
-from rtcompute.runtime import sandbox
+from rtcompute.runtime import netrules, sandbox
+from rtcompute.runtime.engines import relay as relay_module
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ class WorkerPool:
         java: str = "java",
         submit_timeout: float = 120.0,
         isolated_limit: int = 2,
+        sandboxed: bool = False,
+        sandbox_paths: tuple[str, ...] = (),
     ) -> None:
         self._home = home
         self._idle_seconds = idle_seconds
@@ -131,13 +134,22 @@ class WorkerPool:
         self._closed = False
         self._isolated_slots = threading.BoundedSemaphore(max(isolated_limit, 1))
         self._isolated: set[_Worker] = set()  # guarded by `_lock`
+        # workers in the sandbox (runtime/sandbox.py): the shared ones as WORKER_USER, an
+        # isolated one as the account's user, each with only its ports open to that user
+        self._sandboxed = sandboxed
+        self._shared_mounts = tuple(sandbox.Mount(path, True) for path in sandbox_paths)
 
-    def validate(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
-        """Check the script; with `jars` (file:// URIs) in an isolated worker that loads them."""
-        return self._check(version, sql, "validate", jars)
+    def validate(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
+        """Check the script; with `jars` (file:// URIs) in an isolated worker that loads them,
+        in the sandbox of `account` (the owner of the JARs)."""
+        return self._check(version, sql, "validate", jars, account)
 
-    def explain(self, version: str, sql: str, jars: Sequence[str] = ()) -> sqlscript.CheckResult:
-        return self._check(version, sql, "explain", jars)
+    def explain(
+        self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
+    ) -> sqlscript.CheckResult:
+        return self._check(version, sql, "explain", jars, account)
 
     def submit(
         self,
@@ -147,6 +159,7 @@ class WorkerPool:
         *,
         timeout: float | None = None,
         approve: Approve | None = None,
+        account: str = "",
     ) -> SubmitResult:
         """Run the script's DDL and SETs, then submit its INSERTs (one statement set) to the
         remote cluster named by `config` (`rest.address`, `rest.port`); the job keeps running.
@@ -189,7 +202,9 @@ class WorkerPool:
         follow_up = decide if approve is not None else None
         wait = timeout or self._submit_timeout
         if config.get(JARS_KEY):
-            response, _ = self._one_shot(version, python, request, wait, follow_up)
+            jars = str(config[JARS_KEY]).split(";")
+            tenant = self._tenant(account, jars)
+            response, _ = self._one_shot(version, python, request, wait, follow_up, tenant)
         else:
             with self._lock_of(version):
                 worker = self._running(version, python)
@@ -205,7 +220,7 @@ class WorkerPool:
         return self._home / version / "bin" / "python"
 
     def _check(
-        self, version: str, sql: str, op: str, jars: Sequence[str] = ()
+        self, version: str, sql: str, op: str, jars: Sequence[str] = (), account: str = ""
     ) -> sqlscript.CheckResult:
         started = time.monotonic()
         python = self.python_of(version)
@@ -230,7 +245,7 @@ class WorkerPool:
         if jars:
             request["config"] = {JARS_KEY: ";".join(jars)}
             response, flink_version = self._one_shot(
-                version, python, request, self._request_timeout
+                version, python, request, self._request_timeout, None, self._tenant(account, jars)
             )
         else:
             with self._lock_of(version):
@@ -254,19 +269,29 @@ class WorkerPool:
         request: dict[str, Any],
         timeout: float,
         follow_up: FollowUp | None = None,
+        tenant: sandbox.Tenant | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Answer one request in a worker of its own, killed (JVM, tmp dir) afterwards."""
         with self._isolated_slots:
             with self._lock:
                 if self._closed:
                     raise errors.Unavailable("the engine workers are shutting down; try again")
-            worker = self._start(version, python, one_shot=True)
+            worker = self._start(version, python, one_shot=True, tenant=tenant)
             with self._lock:
                 self._isolated.add(worker)
+            relay = None
             try:
+                if self._sandboxed and request.get("op") == "submit" and worker.tmp is not None:
+                    config = dict(request.get("config") or {})
+                    target = (config.get("rest.address", ""), int(config.get("rest.port") or 0))
+                    relay = relay_module.Relay(worker.tmp / "jobmanager.sock", target)
+                    config[relay_module.CONFIG_KEY] = str(relay.path)
+                    request = {**request, "config": config}
                 answer = self._ask(worker, request, timeout, shared=False, follow_up=follow_up)
                 return answer, worker.flink_version
             finally:
+                if relay is not None:
+                    relay.close()
                 _kill(worker)
                 with self._lock:
                     self._isolated.discard(worker)
@@ -298,7 +323,30 @@ class WorkerPool:
             self._workers[version] = worker
         return worker
 
-    def _start(self, version: str, python: Path, *, one_shot: bool = False) -> _Worker:
+    def _tenant(self, account: str, jars: Sequence[str]) -> sandbox.Tenant | None:
+        """The sandbox of an isolated worker: the account's user, its JARs read-only."""
+        if not self._sandboxed:
+            return None
+        if not account:
+            raise errors.Invalid(
+                "a check with JARs runs in the sandbox of the JARs' account: name it",
+                code="EngineWorkerAccountMissing",
+            )
+        mounts = tuple(
+            sandbox.Mount("/" + jar[len("file:") :].lstrip("/"), False)
+            for jar in jars
+            if jar.startswith("file:")
+        )
+        return sandbox.Tenant(sandbox.user_of(account), mounts + self._shared_mounts)
+
+    def _start(
+        self,
+        version: str,
+        python: Path,
+        *,
+        one_shot: bool = False,
+        tenant: sandbox.Tenant | None = None,
+    ) -> _Worker:
         kind = "isolated" if one_shot else "worker"
         tmp = Path(tempfile.mkdtemp(prefix=f"rtc-{kind}-{version}-"))
         env = self._environment()
@@ -309,19 +357,24 @@ class WorkerPool:
         env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={tmp}"
         # the gateway's client log, else written into the copy's site-packages/pyflink/log
         env["FLINK_LOG_DIR"] = str(tmp / "log")
+        argv, cwd, uid = [str(python), str(WORKER_MAIN)], self._home / version, None
+        if self._sandboxed:
+            argv, uid = self._confined(version, python, env, tmp, one_shot, tenant)
+            cwd = tmp
         try:
             process = subprocess.Popen(
-                [str(python), str(WORKER_MAIN)],
+                argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                cwd=self._home / version,
+                cwd=cwd,
                 env=env,
                 start_new_session=True,
                 close_fds=True,
             )
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
+            sandbox.remove_cgroups(tmp.name)
             raise
         worker = _Worker(
             version=version,
@@ -352,8 +405,55 @@ class WorkerPool:
                 code="EngineWorkerStartFailed",
             )
         worker.flink_version = str(ready.get("flink_version", ""))
+        if uid is not None:  # py4j's gateway and callback take calls without a token
+            ports = sandbox.listening_ports(sandbox.process_tree(process.pid))
+            try:
+                netrules.guard_worker(tmp.name, sorted(ports), uid)
+            except netrules.RuleError as exc:
+                _kill(worker)
+                raise errors.Unavailable(
+                    f"the engine worker for {version} could not be guarded: {exc}",
+                    code="EngineWorkerStartFailed",
+                ) from None
         log.info("engine %s for %s started (pid %d)", kind, version, process.pid)
         return worker
+
+    def _confined(
+        self,
+        version: str,
+        python: Path,
+        env: dict[str, str],
+        tmp: Path,
+        one_shot: bool,
+        tenant: sandbox.Tenant | None,
+    ) -> tuple[list[str], int]:
+        """The worker's command line in its sandbox, and the uid it runs as."""
+        who = tenant or sandbox.Tenant(sandbox.WORKER_USER, ())
+        uid, gid = sandbox.ensure_user(who.user)
+        sandbox.own([tmp], uid, gid)
+        venv = Path(os.path.realpath(self._home / version))
+        readable = [str(venv), str(WORKER_MAIN)]
+        for extra in (sandbox.python_home(venv), env.get("JAVA_HOME")):
+            if extra:
+                readable.append(extra)
+        # getpass (PyFlink's gateway launcher) asks USER first: no passwd file in the sandbox
+        named = {**env, "USER": who.user, "LOGNAME": who.user}
+        inner = ["env", "-i", *(f"{k}={v}" for k, v in named.items())]
+        inner += [str(venv / python.relative_to(self._home / version)), str(WORKER_MAIN)]
+        # a shared worker plans every tenant's SQL (two cores); an isolated one is one CU
+        limits = sandbox.Limits(cpu_cores=1.0 if one_shot else 2.0, memory_mb=4096)
+        # an isolated worker runs a tenant's classes: no network at all (its submission
+        # reaches the JobManager through the relay of `_relay`)
+        argv = sandbox.wrap(
+            inner,
+            key=tmp.name,
+            tenant=who,
+            limits=limits,
+            readable=readable,
+            workdir=tmp,
+            network=not one_shot,
+        )
+        return argv, uid
 
     def _environment(self) -> dict[str, str]:
         """An environment made from nothing (runtime/sandbox.py), with the configured Java.
@@ -606,6 +706,13 @@ def _kill(worker: _Worker) -> None:
             worker.process.stdin.close()
     if worker.tmp is not None:
         shutil.rmtree(worker.tmp, ignore_errors=True)
+        if sandbox.cgroup_exists(worker.tmp.name) != [False] * len(sandbox.CONTROLLERS):
+            netrules.release_worker(worker.tmp.name)
+            for _ in range(50):  # bwrap leaves a moment after its child
+                sandbox.remove_cgroups(worker.tmp.name)
+                if not any(sandbox.cgroup_exists(worker.tmp.name)):
+                    break
+                time.sleep(0.02)
 
 
 def _stop(worker: _Worker) -> None:

@@ -342,8 +342,8 @@ class FlinkLauncher:
         """`argv` in the tenant's sandbox: its user owns the run directory and its state."""
         assert cluster.tenant is not None
         uid, gid = sandbox.ensure_user(cluster.tenant.user)
-        writable = [Path(m.path) for m in cluster.tenant.mounts if m.writable]
-        sandbox.own([cluster.directory, *writable], uid, gid)
+        owned = [Path(m.path) for m in cluster.tenant.mounts if m.owned]
+        sandbox.own([cluster.directory, *owned], uid, gid)
         if process.kind == JOBMANAGER:
             limits = sandbox.jobmanager_limits(process.memory_mb)
         else:
