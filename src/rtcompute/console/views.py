@@ -244,6 +244,11 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def _single_tenant(request: Request) -> bool:
+    platform = getattr(request.app.state, "platform", None)
+    return bool(platform is not None and platform.settings.jobs.single_tenant)
+
+
 def render(
     request: Request,
     template: str,
@@ -264,6 +269,8 @@ def render(
         "nav_account": NAV_ACCOUNT,
         "nav_operator": NAV_OPERATOR if getattr(principal, "is_operator", False) else (),
         "path": request.url.path,
+        # the operator turned the sandbox off: every page says so (docs/security.md)
+        "single_tenant": _single_tenant(request),
         **(context or {}),
     }
     html = environment(language).get_template(template).render(values)
