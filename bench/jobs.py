@@ -27,7 +27,7 @@ What it does, in one invocation:
      the CU's 4 GB.
 
 Prints medians, ratios and PASS/FAIL against the targets (throughput ratio >= 0.95, start
-p50 <= 10 s); exits 1 if a target is missed. The throughput verdict is on the median of the
+p50 <= 6 s); exits 1 if a target is missed. The throughput verdict is on the median of the
 rounds' ratios: each round runs the two sides back to back (in alternating order), so a
 shared host's drift over minutes, which moves single runs by +-20% here, hits both sides of a
 ratio alike; the ratio of the two medians is printed beside it. Everything it started is
@@ -57,7 +57,7 @@ from rtcompute.domain import engines, flinkconf
 from rtcompute.runtime.engines import installer
 
 THROUGHPUT_TARGET = 0.95
-START_TARGET_SECONDS = 10.0
+START_TARGET_SECONDS = 6.0  # issue 16: with the sandbox on
 CU_BYTES = 4 * 1024**3
 # guide: one CU handles ~10,000 records/s of simple logic, 1,000-5,000 of complex logic
 GUIDE_SIMPLE, GUIDE_COMPLEX = 10_000, (1_000, 5_000)
@@ -351,6 +351,12 @@ def main() -> int:
         "--queries", default=",".join(QUERIES), help="throughput queries, comma-separated"
     )
     parser.add_argument("--no-start", action="store_true", help="skip start latency and memory")
+    parser.add_argument(
+        "--single-tenant",
+        action="store_true",
+        help="run the platform without the sandbox (RTC_JOBS__SINGLE_TENANT): its cost is "
+        "the difference to a run without this flag",
+    )
     args = parser.parse_args()
     queries = [q for q in args.queries.split(",") if q]
     if unknown := sorted(set(queries) - set(QUERIES)):
@@ -370,6 +376,7 @@ def main() -> int:
             "RTC_ENGINES__HOME": str(home),
             "RTC_JOBS__PORT_MIN": str(low),
             "RTC_JOBS__PORT_MAX": str(low + 32 * 16 - 1),
+            "RTC_JOBS__SINGLE_TENANT": "true" if args.single_tenant else "false",
         },
     )
     failed = False
@@ -384,7 +391,11 @@ def main() -> int:
         api.call("POST", "/projects", {"name": "bench", "cluster": "bench", "cu": 4})
         tenant = Tenant(api)
         rows = {"filter": args.filter_rows, "window": args.window_rows}
-        print(f"engine {args.version}, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
+        sandbox = "off (single-tenant)" if args.single_tenant else "on"
+        print(
+            f"engine {args.version}, {args.rounds} rounds, sandbox {sandbox}, "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
         for query in queries:
             bare, ours = [], []
             for round_ in range(args.rounds):
