@@ -243,7 +243,9 @@ INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, wha
             cpu = sandbox.cgroup_of(pid, "cpu")
             assert cpu is not None
             quota = int((cpu / "cpu.cfs_quota_us").read_text())
-            assert quota == int(expected.cpu_cores * sandbox.CPU_PERIOD_US)
+            assert quota == int(expected.cpu_cores * sandbox.CPU_CEILING * sandbox.CPU_PERIOD_US)
+            shares = int((cpu / "cpu.shares").read_text())
+            assert shares == int(expected.cpu_cores * sandbox.SHARES_PER_CORE)
         config = run.submit_config(**{"pipeline.jars": f"file://{jar}"})
         submitted = pool.submit(version, sql, config)
         assert submitted.problems == () and submitted.job_id

@@ -43,6 +43,13 @@ CONTROLLERS = ("cpu", "memory", "pids")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_GROUP = "rtcompute"
 CPU_PERIOD_US = 100_000
+# cpu.shares of one core: under contention, processes get CPU in proportion to their CU
+SHARES_PER_CORE = 1024
+# the hard ceiling, in cores per CU core: a 1-slot TaskManager runs a source thread and an
+# operator thread beside the JVM's own; capped at exactly one core, a window aggregate ran
+# at 0.54 of bare PyFlink (bench/jobs.py, 2026-12-06). The CU is the guarantee (shares), the
+# ceiling keeps a job from taking more than twice what it pays for
+CPU_CEILING = 2.0
 CU_MEMORY_MB = 4096  # guide: 1 CU = 1 core and 4 GB
 # read-only system paths a JVM needs; those missing on a host are left out
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
@@ -184,7 +191,9 @@ def make_cgroups(key: str, limits: Limits) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
         if controller == "cpu":
             _write(directory / "cpu.cfs_period_us", CPU_PERIOD_US)
-            _write(directory / "cpu.cfs_quota_us", int(limits.cpu_cores * CPU_PERIOD_US))
+            _write(directory / "cpu.shares", int(limits.cpu_cores * SHARES_PER_CORE))
+            quota = int(limits.cpu_cores * CPU_CEILING * CPU_PERIOD_US)
+            _write(directory / "cpu.cfs_quota_us", quota)
         elif controller == "memory":
             _write(directory / "memory.limit_in_bytes", limits.memory_mb * 1024 * 1024)
         else:
