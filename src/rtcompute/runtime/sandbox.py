@@ -202,11 +202,17 @@ def make_cgroups(key: str, limits: Limits) -> list[Path]:
     return procs
 
 
-def remove_cgroups(key: str) -> None:
-    """Remove the process's cgroups (they must be empty: after it ended)."""
-    for controller in CONTROLLERS:
-        with contextlib.suppress(OSError):
-            (own_cgroup(controller) / CGROUP_GROUP / key).rmdir()
+def remove_cgroups(key: str, *, wait: float = 1.0) -> None:
+    """Remove the process's cgroups once they are empty: bwrap's own processes leave a
+    moment after the sandboxed one, so this retries for up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        for controller in CONTROLLERS:
+            with contextlib.suppress(OSError):
+                (own_cgroup(controller) / CGROUP_GROUP / key).rmdir()
+        if not any(cgroup_exists(key)) or time.monotonic() >= deadline:
+            return
+        time.sleep(0.02)
 
 
 def cgroup_exists(key: str) -> list[bool]:

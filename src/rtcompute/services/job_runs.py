@@ -375,15 +375,27 @@ def locks_of_runs(session: db.Session) -> None:
     locks.hold_named(session=session, name="job-runs")
 
 
+GONE = sqlscript.Problem(1, 1, "the job is no longer online")
+
+
+def _deployed(
+    session: db.Session, job_id: int
+) -> tuple[job_store.Deployment | None, tables.Project | None]:
+    """The job's deployment and its project (None, None once the job went offline)."""
+    deployment = job_store.read_deployment(session=session, job_id=job_id)
+    if deployment is None:
+        return None, None
+    return deployment, session.get(tables.Project, deployment.project_id)
+
+
 def submission(
     platform: platform_module.Platform, job_id: int
 ) -> tuple[str, tuple[sqlscript.Problem, ...]]:
     """The deployed SQL with its locations rewritten for Flink (checked again now)."""
     with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        deployment, project = _deployed(session, job_id)
         if deployment is None or project is None:
-            return "", (sqlscript.Problem(1, 1, "the job is no longer online"),)
+            return "", (GONE,)
         resolved = job_paths.resolve(
             platform,
             session,
@@ -404,8 +416,7 @@ def sandbox_mounts(platform: platform_module.Platform, work: Work) -> tuple[tupl
     keys = (state_keys.checkpoint_dir, state_keys.savepoint_dir, HA_STORAGE_KEY)
     paths = {local_path(work.config[k]) for k in keys if work.config.get(k, "").startswith("file:")}
     with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=work.job_id)
-        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        deployment, project = _deployed(session, work.job_id)
         if deployment is not None and project is not None:
             resolved = job_paths.resolve(
                 platform,
@@ -431,10 +442,9 @@ def judge_submission(
 ) -> tuple[sqlscript.Problem, ...]:
     """The isolation rules on what Flink resolved for the submission, before it runs."""
     with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        deployment, project = _deployed(session, job_id)
         if deployment is None or project is None:
-            return (sqlscript.Problem(1, 1, "the job is no longer online"),)
+            return (GONE,)
         return job_paths.judge(
             platform,
             session,
@@ -450,10 +460,9 @@ def submission_jars(
 ) -> tuple[tuple[str, ...], tuple[sqlscript.Problem, ...]]:
     """The file:// URIs of the deployment's JARs for `pipeline.jars` (checked again now)."""
     with db.transaction(platform.sessions) as session:
-        deployment = job_store.read_deployment(session=session, job_id=job_id)
-        project = session.get(tables.Project, deployment.project_id) if deployment else None
+        deployment, project = _deployed(session, job_id)
         if deployment is None or project is None:
-            return (), (sqlscript.Problem(1, 1, "the job is no longer online"),)
+            return (), (GONE,)
         resolved = job_resources.resolve(
             platform,
             session,

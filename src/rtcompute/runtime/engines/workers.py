@@ -706,13 +706,9 @@ def _kill(worker: _Worker) -> None:
             worker.process.stdin.close()
     if worker.tmp is not None:
         shutil.rmtree(worker.tmp, ignore_errors=True)
-        if sandbox.cgroup_exists(worker.tmp.name) != [False] * len(sandbox.CONTROLLERS):
+        if any(sandbox.cgroup_exists(worker.tmp.name)):  # a sandboxed worker
             netrules.release_worker(worker.tmp.name)
-            for _ in range(50):  # bwrap leaves a moment after its child
-                sandbox.remove_cgroups(worker.tmp.name)
-                if not any(sandbox.cgroup_exists(worker.tmp.name)):
-                    break
-                time.sleep(0.02)
+            sandbox.remove_cgroups(worker.tmp.name)
 
 
 def _stop(worker: _Worker) -> None:

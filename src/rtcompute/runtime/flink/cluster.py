@@ -27,7 +27,6 @@ import shlex
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -498,13 +497,8 @@ class FlinkLauncher:
 
     @staticmethod
     def _uncage(cluster: JobCluster, process: FlinkProcess) -> None:
-        """Remove the process's cgroups once its sandbox has ended (bwrap leaves last)."""
-        key = f"{cluster.run_key}-{process.name}"
-        for _ in range(50):
-            sandbox.remove_cgroups(key)
-            if not any(sandbox.cgroup_exists(key)):
-                return
-            time.sleep(0.02)
+        """Remove the process's cgroups once its sandbox has ended."""
+        sandbox.remove_cgroups(f"{cluster.run_key}-{process.name}")
 
     def _reap(self) -> None:
         for pid, child in list(self._children.items()):
