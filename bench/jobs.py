@@ -72,18 +72,47 @@ SOURCE = """CREATE TABLE src (
 );
 CREATE TABLE snk (a BIGINT, b BIGINT) WITH ('connector' = 'blackhole');
 """
+# Nexmark-style q23 (issue 16): bids joined with their auctions over 10-second tumbling
+# windows; each window keeps ten seconds of both streams in the heap state, which is what
+# a CU's memory must hold. `{rows}` rows in all: a tenth auctions, the rest bids.
+Q23 = """CREATE TABLE auctions (
+  id BIGINT, seller BIGINT, category INT, reserve BIGINT, description STRING,
+  ts AS LOCALTIMESTAMP, WATERMARK FOR ts AS ts
+) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '{rate}', 'number-of-rows' = '{auctions}',
+  'fields.id.min' = '1', 'fields.id.max' = '100000', 'fields.category.min' = '1',
+  'fields.category.max' = '20', 'fields.description.length' = '40'
+);
+CREATE TABLE bids (
+  auction BIGINT, bidder BIGINT, price BIGINT, extra STRING,
+  ts AS LOCALTIMESTAMP, WATERMARK FOR ts AS ts
+) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '{rate}', 'number-of-rows' = '{bids}',
+  'fields.auction.min' = '1', 'fields.auction.max' = '100000', 'fields.price.min' = '1',
+  'fields.price.max' = '100000', 'fields.extra.length' = '60'
+);
+INSERT INTO snk SELECT B.auction, B.price + A.reserve
+FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND)) B
+JOIN TABLE(TUMBLE(TABLE auctions, DESCRIPTOR(ts), INTERVAL '10' SECOND)) A
+ON B.auction = A.id AND B.window_start = A.window_start AND B.window_end = A.window_end"""
 QUERIES = {
     "filter": "INSERT INTO snk SELECT id, CAST(amount AS BIGINT) * 2 FROM src WHERE amount > 100",
     "window": (
         "INSERT INTO snk SELECT COUNT(*), SUM(amount) FROM TABLE(TUMBLE(TABLE src, "
         "DESCRIPTOR(pt), INTERVAL '1' SECOND)) GROUP BY window_start, window_end"
     ),
+    "q23": Q23,
 }
 
 
 def script(query: str, rows: int | None, rate: int = 1_000_000_000) -> str:
-    """The job's SQL; `rows` None: unbounded."""
+    """The job's SQL; `rows` None: unbounded (not q23)."""
     bound = f" 'number-of-rows' = '{rows}'," if rows else ""
+    if query == "q23":
+        assert rows, "q23 is bounded"
+        sink = SOURCE.split(";", 1)[1].strip()
+        join = Q23.format(rate=rate, auctions=rows // 10, bids=rows - rows // 10)
+        return f"{sink}\n{join};\n"
     return SOURCE.format(rate=rate, bound=bound) + QUERIES[query] + ";\n"
 
 
@@ -347,6 +376,7 @@ def main() -> int:
     parser.add_argument("--engines-home", type=Path, default=None)
     parser.add_argument("--filter-rows", type=int, default=20_000_000)
     parser.add_argument("--window-rows", type=int, default=12_000_000)
+    parser.add_argument("--q23-rows", type=int, default=12_000_000)
     parser.add_argument(
         "--queries", default=",".join(QUERIES), help="throughput queries, comma-separated"
     )
@@ -390,7 +420,7 @@ def main() -> int:
             time.sleep(0.5)
         api.call("POST", "/projects", {"name": "bench", "cluster": "bench", "cu": 4})
         tenant = Tenant(api)
-        rows = {"filter": args.filter_rows, "window": args.window_rows}
+        rows = {"filter": args.filter_rows, "window": args.window_rows, "q23": args.q23_rows}
         sandbox = "off (single-tenant)" if args.single_tenant else "on"
         print(
             f"engine {args.version}, {args.rounds} rounds, sandbox {sandbox}, "

@@ -140,6 +140,11 @@ class EngineSettings(BaseModel):
     install_timeout_seconds: float = 1800.0
     # a warm worker nobody asked for this long is stopped
     worker_idle_seconds: float = 600.0
+    # warm workers per version at most: an account takes one at a time, so one tenant's
+    # heavy checks leave the others theirs (runtime/engines/workers.py)
+    workers_per_version: int = Field(default=3, ge=1, le=16)
+    # a request that keeps every worker of its version busy this long starts a spare one
+    worker_spare_after_seconds: float = Field(default=1.0, ge=0.0)
     # a request a worker has not answered in this long: the worker is killed and restarted
     worker_request_timeout_seconds: float = 60.0
     # starting a worker (interpreter, JVM gateway) may take this long

@@ -59,7 +59,11 @@ def pool(installed_engines: Any) -> Iterator[workers.WorkerPool]:
 @pytest.fixture(scope="module")
 def fragile(installed_engines: Any) -> Iterator[workers.WorkerPool]:
     pool = workers.WorkerPool(
-        installed_engines.home, idle_seconds=0.5, request_timeout=8, start_timeout=120
+        installed_engines.home,
+        idle_seconds=0.5,
+        request_timeout=8,
+        start_timeout=120,
+        per_version=1,  # the tests freeze the one worker: no spare steps in
     )
     yield pool
     pool.close()
@@ -359,7 +363,8 @@ def test_hung_worker_is_killed(fragile: workers.WorkerPool) -> None:
     pid = pid_of(fragile, V2)
     # the JVM's temporary files (the planner jar it unpacks) live in the worker's own
     # directory, which goes with the killed worker instead of piling up in /tmp
-    tmp = fragile._workers[V2].tmp
+    [worker] = fragile._workers[V2]
+    tmp = worker.tmp
     assert tmp is not None and any(tmp.glob("flink-table-planner_*.jar"))
     os.kill(pid, signal.SIGSTOP)
     started = time.monotonic()
@@ -470,3 +475,78 @@ def test_worker_protocol_survives_bad_requests(installed_engines: Any) -> None:
     assert problem["message"] == 'SQL parse failed. Encountered "x" at line 1, column 15.'
     assert by_id[5]["ok"] is True
     assert "== Optimized Execution Plan ==" in by_id[5]["plan"]
+
+
+CLASS_LOADERS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import worker_main
+from pyflink.java_gateway import get_gateway
+checker = worker_main.Checker(warm=False)
+for _ in range(40):
+    checker.take()
+    checker.prepare()
+loader, depth = get_gateway().jvm.Thread.currentThread().getContextClassLoader(), 0
+while loader is not None:
+    loader, depth = loader.getParent(), depth + 1
+print("depth", depth)
+"""
+
+
+def test_fresh_environments_do_not_stack_class_loaders(installed_engines: Any) -> None:
+    """PyFlink's `EnvironmentSettings.Builder.build()` wraps the context class loader in a
+    new one each time; a worker that made one environment per check slowed down with every
+    check (each class lookup walked all of them). 41 environments: the chain stays short."""
+    for version in (V2, V1):
+        python = installed_engines.path(version) / "bin" / "python"
+        done = subprocess.run(
+            [str(python), "-c", CLASS_LOADERS, str(workers.WORKER_MAIN.parent)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        [depth] = [int(line.split()[1]) for line in done.stdout.splitlines() if "depth" in line]
+        # the application loader, its platform and boot parents, and build()'s one
+        assert depth <= 4, (version, depth)
+
+
+def test_a_held_worker_leaves_another_tenant_a_warm_one(installed_engines: Any) -> None:
+    """Tenant A's request keeps a real worker (frozen here, as a 60-join plan would keep
+    it for seconds); tenant B is answered by a spare worker meanwhile, and A by its own
+    once it thaws."""
+    pool = workers.WorkerPool(
+        installed_engines.home,
+        idle_seconds=600,
+        request_timeout=120,
+        start_timeout=120,
+        per_version=2,
+        spare_after=0.5,
+    )
+    try:
+        assert pool.validate(V2, VALID, account="a").ok
+        first = pid_of(pool, V2)
+        os.kill(first, signal.SIGSTOP)
+        answers: list[sqlscript.CheckResult] = []
+        held = threading.Thread(
+            target=lambda: answers.append(pool.validate(V2, VALID, account="a"))
+        )
+        held.start()
+        try:
+            spares = wait_for(
+                "a spare worker",
+                lambda: [s.pid for s in pool.status() if s.pid != first],
+                120,
+            )
+            result = pool.validate(V2, PARSE_ERROR, account="b")
+            assert [(p.line, p.column) for p in result.problems] == [(7, 24)]
+            [status] = [s for s in pool.status() if s.pid in spares]
+            assert status.requests == 1  # B's check, answered by the spare
+            assert held.is_alive() and not answers
+        finally:
+            os.kill(first, signal.SIGCONT)
+        held.join(60)
+        assert answers and answers[0].ok
+    finally:
+        pool.close()

@@ -231,6 +231,8 @@ def engine_runtime(
         request_timeout=engines.worker_request_timeout_seconds,
         start_timeout=engines.worker_start_timeout_seconds,
         submit_timeout=engines.worker_submit_timeout_seconds,
+        per_version=engines.workers_per_version,
+        spare_after=engines.worker_spare_after_seconds,
         java=engines.java,
         sandboxed=not settings.jobs.single_tenant and sandbox.unavailable() is None,
         sandbox_paths=tuple(settings.jobs.sandbox_paths),

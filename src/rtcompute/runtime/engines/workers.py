@@ -1,11 +1,19 @@
-"""Warm engine workers: one long-lived PyFlink process per engine version, on demand.
+"""Warm engine workers: long-lived PyFlink processes per engine version, on demand.
 
 A syntax check in a fresh PyFlink process costs seconds (the JVM gateway starts first); in
-a warm one, tens of milliseconds. So the pool keeps one `worker_main.py` per version,
+a warm one, tens of milliseconds. So the pool keeps `worker_main.py` processes per version,
 running in that version's own environment, started by the first check of that version and
-stopped after an idle period. One request at a time per worker (a lock per version);
-different versions answer in parallel. The pool is called from FastAPI's thread pool, so
-everything here is thread-safe.
+stopped after an idle period. A worker answers one request at a time; different versions
+answer in parallel. The pool is called from FastAPI's thread pool, so everything here is
+thread-safe.
+
+Fairness: one tenant's heavy checks (a 60-join explain plans for seconds) must not stall
+another's `SELECT 1`. So an account has at most one request in flight per version (its
+next ones wait their turn: a tenant cannot hold more than one worker of a version), and a
+version keeps up to `per_version` workers: one to start with, and a spare started as soon
+as a request has kept every worker busy for `spare_after` seconds. The spare is warm by
+the time another tenant asks; an idle period stops it again. Requests beyond what the
+workers can take wait (at most their timeout) for the first worker free.
 
 A worker that dies while answering gives that request a retryable `EngineWorkerRestarted`
 and is started again in the background; one that does not answer within the request
@@ -34,11 +42,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rtcompute import errors
 from rtcompute.domain import engines, flinkconf, sqlscript
@@ -58,6 +66,10 @@ STDERR_WAIT_SECONDS = 2.0
 # tells worker_main.py it answers one request: no warm-up, no spare environment
 ONE_SHOT_ENV = "RTC_WORKER_ONE_SHOT"
 JARS_KEY = "pipeline.jars"
+# the turns of the isolated workers (a version names the turns of its shared workers)
+ISOLATED_LANE = "isolated"
+CLOSING = "the engine workers are shutting down; try again"
+_Answer = TypeVar("_Answer")
 # decides on what Flink resolved for a submission, before it runs: the problems, if any
 Approve = Callable[
     [tuple[sqlscript.Statement, ...], sqlscript.Resolved], tuple[sqlscript.Problem, ...]
@@ -97,6 +109,9 @@ class _Worker:
     flink_version: str = ""
     next_id: int = 0
     stderr_closed: threading.Event = field(default_factory=threading.Event)
+    # answering a request since `busy_since` (monotonic; a shared worker; the pool's lock)
+    busy: bool = False
+    busy_since: float = 0.0
     # the JVM's java.io.tmpdir: Flink's planner loader unpacks a ~45 MB jar there at every
     # start and a killed JVM never deletes it, so each worker gets its own, removed with it
     tmp: Path | None = None
@@ -119,6 +134,8 @@ class WorkerPool:
         java: str = "java",
         submit_timeout: float = 120.0,
         isolated_limit: int = 2,
+        per_version: int = 3,
+        spare_after: float = 1.0,
         sandboxed: bool = False,
         sandbox_paths: tuple[str, ...] = (),
     ) -> None:
@@ -128,9 +145,15 @@ class WorkerPool:
         self._start_timeout = start_timeout
         self._submit_timeout = submit_timeout
         self._java = java
-        self._lock = threading.Lock()  # guards the two dicts and `_closed`
-        self._workers: dict[str, _Worker] = {}
-        self._version_locks: dict[str, threading.Lock] = {}
+        self._per_version = max(per_version, 1)
+        self._spare_after = spare_after
+        # guards the workers, the starts under way, the turns taken and `_closed`; waited on
+        # for a free worker or a tenant's turn
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._workers: dict[str, list[_Worker]] = {}
+        self._starting: collections.Counter[str] = collections.Counter()
+        self._turns: set[tuple[str, str]] = set()  # (account, version) with a request in flight
         self._closed = False
         self._isolated_slots = threading.BoundedSemaphore(max(isolated_limit, 1))
         self._isolated: set[_Worker] = set()  # guarded by `_lock`
@@ -204,11 +227,17 @@ class WorkerPool:
         if config.get(JARS_KEY):
             jars = str(config[JARS_KEY]).split(";")
             tenant = self._tenant(account, jars)
-            response, _ = self._one_shot(version, python, request, wait, follow_up, tenant)
+            response, _ = self._one_shot(
+                version, python, request, wait, follow_up, tenant, account=account
+            )
         else:
-            with self._lock_of(version):
-                worker = self._running(version, python)
-                response = self._ask(worker, request, wait, follow_up=follow_up)
+            response = self._shared(
+                version,
+                python,
+                account,
+                lambda worker: self._ask(worker, request, wait, follow_up=follow_up),
+                wait,
+            )
         if disapproved:
             return SubmitResult(None, tuple(disapproved), _since(started), approved=False)
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
@@ -245,13 +274,22 @@ class WorkerPool:
         if jars:
             request["config"] = {JARS_KEY: ";".join(jars)}
             response, flink_version = self._one_shot(
-                version, python, request, self._request_timeout, None, self._tenant(account, jars)
+                version,
+                python,
+                request,
+                self._request_timeout,
+                None,
+                self._tenant(account, jars),
+                account=account,
             )
         else:
-            with self._lock_of(version):
-                worker = self._running(version, python)
-                response = self._ask(worker, request)
-                flink_version = worker.flink_version
+            response, flink_version = self._shared(
+                version,
+                python,
+                account,
+                lambda worker: (self._ask(worker, request), worker.flink_version),
+                self._request_timeout,
+            )
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
         return sqlscript.CheckResult(
             ok=bool(response.get("ok")) and not problems,
@@ -270,12 +308,14 @@ class WorkerPool:
         timeout: float,
         follow_up: FollowUp | None = None,
         tenant: sandbox.Tenant | None = None,
+        *,
+        account: str = "",
     ) -> tuple[dict[str, Any], str]:
-        """Answer one request in a worker of its own, killed (JVM, tmp dir) afterwards."""
-        with self._isolated_slots:
+        """Answer one request in a worker of its own, killed (JVM, tmp dir) afterwards; an
+        account takes one isolated worker at a time (the others' turn comes first)."""
+        with self._turn(account, ISOLATED_LANE, timeout), self._isolated_slots:
             with self._lock:
-                if self._closed:
-                    raise errors.Unavailable("the engine workers are shutting down; try again")
+                self._refuse_if_closed()
             worker = self._start(version, python, one_shot=True, tenant=tenant)
             with self._lock:
                 self._isolated.add(worker)
@@ -301,27 +341,131 @@ class WorkerPool:
         with self._lock:
             return sorted(w.process.pid for w in self._isolated)
 
-    def _lock_of(self, version: str) -> threading.Lock:
-        with self._lock:
-            if self._closed:
-                raise errors.Unavailable("the engine workers are shutting down; try again")
-            return self._version_locks.setdefault(version, threading.Lock())
+    def _shared(
+        self,
+        version: str,
+        python: Path,
+        account: str,
+        ask: Callable[[_Worker], _Answer],
+        timeout: float,
+    ) -> _Answer:
+        """`ask` one of the version's warm workers, in `account`'s turn. A request that
+        keeps every worker busy for `spare_after` seconds starts a spare for the next one."""
+        with self._turn(account, version, timeout):
+            worker = self._take(version, python, timeout)
+            spare = threading.Timer(self._spare_after, self._add_spare, (version,))
+            spare.daemon = True
+            spare.start()
+            try:
+                return ask(worker)
+            finally:
+                spare.cancel()
+                with self._changed:
+                    worker.busy = False
+                    self._changed.notify_all()
 
-    def _running(self, version: str, python: Path) -> _Worker:
-        """The version's live worker, started now if needed (the version lock is held)."""
-        with self._lock:
-            worker = self._workers.get(version)
-        if worker is not None and worker.process.poll() is None:
-            return worker
-        if worker is not None:
-            self._forget(worker)
-        worker = self._start(version, python)
-        with self._lock:
-            if self._closed:
+    @contextlib.contextmanager
+    def _turn(self, account: str, lane: str, timeout: float) -> Iterator[None]:
+        """One request in flight per account and lane (a version, or the isolated workers)."""
+        key = (account, lane)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while key in self._turns:
+                self._wait(
+                    deadline,
+                    f"this account's previous request to the engine workers ({lane}) is "
+                    "still running; try again",
+                )
+            self._turns.add(key)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._turns.discard(key)
+                self._changed.notify_all()
+
+    def _take(self, version: str, python: Path, timeout: float) -> _Worker:
+        """An idle live worker of the version (the most recently used: the warmest), or a
+        new one when the version has room; else wait for the first to come free (`timeout`,
+        and a start's timeout more while one is starting)."""
+        deadline = time.monotonic() + timeout
+        dead: list[_Worker] = []
+        try:
+            with self._changed:
+                while True:
+                    live = self._workers.setdefault(version, [])
+                    dead += [w for w in live if w.process.poll() is not None]
+                    live[:] = [w for w in live if w.process.poll() is None]
+                    idle = [w for w in live if not w.busy]
+                    if idle:
+                        worker = max(idle, key=lambda w: w.last_used)
+                        worker.busy, worker.busy_since = True, time.monotonic()
+                        return worker
+                    if len(live) + self._starting[version] < self._per_version:
+                        self._starting[version] += 1
+                        break
+                    # a worker starting for the version (a restart, a spare) may take as
+                    # long as a start does: wait for it that long too
+                    starting = self._start_timeout if self._starting[version] else 0.0
+                    busy = f"every engine worker for {version} is busy; try again"
+                    self._wait(deadline + starting, busy)
+        finally:
+            for worker in dead:
                 _kill(worker)
-                raise errors.Unavailable("the engine workers are shutting down; try again")
-            self._workers[version] = worker
-        return worker
+        return self._grow(version, python, busy=True)
+
+    def _grow(self, version: str, python: Path, *, busy: bool) -> _Worker:
+        """Start a worker for the version (counted in `_starting` by the caller)."""
+        try:
+            worker = self._start(version, python)
+        except BaseException:
+            with self._changed:
+                self._starting[version] -= 1
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self._starting[version] -= 1
+            self._changed.notify_all()
+            if not self._closed:
+                worker.busy, worker.busy_since = busy, time.monotonic()
+                self._workers.setdefault(version, []).append(worker)
+                return worker
+        _kill(worker)
+        raise errors.Unavailable(CLOSING)
+
+    def _add_spare(self, version: str) -> None:
+        """Start a worker when every worker of the version has been busy for `spare_after`
+        (a short request frees its worker soon: no spare for it) and there is room for one,
+        or when the version's worker died; so the next request finds one warm."""
+        with self._changed:
+            live = [w for w in self._workers.get(version, ()) if w.process.poll() is None]
+            hogged = time.monotonic() - self._spare_after * 0.9  # a timer may fire early
+            if (
+                self._closed
+                or any(not w.busy or w.busy_since > hogged for w in live)
+                or self._starting[version]
+                or len(live) >= self._per_version
+            ):
+                return
+            self._starting[version] += 1
+        try:
+            self._grow(version, self.python_of(version), busy=False)
+            log.info("engine worker for %s added: every worker was busy", version)
+        except Exception as error:
+            log.warning("starting an engine worker for %s failed: %s", version, error)
+
+    def _wait(self, deadline: float, busy: str) -> None:
+        """Wait for a change (the pool's lock is held); past `deadline`, refuse with `busy`."""
+        self._refuse_if_closed()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise errors.Unavailable(busy, code="EngineWorkerBusy")
+        self._changed.wait(left)
+        self._refuse_if_closed()
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise errors.Unavailable(CLOSING)
 
     def _tenant(self, account: str, jars: Sequence[str]) -> sandbox.Tenant | None:
         """The sandbox of an isolated worker: the account's user, its JARs read-only."""
@@ -539,64 +683,59 @@ class WorkerPool:
             worker.last_used = time.time()
 
     def _forget(self, worker: _Worker) -> None:
-        """Kill `worker` and drop it from the pool (if it is still the version's worker)."""
+        """Kill `worker` and drop it from the pool."""
         _kill(worker)
-        with self._lock:
-            if self._workers.get(worker.version) is worker:
-                del self._workers[worker.version]
+        with self._changed:
+            live = self._workers.get(worker.version, [])
+            if worker in live:
+                live.remove(worker)
+            self._changed.notify_all()
 
     def _restart_later(self, version: str) -> None:
-        """Start a fresh worker in the background, so the retry finds it warm."""
-
-        def restart() -> None:
-            try:
-                with self._lock_of(version):
-                    self._running(version, self.python_of(version))
-            except Exception as error:
-                log.warning("restarting the engine worker for %s failed: %s", version, error)
-
-        _thread(f"engine-{version}-restart", restart)
+        """Start a fresh worker in the background (unless one is idle), so the retry finds
+        it warm."""
+        _thread(f"engine-{version}-restart", self._add_spare, version)
 
     def reap_idle(self) -> list[str]:
-        """Stop workers idle longer than `idle_seconds` (and forget dead ones)."""
+        """Stop workers idle longer than `idle_seconds` (and forget dead ones); the versions
+        of the stopped ones, a version once per worker."""
         now = time.time()
-        with self._lock:
-            candidates = list(self._workers.values())
+        reaped: list[tuple[_Worker, bool]] = []
+        with self._changed:
+            for live in self._workers.values():
+                for worker in list(live):
+                    dead = worker.process.poll() is not None
+                    idle = not worker.busy and now - worker.last_used > self._idle_seconds
+                    if dead or idle:
+                        live.remove(worker)
+                        reaped.append((worker, dead))
         stopped = []
-        for worker in candidates:
-            dead = worker.process.poll() is not None
-            if not dead and now - worker.last_used <= self._idle_seconds:
-                continue
-            lock = self._lock_of_quietly(worker.version)
-            if lock is None or not lock.acquire(blocking=False):
-                continue  # answering a request right now: not idle
-            try:
-                self._forget(worker)
-            finally:
-                lock.release()
+        for worker, dead in reaped:
+            _kill(worker)
             if not dead:
                 log.info("engine worker for %s idle: stopped", worker.version)
                 stopped.append(worker.version)
         return stopped
 
-    def _lock_of_quietly(self, version: str) -> threading.Lock | None:
-        with self._lock:
-            return self._version_locks.get(version)
-
     def stop_version(self, version: str) -> None:
-        """Stop the version's worker, if one runs (e.g. before the version is removed)."""
-        with self._lock_of(version):
-            with self._lock:
-                worker = self._workers.pop(version, None)
-            if worker is not None:
-                _stop(worker)
+        """Stop the version's workers, once their requests are answered (e.g. before the
+        version is removed)."""
+        deadline = time.monotonic() + self._submit_timeout
+        with self._changed:
+            while any(w.busy for w in self._workers.get(version, ())):
+                if not self._changed.wait(max(deadline - time.monotonic(), 0.0)):
+                    break  # stuck: stopped all the same
+            workers = self._workers.pop(version, [])
+        for worker in workers:
+            _stop(worker)
 
     def close(self) -> None:
-        with self._lock:
+        with self._changed:
             self._closed = True
-            workers = list(self._workers.values())
+            workers = [w for live in self._workers.values() for w in live]
             self._workers.clear()
             isolated = list(self._isolated)
+            self._changed.notify_all()
         for worker in workers:
             _stop(worker)
         for worker in isolated:
@@ -604,7 +743,7 @@ class WorkerPool:
 
     def status(self) -> list[WorkerStatus]:
         with self._lock:
-            workers = list(self._workers.values())
+            workers = [w for live in self._workers.values() for w in live]
         return [
             WorkerStatus(
                 version=w.version,
@@ -613,7 +752,7 @@ class WorkerPool:
                 last_used=datetime.fromtimestamp(w.last_used, UTC),
                 requests=w.requests,
             )
-            for w in sorted(workers, key=lambda w: w.version)
+            for w in sorted(workers, key=lambda w: (w.version, w.started_at))
         ]
 
 
