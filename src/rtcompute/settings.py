@@ -174,11 +174,14 @@ class JobsSettings(BaseModel):
     # paths the operator shares with every tenant sandbox (job processes, isolated workers),
     # read-write: a common dataset, a CA bundle; nothing of the platform's (docs/security.md)
     sandbox_paths: list[str] = []
-    # process sizes: a JobManager, and a TaskManager's first slot and each further one (a
-    # 1-CU job: 1 GB + 2.5 GB within the CU's 4 GB; each further CU adds 3 GB)
+    # process sizes: a JobManager, and a TaskManager's first slot and each further one. A
+    # job gets what its CU pays for (1 CU = 4 GB): a 1-CU job is a 1 GB JobManager and a
+    # 3 GB TaskManager; each further CU adds its whole 4 GB to the TaskManager (with the
+    # managed fraction of RUN_DEFAULTS, a 1-CU TaskManager has a ~1.9 GB heap; 2.5 GB gave
+    # 1.45 GB, where a 10-second window join died of GC overhead: docs/benchmarks.md)
     jobmanager_memory_mb: int = 1024
-    taskmanager_memory_mb: int = 2560
-    taskmanager_memory_per_extra_slot_mb: int = 3072
+    taskmanager_memory_mb: int = 3072
+    taskmanager_memory_per_extra_slot_mb: int = 4096
     # JVM options of JobManagers: they coordinate and process no records; the client
     # compiler alone and the serial collector keep them off the TaskManagers' cores (a fresh
     # JobManager's optimising compiler took 10-25% of a core while its job ran, 2-core node)

@@ -189,6 +189,8 @@ class FakeRuntime:
     launch_error: str = ""
     # what the engine reports as resolved before its INSERTs run
     resolved: sqlscript.Resolved = field(default_factory=sqlscript.Resolved)
+    # processes their memory limit killed (by name: how often, in their last life)
+    killed_by_memory: dict[str, int] = field(default_factory=dict)
 
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
         if self.launch_error:
@@ -199,6 +201,9 @@ class FakeRuntime:
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
         return self.alive.get(process.name)
+
+    def memory_kills(self, work: job_runs.Work, process: placement.Process) -> int:
+        return self.killed_by_memory.pop(process.name, 0)  # a start gives fresh cgroups
 
     def stop(self, work: job_runs.Work) -> None:
         self.stops += 1
@@ -585,9 +590,34 @@ def test_a_dead_taskmanager_is_started_again(
     runtime.rest_api.run("f00d", state="RESTARTING")
     reconciler.reconcile_once()
     assert runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
-    assert ("failover", "taskmanager-0 on pool was gone: started again") in events(platform, ident)
+    gone = "taskmanager-0 on pool was gone: started again; Flink restarts the job from its last "
+    assert ("failover", gone + "checkpoint") in events(platform, ident)
     # Flink's own word for the job, told truthfully
     assert state(platform, ident)[:3] == ("running", "running", "RESTARTING")
+
+
+def test_a_taskmanager_killed_by_its_memory_limit_is_started_again_and_the_event_says_so(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+) -> None:
+    ident = running(api, platform, owner, reconciler, runtime)
+    del runtime.alive["taskmanager-0"]
+    runtime.killed_by_memory["taskmanager-0"] = 1
+    runtime.rest_api.run("f00d", state="RESTARTING")
+    reconciler.reconcile_once()
+    assert runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
+    killed = (
+        "taskmanager-0 on pool went over the memory its CU allows and was killed by its limit: "
+        "started again; Flink restarts the job from its last checkpoint"
+    )
+    assert ("failover", killed) in events(platform, ident)
+    # its next death, of another cause, is told as such
+    del runtime.alive["taskmanager-0"]
+    reconciler.reconcile_once()
+    assert events(platform, ident).count(("failover", killed)) == 1
 
 
 def test_failovers_checkpoints_and_metrics_are_recorded(

@@ -292,3 +292,28 @@ INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, wha
     assert got["past its memory"].startswith("FAILED OutOfMemoryError"), got["past its memory"]
     assert all(sandbox.cgroup_exists(f"{run.cluster.run_key}-{p.name}") == [False] * 3
                for p in run.cluster.processes)  # fmt: skip
+
+
+def test_a_process_over_its_memory_limit_is_killed_by_it_and_counted(tmp_path: Path) -> None:
+    """Memory outside the JVM's heap (native buffers, a leaking library) is held by the
+    cgroup: the process is killed, not the node, and the kill is counted for the job's
+    event (reconcilers/jobs.py); a start again gets fresh cgroups and a fresh count."""
+    key = f"rtc-test-oom-{os.getpid()}"
+    limits = sandbox.Limits(cpu_cores=1.0, memory_mb=64)
+    argv = sandbox.wrap(
+        ["env", "-i", "/usr/bin/python3", "-c", "held = bytearray(512 * 1024 * 1024)"],
+        key=key,
+        tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), ()),
+        limits=limits,
+        readable=[],
+        workdir=tmp_path,
+    )
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
+        assert done.returncode != 0, "512 MB fit in a 64 MB limit"
+        assert sandbox.oom_killed(key) >= 1, done.stderr[-500:]
+        sandbox.make_cgroups(key, limits)  # what a start again does
+        assert sandbox.oom_killed(key) == 0
+    finally:
+        sandbox.remove_cgroups(key)
+    assert sandbox.cgroup_exists(key) == [False] * 3

@@ -56,6 +56,7 @@ class Submitted(Protocol):
 class Runtime(Protocol):
     def start(self, work: job_runs.Work, process: placement.Process) -> int: ...
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None: ...
+    def memory_kills(self, work: job_runs.Work, process: placement.Process) -> int: ...
     def stop(self, work: job_runs.Work) -> None: ...
     def rest(self, process: placement.Process) -> Rest: ...
     def submit(
@@ -138,6 +139,10 @@ class FlinkRuntime:
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
         return self.launcher.find(self.cluster(work), _process(process))
+
+    def memory_kills(self, work: job_runs.Work, process: placement.Process) -> int:
+        """Kills by the process's memory limit in its last life (0 without the sandbox)."""
+        return self.launcher.memory_kills(self.cluster(work), _process(process))
 
     def stop(self, work: job_runs.Work) -> None:
         self.launcher.stop(self.cluster(work))

@@ -247,6 +247,7 @@ class JobReconciler:
         for process in work.processes:
             if self.runtime.find(work, process) is not None:
                 continue
+            killed = self.runtime.memory_kills(work, process)  # read before a fresh start
             try:
                 self.runtime.start(work, process)
             except runtime_module.LaunchError as exc:
@@ -254,11 +255,17 @@ class JobReconciler:
                     self.platform, work.job_id, flink_state="", message=f"{process.name}: {exc}"
                 )
                 continue
+            gone = f"{process.name} on {process.node} was gone"
+            if killed:
+                gone = (
+                    f"{process.name} on {process.node} went over the memory its CU allows "
+                    "and was killed by its limit"
+                )
             job_records.add_event(
                 self.platform,
                 work.job_id,
                 "failover",
-                f"{process.name} on {process.node} was gone: started again",
+                f"{gone}: started again; Flink restarts the job from its last checkpoint",
             )
 
     def _watch(self, work: Work) -> None:

@@ -184,10 +184,14 @@ def own(paths: Iterable[Path], uid: int, gid: int) -> None:
 
 
 def make_cgroups(key: str, limits: Limits) -> list[Path]:
-    """One cgroup per controller for the process `key`, with its limits; their procs files."""
+    """One cgroup per controller for the process `key`, with its limits; their procs files.
+    A process started again gets fresh ones (an empty one left by its last life is removed
+    first), so `oom_killed` counts the kills of its current life only."""
     procs = []
     for controller in CONTROLLERS:
         directory = own_cgroup(controller) / CGROUP_GROUP / key
+        with contextlib.suppress(OSError):  # not there, or still holding a process
+            directory.rmdir()
         directory.mkdir(parents=True, exist_ok=True)
         if controller == "cpu":
             _write(directory / "cpu.cfs_period_us", CPU_PERIOD_US)

@@ -125,6 +125,11 @@ def conf_dir(cluster: JobCluster, process: FlinkProcess) -> Path:
     return cluster.directory / "conf" / process.name
 
 
+def cgroup_key(cluster: JobCluster, process: FlinkProcess) -> str:
+    """The name of a sandboxed process's cgroups (runtime/sandbox.py)."""
+    return f"{cluster.run_key}-{process.name}"
+
+
 def pid_file(cluster: JobCluster, process: FlinkProcess) -> Path:
     return cluster.directory / "pids" / f"{process.name}.pid"
 
@@ -353,7 +358,7 @@ class FlinkLauncher:
             readable.append(java_home)
         return sandbox.wrap(
             argv,
-            key=f"{cluster.run_key}-{process.name}",
+            key=cgroup_key(cluster, process),
             tenant=cluster.tenant,
             limits=limits,
             readable=readable,
@@ -498,7 +503,13 @@ class FlinkLauncher:
     @staticmethod
     def _uncage(cluster: JobCluster, process: FlinkProcess) -> None:
         """Remove the process's cgroups once its sandbox has ended."""
-        sandbox.remove_cgroups(f"{cluster.run_key}-{process.name}")
+        sandbox.remove_cgroups(cgroup_key(cluster, process))
+
+    @staticmethod
+    def memory_kills(cluster: JobCluster, process: FlinkProcess) -> int:
+        """How often its memory limit (its CU) killed the process in its last life: read
+        before it is started again (a start gives it fresh cgroups)."""
+        return sandbox.oom_killed(cgroup_key(cluster, process))
 
     def _reap(self) -> None:
         for pid, child in list(self._children.items()):
