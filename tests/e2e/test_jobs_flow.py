@@ -242,7 +242,7 @@ class Tenant:
     ) -> dict[str, Any]:
         def check() -> dict[str, Any] | None:
             found = self.deployment(project, name)
-            assert found["state"] != "failed" or "failed" in states, found
+            assert found["state"] != "failed" or "failed" in states, found.get("message")
             return found if found["state"] in states else None
 
         return wait_for(f"job {name} {states}", check, timeout=timeout, every=0.3)

@@ -90,12 +90,11 @@ def guard_run(
     ports: tuple[int, int],
     uid: int,
     zookeeper: Sequence[int],
-    also: Sequence[int] = (),
 ) -> None:
-    """The rules of one run: its block open to the platform and the account only; the
-    account's own connections to its block and its ZooKeeper accepted; the rest of
-    loopback closed to the account. `also`: other users that may connect (the shared
-    engine workers, which submit). Replaces any rule of another run on the same ports."""
+    """The rules of one run: its block open to the platform and the account only (the
+    engine workers submit through the platform's relay); the account's own connections to
+    its block and its ZooKeeper accepted; the rest of loopback closed to the account.
+    Replaces any rule of another run on the same ports."""
     low, high = ports
     comment = f"run {run_key}"
     platform_uid = os.geteuid()
@@ -111,7 +110,7 @@ def guard_run(
                 stale.append(rule["handle"])
         lines = [f"delete rule inet {TABLE} runs handle {handle}" for handle in stale]
         tag = f'comment "{comment} {low}-{high}"'
-        allowed = ", ".join(str(u) for u in sorted({platform_uid, uid, *also}))
+        allowed = ", ".join(str(u) for u in sorted({platform_uid, uid}))
         lines.append(
             f"add rule inet {TABLE} runs tcp dport {low}-{high} meta skuid != {{ {allowed} }} "
             f"reject with tcp reset {tag}"
@@ -146,35 +145,6 @@ def release_run(run_key: str) -> None:
             r["handle"]
             for r in _rules("runs")
             if str(r.get("comment", "")).startswith(f"run {run_key} ")
-        ]
-        if handles:
-            _script([f"delete rule inet {TABLE} runs handle {h}" for h in handles])
-
-
-def guard_worker(name: str, ports: Sequence[int], uid: int) -> None:
-    """Only the worker's own user may connect to its ports (py4j's gateway and its callback
-    server: they take calls without a token). Its user's connections to them are accepted
-    before any loopback rule of a tenant user."""
-    if not ports:
-        return
-    listed = ", ".join(str(p) for p in sorted(set(ports)))
-    tag = f'comment "worker {name}"'
-    with _lock:
-        ensure_table()
-        _script(
-            [
-                f"add rule inet {TABLE} runs tcp dport {{ {listed} }} meta skuid != {uid} "
-                f"reject with tcp reset {tag}",
-                f"add rule inet {TABLE} runs meta skuid {uid} tcp dport {{ {listed} }} "
-                f"accept {tag}",
-            ]
-        )
-
-
-def release_worker(name: str) -> None:
-    with _lock, contextlib.suppress(RuleError):
-        handles = [
-            r["handle"] for r in _rules("runs") if str(r.get("comment", "")) == f"worker {name}"
         ]
         if handles:
             _script([f"delete rule inet {TABLE} runs handle {h}" for h in handles])

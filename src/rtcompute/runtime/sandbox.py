@@ -341,7 +341,9 @@ def process_tree(pid: int) -> list[int]:
 
 
 def listening_ports(pids: Iterable[int]) -> set[int]:
-    """The TCP ports the processes listen on (from /proc: their sockets' inodes)."""
+    """The TCP ports the processes listen on, in their own network namespaces (from /proc:
+    their sockets' inodes; tests and diagnostics)."""
+    pids = list(pids)
     inodes: set[str] = set()
     for pid in pids:
         with contextlib.suppress(OSError):
@@ -351,10 +353,11 @@ def listening_ports(pids: Iterable[int]) -> set[int]:
                     if target.startswith("socket:["):
                         inodes.add(target[len("socket:[") : -1])
     ports: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:  # LISTEN
-                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    for pid in pids:
+        for table in (f"/proc/{pid}/net/tcp", f"/proc/{pid}/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
     return ports

@@ -429,8 +429,26 @@ class Submitter:
     ) -> dict[str, Any]:
         config = dict(config)
         relay = config.pop(RELAY_KEY, "")
-        if relay:  # no network here: the JobManager is reached through the platform's socket
-            listen_through(relay, config.get("rest.address", ""), int(config.get("rest.port", 0)))
+        if not relay:
+            return self._submit(statements, config, policy, confirm)
+        # no network here: the JobManager is reached through the platform's socket, for as
+        # long as this submission takes (a shared worker submits to the same ports again)
+        host, port = config.get("rest.address", ""), int(config.get("rest.port", 0))
+        server = listen_through(relay, host, port)
+        try:
+            return self._submit(statements, config, policy, confirm)
+        finally:  # shutdown wakes the thread in accept(), which close alone would not
+            with contextlib.suppress(OSError):
+                server.shutdown(socket.SHUT_RDWR)
+            server.close()
+
+    def _submit(
+        self,
+        statements: list[dict[str, Any]],
+        config: dict[str, str],
+        policy: Any,
+        confirm: Any,
+    ) -> dict[str, Any]:
         forced = {
             "execution.target": "remote",
             "table.dynamic-table-options.enabled": "false",
@@ -473,9 +491,10 @@ class Submitter:
 RELAY_KEY = "rtcompute.relay"
 
 
-def listen_through(path: str, host: str, port: int) -> None:
+def listen_through(path: str, host: str, port: int) -> socket.socket:
     """Listen on host:port (this network namespace's own loopback) and pass every
-    connection to the Unix socket `path` (runtime/engines/relay.py, the other side)."""
+    connection to the Unix socket `path` (runtime/engines/relay.py, the other side); shutting
+    the returned socket down stops listening."""
     server = socket.create_server((host, port))
 
     def pump(source: socket.socket, target: socket.socket) -> None:
@@ -491,7 +510,10 @@ def listen_through(path: str, host: str, port: int) -> None:
 
     def accept() -> None:
         while True:
-            inner, _ = server.accept()
+            try:
+                inner, _ = server.accept()
+            except OSError:
+                return  # closed
             outer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 outer.connect(path)
@@ -502,6 +524,7 @@ def listen_through(path: str, host: str, port: int) -> None:
             threading.Thread(target=pump, args=(outer, inner), daemon=True).start()
 
     threading.Thread(target=accept, name="relay", daemon=True).start()
+    return server
 
 
 def _failure(index: int, error: BaseException) -> dict[str, Any]:

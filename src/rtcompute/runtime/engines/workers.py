@@ -50,7 +50,7 @@ from typing import Any, TypeVar
 
 from rtcompute import errors
 from rtcompute.domain import engines, flinkconf, sqlscript
-from rtcompute.runtime import netrules, sandbox
+from rtcompute.runtime import sandbox
 from rtcompute.runtime.engines import relay as relay_module
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ JARS_KEY = "pipeline.jars"
 # the turns of the isolated workers (a version names the turns of its shared workers)
 ISOLATED_LANE = "isolated"
 CLOSING = "the engine workers are shutting down; try again"
+HA_PREFIX = "high-availability"
 _Answer = TypeVar("_Answer")
 # decides on what Flink resolved for a submission, before it runs: the problems, if any
 Approve = Callable[
@@ -231,13 +232,12 @@ class WorkerPool:
                 version, python, request, wait, follow_up, tenant, account=account
             )
         else:
-            response = self._shared(
-                version,
-                python,
-                account,
-                lambda worker: self._ask(worker, request, wait, follow_up=follow_up),
-                wait,
-            )
+
+            def ask(worker: _Worker) -> dict[str, Any]:
+                with self._relayed(worker, request) as relayed:
+                    return self._ask(worker, relayed, wait, follow_up=follow_up)
+
+            response = self._shared(version, python, account, ask, wait)
         if disapproved:
             return SubmitResult(None, tuple(disapproved), _since(started), approved=False)
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())
@@ -319,22 +319,36 @@ class WorkerPool:
             worker = self._start(version, python, one_shot=True, tenant=tenant)
             with self._lock:
                 self._isolated.add(worker)
-            relay = None
             try:
-                if self._sandboxed and request.get("op") == "submit" and worker.tmp is not None:
-                    config = dict(request.get("config") or {})
-                    target = (config.get("rest.address", ""), int(config.get("rest.port") or 0))
-                    relay = relay_module.Relay(worker.tmp / "jobmanager.sock", target)
-                    config[relay_module.CONFIG_KEY] = str(relay.path)
-                    request = {**request, "config": config}
-                answer = self._ask(worker, request, timeout, shared=False, follow_up=follow_up)
+                with self._relayed(worker, request) as relayed:
+                    answer = self._ask(worker, relayed, timeout, shared=False, follow_up=follow_up)
                 return answer, worker.flink_version
             finally:
-                if relay is not None:
-                    relay.close()
                 _kill(worker)
                 with self._lock:
                     self._isolated.discard(worker)
+
+    @contextlib.contextmanager
+    def _relayed(self, worker: _Worker, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A submission to a sandboxed worker, which has no network: the platform relays
+        its connections to the JobManager's REST address (runtime/engines/relay.py) for as
+        long as the submission takes."""
+        if not self._sandboxed or worker.tmp is None:
+            yield request
+            return
+        # the client talks to the JobManager named by rest.address/rest.port through the
+        # relay, never to ZooKeeper: without the HA keys it does not look the leader up there
+        # (any JobManager's REST endpoint hands a submission to the leading dispatcher)
+        config = {
+            k: v for k, v in (request.get("config") or {}).items() if not k.startswith(HA_PREFIX)
+        }
+        target = (config.get("rest.address", ""), int(config.get("rest.port") or 0))
+        relay = relay_module.Relay(worker.tmp / f"jobmanager-{worker.next_id + 1}.sock", target)
+        try:
+            config[relay_module.CONFIG_KEY] = str(relay.path)
+            yield {**request, "config": config}
+        finally:
+            relay.close()
 
     def isolated_pids(self) -> list[int]:
         """The isolated workers answering right now (tests watch them come and go)."""
@@ -501,10 +515,9 @@ class WorkerPool:
         env["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={tmp}"
         # the gateway's client log, else written into the copy's site-packages/pyflink/log
         env["FLINK_LOG_DIR"] = str(tmp / "log")
-        argv, cwd, uid = [str(python), str(WORKER_MAIN)], self._home / version, None
+        argv, cwd = [str(python), str(WORKER_MAIN)], self._home / version
         if self._sandboxed:
-            argv, uid = self._confined(version, python, env, tmp, one_shot, tenant)
-            cwd = tmp
+            argv, cwd = self._confined(version, python, env, tmp, one_shot, tenant), tmp
         try:
             process = subprocess.Popen(
                 argv,
@@ -549,16 +562,6 @@ class WorkerPool:
                 code="EngineWorkerStartFailed",
             )
         worker.flink_version = str(ready.get("flink_version", ""))
-        if uid is not None:  # py4j's gateway and callback take calls without a token
-            ports = sandbox.listening_ports(sandbox.process_tree(process.pid))
-            try:
-                netrules.guard_worker(tmp.name, sorted(ports), uid)
-            except netrules.RuleError as exc:
-                _kill(worker)
-                raise errors.Unavailable(
-                    f"the engine worker for {version} could not be guarded: {exc}",
-                    code="EngineWorkerStartFailed",
-                ) from None
         log.info("engine %s for %s started (pid %d)", kind, version, process.pid)
         return worker
 
@@ -570,8 +573,8 @@ class WorkerPool:
         tmp: Path,
         one_shot: bool,
         tenant: sandbox.Tenant | None,
-    ) -> tuple[list[str], int]:
-        """The worker's command line in its sandbox, and the uid it runs as."""
+    ) -> list[str]:
+        """The worker's command line in its sandbox."""
         who = tenant or sandbox.Tenant(sandbox.WORKER_USER, ())
         uid, gid = sandbox.ensure_user(who.user)
         sandbox.own([tmp], uid, gid)
@@ -586,18 +589,18 @@ class WorkerPool:
         inner += [str(venv / python.relative_to(self._home / version)), str(WORKER_MAIN)]
         # a shared worker plans every tenant's SQL (two cores); an isolated one is one CU
         limits = sandbox.Limits(cpu_cores=1.0 if one_shot else 2.0, memory_mb=4096)
-        # an isolated worker runs a tenant's classes: no network at all (its submission
-        # reaches the JobManager through the relay of `_relay`)
-        argv = sandbox.wrap(
+        # no network at all: py4j's gateway and callback server (which take calls without a
+        # token) listen in the worker's own namespace, where nothing else is; a submission
+        # reaches its JobManager through the platform's relay (`_relayed`)
+        return sandbox.wrap(
             inner,
             key=tmp.name,
             tenant=who,
             limits=limits,
             readable=readable,
             workdir=tmp,
-            network=not one_shot,
+            network=False,
         )
-        return argv, uid
 
     def _environment(self) -> dict[str, str]:
         """An environment made from nothing (runtime/sandbox.py), with the configured Java.
@@ -846,7 +849,6 @@ def _kill(worker: _Worker) -> None:
     if worker.tmp is not None:
         shutil.rmtree(worker.tmp, ignore_errors=True)
         if any(sandbox.cgroup_exists(worker.tmp.name)):  # a sandboxed worker
-            netrules.release_worker(worker.tmp.name)
             sandbox.remove_cgroups(worker.tmp.name)
 
 
