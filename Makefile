@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs chromium zookeeper sandbox wheelhouse
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox wheelhouse
 
 # An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
 # once per checkout, then every engine install in the suite is offline.
@@ -85,6 +85,11 @@ test: lint typecheck contracts pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Fairness of the warm workers (bench/check_fairness.py, results in docs/benchmarks.md): a
+# tenant's SELECT 1 while another explains a 60-way join in a loop.
+bench-fairness: $(STAMP) sandbox wheelhouse
+	$(BIN)/python bench/check_fairness.py --wheelhouse $(abspath $(WHEELHOUSE)) $(BENCH_FAIRNESS_ARGS)
 
 # Jobs benchmark (bench/jobs.py, results in docs/benchmarks.md): throughput per CU vs bare
 # PyFlink, start latency vs a bare standalone cluster, memory of a 1-CU job.

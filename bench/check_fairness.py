@@ -15,7 +15,8 @@ host can sandbox):
 
 Prints B's p50/p99 per phase and the ratio loaded p99 / quiet p99; target: loaded p99
 < 300 ms (issue 16). Exits 1 if it is missed.
-Run: `python bench/check_fairness.py --python <home>/flink-2.2.1/bin/python`.
+Run: `make bench-fairness` (installs the version from the wheelhouse into a scratch home),
+or `python bench/check_fairness.py --python <home>/flink-2.2.1/bin/python` on an install.
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from rtcompute import errors
+from rtcompute.domain import engines
 from rtcompute.runtime import sandbox
-from rtcompute.runtime.engines import workers
+from rtcompute.runtime.engines import installer, workers
 
 P99_TARGET_MS = 300.0
 # A's explains done before B's checks are counted: A's worker warm, its loop steady
@@ -127,11 +131,31 @@ def phase(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--python", type=Path, required=True, help="<home>/<version>/bin/python")
+    parser.add_argument(
+        "--python", type=Path, default=None, help="<home>/<version>/bin/python of an install"
+    )
+    parser.add_argument("--version", default=engines.DEFAULT_VERSION, help="without --python")
+    parser.add_argument("--wheelhouse", type=Path, default=Path(".cache/wheelhouse"))
     parser.add_argument("--checks", type=int, default=200, help="B's checks per phase")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds of load first")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
+    scratch = None
+    if args.python is None:
+        scratch = Path(tempfile.mkdtemp(prefix="rtc-bench-fairness-"))
+        print(f"installing {args.version} from {args.wheelhouse} ...", flush=True)
+        installer.Installer(scratch, wheelhouse=args.wheelhouse.resolve()).install(
+            args.version, lambda _e: None
+        )
+        args.python = scratch / args.version / "bin" / "python"
+    try:
+        return measure(args)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace) -> int:
     version_dir = args.python.parent.parent
     home, version = version_dir.parent, version_dir.name
     quiet = phase(home, version, args.checks, load=False, per_version=3, settle=0)
