@@ -108,7 +108,7 @@ def test_valid_script_is_ok(pool: workers.WorkerPool) -> None:
             ),
             # the INSERT's sink, as the planner resolved it
             sqlscript.ResolvedTable(
-                2, "default_catalog.default_database.totals", (("connector", "blackhole"),)
+                2, "default_catalog.default_database.totals", (("connector", "blackhole"),), True
             ),
         )
     )

@@ -9,6 +9,7 @@ the variant, not of everything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from rtcompute.domain import ram, sqlscript
 from rtcompute.runtime.engines import workers
+from rtcompute.services import job_paths
 from rtcompute.services import platform as platform_module
+from rtcompute.store import db
 from tests.integration.test_clusters_api import (
     add_bucket,
     operator,  # noqa: F401
@@ -30,6 +34,7 @@ from tests.integration.test_jobs_api import (
     reconciler,  # noqa: F401
     settings_overrides,  # noqa: F401
 )
+from tests.integration.test_ram_service_role import replace_policy, without
 from tests.integration.test_ram_support import API, Owner, account, authorize_service_role, ok
 
 pytestmark = [pytest.mark.slow, pytest.mark.one_database]
@@ -235,3 +240,47 @@ def test_no_code_loads_in_the_shared_worker(
     found = check(api, owner, "probe", CODE[form])
     assert refused(found), found
     assert not Path("/tmp/rtc-plan.json").exists()
+
+
+def test_a_bucket_the_role_may_only_read_is_read_never_written(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,  # noqa: F811
+    engine: Any,
+) -> None:
+    """The service role may only read acme-ref (oss:GetObject): a job reads from it, but
+    writes to it in no form, the ones the text misses included; the job's sandbox mounts it
+    read-only."""
+    prepared(api, platform, owner)
+    add_bucket(api, owner, "acme-ref")
+    bucket_dir(platform, "acme-ref")
+    document = json.loads(without("oss:*"))
+    document["Statement"] += [
+        {"Effect": "Allow", "Action": "oss:*", "Resource": [f"acs:oss:*:*:{BUCKET}/*"]},
+        {"Effect": "Allow", "Action": "oss:GetObject", "Resource": ["acs:oss:*:*:acme-ref/*"]},
+    ]
+    replace_policy(api, owner, json.dumps(document))
+    reference = table("'oss://acme-ref/in/'", name="src")
+    reads = script(reference, table(f"'oss://{BUCKET}/out/'"), INSERT)
+    found = check(api, owner, "reads", reads)
+    assert (found["ok"], found["problems"]) == (True, []), found
+    says = (
+        f"the service role {ram.SERVICE_ROLE} may not read and write bucket acme-ref "
+        "(oss:GetObject, oss:PutObject); grant it in RAM"
+    )
+    ref_dir = bucket_dir(platform, "acme-ref")
+    for form in ("'oss://acme-ref/out/'", f"N'{ref_dir}/out/'", f"'{ref_dir}/' 'out/'"):
+        written = check(api, owner, "writes", script(SOURCE, table(form), INSERT))
+        assert written["ok"] is False, (form, written)
+        assert any(says in p["message"] for p in written["problems"]), (form, written)
+    # what the sandbox mounts: acme-ref read-only, the bucket the job writes to writable
+    with db.transaction(platform.sessions) as session:
+        resolved = job_paths.resolve(
+            platform,
+            session,
+            account_id=owner.account_id,
+            region=platform.settings.region,
+            statements=sqlscript.split(reads),
+        )
+    assert resolved.buckets == ("acme-data", "acme-ref")
+    assert resolved.writable == ("acme-data",)

@@ -36,11 +36,13 @@ class Problem:
 @dataclass(frozen=True)
 class ResolvedTable:
     """A table as Flink resolved it after statement `statement` (0-based) created or changed
-    it: its final options, whatever literal forms, LIKE or ALTER produced them."""
+    it: its final options, whatever literal forms, LIKE or ALTER produced them. `sink`: the
+    record of a table an INSERT (or CREATE TABLE AS) writes, as that statement resolved it."""
 
     statement: int
     name: str
     options: tuple[tuple[str, str], ...]
+    sink: bool = False
 
 
 @dataclass(frozen=True)

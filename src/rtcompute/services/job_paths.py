@@ -24,7 +24,9 @@ from rtcompute.services import service_role
 from rtcompute.store import buckets as bucket_store
 from rtcompute.store import capacity_tables, db
 
+# what the service role must allow on a location: a table read from it, and one written
 ROLE_ACTIONS = ("oss:GetObject", "oss:PutObject")
+READ_ACTIONS = ("oss:GetObject",)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class Resolved:
     statements: tuple[sqlscript.Statement, ...]  # rewritten for Flink
     problems: tuple[sqlscript.Problem, ...]
     buckets: tuple[str, ...]  # the buckets the job touches
+    # of those, the ones the role lets it write somewhere it names (the others are read-only
+    # in its sandbox)
+    writable: tuple[str, ...] = ()
 
 
 def bucket_root(platform: platform_module.Platform, bucket: capacity_tables.Bucket) -> Path:
@@ -83,15 +88,22 @@ def resolve(
     roots = {b.name: os.path.realpath(bucket_root(platform, b)) for b in buckets.values()}
     replacements: dict[int, list[tuple[int, int, str]]] = {}
     used: set[str] = set()
+    writable: set[str] = set()
     for location in found.locations:
         label = f"{location.option} {location.raw[:200]!r}"
         where = (location.scheme, location.bucket, location.path)
-        target = _target(platform, session, account_id, region, label, where, buckets, roots)
+        # the text cannot tell a source from a sink: reading is the least any use needs;
+        # what Flink resolved decides on writing (`judge`)
+        target = _target(
+            platform, session, account_id, region, label, where, buckets, roots, READ_ACTIONS
+        )
         if isinstance(target, str):
             problems.append(sqlscript.Problem(location.line, location.column, target))
             continue
         name, path = target
         used.add(name)
+        if _target(platform, session, account_id, region, label, where, buckets, roots) == target:
+            writable.add(name)
         replacements.setdefault(location.statement, []).append(
             (location.start, location.end, file_uri(path))
         )
@@ -104,7 +116,7 @@ def resolve(
         for i, s in enumerate(statements)
     )
     problems.sort(key=lambda p: (p.line, p.column))
-    return Resolved(rewritten, tuple(problems), tuple(sorted(used)))
+    return Resolved(rewritten, tuple(problems), tuple(sorted(used)), tuple(sorted(writable)))
 
 
 def _target(
@@ -116,9 +128,10 @@ def _target(
     where: tuple[str, str, str],
     buckets: dict[str, capacity_tables.Bucket],
     roots: dict[str, str],
+    actions: tuple[str, ...] = ROLE_ACTIONS,
 ) -> tuple[str, str] | str:
     """(bucket, resolved path) of the classified location `where` (scheme, bucket, path), or
-    why it is refused."""
+    why it is refused (the service role must allow `actions` there)."""
     scheme, bucket_name, location_path = where
     if scheme == jobpaths.OSS:
         bucket = buckets.get(bucket_name)
@@ -143,10 +156,11 @@ def _target(
             f"{label}: bucket {bucket.name} is in region {bucket.region}; the job's cluster "
             f"reaches only storage in its own region ({region})"
         )
-    if not role_allows(platform, session, account_id, bucket.name, key):
+    if not role_allows(platform, session, account_id, bucket.name, key, actions):
+        verb = "read and write" if "oss:PutObject" in actions else "read"
         return (
-            f"{label}: the service role {ram.SERVICE_ROLE} may not read and write bucket "
-            f"{bucket.name} ({', '.join(ROLE_ACTIONS)}); grant it in RAM"
+            f"{label}: the service role {ram.SERVICE_ROLE} may not {verb} bucket "
+            f"{bucket.name} ({', '.join(actions)}); grant it in RAM"
         )
     return bucket.name, path + ("/" if location_path.endswith("/") else "")
 
@@ -180,7 +194,12 @@ def judge(
             if isinstance(where, str):
                 refuse(table.statement, f"{label}: {where}")
                 continue
-            target = _target(platform, session, account_id, region, label, where, buckets, roots)
+            # a table written needs both; one only read, reading (its sandbox mounts the
+            # bucket read-only unless the job writes to it somewhere)
+            actions = ROLE_ACTIONS if table.sink else READ_ACTIONS
+            target = _target(
+                platform, session, account_id, region, label, where, buckets, roots, actions
+            )
             if isinstance(target, str):
                 refuse(table.statement, target)
     for setting in resolved.settings:

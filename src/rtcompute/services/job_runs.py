@@ -409,12 +409,15 @@ def submission(
 
 def sandbox_mounts(platform: platform_module.Platform, work: Work) -> tuple[tuple[str, bool], ...]:
     """What a run's sandboxed processes see besides the engine and their run directory:
-    its state directories (checkpoints, savepoints, HA) and the buckets its SQL names, all
-    writable (the location rules already required oss:GetObject and oss:PutObject on them).
-    Directories are made now, so the sandbox can mount them."""
+    its state directories (checkpoints, savepoints, HA), writable, and the buckets its SQL
+    names: writable where the service role lets it write some location it names there
+    (oss:PutObject), read-only where it may only read (oss:GetObject). Directories are made
+    now, so the sandbox can mount them."""
     state_keys = flinkconf.state_keys(work.version)
     keys = (state_keys.checkpoint_dir, state_keys.savepoint_dir, HA_STORAGE_KEY)
-    paths = {local_path(work.config[k]) for k in keys if work.config.get(k, "").startswith("file:")}
+    paths = {
+        local_path(work.config[k]): True for k in keys if work.config.get(k, "").startswith("file:")
+    }
     with db.transaction(platform.sessions) as session:
         deployment, project = _deployed(session, work.job_id)
         if deployment is not None and project is not None:
@@ -428,10 +431,11 @@ def sandbox_mounts(platform: platform_module.Platform, work: Work) -> tuple[tupl
             for name in resolved.buckets:
                 bucket = _bucket(session, project.account_id, name)
                 if bucket is not None:
-                    paths.add(str(job_paths.bucket_root(platform, bucket)))
+                    root = str(job_paths.bucket_root(platform, bucket))
+                    paths[root] = paths.get(root, False) or name in resolved.writable
     for path in paths:
         Path(path).mkdir(parents=True, exist_ok=True)
-    return tuple((path, True) for path in sorted(paths))
+    return tuple(sorted(paths.items()))
 
 
 def judge_submission(

@@ -237,7 +237,8 @@ class Inspector:
             return
         if name in ("CreateTableASOperation", "ReplaceTableAsOperation"):
             created = op.getCreateTableOperation()
-            self._record(index, created.getTableIdentifier(), created.getCatalogTable())
+            table = created.getCatalogTable()
+            self._record(index, created.getTableIdentifier(), table, sink=True)
             return
         if name != "SinkModifyOperation":
             raise Refused(f"{operation_label(name)} is not allowed on this platform")
@@ -247,7 +248,7 @@ class Inspector:
                 "its CREATE TABLE ... WITH (...)"
             )
         table = op.getContextResolvedTable()
-        self._record(index, table.getIdentifier(), table.getResolvedTable())
+        self._record(index, table.getIdentifier(), table.getResolvedTable(), sink=True)
 
     def _function(self, index: int, op: Any) -> None:
         definition = _method(op, "getCatalogFunction")
@@ -291,13 +292,12 @@ class Inspector:
         if found.isPresent():
             self._record(index, identifier, found.get().getResolvedTable())
 
-    def _record(self, index: int, identifier: Any, table: Any) -> None:
+    def _record(self, index: int, identifier: Any, table: Any, *, sink: bool = False) -> None:
         if str(table.getTableKind().name()) != "TABLE":
             return
         options = {str(k): str(v) for k, v in dict(table.getOptions()).items()}
-        self.tables.append(
-            {"statement": index, "name": str(identifier.asSummaryString()), "options": options}
-        )
+        name = str(identifier.asSummaryString())
+        self.tables.append({"statement": index, "name": name, "options": options, "sink": sink})
 
 
 def _method(java_object: Any, name: str) -> Any:

@@ -768,6 +768,7 @@ def resolved_of(raw: Any) -> sqlscript.Resolved:
             int(t.get("statement") or 0),
             str(t.get("name") or ""),
             tuple(sorted((str(k), str(v)) for k, v in (t.get("options") or {}).items())),
+            t.get("sink") is True,
         )
         for t in raw.get("tables") or ()
         if isinstance(t, dict) and isinstance(t.get("options") or {}, dict)
