@@ -317,3 +317,40 @@ def test_a_process_over_its_memory_limit_is_killed_by_it_and_counted(tmp_path: P
     finally:
         sandbox.remove_cgroups(key)
     assert sandbox.cgroup_exists(key) == [False] * 3
+
+
+def test_a_bucket_mounted_read_only_is_read_never_written(tmp_path: Path) -> None:
+    """A bucket the service role may only read (job_runs.sandbox_mounts: not writable) is
+    there for the job's processes to read, and refuses every write, as root's files would."""
+    bucket = tmp_path / "bucket"
+    bucket.mkdir()
+    (bucket / "in.csv").write_text("reference-data")
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    key = f"rtc-test-ro-{os.getpid()}"
+    uid, gid = sandbox.ensure_user(sandbox.user_of(ACCOUNT))
+    sandbox.own([bucket, workdir], uid, gid)  # its own bucket: only the mount forbids
+    probe = (
+        "import sys\n"
+        f"print(open('{bucket}/in.csv').read())\n"
+        "try:\n"
+        f"    open('{bucket}/planted', 'w').write('x')\n"
+        "    print('WROTE')\n"
+        "except OSError as error:\n"
+        "    print('REFUSED', error.errno)\n"
+    )
+    argv = sandbox.wrap(
+        ["env", "-i", "/usr/bin/python3", "-c", probe],
+        key=key,
+        tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), (sandbox.Mount(str(bucket), False),)),
+        limits=sandbox.Limits(cpu_cores=1.0, memory_mb=256),
+        readable=[],
+        workdir=workdir,
+    )
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        sandbox.remove_cgroups(key)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["reference-data", "REFUSED", "30"]  # EROFS
+    assert not (bucket / "planted").exists()
