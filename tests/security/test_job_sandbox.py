@@ -354,3 +354,46 @@ def test_a_bucket_mounted_read_only_is_read_never_written(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.split() == ["reference-data", "REFUSED", "30"]  # EROFS
     assert not (bucket / "planted").exists()
+
+
+SPIN = """
+import os, time
+children = []
+for _ in range(2):  # two busy processes: on 2 cores, 2 CPU-seconds a second unlimited
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+times = os.times()
+print(round(times.children_user + times.children_system, 3))
+"""
+
+
+def test_a_process_that_spins_gets_no_more_cpu_than_its_ceiling(tmp_path: Path) -> None:
+    """A quarter of a core (the ceiling twice that: half a core) for two processes that
+    spin for 1.5 s: together they get about 0.75 CPU-seconds, not the 3 two free cores give,
+    and the cgroup records the throttling."""
+    key = f"rtc-test-spin-{os.getpid()}"
+    argv = sandbox.wrap(
+        ["env", "-i", "/usr/bin/python3", "-c", SPIN],
+        key=key,
+        tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), ()),
+        limits=sandbox.Limits(cpu_cores=0.25, memory_mb=256),
+        readable=[],
+        workdir=tmp_path,
+    )
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        stat = (sandbox.own_cgroup("cpu") / sandbox.CGROUP_GROUP / key / "cpu.stat").read_text()
+    finally:
+        sandbox.remove_cgroups(key)
+    assert done.returncode == 0, done.stderr[-500:]
+    used = float(done.stdout.split()[-1])
+    assert used <= 0.5 * 1.5 + 0.25, f"{used} CPU-seconds in 1.5 s under a 0.5-core ceiling"
+    throttled = dict(line.split() for line in stat.splitlines())
+    assert int(throttled["nr_throttled"]) > 0, stat
