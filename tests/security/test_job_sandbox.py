@@ -397,3 +397,23 @@ def test_a_process_that_spins_gets_no_more_cpu_than_its_ceiling(tmp_path: Path) 
     assert used <= 0.5 * 1.5 + 0.25, f"{used} CPU-seconds in 1.5 s under a 0.5-core ceiling"
     throttled = dict(line.split() for line in stat.splitlines())
     assert int(throttled["nr_throttled"]) > 0, stat
+
+
+def test_a_host_without_the_v1_controllers_is_told_what_to_do(tmp_path: Path) -> None:
+    """Jobs do not start unsandboxed on a host the sandbox cannot use: on a cgroup v2 host
+    (not supported yet) the refusal says so and what to do."""
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cgroup.controllers").write_text("cpu memory pids\n")
+    why = sandbox.cgroup_problem(v2, lambda controller: v2 / controller)
+    assert why is not None and "cgroup v2 only" in why
+    assert "systemd.unified_cgroup_hierarchy=0" in why and "single-tenant" in why
+    v1 = tmp_path / "v1"
+    for controller in ("cpu", "memory"):
+        (v1 / controller).mkdir(parents=True)
+    assert sandbox.cgroup_problem(v1, lambda controller: v1 / controller) == (
+        f"the cgroup v1 controller `pids` is not mounted at {v1}"
+    )
+    (v1 / "pids").mkdir()
+    assert sandbox.cgroup_problem(v1, lambda controller: v1 / controller) is None
+    assert sandbox.unavailable() is None  # this host: v1, root, bwrap, nft

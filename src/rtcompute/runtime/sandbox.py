@@ -135,10 +135,22 @@ def unavailable() -> str | None:
     for tool in ("bwrap", "setpriv", "useradd", "nft"):
         if shutil.which(tool) is None:
             return f"`{tool}` is not installed (Debian: bubblewrap, util-linux, passwd, nftables)"
-    for controller in CONTROLLERS:
-        if not own_cgroup(controller).is_dir():
-            return f"the cgroup v1 controller `{controller}` is not mounted at {CGROUP_ROOT}"
-    return None
+    return cgroup_problem(CGROUP_ROOT, own_cgroup)
+
+
+def cgroup_problem(root: Path, own: Callable[[str], Path]) -> str | None:
+    """Why the cgroups under `root` cannot hold a sandbox (v1 controllers cpu, memory and
+    pids are needed), or None; `own(controller)` is this process's cgroup of one."""
+    missing = [c for c in CONTROLLERS if not own(c).is_dir()]
+    if not missing:
+        return None
+    if (root / "cgroup.controllers").exists():  # the unified (v2) hierarchy at the root
+        return (
+            f"this host has cgroup v2 only (unified hierarchy at {root}); the sandbox needs the "
+            "cgroup v1 controllers cpu, memory and pids: boot the host with "
+            "systemd.unified_cgroup_hierarchy=0, or use single-tenant mode"
+        )
+    return f"the cgroup v1 controller `{missing[0]}` is not mounted at {root}"
 
 
 def own_cgroup(controller: str) -> Path:
