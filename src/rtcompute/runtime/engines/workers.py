@@ -333,8 +333,8 @@ class WorkerPool:
         """A submission to a sandboxed worker, which has no network: the platform relays
         its connections to the JobManager's REST address (runtime/engines/relay.py) for as
         long as the submission takes."""
-        if not self._sandboxed or worker.tmp is None:
-            yield request
+        if not self._sandboxed or worker.tmp is None or request.get("op") != "submit":
+            yield request  # a check reaches nothing
             return
         # the client talks to the JobManager named by rest.address/rest.port through the
         # relay, never to ZooKeeper: without the HA keys it does not look the leader up there
