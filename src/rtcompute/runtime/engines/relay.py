@@ -1,10 +1,12 @@
-"""The one way out of an isolated worker's network namespace: to its job's JobManager.
+"""The one way out of a sandboxed engine worker's network namespace: to a JobManager.
 
-An isolated worker runs a tenant's classes while it plans, so it has no network at all (a
-namespace of its own, runtime/sandbox.py). Its submission must still reach the job's
-JobManager REST API: the platform listens on a Unix socket inside the worker's directory
-and connects each connection made there to that one address; inside, worker_main.py
-listens on the JobManager's address and port and passes each connection to the socket.
+A sandboxed worker has no network at all (a namespace of its own, runtime/sandbox.py: an
+isolated one runs a tenant's classes, a shared one's py4j ports take calls without a
+token). A submission must still reach the job's JobManager REST API: the platform listens
+on a Unix socket inside the worker's directory and connects each connection made there to
+that one address; inside, worker_main.py listens on the JobManager's address and port and
+passes each connection to the socket, with this module's `pump` (it imports this file, so
+it uses the standard library only).
 """
 
 from __future__ import annotations

@@ -496,17 +496,9 @@ def listen_through(path: str, host: str, port: int) -> socket.socket:
     connection to the Unix socket `path` (runtime/engines/relay.py, the other side); shutting
     the returned socket down stops listening."""
     server = socket.create_server((host, port))
-
-    def pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.close()
+    # the platform's side of the relay, beside this file (standard library only), copies
+    # both ways for the worker's side too
+    pump = importlib.import_module("relay").pump
 
     def accept() -> None:
         while True:
@@ -520,8 +512,7 @@ def listen_through(path: str, host: str, port: int) -> socket.socket:
             except OSError:
                 inner.close()
                 continue
-            threading.Thread(target=pump, args=(inner, outer), daemon=True).start()
-            threading.Thread(target=pump, args=(outer, inner), daemon=True).start()
+            pump(inner, outer)
 
     threading.Thread(target=accept, name="relay", daemon=True).start()
     return server

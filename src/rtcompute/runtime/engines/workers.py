@@ -56,6 +56,8 @@ from rtcompute.runtime.engines import relay as relay_module
 log = logging.getLogger(__name__)
 
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
+# imported by worker_main.py (its side of a relayed submission): in the sandbox beside it
+RELAY_MAIN = Path(__file__).with_name("relay.py")
 # lines of a worker's stderr kept for error messages and `status()`
 STDERR_LINES = 200
 # what an error message quotes of the worker's stderr
@@ -579,7 +581,7 @@ class WorkerPool:
         uid, gid = sandbox.ensure_user(who.user)
         sandbox.own([tmp], uid, gid)
         venv = Path(os.path.realpath(self._home / version))
-        readable = [str(venv), str(WORKER_MAIN)]
+        readable = [str(venv), str(WORKER_MAIN), str(RELAY_MAIN)]
         for extra in (sandbox.python_home(venv), env.get("JAVA_HOME")):
             if extra:
                 readable.append(extra)
