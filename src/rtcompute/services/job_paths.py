@@ -27,6 +27,7 @@ from rtcompute.store import capacity_tables, db
 # what the service role must allow on a location: a table read from it, and one written
 ROLE_ACTIONS = ("oss:GetObject", "oss:PutObject")
 READ_ACTIONS = ("oss:GetObject",)
+WRITE_ACTIONS = ("oss:PutObject",)
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,9 @@ def resolve(
         if isinstance(target, str):
             problems.append(sqlscript.Problem(location.line, location.column, target))
             continue
-        name, path = target
+        name, path, key = target
         used.add(name)
-        if _target(platform, session, account_id, region, label, where, buckets, roots) == target:
+        if role_allows(platform, session, account_id, name, key, WRITE_ACTIONS):
             writable.add(name)
         replacements.setdefault(location.statement, []).append(
             (location.start, location.end, file_uri(path))
@@ -129,9 +130,10 @@ def _target(
     buckets: dict[str, capacity_tables.Bucket],
     roots: dict[str, str],
     actions: tuple[str, ...] = ROLE_ACTIONS,
-) -> tuple[str, str] | str:
-    """(bucket, resolved path) of the classified location `where` (scheme, bucket, path), or
-    why it is refused (the service role must allow `actions` there)."""
+) -> tuple[str, str, str] | str:
+    """(bucket, resolved path, key in the bucket) of the classified location `where`
+    (scheme, bucket, path), or why it is refused (the service role must allow `actions`
+    there)."""
     scheme, bucket_name, location_path = where
     if scheme == jobpaths.OSS:
         bucket = buckets.get(bucket_name)
@@ -162,7 +164,7 @@ def _target(
             f"{label}: the service role {ram.SERVICE_ROLE} may not {verb} bucket "
             f"{bucket.name} ({', '.join(actions)}); grant it in RAM"
         )
-    return bucket.name, path + ("/" if location_path.endswith("/") else "")
+    return bucket.name, path + ("/" if location_path.endswith("/") else ""), key
 
 
 def judge(
