@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox wheelhouse
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox cgroup2-vm wheelhouse
 
 # An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
 # once per checkout, then every engine install in the suite is offline.
@@ -65,12 +65,18 @@ $(WHEELHOUSE)/.built: | $(STAMP)
 
 wheelhouse: $(WHEELHOUSE)/.built
 
+# A cgroup v2 kernel for tests/security/test_cgroup_v2.py (these hosts mount cgroup v1):
+# QEMU and Debian's kernel, booted by virtme-ng (a dev dependency) on the host's own files.
+cgroup2-vm:
+	@test "$$(id -u)" != 0 || { test -x /usr/bin/qemu-system-x86_64 && ls /boot/vmlinuz-* >/dev/null 2>&1 && test -x /bin/busybox; } || \
+		(apt-get update && apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static)
+
 # The suite runs on TEST_WORKERS processes (pytest-xdist), a test file per worker at a time
 # (module fixtures such as a shared server stay in one process). 3 on the 2-core CI machine:
 # much of the suite waits on Flink, browsers and servers (2 workers kept 1.2 cores busy).
 TEST_WORKERS ?= 3
 
-pytest: $(DEVSTAMP) chromium zookeeper sandbox wheelhouse
+pytest: $(DEVSTAMP) chromium zookeeper sandbox cgroup2-vm wheelhouse
 	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Fast subset for developers: no browser, no subprocess servers.

@@ -394,7 +394,10 @@ def test_one_pass_places_every_pending_cluster_on_disjoint_blocks(
     make_reconciler(platform).reconcile_once()
     bases = [n.port_base for c in (first, second) for n in nodes_of(platform, c)]
     assert None not in bases and len(set(bases)) == 6
-    assert len(processes_under(reaper)) == 6
+    started = processes_under(reaper)
+    # seen once in CI: 4 of 6 right after the pass; the agents' logs say why next time
+    logs = {str(p.relative_to(reaper)): p.read_text()[-400:] for p in reaper.rglob("*.log")}
+    assert len(started) == 6, logs
 
 
 def test_a_port_block_in_use_on_the_host_is_skipped(

@@ -24,12 +24,13 @@ from typing import Any
 import pytest
 
 from rtcompute.domain import flinkconf
-from rtcompute.runtime import netrules, sandbox
+from rtcompute.runtime import cgroups, netrules, sandbox
 from rtcompute.runtime.engines import workers
 from rtcompute.runtime.flink import cluster as flink_cluster
 from rtcompute.runtime.flink import rest
 from tests import ports as test_ports
 from tests.integration.test_flink_runtime import HOST, Run, pool  # noqa: F401
+from tests.security import programs
 from tests.waiting import wait_for
 
 # no skip when the host cannot sandbox: `make test` installs bubblewrap and nftables and CI
@@ -237,7 +238,7 @@ INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, wha
             pid = run.launcher.find(run.cluster, process)
             assert pid is not None
             assert os.stat(f"/proc/{pid}").st_uid == uid
-            memory = sandbox.cgroup_of(pid, "memory")
+            memory = cgroups.of(pid, "memory")
             assert memory is not None and memory.name == f"{run.cluster.run_key}-{process.name}"
             limit = int((memory / "memory.limit_in_bytes").read_text())
             expected = (
@@ -246,12 +247,12 @@ INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, wha
                 else sandbox.jobmanager_limits(process.memory_mb)
             )
             assert limit == expected.memory_mb * 1024 * 1024
-            cpu = sandbox.cgroup_of(pid, "cpu")
+            cpu = cgroups.of(pid, "cpu")
             assert cpu is not None
             quota = int((cpu / "cpu.cfs_quota_us").read_text())
-            assert quota == int(expected.cpu_cores * sandbox.CPU_CEILING * sandbox.CPU_PERIOD_US)
+            assert quota == int(expected.cpu_cores * cgroups.CPU_CEILING * cgroups.CPU_PERIOD_US)
             shares = int((cpu / "cpu.shares").read_text())
-            assert shares == int(expected.cpu_cores * sandbox.SHARES_PER_CORE)
+            assert shares == int(expected.cpu_cores * cgroups.SHARES_PER_CORE)
         config = run.submit_config(**{"pipeline.jars": f"file://{jar}"})
         submitted = pool.submit(version, sql, config)
         assert submitted.problems == () and submitted.job_id
@@ -290,7 +291,7 @@ INSERT INTO answers SELECT name, probe(what) FROM (VALUES {rows}) AS t(name, wha
     assert not (scene.database.parent / "planted").exists()
     # 16 GB asked of a 1-CU TaskManager: its heap refuses (the cgroup is the backstop)
     assert got["past its memory"].startswith("FAILED OutOfMemoryError"), got["past its memory"]
-    assert all(sandbox.cgroup_exists(f"{run.cluster.run_key}-{p.name}") == [False] * 3
+    assert not any(cgroups.exists(f"{run.cluster.run_key}-{p.name}")
                for p in run.cluster.processes)  # fmt: skip
 
 
@@ -299,7 +300,7 @@ def test_a_process_over_its_memory_limit_is_killed_by_it_and_counted(tmp_path: P
     cgroup: the process is killed, not the node, and the kill is counted for the job's
     event (reconcilers/jobs.py); a start again gets fresh cgroups and a fresh count."""
     key = f"rtc-test-oom-{os.getpid()}"
-    limits = sandbox.Limits(cpu_cores=1.0, memory_mb=64)
+    limits = cgroups.Limits(cpu_cores=1.0, memory_mb=64)
     argv = sandbox.wrap(
         ["env", "-i", "/usr/bin/python3", "-c", "held = bytearray(512 * 1024 * 1024)"],
         key=key,
@@ -311,12 +312,12 @@ def test_a_process_over_its_memory_limit_is_killed_by_it_and_counted(tmp_path: P
     try:
         done = subprocess.run(argv, capture_output=True, timeout=60, check=False)
         assert done.returncode != 0, "512 MB fit in a 64 MB limit"
-        assert sandbox.oom_killed(key) >= 1, done.stderr[-500:]
-        sandbox.make_cgroups(key, limits)  # what a start again does
-        assert sandbox.oom_killed(key) == 0
+        assert cgroups.oom_killed(key) >= 1, done.stderr[-500:]
+        cgroups.make(key, limits)  # what a start again does
+        assert cgroups.oom_killed(key) == 0
     finally:
-        sandbox.remove_cgroups(key)
-    assert sandbox.cgroup_exists(key) == [False] * 3
+        cgroups.remove(key)
+    assert not cgroups.exists(key)
 
 
 def test_a_bucket_mounted_read_only_is_read_never_written(tmp_path: Path) -> None:
@@ -343,35 +344,17 @@ def test_a_bucket_mounted_read_only_is_read_never_written(tmp_path: Path) -> Non
         ["env", "-i", "/usr/bin/python3", "-c", probe],
         key=key,
         tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), (sandbox.Mount(str(bucket), False),)),
-        limits=sandbox.Limits(cpu_cores=1.0, memory_mb=256),
+        limits=cgroups.Limits(cpu_cores=1.0, memory_mb=256),
         readable=[],
         workdir=workdir,
     )
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     finally:
-        sandbox.remove_cgroups(key)
+        cgroups.remove(key)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.split() == ["reference-data", "REFUSED", "30"]  # EROFS
     assert not (bucket / "planted").exists()
-
-
-SPIN = """
-import os, time
-children = []
-for _ in range(2):  # two busy processes: on 2 cores, 2 CPU-seconds a second unlimited
-    pid = os.fork()
-    if pid == 0:
-        end = time.monotonic() + 1.5
-        while time.monotonic() < end:
-            pass
-        os._exit(0)
-    children.append(pid)
-for pid in children:
-    os.waitpid(pid, 0)
-times = os.times()
-print(round(times.children_user + times.children_system, 3))
-"""
 
 
 def test_a_process_that_spins_gets_no_more_cpu_than_its_ceiling(tmp_path: Path) -> None:
@@ -380,18 +363,18 @@ def test_a_process_that_spins_gets_no_more_cpu_than_its_ceiling(tmp_path: Path) 
     and the cgroup records the throttling."""
     key = f"rtc-test-spin-{os.getpid()}"
     argv = sandbox.wrap(
-        ["env", "-i", "/usr/bin/python3", "-c", SPIN],
+        ["env", "-i", "/usr/bin/python3", "-c", programs.SPIN],
         key=key,
         tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), ()),
-        limits=sandbox.Limits(cpu_cores=0.25, memory_mb=256),
+        limits=cgroups.Limits(cpu_cores=0.25, memory_mb=256),
         readable=[],
         workdir=tmp_path,
     )
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-        stat = (sandbox.own_cgroup("cpu") / sandbox.CGROUP_GROUP / key / "cpu.stat").read_text()
+        stat = cgroups.host().file(key, "cpu", "cpu.stat").read_text()
     finally:
-        sandbox.remove_cgroups(key)
+        cgroups.remove(key)
     assert done.returncode == 0, done.stderr[-500:]
     used = float(done.stdout.split()[-1])
     assert used <= 0.5 * 1.5 + 0.25, f"{used} CPU-seconds in 1.5 s under a 0.5-core ceiling"
@@ -399,21 +382,36 @@ def test_a_process_that_spins_gets_no_more_cpu_than_its_ceiling(tmp_path: Path) 
     assert int(throttled["nr_throttled"]) > 0, stat
 
 
-def test_a_host_without_the_v1_controllers_is_told_what_to_do(tmp_path: Path) -> None:
-    """Jobs do not start unsandboxed on a host the sandbox cannot use: on a cgroup v2 host
-    (not supported yet) the refusal says so and what to do."""
-    v2 = tmp_path / "v2"
-    v2.mkdir()
-    (v2 / "cgroup.controllers").write_text("cpu memory pids\n")
-    why = sandbox.cgroup_problem(v2, lambda controller: v2 / controller)
-    assert why is not None and "cgroup v2 only" in why
-    assert "systemd.unified_cgroup_hierarchy=0" in why and "single-tenant" in why
+def test_the_host_layout_is_found_and_a_host_without_controllers_is_told_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    """Jobs do not start unsandboxed on a host the sandbox cannot use: v1 where its
+    controllers are mounted, v2 where the root is the unified hierarchy (its files written
+    on a real v2 kernel: tests/security/test_cgroup_v2.py), and what is missing said."""
     v1 = tmp_path / "v1"
     for controller in ("cpu", "memory"):
         (v1 / controller).mkdir(parents=True)
-    assert sandbox.cgroup_problem(v1, lambda controller: v1 / controller) == (
-        f"the cgroup v1 controller `pids` is not mounted at {v1}"
-    )
+    found = cgroups.layout(v1, lambda controller: v1 / controller)
+    assert isinstance(found, cgroups.V1)
+    assert found.problem() == f"the cgroup v1 controller `pids` is not mounted at {v1}"
     (v1 / "pids").mkdir()
-    assert sandbox.cgroup_problem(v1, lambda controller: v1 / controller) is None
+    assert cgroups.layout(v1, lambda controller: v1 / controller).problem() is None
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cgroup.controllers").write_text("cpuset cpu io memory\n")
+    (v2 / "cgroup.subtree_control").write_text("")
+    found = cgroups.layout(v2, lambda controller: v2 / controller)
+    assert isinstance(found, cgroups.V2)
+    assert found.problem() == f"the cgroup v2 controller `pids` is not available at {v2}"
+    assert isinstance(cgroups.host(), cgroups.V1)  # this host
     assert sandbox.unavailable() is None  # this host: v1, root, bwrap, nft
+
+
+def test_cgroup_limits_follow_the_cu_in_both_layouts() -> None:
+    """The same CU in v1's and v2's words: shares and weight by the kernel's conversion,
+    the ceiling twice the CU."""
+    one = cgroups.Limits(cpu_cores=1.0, memory_mb=4096)
+    assert (one.shares, one.weight, one.quota_us) == (1024, 39, 200_000)
+    assert one.memory_bytes == 4096 * 1024 * 1024
+    assert cgroups.Limits(cpu_cores=0.001, memory_mb=1).weight == 1
+    assert cgroups.Limits(cpu_cores=1000.0, memory_mb=1).weight == 10000

@@ -11,8 +11,8 @@ or another tenant. Each such process starts like this, from the inside out:
   libraries (read-only), the engine (read-only), its run directory and the state and bucket
   directories it is given (`Mount`) exist; its own /tmp, /proc (a pid namespace: no other
   process is visible) and IPC namespace;
-- a shell that first moves itself into cgroups (v1: cpu, memory, pids) sized from the CU
-  (`Limits`), then execs the rest, so the pid stays the same throughout.
+- a shell that first moves itself into its cgroups (runtime/cgroups.py: v1 or v2) sized
+  from the CU (`Limits`), then execs the rest, so the pid stays the same throughout.
 
 The host's network namespace is kept (a JobManager binds the node's address); who may talk
 to a run's ports is the business of the network rules (runtime/netrules.py).
@@ -35,21 +35,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtcompute.runtime import cgroups
+from rtcompute.runtime.cgroups import Limits
+
 # where the binaries of a clean environment come from (Java's own bin dir goes first)
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 LOCALE = "C.UTF-8"
 USER_PREFIX = "rtc"
-CONTROLLERS = ("cpu", "memory", "pids")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-CGROUP_GROUP = "rtcompute"
-CPU_PERIOD_US = 100_000
-# cpu.shares of one core: under contention, processes get CPU in proportion to their CU
-SHARES_PER_CORE = 1024
-# the hard ceiling, in cores per CU core: a 1-slot TaskManager runs a source thread and an
-# operator thread beside the JVM's own; capped at exactly one core, a window aggregate ran
-# at 0.54 of bare PyFlink (bench/jobs.py, 2026-12-06). The CU is the guarantee (shares), the
-# ceiling keeps a job from taking more than twice what it pays for
-CPU_CEILING = 2.0
 CU_MEMORY_MB = 4096  # guide: 1 CU = 1 core and 4 GB
 # read-only system paths a JVM needs; those missing on a host are left out
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
@@ -72,15 +64,6 @@ class Mount:
     path: str
     writable: bool
     owned: bool = False  # the tenant's own (its state): chowned to its user at each start
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a process may use: its CU (the guide: 1 CU = 1 core and 4 GB)."""
-
-    cpu_cores: float
-    memory_mb: int
-    max_pids: int = 4096
 
 
 @dataclass(frozen=True)
@@ -135,32 +118,7 @@ def unavailable() -> str | None:
     for tool in ("bwrap", "setpriv", "useradd", "nft"):
         if shutil.which(tool) is None:
             return f"`{tool}` is not installed (Debian: bubblewrap, util-linux, passwd, nftables)"
-    return cgroup_problem(CGROUP_ROOT, own_cgroup)
-
-
-def cgroup_problem(root: Path, own: Callable[[str], Path]) -> str | None:
-    """Why the cgroups under `root` cannot hold a sandbox (v1 controllers cpu, memory and
-    pids are needed), or None; `own(controller)` is this process's cgroup of one."""
-    missing = [c for c in CONTROLLERS if not own(c).is_dir()]
-    if not missing:
-        return None
-    if (root / "cgroup.controllers").exists():  # the unified (v2) hierarchy at the root
-        return (
-            f"this host has cgroup v2 only (unified hierarchy at {root}); the sandbox needs the "
-            "cgroup v1 controllers cpu, memory and pids: boot the host with "
-            "systemd.unified_cgroup_hierarchy=0, or use single-tenant mode"
-        )
-    return f"the cgroup v1 controller `{missing[0]}` is not mounted at {root}"
-
-
-def own_cgroup(controller: str) -> Path:
-    """This process's cgroup directory of a v1 controller (children go below it)."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            if controller in controllers.split(","):
-                return CGROUP_ROOT / controller / path.lstrip("/")
-    return CGROUP_ROOT / controller
+    return cgroups.host().problem()
 
 
 def ensure_user(name: str) -> tuple[int, int]:
@@ -195,70 +153,6 @@ def own(paths: Iterable[Path], uid: int, gid: int) -> None:
                     os.chown(os.path.join(directory, name), uid, gid, follow_symlinks=False)
 
 
-def make_cgroups(key: str, limits: Limits) -> list[Path]:
-    """One cgroup per controller for the process `key`, with its limits; their procs files.
-    A process started again gets fresh ones (an empty one left by its last life is removed
-    first), so `oom_killed` counts the kills of its current life only."""
-    procs = []
-    for controller in CONTROLLERS:
-        directory = own_cgroup(controller) / CGROUP_GROUP / key
-        with contextlib.suppress(OSError):  # not there, or still holding a process
-            directory.rmdir()
-        directory.mkdir(parents=True, exist_ok=True)
-        if controller == "cpu":
-            _write(directory / "cpu.cfs_period_us", CPU_PERIOD_US)
-            _write(directory / "cpu.shares", int(limits.cpu_cores * SHARES_PER_CORE))
-            quota = int(limits.cpu_cores * CPU_CEILING * CPU_PERIOD_US)
-            _write(directory / "cpu.cfs_quota_us", quota)
-        elif controller == "memory":
-            _write(directory / "memory.limit_in_bytes", limits.memory_mb * 1024 * 1024)
-        else:
-            _write(directory / "pids.max", limits.max_pids)
-        procs.append(directory / "cgroup.procs")
-    return procs
-
-
-def remove_cgroups(key: str, *, wait: float = 1.0) -> None:
-    """Remove the process's cgroups once they are empty: bwrap's own processes leave a
-    moment after the sandboxed one, so this retries for up to `wait` seconds."""
-    deadline = time.monotonic() + wait
-    while True:
-        for controller in CONTROLLERS:
-            with contextlib.suppress(OSError):
-                (own_cgroup(controller) / CGROUP_GROUP / key).rmdir()
-        if not any(cgroup_exists(key)) or time.monotonic() >= deadline:
-            return
-        time.sleep(0.02)
-
-
-def cgroup_exists(key: str) -> list[bool]:
-    return [(own_cgroup(c) / CGROUP_GROUP / key).exists() for c in CONTROLLERS]
-
-
-def cgroup_of(pid: int, controller: str) -> Path | None:
-    """The cgroup directory a process is in, for one controller (tests and diagnostics)."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            if controller in controllers.split(","):
-                return CGROUP_ROOT / controller / path.lstrip("/")
-    return None
-
-
-def oom_killed(key: str) -> int:
-    """How many times the memory limit of process `key` killed a process (v1 oom_control)."""
-    control = own_cgroup("memory") / CGROUP_GROUP / key / "memory.oom_control"
-    with contextlib.suppress(OSError, ValueError):
-        for line in control.read_text().splitlines():
-            if line.startswith("oom_kill "):
-                return int(line.split()[1])
-    return 0
-
-
-def _write(path: Path, value: int) -> None:
-    path.write_text(f"{value}\n")
-
-
 def wrap(
     argv: Sequence[str],
     *,
@@ -272,7 +166,7 @@ def wrap(
     """The command line that runs `argv` (an `env -i ...` line) inside the sandbox; without
     `network`, in a network namespace of its own (a loopback of its own and nothing else)."""
     uid, gid = ensure_user(tenant.user)
-    procs = make_cgroups(key, limits)
+    procs = cgroups.make(key, limits)
     view: list[str] = []
     for path in SYSTEM_PATHS:
         if os.path.islink(path):

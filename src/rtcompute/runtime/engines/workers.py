@@ -50,7 +50,7 @@ from typing import Any, TypeVar
 
 from rtcompute import errors
 from rtcompute.domain import engines, flinkconf, sqlscript
-from rtcompute.runtime import sandbox
+from rtcompute.runtime import cgroups, sandbox
 from rtcompute.runtime.engines import relay as relay_module
 
 log = logging.getLogger(__name__)
@@ -533,7 +533,7 @@ class WorkerPool:
             )
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
-            sandbox.remove_cgroups(tmp.name)
+            cgroups.remove(tmp.name)
             raise
         worker = _Worker(
             version=version,
@@ -590,7 +590,7 @@ class WorkerPool:
         inner = ["env", "-i", *(f"{k}={v}" for k, v in named.items())]
         inner += [str(venv / python.relative_to(self._home / version)), str(WORKER_MAIN)]
         # a shared worker plans every tenant's SQL (two cores); an isolated one is one CU
-        limits = sandbox.Limits(cpu_cores=1.0 if one_shot else 2.0, memory_mb=4096)
+        limits = cgroups.Limits(cpu_cores=1.0 if one_shot else 2.0, memory_mb=4096)
         # no network at all: py4j's gateway and callback server (which take calls without a
         # token) listen in the worker's own namespace, where nothing else is; a submission
         # reaches its JobManager through the platform's relay (`_relayed`)
@@ -851,8 +851,8 @@ def _kill(worker: _Worker) -> None:
             worker.process.stdin.close()
     if worker.tmp is not None:
         shutil.rmtree(worker.tmp, ignore_errors=True)
-        if any(sandbox.cgroup_exists(worker.tmp.name)):  # a sandboxed worker
-            sandbox.remove_cgroups(worker.tmp.name)
+        if cgroups.exists(worker.tmp.name):  # a sandboxed worker
+            cgroups.remove(worker.tmp.name)
 
 
 def _stop(worker: _Worker) -> None:

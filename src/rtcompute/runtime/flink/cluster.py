@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtcompute.domain import flinkconf
-from rtcompute.runtime import processes, sandbox
+from rtcompute.runtime import cgroups, processes, sandbox
 
 JOBMANAGER = "jobmanager"
 TASKMANAGER = "taskmanager"
@@ -503,13 +503,13 @@ class FlinkLauncher:
     @staticmethod
     def _uncage(cluster: JobCluster, process: FlinkProcess) -> None:
         """Remove the process's cgroups once its sandbox has ended."""
-        sandbox.remove_cgroups(cgroup_key(cluster, process))
+        cgroups.remove(cgroup_key(cluster, process))
 
     @staticmethod
     def memory_kills(cluster: JobCluster, process: FlinkProcess) -> int:
         """How often its memory limit (its CU) killed the process in its last life: read
         before it is started again (a start gives it fresh cgroups)."""
-        return sandbox.oom_killed(cgroup_key(cluster, process))
+        return cgroups.oom_killed(cgroup_key(cluster, process))
 
     def _reap(self) -> None:
         for pid, child in list(self._children.items()):
