@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from rtcompute.api import app as app_module
 from rtcompute.api import deps
 from rtcompute.console import guard
+from rtcompute.domain import operations
 from rtcompute.services import authz
 from rtcompute.services import platform as platform_module
 from rtcompute.store import db, tables
@@ -266,11 +267,8 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
     return owner, values
 
 
-def is_self_service(action: str | None, resource: object) -> bool:
-    return (action or "").lower() in authz.SELF_SERVICE and resource in (
-        "{self}",
-        guard.own_identity,
-    )
+def is_self_service(action: str | None, operation: operations.Operation) -> bool:
+    return (action or "").lower() in authz.SELF_SERVICE and operation.resource == "{self}"
 
 
 def test_a_ram_user_without_policies_is_refused_on_every_api_route(
@@ -286,7 +284,7 @@ def test_a_ram_user_without_policies_is_refused_on_every_api_route(
             continue
         path = fill(route.path, values)
         for method in sorted(route.methods):
-            if is_self_service(declaration.action, declaration.resource):
+            if is_self_service(declaration.action, declaration.operation):
                 exempt.append((method, route.path))
                 continue
             response = api.request(method, path, headers=wall, json={})
@@ -355,7 +353,7 @@ def test_a_ram_user_without_policies_is_refused_on_every_console_route(
         requires = console_requires(route)
         path = fill(route.path, values)
         for method in sorted(route.methods):
-            if is_self_service(declaration.action, requires.resource):
+            if is_self_service(declaration.action, requires.operation):
                 exempt.append(declaration.action)
                 continue
             response = api.request(

@@ -432,7 +432,7 @@ def test_a_ram_user_without_policies_is_refused_on_every_route_here(
         actions = [
             d.call.action
             for d in route.dependant.dependencies
-            if hasattr(d.call, "action") and hasattr(d.call, "resource")
+            if hasattr(d.call, "action") and hasattr(d.call, "operation")
         ]
         assert len(actions) == 1, path
         filled = path.replace("{key:path}", "{key}").format(**values)

@@ -75,14 +75,14 @@ for _ in range(40):
     except OSError:
         break
     if pid == 0:
-        time.sleep(3)
+        time.sleep(1)
         os._exit(0)
     made += 1
 print(made)
 '''
 done = run("v2-pids", FORKS, cgroups.Limits(cpu_cores=1.0, memory_mb=256, max_pids=8))
 found["forks"] = done.stdout.split()
-cgroups.remove("v2-pids", wait=10.0)
+cgroups.remove("v2-pids", wait=5.0)
 
 done = run("v2-spin", SPIN, cgroups.Limits(cpu_cores=0.25, memory_mb=256))
 found["spin"] = done.stdout.split() + [done.stderr[-300:]]
@@ -106,7 +106,7 @@ def test_the_sandbox_holds_a_process_to_its_cu_on_a_cgroup_v2_kernel(tmp_path: P
     script.write_text(f"SRC = {SRC!r}\nSPIN = {programs.SPIN!r}\n" + GUEST)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     done = subprocess.run(
-        [_vng(), "--run", kernels[-1], "--disable-kvm", "--memory", "1G", "--cpus", "2",
+        [_vng(), "--run", kernels[-1], "--disable-kvm", "--memory", "1G", "--cpus", "1",
          "--exec", f"{sys.executable} {script}"],
         capture_output=True, text=True, timeout=540, check=False, cwd=tmp_path, env=env,
     )  # fmt: skip

@@ -1,7 +1,8 @@
 """Request dependencies: the platform, the caller, and the one authorization check.
 
-Every route declares `requires(action, resource)` or `public(action)`; a test walks the app
-and fails on any route that declares neither (deny by default, checked, not hoped).
+Every route declares `requires(operation)` (an operation of `domain/operations.py`, the one
+the console's page for it names too) or `public(action)`; a test walks the app and fails on
+any route that declares neither (deny by default, checked, not hoped).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import Depends, Request
 from rtcompute import errors
 from rtcompute.api import middleware
 from rtcompute.api.schemas import base as base_schemas
-from rtcompute.domain import credentials, policies, resources
+from rtcompute.domain import credentials, operations, policies
 from rtcompute.services import audit, authz, principals, sessions
 from rtcompute.services import platform as platform_module
 
@@ -114,35 +115,31 @@ def request_context(request: Request) -> principals.RequestContext:
     )
 
 
-class _BodyFields(dict[str, str]):
-    """Top-level text fields of a JSON body; a missing or non-text field renders empty."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-async def body_fields(request: Request) -> _BodyFields:
-    """The request body's top-level text fields (FastAPI has read and cached the body)."""
-    try:
-        parsed = await request.json()
-    except ValueError:
-        return _BodyFields()
-    if not isinstance(parsed, dict):
-        return _BodyFields()
-    return _BodyFields({k: v for k, v in parsed.items() if isinstance(v, str)})
+async def parameters(request: Request, operation: operations.Operation) -> dict[str, str]:
+    """The operation's parameters: the path's, else the JSON body's text field of the name
+    (FastAPI has read and cached the body)."""
+    values = {k: str(v) for k, v in request.path_params.items() if k in operation.parameters}
+    if operation.parameters - values.keys():
+        try:
+            parsed = await request.json()
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            for name in operation.parameters - values.keys():
+                if isinstance(parsed.get(name), str):
+                    values[name] = parsed[name]
+    return values
 
 
-async def render_resource(template: str, principal: principals.Principal, request: Request) -> str:
-    """Fill `{account_id}`, `{region}`, `{self}`, path parameters and `{body[field]}`."""
-    values: dict[str, Any] = {
-        "account_id": principal.account_id,
-        "region": get_platform(request).settings.region,
-        "self": authz.own_resource(principal),
-        **request.path_params,
-    }
-    if "{body[" in template:
-        values["body"] = await body_fields(request)
-    return template.format(**values)
+async def render_resource(
+    operation: operations.Operation, principal: principals.Principal, request: Request
+) -> str:
+    return operation.render(
+        region=get_platform(request).settings.region,
+        account_id=principal.account_id,
+        own=authz.own_resource(principal),
+        params=await parameters(request, operation),
+    )
 
 
 async def check(
@@ -179,18 +176,18 @@ async def refusal(
 
 
 class Requires:
-    """The declared action and resource of a route, checked against the caller."""
+    """The declared operation of a route, checked against the caller."""
 
-    def __init__(self, action: str, resource: str) -> None:
-        self.action = action
-        self.resource = resource
+    def __init__(self, operation: operations.Operation) -> None:
+        self.operation = operation
+        self.action = operation.action
 
     async def decide(self, request: Request) -> tuple[principals.Principal, str, policies.Verdict]:
         """The caller, the rendered resource and the decision; the audit fields set on the way."""
         request.state.audit_action = self.action
-        request.state.audit_resource = self.resource
+        request.state.audit_resource = self.operation.resource
         principal = await current_principal(request)
-        resource = await render_resource(self.resource, principal, request)
+        resource = await render_resource(self.operation, principal, request)
         request.state.audit_resource = resource
         return principal, resource, await check(request, principal, self.action, resource)
 
@@ -257,12 +254,9 @@ class Public:
         request.state.audit_action = self.action
 
 
-def requires(action: str, resource: str) -> Any:
-    return Depends(Requires(action, resource))
-
-
-def requires_listing(action: str, resource: str) -> Any:
-    return Depends(RequiresListing(action, resource))
+def requires(operation: operations.Operation) -> Any:
+    """The route's operation: a listing one gives the route a `Listing`, else the caller."""
+    return Depends(RequiresListing(operation) if operation.listing else Requires(operation))
 
 
 def public(action: str) -> Any:
@@ -274,9 +268,6 @@ def audit_claim(request: Request, *, account_id: str | None, claimed: str, resou
     request.state.audit_account_id = account_id
     request.state.audit_claimed = claimed
     request.state.audit_resource = resource
-
-
-OWN_ACCOUNT_TRAIL = resources.audit_trail("{region}", "{account_id}")
 
 
 ContextDep = Annotated[principals.RequestContext, Depends(request_context)]

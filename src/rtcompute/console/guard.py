@@ -1,10 +1,11 @@
-"""Every console route declares an action and a resource, or says it is public.
+"""Every console route declares an operation, or says it is public.
 
-The same rule as the API's `deps.py`, for cookie sessions: the dependency resolves the
-principal from the session cookie, checks CSRF on state-changing methods, then asks
-`authz.decide_request` about the declared action and resource, and leaves what the audit
-middleware needs on `request.state`. `declarations()` lists what each route declared, so a
-test can fail on a route that declares nothing.
+The same rule as the API's `deps.py`, with the same operations (`domain/operations.py`: the
+page for an operation and its API route name the same one), for cookie sessions: the
+dependency resolves the principal from the session cookie, checks CSRF on state-changing
+methods, then asks `authz.decide_request` about the operation's action and resource, and
+leaves what the audit middleware needs on `request.state`. `declarations()` lists what each
+route declared, so a test can fail on a route that declares nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from fastapi.routing import APIRoute
 
 from rtcompute import errors
 from rtcompute.console import auth, fields
-from rtcompute.domain import credentials, policies, resources
+from rtcompute.domain import credentials, operations, policies
 from rtcompute.services import authz, principals, sessions
 from rtcompute.services import platform as platform_module
-
-ResourceOf = Callable[[platform_module.Platform, principals.Principal], str]
 
 
 def platform_of(request: Request) -> platform_module.Platform:
@@ -31,52 +30,40 @@ def platform_of(request: Request) -> platform_module.Platform:
     return platform
 
 
-def own_identity(platform: platform_module.Platform, principal: principals.Principal) -> str:
-    del platform
-    return authz.own_resource(principal)
+async def parameters(
+    request: Request, operation: operations.Operation, fallbacks: Mapping[str, str]
+) -> dict[str, str]:
+    """The operation's parameters: the path's, else the form's field of the name (else, for
+    a name in `fallbacks`, the file name of that upload field). Made storable first (what
+    the audit trail can hold); a name changed that way names nothing that exists, so the
+    service refuses it as unknown."""
+    values = {k: str(v) for k, v in request.path_params.items() if k in operation.parameters}
+    missing = operation.parameters - values.keys()
+    if missing and request.method in auth.STATE_CHANGING:
+        form = await request.form()
+        for name in missing:
+            value = form.get(name)
+            if (not isinstance(value, str) or not value.strip()) and name in fallbacks:
+                upload = form.get(fallbacks[name])
+                value = getattr(upload, "filename", None) or ""
+            if isinstance(value, str):
+                values[name] = value.strip()
+    return {key: fields.for_audit(value) for key, value in values.items()}
 
 
-def own_trail(platform: platform_module.Platform, principal: principals.Principal) -> str:
-    return resources.audit_trail(platform.settings.region, principal.account_id)
-
-
-def in_account(service: str, relative_id: str, *, regional: bool = True) -> ResourceOf:
-    """Resources of the caller's account, e.g. `acs:rtc:<region>:<account>:order/*`."""
-
-    def resource(platform: platform_module.Platform, principal: principals.Principal) -> str:
-        region = platform.settings.region if regional else ""
-        return str(resources.ResourceName(service, region, principal.account_id, relative_id))
-
-    return resource
-
-
-@dataclass(frozen=True)
-class PathResource:
-    """A resource named by the route's path, e.g. `acs:ram::<account>:user/{user}`.
-
-    The path parameters are made storable first (what the audit trail can hold); a name
-    changed that way names nothing that exists, so the service refuses it as unknown.
-    """
-
-    service: str
-    template: str
-    regional: bool = False
-
-    def render(
-        self,
-        platform: platform_module.Platform,
-        principal: principals.Principal,
-        params: Mapping[str, str],
-    ) -> str:
-        safe = {key: fields.for_audit(str(value)) for key, value in params.items()}
-        region = platform.settings.region if self.regional else ""
-        relative_id = self.template.format(**safe)
-        return str(resources.ResourceName(self.service, region, principal.account_id, relative_id))
-
-
-def at_path(service: str, template: str, *, regional: bool = False) -> PathResource:
-    """A resource of the caller's account named by path parameters: `user/{user}`."""
-    return PathResource(service, template, regional)
+def render(
+    request: Request,
+    principal: principals.Principal,
+    operation: operations.Operation,
+    params: Mapping[str, str],
+) -> str:
+    """The operation's resource for this caller (`params` already storable)."""
+    return operation.render(
+        region=platform_of(request).settings.region,
+        account_id=principal.account_id,
+        own=authz.own_resource(principal),
+        params=params,
+    )
 
 
 def source_ip(request: Request) -> str:
@@ -111,28 +98,34 @@ async def signed_in(request: Request) -> principals.Principal:
 
 
 class Requires:
-    """A signed-in route: declared action on a resource, CSRF checked on writes.
+    """A signed-in route: its operation decided, CSRF checked on writes.
 
     `audited=False` marks a POST that changes nothing (live validation of a document typed
     in an editor): its refusals are audited like any other, its successes are not, so the
-    trail does not fill with one event per keystroke.
+    trail does not fill with one event per keystroke. `fallbacks` names, for a parameter
+    the form may leave empty, the upload field whose file name stands in for it.
     """
 
     def __init__(
-        self, action: str, resource: ResourceOf | PathResource, *, audited: bool = True
+        self,
+        operation: operations.Operation,
+        *,
+        audited: bool = True,
+        fallbacks: Mapping[str, str] | None = None,
     ) -> None:
-        self.action = action
-        self.resource = resource
+        self.operation = operation
+        self.action = operation.action
         self.audited = audited
+        self.fallbacks = dict(fallbacks or {})
+
+    async def resource(self, request: Request, principal: principals.Principal) -> str:
+        params = await parameters(request, self.operation, self.fallbacks)
+        return render(request, principal, self.operation, params)
 
     async def __call__(self, request: Request) -> principals.Principal:
         request.state.audit_action = self.action
         principal = await signed_in(request)
-        platform = platform_of(request)
-        if isinstance(self.resource, PathResource):
-            resource = self.resource.render(platform, principal, request.path_params)
-        else:
-            resource = self.resource(platform, principal)
+        resource = await self.resource(request, principal)
         request.state.audit_resource = resource
         if request.method in auth.STATE_CHANGING:
             await auth.check_session_csrf(request, principal.csrf_token)
@@ -143,6 +136,54 @@ class Requires:
 
 
 T = TypeVar("T")
+
+
+class Allowed:
+    """What the caller may do on a page, by section: `may["attach"]`, `may.attach` in a
+    template (a plain dict would answer `may.update` and `may.keys` with its own methods)."""
+
+    def __init__(self, sections: Mapping[str, bool]) -> None:
+        self._sections = dict(sections)
+
+    def __getitem__(self, section: str) -> bool:
+        return self._sections[section]
+
+    def __getattr__(self, section: str) -> bool:
+        if section.startswith("_"):
+            raise AttributeError(section)
+        try:
+            return self._sections[section]
+        except KeyError:
+            raise AttributeError(section) from None
+
+
+async def may(
+    request: Request,
+    principal: principals.Principal,
+    sections: Mapping[str, operations.Operation],
+    **params: str,
+) -> Allowed:
+    """For each section of a page (a button, a list): may the caller do its operation on
+    the resource `params` name, as the operation's own route would decide."""
+    safe = {key: fields.for_audit(value) for key, value in params.items()}
+    result = {}
+    for section, operation in sections.items():
+        resource = render(request, principal, operation, safe)
+        verdict = await decision(request, principal, operation.action, resource)
+        result[section] = verdict.decision is policies.Decision.ALLOW
+    return Allowed(result)
+
+
+async def require(
+    request: Request,
+    principal: principals.Principal,
+    operation: operations.Operation,
+    **params: str,
+) -> None:
+    """Inside a page: the operation on the resource `params` name, or its 403."""
+    safe = {key: fields.for_audit(value) for key, value in params.items()}
+    resource = render(request, principal, operation, safe)
+    await allowed_or_raise(request, principal, operation.action, resource)
 
 
 class Listing:
@@ -191,11 +232,7 @@ class RequiresListing(Requires):
     async def __call__(self, request: Request) -> Listing:  # type: ignore[override]
         request.state.audit_action = self.action
         principal = await signed_in(request)
-        platform = platform_of(request)
-        if isinstance(self.resource, PathResource):
-            resource = self.resource.render(platform, principal, request.path_params)
-        else:
-            resource = self.resource(platform, principal)
+        resource = await self.resource(request, principal)
         request.state.audit_resource = resource
         verdict = await decision(request, principal, self.action, resource)
         allowed = verdict.decision is policies.Decision.ALLOW
@@ -216,12 +253,15 @@ class Public:
             await auth.check_presession_csrf(request)
 
 
-def requires(action: str, resource: ResourceOf | PathResource, *, audited: bool = True) -> Any:
-    return Depends(Requires(action, resource, audited=audited))
-
-
-def requires_listing(action: str, resource: ResourceOf | PathResource) -> Any:
-    return Depends(RequiresListing(action, resource))
+def requires(
+    operation: operations.Operation,
+    *,
+    audited: bool = True,
+    fallbacks: Mapping[str, str] | None = None,
+) -> Any:
+    """The page's operation: a listing one gives the page a `Listing`, else the caller."""
+    kind = RequiresListing if operation.listing else Requires
+    return Depends(kind(operation, audited=audited, fallbacks=fallbacks))
 
 
 def public(action: str | None = None) -> Any:

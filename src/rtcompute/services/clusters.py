@@ -16,7 +16,7 @@ from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import clusters as rules
 from rtcompute.domain import orders as order_rules
-from rtcompute.domain import ram, text
+from rtcompute.domain import ram, resources, text
 from rtcompute.services import (
     buckets,
     catalog,
@@ -207,6 +207,10 @@ def create_cluster(
             return cluster
     except IntegrityError as exc:
         raise taken from exc
+
+
+def resource_of(cluster: capacity_tables.Cluster) -> str:
+    return resources.cluster(cluster.region, cluster.account_id, cluster.name)
 
 
 def list_clusters(platform: platform_module.Platform, account_id: str) -> list[Cluster]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import orders as order_rules
+from rtcompute.domain import resources
 from rtcompute.services import catalog, order_use, principals
 from rtcompute.services import clusters as cluster_service
 from rtcompute.services import platform as platform_module
@@ -128,6 +129,10 @@ def place_order(
 def read_order(platform: platform_module.Platform, account_id: str, order_id: str) -> Order:
     with db.transaction(platform.sessions) as session:
         return order_use.read(session, account_id, order_id)
+
+
+def resource_of(order: capacity_tables.Order) -> str:
+    return resources.order(order.region, order.account_id, order.id)
 
 
 def list_orders(

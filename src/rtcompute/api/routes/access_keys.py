@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 
 from rtcompute.api import deps
 from rtcompute.api.schemas import access_keys as schemas
+from rtcompute.domain import operations
 from rtcompute.services import access_keys, principals
 
 router = APIRouter(
@@ -17,7 +18,7 @@ router = APIRouter(
 @router.get("", response_model=list[schemas.AccessKey])
 async def list_access_keys(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:ListAccessKeys", "{self}"),
+    principal: principals.Principal = deps.requires(operations.LIST_ACCESS_KEYS),
 ) -> list[schemas.AccessKey]:
     keys = await anyio.to_thread.run_sync(
         access_keys.list_access_keys, platform, principal.identity_id
@@ -28,7 +29,7 @@ async def list_access_keys(
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.AccessKeyCreated)
 async def create_access_key(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:CreateAccessKey", "{self}"),
+    principal: principals.Principal = deps.requires(operations.CREATE_ACCESS_KEY),
 ) -> schemas.AccessKeyCreated:
     """Create a key; its secret is in this response and never again."""
     created = await anyio.to_thread.run_sync(
@@ -48,7 +49,7 @@ async def update_access_key(
     key_id: str,
     body: schemas.AccessKeyUpdate,
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:UpdateAccessKey", "{self}"),
+    principal: principals.Principal = deps.requires(operations.UPDATE_ACCESS_KEY),
 ) -> schemas.AccessKey:
     """Enable (`Active`) or disable (`Inactive`) a key."""
     key = await anyio.to_thread.run_sync(
@@ -61,7 +62,7 @@ async def update_access_key(
 async def delete_access_key(
     key_id: str,
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:DeleteAccessKey", "{self}"),
+    principal: principals.Principal = deps.requires(operations.DELETE_ACCESS_KEY),
 ) -> Response:
     await anyio.to_thread.run_sync(
         access_keys.delete_access_key, platform, principal.identity_id, key_id

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from rtcompute.api import deps
 from rtcompute.api.routes import auth as auth_routes
 from rtcompute.api.schemas import accounts as schemas
+from rtcompute.domain import operations
 from rtcompute.services import accounts, principals
 
 router = APIRouter(
@@ -23,7 +24,7 @@ async def create_account(
     body: schemas.AccountCreate,
     request: Request,
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("rtc:CreateAccount", ANY_ACCOUNT),
+    principal: principals.Principal = deps.requires(operations.CREATE_ACCOUNT),
 ) -> schemas.Account:
     """Create a tenant account (operator only; works with public sign-up off)."""
     new = accounts.NewAccount(body.alias, body.password, body.display_name, body.email)
@@ -39,7 +40,7 @@ async def list_accounts(
     platform: deps.PlatformDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    principal: principals.Principal = deps.requires("rtc:ListAccounts", ANY_ACCOUNT),
+    principal: principals.Principal = deps.requires(operations.LIST_ACCOUNTS),
 ) -> list[schemas.Account]:
     rows = await anyio.to_thread.run_sync(
         lambda: accounts.list_accounts(platform, limit=limit, offset=offset)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import audit_events as schemas
+from rtcompute.domain import operations
 from rtcompute.services import audit, principals
 
 router = APIRouter(
@@ -42,9 +43,7 @@ async def list_audit_events(
     page_size: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 50,
     page_token: Annotated[str | None, Query(max_length=20)] = None,
     all_accounts: bool = False,
-    principal: principals.Principal = deps.requires(
-        "actiontrail:LookupEvents", deps.OWN_ACCOUNT_TRAIL
-    ),
+    principal: principals.Principal = deps.requires(operations.LOOKUP_EVENTS),
 ) -> schemas.AuditEventPage:
     """Events of the caller's account (the operator may ask for every account)."""
     since = _utc("since", since)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from rtcompute.api import deps
 from rtcompute.api.schemas import accounts as account_schemas
 from rtcompute.api.schemas import auth as schemas
-from rtcompute.domain import resources
+from rtcompute.domain import operations, resources
 from rtcompute.services import accounts, auth, authz, principals, sessions
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["auth"], responses=deps.ERROR_RESPONSES)
@@ -100,7 +100,7 @@ async def sign_in(
 @router.delete("/sessions/current", response_model=schemas.Status)
 async def sign_out(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("rtc:SignOut", "{self}"),
+    principal: principals.Principal = deps.requires(operations.SIGN_OUT),
 ) -> schemas.Status:
     """End the session whose token made this call."""
     await anyio.to_thread.run_sync(sessions.sign_out, platform, principal)
@@ -110,7 +110,7 @@ async def sign_out(
 @router.get("/me", response_model=schemas.Whoami)
 async def whoami(
     request: Request,
-    principal: principals.Principal = deps.requires("sts:GetCallerIdentity", "{self}"),
+    principal: principals.Principal = deps.requires(operations.GET_CALLER_IDENTITY),
 ) -> Response:
     """Who the credentials of this call belong to."""
     # serialized here, once: FastAPI would validate the model again against response_model
@@ -122,7 +122,7 @@ async def whoami(
 async def change_password(
     body: schemas.PasswordChange,
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:ChangePassword", "{self}"),
+    principal: principals.Principal = deps.requires(operations.CHANGE_PASSWORD),
 ) -> schemas.Status:
     """Change the caller's password; its other sessions end."""
     await anyio.to_thread.run_sync(
@@ -136,7 +136,7 @@ async def change_password(
 @router.post("/me/mfa", response_model=schemas.MfaDevice)
 async def begin_mfa(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:CreateVirtualMFADevice", "{self}"),
+    principal: principals.Principal = deps.requires(operations.CREATE_VIRTUAL_MFA_DEVICE),
 ) -> schemas.MfaDevice:
     """A new TOTP secret to scan; confirm it with `PUT /me/mfa`."""
     secret, uri = await anyio.to_thread.run_sync(auth.begin_mfa, platform, principal)
@@ -147,7 +147,7 @@ async def begin_mfa(
 async def update_mfa(
     body: schemas.MfaUpdate,
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:BindMFADevice", "{self}"),
+    principal: principals.Principal = deps.requires(operations.BIND_MFA_DEVICE),
 ) -> schemas.Status:
     """Turn MFA on or off with a current code."""
     await anyio.to_thread.run_sync(

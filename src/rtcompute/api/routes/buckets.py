@@ -21,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import buckets as schemas
+from rtcompute.domain import operations
 from rtcompute.services import buckets, principals
 
 router = APIRouter(
@@ -54,9 +55,7 @@ async def create_bucket(
     platform: deps.PlatformDep,
     body: schemas.BucketCreate,
     context: deps.ContextDep,
-    principal: principals.Principal = deps.requires(
-        "oss:PutBucket", "acs:oss:*:{account_id}:{body[name]}"
-    ),
+    principal: principals.Principal = deps.requires(operations.PUT_BUCKET),
 ) -> schemas.Bucket:
     """Create a bucket; the name is unique across the installation."""
     bucket = await anyio.to_thread.run_sync(
@@ -75,7 +74,7 @@ async def create_bucket(
 @router.get("", response_model=list[schemas.Bucket])
 async def list_buckets(
     platform: deps.PlatformDep,
-    listing: deps.Listing = deps.requires_listing("oss:ListBuckets", BUCKETS),
+    listing: deps.Listing = deps.requires(operations.LIST_BUCKETS),
 ) -> list[schemas.Bucket]:
     found = await anyio.to_thread.run_sync(
         buckets.list_buckets, platform, listing.principal.account_id
@@ -88,7 +87,7 @@ async def list_buckets(
 async def get_bucket(
     platform: deps.PlatformDep,
     bucket: str,
-    principal: principals.Principal = deps.requires("oss:GetBucketInfo", BUCKET),
+    principal: principals.Principal = deps.requires(operations.GET_BUCKET_INFO),
 ) -> schemas.Bucket:
     found = await anyio.to_thread.run_sync(
         buckets.describe_bucket, platform, principal.account_id, bucket
@@ -101,7 +100,7 @@ async def update_bucket(
     platform: deps.PlatformDep,
     bucket: str,
     body: schemas.BucketUpdate,
-    principal: principals.Principal = deps.requires("oss:PutBucketAcl", BUCKET),
+    principal: principals.Principal = deps.requires(operations.PUT_BUCKET_ACL),
 ) -> schemas.Bucket:
     """Change the ACL or the storage class."""
     updated = await anyio.to_thread.run_sync(
@@ -121,7 +120,7 @@ async def delete_bucket(
     platform: deps.PlatformDep,
     bucket: str,
     context: deps.ContextDep,
-    principal: principals.Principal = deps.requires("oss:DeleteBucket", BUCKET),
+    principal: principals.Principal = deps.requires(operations.DELETE_BUCKET),
 ) -> Response:
     """Delete an empty bucket that no cluster uses."""
     await anyio.to_thread.run_sync(buckets.delete_bucket, platform, principal, context, bucket)
@@ -133,7 +132,7 @@ async def list_objects(
     platform: deps.PlatformDep,
     bucket: str,
     prefix: Annotated[str, Query(max_length=1023)] = "",
-    principal: principals.Principal = deps.requires("oss:ListObjects", BUCKET),
+    principal: principals.Principal = deps.requires(operations.LIST_OBJECTS),
 ) -> list[schemas.StoredObject]:
     """The bucket's objects (key, size, modified), optionally those under a prefix."""
     found = await anyio.to_thread.run_sync(
@@ -153,7 +152,7 @@ async def put_object(
     key: str,
     request: Request,
     context: deps.ContextDep,
-    principal: principals.Principal = deps.requires("oss:PutObject", OBJECT),
+    principal: principals.Principal = deps.requires(operations.PUT_OBJECT),
 ) -> schemas.StoredObject:
     """Upload an object: the request body is its content; an existing key is replaced."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
@@ -177,7 +176,7 @@ async def get_object(
     platform: deps.PlatformDep,
     bucket: str,
     key: str,
-    principal: principals.Principal = deps.requires("oss:GetObject", OBJECT),
+    principal: principals.Principal = deps.requires(operations.GET_OBJECT),
 ) -> StreamingResponse:
     """Download an object's content."""
     path = await anyio.to_thread.run_sync(
@@ -210,7 +209,7 @@ async def delete_object(
     bucket: str,
     key: str,
     context: deps.ContextDep,
-    principal: principals.Principal = deps.requires("oss:DeleteObject", OBJECT),
+    principal: principals.Principal = deps.requires(operations.DELETE_OBJECT),
 ) -> Response:
     await anyio.to_thread.run_sync(buckets.delete_object, platform, principal, context, bucket, key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

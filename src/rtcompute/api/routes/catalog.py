@@ -11,7 +11,7 @@ from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
-from rtcompute.domain import sizing
+from rtcompute.domain import operations, sizing
 from rtcompute.services import catalog, principals
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["catalog"], responses=deps.ERROR_RESPONSES)
@@ -47,7 +47,7 @@ def region_out(region: catalog.RegionInfo) -> schemas.Region:
 async def read_catalog(
     platform: deps.PlatformDep,
     region: str = Query(default="", max_length=32),
-    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.Catalog:
     """Machine types (slave: usable CU; master: the cluster's maximum CU), prices, regions."""
     name = region or platform.settings.region
@@ -65,7 +65,7 @@ async def update_region(
     platform: deps.PlatformDep,
     region: str,
     body: schemas.RegionUpdate,
-    principal: principals.Principal = deps.requires("rtc:UpdateCatalog", ANY_CATALOG),
+    principal: principals.Principal = deps.requires(operations.UPDATE_CATALOG),
 ) -> schemas.Region:
     """Add a region or change its shared CU price (operator)."""
     found = await anyio.to_thread.run_sync(
@@ -85,7 +85,7 @@ async def update_machine_type(
     role: str,
     name: str,
     body: schemas.MachineTypeUpdate,
-    principal: principals.Principal = deps.requires("rtc:UpdateCatalog", ANY_CATALOG),
+    principal: principals.Principal = deps.requires(operations.UPDATE_CATALOG),
 ) -> schemas.MachineType:
     """Add a machine type or change its CU figure and prices (operator)."""
     found = await anyio.to_thread.run_sync(
@@ -105,7 +105,7 @@ async def update_machine_type(
 async def size_cu(
     qps: int = Query(ge=1, le=sizing.MAX_QPS),
     complexity: Literal["simple", "complex"] = "simple",
-    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.CuEstimate:
     """The guide's rule: simple jobs 10,000 records/s per CU, complex 1,000-5,000."""
     try:
@@ -127,7 +127,7 @@ async def size_quote(
     cu: int = Query(ge=1, le=sizing.MAX_QUOTE_CU),
     ha: bool = False,
     region: str = Query(default="", max_length=32),
-    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.Quote:
     """The cheapest machine mix with at least `cu` usable CU (3 masters with `ha`)."""
     found = await anyio.to_thread.run_sync(

@@ -12,7 +12,7 @@ from rtcompute.api.schemas import clusters as schemas
 from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as project_schemas
 from rtcompute.domain import catalog as catalog_domain
-from rtcompute.domain import resources
+from rtcompute.domain import operations
 from rtcompute.services import clusters, orders, principals
 from rtcompute.store import capacity_tables
 
@@ -21,10 +21,6 @@ router = APIRouter(
 )
 CLUSTERS = "acs:stream:{region}:{account_id}:cluster/*"
 CLUSTER = "acs:stream:{region}:{account_id}:cluster/{cluster}"
-
-
-def resource_of(cluster: capacity_tables.Cluster) -> str:
-    return resources.cluster(cluster.region, cluster.account_id, cluster.name)
 
 
 def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
@@ -44,7 +40,7 @@ def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
         "created_by": cluster.created_by,
         "created_at": cluster.created_at,
         "state_since": cluster.state_since,
-        "arn": resource_of(cluster),
+        "arn": clusters.resource_of(cluster),
     }
 
 
@@ -89,21 +85,19 @@ def detail_out(detail: clusters.ClusterDetail) -> schemas.ClusterDetail:
 @router.get("", response_model=list[schemas.Cluster])
 async def list_clusters(
     platform: deps.PlatformDep,
-    listing: deps.Listing = deps.requires_listing("stream:ListClusters", CLUSTERS),
+    listing: deps.Listing = deps.requires(operations.LIST_CLUSTERS),
 ) -> list[schemas.Cluster]:
     found = await anyio.to_thread.run_sync(
         clusters.list_clusters, platform, listing.principal.account_id
     )
-    return [cluster_out(c) for c in await listing.visible(found, resource_of)]
+    return [cluster_out(c) for c in await listing.visible(found, clusters.resource_of)]
 
 
 @router.post("", status_code=201, response_model=schemas.Cluster)
 async def create_cluster(
     platform: deps.PlatformDep,
     body: schemas.ClusterCreate,
-    principal: principals.Principal = deps.requires(
-        "stream:CreateCluster", "acs:stream:{region}:{account_id}:cluster/{body[name]}"
-    ),
+    principal: principals.Principal = deps.requires(operations.CREATE_CLUSTER),
 ) -> schemas.Cluster:
     """Create from a paid exclusive order: basic information + configuration; it starts."""
     placement = clusters.Placement(
@@ -126,7 +120,7 @@ async def create_cluster(
 async def get_cluster(
     platform: deps.PlatformDep,
     cluster: str,
-    principal: principals.Principal = deps.requires("stream:DescribeCluster", CLUSTER),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CLUSTER),
 ) -> schemas.ClusterDetail:
     """The cluster with its nodes and their components (the guide's 组件 view)."""
     detail = await anyio.to_thread.run_sync(
@@ -140,7 +134,7 @@ async def update_cluster(
     platform: deps.PlatformDep,
     cluster: str,
     body: schemas.ClusterUpdate,
-    principal: principals.Principal = deps.requires("stream:UpdateCluster", CLUSTER),
+    principal: principals.Principal = deps.requires(operations.UPDATE_CLUSTER),
 ) -> schemas.Cluster:
     found = await anyio.to_thread.run_sync(
         lambda: clusters.update_cluster(
@@ -154,7 +148,7 @@ async def update_cluster(
 async def release_cluster(
     platform: deps.PlatformDep,
     cluster: str,
-    principal: principals.Principal = deps.requires("stream:ReleaseCluster", CLUSTER),
+    principal: principals.Principal = deps.requires(operations.RELEASE_CLUSTER),
 ) -> schemas.Cluster:
     """Release: its processes stop and its nodes are freed (refused while it has projects)."""
     found = await anyio.to_thread.run_sync(
@@ -168,7 +162,7 @@ async def scale_cluster(
     platform: deps.PlatformDep,
     cluster: str,
     body: schemas.ClusterScale,
-    principal: principals.Principal = deps.requires("stream:ScaleCluster", CLUSTER),
+    principal: principals.Principal = deps.requires(operations.SCALE_CLUSTER),
 ) -> order_schemas.Order:
     """A scale-out / scale-in order (new slave count); paying it starts the scale."""
     order = await anyio.to_thread.run_sync(
@@ -184,7 +178,7 @@ async def renew_cluster(
     platform: deps.PlatformDep,
     cluster: str,
     body: project_schemas.Renew,
-    principal: principals.Principal = deps.requires("stream:RenewCluster", CLUSTER),
+    principal: principals.Principal = deps.requires(operations.RENEW_CLUSTER),
 ) -> order_schemas.Order:
     """A renewal order; paying it extends the cluster (and restarts an expired one)."""
     order = await anyio.to_thread.run_sync(
@@ -199,7 +193,7 @@ async def renew_cluster(
 async def cluster_usage(
     platform: deps.PlatformDep,
     cluster: str,
-    principal: principals.Principal = deps.requires("stream:DescribeCluster", CLUSTER),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CLUSTER),
 ) -> list[schemas.UsageRecord]:
     """Metered hours of a pay-as-you-go cluster, newest first (empty for subscriptions)."""
     records = await anyio.to_thread.run_sync(

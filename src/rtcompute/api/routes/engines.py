@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from rtcompute.api import deps
 from rtcompute.api.schemas import engines as schemas
+from rtcompute.domain import operations
 from rtcompute.services import engine_versions, engines, principals, sql
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["engines"], responses=deps.ERROR_RESPONSES)
@@ -35,7 +36,7 @@ def version_out(found: engine_versions.VersionView) -> schemas.Version:
 @router.get("/engines", response_model=list[schemas.EngineVersion])
 async def list_engines(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> list[schemas.EngineVersion]:
     """The installable versions, newest first; `retired`: past the end of service."""
     found = await anyio.to_thread.run_sync(engines.list_catalog, platform)
@@ -47,7 +48,7 @@ async def update_engine(
     platform: deps.PlatformDep,
     version: str,
     body: schemas.EngineVersionUpdate,
-    principal: principals.Principal = deps.requires("rtc:UpdateCatalog", ANY_CATALOG),
+    principal: principals.Principal = deps.requires(operations.UPDATE_CATALOG),
 ) -> schemas.EngineVersion:
     """Add a version to the catalog or change its tag, dates, notes (operator)."""
     found = await anyio.to_thread.run_sync(
@@ -71,7 +72,7 @@ async def update_engine(
 async def list_cluster_versions(
     platform: deps.PlatformDep,
     cluster: str,
-    principal: principals.Principal = deps.requires("stream:ListEngineVersions", VERSIONS),
+    principal: principals.Principal = deps.requires(operations.LIST_ENGINE_VERSIONS),
 ) -> list[schemas.Version]:
     """Installed versions of the cluster (with installing and failed ones), newest first."""
     found = await anyio.to_thread.run_sync(
@@ -85,7 +86,7 @@ async def get_cluster_version(
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
-    principal: principals.Principal = deps.requires("stream:ListEngineVersions", VERSION),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_ENGINE_VERSION),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         engine_versions.read_version, platform, principal.account_id, cluster, version
@@ -98,7 +99,7 @@ async def install_cluster_version(
     platform: deps.PlatformDep,
     cluster: str,
     body: schemas.VersionInstall,
-    principal: principals.Principal = deps.requires("stream:InstallEngineVersion", NEW_VERSION),
+    principal: principals.Principal = deps.requires(operations.INSTALL_ENGINE_VERSION),
 ) -> schemas.Version:
     """Install a version (at most 3; beta needs confirm_beta); the cluster shows `deploying`
     until the install ends."""
@@ -115,7 +116,7 @@ async def set_cluster_current_version(
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
-    principal: principals.Principal = deps.requires("stream:SwitchEngineVersion", VERSION),
+    principal: principals.Principal = deps.requires(operations.SWITCH_ENGINE_VERSION),
 ) -> schemas.Version:
     """Make an installed version the default for new jobs of the cluster."""
     found = await anyio.to_thread.run_sync(
@@ -129,7 +130,7 @@ async def uninstall_cluster_version(
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
-    principal: principals.Principal = deps.requires("stream:UninstallEngineVersion", VERSION),
+    principal: principals.Principal = deps.requires(operations.UNINSTALL_ENGINE_VERSION),
 ) -> schemas.Version:
     """Uninstall; refused for the current version and while an online job references it."""
     found = await anyio.to_thread.run_sync(
@@ -144,7 +145,7 @@ async def uninstall_cluster_version(
 @router.get("/pool/versions", response_model=list[schemas.Version])
 async def list_pool_versions(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> list[schemas.Version]:
     """The shared pool's versions; shared projects run on its current one."""
     found = await anyio.to_thread.run_sync(
@@ -157,7 +158,7 @@ async def list_pool_versions(
 async def get_pool_version(
     platform: deps.PlatformDep,
     version: str,
-    principal: principals.Principal = deps.requires("stream:DescribeCatalog", CATALOG),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         engine_versions.read_version, platform, principal.account_id, None, version
@@ -169,7 +170,7 @@ async def get_pool_version(
 async def install_pool_version(
     platform: deps.PlatformDep,
     body: schemas.VersionInstall,
-    principal: principals.Principal = deps.requires("rtc:ManagePoolVersions", POOL),
+    principal: principals.Principal = deps.requires(operations.MANAGE_POOL_VERSIONS),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         lambda: engine_versions.install(
@@ -183,7 +184,7 @@ async def install_pool_version(
 async def set_pool_current_version(
     platform: deps.PlatformDep,
     version: str,
-    principal: principals.Principal = deps.requires("rtc:ManagePoolVersions", POOL),
+    principal: principals.Principal = deps.requires(operations.MANAGE_POOL_VERSIONS),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         engine_versions.set_current, platform, principal, None, version
@@ -195,7 +196,7 @@ async def set_pool_current_version(
 async def uninstall_pool_version(
     platform: deps.PlatformDep,
     version: str,
-    principal: principals.Principal = deps.requires("rtc:ManagePoolVersions", POOL),
+    principal: principals.Principal = deps.requires(operations.MANAGE_POOL_VERSIONS),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
         engine_versions.uninstall, platform, principal, None, version
@@ -224,7 +225,7 @@ async def validate_sql(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.SqlRequest,
-    principal: principals.Principal = deps.requires("stream:CheckSql", PROJECT),
+    principal: principals.Principal = deps.requires(operations.CHECK_SQL),
 ) -> schemas.SqlCheck:
     """Syntax check (语法检查) on the project's engine: errors with line and column."""
     found = await anyio.to_thread.run_sync(
@@ -240,7 +241,7 @@ async def explain_sql(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.SqlRequest,
-    principal: principals.Principal = deps.requires("stream:ExplainSql", PROJECT),
+    principal: principals.Principal = deps.requires(operations.EXPLAIN_SQL),
 ) -> schemas.SqlExplain:
     """The plan Flink makes of the script (nothing runs)."""
     found = await anyio.to_thread.run_sync(

@@ -22,6 +22,7 @@ from rtcompute.api import deps
 from rtcompute.api.routes import engines as engine_routes
 from rtcompute.api.schemas import engines as engine_schemas
 from rtcompute.api.schemas import jobs as schemas
+from rtcompute.domain import operations
 from rtcompute.services import (
     job_alerts,
     job_lifecycle,
@@ -57,7 +58,7 @@ def deployment_out(found: job_lifecycle.DeploymentView) -> schemas.Deployment:
 async def list_folders(
     platform: deps.PlatformDep,
     project: str,
-    principal: principals.Principal = deps.requires("stream:ListFolders", FOLDERS),
+    principal: principals.Principal = deps.requires(operations.LIST_FOLDERS),
 ) -> schemas.Folders:
     """The project's folders by path; `/` always exists."""
     found = await anyio.to_thread.run_sync(
@@ -71,7 +72,7 @@ async def create_folder(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.FolderCreate,
-    principal: principals.Principal = deps.requires("stream:CreateFolder", FOLDER),
+    principal: principals.Principal = deps.requires(operations.CREATE_FOLDER),
 ) -> schemas.Folders:
     """Create a folder; its parent must exist."""
     made = await anyio.to_thread.run_sync(
@@ -86,7 +87,7 @@ async def move_folder(
     project: str,
     body: schemas.FolderMove,
     # a move writes two places (the folder and its new path): it needs the project's folders
-    principal: principals.Principal = deps.requires("stream:UpdateFolder", FOLDERS),
+    principal: principals.Principal = deps.requires(operations.UPDATE_FOLDER),
 ) -> schemas.Folders:
     """Rename or move a folder with its jobs and folders."""
     moved = await anyio.to_thread.run_sync(
@@ -100,7 +101,7 @@ async def delete_folder(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.FolderCreate,
-    principal: principals.Principal = deps.requires("stream:DeleteFolder", FOLDER),
+    principal: principals.Principal = deps.requires(operations.DELETE_FOLDER),
 ) -> None:
     """Delete an empty folder."""
     await anyio.to_thread.run_sync(jobs.delete_folder, platform, principal, project, body.path)
@@ -114,7 +115,7 @@ async def list_jobs(
     platform: deps.PlatformDep,
     project: str,
     folder: str | None = Query(default=None, max_length=600),
-    principal: principals.Principal = deps.requires("stream:ListJobs", JOBS),
+    principal: principals.Principal = deps.requires(operations.LIST_JOBS),
 ) -> list[schemas.JobSummary]:
     """The project's jobs (of one folder with `folder`), by name."""
     found = await anyio.to_thread.run_sync(
@@ -128,7 +129,7 @@ async def create_job(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.JobCreate,
-    principal: principals.Principal = deps.requires("stream:CreateJob", NEW_JOB),
+    principal: principals.Principal = deps.requires(operations.CREATE_JOB),
 ) -> schemas.Job:
     """A new SQL job draft (revision 1)."""
     found = await anyio.to_thread.run_sync(
@@ -152,7 +153,7 @@ async def get_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.Job:
     found = await anyio.to_thread.run_sync(
         jobs.read_job, platform, principal.account_id, project, job
@@ -166,7 +167,7 @@ async def update_job(
     project: str,
     job: str,
     body: schemas.JobUpdate,
-    principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
+    principal: principals.Principal = deps.requires(operations.UPDATE_JOB),
 ) -> schemas.Job:
     """Save the draft: a change of SQL, settings or engine version is a new revision (an
     online job keeps running its frozen revision)."""
@@ -193,7 +194,7 @@ async def move_job(
     project: str,
     job: str,
     body: schemas.JobMove,
-    principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
+    principal: principals.Principal = deps.requires(operations.UPDATE_JOB),
 ) -> schemas.Job:
     """Rename the job or move it to another folder."""
     found = await anyio.to_thread.run_sync(
@@ -209,7 +210,7 @@ async def delete_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DeleteJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DELETE_JOB),
 ) -> None:
     """Delete a draft and its revisions (an online job goes offline first)."""
     await anyio.to_thread.run_sync(jobs.delete_job, platform, principal, project, job)
@@ -220,7 +221,7 @@ async def list_revisions(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> list[schemas.Revision]:
     """Every save, newest first."""
     found = await anyio.to_thread.run_sync(
@@ -235,7 +236,7 @@ async def get_revision(
     project: str,
     job: str,
     revision: int = Path(ge=1, le=schemas.MAX_NUMBER),
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.Revision:
     found = await anyio.to_thread.run_sync(
         jobs.read_revision, platform, principal.account_id, project, job, revision
@@ -250,7 +251,7 @@ async def diff_revisions(
     job: str,
     first: int = Query(alias="from", ge=1, le=schemas.MAX_NUMBER),
     second: int = Query(alias="to", ge=1, le=schemas.MAX_NUMBER),
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.Diff:
     """A unified diff of two revisions."""
     found = await anyio.to_thread.run_sync(
@@ -265,7 +266,7 @@ async def restore_revision(
     project: str,
     job: str,
     revision: int = Path(ge=1, le=schemas.MAX_NUMBER),
-    principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
+    principal: principals.Principal = deps.requires(operations.UPDATE_JOB),
 ) -> schemas.Job:
     """A new revision with an old one's content."""
     found = await anyio.to_thread.run_sync(
@@ -282,7 +283,7 @@ async def validate_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:CheckJob", JOB),
+    principal: principals.Principal = deps.requires(operations.CHECK_JOB),
 ) -> engine_schemas.SqlCheck:
     """Syntax check of the draft on its engine version, with the isolation rules."""
     found = await anyio.to_thread.run_sync(
@@ -296,7 +297,7 @@ async def explain_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:CheckJob", JOB),
+    principal: principals.Principal = deps.requires(operations.CHECK_JOB),
 ) -> engine_schemas.SqlExplain:
     found = await anyio.to_thread.run_sync(
         lambda: job_lifecycle.check_job(platform, principal, project, job, explain=True)
@@ -310,7 +311,7 @@ async def publish_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:PublishJob", JOB),
+    principal: principals.Principal = deps.requires(operations.PUBLISH_JOB),
 ) -> schemas.Deployment:
     """Go online (上线): the head revision, checked, frozen into the deployment."""
     found = await anyio.to_thread.run_sync(job_lifecycle.publish, platform, principal, project, job)
@@ -324,7 +325,7 @@ async def start_job(
     job: str,
     context: deps.ContextDep,
     body: schemas.StartRequest | None = None,
-    principal: principals.Principal = deps.requires("stream:StartJob", JOB),
+    principal: principals.Principal = deps.requires(operations.START_JOB),
 ) -> schemas.Deployment:
     """Start the online job: stateless, or from the latest checkpoint / savepoint or a
     chosen savepoint. Its CU must fit the project's free quota."""
@@ -350,7 +351,7 @@ async def resume_job(
     project: str,
     job: str,
     context: deps.ContextDep,
-    principal: principals.Principal = deps.requires("stream:StartJob", JOB),
+    principal: principals.Principal = deps.requires(operations.START_JOB),
 ) -> schemas.Deployment:
     """Resume a suspended job from its suspend savepoint."""
     found = await anyio.to_thread.run_sync(
@@ -365,7 +366,7 @@ async def stop_job(
     project: str,
     job: str,
     body: schemas.StopRequest | None = None,
-    principal: principals.Principal = deps.requires("stream:StopJob", JOB),
+    principal: principals.Principal = deps.requires(operations.STOP_JOB),
 ) -> schemas.Deployment:
     """Stop with a savepoint (default) or cancel; the job's CU is released."""
     mode = (body or schemas.StopRequest()).mode
@@ -380,7 +381,7 @@ async def suspend_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:StopJob", JOB),
+    principal: principals.Principal = deps.requires(operations.STOP_JOB),
 ) -> schemas.Deployment:
     """Stop with a savepoint and keep the job's CU for its resume."""
     found = await anyio.to_thread.run_sync(
@@ -394,7 +395,7 @@ async def offline_job(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:OfflineJob", JOB),
+    principal: principals.Principal = deps.requires(operations.OFFLINE_JOB),
 ) -> None:
     """Go offline (下线): the job releases its engine version; its savepoints stay."""
     await anyio.to_thread.run_sync(job_lifecycle.offline, platform, principal, project, job)
@@ -408,7 +409,7 @@ async def get_deployment(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.Deployment:
     """The online job: desired and observed state, Flink's own state, its run."""
     found = await anyio.to_thread.run_sync(
@@ -422,7 +423,7 @@ async def list_savepoints(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> list[schemas.Savepoint]:
     """Savepoints and retained checkpoints a start can restore from, newest first."""
     found = await anyio.to_thread.run_sync(
@@ -436,7 +437,7 @@ async def list_events(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> list[schemas.Event]:
     """State changes, failovers (with Flink's root exception), checkpoint failures, alerts."""
     found = await anyio.to_thread.run_sync(
@@ -451,7 +452,7 @@ async def job_metrics(
     project: str,
     job: str,
     limit: int = Query(default=120, ge=1, le=job_observe.MAX_SAMPLES),
-    principal: principals.Principal = deps.requires("stream:QueryJobMetrics", JOB),
+    principal: principals.Principal = deps.requires(operations.QUERY_JOB_METRICS),
 ) -> list[schemas.MetricSample]:
     """Records in/out per second, backpressure, watermark lag, checkpoint duration and size,
     oldest first."""
@@ -466,7 +467,7 @@ async def list_logs(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:QueryJobLogs", JOB),
+    principal: principals.Principal = deps.requires(operations.QUERY_JOB_LOGS),
 ) -> list[schemas.LogFile]:
     """The JobManager and TaskManager logs and stdout files of the current or last run."""
     found = await anyio.to_thread.run_sync(
@@ -485,7 +486,7 @@ async def get_log(
     project: str,
     job: str,
     name: str,
-    principal: principals.Principal = deps.requires("stream:QueryJobLogs", JOB),
+    principal: principals.Principal = deps.requires(operations.QUERY_JOB_LOGS),
 ) -> StreamingResponse:
     """Download one log file."""
     path = await anyio.to_thread.run_sync(
@@ -519,7 +520,7 @@ async def get_alerts(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.AlertRules:
     found = await anyio.to_thread.run_sync(
         job_alerts.list_rules, platform, principal.account_id, project, job
@@ -533,7 +534,7 @@ async def set_alerts(
     project: str,
     job: str,
     body: schemas.AlertRules,
-    principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
+    principal: principals.Principal = deps.requires(operations.UPDATE_JOB),
 ) -> schemas.AlertRules:
     """Replace the job's alert rules (an empty list: no alerts)."""
     wanted = [job_alerts.Rule(r.kind, r.threshold, r.window_seconds) for r in body.rules]
@@ -552,7 +553,7 @@ async def get_resources(
     platform: deps.PlatformDep,
     project: str,
     job: str,
-    principal: principals.Principal = deps.requires("stream:DescribeJob", JOB),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.JobResources:
     """The JARs and files of the account's buckets attached to the draft."""
     found = await anyio.to_thread.run_sync(
@@ -567,7 +568,7 @@ async def set_resources(
     project: str,
     job: str,
     body: schemas.JobResourcesUpdate,
-    principal: principals.Principal = deps.requires("stream:UpdateJob", JOB),
+    principal: principals.Principal = deps.requires(operations.UPDATE_JOB),
 ) -> schemas.JobResources:
     """Replace the attached resources (a change is a new revision; it goes online with the
     next publish). New objects must exist in a bucket of the account in the project's

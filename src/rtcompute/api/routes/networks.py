@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response, status
 
 from rtcompute.api import deps
 from rtcompute.api.schemas import networks as schemas
+from rtcompute.domain import operations
 from rtcompute.services import networks, principals
 
 router = APIRouter(
@@ -51,9 +52,7 @@ def subnet_out(subnet: networks.SubnetView) -> schemas.Subnet:
 async def create_network(
     platform: deps.PlatformDep,
     body: schemas.NetworkCreate,
-    principal: principals.Principal = deps.requires(
-        "vpc:CreateVpc", "acs:vpc:{region}:{account_id}:vpc/{body[name]}"
-    ),
+    principal: principals.Principal = deps.requires(operations.CREATE_VPC),
 ) -> schemas.Network:
     """Create a network: a private IPv4 block from /8 to /24."""
     network = await anyio.to_thread.run_sync(
@@ -67,7 +66,7 @@ async def create_network(
 @router.get("", response_model=list[schemas.Network])
 async def list_networks(
     platform: deps.PlatformDep,
-    listing: deps.Listing = deps.requires_listing("vpc:DescribeVpcs", NETWORKS),
+    listing: deps.Listing = deps.requires(operations.DESCRIBE_VPCS),
 ) -> list[schemas.Network]:
     found = await anyio.to_thread.run_sync(
         networks.list_networks, platform, listing.principal.account_id
@@ -80,7 +79,7 @@ async def list_networks(
 async def get_network(
     platform: deps.PlatformDep,
     network: str,
-    principal: principals.Principal = deps.requires("vpc:DescribeVpcs", NETWORK),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_VPC),
 ) -> schemas.Network:
     found = await anyio.to_thread.run_sync(
         networks.describe_network, platform, principal.account_id, network
@@ -92,7 +91,7 @@ async def get_network(
 async def delete_network(
     platform: deps.PlatformDep,
     network: str,
-    principal: principals.Principal = deps.requires("vpc:DeleteVpc", NETWORK),
+    principal: principals.Principal = deps.requires(operations.DELETE_VPC),
 ) -> Response:
     """Delete a network that has no subnets left."""
     await anyio.to_thread.run_sync(networks.delete_network, platform, principal.account_id, network)
@@ -106,9 +105,7 @@ async def create_subnet(
     platform: deps.PlatformDep,
     network: str,
     body: schemas.SubnetCreate,
-    principal: principals.Principal = deps.requires(
-        "vpc:CreateVSwitch", "acs:vpc:{region}:{account_id}:vswitch/{body[name]}"
-    ),
+    principal: principals.Principal = deps.requires(operations.CREATE_V_SWITCH),
 ) -> schemas.Subnet:
     """Create a subnet in a zone: a block inside the network overlapping no other subnet."""
     subnet = await anyio.to_thread.run_sync(
@@ -123,7 +120,7 @@ async def create_subnet(
 async def list_subnets(
     platform: deps.PlatformDep,
     network: str,
-    listing: deps.Listing = deps.requires_listing("vpc:DescribeVSwitches", SUBNETS),
+    listing: deps.Listing = deps.requires(operations.DESCRIBE_V_SWITCHES),
 ) -> list[schemas.Subnet]:
     """The network's subnets with their usable and free addresses."""
     found = await anyio.to_thread.run_sync(
@@ -138,7 +135,7 @@ async def delete_subnet(
     platform: deps.PlatformDep,
     network: str,
     subnet: str,
-    principal: principals.Principal = deps.requires("vpc:DeleteVSwitch", SUBNET),
+    principal: principals.Principal = deps.requires(operations.DELETE_V_SWITCH),
 ) -> Response:
     """Delete a subnet in which no cluster node holds an address."""
     await anyio.to_thread.run_sync(

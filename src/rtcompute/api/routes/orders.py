@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from rtcompute.api import deps
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
-from rtcompute.domain import resources
+from rtcompute.domain import operations
 from rtcompute.services import orders, principals
 from rtcompute.store import capacity_tables
 
@@ -45,15 +45,11 @@ def order_out(order: capacity_tables.Order) -> schemas.Order:
     )
 
 
-def resource_of(order: capacity_tables.Order) -> str:
-    return resources.order(order.region, order.account_id, order.id)
-
-
 @router.post("", status_code=201, response_model=schemas.Order)
 async def create_order(
     platform: deps.PlatformDep,
     body: schemas.OrderCreate,
-    principal: principals.Principal = deps.requires("stream:CreateOrder", ORDERS),
+    principal: principals.Principal = deps.requires(operations.CREATE_ORDER),
 ) -> schemas.Order:
     """Place an order (pending payment); only the account itself buys."""
     purchase = orders.Purchase(**body.model_dump())
@@ -65,19 +61,19 @@ async def create_order(
 async def list_orders(
     platform: deps.PlatformDep,
     unconsumed: bool = False,
-    listing: deps.Listing = deps.requires_listing("stream:ListOrders", ORDERS),
+    listing: deps.Listing = deps.requires(operations.LIST_ORDERS),
 ) -> list[schemas.Order]:
     """The account's orders, newest first; `unconsumed=true`: paid, not made into anything."""
     found = await anyio.to_thread.run_sync(
         lambda: orders.list_orders(platform, listing.principal.account_id, unconsumed=unconsumed)
     )
-    return [order_out(o) for o in await listing.visible(found, resource_of)]
+    return [order_out(o) for o in await listing.visible(found, orders.resource_of)]
 
 
 @router.get("/counts", response_model=schemas.OrderCounts)
 async def order_counts(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("stream:ListOrders", ORDERS),
+    principal: principals.Principal = deps.requires(operations.LIST_EVERY_ORDER),
 ) -> schemas.OrderCounts:
     """Paid orders waiting to become a project (shared) or a cluster (exclusive)."""
     counts = await anyio.to_thread.run_sync(
@@ -89,7 +85,7 @@ async def order_counts(
 @router.get("/pending", response_model=list[schemas.Order])
 async def pending_orders(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("rtc:ListPendingOrders", ANY_ORDER),
+    principal: principals.Principal = deps.requires(operations.LIST_PENDING_ORDERS),
 ) -> list[schemas.Order]:
     """Every account's orders waiting for payment (operator)."""
     return [order_out(o) for o in await anyio.to_thread.run_sync(orders.list_pending, platform)]
@@ -99,7 +95,7 @@ async def pending_orders(
 async def get_order(
     platform: deps.PlatformDep,
     order_id: str,
-    principal: principals.Principal = deps.requires("stream:DescribeOrder", ORDER),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_ORDER),
 ) -> schemas.Order:
     found = await anyio.to_thread.run_sync(
         orders.read_order, platform, principal.account_id, order_id
@@ -111,7 +107,7 @@ async def get_order(
 async def pay_order(
     platform: deps.PlatformDep,
     order_id: str,
-    principal: principals.Principal = deps.requires("stream:PayOrder", ORDER),
+    principal: principals.Principal = deps.requires(operations.PAY_ORDER),
 ) -> schemas.Order:
     """Pay (auto payment); a renewal or scale takes effect at once."""
     return order_out(
@@ -123,7 +119,7 @@ async def pay_order(
 async def cancel_order(
     platform: deps.PlatformDep,
     order_id: str,
-    principal: principals.Principal = deps.requires("stream:CancelOrder", ORDER),
+    principal: principals.Principal = deps.requires(operations.CANCEL_ORDER),
 ) -> schemas.Order:
     return order_out(
         await anyio.to_thread.run_sync(
@@ -136,7 +132,7 @@ async def cancel_order(
 async def approve_order(
     platform: deps.PlatformDep,
     order_id: str,
-    principal: principals.Principal = deps.requires("rtc:ApproveOrder", ANY_ORDER),
+    principal: principals.Principal = deps.requires(operations.APPROVE_ORDER),
 ) -> schemas.Order:
     """The operator confirms payment of an order of any account."""
     return order_out(await anyio.to_thread.run_sync(orders.approve_order, platform, order_id))

@@ -9,6 +9,7 @@ from rtcompute.api import deps
 from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as schemas
+from rtcompute.domain import operations
 from rtcompute.services import clusters, orders, principals, projects
 from rtcompute.services import platform as platform_module
 from rtcompute.store import tables
@@ -51,7 +52,7 @@ async def _out(
 @router.get("", response_model=list[schemas.Project])
 async def list_projects(
     platform: deps.PlatformDep,
-    listing: deps.Listing = deps.requires_listing("stream:ListProjects", PROJECTS),
+    listing: deps.Listing = deps.requires(operations.LIST_PROJECTS),
 ) -> list[schemas.Project]:
     """The projects the caller may see: all of them, or those its policies name."""
     found = await anyio.to_thread.run_sync(
@@ -64,9 +65,7 @@ async def list_projects(
 async def create_project(
     platform: deps.PlatformDep,
     body: schemas.ProjectCreate,
-    principal: principals.Principal = deps.requires(
-        "stream:CreateProject", "acs:stream:{region}:{account_id}:{body[name]}"
-    ),
+    principal: principals.Principal = deps.requires(operations.CREATE_PROJECT),
 ) -> schemas.Project:
     """Create a project from a paid shared order, or with `cu` CU in a running cluster."""
     project = await anyio.to_thread.run_sync(
@@ -87,7 +86,7 @@ async def create_project(
 async def get_project(
     platform: deps.PlatformDep,
     project: str,
-    principal: principals.Principal = deps.requires("stream:DescribeProject", PROJECT),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_PROJECT),
 ) -> schemas.Project:
     found = await anyio.to_thread.run_sync(
         projects.read_project, platform, principal.account_id, project
@@ -100,7 +99,7 @@ async def update_project(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.ProjectUpdate,
-    principal: principals.Principal = deps.requires("stream:UpdateProject", PROJECT),
+    principal: principals.Principal = deps.requires(operations.UPDATE_PROJECT),
 ) -> schemas.Project:
     """Change the note, or resize a project in a cluster (`cu`)."""
     found = await anyio.to_thread.run_sync(
@@ -115,7 +114,7 @@ async def update_project(
 async def delete_project(
     platform: deps.PlatformDep,
     project: str,
-    principal: principals.Principal = deps.requires("stream:DeleteProject", PROJECT),
+    principal: principals.Principal = deps.requires(operations.DELETE_PROJECT),
 ) -> Response:
     """Delete a project (refused while it has online jobs); its shared order is released."""
     await anyio.to_thread.run_sync(projects.delete_project, platform, principal.account_id, project)
@@ -129,7 +128,7 @@ async def renew_project(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.Renew,
-    principal: principals.Principal = deps.requires("stream:RenewProject", PROJECT),
+    principal: principals.Principal = deps.requires(operations.RENEW_PROJECT),
 ) -> order_schemas.Order:
     """A renewal order for a shared project; paying it extends the project."""
     order = await anyio.to_thread.run_sync(
@@ -147,7 +146,7 @@ async def scale_project(
     platform: deps.PlatformDep,
     project: str,
     body: schemas.ProjectScale,
-    principal: principals.Principal = deps.requires("stream:ScaleProject", PROJECT),
+    principal: principals.Principal = deps.requires(operations.SCALE_PROJECT),
 ) -> order_schemas.Order:
     """A scale-out or scale-in order for a shared project; paying it changes the CU."""
     order = await anyio.to_thread.run_sync(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from rtcompute.api import deps
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
-from rtcompute.domain import resources
+from rtcompute.domain import operations, resources
 from rtcompute.services import groups, principals
 from rtcompute.store import tables
 
@@ -32,7 +32,7 @@ async def list_groups(
     platform: deps.PlatformDep,
     limit: user_routes.Limit = 100,
     offset: user_routes.Offset = 0,
-    principal: principals.Principal = deps.requires("ram:ListGroups", GROUPS),
+    principal: principals.Principal = deps.requires(operations.LIST_GROUPS),
 ) -> schemas.GroupPage:
     found, total = await anyio.to_thread.run_sync(
         lambda: groups.list_groups(platform, principal.account_id, limit=limit, offset=offset)
@@ -44,7 +44,7 @@ async def list_groups(
 async def create_group(
     platform: deps.PlatformDep,
     body: schemas.GroupCreate,
-    principal: principals.Principal = deps.requires("ram:CreateGroup", GROUPS),
+    principal: principals.Principal = deps.requires(operations.CREATE_GROUP),
 ) -> schemas.Group:
     group = await anyio.to_thread.run_sync(
         lambda: groups.create_group(
@@ -62,7 +62,7 @@ async def create_group(
 async def get_group(
     platform: deps.PlatformDep,
     group: str,
-    principal: principals.Principal = deps.requires("ram:GetGroup", GROUP),
+    principal: principals.Principal = deps.requires(operations.GET_GROUP),
 ) -> schemas.Group:
     found = await anyio.to_thread.run_sync(groups.read_group, platform, principal.account_id, group)
     return group_out(found)
@@ -73,7 +73,7 @@ async def update_group(
     platform: deps.PlatformDep,
     group: str,
     body: schemas.GroupUpdate,
-    principal: principals.Principal = deps.requires("ram:UpdateGroup", GROUP),
+    principal: principals.Principal = deps.requires(operations.UPDATE_GROUP),
 ) -> schemas.Group:
     found = await anyio.to_thread.run_sync(
         lambda: groups.update_group(
@@ -92,7 +92,7 @@ async def update_group(
 async def delete_group(
     platform: deps.PlatformDep,
     group: str,
-    principal: principals.Principal = deps.requires("ram:DeleteGroup", GROUP),
+    principal: principals.Principal = deps.requires(operations.DELETE_GROUP),
 ) -> Response:
     """Delete the group; its members stay, losing what the group's policies gave them."""
     await anyio.to_thread.run_sync(groups.delete_group, platform, principal.account_id, group)
@@ -103,7 +103,7 @@ async def delete_group(
 async def list_members(
     platform: deps.PlatformDep,
     group: str,
-    principal: principals.Principal = deps.requires("ram:ListUsersForGroup", GROUP),
+    principal: principals.Principal = deps.requires(operations.LIST_USERS_FOR_GROUP),
 ) -> list[schemas.User]:
     members = await anyio.to_thread.run_sync(
         groups.list_members, platform, principal.account_id, group
@@ -116,7 +116,7 @@ async def add_member(
     platform: deps.PlatformDep,
     group: str,
     user: str,
-    principal: principals.Principal = deps.requires("ram:AddUserToGroup", GROUP),
+    principal: principals.Principal = deps.requires(operations.ADD_USER_TO_GROUP),
 ) -> Response:
     """Add a user to the group (a user belongs to at most 10 groups); again is a no-op."""
     await anyio.to_thread.run_sync(groups.add_user, platform, principal.account_id, group, user)
@@ -128,7 +128,7 @@ async def remove_member(
     platform: deps.PlatformDep,
     group: str,
     user: str,
-    principal: principals.Principal = deps.requires("ram:RemoveUserFromGroup", GROUP),
+    principal: principals.Principal = deps.requires(operations.REMOVE_USER_FROM_GROUP),
 ) -> Response:
     await anyio.to_thread.run_sync(groups.remove_user, platform, principal.account_id, group, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -138,7 +138,7 @@ async def remove_member(
 async def list_groups_for_user(
     platform: deps.PlatformDep,
     user: str,
-    principal: principals.Principal = deps.requires("ram:ListGroupsForUser", user_routes.USER),
+    principal: principals.Principal = deps.requires(operations.LIST_GROUPS_FOR_USER),
 ) -> list[schemas.Group]:
     found = await anyio.to_thread.run_sync(
         groups.list_groups_of, platform, principal.account_id, user

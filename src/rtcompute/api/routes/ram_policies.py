@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response, status
 from rtcompute.api import deps
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
-from rtcompute.domain import policies
+from rtcompute.domain import operations, policies
 from rtcompute.services import attachments, principals, ram_policies
 
 router = APIRouter(prefix=f"{deps.API_PREFIX}/ram", tags=["ram"], responses=deps.ERROR_RESPONSES)
@@ -39,7 +39,7 @@ async def list_policies(
     policy_type: PolicyType | None = None,
     limit: user_routes.Limit = 100,
     offset: user_routes.Offset = 0,
-    principal: principals.Principal = deps.requires("ram:ListPolicies", POLICIES),
+    principal: principals.Principal = deps.requires(operations.LIST_POLICIES),
 ) -> schemas.PolicyPage:
     """System policies, then the account's custom policies; `policy_type` keeps one kind."""
     found, total = await anyio.to_thread.run_sync(
@@ -54,7 +54,7 @@ async def list_policies(
 async def create_policy(
     platform: deps.PlatformDep,
     body: schemas.PolicyCreate,
-    principal: principals.Principal = deps.requires("ram:CreatePolicy", POLICIES),
+    principal: principals.Principal = deps.requires(operations.CREATE_POLICY),
 ) -> schemas.Policy:
     """A custom policy; its document becomes version v1, the default."""
     view = await anyio.to_thread.run_sync(
@@ -68,7 +68,7 @@ async def create_policy(
 @router.post("/policies/validate", response_model=schemas.ValidationResult)
 async def validate_policy(
     body: schemas.Validation,
-    principal: principals.Principal = deps.requires("ram:ValidatePolicyDocument", POLICIES),
+    principal: principals.Principal = deps.requires(operations.VALIDATE_POLICY_DOCUMENT),
 ) -> schemas.ValidationResult:
     """Every problem of a document, naming statement and element; nothing is saved."""
     found = (
@@ -90,7 +90,7 @@ async def get_policy(
     platform: deps.PlatformDep,
     policy_type: PolicyType,
     name: str,
-    principal: principals.Principal = deps.requires("ram:GetPolicy", POLICY),
+    principal: principals.Principal = deps.requires(operations.GET_POLICY),
 ) -> schemas.Policy:
     view = await anyio.to_thread.run_sync(
         ram_policies.read_policy, platform, principal.account_id, policy_type, name
@@ -102,7 +102,7 @@ async def get_policy(
 async def delete_policy(
     platform: deps.PlatformDep,
     name: str,
-    principal: principals.Principal = deps.requires("ram:DeletePolicy", POLICY),
+    principal: principals.Principal = deps.requires(operations.DELETE_POLICY),
 ) -> Response:
     """Delete a custom policy that is attached nowhere."""
     await anyio.to_thread.run_sync(ram_policies.delete_policy, platform, principal.account_id, name)
@@ -114,7 +114,7 @@ async def list_versions(
     platform: deps.PlatformDep,
     policy_type: PolicyType,
     name: str,
-    principal: principals.Principal = deps.requires("ram:ListPolicyVersions", POLICY),
+    principal: principals.Principal = deps.requires(operations.LIST_POLICY_VERSIONS),
 ) -> list[schemas.PolicyVersion]:
     found = await anyio.to_thread.run_sync(
         ram_policies.list_versions, platform, principal.account_id, policy_type, name
@@ -134,7 +134,7 @@ async def create_version(
     platform: deps.PlatformDep,
     name: str,
     body: schemas.VersionCreate,
-    principal: principals.Principal = deps.requires("ram:CreatePolicyVersion", POLICY),
+    principal: principals.Principal = deps.requires(operations.CREATE_POLICY_VERSION),
 ) -> schemas.PolicyVersion:
     """A new version (at most 5 per policy), optionally made the default at once."""
     version = await anyio.to_thread.run_sync(
@@ -159,7 +159,7 @@ async def set_default_version(
     platform: deps.PlatformDep,
     name: str,
     body: schemas.DefaultVersion,
-    principal: principals.Principal = deps.requires("ram:SetDefaultPolicyVersion", POLICY),
+    principal: principals.Principal = deps.requires(operations.SET_DEFAULT_POLICY_VERSION),
 ) -> Response:
     await anyio.to_thread.run_sync(
         ram_policies.set_default_version, platform, principal.account_id, name, body.version_id
@@ -174,7 +174,7 @@ async def delete_version(
     platform: deps.PlatformDep,
     name: str,
     version_id: str,
-    principal: principals.Principal = deps.requires("ram:DeletePolicyVersion", POLICY),
+    principal: principals.Principal = deps.requires(operations.DELETE_POLICY_VERSION),
 ) -> Response:
     await anyio.to_thread.run_sync(
         ram_policies.delete_version, platform, principal.account_id, name, version_id
@@ -189,7 +189,7 @@ async def list_entities(
     platform: deps.PlatformDep,
     policy_type: PolicyType,
     name: str,
-    principal: principals.Principal = deps.requires("ram:ListEntitiesForPolicy", POLICY),
+    principal: principals.Principal = deps.requires(operations.LIST_ENTITIES_FOR_POLICY),
 ) -> list[schemas.AttachedEntity]:
     found = await anyio.to_thread.run_sync(
         attachments.list_entities, platform, principal.account_id, policy_type, name
@@ -200,7 +200,7 @@ async def list_entities(
 
 
 def _holder_routes(path: str, kind: str, noun: str) -> None:
-    resource = f"acs:ram::{{account_id}}:{noun}/{{name}}"
+    list_policies, attach_policy, detach_policy = operations.POLICY_HOLDERS[kind]
 
     @router.get(
         f"/{path}/{{name}}/policies",
@@ -210,7 +210,7 @@ def _holder_routes(path: str, kind: str, noun: str) -> None:
     async def list_attached(
         platform: deps.PlatformDep,
         name: str,
-        principal: principals.Principal = deps.requires(f"ram:ListPoliciesFor{kind}", resource),
+        principal: principals.Principal = deps.requires(list_policies),
     ) -> list[schemas.Attachment]:
         found = await anyio.to_thread.run_sync(
             attachments.list_attached, platform, principal.account_id, kind, name
@@ -235,7 +235,7 @@ def _holder_routes(path: str, kind: str, noun: str) -> None:
         name: str,
         policy_type: PolicyType,
         policy_name: str,
-        principal: principals.Principal = deps.requires(f"ram:AttachPolicyTo{kind}", resource),
+        principal: principals.Principal = deps.requires(attach_policy),
     ) -> Response:
         await anyio.to_thread.run_sync(
             attachments.attach, platform, principal.account_id, kind, name, policy_type, policy_name
@@ -252,7 +252,7 @@ def _holder_routes(path: str, kind: str, noun: str) -> None:
         name: str,
         policy_type: PolicyType,
         policy_name: str,
-        principal: principals.Principal = deps.requires(f"ram:DetachPolicyFrom{kind}", resource),
+        principal: principals.Principal = deps.requires(detach_policy),
     ) -> Response:
         await anyio.to_thread.run_sync(
             attachments.detach, platform, principal.account_id, kind, name, policy_type, policy_name

@@ -10,7 +10,7 @@ from rtcompute.api import deps
 from rtcompute.api.routes import auth as auth_routes
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
-from rtcompute.domain import ram, resources
+from rtcompute.domain import operations, ram, resources
 from rtcompute.services import principals, ram_overview, roles, service_role, simulate
 from rtcompute.store import tables
 
@@ -36,7 +36,7 @@ async def list_roles(
     platform: deps.PlatformDep,
     limit: user_routes.Limit = 100,
     offset: user_routes.Offset = 0,
-    principal: principals.Principal = deps.requires("ram:ListRoles", ROLES),
+    principal: principals.Principal = deps.requires(operations.LIST_ROLES),
 ) -> schemas.RolePage:
     found, total = await anyio.to_thread.run_sync(
         lambda: roles.list_roles(platform, principal.account_id, limit=limit, offset=offset)
@@ -48,7 +48,7 @@ async def list_roles(
 async def create_role(
     platform: deps.PlatformDep,
     body: schemas.RoleCreate,
-    principal: principals.Principal = deps.requires("ram:CreateRole", ROLES),
+    principal: principals.Principal = deps.requires(operations.CREATE_ROLE),
 ) -> schemas.Role:
     """A role; without `trust_policy`, any identity of the account may assume it."""
     role = await anyio.to_thread.run_sync(
@@ -67,7 +67,7 @@ async def create_role(
 async def get_role(
     platform: deps.PlatformDep,
     role: str,
-    principal: principals.Principal = deps.requires("ram:GetRole", ROLE),
+    principal: principals.Principal = deps.requires(operations.GET_ROLE),
 ) -> schemas.Role:
     found = await anyio.to_thread.run_sync(roles.read_role, platform, principal.account_id, role)
     return role_out(found)
@@ -78,7 +78,7 @@ async def update_role(
     platform: deps.PlatformDep,
     role: str,
     body: schemas.RoleUpdate,
-    principal: principals.Principal = deps.requires("ram:UpdateRole", ROLE),
+    principal: principals.Principal = deps.requires(operations.UPDATE_ROLE),
 ) -> schemas.Role:
     found = await anyio.to_thread.run_sync(
         lambda: roles.update_role(
@@ -96,7 +96,7 @@ async def update_role(
 async def delete_role(
     platform: deps.PlatformDep,
     role: str,
-    principal: principals.Principal = deps.requires("ram:DeleteRole", ROLE),
+    principal: principals.Principal = deps.requires(operations.DELETE_ROLE),
 ) -> Response:
     await anyio.to_thread.run_sync(roles.delete_role, platform, principal.account_id, role)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -106,9 +106,7 @@ async def delete_role(
 async def simulate_policy(
     platform: deps.PlatformDep,
     body: schemas.Simulation,
-    principal: principals.Principal = deps.requires(
-        "ram:SimulatePolicy", "acs:ram::{account_id}:*"
-    ),
+    principal: principals.Principal = deps.requires(operations.SIMULATE_POLICY),
 ) -> schemas.SimulationResult:
     """Allow, ImplicitDeny or ExplicitDeny, with the deciding policy and statement (0-based).
 
@@ -153,7 +151,7 @@ def service_role_out(current: service_role.Status) -> schemas.ServiceRole:
 @router.get("/service-role", response_model=schemas.ServiceRole)
 async def get_service_role(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:GetRole", SERVICE_ROLE),
+    principal: principals.Principal = deps.requires(operations.GET_SERVICE_ROLE),
 ) -> schemas.ServiceRole:
     """Whether the service may act for the account, with the role's current policy."""
     current = await anyio.to_thread.run_sync(service_role.status, platform, principal.account_id)
@@ -163,7 +161,7 @@ async def get_service_role(
 @router.post("/service-role", response_model=schemas.ServiceRole)
 async def authorize_service_role(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:CreateRole", SERVICE_ROLE),
+    principal: principals.Principal = deps.requires(operations.CREATE_SERVICE_ROLE),
 ) -> schemas.ServiceRole:
     """ "Agree": create the role StreamDefaultRole and its policy StreamRolePolicy."""
     current = await anyio.to_thread.run_sync(service_role.authorize, platform, principal.account_id)
@@ -173,7 +171,7 @@ async def authorize_service_role(
 @router.delete("/service-role", response_model=schemas.ServiceRole)
 async def reinitialize_service_role(
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires("ram:DeleteRole", SERVICE_ROLE),
+    principal: principals.Principal = deps.requires(operations.DELETE_SERVICE_ROLE),
 ) -> schemas.ServiceRole:
     """Re-initialize: delete the role and its policy. Running jobs lose access to external
     storage until the role is authorized again."""
@@ -187,9 +185,7 @@ async def reinitialize_service_role(
 async def overview(
     request: Request,
     platform: deps.PlatformDep,
-    principal: principals.Principal = deps.requires(
-        "ram:GetAccountSummary", "acs:ram::{account_id}:*"
-    ),
+    principal: principals.Principal = deps.requires(operations.GET_ACCOUNT_SUMMARY),
 ) -> schemas.Overview:
     """Counts, limits and the login URL of the account's RAM users."""
     counts = await anyio.to_thread.run_sync(ram_overview.counts, platform, principal.account_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from rtcompute.api import deps
 from rtcompute.api.schemas import access_keys as key_schemas
 from rtcompute.api.schemas import ram as schemas
-from rtcompute.domain import resources
+from rtcompute.domain import operations, resources
 from rtcompute.services import access_keys, principals, ram_users
 from rtcompute.store import tables
 
@@ -42,7 +42,7 @@ async def list_users(
     platform: deps.PlatformDep,
     limit: Limit = 100,
     offset: Offset = 0,
-    principal: principals.Principal = deps.requires("ram:ListUsers", USERS),
+    principal: principals.Principal = deps.requires(operations.LIST_USERS),
 ) -> schemas.UserPage:
     users, total = await anyio.to_thread.run_sync(
         lambda: ram_users.list_users(platform, principal.account_id, limit=limit, offset=offset)
@@ -54,7 +54,7 @@ async def list_users(
 async def create_user(
     platform: deps.PlatformDep,
     body: schemas.UserCreate,
-    principal: principals.Principal = deps.requires("ram:CreateUser", USERS),
+    principal: principals.Principal = deps.requires(operations.CREATE_USER),
 ) -> schemas.User:
     new = ram_users.NewUser(
         name=body.name,
@@ -73,7 +73,7 @@ async def create_user(
 async def get_user(
     platform: deps.PlatformDep,
     user: str,
-    principal: principals.Principal = deps.requires("ram:GetUser", USER),
+    principal: principals.Principal = deps.requires(operations.GET_USER),
 ) -> schemas.User:
     found = await anyio.to_thread.run_sync(
         ram_users.read_user, platform, principal.account_id, user
@@ -86,7 +86,7 @@ async def update_user(
     platform: deps.PlatformDep,
     user: str,
     body: schemas.UserUpdate,
-    principal: principals.Principal = deps.requires("ram:UpdateUser", USER),
+    principal: principals.Principal = deps.requires(operations.UPDATE_USER),
 ) -> schemas.User:
     change = ram_users.UserChange(
         new_name=body.new_name,
@@ -104,7 +104,7 @@ async def update_user(
 async def delete_user(
     platform: deps.PlatformDep,
     user: str,
-    principal: principals.Principal = deps.requires("ram:DeleteUser", USER),
+    principal: principals.Principal = deps.requires(operations.DELETE_USER),
 ) -> Response:
     """Delete the user with its keys, sessions, memberships and attachments."""
     await anyio.to_thread.run_sync(ram_users.delete_user, platform, principal.account_id, user)
@@ -116,7 +116,7 @@ async def set_password(
     platform: deps.PlatformDep,
     user: str,
     body: schemas.PasswordSet,
-    principal: principals.Principal = deps.requires("ram:UpdateLoginProfile", USER),
+    principal: principals.Principal = deps.requires(operations.UPDATE_LOGIN_PROFILE),
 ) -> Response:
     """Set or reset the user's console password; the user's sessions end."""
     await anyio.to_thread.run_sync(
@@ -129,7 +129,7 @@ async def set_password(
 async def unbind_mfa(
     platform: deps.PlatformDep,
     user: str,
-    principal: principals.Principal = deps.requires("ram:UnbindMFADevice", USER),
+    principal: principals.Principal = deps.requires(operations.UNBIND_MFA_DEVICE),
 ) -> Response:
     """Remove the user's MFA device (a lost phone)."""
     await anyio.to_thread.run_sync(ram_users.unbind_mfa, platform, principal.account_id, user)
@@ -140,7 +140,7 @@ async def unbind_mfa(
 async def list_user_access_keys(
     platform: deps.PlatformDep,
     user: str,
-    principal: principals.Principal = deps.requires("ram:ListAccessKeys", USER),
+    principal: principals.Principal = deps.requires(operations.LIST_USER_ACCESS_KEYS),
 ) -> list[key_schemas.AccessKey]:
     identity_id = await anyio.to_thread.run_sync(
         ram_users.user_id, platform, principal.account_id, user
@@ -157,7 +157,7 @@ async def list_user_access_keys(
 async def create_user_access_key(
     platform: deps.PlatformDep,
     user: str,
-    principal: principals.Principal = deps.requires("ram:CreateAccessKey", USER),
+    principal: principals.Principal = deps.requires(operations.CREATE_USER_ACCESS_KEY),
 ) -> key_schemas.AccessKeyCreated:
     """A key for the user (at most 2); the secret is in this response and never again."""
     identity_id = await anyio.to_thread.run_sync(
@@ -179,7 +179,7 @@ async def update_user_access_key(
     user: str,
     key_id: str,
     body: key_schemas.AccessKeyUpdate,
-    principal: principals.Principal = deps.requires("ram:UpdateAccessKey", USER),
+    principal: principals.Principal = deps.requires(operations.UPDATE_USER_ACCESS_KEY),
 ) -> key_schemas.AccessKey:
     identity_id = await anyio.to_thread.run_sync(
         ram_users.user_id, platform, principal.account_id, user
@@ -195,7 +195,7 @@ async def delete_user_access_key(
     platform: deps.PlatformDep,
     user: str,
     key_id: str,
-    principal: principals.Principal = deps.requires("ram:DeleteAccessKey", USER),
+    principal: principals.Principal = deps.requires(operations.DELETE_USER_ACCESS_KEY),
 ) -> Response:
     identity_id = await anyio.to_thread.run_sync(
         ram_users.user_id, platform, principal.account_id, user

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from rtcompute.api import deps
 from rtcompute.api.schemas import zones as schemas
+from rtcompute.domain import operations
 from rtcompute.services import principals, zones
 
 router = APIRouter(
@@ -36,7 +37,7 @@ def zone_out(zone: zones.ZoneView) -> schemas.Zone:
 async def list_zones(
     platform: deps.PlatformDep,
     region: RegionQuery = None,
-    principal: principals.Principal = deps.requires("vpc:DescribeZones", ZONES_SEEN),
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_ZONES),
 ) -> list[schemas.Zone]:
     """The region's zones: capacity, nodes placed (used) and what remains, by machine type."""
     found = await anyio.to_thread.run_sync(lambda: zones.list_zones(platform, region=region))
@@ -47,9 +48,7 @@ async def list_zones(
 async def create_zone(
     platform: deps.PlatformDep,
     body: schemas.ZoneCreate,
-    principal: principals.Principal = deps.requires(
-        "rtc:CreateZone", "acs:vpc:{region}:*:zone/{body[name]}"
-    ),
+    principal: principals.Principal = deps.requires(operations.CREATE_ZONE),
 ) -> schemas.Zone:
     """Register a zone and how many nodes of each machine type it can hold (operator)."""
     zone = await anyio.to_thread.run_sync(
@@ -64,7 +63,7 @@ async def update_zone(
     zone: str,
     body: schemas.ZoneUpdate,
     region: RegionQuery = None,
-    principal: principals.Principal = deps.requires("rtc:UpdateZone", ZONE),
+    principal: principals.Principal = deps.requires(operations.UPDATE_ZONE),
 ) -> schemas.Zone:
     """Replace the zone's capacity; never below the nodes placed in it (operator)."""
     updated = await anyio.to_thread.run_sync(
@@ -78,7 +77,7 @@ async def delete_zone(
     platform: deps.PlatformDep,
     zone: str,
     region: RegionQuery = None,
-    principal: principals.Principal = deps.requires("rtc:DeleteZone", ZONE),
+    principal: principals.Principal = deps.requires(operations.DELETE_ZONE),
 ) -> Response:
     """Remove a zone no subnet, node or cluster uses (operator)."""
     await anyio.to_thread.run_sync(lambda: zones.delete_zone(platform, zone, region=region))

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rtcompute.console import fields, guard, views
+from rtcompute.domain import operations
 from rtcompute.services import access_keys, principals
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +40,7 @@ async def _table(request: Request, principal: principals.Principal) -> Response:
 @router.get(PAGE)
 async def list_page(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:ListAccessKeys", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.LIST_ACCESS_KEYS),
 ) -> Response:
     keys = await _keys(request, principal)
     return views.render(request, "access_keys.html", {"active": "access-keys", "keys": keys})
@@ -48,7 +49,7 @@ async def list_page(
 @router.post(PAGE)
 async def create(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:CreateAccessKey", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.CREATE_ACCESS_KEY),
 ) -> Response:
     platform = guard.platform_of(request)
     created = await anyio.to_thread.run_sync(
@@ -65,7 +66,7 @@ async def set_status(
     request: Request,
     key_id: KeyId,
     status: Annotated[Literal["Active", "Inactive"], Form()],
-    principal: principals.Principal = guard.requires("ram:UpdateAccessKey", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.UPDATE_ACCESS_KEY),
 ) -> Response:
     platform = guard.platform_of(request)
     await anyio.to_thread.run_sync(
@@ -78,7 +79,7 @@ async def set_status(
 async def delete(
     request: Request,
     key_id: KeyId,
-    principal: principals.Principal = guard.requires("ram:DeleteAccessKey", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.DELETE_ACCESS_KEY),
 ) -> Response:
     platform = guard.platform_of(request)
     await anyio.to_thread.run_sync(

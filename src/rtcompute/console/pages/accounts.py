@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from rtcompute import errors
 from rtcompute.console import fields, guard, views
+from rtcompute.domain import operations
 from rtcompute.services import accounts, principals
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +43,7 @@ async def _page(request: Request, status: int = 200, **context: Any) -> Response
 @router.get(PAGE)
 async def accounts_page(
     request: Request,
-    principal: principals.Principal = guard.requires("rtc:ListAccounts", any_account),
+    principal: principals.Principal = guard.requires(operations.LIST_ACCOUNTS),
 ) -> Response:
     del principal
     return await _page(request)
@@ -55,7 +56,7 @@ async def create_account(
     password: Secret,
     display_name: Text = "",
     email: Text = "",
-    principal: principals.Principal = guard.requires("rtc:CreateAccount", any_account),
+    principal: principals.Principal = guard.requires(operations.CREATE_ACCOUNT),
 ) -> Response:
     platform = guard.platform_of(request)
     new = accounts.NewAccount(alias.strip().lower(), password, display_name.strip(), email.strip())

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from rtcompute.console import fields, guard, views
 from rtcompute.console.i18n import N_
+from rtcompute.domain import operations
 from rtcompute.services import audit, principals
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +35,7 @@ async def audit_page(
     ] = None,
     outcome: Annotated[str | None, Query(max_length=16), fields.Printable] = None,
     page_token: Annotated[str | None, Query(max_length=64)] = None,
-    principal: principals.Principal = guard.requires("actiontrail:LookupEvents", guard.own_trail),
+    principal: principals.Principal = guard.requires(operations.LOOKUP_EVENTS),
 ) -> Response:
     token = audit.page_token(_blank_to_none(page_token))
     filters = {

@@ -18,6 +18,7 @@ from rtcompute import errors
 from rtcompute.console import fields, guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import buckets as bucket_domain
+from rtcompute.domain import operations
 from rtcompute.services import buckets, principals
 
 router = APIRouter(include_in_schema=False)
@@ -39,9 +40,13 @@ async def _list(
     status: int = 200,
     refused: shared.Refusal | None = None,
     values: dict[str, str] | None = None,
+    listing: guard.Listing | None = None,
 ) -> Response:
+    """The buckets: all, or (given a `listing` of some) those the caller may see one by one."""
     platform = guard.platform_of(request)
     found = await shared.run(buckets.list_buckets, platform, principal.account_id)
+    if listing is not None:
+        found = await listing.visible(found, lambda bucket: bucket.arn)
     return shared.render(
         request,
         "buckets.html",
@@ -60,9 +65,9 @@ async def _list(
 @router.get(PAGE)
 async def buckets_page(
     request: Request,
-    principal: principals.Principal = guard.requires("oss:ListBuckets", shared.BUCKETS),
+    listing: guard.Listing = guard.requires(operations.LIST_BUCKETS),
 ) -> Response:
-    return await _list(request, principal)
+    return await _list(request, listing.principal, listing=listing)
 
 
 @router.post(PAGE)
@@ -71,7 +76,7 @@ async def create_bucket(
     name: shared.NameField,
     storage_class: shared.NameField = bucket_domain.STANDARD,
     acl: shared.NameField = bucket_domain.PRIVATE,
-    principal: principals.Principal = guard.requires("oss:PutBucket", shared.BUCKETS),
+    principal: principals.Principal = guard.requires(operations.PUT_BUCKET),
 ) -> Response:
     platform = guard.platform_of(request)
     context = shared.request_context(request)
@@ -115,7 +120,7 @@ async def _bucket(
 async def bucket_page(
     request: Request,
     bucket: shared.Name,
-    principal: principals.Principal = guard.requires("oss:ListObjects", shared.BUCKET),
+    principal: principals.Principal = guard.requires(operations.LIST_OBJECTS),
 ) -> Response:
     return await _bucket(request, principal, bucket)
 
@@ -125,7 +130,7 @@ async def set_acl(
     request: Request,
     bucket: shared.Name,
     acl: shared.NameField,
-    principal: principals.Principal = guard.requires("oss:PutBucketAcl", shared.BUCKET),
+    principal: principals.Principal = guard.requires(operations.PUT_BUCKET_ACL),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -142,7 +147,7 @@ async def set_acl(
 async def delete_bucket(
     request: Request,
     bucket: shared.Name,
-    principal: principals.Principal = guard.requires("oss:DeleteBucket", shared.BUCKET),
+    principal: principals.Principal = guard.requires(operations.DELETE_BUCKET),
 ) -> Response:
     platform = guard.platform_of(request)
     context = shared.request_context(request)
@@ -160,7 +165,9 @@ async def upload(
     bucket: shared.Name,
     file: Annotated[UploadFile, File()],
     key: KeyField = "",
-    principal: principals.Principal = guard.requires("oss:PutObject", shared.OBJECTS),
+    principal: principals.Principal = guard.requires(
+        operations.PUT_OBJECT, fallbacks={"key": "file"}
+    ),
 ) -> Response:
     """Upload a file (multipart form); the key defaults to the file's name."""
     platform = guard.platform_of(request)
@@ -181,7 +188,7 @@ async def delete_object(
     request: Request,
     bucket: shared.Name,
     key: KeyField,
-    principal: principals.Principal = guard.requires("oss:DeleteObject", shared.OBJECTS),
+    principal: principals.Principal = guard.requires(operations.DELETE_OBJECT),
 ) -> Response:
     platform = guard.platform_of(request)
     context = shared.request_context(request)
@@ -198,9 +205,7 @@ async def download(
     request: Request,
     bucket: shared.Name,
     key: str,
-    principal: principals.Principal = guard.requires(
-        "oss:GetObject", shared.OssPath("oss", "{bucket}/{key}")
-    ),
+    principal: principals.Principal = guard.requires(operations.GET_OBJECT),
 ) -> Response:
     platform = guard.platform_of(request)
     path = await shared.run(buckets.object_file, platform, principal.account_id, bucket, key)

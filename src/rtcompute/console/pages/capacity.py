@@ -17,6 +17,7 @@ from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
 from rtcompute.services import clusters, orders, principals, projects
 from rtcompute.store import capacity_tables
@@ -24,7 +25,6 @@ from rtcompute.store import capacity_tables
 router = APIRouter(include_in_schema=False)
 OVERVIEW = "/console/capacity"
 SECTIONS = ("orders", "shared", "exclusive", "kubernetes")
-KUBERNETES = guard.in_account("stream", "kubernetes-cluster/*")
 
 
 def uninitialized(found: list[capacity_tables.Order], mode: str) -> list[capacity_tables.Order]:
@@ -40,22 +40,19 @@ async def sections_of(
     request: Request,
     principal: principals.Principal,
     wanted: tuple[str, ...],
-    project_listing: guard.Listing | None = None,
+    listing: guard.Listing | None = None,
 ) -> dict[str, Any]:
-    """What each wanted section shows, each only when the caller may list it (projects: also
-    those it may see one by one, given `project_listing`)."""
+    """What each wanted section shows, each only when the caller may list it (the one
+    section of a list page: also the items it may see one by one, given its `listing`)."""
     platform = guard.platform_of(request)
     account_id = principal.account_id
-    may = await shared.allowed(
+    may = await guard.may(
         request,
         principal,
         {
-            "orders": ("stream:ListOrders", shared.stream_resource(request, principal, "order/*")),
-            "projects": ("stream:ListProjects", shared.stream_resource(request, principal, "*")),
-            "clusters": (
-                "stream:ListClusters",
-                shared.stream_resource(request, principal, "cluster/*"),
-            ),
+            "orders": operations.LIST_EVERY_ORDER,
+            "projects": operations.LIST_PROJECTS,
+            "clusters": operations.LIST_CLUSTERS,
         },
     )
     context: dict[str, Any] = {
@@ -77,6 +74,8 @@ async def sections_of(
         context["counts"] = await shared.run(orders.unconsumed_counts, platform, account_id)
         context["uninitialized_shared"] = uninitialized(found, order_rules.SHARED)
         context["uninitialized_exclusive"] = uninitialized(found, order_rules.EXCLUSIVE)
+    project_listing = listing if wanted == ("shared",) else None
+    cluster_listing = listing if wanted == ("exclusive",) else None
     if (may.projects or project_listing is not None) and "shared" in wanted:
         try:
             found_projects = await shared.run(projects.list_projects, platform, account_id)
@@ -87,19 +86,25 @@ async def sections_of(
         else:
             if project_listing is not None and not project_listing.whole:
                 found_projects = await project_listing.visible(found_projects, projects.resource_of)
-                context["may"] = shared.Allowed(
+                context["may"] = guard.Allowed(
                     {"orders": may.orders, "projects": True, "clusters": may.clusters}
                 )
             context["projects"] = [p for p in found_projects if p.mode == order_rules.SHARED]
-    if may.clusters and "exclusive" in wanted:
-        context["clusters"] = await shared.run(clusters.list_clusters, platform, account_id)
+    if (may.clusters or cluster_listing is not None) and "exclusive" in wanted:
+        found_clusters = await shared.run(clusters.list_clusters, platform, account_id)
+        if cluster_listing is not None and not cluster_listing.whole:
+            found_clusters = await cluster_listing.visible(found_clusters, clusters.resource_of)
+            context["may"] = guard.Allowed(
+                {"orders": may.orders, "projects": may.projects, "clusters": True}
+            )
+        context["clusters"] = found_clusters
     return context
 
 
 @router.get(OVERVIEW)
 async def overview(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:ListOrders", shared.ORDERS),
+    principal: principals.Principal = guard.requires(operations.LIST_EVERY_ORDER),
 ) -> Response:
     context = await sections_of(request, principal, SECTIONS)
     return shared.render(request, "capacity.html", "capacity", **context)
@@ -108,7 +113,7 @@ async def overview(
 @router.get("/console/shared-projects")
 async def shared_projects(
     request: Request,
-    listing: guard.Listing = guard.requires_listing("stream:ListProjects", shared.PROJECTS),
+    listing: guard.Listing = guard.requires(operations.LIST_PROJECTS),
 ) -> Response:
     """The shared projects: all, or those the caller's policies name one by one."""
     context = await sections_of(request, listing.principal, ("shared",), listing)
@@ -118,16 +123,17 @@ async def shared_projects(
 @router.get("/console/exclusive-clusters")
 async def exclusive_clusters(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:ListClusters", shared.CLUSTERS),
+    listing: guard.Listing = guard.requires(operations.LIST_CLUSTERS),
 ) -> Response:
-    context = await sections_of(request, principal, ("exclusive",))
+    """The exclusive clusters: all, or those the caller's policies name one by one."""
+    context = await sections_of(request, listing.principal, ("exclusive",), listing)
     return shared.render(request, "capacity.html", "exclusive-clusters", **context)
 
 
 @router.get("/console/kubernetes-clusters")
 async def kubernetes_clusters(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:ListKubernetesClusters", KUBERNETES),
+    principal: principals.Principal = guard.requires(operations.LIST_KUBERNETES_CLUSTERS),
 ) -> Response:
     """Flink on Kubernetes arrives with a later release: the list exists, empty."""
     context = await sections_of(request, principal, ("kubernetes",))

@@ -10,7 +10,7 @@ console only knows the code's family (the rule's message says what would fit).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,50 +22,10 @@ from rtcompute import errors
 from rtcompute.console import capacity_errors, fields, guard, i18n, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import policies, resources
 from rtcompute.services import orders, principals
-from rtcompute.services import platform as platform_module
 
 run = ram_shared.run
-Allowed = ram_shared.Allowed
 
-
-@dataclass(frozen=True)
-class OssPath(guard.PathResource):
-    """An OSS resource named by the path: `acs:oss:*:<account>:<bucket>` (no region)."""
-
-    def render(
-        self,
-        platform: platform_module.Platform,
-        principal: principals.Principal,
-        params: Mapping[str, str],
-    ) -> str:
-        safe = {key: fields.for_audit(str(value)) for key, value in params.items()}
-        relative_id = self.template.format(**safe)
-        return str(resources.ResourceName("oss", "*", principal.account_id, relative_id))
-
-
-def oss_account(platform: platform_module.Platform, principal: principals.Principal) -> str:
-    del platform
-    return str(resources.ResourceName("oss", "*", principal.account_id, "*"))
-
-
-# the API's resources (api/routes/{orders,projects,clusters,catalog,networks,zones,buckets}.py)
-ORDERS = guard.in_account("stream", "order/*")
-ORDER = guard.at_path("stream", "order/{order_id}", regional=True)
-PROJECTS = guard.in_account("stream", "*")
-PROJECT = guard.at_path("stream", "{project}", regional=True)
-CLUSTERS = guard.in_account("stream", "cluster/*")
-CLUSTER = guard.at_path("stream", "cluster/{cluster}", regional=True)
-CATALOG = guard.in_account("stream", "catalog")
-NETWORKS = guard.in_account("vpc", "vpc/*")
-NETWORK = guard.at_path("vpc", "vpc/{network}", regional=True)
-SUBNETS = guard.in_account("vpc", "vswitch/*")
-SUBNET = guard.at_path("vpc", "vswitch/{subnet}", regional=True)
-ZONES = guard.in_account("vpc", "zone/*")
-BUCKETS = oss_account
-BUCKET = OssPath("oss", "{bucket}")
-OBJECTS = OssPath("oss", "{bucket}/*")
 
 # path parameters and form fields: only what the store can hold
 Name = Annotated[str, Path(max_length=128), fields.Printable]
@@ -133,22 +93,6 @@ def refusal(request: Request, error: errors.RtcError) -> Refusal:
         message = f"{views.error_message(request, error)} ({error.message})"
     link = capacity_errors.ERROR_LINKS.get(error.code) or views.error_link(error.code)
     return Refusal(views.status_of(error), message, error.code, link)
-
-
-async def allowed(
-    request: Request, principal: principals.Principal, checks: Mapping[str, tuple[str, str]]
-) -> Allowed:
-    """For each section: may the caller do its action on its resource (full names)."""
-    result = {}
-    for section, (action, resource) in checks.items():
-        verdict = await guard.decision(request, principal, action, resource)
-        result[section] = verdict.decision is policies.Decision.ALLOW
-    return Allowed(result)
-
-
-def stream_resource(request: Request, principal: principals.Principal, relative_id: str) -> str:
-    region = guard.platform_of(request).settings.region
-    return str(resources.ResourceName("stream", region, principal.account_id, relative_id))
 
 
 def render(

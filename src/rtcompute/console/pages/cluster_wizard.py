@@ -21,6 +21,7 @@ from rtcompute.console.i18n import N_
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import buckets as bucket_domain
 from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
 from rtcompute.services import buckets, clusters, networks, orders, principals, zones
 
@@ -52,9 +53,13 @@ REFUSED = shared.REFUSED
 
 
 async def choices_of(
-    request: Request, principal: principals.Principal, values: dict[str, str]
+    request: Request,
+    principal: principals.Principal,
+    values: dict[str, str],
+    subnet_listing: guard.Listing | None = None,
 ) -> dict[str, Any]:
-    """The dropdowns of every step, for this account and region."""
+    """The dropdowns of every step, for this account and region (the subnets: those the
+    caller may see, given a `subnet_listing`)."""
     platform = guard.platform_of(request)
     account_id = principal.account_id
     found = await shared.run(orders.list_orders, platform, account_id, unconsumed=True)
@@ -64,6 +69,8 @@ async def choices_of(
     subnets: list[networks.SubnetView] = []
     if values.get("network") in {n.name for n in network_list}:
         subnets = await shared.run(networks.list_subnets, platform, account_id, values["network"])
+    if subnet_listing is not None:  # a caller allowed none of them is refused, as in the API
+        subnets = await subnet_listing.visible(subnets, lambda subnet: subnet.arn)
     return {
         "orders": exclusive,
         "order": order,
@@ -167,7 +174,7 @@ async def render_step(
 async def first_step(
     request: Request,
     order: Annotated[str, Query(max_length=20)] = "",
-    principal: principals.Principal = guard.requires("stream:ListOrders", shared.ORDERS),
+    principal: principals.Principal = guard.requires(operations.LIST_EVERY_ORDER),
 ) -> Response:
     return await render_step(request, principal, 1, {"order_id": order})
 
@@ -179,11 +186,11 @@ async def placement_fragment(
     zone: Annotated[str, Query(max_length=64)] = "",
     subnet: Annotated[str, Query(max_length=64)] = "",
     order_id: Annotated[str, Query(max_length=20)] = "",
-    principal: principals.Principal = guard.requires("vpc:DescribeVSwitches", shared.SUBNETS),
+    listing: guard.Listing = guard.requires(operations.DESCRIBE_V_SWITCHES),
 ) -> Response:
     """The zone and subnet choices of a network (htmx, when the network changes)."""
     values = {"network": network, "zone": zone, "subnet": subnet, "order_id": order_id}
-    chosen = await choices_of(request, principal, values)
+    chosen = await choices_of(request, listing.principal, values, listing)
     return shared.render(
         request, "cluster_new_placement.html", "exclusive-clusters", values=values, **chosen
     )
@@ -201,9 +208,7 @@ async def next_step(
     network: shared.NameField = "",
     zone: shared.NameField = "",
     subnet: shared.NameField = "",
-    principal: principals.Principal = guard.requires(
-        "stream:CreateCluster", shared.CLUSTERS, audited=False
-    ),
+    principal: principals.Principal = guard.requires(operations.CREATE_CLUSTER, audited=False),
 ) -> Response:
     """Leave a step: back, refresh (a new network's subnets), or next once it is complete."""
     values = {
@@ -236,7 +241,7 @@ async def create(
     network: shared.NameField = "",
     zone: shared.NameField = "",
     subnet: shared.NameField = "",
-    principal: principals.Principal = guard.requires("stream:CreateCluster", shared.CLUSTERS),
+    principal: principals.Principal = guard.requires(operations.CREATE_CLUSTER),
 ) -> Response:
     """The confirm step's "Create": the cluster exists and starts."""
     platform = guard.platform_of(request)

@@ -17,6 +17,7 @@ from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
 from rtcompute.services import clusters, principals, projects
 
@@ -92,7 +93,7 @@ async def cluster_page_response(
 async def cluster_page(
     request: Request,
     cluster: shared.Name,
-    principal: principals.Principal = guard.requires("stream:DescribeCluster", shared.CLUSTER),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CLUSTER),
 ) -> Response:
     return await cluster_page_response(request, principal, cluster)
 
@@ -101,7 +102,7 @@ async def cluster_page(
 async def live(
     request: Request,
     cluster: shared.Name,
-    principal: principals.Principal = guard.requires("stream:DescribeCluster", shared.CLUSTER),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CLUSTER),
 ) -> Response:
     """The state, CU and components part of the page (htmx polling while it moves)."""
     context = await live_context(request, principal, cluster)
@@ -115,7 +116,7 @@ async def create_project(
     name: shared.NameField,
     cu: shared.IntField = 0,
     description: shared.TextField = "",
-    principal: principals.Principal = guard.requires("stream:CreateProject", shared.PROJECTS),
+    principal: principals.Principal = guard.requires(operations.CREATE_PROJECT),
 ) -> Response:
     """A project with `cu` CU inside this (running) cluster."""
     platform = guard.platform_of(request)
@@ -155,7 +156,7 @@ async def scale(
     request: Request,
     cluster: shared.Name,
     slave_count: shared.IntField = 0,
-    principal: principals.Principal = guard.requires("stream:ScaleCluster", shared.CLUSTER),
+    principal: principals.Principal = guard.requires(operations.SCALE_CLUSTER),
 ) -> Response:
     """A scale-out / scale-in order: the new slave count, in units of the slave type."""
     return await _follow_up(request, principal, cluster, slave_count=slave_count)
@@ -166,7 +167,7 @@ async def renew(
     request: Request,
     cluster: shared.Name,
     months: shared.IntField = 0,
-    principal: principals.Principal = guard.requires("stream:RenewCluster", shared.CLUSTER),
+    principal: principals.Principal = guard.requires(operations.RENEW_CLUSTER),
 ) -> Response:
     return await _follow_up(request, principal, cluster, months=months)
 
@@ -175,7 +176,7 @@ async def renew(
 async def release(
     request: Request,
     cluster: shared.Name,
-    principal: principals.Principal = guard.requires("stream:ReleaseCluster", shared.CLUSTER),
+    principal: principals.Principal = guard.requires(operations.RELEASE_CLUSTER),
 ) -> Response:
     """Release: processes stop and nodes go (refused while projects remain)."""
     platform = guard.platform_of(request)

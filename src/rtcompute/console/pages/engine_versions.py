@@ -29,17 +29,12 @@ from rtcompute.console.i18n import N_
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as rules
-from rtcompute.domain import policies
+from rtcompute.domain import operations
 from rtcompute.services import clusters, engine_versions, engines, principals
 
 router = APIRouter(include_in_schema=False)
 CLUSTER_PAGE = "/console/clusters/{cluster}/versions"
 POOL_PAGE = "/console/pool/versions"
-# the API's resources (api/routes/engines.py)
-VERSIONS = guard.at_path("stream", "cluster/{cluster}/version/*", regional=True)
-VERSION = guard.at_path("stream", "cluster/{cluster}/version/{version}", regional=True)
-POOL = guard.in_account("stream", "pool")
-MANAGE_POOL = "rtc:ManagePoolVersions"
 INSTALLED, INSTALLABLE = "installed", "installable"
 TABS = (INSTALLED, INSTALLABLE)
 
@@ -95,9 +90,8 @@ async def may_manage(
     on the shared pool only to the operator."""
     if cluster is not None:
         return True
-    resource = POOL(guard.platform_of(request), principal)
-    verdict = await guard.decision(request, principal, MANAGE_POOL, resource)
-    return verdict.decision is policies.Decision.ALLOW
+    may = await guard.may(request, principal, {"manage": operations.MANAGE_POOL_VERSIONS})
+    return may.manage
 
 
 async def live_context(
@@ -203,7 +197,7 @@ async def change_response(
 async def cluster_versions(
     request: Request,
     cluster: shared.Name,
-    principal: principals.Principal = guard.requires("stream:ListEngineVersions", VERSIONS),
+    principal: principals.Principal = guard.requires(operations.LIST_ENGINE_VERSIONS),
 ) -> Response:
     return await page_response(request, principal, cluster)
 
@@ -212,7 +206,7 @@ async def cluster_versions(
 async def cluster_versions_live(
     request: Request,
     cluster: shared.Name,
-    principal: principals.Principal = guard.requires("stream:ListEngineVersions", VERSIONS),
+    principal: principals.Principal = guard.requires(operations.LIST_ENGINE_VERSIONS),
 ) -> Response:
     """The state and installed versions (htmx polling while a version installs)."""
     return await live_response(request, principal, cluster)
@@ -224,7 +218,7 @@ async def cluster_install(
     cluster: shared.Name,
     version: VersionName,
     confirm_beta: ConfirmBeta = False,
-    principal: principals.Principal = guard.requires("stream:InstallEngineVersion", VERSION),
+    principal: principals.Principal = guard.requires(operations.INSTALL_ENGINE_VERSION),
 ) -> Response:
     return await install_response(request, principal, cluster, version, confirm_beta)
 
@@ -234,7 +228,7 @@ async def cluster_set_current(
     request: Request,
     cluster: shared.Name,
     version: VersionName,
-    principal: principals.Principal = guard.requires("stream:SwitchEngineVersion", VERSION),
+    principal: principals.Principal = guard.requires(operations.SWITCH_ENGINE_VERSION),
 ) -> Response:
     return await change_response(request, principal, cluster, version, uninstall=False)
 
@@ -244,7 +238,7 @@ async def cluster_uninstall(
     request: Request,
     cluster: shared.Name,
     version: VersionName,
-    principal: principals.Principal = guard.requires("stream:UninstallEngineVersion", VERSION),
+    principal: principals.Principal = guard.requires(operations.UNINSTALL_ENGINE_VERSION),
 ) -> Response:
     return await change_response(request, principal, cluster, version, uninstall=True)
 
@@ -255,7 +249,7 @@ async def cluster_uninstall(
 @router.get(POOL_PAGE)
 async def pool_versions(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     return await page_response(request, principal, None)
 
@@ -263,7 +257,7 @@ async def pool_versions(
 @router.get(POOL_PAGE + "/live")
 async def pool_versions_live(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     return await live_response(request, principal, None)
 
@@ -273,7 +267,7 @@ async def pool_install(
     request: Request,
     version: VersionName,
     confirm_beta: ConfirmBeta = False,
-    principal: principals.Principal = guard.requires(MANAGE_POOL, POOL),
+    principal: principals.Principal = guard.requires(operations.MANAGE_POOL_VERSIONS),
 ) -> Response:
     return await install_response(request, principal, None, version, confirm_beta)
 
@@ -282,7 +276,7 @@ async def pool_install(
 async def pool_set_current(
     request: Request,
     version: VersionName,
-    principal: principals.Principal = guard.requires(MANAGE_POOL, POOL),
+    principal: principals.Principal = guard.requires(operations.MANAGE_POOL_VERSIONS),
 ) -> Response:
     return await change_response(request, principal, None, version, uninstall=False)
 
@@ -291,6 +285,6 @@ async def pool_set_current(
 async def pool_uninstall(
     request: Request,
     version: VersionName,
-    principal: principals.Principal = guard.requires(MANAGE_POOL, POOL),
+    principal: principals.Principal = guard.requires(operations.MANAGE_POOL_VERSIONS),
 ) -> Response:
     return await change_response(request, principal, None, version, uninstall=True)

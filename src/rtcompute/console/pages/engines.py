@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from rtcompute.console import guard, views
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import engines as rules
+from rtcompute.domain import operations
 from rtcompute.services import engines, principals
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,7 @@ ACTIVE = "engine-versions"
 @router.get(PAGE)
 async def catalog_page(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     del principal
     platform = guard.platform_of(request)
@@ -46,7 +47,7 @@ async def catalog_page(
 
 @router.get(OLD_PAGE)
 async def old_address(
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     """A link shared while the section was a placeholder keeps working."""
     del principal

@@ -24,15 +24,12 @@ from rtcompute import errors
 from rtcompute.console import fields, guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import engine_versions
+from rtcompute.domain import operations
 from rtcompute.services import clusters, jobs, principals, projects
 
 router = APIRouter(include_in_schema=False)
 LIST_PAGE = "/console/projects/{project}/jobs"
 JOB_PAGE = LIST_PAGE + "/{job}"
-# the API's resources (api/routes/jobs.py)
-JOBS = guard.at_path("stream", "{project}/job/*", regional=True)
-JOB = guard.at_path("stream", "{project}/job/{job}", regional=True)
-FOLDERS = guard.at_path("stream", "{project}/folder/*", regional=True)
 # what a job form shows on its page; anything else is the error page
 REFUSED = (*shared.REFUSED, errors.Unavailable)
 
@@ -116,7 +113,7 @@ async def jobs_page(
     request: Request,
     project: shared.Name,
     folder: FolderQuery = "",
-    principal: principals.Principal = guard.requires("stream:ListJobs", JOBS),
+    principal: principals.Principal = guard.requires(operations.LIST_JOBS),
 ) -> Response:
     """The folder tree and the jobs of the chosen folder (every job without one)."""
     return await list_response(request, principal, project, folder or None)
@@ -129,7 +126,7 @@ async def create_job(
     name: shared.NameField,
     folder: FolderField = "/",
     description: shared.TextField = "",
-    principal: principals.Principal = guard.requires("stream:CreateJob", JOBS),
+    principal: principals.Principal = guard.requires(operations.CREATE_JOB),
 ) -> Response:
     """A new draft (revision 1), opened in the editor."""
     platform = guard.platform_of(request)
@@ -158,7 +155,7 @@ async def create_folder(
     request: Request,
     project: shared.Name,
     path: FolderField,
-    principal: principals.Principal = guard.requires("stream:CreateFolder", FOLDERS),
+    principal: principals.Principal = guard.requires(operations.CREATE_FOLDER),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -174,7 +171,7 @@ async def move_folder(
     project: shared.Name,
     path: FolderField,
     to: FolderField,
-    principal: principals.Principal = guard.requires("stream:UpdateFolder", FOLDERS),
+    principal: principals.Principal = guard.requires(operations.UPDATE_FOLDER),
 ) -> Response:
     """Rename or move a folder with everything in it."""
     platform = guard.platform_of(request)
@@ -193,7 +190,7 @@ async def delete_folder(
     request: Request,
     project: shared.Name,
     path: FolderField,
-    principal: principals.Principal = guard.requires("stream:DeleteFolder", FOLDERS),
+    principal: principals.Principal = guard.requires(operations.DELETE_FOLDER),
 ) -> Response:
     """Delete an empty folder."""
     platform = guard.platform_of(request)

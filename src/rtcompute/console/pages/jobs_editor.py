@@ -26,7 +26,7 @@ from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import jobs as pages
 from rtcompute.console.pages import sql_check
 from rtcompute.domain import jobs as rules
-from rtcompute.domain import sqlscript
+from rtcompute.domain import operations, sqlscript
 from rtcompute.services import job_lifecycle, job_resources, jobs, principals
 from rtcompute.services import sql as sql_checks
 
@@ -181,7 +181,7 @@ async def editor_page(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:DescribeJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_JOB),
 ) -> Response:
     return await editor_response(request, principal, project, job)
 
@@ -213,8 +213,7 @@ async def _save(
         merged = jobs.settings_of(settings, jobs.settings_of(head.settings)).as_dict()
         if (head.sql, head.engine_version, head.settings) == (sql_text, version, merged):
             return head
-        resource = shared.stream_resource(request, principal, f"{project}/job/{job}")
-        await guard.allowed_or_raise(request, principal, "stream:UpdateJob", resource)
+        await guard.require(request, principal, operations.UPDATE_JOB, project=project, job=job)
     return await shared.run(
         lambda: jobs.update_job(
             platform,
@@ -239,7 +238,7 @@ async def save(
     engine_version: VersionField = "",
     message: MessageField = "",
     base_revision: RevisionField = None,
-    principal: principals.Principal = guard.requires("stream:UpdateJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.UPDATE_JOB),
 ) -> Response:
     """Save: a change of SQL, settings or version is a new revision; a stale base revision
     (someone saved since the page was loaded) is refused, the typed text kept."""
@@ -312,7 +311,7 @@ async def check(
     project: shared.Name,
     job: pages.JobName,
     base_revision: RevisionField = None,
-    principal: principals.Principal = guard.requires("stream:CheckJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.CHECK_JOB),
 ) -> Response:
     """Syntax check of what the form holds (saved first when it changed)."""
     return await _check(request, principal, project, job, base_revision, explain=False)
@@ -324,7 +323,7 @@ async def explain(
     project: shared.Name,
     job: pages.JobName,
     base_revision: RevisionField = None,
-    principal: principals.Principal = guard.requires("stream:CheckJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.CHECK_JOB),
 ) -> Response:
     """The plan Flink makes of the job (nothing runs)."""
     return await _check(request, principal, project, job, base_revision, explain=True)
@@ -335,7 +334,7 @@ async def publish(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:PublishJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.PUBLISH_JOB),
 ) -> Response:
     """Go online with the saved head revision; a failing check lists its problems here."""
     platform = guard.platform_of(request)
@@ -365,7 +364,7 @@ async def move_job(
     job: pages.JobName,
     folder: pages.FolderField = "",
     name: Annotated[str, Form(max_length=128), fields.Printable] = "",
-    principal: principals.Principal = guard.requires("stream:UpdateJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.UPDATE_JOB),
 ) -> Response:
     """Rename the job or move it to another folder (an online job keeps running)."""
     platform = guard.platform_of(request)
@@ -393,7 +392,7 @@ async def delete_job(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:DeleteJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.DELETE_JOB),
 ) -> Response:
     """Delete a draft with its revisions (an online job is refused)."""
     platform = guard.platform_of(request)

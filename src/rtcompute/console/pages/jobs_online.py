@@ -27,6 +27,7 @@ from rtcompute.console import fields, guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import jobs as pages
 from rtcompute.domain import jobs as rules
+from rtcompute.domain import operations
 from rtcompute.services import job_alerts, job_lifecycle, job_observe, jobs, principals
 from rtcompute.services import platform as platform_module
 
@@ -112,14 +113,12 @@ async def page_response(
     platform = guard.platform_of(request)
     found = await shared.run(jobs.read_job, platform, principal.account_id, project, job)
     context = await live_context(request, principal, project, job)
-    resource = shared.stream_resource(request, principal, f"{project}/job/{job}")
-    may = await shared.allowed(
+    may = await guard.may(
         request,
         principal,
-        {
-            "logs": ("stream:QueryJobLogs", resource),
-            "metrics": ("stream:QueryJobMetrics", resource),
-        },
+        {"logs": operations.QUERY_JOB_LOGS, "metrics": operations.QUERY_JOB_METRICS},
+        project=project,
+        job=job,
     )
     logs: list[job_observe.LogFile] = []
     if may.logs:
@@ -163,7 +162,7 @@ async def online_page(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:DescribeJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_JOB),
 ) -> Response:
     return await page_response(request, principal, project, job)
 
@@ -173,7 +172,7 @@ async def online_live(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:DescribeJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_JOB),
 ) -> Response:
     """The state and the buttons (htmx polling while Flink processes may be up)."""
     context = await live_context(request, principal, project, job)
@@ -185,7 +184,7 @@ async def metrics_json(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:QueryJobMetrics", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.QUERY_JOB_METRICS),
 ) -> Response:
     """The charts' data: the newest readings, oldest first, and the job's state."""
     platform = guard.platform_of(request)
@@ -237,7 +236,7 @@ async def start(
     mode: ModeField = rules.STATELESS,
     savepoint_id: SmallField = "",
     allow_non_restored_state: Annotated[bool, Form()] = False,
-    principal: principals.Principal = guard.requires("stream:StartJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.START_JOB),
 ) -> Response:
     """Start from the chosen state; it must fit the project's free CU."""
     platform = guard.platform_of(request)
@@ -264,7 +263,7 @@ async def stop(
     project: shared.Name,
     job: pages.JobName,
     mode: ModeField = rules.STOP_WITH_SAVEPOINT,
-    principal: principals.Principal = guard.requires("stream:StopJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.STOP_JOB),
 ) -> Response:
     """Stop with a savepoint (the default) or cancel."""
     platform = guard.platform_of(request)
@@ -280,17 +279,17 @@ async def stop(
 Write = Callable[
     [platform_module.Platform, principals.Principal, principals.RequestContext, str, str], Any
 ]
-# the lifecycle writes with no form fields: the button's path, its declared action, the call
-PLAIN: dict[str, tuple[str, Write]] = {
-    "resume": ("stream:StartJob", job_lifecycle.resume),
+# the lifecycle writes with no form fields: the button's path, its operation, the call
+PLAIN: dict[str, tuple[operations.Operation, Write]] = {
+    "resume": (operations.START_JOB, job_lifecycle.resume),
     "suspend": (
-        "stream:StopJob",
+        operations.STOP_JOB,
         lambda platform, principal, _c, project, job: job_lifecycle.stop(
             platform, principal, project, job, suspend=True
         ),
     ),
     "offline": (
-        "stream:OfflineJob",
+        operations.OFFLINE_JOB,
         lambda platform, principal, _c, project, job: job_lifecycle.offline(
             platform, principal, project, job
         ),
@@ -298,12 +297,12 @@ PLAIN: dict[str, tuple[str, Write]] = {
 }
 
 
-def _plain(name: str, action: str, write: Write) -> None:
+def _plain(name: str, operation: operations.Operation, write: Write) -> None:
     async def handler(
         request: Request,
         project: shared.Name,
         job: pages.JobName,
-        principal: principals.Principal = guard.requires(action, pages.JOB),
+        principal: principals.Principal = guard.requires(operation),
     ) -> Response:
         platform = guard.platform_of(request)
         context = shared.request_context(request)
@@ -319,8 +318,8 @@ def _plain(name: str, action: str, write: Write) -> None:
     router.post(pages.JOB_PAGE + "/" + name)(handler)
 
 
-for _name, (_action, _write) in PLAIN.items():
-    _plain(_name, _action, _write)
+for _name, (_operation, _write) in PLAIN.items():
+    _plain(_name, _operation, _write)
 
 
 # ---- logs, alerts ------------------------------------------------------------------------
@@ -341,7 +340,7 @@ async def log_page(
     job: pages.JobName,
     name: LogName,
     download: bool = False,
-    principal: principals.Principal = guard.requires("stream:QueryJobLogs", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.QUERY_JOB_LOGS),
 ) -> Response:
     """A log (or stdout) file of the run: its end on a page, or the whole file."""
     platform = guard.platform_of(request)
@@ -384,7 +383,7 @@ async def alerts(
     request: Request,
     project: shared.Name,
     job: pages.JobName,
-    principal: principals.Principal = guard.requires("stream:UpdateJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.UPDATE_JOB),
 ) -> Response:
     """Replace the job's alert rules with the ticked ones."""
     platform = guard.platform_of(request)

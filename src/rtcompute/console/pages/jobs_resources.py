@@ -17,6 +17,7 @@ from rtcompute.console import fields, guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import jobs as pages
 from rtcompute.console.pages import jobs_editor as editor
+from rtcompute.domain import operations
 from rtcompute.services import job_resources, principals
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +60,7 @@ async def attach(
     project: shared.Name,
     job: pages.JobName,
     resource: ObjectField = "",
-    principal: principals.Principal = guard.requires("stream:UpdateJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.UPDATE_JOB),
 ) -> Response:
     """Attach `bucket/key` (a new revision of the draft)."""
     return await _change(request, principal, project, job, "attach", resource)
@@ -71,7 +72,7 @@ async def detach(
     project: shared.Name,
     job: pages.JobName,
     resource: ObjectField = "",
-    principal: principals.Principal = guard.requires("stream:UpdateJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.UPDATE_JOB),
 ) -> Response:
     """Detach `bucket/key` (a new revision of the draft)."""
     return await _change(request, principal, project, job, "detach", resource)

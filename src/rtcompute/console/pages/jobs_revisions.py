@@ -14,6 +14,7 @@ from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import jobs as pages
+from rtcompute.domain import operations
 from rtcompute.services import jobs, principals
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +70,7 @@ async def revisions_page(
     job: pages.JobName,
     first: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
     second: Annotated[int | None, Query(alias="to", ge=1, le=2**31 - 1)] = None,
-    principal: principals.Principal = guard.requires("stream:DescribeJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_JOB),
 ) -> Response:
     """Every revision; with `from` and `to`, their unified diff."""
     return await revisions_response(request, principal, project, job, first=first, second=second)
@@ -81,7 +82,7 @@ async def restore(
     project: shared.Name,
     job: pages.JobName,
     revision: Number,
-    principal: principals.Principal = guard.requires("stream:UpdateJob", pages.JOB),
+    principal: principals.Principal = guard.requires(operations.UPDATE_JOB),
 ) -> Response:
     """A new revision with the content of an old one."""
     platform = guard.platform_of(request)

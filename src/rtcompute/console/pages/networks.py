@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
+from rtcompute.domain import operations
 from rtcompute.services import networks, principals, zones
 
 router = APIRouter(include_in_schema=False)
@@ -28,9 +29,13 @@ async def _list(
     status: int = 200,
     refused: shared.Refusal | None = None,
     values: dict[str, str] | None = None,
+    listing: guard.Listing | None = None,
 ) -> Response:
+    """The networks: all, or (given a `listing` of some) those the caller may see one by one."""
     platform = guard.platform_of(request)
     found = await shared.run(networks.list_networks, platform, principal.account_id)
+    if listing is not None:
+        found = await listing.visible(found, lambda network: network.arn)
     zone_list = await shared.run(lambda: zones.list_zones(platform))
     return shared.render(
         request,
@@ -48,9 +53,9 @@ async def _list(
 @router.get(PAGE)
 async def networks_page(
     request: Request,
-    principal: principals.Principal = guard.requires("vpc:DescribeVpcs", shared.NETWORKS),
+    listing: guard.Listing = guard.requires(operations.DESCRIBE_VPCS),
 ) -> Response:
-    return await _list(request, principal)
+    return await _list(request, listing.principal, listing=listing)
 
 
 @router.post(PAGE)
@@ -59,7 +64,7 @@ async def create_network(
     name: shared.NameField,
     cidr: shared.NameField,
     description: shared.TextField = "",
-    principal: principals.Principal = guard.requires("vpc:CreateVpc", shared.NETWORKS),
+    principal: principals.Principal = guard.requires(operations.CREATE_VPC),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -102,7 +107,7 @@ async def _network(
 async def network_page(
     request: Request,
     network: shared.Name,
-    principal: principals.Principal = guard.requires("vpc:DescribeVpcs", shared.NETWORK),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_VPC),
 ) -> Response:
     return await _network(request, principal, network)
 
@@ -111,7 +116,7 @@ async def network_page(
 async def delete_network(
     request: Request,
     network: shared.Name,
-    principal: principals.Principal = guard.requires("vpc:DeleteVpc", shared.NETWORK),
+    principal: principals.Principal = guard.requires(operations.DELETE_VPC),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -129,7 +134,7 @@ async def create_subnet(
     name: shared.NameField,
     cidr: shared.NameField,
     zone: shared.NameField = "",
-    principal: principals.Principal = guard.requires("vpc:CreateVSwitch", shared.SUBNETS),
+    principal: principals.Principal = guard.requires(operations.CREATE_V_SWITCH),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -154,7 +159,7 @@ async def delete_subnet(
     request: Request,
     network: shared.Name,
     subnet: shared.Name,
-    principal: principals.Principal = guard.requires("vpc:DeleteVSwitch", shared.SUBNET),
+    principal: principals.Principal = guard.requires(operations.DELETE_V_SWITCH),
 ) -> Response:
     platform = guard.platform_of(request)
     try:

@@ -14,6 +14,7 @@ from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
 from rtcompute.services import orders, principals
 from rtcompute.store import capacity_tables
@@ -47,10 +48,12 @@ def target_page(order: capacity_tables.Order) -> str | None:
 @router.get(PAGE)
 async def orders_page(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:ListOrders", shared.ORDERS),
+    listing: guard.Listing = guard.requires(operations.LIST_ORDERS),
 ) -> Response:
+    """The orders: all, or those the caller's policies name one by one."""
     platform = guard.platform_of(request)
-    found = await shared.run(orders.list_orders, platform, principal.account_id)
+    found = await shared.run(orders.list_orders, platform, listing.principal.account_id)
+    found = await listing.visible(found, orders.resource_of)
     return shared.render(
         request, "orders.html", "orders", orders=found, money=money, next_step=next_step
     )
@@ -60,7 +63,7 @@ async def orders_page(
 async def order_page(
     request: Request,
     order_id: shared.OrderId,
-    principal: principals.Principal = guard.requires("stream:DescribeOrder", shared.ORDER),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_ORDER),
 ) -> Response:
     platform = guard.platform_of(request)
     order = await shared.run(orders.read_order, platform, principal.account_id, order_id)
@@ -92,7 +95,7 @@ def _order(
 async def pay(
     request: Request,
     order_id: shared.OrderId,
-    principal: principals.Principal = guard.requires("stream:PayOrder", shared.ORDER),
+    principal: principals.Principal = guard.requires(operations.PAY_ORDER),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -108,7 +111,7 @@ async def pay(
 async def cancel(
     request: Request,
     order_id: shared.OrderId,
-    principal: principals.Principal = guard.requires("stream:CancelOrder", shared.ORDER),
+    principal: principals.Principal = guard.requires(operations.CANCEL_ORDER),
 ) -> Response:
     platform = guard.platform_of(request)
     try:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 
 from rtcompute.console import guard, views
+from rtcompute.domain import operations
 from rtcompute.services import principals
 
 router = APIRouter(include_in_schema=False)
@@ -15,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/console")
 def overview(
     request: Request,
-    principal: principals.Principal = guard.requires("sts:GetCallerIdentity", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.GET_CALLER_IDENTITY),
 ) -> Response:
     base = str(request.base_url).rstrip("/")
     login_url = f"{base}/login/{quote(principal.account_alias, safe='')}"

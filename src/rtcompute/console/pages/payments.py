@@ -13,6 +13,7 @@ from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import operations
 from rtcompute.services import orders, principals
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +45,7 @@ async def _page(
 @router.get(PAGE)
 async def payments_page(
     request: Request,
-    principal: principals.Principal = guard.requires("rtc:ListPendingOrders", any_order),
+    principal: principals.Principal = guard.requires(operations.LIST_PENDING_ORDERS),
 ) -> Response:
     del principal
     return await _page(request)
@@ -54,7 +55,7 @@ async def payments_page(
 async def approve(
     request: Request,
     order_id: shared.OrderId,
-    principal: principals.Principal = guard.requires("rtc:ApproveOrder", any_order),
+    principal: principals.Principal = guard.requires(operations.APPROVE_ORDER),
 ) -> Response:
     del principal
     platform = guard.platform_of(request)

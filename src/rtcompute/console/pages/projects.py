@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
+from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
 from rtcompute.services import clusters, orders, principals, projects
 
@@ -50,7 +51,7 @@ async def _new(
 async def new_project_page(
     request: Request,
     order: Annotated[str, Query(max_length=20)] = "",
-    principal: principals.Principal = guard.requires("stream:ListOrders", shared.ORDERS),
+    principal: principals.Principal = guard.requires(operations.LIST_EVERY_ORDER),
 ) -> Response:
     return await _new(request, principal, {"order_id": order})
 
@@ -61,7 +62,7 @@ async def create_shared_project(
     name: shared.NameField,
     order_id: shared.OrderField = "",
     description: shared.TextField = "",
-    principal: principals.Principal = guard.requires("stream:CreateProject", shared.PROJECTS),
+    principal: principals.Principal = guard.requires(operations.CREATE_PROJECT),
 ) -> Response:
     """The guide's 创建项目: choose the order, name the project, add a note."""
     platform = guard.platform_of(request)
@@ -108,7 +109,7 @@ async def project_page_response(
 async def project_page(
     request: Request,
     project: shared.Name,
-    principal: principals.Principal = guard.requires("stream:DescribeProject", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_PROJECT),
 ) -> Response:
     return await project_page_response(request, principal, project)
 
@@ -129,7 +130,7 @@ async def renew(
     request: Request,
     project: shared.Name,
     months: shared.IntField = 0,
-    principal: principals.Principal = guard.requires("stream:RenewProject", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.RENEW_PROJECT),
 ) -> Response:
     """A renewal order; paying it extends the project."""
     return await _follow_up(request, principal, project, months=months)
@@ -140,7 +141,7 @@ async def scale(
     request: Request,
     project: shared.Name,
     cu: shared.IntField = 0,
-    principal: principals.Principal = guard.requires("stream:ScaleProject", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.SCALE_PROJECT),
 ) -> Response:
     """A scale-out or scale-in order (the new CU); paying it changes the project's CU."""
     return await _follow_up(request, principal, project, cu=cu)
@@ -151,7 +152,7 @@ async def resize(
     request: Request,
     project: shared.Name,
     cu: shared.IntField = 0,
-    principal: principals.Principal = guard.requires("stream:UpdateProject", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.UPDATE_PROJECT),
 ) -> Response:
     """A project in a cluster: its CU within what the cluster's other projects leave."""
     platform = guard.platform_of(request)
@@ -169,7 +170,7 @@ async def resize(
 async def delete(
     request: Request,
     project: shared.Name,
-    principal: principals.Principal = guard.requires("stream:DeleteProject", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.DELETE_PROJECT),
 ) -> Response:
     platform = guard.platform_of(request)
     found = await shared.run(projects.read_project, platform, principal.account_id, project)

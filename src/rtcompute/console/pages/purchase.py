@@ -17,8 +17,8 @@ from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import operations, sizing
 from rtcompute.domain import orders as order_rules
-from rtcompute.domain import sizing
 from rtcompute.services import catalog, orders, principals
 
 router = APIRouter(include_in_schema=False)
@@ -121,7 +121,7 @@ EXCLUSIVE_DEFAULTS = {
 @router.get(SHARED_PAGE)
 async def shared_page(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     return await _page(request, order_rules.SHARED, dict(SHARED_DEFAULTS))
 
@@ -129,7 +129,7 @@ async def shared_page(
 @router.get(EXCLUSIVE_PAGE)
 async def exclusive_page(
     request: Request,
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     return await _page(request, order_rules.EXCLUSIVE, dict(EXCLUSIVE_DEFAULTS))
 
@@ -153,7 +153,7 @@ async def buy_shared(
     cu: FormCount = "",
     months: FormCount = "",
     region: FormField = "",
-    principal: principals.Principal = guard.requires("stream:CreateOrder", shared.ORDERS),
+    principal: principals.Principal = guard.requires(operations.CREATE_ORDER),
 ) -> Response:
     values = {"cu": cu, "months": months, "region": region}
     return await _buy(request, principal, order_rules.SHARED, values)
@@ -169,7 +169,7 @@ async def buy_exclusive(
     slave_type: FormField = "",
     slave_count: FormCount = "",
     months: FormCount = "",
-    principal: principals.Principal = guard.requires("stream:CreateOrder", shared.ORDERS),
+    principal: principals.Principal = guard.requires(operations.CREATE_ORDER),
 ) -> Response:
     values = {
         "billing": billing,
@@ -195,7 +195,7 @@ async def live_price(
     master_count: Count = "",
     slave_type: Field = "",
     slave_count: Count = "",
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     """The price fragment under the purchase forms (htmx, on every change)."""
     values = {
@@ -219,7 +219,7 @@ async def size_cu(
     request: Request,
     qps: Count = "",
     complexity: Literal["simple", "complex"] = "simple",
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     """CU from QPS and complexity (guide: simple 10,000 records/s per CU, complex 1,000-5,000)."""
     try:
@@ -237,7 +237,7 @@ async def cheapest_mix(
     billing: Field = order_rules.SUBSCRIPTION,
     months: Count = "1",
     region: Field = "",
-    principal: principals.Principal = guard.requires("stream:DescribeCatalog", shared.CATALOG),
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
 ) -> Response:
     """The cheapest mix for N CU: the machine configuration, filled, and its price."""
     catalog_ = await _catalog(request, region)

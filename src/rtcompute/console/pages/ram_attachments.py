@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from rtcompute import errors
 from rtcompute.console import fields, guard
 from rtcompute.console.pages import ram_shared
+from rtcompute.domain import operations
 from rtcompute.services import attachments, principals
 
 router = APIRouter(include_in_schema=False)
@@ -34,14 +35,14 @@ def split_policy(reference: str) -> tuple[str, str]:
 
 
 def _holder_routes(segment: str, kind: str, noun: str) -> None:
-    resource = guard.at_path("ram", f"{noun}/{{name}}")
+    _, attach_policy, detach_policy = operations.POLICY_HOLDERS[kind]
     holder = f"{ram_shared.BASE}/{segment}/{{name}}"
 
     async def attach(
         request: Request,
         name: ram_shared.Name,
         policy: PolicyRef,
-        principal: principals.Principal = guard.requires(f"ram:AttachPolicyTo{kind}", resource),
+        principal: principals.Principal = guard.requires(attach_policy),
     ) -> Response:
         policy_type, policy_name = split_policy(policy)
         await ram_shared.run(
@@ -60,7 +61,7 @@ def _holder_routes(segment: str, kind: str, noun: str) -> None:
         name: ram_shared.Name,
         policy_type: PolicyType,
         policy_name: PolicyName,
-        principal: principals.Principal = guard.requires(f"ram:DetachPolicyFrom{kind}", resource),
+        principal: principals.Principal = guard.requires(detach_policy),
     ) -> Response:
         await ram_shared.run(
             attachments.detach,

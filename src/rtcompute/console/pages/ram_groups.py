@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import ram
+from rtcompute.domain import operations, ram
 from rtcompute.services import attachments, principals, ram_policies, ram_users
 from rtcompute.services import groups as group_service
 
@@ -52,7 +52,7 @@ async def _list(
 async def groups_page(
     request: Request,
     offset: ram_shared.Offset = 0,
-    principal: principals.Principal = guard.requires("ram:ListGroups", ram_shared.GROUPS),
+    principal: principals.Principal = guard.requires(operations.LIST_GROUPS),
 ) -> Response:
     return await _list(request, principal, offset)
 
@@ -63,7 +63,7 @@ async def create_group(
     name: ram_shared.NameField,
     display_name: ram_shared.NameField = "",
     comment: ram_shared.TextField = "",
-    principal: principals.Principal = guard.requires("ram:CreateGroup", ram_shared.GROUPS),
+    principal: principals.Principal = guard.requires(operations.CREATE_GROUP),
 ) -> Response:
     platform = guard.platform_of(request)
     name = name.strip()
@@ -87,27 +87,29 @@ async def create_group(
 async def group_page(
     request: Request,
     group: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:GetGroup", ram_shared.GROUP),
+    principal: principals.Principal = guard.requires(operations.GET_GROUP),
 ) -> Response:
     platform = guard.platform_of(request)
     account_id = principal.account_id
     found = await ram_shared.run(group_service.read_group, platform, account_id, group)
-    here = f"group/{found.name}"
-    may = await ram_shared.allowed(
+    listed, attach, detach = operations.POLICY_HOLDERS["Group"]
+    may = await guard.may(
         request,
         principal,
         {
-            "members": ("ram:ListUsersForGroup", here),
-            "add": ("ram:AddUserToGroup", here),
-            "remove": ("ram:RemoveUserFromGroup", here),
-            "users": ("ram:ListUsers", "user/*"),
-            "policies": ("ram:ListPoliciesForGroup", here),
-            "attach": ("ram:AttachPolicyToGroup", here),
-            "detach": ("ram:DetachPolicyFromGroup", here),
-            "choices": ("ram:ListPolicies", "policy/*"),
-            "update": ("ram:UpdateGroup", here),
-            "delete": ("ram:DeleteGroup", here),
+            "members": operations.LIST_USERS_FOR_GROUP,
+            "add": operations.ADD_USER_TO_GROUP,
+            "remove": operations.REMOVE_USER_FROM_GROUP,
+            "users": operations.LIST_USERS,
+            "policies": listed,
+            "attach": attach,
+            "detach": detach,
+            "choices": operations.LIST_POLICIES,
+            "update": operations.UPDATE_GROUP,
+            "delete": operations.DELETE_GROUP,
         },
+        group=found.name,
+        name=found.name,
     )
     context: dict[str, Any] = {"group": found, "may": may, "members": [], "attached": []}
     if may["members"]:
@@ -145,7 +147,7 @@ async def update_group(
     new_name: ram_shared.NameField,
     display_name: ram_shared.NameField = "",
     comment: ram_shared.TextField = "",
-    principal: principals.Principal = guard.requires("ram:UpdateGroup", ram_shared.GROUP),
+    principal: principals.Principal = guard.requires(operations.UPDATE_GROUP),
 ) -> Response:
     updated = await ram_shared.run(
         group_service.update_group,
@@ -163,7 +165,7 @@ async def update_group(
 async def delete_group(
     request: Request,
     group: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:DeleteGroup", ram_shared.GROUP),
+    principal: principals.Principal = guard.requires(operations.DELETE_GROUP),
 ) -> Response:
     await ram_shared.run(
         group_service.delete_group, guard.platform_of(request), principal.account_id, group
@@ -176,7 +178,7 @@ async def add_member(
     request: Request,
     group: ram_shared.Name,
     user: ram_shared.NameField,
-    principal: principals.Principal = guard.requires("ram:AddUserToGroup", ram_shared.GROUP),
+    principal: principals.Principal = guard.requires(operations.ADD_USER_TO_GROUP),
 ) -> Response:
     await ram_shared.run(
         group_service.add_user,
@@ -193,7 +195,7 @@ async def remove_member(
     request: Request,
     group: ram_shared.Name,
     user: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:RemoveUserFromGroup", ram_shared.GROUP),
+    principal: principals.Principal = guard.requires(operations.REMOVE_USER_FROM_GROUP),
 ) -> Response:
     await ram_shared.run(
         group_service.remove_user, guard.platform_of(request), principal.account_id, group, user

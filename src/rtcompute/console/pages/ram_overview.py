@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from rtcompute.console import guard
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import ram
+from rtcompute.domain import operations, ram
 from rtcompute.services import principals, ram_overview, service_role
 
 router = APIRouter(include_in_schema=False)
@@ -34,13 +34,11 @@ def login_url(request: Request, alias: str) -> str:
 @router.get(ram_shared.BASE)
 async def overview_page(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:GetAccountSummary", ram_shared.ACCOUNT),
+    principal: principals.Principal = guard.requires(operations.GET_ACCOUNT_SUMMARY),
 ) -> Response:
     platform = guard.platform_of(request)
     counts = await ram_shared.run(ram_overview.counts, platform, principal.account_id)
-    may = await ram_shared.allowed(
-        request, principal, {"service_role": ("ram:GetRole", f"role/{ram.SERVICE_ROLE}")}
-    )
+    may = await guard.may(request, principal, {"service_role": operations.GET_SERVICE_ROLE})
     authorized = None
     if may["service_role"]:
         current = await ram_shared.run(service_role.status, platform, principal.account_id)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard, views
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import ram
+from rtcompute.domain import operations, ram
 from rtcompute.services import attachments, principals, ram_policies
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +43,7 @@ async def policies_page(
     request: Request,
     offset: ram_shared.Offset = 0,
     policy_type: TypeFilter = "",
-    principal: principals.Principal = guard.requires("ram:ListPolicies", ram_shared.POLICIES),
+    principal: principals.Principal = guard.requires(operations.LIST_POLICIES),
 ) -> Response:
     platform = guard.platform_of(request)
     found, total = await ram_shared.run(
@@ -75,7 +75,7 @@ def _new_page(request: Request, status: int = 200, **context: Any) -> Response:
 @router.get(PAGE + "/new")
 async def new_policy_page(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:CreatePolicy", ram_shared.POLICIES),
+    principal: principals.Principal = guard.requires(operations.CREATE_POLICY),
 ) -> Response:
     del principal
     return _new_page(request)
@@ -87,7 +87,7 @@ async def create_policy(
     name: ram_shared.NameField,
     document: ram_shared.DocumentField,
     description: ram_shared.TextField = "",
-    principal: principals.Principal = guard.requires("ram:CreatePolicy", ram_shared.POLICIES),
+    principal: principals.Principal = guard.requires(operations.CREATE_POLICY),
 ) -> Response:
     name = name.strip()
     platform = guard.platform_of(request)
@@ -114,7 +114,7 @@ async def validate_document(
     document: Annotated[str, Form(max_length=65_536)] = "",
     kind: Annotated[Literal["permission", "trust"], Form()] = "permission",
     principal: principals.Principal = guard.requires(
-        "ram:ValidatePolicyDocument", ram_shared.POLICIES, audited=False
+        operations.VALIDATE_POLICY_DOCUMENT, audited=False
     ),
 ) -> Response:
     """The problems fragment under an editor; nothing is saved."""
@@ -128,7 +128,7 @@ async def policy_page(
     request: Request,
     policy_type: PolicyType,
     name: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:GetPolicy", ram_shared.POLICY),
+    principal: principals.Principal = guard.requires(operations.GET_POLICY),
 ) -> Response:
     context = await policy_context(request, principal, policy_type, name)
     return ram_shared.render(request, "ram_policy.html", "ram-policies", **context)
@@ -140,18 +140,18 @@ async def policy_context(
     platform = guard.platform_of(request)
     account_id = principal.account_id
     policy = await ram_shared.run(ram_policies.read_policy, platform, account_id, policy_type, name)
-    here = f"policy/{policy.name}"
-    may = await ram_shared.allowed(
+    may = await guard.may(
         request,
         principal,
         {
-            "versions": ("ram:ListPolicyVersions", here),
-            "entities": ("ram:ListEntitiesForPolicy", here),
-            "add_version": ("ram:CreatePolicyVersion", here),
-            "set_default": ("ram:SetDefaultPolicyVersion", here),
-            "delete_version": ("ram:DeletePolicyVersion", here),
-            "delete": ("ram:DeletePolicy", here),
+            "versions": operations.LIST_POLICY_VERSIONS,
+            "entities": operations.LIST_ENTITIES_FOR_POLICY,
+            "add_version": operations.CREATE_POLICY_VERSION,
+            "set_default": operations.SET_DEFAULT_POLICY_VERSION,
+            "delete_version": operations.DELETE_POLICY_VERSION,
+            "delete": operations.DELETE_POLICY,
         },
+        name=policy.name,
     )
     context: dict[str, Any] = {"policy": policy, "may": may, "versions": [], "entities": []}
     if may["versions"]:
@@ -173,7 +173,7 @@ async def policy_context(
 async def delete_policy(
     request: Request,
     name: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:DeletePolicy", ram_shared.POLICY),
+    principal: principals.Principal = guard.requires(operations.DELETE_POLICY),
 ) -> Response:
     await ram_shared.run(
         ram_policies.delete_policy, guard.platform_of(request), principal.account_id, name

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import ram_policies, ram_shared
+from rtcompute.domain import operations
 from rtcompute.services import principals
 from rtcompute.services import ram_policies as policy_service
 
@@ -24,7 +25,7 @@ async def version_page(
     policy_type: ram_policies.PolicyType,
     name: ram_shared.Name,
     version_id: ram_shared.VersionId,
-    principal: principals.Principal = guard.requires("ram:GetPolicyVersion", ram_shared.POLICY),
+    principal: principals.Principal = guard.requires(operations.GET_POLICY_VERSION),
 ) -> Response:
     platform = guard.platform_of(request)
     versions = await ram_shared.run(
@@ -52,7 +53,7 @@ async def create_version(
     name: ram_shared.Name,
     document: ram_shared.DocumentField,
     set_as_default: Annotated[bool, Form()] = False,
-    principal: principals.Principal = guard.requires("ram:CreatePolicyVersion", ram_shared.POLICY),
+    principal: principals.Principal = guard.requires(operations.CREATE_POLICY_VERSION),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -86,9 +87,7 @@ async def set_default(
     request: Request,
     name: ram_shared.Name,
     version_id: ram_shared.VersionId,
-    principal: principals.Principal = guard.requires(
-        "ram:SetDefaultPolicyVersion", ram_shared.POLICY
-    ),
+    principal: principals.Principal = guard.requires(operations.SET_DEFAULT_POLICY_VERSION),
 ) -> Response:
     await ram_shared.run(
         policy_service.set_default_version,
@@ -106,7 +105,7 @@ async def delete_version(
     request: Request,
     name: ram_shared.Name,
     version_id: ram_shared.VersionId,
-    principal: principals.Principal = guard.requires("ram:DeletePolicyVersion", ram_shared.POLICY),
+    principal: principals.Principal = guard.requires(operations.DELETE_POLICY_VERSION),
 ) -> Response:
     await ram_shared.run(
         policy_service.delete_version,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import ram, resources
+from rtcompute.domain import operations, ram, resources
 from rtcompute.services import attachments, principals, ram_policies, roles
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +52,7 @@ async def _list(
 async def roles_page(
     request: Request,
     offset: ram_shared.Offset = 0,
-    principal: principals.Principal = guard.requires("ram:ListRoles", ram_shared.ROLES),
+    principal: principals.Principal = guard.requires(operations.LIST_ROLES),
 ) -> Response:
     return await _list(request, principal, offset)
 
@@ -63,7 +63,7 @@ async def create_role(
     name: ram_shared.NameField,
     document: ram_shared.DocumentField,
     description: ram_shared.TextField = "",
-    principal: principals.Principal = guard.requires("ram:CreateRole", ram_shared.ROLES),
+    principal: principals.Principal = guard.requires(operations.CREATE_ROLE),
 ) -> Response:
     name = name.strip()
     platform = guard.platform_of(request)
@@ -92,18 +92,20 @@ async def _role_page(
     platform = guard.platform_of(request)
     account_id = principal.account_id
     found = await ram_shared.run(roles.read_role, platform, account_id, role)
-    here = f"role/{found.name}"
-    may = await ram_shared.allowed(
+    listed, attach, detach = operations.POLICY_HOLDERS["Role"]
+    may = await guard.may(
         request,
         principal,
         {
-            "update": ("ram:UpdateRole", here),
-            "policies": ("ram:ListPoliciesForRole", here),
-            "attach": ("ram:AttachPolicyToRole", here),
-            "detach": ("ram:DetachPolicyFromRole", here),
-            "choices": ("ram:ListPolicies", "policy/*"),
-            "delete": ("ram:DeleteRole", here),
+            "update": operations.UPDATE_ROLE,
+            "policies": listed,
+            "attach": attach,
+            "detach": detach,
+            "choices": operations.LIST_POLICIES,
+            "delete": operations.DELETE_ROLE,
         },
+        role=found.name,
+        name=found.name,
     )
     context: dict[str, Any] = {"role": found, "may": may, "attached": [], "choices": None}
     if may["policies"]:
@@ -129,7 +131,7 @@ async def _role_page(
 async def role_page(
     request: Request,
     role: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:GetRole", ram_shared.ROLE),
+    principal: principals.Principal = guard.requires(operations.GET_ROLE),
 ) -> Response:
     return await _role_page(request, principal, role)
 
@@ -140,7 +142,7 @@ async def update_role(
     role: ram_shared.Name,
     document: ram_shared.DocumentField,
     description: ram_shared.TextField = "",
-    principal: principals.Principal = guard.requires("ram:UpdateRole", ram_shared.ROLE),
+    principal: principals.Principal = guard.requires(operations.UPDATE_ROLE),
 ) -> Response:
     """Description and trust policy; a refused document comes back with its problems."""
     platform = guard.platform_of(request)
@@ -166,7 +168,7 @@ async def update_role(
 async def delete_role(
     request: Request,
     role: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:DeleteRole", ram_shared.ROLE),
+    principal: principals.Principal = guard.requires(operations.DELETE_ROLE),
 ) -> Response:
     await ram_shared.run(roles.delete_role, guard.platform_of(request), principal.account_id, role)
     return ram_shared.see_other(request, PAGE, "deleted")

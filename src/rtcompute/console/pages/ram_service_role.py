@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request, Response
 from rtcompute.console import guard
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import ram
+from rtcompute.domain import operations, ram
 from rtcompute.services import principals, service_role
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,7 @@ async def _status(request: Request, principal: principals.Principal) -> service_
 async def service_role_page(
     request: Request,
     checked: Annotated[bool, Query()] = False,
-    principal: principals.Principal = guard.requires("ram:GetRole", ram_shared.SERVICE_ROLE),
+    principal: principals.Principal = guard.requires(operations.GET_SERVICE_ROLE),
 ) -> Response:
     current = await _status(request, principal)
     return ram_shared.render(
@@ -56,7 +56,7 @@ async def service_role_page(
 @router.get(PAGE + "/authorize")
 async def authorize_page(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:GetRole", ram_shared.SERVICE_ROLE),
+    principal: principals.Principal = guard.requires(operations.GET_SERVICE_ROLE),
 ) -> Response:
     current = await _status(request, principal)
     return ram_shared.render(
@@ -73,7 +73,7 @@ async def authorize_page(
 @router.post(PAGE + "/authorize")
 async def agree(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:CreateRole", ram_shared.SERVICE_ROLE),
+    principal: principals.Principal = guard.requires(operations.CREATE_SERVICE_ROLE),
 ) -> Response:
     """ "Agree": create the role, its policy and the attachment, whichever is missing."""
     platform = guard.platform_of(request)
@@ -84,7 +84,7 @@ async def agree(
 @router.get(PAGE + "/reinitialize")
 async def reinitialize_page(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:DeleteRole", ram_shared.SERVICE_ROLE),
+    principal: principals.Principal = guard.requires(operations.DELETE_SERVICE_ROLE),
 ) -> Response:
     """The confirmation step, with the guide's warning."""
     current = await _status(request, principal)
@@ -96,7 +96,7 @@ async def reinitialize_page(
 @router.post(PAGE + "/reinitialize")
 async def reinitialize(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:DeleteRole", ram_shared.SERVICE_ROLE),
+    principal: principals.Principal = guard.requires(operations.DELETE_SERVICE_ROLE),
 ) -> Response:
     platform = guard.platform_of(request)
     await ram_shared.run(service_role.reinitialize, platform, principal.account_id)

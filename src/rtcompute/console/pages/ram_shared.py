@@ -9,7 +9,7 @@ when the caller may read it: it asks for that section's own action, as the API w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
@@ -18,26 +18,15 @@ from fastapi import Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from rtcompute import errors
-from rtcompute.console import fields, guard, views
+from rtcompute.console import fields, views
 from rtcompute.console.i18n import N_
-from rtcompute.domain import policies, ram, resources
-from rtcompute.services import principals
+from rtcompute.domain import policies
 
 T = TypeVar("T")
 BASE = "/console/ram"
 PAGE_SIZE = 100
 LIST_ALL = 5_000  # choices in a form: every user or policy of the account fits
 
-ACCOUNT = guard.in_account("ram", "*", regional=False)
-USERS = guard.in_account("ram", "user/*", regional=False)
-USER = guard.at_path("ram", "user/{user}")
-GROUPS = guard.in_account("ram", "group/*", regional=False)
-GROUP = guard.at_path("ram", "group/{group}")
-POLICIES = guard.in_account("ram", "policy/*", regional=False)
-POLICY = guard.at_path("ram", "policy/{name}")
-ROLES = guard.in_account("ram", "role/*", regional=False)
-ROLE = guard.at_path("ram", "role/{role}")
-SERVICE_ROLE = guard.in_account("ram", f"role/{ram.SERVICE_ROLE}", regional=False)
 
 # path parameters and form fields: only what the store can hold
 Name = Annotated[str, Path(max_length=128), fields.Printable]
@@ -101,37 +90,6 @@ def failed(request: Request, error: errors.RtcError) -> tuple[int, str]:
 async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """A blocking service call, in a worker thread."""
     return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
-
-
-class Allowed:
-    """What the caller may do on a page, by section: `may["attach"]`, `may.attach` in a
-    template (a plain dict would answer `may.update` and `may.keys` with its own methods)."""
-
-    def __init__(self, sections: Mapping[str, bool]) -> None:
-        self._sections = dict(sections)
-
-    def __getitem__(self, section: str) -> bool:
-        return self._sections[section]
-
-    def __getattr__(self, section: str) -> bool:
-        if section.startswith("_"):
-            raise AttributeError(section)
-        try:
-            return self._sections[section]
-        except KeyError:
-            raise AttributeError(section) from None
-
-
-async def allowed(
-    request: Request, principal: principals.Principal, checks: Mapping[str, tuple[str, str]]
-) -> Allowed:
-    """For each section of a page: may the caller do its action on its relative resource."""
-    result = {}
-    for section, (action, relative_id) in checks.items():
-        resource = str(resources.ResourceName("ram", "", principal.account_id, relative_id))
-        verdict = await guard.decision(request, principal, action, resource)
-        result[section] = verdict.decision is policies.Decision.ALLOW
-    return Allowed(result)
 
 
 def render(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard, views
 from rtcompute.console.pages import ram_shared
-from rtcompute.domain import ram
+from rtcompute.domain import operations, ram
 from rtcompute.services import access_keys, attachments, principals, ram_policies, ram_users
 from rtcompute.services import groups as group_service
 
@@ -54,7 +54,7 @@ async def _list(
 async def users_page(
     request: Request,
     offset: ram_shared.Offset = 0,
-    principal: principals.Principal = guard.requires("ram:ListUsers", ram_shared.USERS),
+    principal: principals.Principal = guard.requires(operations.LIST_USERS),
 ) -> Response:
     return await _list(request, principal, offset)
 
@@ -67,7 +67,7 @@ async def create_user(
     comment: ram_shared.TextField = "",
     password: ram_shared.SecretField = "",
     console_enabled: Flag = False,
-    principal: principals.Principal = guard.requires("ram:CreateUser", ram_shared.USERS),
+    principal: principals.Principal = guard.requires(operations.CREATE_USER),
 ) -> Response:
     new = ram_users.NewUser(
         name=name.strip(),
@@ -98,23 +98,25 @@ async def user_context(
     platform = guard.platform_of(request)
     account_id = principal.account_id
     found = await ram_shared.run(ram_users.read_user, platform, account_id, user)
-    here = f"user/{found.name}"
-    may = await ram_shared.allowed(
+    listed, attach, detach = operations.POLICY_HOLDERS["User"]
+    may = await guard.may(
         request,
         principal,
         {
-            "groups": ("ram:ListGroupsForUser", here),
-            "policies": ("ram:ListPoliciesForUser", here),
-            "attach": ("ram:AttachPolicyToUser", here),
-            "detach": ("ram:DetachPolicyFromUser", here),
-            "choices": ("ram:ListPolicies", "policy/*"),
-            "keys": ("ram:ListAccessKeys", here),
-            "create_key": ("ram:CreateAccessKey", here),
-            "update": ("ram:UpdateUser", here),
-            "password": ("ram:UpdateLoginProfile", here),
-            "mfa": ("ram:UnbindMFADevice", here),
-            "delete": ("ram:DeleteUser", here),
+            "groups": operations.LIST_GROUPS_FOR_USER,
+            "policies": listed,
+            "attach": attach,
+            "detach": detach,
+            "choices": operations.LIST_POLICIES,
+            "keys": operations.LIST_USER_ACCESS_KEYS,
+            "create_key": operations.CREATE_USER_ACCESS_KEY,
+            "update": operations.UPDATE_USER,
+            "password": operations.UPDATE_LOGIN_PROFILE,
+            "mfa": operations.UNBIND_MFA_DEVICE,
+            "delete": operations.DELETE_USER,
         },
+        user=found.name,
+        name=found.name,
     )
     context: dict[str, Any] = {"user": found, "may": may, "groups": [], "attached": []}
     if may["groups"]:
@@ -148,7 +150,7 @@ async def user_context(
 async def user_page(
     request: Request,
     user: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:GetUser", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.GET_USER),
 ) -> Response:
     context = await user_context(request, principal, user)
     return ram_shared.render(request, "ram_user.html", "ram-users", **context)
@@ -161,7 +163,7 @@ async def update_user(
     new_name: ram_shared.NameField,
     display_name: ram_shared.NameField = "",
     comment: ram_shared.TextField = "",
-    principal: principals.Principal = guard.requires("ram:UpdateUser", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.UPDATE_USER),
 ) -> Response:
     change = ram_users.UserChange(
         new_name=new_name.strip() or None,
@@ -181,7 +183,7 @@ async def set_password(
     user: ram_shared.Name,
     password: ram_shared.SecretField,
     password_again: ram_shared.SecretField,
-    principal: principals.Principal = guard.requires("ram:UpdateLoginProfile", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.UPDATE_LOGIN_PROFILE),
 ) -> Response:
     if password != password_again:
         raise errors.Invalid("the two passwords differ", code="PasswordMismatch")
@@ -195,7 +197,7 @@ async def set_console_access(
     request: Request,
     user: ram_shared.Name,
     enabled: Flag,
-    principal: principals.Principal = guard.requires("ram:UpdateUser", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.UPDATE_USER),
 ) -> Response:
     platform = guard.platform_of(request)
     change = ram_users.UserChange(console_enabled=enabled)
@@ -208,7 +210,7 @@ async def set_console_access(
 async def unbind_mfa(
     request: Request,
     user: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:UnbindMFADevice", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.UNBIND_MFA_DEVICE),
 ) -> Response:
     platform = guard.platform_of(request)
     await ram_shared.run(ram_users.unbind_mfa, platform, principal.account_id, user)
@@ -219,7 +221,7 @@ async def unbind_mfa(
 async def delete_user(
     request: Request,
     user: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:DeleteUser", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.DELETE_USER),
 ) -> Response:
     platform = guard.platform_of(request)
     await ram_shared.run(ram_users.delete_user, platform, principal.account_id, user)
@@ -246,7 +248,7 @@ async def _keys_fragment(
 async def create_key(
     request: Request,
     user: ram_shared.Name,
-    principal: principals.Principal = guard.requires("ram:CreateAccessKey", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.CREATE_USER_ACCESS_KEY),
 ) -> Response:
     """A key for the user; its secret is in this answer only (htmx), never in the page."""
     platform = guard.platform_of(request)
@@ -268,7 +270,7 @@ async def set_key_status(
     user: ram_shared.Name,
     key_id: ram_shared.KeyId,
     status: Annotated[Literal["Active", "Inactive"], Form()],
-    principal: principals.Principal = guard.requires("ram:UpdateAccessKey", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.UPDATE_USER_ACCESS_KEY),
 ) -> Response:
     platform = guard.platform_of(request)
     identity_id = await ram_shared.run(ram_users.user_id, platform, principal.account_id, user)
@@ -281,7 +283,7 @@ async def delete_key(
     request: Request,
     user: ram_shared.Name,
     key_id: ram_shared.KeyId,
-    principal: principals.Principal = guard.requires("ram:DeleteAccessKey", ram_shared.USER),
+    principal: principals.Principal = guard.requires(operations.DELETE_USER_ACCESS_KEY),
 ) -> Response:
     platform = guard.platform_of(request)
     identity_id = await ram_shared.run(ram_users.user_id, platform, principal.account_id, user)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from rtcompute import errors
 from rtcompute.console import fields, guard, views
+from rtcompute.domain import operations
 from rtcompute.services import auth, principals
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def _failed(request: Request, error: errors.RtcError) -> Response:
 @router.get("/console/settings")
 def settings_page(
     request: Request,
-    principal: principals.Principal = guard.requires("ram:GetLoginProfile", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.GET_OWN_LOGIN_PROFILE),
 ) -> Response:
     del principal
     return _page(request)
@@ -47,7 +48,7 @@ async def change_password(
     old_password: Secret,
     new_password: Secret,
     new_password_again: Secret,
-    principal: principals.Principal = guard.requires("ram:ChangePassword", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.CHANGE_PASSWORD),
 ) -> Response:
     _ = views.translator(request)
     platform = guard.platform_of(request)
@@ -67,9 +68,7 @@ async def change_password(
 @router.post("/console/settings/mfa/begin")
 async def begin_mfa(
     request: Request,
-    principal: principals.Principal = guard.requires(
-        "ram:CreateVirtualMFADevice", guard.own_identity
-    ),
+    principal: principals.Principal = guard.requires(operations.CREATE_VIRTUAL_MFA_DEVICE),
 ) -> Response:
     platform = guard.platform_of(request)
     try:
@@ -84,7 +83,7 @@ async def set_mfa(
     request: Request,
     code: Code,
     enabled: Annotated[bool, Form()],
-    principal: principals.Principal = guard.requires("ram:BindMFADevice", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.BIND_MFA_DEVICE),
 ) -> Response:
     _ = views.translator(request)
     platform = guard.platform_of(request)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from rtcompute import errors
 from rtcompute.console import auth, fields, guard, views
-from rtcompute.domain import resources
+from rtcompute.domain import operations, resources
 from rtcompute.services import accounts, authz, principals, sessions
 from rtcompute.services import auth as auth_service
 
@@ -158,7 +158,7 @@ async def signup_submit(
 @router.post("/logout")
 async def logout(
     request: Request,
-    principal: principals.Principal = guard.requires("rtc:SignOut", guard.own_identity),
+    principal: principals.Principal = guard.requires(operations.SIGN_OUT),
 ) -> Response:
     await anyio.to_thread.run_sync(sessions.sign_out, guard.platform_of(request), principal)
     response = _see_other(f"/login/{quote(principal.account_alias, safe='')}")

@@ -19,6 +19,7 @@ from rtcompute.console import fields, guard, views
 from rtcompute.console.pages import capacity_shared as shared
 from rtcompute.console.pages import engine_versions as version_pages
 from rtcompute.domain import engines as rules
+from rtcompute.domain import operations
 from rtcompute.services import clusters, engine_versions, principals, projects
 from rtcompute.services import sql as sql_checks
 
@@ -119,7 +120,7 @@ async def check_response(
 async def sql_page(
     request: Request,
     project: shared.Name,
-    principal: principals.Principal = guard.requires("stream:CheckSql", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.CHECK_SQL),
 ) -> Response:
     return await page_response(request, principal, project)
 
@@ -130,7 +131,7 @@ async def validate(
     project: shared.Name,
     sql: SqlField,
     engine_version: VersionField = "",
-    principal: principals.Principal = guard.requires("stream:CheckSql", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.CHECK_SQL),
 ) -> Response:
     """Syntax check: ok, or Flink's messages with line and column."""
     return await check_response(request, principal, project, sql, engine_version, explain=False)
@@ -142,7 +143,7 @@ async def explain(
     project: shared.Name,
     sql: SqlField,
     engine_version: VersionField = "",
-    principal: principals.Principal = guard.requires("stream:ExplainSql", shared.PROJECT),
+    principal: principals.Principal = guard.requires(operations.EXPLAIN_SQL),
 ) -> Response:
     """The plan Flink makes of the script (nothing runs)."""
     return await check_response(request, principal, project, sql, engine_version, explain=True)
