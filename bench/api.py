@@ -12,7 +12,12 @@ What it does, in one invocation:
      `rtc up`, and loads `GET /api/v1/me` on both with wrk in a separate process,
      alternating bare/rtc for `--rounds` rounds; the rtc requests carry
      `Authorization: Bearer <access-key-id>:<secret>`;
-  4. prints the medians and PASS/FAIL against the targets; exits 1 if any target fails.
+  4. fills the account through the API (the service role, a zone, a network, a bucket,
+     `--items` shared projects, `--items` jobs in one of them, two exclusive clusters, the
+     audit events all that left) and loads the list routes of projects, jobs, clusters and
+     audit events the same way, each round right after `/me`: a list route answers within
+     `LIST_RATIO` of `/me`'s rate (the codebase issue: within 2x);
+  5. prints the medians and PASS/FAIL against the targets; exits 1 if any target fails.
 
 Needs wrk (Debian package `wrk`): `make bench` installs it when it is missing and runs this.
 """
@@ -50,6 +55,13 @@ MAX_P99_MS = 50.0
 MIN_RATIO = 0.5
 MAX_HEALTHY_S = 3.0
 MAX_IDLE_RSS_MB = 150.0  # decimal megabytes: 150,000,000 bytes
+LIST_RATIO = 0.5  # a list route's req/s over /me's, same round
+LIST_ROUTES = (
+    "/api/v1/projects",
+    "/api/v1/projects/bench-0/jobs",
+    "/api/v1/clusters",
+    "/api/v1/audit-events",
+)
 
 # wrk prints its text report, then this line; parsing it is sturdier than the text.
 WRK_REPORT = r"""
@@ -215,6 +227,7 @@ def run_wrk(
     threads: int,
     script: Path,
     headers: list[str],
+    route: str = ROUTE,
 ) -> LoadResult:
     argv = [
         wrk,
@@ -229,7 +242,7 @@ def run_wrk(
     ]
     for header in headers:
         argv += ["-H", header]
-    argv.append(f"http://127.0.0.1:{port}{ROUTE}")
+    argv.append(f"http://127.0.0.1:{port}{route}")
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if done.returncode != 0 or line is None:
@@ -258,6 +271,7 @@ def rtc_env(data_dir: Path, port: int, database_url: str) -> dict[str, str]:
         RTC_BOOTSTRAP_PASSWORD=PASSWORD,
         PYTHONUNBUFFERED="1",
         RTC_ENGINES__INSTALL_DEFAULT="false",
+        RTC_BILLING__PAYMENT="auto",
     )
     if database_url:
         env["RTC_DATABASE_URL"] = database_url
@@ -415,6 +429,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
+        "--items",
+        type=int,
+        default=20,
+        help="projects, and jobs in one of them, the list routes list (default %(default)s)",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the temporary work directory (data, rtc.log, bare.log)",
@@ -425,6 +445,44 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.threads > args.connections:
         parser.error("--threads must not exceed --connections (wrk needs one connection each)")
     return args
+
+
+def fill_account(port: int, bearer: str, items: int) -> None:
+    """What the list routes list, made through the API as a tenant would."""
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=60,
+    )
+
+    def call(method: str, path: str, body: dict[str, object] | None = None) -> dict[str, str]:
+        response = api.request(method, path, json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+        return response.json() if response.content else {}
+
+    call("POST", "/ram/service-role")
+    call("POST", "/zones", {"name": "bench-zone", "capacity": {"4c16g": 100}})
+    call("POST", "/networks", {"name": "bench-net", "cidr": "10.0.0.0/16"})
+    subnet = {"name": "bench-subnet", "cidr": "10.0.0.0/20", "zone": "bench-zone"}
+    call("POST", "/networks/bench-net/subnets", subnet)
+    bucket = "bench-bucket-" + secrets.token_hex(3)
+    call("POST", "/buckets", {"name": bucket})
+    for number in range(items):
+        order = call("POST", "/orders", {"mode": "shared", "cu": 2, "months": 1})
+        call("POST", f"/orders/{order['id']}/pay")
+        call("POST", "/projects", {"name": f"bench-{number}", "order_id": order["id"]})
+    for number in range(items):
+        job = {"name": f"job-{number}", "sql": "SELECT 1"}
+        call("POST", "/projects/bench-0/jobs", job)
+    for number in range(2):
+        shape = {"master_type": "4c16g", "master_count": 1, "slave_type": "4c16g"}
+        body = {"mode": "exclusive", "months": 1, **shape, "slave_count": 1}
+        order = call("POST", "/orders", body)
+        call("POST", f"/orders/{order['id']}/pay")
+        placement = {"network": "bench-net", "subnet": "bench-subnet", "zone": "bench-zone"}
+        cluster = {"order_id": order["id"], "name": f"bench-c{number}", "bucket": bucket}
+        call("POST", "/clusters", {**cluster, **placement})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     servers: list[Server] = []
+    errors_in_lists: list[int] = []
     try:
         with temporary_database(args.database_url) as database_url:
             port = free_port()
@@ -487,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
 
             auth = [f"Authorization: Bearer {bearer}"]
 
-            def load(target_port: int, headers: list[str], seconds: float) -> LoadResult:
+            def load(
+                target_port: int, headers: list[str], seconds: float, route: str = ROUTE
+            ) -> LoadResult:
                 return run_wrk(
                     wrk,
                     target_port,
@@ -496,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
                     threads=args.threads,
                     script=script,
                     headers=headers,
+                    route=route,
                 )
 
             if args.warmup > 0:
@@ -514,6 +576,25 @@ def main(argv: list[str] | None = None) -> int:
                 )
             rtc_loaded_rss = vm_rss_mb(rtc_pid)
             bare_loaded_rss = vm_rss_mb(bare.proc.pid)
+
+            fill_account(port, bearer, args.items)
+            lists: dict[str, list[float]] = {route: [] for route in LIST_ROUTES}
+            list_p99: dict[str, list[float]] = {route: [] for route in LIST_ROUTES}
+            for route in LIST_ROUTES:
+                load(port, auth, min(args.warmup, 1.0) or 0.5, route)
+            for i in range(args.rounds):
+                me = load(port, auth, args.duration)
+                for route in LIST_ROUTES:
+                    listed = load(port, auth, args.duration, route)
+                    lists[route].append(listed.rps / me.rps)
+                    list_p99[route].append(listed.p99_ms)
+                    errors_in_lists.append(listed.errors)
+                    print(
+                        f"round {i + 1}: {route} {listed.rps:.0f} req/s "
+                        f"p99 {listed.p99_ms:.1f} ms, /me {me.rps:.0f} req/s: "
+                        f"{listed.rps / me.rps:.2f}",
+                        flush=True,
+                    )
     finally:
         for s in reversed(servers):
             s.stop()
@@ -545,6 +626,22 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("no wrk errors (non-2xx, timeouts)", str(errors), errors == 0),
     ]
+    for route in LIST_ROUTES:
+        ratio_of_list = statistics.median(lists[route])
+        print(
+            f"  {route}: median {ratio_of_list:.2f} of /me's req/s, "
+            f"p99 {statistics.median(list_p99[route]):.1f} ms"
+        )
+        checks.append(
+            (
+                f"{route} / me req/s >= {LIST_RATIO}",
+                f"{ratio_of_list:.2f}",
+                ratio_of_list >= LIST_RATIO,
+            )
+        )
+    checks.append(
+        ("no wrk errors on the lists", str(sum(errors_in_lists)), not any(errors_in_lists))
+    )
     print("\ntargets:")
     for name, value, ok in checks:
         print(f"  {verdict(ok)}  {name:<36} measured {value}")

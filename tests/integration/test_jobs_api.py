@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
 from rtcompute.domain import engines as engine_rules
@@ -928,3 +928,35 @@ def test_junk_never_gives_a_500(
     # nothing changed
     assert [j["name"] for j in ok(api.get(JOBS, headers=h))] == ["etl"]
     assert deployment(api, owner, "etl")["state"] == "online"
+
+
+def test_the_job_list_reads_the_same_few_rows_however_many_jobs(
+    api: TestClient, platform: platform_module.Platform, owner: Owner
+) -> None:
+    """One query for the jobs and one for their deployments, not one per job; the list
+    shows each job's online state as its own page does."""
+
+    def statements_of_a_list() -> tuple[int, list[dict[str, Any]]]:
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(platform.engine, "before_cursor_execute", count)
+        try:
+            listed = ok(api.get(JOBS, headers=owner.headers))
+        finally:
+            event.remove(platform.engine, "before_cursor_execute", count)
+        return len(seen), listed
+
+    online(api, owner, "first")
+    few, _ = statements_of_a_list()
+    for number in range(8):
+        online(api, owner, f"job-{number}") if number % 2 else new_job(api, owner, f"job-{number}")
+    many, listed = statements_of_a_list()
+    assert many == few, (few, many)
+    assert len(listed) == 9
+    for shown in listed:
+        own = ok(api.get(job_url(shown["name"]), headers=owner.headers))
+        assert (shown["state"], shown["online_revision"]) == (own["state"], own["online_revision"])
+    assert {j["name"]: j["state"] for j in listed}["job-1"] == "online"

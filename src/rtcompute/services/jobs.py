@@ -134,19 +134,24 @@ def find(
 
 
 def view(session: db.Session, job: job_store.Job) -> JobView:
-    deployment = job_store.read_deployment(session=session, job_id=job.id)
+    return view_with(job, job_store.read_deployment(session=session, job_id=job.id))
+
+
+def view_with(job: job_store.Job, deployment: job_store.Deployment | None) -> JobView:
+    """The job as shown, given its deployment (None: never online)."""
+    settings = stored_settings(job.settings)
     return JobView(
         name=job.name,
         folder=job.folder,
         description=job.description,
         engine_version=job.engine_version,
         sql=job.sql,
-        settings=stored_settings(job.settings).as_dict(),
+        settings=settings.as_dict(),
         revision=job.revision,
         checked_revision=job.checked_revision,
         state=deployment.state if deployment else job.state,
         online_revision=deployment.revision if deployment else None,
-        cu=rules.cu_milli(stored_settings(job.settings).parallelism) / rules.MILLI,
+        cu=rules.cu_milli(settings.parallelism) / rules.MILLI,
         created_by=job.created_by,
         created_at=job.created_at,
         updated_by=job.updated_by,
@@ -303,7 +308,11 @@ def list_jobs(
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, account_id, project)
         rows = job_store.list_jobs(session=session, project_id=found.id, folder=folder)
-        return [view(session, row) for row in rows]
+        deployments = {
+            d.job_id: d
+            for d in job_store.deployments_of_project(session=session, project_id=found.id)
+        }
+        return [view_with(row, deployments.get(row.id)) for row in rows]
 
 
 def read_job(
