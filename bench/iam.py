@@ -50,19 +50,11 @@ from typing import Any
 
 from rtcompute import settings as settings_module
 from rtcompute.domain import policies
-from rtcompute.services import (
-    access_keys,
-    accounts,
-    attachments,
-    authz,
-    authz_cache,
-    groups,
-    principals,
-    ram_policies,
-    ram_users,
-    sessions,
-)
-from rtcompute.services import platform as platform_module
+from rtcompute.services.iam import attachments, authz, groups
+from rtcompute.services.iam import policies as ram_policies
+from rtcompute.services.iam import users as ram_users
+from rtcompute.services.kernel import access_keys, accounts, authz_cache, principals, sessions
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import migrate
 
 # Targets of the RAM issue, section 9 (2-core machine), p50 of the heavy user.

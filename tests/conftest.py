@@ -38,7 +38,7 @@ from starlette.testclient import TestClient
 
 from rtcompute import settings as settings_module
 from rtcompute.api import app as app_module
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, migrate, tables
 from tests import ports
 from tests.waiting import wait_for

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from rtcompute.domain import clusters as rules
+from rtcompute.domain import clusters as cluster_rules
 from rtcompute.runtime import processes, zookeeper
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import LiveServer, make_settings, start_server, stop_server
 from tests.integration.test_cluster_reconciler import (
     components_of,
@@ -74,9 +75,9 @@ def per_component(data_dir: Path) -> Counter[tuple[str, str]]:
     for pid in processes_under(data_dir):
         argv = processes.cmdline(pid)
         if zookeeper.MAIN_CLASS in argv:
-            counts[(str(Path(argv[-1]).parent), rules.ZOOKEEPER)] += 1
+            counts[(str(Path(argv[-1]).parent), cluster_rules.ZOOKEEPER)] += 1
         elif "--node-dir" in argv:
-            counts[(argv[argv.index("--node-dir") + 1], rules.AGENT)] += 1
+            counts[(argv[argv.index("--node-dir") + 1], cluster_rules.AGENT)] += 1
         else:
             counts[("?", " ".join(argv))] += 1
     return counts
@@ -85,8 +86,8 @@ def per_component(data_dir: Path) -> Counter[tuple[str, str]]:
 def wait_running(platform: platform_module.Platform, cluster_id: int, seconds: float) -> None:
     def running() -> bool:
         cluster = read(platform, cluster_id)
-        assert cluster.state != rules.FAILED, cluster.message
-        return cluster.state == rules.RUNNING
+        assert cluster.state != cluster_rules.FAILED, cluster.message
+        return cluster.state == cluster_rules.RUNNING
 
     try:
         wait_for("running", running, seconds)
@@ -103,7 +104,7 @@ def member_ports(platform: platform_module.Platform, cluster_id: int) -> dict[st
     return {
         nodes[c.node_id]: c.port
         for c in components_of(platform, cluster_id)
-        if c.kind == rules.ZOOKEEPER
+        if c.kind == cluster_rules.ZOOKEEPER
     }
 
 
@@ -119,8 +120,8 @@ def modes(ports: dict[str, int]) -> dict[str, str]:
 
 
 def release(platform: platform_module.Platform, data_dir: Path, cluster_id: int) -> None:
-    set_state(platform, cluster_id, rules.RELEASING)
-    wait_for("the release", lambda: read(platform, cluster_id).state == rules.RELEASED, 30)
+    set_state(platform, cluster_id, cluster_rules.RELEASING)
+    wait_for("the release", lambda: read(platform, cluster_id).state == cluster_rules.RELEASED, 30)
     assert processes_under(data_dir) == []
     assert not (data_dir / "clusters" / str(cluster_id)).exists()
 
@@ -142,7 +143,7 @@ def test_the_quorum_answers_survives_a_killed_member_and_gets_it_back(
     victim = next(
         c
         for c in components_of(platform, cluster_id)
-        if c.kind == rules.ZOOKEEPER and c.port == ports[leader]
+        if c.kind == cluster_rules.ZOOKEEPER and c.port == ports[leader]
     )
     assert victim.pid is not None
     os.kill(victim.pid, signal.SIGKILL)
@@ -162,7 +163,7 @@ def test_the_quorum_answers_survives_a_killed_member_and_gets_it_back(
     again = modes(ports)
     assert sorted(again) == ["master-1", "master-2", "master-3"]
     assert sorted(again.values()) == ["follower", "follower", "leader"]
-    assert read(platform, cluster_id).state == rules.RUNNING
+    assert read(platform, cluster_id).state == cluster_rules.RUNNING
     counts = per_component(data_dir)
     assert len(counts) == 8 and set(counts.values()) == {1}, counts
     release(platform, data_dir, cluster_id)
@@ -182,7 +183,7 @@ def test_rtc_up_killed_while_a_cluster_starts_is_finished_by_the_next_one(
         return len(processes_under(data_dir)) >= 1
 
     wait_for("the first components to start", some_started, 30)
-    assert read(platform, cluster_id).state == rules.STARTING
+    assert read(platform, cluster_id).state == cluster_rules.STARTING
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(10)
     survivors = processes_under(data_dir)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import FakeClock, login, signup
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
 from tests.conftest import PASSWORD, login
 
 OPERATOR_PASSWORD = "operator-pass-42"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, FakeClock, login, signup
 

@@ -13,8 +13,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from rtcompute.services import auth
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import auth
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, FakeClock, RecordingNotifier, login, signup
 

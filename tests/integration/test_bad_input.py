@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from rtcompute.api import app as app_module
 from rtcompute.api import deps, gate
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, login, signup
 

@@ -9,9 +9,10 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from rtcompute.reconcilers import billing as billing_loop
-from rtcompute.services import billing
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.services.capacity import billing
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import FakeClock
 from tests.integration.test_clusters_api import (  # noqa: F401 (fixtures)
     SMALL,

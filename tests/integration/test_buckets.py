@@ -13,8 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute import errors
-from rtcompute.services import buckets
-from rtcompute.services import platform as platform_module
+from rtcompute.services.capacity import buckets
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.settings import StorageSettings
 from rtcompute.store import buckets as bucket_store
 from rtcompute.store import db
@@ -259,7 +259,7 @@ def test_size_limit(api: TestClient, platform: platform_module.Platform, owner: 
 
 
 def _account_principal(platform: platform_module.Platform, owner: Owner) -> tuple[Any, Any]:
-    from rtcompute.services import principals, sessions
+    from rtcompute.services.kernel import principals, sessions
 
     token = owner.headers["Authorization"].removeprefix("Bearer ")
     return sessions.authenticate(platform, token), principals.RequestContext("", False, "")

@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from rtcompute.reconcilers import clusters as cluster_reconciler
 from rtcompute.runtime.providers import local
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
 from tests import waiting
 from tests.conftest import login
 from tests.integration.test_cluster_reconciler import kill_all_under, port_window

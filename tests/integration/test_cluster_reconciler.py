@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from rtcompute.domain import clusters as rules
+from rtcompute.domain import clusters as cluster_rules
 from rtcompute.reconcilers import clusters as cluster_reconciler
 from rtcompute.runtime import processes
 from rtcompute.runtime.providers import local
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db, tables
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db, tables
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.ports import port_window
 from tests.waiting import wait_for
 
@@ -95,7 +96,7 @@ def insert_cluster(
             slave_type="4c16g",
             slave_count=slaves,
             zone_id=zone.id,
-            state=rules.STARTING,
+            state=cluster_rules.STARTING,
             created_at=now,
             state_since=now,
         )
@@ -113,12 +114,12 @@ def node_row(
 ) -> capacity_tables.ClusterNode:
     return capacity_tables.ClusterNode(
         cluster_id=cluster.id,
-        name=rules.node_name(role, index),
+        name=cluster_rules.node_name(role, index),
         role=role,
         machine_type="4c16g",
         zone_id=cluster.zone_id,
         address=address,
-        state=rules.NODE_PENDING,
+        state=cluster_rules.NODE_PENDING,
         since=now,
     )
 
@@ -178,7 +179,7 @@ def run_to(
     platform: platform_module.Platform,
     reconciler: cluster_reconciler.ClusterReconciler,
     cluster_id: int,
-    state: str = rules.RUNNING,
+    state: str = cluster_rules.RUNNING,
     seconds: float = 30.0,
 ) -> None:
     reconcile_until(reconciler, lambda: read(platform, cluster_id).state == state, seconds=seconds)
@@ -214,7 +215,7 @@ def test_agents_start_answer_and_the_cluster_runs(
     reconciler = make_reconciler(platform)
     reconciler.reconcile_once()
     placed = nodes_of(platform, cluster_id)
-    assert read(platform, cluster_id).state == rules.STARTING
+    assert read(platform, cluster_id).state == cluster_rules.STARTING
     bases = sorted(node.port_base or 0 for node in placed)
     low = platform.settings.local_provider.port_min
     assert bases[0] >= low and len(set(bases)) == 3
@@ -223,7 +224,7 @@ def test_agents_start_answer_and_the_cluster_runs(
     cluster = read(platform, cluster_id)
     assert cluster.message == ""
     for node in nodes_of(platform, cluster_id):
-        assert node.state == rules.NODE_RUNNING
+        assert node.state == cluster_rules.NODE_RUNNING
         assert Path(node.directory) == reaper / "clusters" / str(cluster_id) / node.name
         assert Path(node.directory).is_dir()
     components = components_of(platform, cluster_id)
@@ -252,9 +253,9 @@ def test_release_stops_processes_frees_ports_and_directories(
     run_to(platform, reconciler, cluster_id)
     nodes = nodes_of(platform, cluster_id)
     pids = [c.pid for c in components_of(platform, cluster_id)]
-    set_state(platform, cluster_id, rules.RELEASING)
+    set_state(platform, cluster_id, cluster_rules.RELEASING)
     reconciler.reconcile_once()
-    assert read(platform, cluster_id).state == rules.RELEASED
+    assert read(platform, cluster_id).state == cluster_rules.RELEASED
     assert nodes_of(platform, cluster_id) == []
     assert components_of(platform, cluster_id) == []
     assert not any(alive(pid) for pid in pids if pid is not None)
@@ -266,8 +267,8 @@ def test_release_stops_processes_frees_ports_and_directories(
     reconciler.reconcile_once()
     again = sorted(node.port_base or 0 for node in nodes_of(platform, second))
     assert again == sorted(node.port_base or 0 for node in nodes)
-    set_state(platform, second, rules.RELEASING)
-    run_to(platform, reconciler, second, rules.RELEASED)
+    set_state(platform, second, cluster_rules.RELEASING)
+    run_to(platform, reconciler, second, cluster_rules.RELEASED)
 
 
 def test_scale_in_stops_and_deletes_the_removed_nodes(
@@ -284,7 +285,11 @@ def test_scale_in_stops_and_deletes_the_removed_nodes(
         cluster = session.get(capacity_tables.Cluster, cluster_id)
         node = session.get(capacity_tables.ClusterNode, removed.id)
         assert cluster is not None and node is not None
-        cluster.state, cluster.slave_count, node.state = rules.SCALING_IN, 2, rules.NODE_REMOVING
+        cluster.state, cluster.slave_count, node.state = (
+            cluster_rules.SCALING_IN,
+            2,
+            cluster_rules.NODE_REMOVING,
+        )
     run_to(platform, reconciler, cluster_id)
     assert [n.name for n in nodes_of(platform, cluster_id)] == ["master-1", "slave-1", "slave-2"]
     assert removed_pid is not None and not alive(removed_pid)
@@ -301,10 +306,10 @@ def test_scale_out_places_and_starts_the_new_nodes(
     with db.transaction(platform.sessions) as session:
         cluster = session.get(capacity_tables.Cluster, cluster_id)
         assert cluster is not None
-        cluster.state, cluster.slave_count = rules.SCALING_OUT, 3
+        cluster.state, cluster.slave_count = cluster_rules.SCALING_OUT, 3
         session.add(node_row(cluster, "slave", 3, "10.0.0.20", platform.now()))
     reconciler.reconcile_once()
-    assert read(platform, cluster_id).state == rules.SCALING_OUT
+    assert read(platform, cluster_id).state == cluster_rules.SCALING_OUT
     run_to(platform, reconciler, cluster_id)
     assert len({n.port_base for n in nodes_of(platform, cluster_id)}) == 4
     assert len(processes_under(reaper)) == 4
@@ -323,7 +328,7 @@ def test_a_dead_agent_is_restarted(platform: platform_module.Platform, reaper: P
     reconciler.reconcile_once()
     restarted = next(c for c in components_of(platform, cluster_id) if c.id == victim.id)
     assert restarted.restarts == 1 and restarted.pid != victim.pid
-    assert read(platform, cluster_id).state == rules.RUNNING
+    assert read(platform, cluster_id).state == cluster_rules.RUNNING
     reconcile_until(
         reconciler,
         lambda: all(c.state == "running" for c in components_of(platform, cluster_id)),
@@ -373,7 +378,7 @@ def test_expiry_stops_processes_and_keeps_nodes_until_renewal(
     reconciler = make_reconciler(platform)
     run_to(platform, reconciler, cluster_id)
     before = nodes_of(platform, cluster_id)
-    set_state(platform, cluster_id, rules.EXPIRED)
+    set_state(platform, cluster_id, cluster_rules.EXPIRED)
     reconciler.reconcile_once()
     assert processes_under(reaper) == []
     assert all(c.state == "stopped" and c.pid is None for c in components_of(platform, cluster_id))
@@ -381,7 +386,7 @@ def test_expiry_stops_processes_and_keeps_nodes_until_renewal(
     assert [(n.name, n.port_base, n.directory) for n in after] == [
         (n.name, n.port_base, n.directory) for n in before
     ]
-    set_state(platform, cluster_id, rules.STARTING)  # renewed
+    set_state(platform, cluster_id, cluster_rules.STARTING)  # renewed
     run_to(platform, reconciler, cluster_id)
     assert len(processes_under(reaper)) == 3
 
@@ -427,10 +432,10 @@ def test_missing_zookeeper_fails_the_cluster_with_what_to_do(
     reconciler = cluster_reconciler.ClusterReconciler(platform, local.LocalProvider(settings))
     reconciler.reconcile_once()
     cluster = read(platform, cluster_id)
-    assert cluster.state == rules.FAILED
+    assert cluster.state == cluster_rules.FAILED
     assert "install the Debian package `zookeeper`" in cluster.message
     assert cluster.message.startswith("master-1 zookeeper:")
-    set_state(platform, cluster_id, rules.RELEASING)
+    set_state(platform, cluster_id, cluster_rules.RELEASING)
     reconciler.reconcile_once()
-    assert read(platform, cluster_id).state == rules.RELEASED
+    assert read(platform, cluster_id).state == cluster_rules.RELEASED
     assert processes_under(reaper) == []

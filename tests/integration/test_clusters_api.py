@@ -19,9 +19,10 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from rtcompute.domain import ram
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import login
 from tests.integration.test_ram_service_role import replace_policy, without
 from tests.integration.test_ram_support import (

@@ -8,8 +8,8 @@ import pytest
 
 from rtcompute import errors
 from rtcompute.domain import throttling
-from rtcompute.services import access_keys, accounts, auth
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import access_keys, accounts, auth
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import sign_in_throttles as throttle_store
 from tests.conftest import PASSWORD

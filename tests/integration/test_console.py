@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from rtcompute.api import app as app_module
 from rtcompute.console import guard
 from rtcompute.console import routes as console_routes
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, login
 

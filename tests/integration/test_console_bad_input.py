@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD
 from tests.integration import test_bad_input as api_bad_input

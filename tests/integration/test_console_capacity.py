@@ -20,8 +20,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.console import routes as console_routes
-from rtcompute.services import platform as platform_module
-from rtcompute.services import zones
+from rtcompute.services.capacity import zones
+from rtcompute.services.kernel import platform as platform_module
 from tests.conftest import PASSWORD
 from tests.integration.test_console import htmx, signin_via_form, trail_of
 from tests.integration.test_ram_support import (

@@ -22,9 +22,13 @@ from starlette.testclient import TestClient
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import sqlscript
-from rtcompute.services import accounts, clusters, engine_copies, engines
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.services.capacity import clusters
+from rtcompute.services.engines import catalog as engines
+from rtcompute.services.engines import copies as engine_copies
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import PASSWORD
 from tests.integration import test_engines_api
 from tests.integration.test_console import signin_via_form

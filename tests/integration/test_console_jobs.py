@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 
 from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import sqlscript
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import jobs as job_store
 from tests.conftest import PASSWORD

@@ -8,8 +8,8 @@ import html
 import pytest
 from starlette.testclient import TestClient
 
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
 from tests.conftest import PASSWORD
 from tests.integration.test_console import signin_via_form
 from tests.integration.test_ram_support import (

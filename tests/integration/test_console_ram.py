@@ -19,8 +19,8 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from rtcompute.console import routes as console_routes
-from rtcompute.services import platform as platform_module
-from rtcompute.services import ram_overview
+from rtcompute.services.iam import overview as ram_overview
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, login
 from tests.integration.test_console import (

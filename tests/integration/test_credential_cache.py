@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import FakeClock, login, signup
 

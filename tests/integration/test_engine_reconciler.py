@@ -16,12 +16,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute import errors
-from rtcompute.domain import engines as rules
+from rtcompute.domain import engines as engine_rules
 from rtcompute.reconcilers import engines as engine_reconciler
-from rtcompute.services import engine_copies, engine_versions
-from rtcompute.services import platform as platform_module
-from rtcompute.store import db, engine_tables
+from rtcompute.services.engines import copies as engine_copies
+from rtcompute.services.engines import versions as engine_versions
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
 from rtcompute.store import engines as engine_store
+from rtcompute.store.tables import engines as engine_tables
 from tests.conftest import RecordingNotifier
 from tests.integration.test_clusters_api import (
     OPERATOR_PASSWORD,
@@ -85,14 +87,14 @@ def reconciler(
 
 
 def pool_deployment(
-    platform: platform_module.Platform, version: str, state: str = rules.INSTALLING
+    platform: platform_module.Platform, version: str, state: str = engine_rules.INSTALLING
 ) -> None:
     """A pool deployment as the service writes it (rules are the API tests' business)."""
     with db.transaction(platform.sessions) as session:
         engine_store.add_deployment(
             session=session,
             deployment=engine_tables.EngineDeployment(
-                target=rules.POOL,
+                target=engine_rules.POOL,
                 cluster_id=None,
                 version=version,
                 state=state,
@@ -281,10 +283,10 @@ def test_a_failed_pool_install_alerts_the_operator(
         raise Refused("ignored: the message attribute wins")
 
     installer.install = broken  # type: ignore[method-assign]
-    pool_deployment(platform, "flink-2.2.1", rules.INSTALLED)
+    pool_deployment(platform, "flink-2.2.1", engine_rules.INSTALLED)
     with db.transaction(platform.sessions) as session:
         row = engine_store.find_deployment(
-            session=session, target=rules.POOL, version="flink-2.2.1"
+            session=session, target=engine_rules.POOL, version="flink-2.2.1"
         )
         assert row is not None
         row.current = True
@@ -398,7 +400,7 @@ def test_an_alert_that_cannot_be_delivered_never_fails_the_reconciler(
     """alerts.py: an alert that cannot be delivered is logged; it never fails the caller."""
     installer.fail = "no space left on device"
     pool_deployment(platform, "flink-2.2.1")
-    pool_deployment(platform, "flink-1.20.5", rules.INSTALLED)
+    pool_deployment(platform, "flink-1.20.5", engine_rules.INSTALLED)
     settle(reconciler)
     assert platform.settings.alerts.webhook_url == webhook_url
     assert notifier.sent[-1].subject.endswith("installing flink-2.2.1 on the shared pool failed")

@@ -27,16 +27,23 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from rtcompute.domain import engines as rules
+from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import identities, sqlscript
 from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
-from rtcompute.services import buckets, engines, job_lifecycle, job_records, jobs, principals
-from rtcompute.services import platform as platform_module
+from rtcompute.services.capacity import buckets
+from rtcompute.services.engines import catalog as engines
+from rtcompute.services.jobs import drafts as jobs
+from rtcompute.services.jobs import lifecycle as job_lifecycle
+from rtcompute.services.jobs import records as job_records
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals
 from rtcompute.store import buckets as bucket_store
-from rtcompute.store import capacity_tables, db, engine_tables, tables
+from rtcompute.store import db, tables
 from rtcompute.store import engines as engine_store
 from rtcompute.store import jobs as job_store
+from rtcompute.store.tables import capacity as capacity_tables
+from rtcompute.store.tables import engines as engine_tables
 from tests.conftest import FakeClock, RecordingNotifier
 from tests.integration.test_clusters_api import (
     OPERATOR_PASSWORD,
@@ -121,7 +128,7 @@ class FakeSqlEngine:
         self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
     ) -> sqlscript.CheckResult:
         self.calls.append(("validate", version, sql))
-        return sqlscript.CheckResult(True, (), "", 1.5, rules.release_of(version))
+        return sqlscript.CheckResult(True, (), "", 1.5, engine_rules.release_of(version))
 
     def explain(
         self, version: str, sql: str, jars: Sequence[str] = (), account: str = ""
@@ -133,7 +140,7 @@ class FakeSqlEngine:
 
 def installing(platform: platform_module.Platform) -> list[str]:
     with db.transaction(platform.sessions) as session:
-        rows = engine_store.list_deployments(session=session, states=(rules.INSTALLING,))
+        rows = engine_store.list_deployments(session=session, states=(engine_rules.INSTALLING,))
         return [f"{row.target} {row.version}" for row in rows]
 
 
@@ -349,7 +356,7 @@ def in_service(platform: platform_module.Platform, *versions: str) -> None:
     needs them in service must not depend on their fixed dates (nor on today's)."""
     released_on = platform.now().date() - timedelta(days=30)
     for version in versions:
-        entry = next(e for e in rules.DEFAULT_CATALOG if e.name == version)
+        entry = next(e for e in engine_rules.DEFAULT_CATALOG if e.name == version)
         engines.update_entry(
             platform,
             version,
@@ -369,10 +376,10 @@ def test_catalog_lists_the_defaults_newest_first(api: TestClient, clock: FakeClo
     owner = account(api)
     found = ok(api.get(ENGINES, headers=owner.headers))
     names = [e["name"] for e in found]
-    assert names == sorted(names, key=rules.sort_key, reverse=True)
-    assert set(names) == {e.name for e in rules.DEFAULT_CATALOG}
+    assert names == sorted(names, key=engine_rules.sort_key, reverse=True)
+    assert set(names) == {e.name for e in engine_rules.DEFAULT_CATALOG}
     by_name = {e["name"]: e for e in found}
-    assert [n for n, e in by_name.items() if e["default"]] == [rules.DEFAULT_VERSION]
+    assert [n for n, e in by_name.items() if e["default"]] == [engine_rules.DEFAULT_VERSION]
     assert by_name["flink-2.3.0"]["tag"] == "beta"
     assert by_name["flink-2.2.1"] | {"notes": ""} == {
         "name": "flink-2.2.1",
@@ -399,7 +406,7 @@ def test_the_operator_edits_the_catalog(
     operator: dict[str, str],  # noqa: F811
 ) -> None:
     owner = account(api)
-    in_service(platform, *(e.name for e in rules.DEFAULT_CATALOG if e.name != "flink-2.0.2"))
+    in_service(platform, *(e.name for e in engine_rules.DEFAULT_CATALOG if e.name != "flink-2.0.2"))
     # a new version; the end of service defaults to a year after its release
     released = platform.now().date() - timedelta(days=10)
     added = ok(
@@ -576,10 +583,10 @@ def test_a_cluster_with_more_than_three_keeps_them(
             engine_store.add_deployment(
                 session=session,
                 deployment=engine_tables.EngineDeployment(
-                    target=rules.cluster_target(cid),
+                    target=engine_rules.cluster_target(cid),
                     cluster_id=cid,
                     version=name,
-                    state=rules.INSTALLED,
+                    state=engine_rules.INSTALLED,
                     current=index == 0,
                     requested_by="before",
                     created_at=platform.now(),

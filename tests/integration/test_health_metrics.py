@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.api import app as app_module
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import migrate
 from tests.conftest import FakeClock, RecordingNotifier, login, make_settings, signup
 

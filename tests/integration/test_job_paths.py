@@ -1,7 +1,7 @@
 """The isolation rules of a job's locations against real buckets on disk, through the API's
 :validate (both databases): only the account's own buckets, in the project's region, that the
 service role may read and write, and never out of a bucket through a symlink; what passes is
-rewritten into the bucket's directory for Flink (services/job_runs.submission), and the
+rewritten into the bucket's directory for Flink (services/jobs/runs.submission), and the
 rules are checked again at start.
 
 The SQL check itself runs on the stub engine of test_jobs_api (it answers ok): a refused
@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from rtcompute.domain import ram
-from rtcompute.services import job_runs
-from rtcompute.services import platform as platform_module
+from rtcompute.services.jobs import runs as job_runs
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import buckets as bucket_store
-from rtcompute.store import capacity_tables, db
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.integration.test_clusters_api import (
     add_bucket,
     operator,  # noqa: F401

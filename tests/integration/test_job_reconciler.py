@@ -27,8 +27,9 @@ from rtcompute.reconcilers import engines as engine_reconciler
 from rtcompute.reconcilers import job_runtime as runtime_module
 from rtcompute.reconcilers import jobs as job_reconciler
 from rtcompute.runtime.engines import workers
-from rtcompute.services import job_records, job_runs
-from rtcompute.services import platform as platform_module
+from rtcompute.services.jobs import records as job_records
+from rtcompute.services.jobs import runs as job_runs
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, migrate, tables
 from rtcompute.store import jobs as job_store
 from tests.conftest import FakeClock, RecordingNotifier

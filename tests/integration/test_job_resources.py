@@ -3,7 +3,7 @@ buckets (a new revision each time, frozen at publish), the rules an object must 
 is attached (a bucket of the account, in the project's region, the object exists, the
 service role may read it, at most 32 per job) and again at check, publish and start; the
 JARs reach the check as file:// URIs (the SQL engine stub records them) and the submission
-(services/job_runs.submission_jars). Junk never gives a 500.
+(services/jobs/runs.submission_jars). Junk never gives a 500.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from starlette.testclient import TestClient
 
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import sqlscript
-from rtcompute.services import job_runs
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.services.jobs import runs as job_runs
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.integration.test_clusters_api import (
     add_bucket,
     operator,  # noqa: F401

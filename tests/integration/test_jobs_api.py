@@ -4,7 +4,7 @@ the project's CU quota, read-only RAM users, the engine version an online job pi
 bad input that never gives a 500.
 
 No Flink runs here: the states the job reconciler writes are written through its own
-service (services/job_records.move), the way the cluster tests set a cluster running. The SQL
+service (services/jobs/records.move), the way the cluster tests set a cluster running. The SQL
 check runs on a stub `platform.sql_engine` that answers ok: the real engine workers are
 tested by the real-Flink tests (tests/e2e); the isolation rules of locations run for real.
 """
@@ -25,10 +25,11 @@ from starlette.testclient import TestClient
 
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import flinkconf, sqlscript
-from rtcompute.domain import jobs as rules
+from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
-from rtcompute.services import job_records, job_runs
-from rtcompute.services import platform as platform_module
+from rtcompute.services.jobs import records as job_records
+from rtcompute.services.jobs import runs as job_runs
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from rtcompute.store import jobs as job_store
 from tests.integration.test_clusters_api import (
@@ -70,7 +71,7 @@ SQL = (
 
 @dataclass
 class StubSqlEngine:
-    """services/platform.SqlEngine answering ok (or `problems` when set): the real workers
+    """services/kernel/platform.SqlEngine answering ok (or `problems` when set): the real workers
     are tested with real Flink elsewhere."""
 
     problems: tuple[sqlscript.Problem, ...] = ()
@@ -157,7 +158,7 @@ def job_id(platform: platform_module.Platform, name: str, project: str = PROJECT
 
 
 def observed(platform: platform_module.Platform, name: str, *states: str) -> None:
-    """What the job reconciler writes as Flink moves (services/job_records.move)."""
+    """What the job reconciler writes as Flink moves (services/jobs/records.move)."""
     for state in states:
         assert job_records.move(platform, job_id(platform, name), state), state
 
@@ -234,7 +235,7 @@ def test_drafts_revisions_diff_restore(api: TestClient, owner: Owner) -> None:
         1.25,
         None,
     )
-    assert made["settings"] == rules.JobSettings().as_dict() and made["engine_version"] == ""
+    assert made["settings"] == job_rules.JobSettings().as_dict() and made["engine_version"] == ""
     expect(api.post(JOBS, headers=h, json={"name": "orders_etl"}), 409, "JobAlreadyExists")
     # every save of SQL, settings or version is a revision; a description is not
     saved = ok(
@@ -735,7 +736,7 @@ def test_a_read_only_user_watches_but_cannot_act(
     create_policy(api, owner, "Jobs", allow("stream:*", "acs:stream:*:*:pooled/*"))
     operator_user = ram_user(api, owner, "operator1", custom=["Jobs"])
     ok(api.post(f"{jobs}/clicks:stop", headers=operator_user, json={"mode": "cancel"}))
-    job_records.move(platform, work.job_id, rules.STOPPED)
+    job_records.move(platform, work.job_id, job_rules.STOPPED)
     denied = api.post(f"{jobs}/clicks:start", headers=operator_user)
     assert denied.status_code == 403 and "PassRole" in denied.text, denied.text
     assert deployment_state(api, owner, "pooled", "clicks") == ("stopped", "stopped")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rtcompute.services import leadership
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import leadership
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import leases as lease_store
 from tests.conftest import FakeClock

@@ -43,7 +43,7 @@ def test_concurrent_first_upgrades_on_postgres() -> None:
 
 
 def test_migrations_match_the_tables(database_url: str) -> None:
-    """What the migrations build is what store/tables.py declares (no forgotten migration)."""
+    """What the migrations build is what store/tables/ declares (no forgotten migration)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

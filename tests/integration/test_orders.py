@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from rtcompute.services import accounts
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
 from tests.conftest import login
 from tests.integration.test_ram_support import (
     API,

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.domain import ram
-from rtcompute.services import service_role
+from rtcompute.services.iam import service_role
 from tests.conftest import FakeClock, RecordingNotifier
 from tests.integration.test_ram_support import (
     API,

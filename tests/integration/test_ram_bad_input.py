@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from rtcompute.api import deps
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db, tables
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db, tables
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import PASSWORD
 from tests.integration.test_bad_input import (
     JSON_VALUES,

@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.api import app as app_module
-from rtcompute.services import platform as platform_module
-from rtcompute.services import ram_users
+from rtcompute.services.iam import users as ram_users
+from rtcompute.services.kernel import platform as platform_module
 from tests.conftest import PASSWORD, FakeClock, RecordingNotifier, make_settings
 from tests.integration.test_ram_support import (
     API,

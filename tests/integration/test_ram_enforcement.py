@@ -12,8 +12,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.domain import identities, policies, resources
-from rtcompute.services import authz, principals, ram_users
-from rtcompute.services import platform as platform_module
+from rtcompute.services.iam import authz
+from rtcompute.services.iam import users as ram_users
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals
 from tests.conftest import PASSWORD, FakeClock
 from tests.integration.test_ram_support import (
     API,

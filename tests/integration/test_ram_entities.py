@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from starlette.testclient import TestClient
 
 from rtcompute.domain import identities, policies, ram
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD
 from tests.integration.test_ram_support import (

@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 
 from rtcompute import errors
 from rtcompute.domain import policies, ram
-from rtcompute.services import platform as platform_module
-from rtcompute.services import service_role
+from rtcompute.services.iam import service_role
+from rtcompute.services.kernel import platform as platform_module
 from tests.integration.test_ram_support import (
     API,
     Owner,

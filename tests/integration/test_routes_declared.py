@@ -21,8 +21,8 @@ from rtcompute.api import app as app_module
 from rtcompute.api import deps
 from rtcompute.console import guard
 from rtcompute.domain import operations
-from rtcompute.services import authz
-from rtcompute.services import platform as platform_module
+from rtcompute.services.iam import authz
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD
 from tests.integration.test_ram_support import (

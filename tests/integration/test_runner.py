@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from rtcompute.reconcilers import base, runner
-from rtcompute.services import leadership
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import leadership
+from rtcompute.services.kernel import platform as platform_module
 from tests.conftest import FakeClock
 
 

@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 
 from rtcompute import errors
 from rtcompute.api import app as app_module
-from rtcompute.services import accounts, auth
-from rtcompute.services import notifier as notifier_module
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import accounts, auth
+from rtcompute.services.kernel import notifier as notifier_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.settings import SmtpSettings
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, FakeClock, make_settings, signup

@@ -16,9 +16,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute import errors
-from rtcompute.services import accounts, networks, zones
-from rtcompute.services import platform as platform_module
-from rtcompute.store import capacity_tables, db
+from rtcompute.services.capacity import networks, zones
+from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import login
 from tests.integration.test_ram_support import (
     API,

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.domain import text
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import buckets as bucket_store
 from tests.conftest import PASSWORD
 from tests.integration.test_console import signin_via_form, signup_via_form

@@ -20,8 +20,8 @@ from starlette.testclient import TestClient
 
 from rtcompute import errors
 from rtcompute.domain import throttling
-from rtcompute.services import auth
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import auth
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from rtcompute.store import sign_in_throttles as throttle_store
 from tests.conftest import PASSWORD, FakeClock, make_settings

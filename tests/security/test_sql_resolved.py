@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from rtcompute.domain import ram, sqlscript
 from rtcompute.runtime.engines import workers
-from rtcompute.services import job_paths
-from rtcompute.services import platform as platform_module
+from rtcompute.services.jobs import paths as job_paths
+from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from tests.integration.test_clusters_api import (
     add_bucket,

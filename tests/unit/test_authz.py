@@ -1,4 +1,4 @@
-"""The decisions of services/authz.py that need no database: the rules no policy can change
+"""The decisions of services/iam/authz.py that need no database: the rules no policy can change
 (operator actions, self-service, the account boundary, the account itself), and a RAM user's
 decisions from its cached policy set. A fake platform holds only the decision cache and a
 clock, so a decision that would read the database fails loudly instead.
@@ -16,8 +16,9 @@ import pytest
 
 from rtcompute import errors
 from rtcompute.domain import identities, policies, resources
-from rtcompute.services import authz, authz_cache, principals
-from rtcompute.services import platform as platform_module
+from rtcompute.services.iam import authz
+from rtcompute.services.kernel import authz_cache, principals
+from rtcompute.services.kernel import platform as platform_module
 
 ACME = "1000000000000001"
 OTHER = "1000000000000002"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import typer
 
-from rtcompute import client_engines
 from rtcompute.cli import engine_versions, engines, sql
+from rtcompute.client import engines as client_engines
 
 
 def version(**change: Any) -> dict[str, Any]:

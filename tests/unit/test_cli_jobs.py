@@ -12,9 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rtcompute import client_jobs
 from rtcompute.cli import commands, job_runs, job_watch, jobs
-from rtcompute.client_base import ApiError
+from rtcompute.client import jobs as client_jobs
+from rtcompute.client.base import ApiError
 from rtcompute.main import build_app
 
 

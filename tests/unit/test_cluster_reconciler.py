@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rtcompute.domain import clusters as rules
+from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import placement
 from rtcompute.reconcilers import clusters as reconciler
 from rtcompute.runtime.providers import base
-from rtcompute.services import cluster_nodes
+from rtcompute.services.capacity import cluster_nodes
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TIMEOUT = timedelta(seconds=60)
@@ -75,7 +75,7 @@ class FakeProvider:
     def serve_all(self, leader: str = "master-1") -> None:
         for key in self.running:
             self.answering.add(key)
-            if key[1] == rules.ZOOKEEPER:
+            if key[1] == cluster_rules.ZOOKEEPER:
                 self.modes[key] = "leader" if key[0] == leader else "follower"
 
 
@@ -83,7 +83,7 @@ def view(
     masters: int,
     slaves: int,
     *,
-    state: str = rules.STARTING,
+    state: str = cluster_rules.STARTING,
     pids: dict[str, int] | None = None,
     component_state: str = "starting",
     since: datetime = T0,
@@ -94,7 +94,7 @@ def view(
     names += [("slave", i) for i in range(1, slaves + 1)]
     nodes = []
     for number, (role, index) in enumerate(names):
-        name = rules.node_name(role, index)
+        name = cluster_rules.node_name(role, index)
         port_base = 21000 + 10 * number
         components = tuple(
             cluster_nodes.ComponentView(
@@ -108,9 +108,11 @@ def view(
                 restarts=0,
                 message="",
             )
-            for k, kind in enumerate(rules.components_of(role, masters))
+            for k, kind in enumerate(cluster_rules.components_of(role, masters))
         )
-        node_state = rules.NODE_REMOVING if name in removing else rules.NODE_STARTING
+        node_state = (
+            cluster_rules.NODE_REMOVING if name in removing else cluster_rules.NODE_STARTING
+        )
         nodes.append(
             cluster_nodes.NodeView(
                 number,
@@ -187,8 +189,8 @@ def test_running_only_when_every_component_answers() -> None:
     assert half.message is not None and "slave-2 agent" in half.message
     provider.serve_all()
     done = decide(view(1, 2, pids=pids), provider)
-    assert done.state == rules.RUNNING and done.message is None
-    assert set(done.node_states.values()) == {rules.NODE_RUNNING}
+    assert done.state == cluster_rules.RUNNING and done.message is None
+    assert set(done.node_states.values()) == {cluster_rules.NODE_RUNNING}
     assert provider.started == [("master-1", "agent"), ("slave-1", "agent"), ("slave-2", "agent")]
 
 
@@ -201,16 +203,16 @@ def test_a_quorum_without_a_leader_is_not_running() -> None:
     assert outcome.state is None
     assert outcome.message is not None and "no leader" in outcome.message
     provider.serve_all(leader="master-2")
-    assert decide(view(3, 2, pids=pids), provider).state == rules.RUNNING
+    assert decide(view(3, 2, pids=pids), provider).state == cluster_rules.RUNNING
 
 
-@pytest.mark.parametrize("state", [rules.SCALING_OUT, rules.SCALING_IN])
+@pytest.mark.parametrize("state", [cluster_rules.SCALING_OUT, cluster_rules.SCALING_IN])
 def test_scaling_ends_in_running(state: str) -> None:
     provider = FakeProvider()
     decide(view(1, 2), provider)
     provider.serve_all()
     pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
-    assert decide(view(1, 2, state=state, pids=pids), provider).state == rules.RUNNING
+    assert decide(view(1, 2, state=state, pids=pids), provider).state == cluster_rules.RUNNING
 
 
 def test_no_answer_within_the_start_timeout_fails_the_cluster_with_what_to_do() -> None:
@@ -221,20 +223,20 @@ def test_no_answer_within_the_start_timeout_fails_the_cluster_with_what_to_do() 
     early = decide(view(1, 2, pids=pids), provider, now=T0 + TIMEOUT)
     assert early.state is None
     late = decide(view(1, 2, pids=pids), provider, now=T0 + TIMEOUT + timedelta(seconds=1))
-    assert late.state == rules.FAILED
+    assert late.state == cluster_rules.FAILED
     assert late.message is not None
     assert late.message.startswith("slave-2 agent: no answer on port 21020 within 60 s")
     assert "/data/clusters/7/slave-2/agent.log" in late.message
     assert "Release the cluster and create it again" in late.message
     failed = [c for c in late.components if c.state == "failed"]
     assert len(failed) == 1
-    assert late.node_states[2] == rules.NODE_FAILED
+    assert late.node_states[2] == cluster_rules.NODE_FAILED
 
 
 def test_a_component_that_cannot_start_fails_at_once() -> None:
     provider = FakeProvider(broken="ZooKeeper is not installed: install the Debian package")
     outcome = decide(view(3, 2), provider)
-    assert outcome.state == rules.FAILED
+    assert outcome.state == cluster_rules.FAILED
     assert outcome.message is not None and "install the Debian package" in outcome.message
 
 
@@ -244,7 +246,7 @@ def test_a_dead_member_of_a_running_cluster_is_restarted_and_the_cluster_stays_r
     cluster = apply(cluster, decide(cluster, provider))
     provider.serve_all()
     running = apply(cluster, decide(cluster, provider))
-    assert running.state == rules.RUNNING
+    assert running.state == cluster_rules.RUNNING
     pids = {c.pid for node in running.nodes for c in node.components}
     assert reconciler.is_change(decide(running, provider)) is False  # settled: nothing to write
     del provider.running[("master-2", "zookeeper")]
@@ -256,7 +258,7 @@ def test_a_dead_member_of_a_running_cluster_is_restarted_and_the_cluster_stays_r
     assert change.restarts == 1 and change.state == "starting" and change.since == later
     assert change.pid not in pids
     assert outcome.state is None
-    assert outcome.node_states == {1: rules.NODE_STARTING}
+    assert outcome.node_states == {1: cluster_rules.NODE_STARTING}
 
 
 def test_live_processes_are_adopted_not_started_again() -> None:
@@ -270,10 +272,10 @@ def test_live_processes_are_adopted_not_started_again() -> None:
 def test_release_stops_everything_and_deletes_the_nodes() -> None:
     provider = FakeProvider()
     decide(view(3, 2), provider)
-    outcome = decide(view(3, 2, state=rules.RELEASING), provider)
+    outcome = decide(view(3, 2, state=cluster_rules.RELEASING), provider)
     assert provider.running == {}
     assert len(provider.stopped) == 8
-    assert outcome.state == rules.RELEASED
+    assert outcome.state == cluster_rules.RELEASED
     assert sorted(outcome.removed_nodes) == [0, 1, 2, 3, 4]
     assert provider.removed[-1] == "cluster 7"
 
@@ -282,10 +284,10 @@ def test_expiry_stops_processes_once_and_keeps_the_nodes() -> None:
     provider = FakeProvider()
     decide(view(1, 2), provider)
     pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
-    outcome = decide(view(1, 2, state=rules.EXPIRED, pids=pids), provider)
+    outcome = decide(view(1, 2, state=cluster_rules.EXPIRED, pids=pids), provider)
     assert provider.running == {} and outcome.removed_nodes == []
     assert {(c.state, c.pid) for c in outcome.components} == {("stopped", None)}
-    stopped = view(1, 2, state=rules.EXPIRED, component_state="stopped")
+    stopped = view(1, 2, state=cluster_rules.EXPIRED, component_state="stopped")
     assert not reconciler.is_change(decide(stopped, provider))
 
 
@@ -294,12 +296,12 @@ def test_removing_nodes_are_stopped_and_deleted() -> None:
     decide(view(1, 3), provider)
     provider.serve_all()
     pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
-    cluster = view(1, 3, state=rules.SCALING_IN, pids=pids, removing=["slave-3"])
+    cluster = view(1, 3, state=cluster_rules.SCALING_IN, pids=pids, removing=["slave-3"])
     outcome = decide(cluster, provider)
     assert provider.stopped == [("slave-3", "agent")]
     assert provider.removed == ["slave-3"]
     assert outcome.removed_nodes == [3]
-    assert outcome.state == rules.RUNNING
+    assert outcome.state == cluster_rules.RUNNING
 
 
 def test_zookeeper_specs_name_the_whole_ensemble() -> None:

@@ -18,9 +18,9 @@ from babel.messages.pofile import read_po
 
 import rtcompute
 from rtcompute.console import i18n, views
-from rtcompute.console.pages import ram_service_role
+from rtcompute.console.pages.iam import service_role as ram_service_role
 from rtcompute.domain import ram
-from rtcompute.services import service_role
+from rtcompute.services.iam import service_role
 
 SOURCE = Path(rtcompute.__file__).parent
 CODE = re.compile(r'\bcode\s*=\s*"([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)"')

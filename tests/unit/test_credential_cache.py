@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rtcompute.domain import identities
-from rtcompute.services import credential_cache, principals
+from rtcompute.services.kernel import credential_cache, principals
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

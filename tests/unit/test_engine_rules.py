@@ -6,25 +6,29 @@ from datetime import date
 
 import pytest
 
-from rtcompute.domain import engines as rules
+from rtcompute.domain import engines as engine_rules
 
-STABLE = rules.CatalogEntry("flink-2.2.1", rules.STABLE, date(2026, 5, 11), date(2027, 5, 11))
-BETA = rules.CatalogEntry("flink-2.3.0", rules.BETA, date(2026, 6, 22), date(2027, 6, 22))
+STABLE = engine_rules.CatalogEntry(
+    "flink-2.2.1", engine_rules.STABLE, date(2026, 5, 11), date(2027, 5, 11)
+)
+BETA = engine_rules.CatalogEntry(
+    "flink-2.3.0", engine_rules.BETA, date(2026, 6, 22), date(2027, 6, 22)
+)
 
 
-def held(*rows: tuple[str, str, bool]) -> list[rules.Held]:
-    return [rules.Held(version, state, current) for version, state, current in rows]
+def held(*rows: tuple[str, str, bool]) -> list[engine_rules.Held]:
+    return [engine_rules.Held(version, state, current) for version, state, current in rows]
 
 
-def broken(call: object, *args: object, **kwargs: object) -> rules.RuleBroken:
-    with pytest.raises(rules.RuleBroken) as caught:
+def broken(call: object, *args: object, **kwargs: object) -> engine_rules.RuleBroken:
+    with pytest.raises(engine_rules.RuleBroken) as caught:
         call(*args, **kwargs)  # type: ignore[operator]
     return caught.value
 
 
-INSTALLED = rules.INSTALLED
-INSTALLING = rules.INSTALLING
-FAILED = rules.FAILED
+INSTALLED = engine_rules.INSTALLED
+INSTALLING = engine_rules.INSTALLING
+FAILED = engine_rules.FAILED
 
 
 @pytest.mark.parametrize(
@@ -115,14 +119,14 @@ FAILED = rules.FAILED
 )
 def test_check_install(
     rows: tuple[tuple[str, str, bool], ...],
-    entry: rules.CatalogEntry,
+    entry: engine_rules.CatalogEntry,
     confirm: bool,
     expected: tuple[str, str, str | None] | None,
 ) -> None:
     if expected is None:
-        rules.check_install(held(*rows), entry, confirm_beta=confirm)
+        engine_rules.check_install(held(*rows), entry, confirm_beta=confirm)
         return
-    found = broken(rules.check_install, held(*rows), entry, confirm_beta=confirm)
+    found = broken(engine_rules.check_install, held(*rows), entry, confirm_beta=confirm)
     kind, code, message = expected
     assert (found.kind, found.code) == (kind, code)
     if message is not None:
@@ -138,14 +142,14 @@ def test_an_install_under_way_refuses_before_the_limit() -> None:
         ("flink-2.0.2", INSTALLED, False),
         ("flink-2.1.3", INSTALLING, False),
     )
-    found = broken(rules.check_install, rows, STABLE, confirm_beta=False)
+    found = broken(engine_rules.check_install, rows, STABLE, confirm_beta=False)
     assert (found.kind, found.code) == ("conflict", "VersionDeploying")
     assert "one install at a time" in found.message
-    assert rules.MAX_INSTALLED == 3
+    assert engine_rules.MAX_INSTALLED == 3
 
 
 def test_the_beta_message_says_how_to_confirm() -> None:
-    found = broken(rules.check_install, [], BETA, confirm_beta=False)
+    found = broken(engine_rules.check_install, [], BETA, confirm_beta=False)
     assert "flink-2.3.0" in found.message and "confirm_beta" in found.message
 
 
@@ -168,9 +172,9 @@ def test_check_set_current(
     rows: tuple[tuple[str, str, bool], ...], version: str, code: str | None
 ) -> None:
     if code is None:
-        rules.check_set_current(held(*rows), version)
+        engine_rules.check_set_current(held(*rows), version)
         return
-    found = broken(rules.check_set_current, held(*rows), version)
+    found = broken(engine_rules.check_set_current, held(*rows), version)
     assert (found.kind, found.code) == ("conflict", code)
     assert version in found.message
 
@@ -208,16 +212,16 @@ def test_check_uninstall(
     expected: tuple[str, str] | None,
 ) -> None:
     if expected is None:
-        rules.check_uninstall(held(*rows), version, referencing)
+        engine_rules.check_uninstall(held(*rows), version, referencing)
         return
-    found = broken(rules.check_uninstall, held(*rows), version, referencing)
+    found = broken(engine_rules.check_uninstall, held(*rows), version, referencing)
     assert (found.kind, found.code) == expected
     assert version in found.message
 
 
 def test_uninstall_in_use_is_the_guides_message_naming_the_first_job() -> None:
     found = broken(
-        rules.check_uninstall,
+        engine_rules.check_uninstall,
         held(*TWO),
         "flink-1.20.5",
         [("orders_etl", "alpha"), ("clicks", "beta")],
@@ -228,7 +232,7 @@ def test_uninstall_in_use_is_the_guides_message_naming_the_first_job() -> None:
 def test_uninstall_reads_the_references_lazily_only_when_needed() -> None:
     """A generator of references is fine (the rule iterates it once)."""
     refs = iter([("j", "p")])
-    found = broken(rules.check_uninstall, held(*TWO), "flink-1.20.5", refs)
+    found = broken(engine_rules.check_uninstall, held(*TWO), "flink-1.20.5", refs)
     assert found.message == "Node:j in project:p still ref the version:flink-1.20.5"
 
 
@@ -241,8 +245,8 @@ def test_uninstall_reads_the_references_lazily_only_when_needed() -> None:
     ],
 )
 def test_release_of(name: str, release: str) -> None:
-    assert rules.is_name(name)
-    assert rules.release_of(name) == release
+    assert engine_rules.is_name(name)
+    assert engine_rules.release_of(name) == release
 
 
 @pytest.mark.parametrize(
@@ -264,14 +268,14 @@ def test_release_of(name: str, release: str) -> None:
     ],
 )
 def test_not_a_name(name: str) -> None:
-    assert not rules.is_name(name)
+    assert not engine_rules.is_name(name)
     with pytest.raises(ValueError):
-        rules.release_of(name)
+        engine_rules.release_of(name)
 
 
 def test_sort_key_orders_by_numbers_not_text() -> None:
     names = ["flink-1.20.5", "flink-2.2.1", "flink-2.10.0", "flink-2.2.0", "junk"]
-    ordered = sorted(names, key=rules.sort_key, reverse=True)
+    ordered = sorted(names, key=engine_rules.sort_key, reverse=True)
     assert ordered == ["flink-2.10.0", "flink-2.2.1", "flink-2.2.0", "flink-1.20.5", "junk"]
 
 
@@ -284,7 +288,7 @@ def test_sort_key_orders_by_numbers_not_text() -> None:
     ],
 )
 def test_default_end_of_service_is_365_days_later(released: date, end: date) -> None:
-    assert rules.default_end_of_service(released) == end
+    assert engine_rules.default_end_of_service(released) == end
 
 
 @pytest.mark.parametrize(
@@ -296,34 +300,34 @@ def test_default_end_of_service_is_365_days_later(released: date, end: date) -> 
     ],
 )
 def test_is_retired(today: date, retired: bool) -> None:
-    assert rules.is_retired(date(2027, 5, 11), today) is retired
+    assert engine_rules.is_retired(date(2027, 5, 11), today) is retired
 
 
 def test_default_catalog() -> None:
-    names = [e.name for e in rules.DEFAULT_CATALOG]
+    names = [e.name for e in engine_rules.DEFAULT_CATALOG]
     assert len(names) == len(set(names))
-    assert all(rules.is_name(n) for n in names)
-    assert rules.DEFAULT_VERSION in names
+    assert all(engine_rules.is_name(n) for n in names)
+    assert engine_rules.DEFAULT_VERSION in names
     assert {"flink-2.2.1", "flink-1.20.5"} <= set(names)
-    by_name = {e.name: e for e in rules.DEFAULT_CATALOG}
-    assert by_name[rules.DEFAULT_VERSION].tag == rules.STABLE
-    assert by_name["flink-2.3.0"].tag == rules.BETA
-    for entry in rules.DEFAULT_CATALOG:
-        assert entry.tag in rules.TAGS
-        assert entry.end_of_service == rules.default_end_of_service(entry.released_on)
-        assert entry.release == rules.release_of(entry.name)
+    by_name = {e.name: e for e in engine_rules.DEFAULT_CATALOG}
+    assert by_name[engine_rules.DEFAULT_VERSION].tag == engine_rules.STABLE
+    assert by_name["flink-2.3.0"].tag == engine_rules.BETA
+    for entry in engine_rules.DEFAULT_CATALOG:
+        assert entry.tag in engine_rules.TAGS
+        assert entry.end_of_service == engine_rules.default_end_of_service(entry.released_on)
+        assert entry.release == engine_rules.release_of(entry.name)
 
 
 def test_script_missing_is_the_guides_30006_text() -> None:
-    assert rules.script_missing("flink-2.0.2", "/data/engines/flink-2.0.2/bin/flink") == (
+    assert engine_rules.script_missing("flink-2.0.2", "/data/engines/flink-2.0.2/bin/flink") == (
         "code:[30006], brief info:[engine script not exist, please check engine version], "
         "context info:[engine script:[/data/engines/flink-2.0.2/bin/flink], "
         "engine version:[flink-2.0.2]]"
     )
-    assert rules.SCRIPT_MISSING_CODE == "30006"
+    assert engine_rules.SCRIPT_MISSING_CODE == "30006"
 
 
 def test_targets() -> None:
-    assert rules.cluster_target(7) == "cluster:7"
-    assert rules.POOL == "pool"
-    assert rules.cluster_target(0) != rules.POOL
+    assert engine_rules.cluster_target(7) == "cluster:7"
+    assert engine_rules.POOL == "pool"
+    assert engine_rules.cluster_target(0) != engine_rules.POOL

@@ -8,27 +8,27 @@ import pytest
 
 from rtcompute.domain import flinkconf, jobpaths, sqlscript
 from rtcompute.domain import job_placement as placement
-from rtcompute.domain import jobs as rules
+from rtcompute.domain import jobs as job_rules
 
 # ---------------------------------------------------------------- settings
 
 
 def test_default_settings_round_trip() -> None:
-    parsed = rules.parse_settings(None)
-    assert parsed == rules.JobSettings()
-    assert rules.parse_settings(parsed.as_dict()) == parsed
+    parsed = job_rules.parse_settings(None)
+    assert parsed == job_rules.JobSettings()
+    assert job_rules.parse_settings(parsed.as_dict()) == parsed
     assert parsed.as_dict()["restart"]["type"] == "exponential-delay"
 
 
 def test_a_partial_update_keeps_the_rest() -> None:
-    base = rules.parse_settings({"parallelism": 4, "state_bucket": "acme-state"})
-    changed = rules.parse_settings({"checkpoint_mode": "at_least_once"}, base)
+    base = job_rules.parse_settings({"parallelism": 4, "state_bucket": "acme-state"})
+    changed = job_rules.parse_settings({"checkpoint_mode": "at_least_once"}, base)
     assert (changed.parallelism, changed.checkpoint_mode, changed.state_bucket) == (
         4,
         "at_least_once",
         "acme-state",
     )
-    restart = rules.parse_settings({"restart": {"type": "fixed-delay", "attempts": 3}}, base)
+    restart = job_rules.parse_settings({"restart": {"type": "fixed-delay", "attempts": 3}}, base)
     assert (restart.restart.type, restart.restart.attempts, restart.parallelism) == (
         "fixed-delay",
         3,
@@ -62,14 +62,14 @@ def test_a_partial_update_keeps_the_rest() -> None:
     ],
 )
 def test_wrong_settings_name_the_field(raw: object, field: str, says: str) -> None:
-    with pytest.raises(rules.SettingsError) as caught:
-        rules.parse_settings(raw)
+    with pytest.raises(job_rules.SettingsError) as caught:
+        job_rules.parse_settings(raw)
     assert caught.value.field == field
     assert says in caught.value.message and caught.value.message.startswith(field)
 
 
 def test_flink_config_allow_list() -> None:
-    allowed = rules.parse_settings(
+    allowed = job_rules.parse_settings(
         {"flink_config": {"table.exec.mini-batch.enabled": True, "pipeline.name": "x"}}
     )
     assert allowed.flink_config == {"table.exec.mini-batch.enabled": "true", "pipeline.name": "x"}
@@ -82,19 +82,19 @@ def test_flink_config_allow_list() -> None:
         "high-availability.type",
         "table.exec.resource.default-parallelism",
     ):
-        with pytest.raises(rules.SettingsError) as caught:
-            rules.parse_settings({"flink_config": {key: "1"}})
+        with pytest.raises(job_rules.SettingsError) as caught:
+            job_rules.parse_settings({"flink_config": {key: "1"}})
         assert caught.value.message == (
             f"flink_config: key '{key}' is not allowed: the platform sets state locations, "
             "ports, memory, classpath and HA itself; allowed keys are " + flinkconf.allowed_text()
         )
-    too_many = {f"table.exec.k{i}": "1" for i in range(rules.MAX_CONFIG_ENTRIES + 1)}
-    with pytest.raises(rules.SettingsError, match="at most 64 keys"):
-        rules.parse_settings({"flink_config": too_many})
+    too_many = {f"table.exec.k{i}": "1" for i in range(job_rules.MAX_CONFIG_ENTRIES + 1)}
+    with pytest.raises(job_rules.SettingsError, match="at most 64 keys"):
+        job_rules.parse_settings({"flink_config": too_many})
 
 
 def test_flink_config_of_a_job_per_version() -> None:
-    settings = rules.parse_settings(
+    settings = job_rules.parse_settings(
         {
             "parallelism": 3,
             "state_ttl_seconds": 3600,
@@ -102,7 +102,9 @@ def test_flink_config_of_a_job_per_version() -> None:
             "flink_config": {"table.exec.mini-batch.enabled": "true"},
         }
     )
-    v2 = rules.flink_config("flink-2.2.1", settings, checkpoint_dir="file:///c", savepoint_dir="s")
+    v2 = job_rules.flink_config(
+        "flink-2.2.1", settings, checkpoint_dir="file:///c", savepoint_dir="s"
+    )
     assert v2["execution.checkpointing.dir"] == "file:///c"
     assert v2["execution.checkpointing.savepoint-dir"] == "s"
     assert v2["execution.checkpointing.mode"] == "EXACTLY_ONCE"
@@ -111,18 +113,18 @@ def test_flink_config_of_a_job_per_version() -> None:
     assert v2["restart-strategy.fixed-delay.attempts"] == "5"
     assert v2["restart-strategy.fixed-delay.delay"] == "7 s"
     assert v2["table.exec.mini-batch.enabled"] == "true"
-    v1 = rules.flink_config("flink-1.20.5", settings, checkpoint_dir="c", savepoint_dir="s")
+    v1 = job_rules.flink_config("flink-1.20.5", settings, checkpoint_dir="c", savepoint_dir="s")
     assert v1["state.checkpoints.dir"] == "c" and "execution.checkpointing.dir" not in v1
-    none = rules.restart_config(rules.RestartStrategy(type="none"))
+    none = job_rules.restart_config(job_rules.RestartStrategy(type="none"))
     assert none == {"restart-strategy.type": "none"}
-    rate = rules.restart_config(rules.RestartStrategy(type="failure-rate", max_failures=2))
+    rate = job_rules.restart_config(job_rules.RestartStrategy(type="failure-rate", max_failures=2))
     assert rate["restart-strategy.failure-rate.max-failures-per-interval"] == "2"
-    assert rules.restore_config("flink-2.2.1", None, True) == {}
-    assert rules.restore_config("flink-2.2.1", "file:///sp", True) == {
+    assert job_rules.restore_config("flink-2.2.1", None, True) == {}
+    assert job_rules.restore_config("flink-2.2.1", "file:///sp", True) == {
         "execution.state-recovery.path": "file:///sp",
         "execution.state-recovery.ignore-unclaimed-state": "true",
     }
-    assert rules.restore_config("flink-1.20.5", "file:///sp", False) == {
+    assert job_rules.restore_config("flink-1.20.5", "file:///sp", False) == {
         "execution.savepoint.path": "file:///sp",
         "execution.savepoint.ignore-unclaimed-state": "false",
     }
@@ -132,9 +134,9 @@ def test_flink_config_of_a_job_per_version() -> None:
 
 
 def test_cu_of_a_job() -> None:
-    assert rules.cu_milli(1) == 1250
-    assert rules.cu_milli(4, jobmanagers=2) == 4500
-    assert [rules.cu_text(m) for m in (0, 1000, 1250, 2500, 2050, 3000, 125)] == [
+    assert job_rules.cu_milli(1) == 1250
+    assert job_rules.cu_milli(4, jobmanagers=2) == 4500
+    assert [job_rules.cu_text(m) for m in (0, 1000, 1250, 2500, 2050, 3000, 125)] == [
         "0",
         "1",
         "1.25",
@@ -149,43 +151,43 @@ def test_cu_of_a_job() -> None:
 
 
 def test_actions_allow_only_their_sources() -> None:
-    start = rules.ACTIONS["start"]
-    assert rules.READY in start.sources and rules.RUNNING not in start.sources
-    assert rules.ACTIONS["resume"].sources == {rules.SUSPENDED}
-    assert rules.ACTIONS["suspend"].sources == {rules.RUNNING}
-    assert rules.ACTIONS["stop"].sources == {rules.STARTING, rules.RUNNING}
-    assert not rules.ACTIONS["offline"].sources & rules.ACTIVE
-    for action in rules.ACTIONS.values():
+    start = job_rules.ACTIONS["start"]
+    assert job_rules.READY in start.sources and job_rules.RUNNING not in start.sources
+    assert job_rules.ACTIONS["resume"].sources == {job_rules.SUSPENDED}
+    assert job_rules.ACTIONS["suspend"].sources == {job_rules.RUNNING}
+    assert job_rules.ACTIONS["stop"].sources == {job_rules.STARTING, job_rules.RUNNING}
+    assert not job_rules.ACTIONS["offline"].sources & job_rules.ACTIVE
+    for action in job_rules.ACTIONS.values():
         assert action.why
-    assert rules.refusal(rules.ACTIONS["start"], "running", "etl") == (
+    assert job_rules.refusal(job_rules.ACTIONS["start"], "running", "etl") == (
         "job etl is running: it can be started only when failed, finished, online, stopped"
     )
-    assert rules.refusal(rules.ACTIONS["offline"], "running", "etl").startswith(
+    assert job_rules.refusal(job_rules.ACTIONS["offline"], "running", "etl").startswith(
         "job etl is running: it can be taken offline only when "
     )
 
 
 def test_moves() -> None:
-    assert rules.can_move(rules.READY, rules.STARTING)
-    assert rules.can_move(rules.STARTING, rules.RUNNING)
-    assert rules.can_move(rules.STOPPING, rules.RUNNING)  # a failed stop with savepoint
-    assert rules.can_move(rules.STOPPING, rules.SUSPENDED)
-    assert not rules.can_move(rules.RUNNING, rules.SUSPENDED)  # only through stopping
-    assert not rules.can_move(rules.STOPPED, rules.RUNNING)  # only through starting
-    assert not rules.can_move(rules.READY, rules.RUNNING)
-    assert not rules.can_move(rules.FAILED, rules.FAILED)
-    assert not rules.can_move(rules.RUNNING, "bogus")
+    assert job_rules.can_move(job_rules.READY, job_rules.STARTING)
+    assert job_rules.can_move(job_rules.STARTING, job_rules.RUNNING)
+    assert job_rules.can_move(job_rules.STOPPING, job_rules.RUNNING)  # a failed stop with savepoint
+    assert job_rules.can_move(job_rules.STOPPING, job_rules.SUSPENDED)
+    assert not job_rules.can_move(job_rules.RUNNING, job_rules.SUSPENDED)  # only through stopping
+    assert not job_rules.can_move(job_rules.STOPPED, job_rules.RUNNING)  # only through starting
+    assert not job_rules.can_move(job_rules.READY, job_rules.RUNNING)
+    assert not job_rules.can_move(job_rules.FAILED, job_rules.FAILED)
+    assert not job_rules.can_move(job_rules.RUNNING, "bogus")
     # a suspended job holds its CU; a stopped one does not
-    assert rules.SUSPENDED in rules.HOLDING and rules.STOPPED not in rules.HOLDING
+    assert job_rules.SUSPENDED in job_rules.HOLDING and job_rules.STOPPED not in job_rules.HOLDING
 
 
 # ---------------------------------------------------------------- names and folders
 
 
 def test_folder_paths() -> None:
-    assert rules.folder_path("/") == "/"
-    assert rules.folder_path("/etl//daily/") == "/etl/daily"
-    assert rules.folder_path("/a b/c.d") == "/a b/c.d"
+    assert job_rules.folder_path("/") == "/"
+    assert job_rules.folder_path("/etl//daily/") == "/etl/daily"
+    assert job_rules.folder_path("/a b/c.d") == "/a b/c.d"
     for bad, says in (
         ("etl", "starts with /"),
         ("/a/../b", "'..'"),
@@ -198,15 +200,15 @@ def test_folder_paths() -> None:
         ("/\u4e2d", "1-64"),
     ):
         with pytest.raises(ValueError) as caught:
-            rules.folder_path(bad)
+            job_rules.folder_path(bad)
         assert says in str(caught.value), (bad, str(caught.value))
-    assert rules.parent_of("/a/b") == "/a" and rules.parent_of("/a") == "/"
+    assert job_rules.parent_of("/a/b") == "/a" and job_rules.parent_of("/a") == "/"
 
 
 def test_job_names() -> None:
-    assert rules.NAME.fullmatch("orders_etl-2")
+    assert job_rules.NAME.fullmatch("orders_etl-2")
     for bad in ("2etl", "_x", "a b", "a/b", "x" * 129, ""):
-        assert rules.NAME.fullmatch(bad) is None
+        assert job_rules.NAME.fullmatch(bad) is None
 
 
 # ---------------------------------------------------------------- locations in SQL

@@ -9,8 +9,8 @@ import pydantic
 import pytest
 
 from rtcompute import settings as settings_module
-from rtcompute.services import passwords as passwords_module
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import passwords as passwords_module
+from rtcompute.services.kernel import platform as platform_module
 
 PRODUCTION = passwords_module.Passwords(settings_module.AuthSettings())
 CHEAP = settings_module.AuthSettings(

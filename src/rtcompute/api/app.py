@@ -44,8 +44,8 @@ from rtcompute.api.routes import (
     zones,
 )
 from rtcompute.console import routes as console_routes
-from rtcompute.services import health
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import health
+from rtcompute.services.kernel import platform as platform_module
 
 log = logging.getLogger("rtcompute.api")
 

@@ -18,8 +18,9 @@ from rtcompute import errors
 from rtcompute.api import middleware
 from rtcompute.api.schemas import base as base_schemas
 from rtcompute.domain import credentials, operations, policies
-from rtcompute.services import audit, authz, principals, sessions
-from rtcompute.services import platform as platform_module
+from rtcompute.services.iam import authz
+from rtcompute.services.kernel import audit, principals, sessions
+from rtcompute.services.kernel import platform as platform_module
 
 # Every API route path starts with this. The route modules put it in their own router's
 # prefix: FastAPI keeps an included router's prefix out of `APIRoute.path`, and that path

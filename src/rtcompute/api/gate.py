@@ -37,8 +37,8 @@ from rtcompute.api import deps, middleware
 from rtcompute.console import auth as console_auth
 from rtcompute.console import guard
 from rtcompute.domain import credentials
-from rtcompute.services import platform as platform_module
-from rtcompute.services import sessions
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import sessions
 
 # what an anonymous caller may send to a public route: a sign-up form with every field at its
 # longest is under 8 KiB, even URL-encoded

@@ -25,8 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rtcompute.api import security_headers
 from rtcompute.console import routes as console_routes
-from rtcompute.services import audit, buckets, principals
-from rtcompute.services import platform as platform_module
+from rtcompute.services.capacity import buckets
+from rtcompute.services.kernel import audit, principals
+from rtcompute.services.kernel import platform as platform_module
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

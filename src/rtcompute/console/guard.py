@@ -21,8 +21,9 @@ from fastapi.routing import APIRoute
 from rtcompute import errors
 from rtcompute.console import auth, fields
 from rtcompute.domain import credentials, operations, policies
-from rtcompute.services import authz, principals, sessions
-from rtcompute.services import platform as platform_module
+from rtcompute.services.iam import authz
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals, sessions
 
 
 def platform_of(request: Request) -> platform_module.Platform:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rtcompute.console.i18n import N_
 from rtcompute.domain import ram
-from rtcompute.services import service_role
+from rtcompute.services.iam import service_role
 
 _SYSTEM_ATTACHED = N_(
     "A user, group or role holds at most %(max_system_attachments)s system policies; detach "

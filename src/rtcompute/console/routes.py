@@ -15,39 +15,34 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from rtcompute.console import auth, guard, views
-from rtcompute.console.pages import (
-    access_keys,
-    accounts,
-    audit,
+from rtcompute.console.pages.capacity import (
     buckets,
-    capacity,
     cluster_wizard,
     clusters,
-    engine_versions,
-    engines,
-    jobs,
-    jobs_editor,
-    jobs_online,
-    jobs_resources,
-    jobs_revisions,
     networks,
     orders,
-    overview,
     payments,
     projects,
     purchase,
-    ram_attachments,
-    ram_groups,
-    ram_overview,
-    ram_policies,
-    ram_policy_versions,
-    ram_roles,
-    ram_service_role,
-    ram_users,
-    settings,
-    signin,
-    sql_check,
 )
+from rtcompute.console.pages.capacity import overview as capacity
+from rtcompute.console.pages.engines import catalog as engines
+from rtcompute.console.pages.engines import versions as engine_versions
+from rtcompute.console.pages.iam import attachments as ram_attachments
+from rtcompute.console.pages.iam import groups as ram_groups
+from rtcompute.console.pages.iam import overview as ram_overview
+from rtcompute.console.pages.iam import policies as ram_policies
+from rtcompute.console.pages.iam import policy_versions as ram_policy_versions
+from rtcompute.console.pages.iam import roles as ram_roles
+from rtcompute.console.pages.iam import service_role as ram_service_role
+from rtcompute.console.pages.iam import users as ram_users
+from rtcompute.console.pages.jobs import editor as jobs_editor
+from rtcompute.console.pages.jobs import folders as jobs
+from rtcompute.console.pages.jobs import online as jobs_online
+from rtcompute.console.pages.jobs import resources as jobs_resources
+from rtcompute.console.pages.jobs import revisions as jobs_revisions
+from rtcompute.console.pages.jobs import sql_check
+from rtcompute.console.pages.kernel import access_keys, accounts, audit, overview, settings, signin
 
 log = logging.getLogger("rtcompute.console")
 STATIC_DIR = Path(__file__).parent / "static"

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rtcompute import errors, http_status
 from rtcompute.console import auth, capacity_errors, engine_errors, i18n, job_errors, ram_errors
@@ -285,3 +285,23 @@ def render(
             path="/",
         )
     return response
+
+
+class Notices(dict[str, str]):
+    """An area's fixed list of what a write did (`?done=<key>` on the page it redirects
+    to): never text from the query string, only a key of the list."""
+
+    def see_other(self, request: Request, location: str, done: str | None = None) -> Response:
+        """After a write: a redirect to the page that shows its result."""
+        if done is not None:
+            assert done in self, done
+            location = f"{location}{'&' if '?' in location else '?'}done={done}"
+        if is_htmx(request):
+            return Response(status_code=200, headers={"HX-Redirect": location})
+        return RedirectResponse(location, status_code=303)
+
+    def of(self, request: Request) -> str | None:
+        """The notice the page was redirected with, in the user's language."""
+        key = request.query_params.get("done")
+        message = self.get(key) if key else None
+        return translator(request)(message) if message else None

@@ -3,7 +3,7 @@
 A tenant's SQL runs on machines the operator owns, so every location it names (connector
 options such as the filesystem `path`) must lie inside a bucket of the job's account, and
 every `SET` must name an allow-listed key. The defence decides on what Flink resolved
-(`classify` and `is_location` applied to each table's final options, services/job_paths.py
+(`classify` and `is_location` applied to each table's final options, services/jobs/paths.py
 `judge`): the SQL text sees less than Flink does (literal prefixes, unicode escapes,
 concatenation, LIKE, ALTER). `find` reads the text too, for two reasons only: a quick first
 answer at the literal's own line and column, and the rewrite of `oss://bucket/key` literals

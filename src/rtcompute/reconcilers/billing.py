@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from rtcompute.services import billing
-from rtcompute.services import platform as platform_module
+from rtcompute.services.capacity import billing
+from rtcompute.services.kernel import platform as platform_module
 
 log = logging.getLogger("rtcompute.reconcilers.billing")
 

@@ -19,11 +19,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from rtcompute.domain import clusters as rules
+from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import placement
 from rtcompute.runtime.providers import base
-from rtcompute.services import cluster_nodes
-from rtcompute.services import platform as platform_module
+from rtcompute.services.capacity import cluster_nodes
+from rtcompute.services.kernel import platform as platform_module
 
 log = logging.getLogger("rtcompute.reconcilers.clusters")
 
@@ -33,7 +33,9 @@ RUNNING = cluster_nodes.COMPONENT_RUNNING
 STARTING = cluster_nodes.COMPONENT_STARTING
 FAILED = cluster_nodes.COMPONENT_FAILED
 STOPPED = cluster_nodes.COMPONENT_STOPPED
-BECOMES_RUNNING = frozenset({rules.STARTING, rules.SCALING_OUT, rules.SCALING_IN})
+BECOMES_RUNNING = frozenset(
+    {cluster_rules.STARTING, cluster_rules.SCALING_OUT, cluster_rules.SCALING_IN}
+)
 
 
 class ClusterReconciler:
@@ -66,8 +68,9 @@ class ClusterReconciler:
 
     def _place(self, view: Views) -> bool:
         """Place pending nodes; True if there were any."""
-        if view.state not in rules.ACTIVE or not any(
-            node.port_base is None and node.state == rules.NODE_PENDING for node in view.nodes
+        if view.state not in cluster_rules.ACTIVE or not any(
+            node.port_base is None and node.state == cluster_rules.NODE_PENDING
+            for node in view.nodes
         ):
             return False
         try:
@@ -82,7 +85,8 @@ class ClusterReconciler:
             return False
         if problem is not None:
             cluster_nodes.record(
-                self.platform, Outcome(view.id, view.state, state=rules.FAILED, message=problem)
+                self.platform,
+                Outcome(view.id, view.state, state=cluster_rules.FAILED, message=problem),
             )
         return True
 
@@ -122,7 +126,8 @@ def component_specs(view: Views) -> dict[int, base.ComponentSpec]:
             election_port=node.port_base + placement.ZOOKEEPER_ELECTION_OFFSET,
         )
         for node in view.nodes
-        if node.port_base is not None and any(c.kind == rules.ZOOKEEPER for c in node.components)
+        if node.port_base is not None
+        and any(c.kind == cluster_rules.ZOOKEEPER for c in node.components)
     )
     specs = {}
     for node in view.nodes:
@@ -130,7 +135,7 @@ def component_specs(view: Views) -> dict[int, base.ComponentSpec]:
         if spec is None:
             continue
         for c in node.components:
-            if c.kind == rules.ZOOKEEPER:
+            if c.kind == cluster_rules.ZOOKEEPER:
                 specs[c.id] = base.ComponentSpec(c.kind, spec, c.port, member_id(node.name), peers)
             else:
                 specs[c.id] = base.ComponentSpec(c.kind, spec, c.port)
@@ -142,11 +147,11 @@ def component_specs(view: Views) -> dict[int, base.ComponentSpec]:
 
 def decide(view: Views, provider: base.Provider, *, now: datetime, timeout: timedelta) -> Outcome:
     """One idempotent step for one cluster; acts through `provider`, returns what to record."""
-    if view.state == rules.RELEASING:
+    if view.state == cluster_rules.RELEASING:
         return release(view, provider)
-    if view.state == rules.EXPIRED:
+    if view.state == cluster_rules.EXPIRED:
         return stop_all(view, provider, now)
-    if view.state in rules.ACTIVE:
+    if view.state in cluster_rules.ACTIVE:
         return converge(view, provider, now=now, timeout=timeout)
     return Outcome(view.id, view.state)
 
@@ -163,7 +168,7 @@ def release(view: Views, provider: base.Provider) -> Outcome:
         view.id,
         view.state,
         removed_nodes=[node.id for node in view.nodes],
-        state=rules.RELEASED,
+        state=cluster_rules.RELEASED,
         message="",
     )
 
@@ -181,8 +186,8 @@ def stop_all(view: Views, provider: base.Provider, now: datetime) -> Outcome:
             cluster_nodes.ComponentChange(c.id, None, STOPPED, now, c.restarts, message)
         )
     for node in view.nodes:
-        if node.state != rules.NODE_PENDING:
-            outcome.node_states[node.id] = rules.NODE_PENDING
+        if node.state != cluster_rules.NODE_PENDING:
+            outcome.node_states[node.id] = cluster_rules.NODE_PENDING
     return outcome
 
 
@@ -195,7 +200,7 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
     modes: list[str] = []
     total = 0
     for node in view.nodes:
-        if node.state == rules.NODE_REMOVING:
+        if node.state == cluster_rules.NODE_REMOVING:
             remove_node(view, node, specs, provider)
             outcome.removed_nodes.append(node.id)
             continue
@@ -218,11 +223,11 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
             elif state != RUNNING:
                 waiting.append(f"{node.name} {c.kind} ({message or 'starting'})")
         node_state = (
-            rules.NODE_FAILED
+            cluster_rules.NODE_FAILED
             if FAILED in states
-            else rules.NODE_RUNNING
+            else cluster_rules.NODE_RUNNING
             if all(s == RUNNING for s in states)
-            else rules.NODE_STARTING
+            else cluster_rules.NODE_STARTING
         )
         if node_state != node.state:
             outcome.node_states[node.id] = node_state
@@ -230,14 +235,14 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
     if not waiting and not failures and not has_quorum:
         waiting.append("the ZooKeeper quorum (no leader elected yet)")
     if failures:
-        outcome.state = rules.FAILED
+        outcome.state = cluster_rules.FAILED
         outcome.message = (
             f"{failures[0]}. Release the cluster and create it again; if that fails too, "
             "ask the operator to check the host (java, the zookeeper package, free ports)"
         )
     elif not waiting:
         if view.state in BECOMES_RUNNING:
-            outcome.state = rules.RUNNING
+            outcome.state = cluster_rules.RUNNING
         outcome.message = "" if view.message else None
     else:
         progress = f"{total - len(waiting)} of {total} components answer; waiting for "

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from rtcompute.services import alerts, engine_copies
-from rtcompute.services import platform as platform_module
+from rtcompute.services.engines import copies as engine_copies
+from rtcompute.services.kernel import alerts
+from rtcompute.services.kernel import platform as platform_module
 
 log = logging.getLogger("rtcompute.reconcilers.engines")
 

@@ -2,7 +2,7 @@
 
 `Runtime` is what the reconciler needs: start, find and stop a run's Flink processes, talk
 to a JobManager's REST API, and submit SQL through a version's warm engine worker. Decision
-tests give the reconciler a fake; `FlinkRuntime` maps a run (services/job_runs.Work) onto
+tests give the reconciler a fake; `FlinkRuntime` maps a run (services/jobs/runs.Work) onto
 the launcher of runtime/flink and the worker pool.
 """
 
@@ -19,8 +19,8 @@ from rtcompute.runtime import netrules, sandbox
 from rtcompute.runtime.engines import workers as worker_module
 from rtcompute.runtime.flink import cluster as cluster_module
 from rtcompute.runtime.flink import rest as rest_module
-from rtcompute.services import job_runs
-from rtcompute.services import platform as platform_module
+from rtcompute.services.jobs import runs as job_runs
+from rtcompute.services.kernel import platform as platform_module
 
 Unreachable = rest_module.FlinkUnreachable
 FlinkError = rest_module.FlinkError

@@ -1,7 +1,7 @@
 """The job reconciler: drives every online job's Flink cluster to its desired state, one
 step per pass, and records what Flink says.
 
-A start is a run: place the processes (written first, services/job_runs.begin_run), start
+A start is a run: place the processes (written first, services/jobs/runs.begin_run), start
 the JobManager(s), wait for REST, start the TaskManagers, wait for their slots, submit the
 SQL through the version's warm worker (in a thread: a submission takes a second or two and
 the runner's other loops go on), then watch. Before submitting it asks the cluster for jobs
@@ -26,10 +26,12 @@ from dataclasses import replace
 from typing import Any
 
 from rtcompute.domain import job_placement as placement
-from rtcompute.domain import jobs as rules
+from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import job_runtime as runtime_module
-from rtcompute.services import job_alerts, job_records, job_runs
-from rtcompute.services import platform as platform_module
+from rtcompute.services.jobs import alerts as job_alerts
+from rtcompute.services.jobs import records as job_records
+from rtcompute.services.jobs import runs as job_runs
+from rtcompute.services.kernel import platform as platform_module
 
 log = logging.getLogger("rtcompute.reconcilers.jobs")
 
@@ -72,7 +74,7 @@ class JobReconciler:
     # ---- one step ------------------------------------------------------------------------
 
     def step(self, work: Work) -> None:
-        if work.state == rules.STARTING:
+        if work.state == job_rules.STARTING:
             if not work.step:
                 try:
                     work = job_runs.begin_run(self.platform, work.job_id)
@@ -85,7 +87,7 @@ class JobReconciler:
                 self._submit(work)
             elif work.step == job_runs.RUN_RUNNING:
                 self._watch(work)
-        elif work.state == rules.RUNNING:
+        elif work.state == job_rules.RUNNING:
             if work.step in (job_runs.RUN_RUNNING, job_runs.SUBMITTING, job_runs.LAUNCHING):
                 if not self._due(work):
                     return
@@ -95,8 +97,8 @@ class JobReconciler:
                 elif work.step == job_runs.SUBMITTING:
                     self._submit(work)
             else:
-                job_records.move(self.platform, work.job_id, rules.FAILED, message="run lost")
-        elif work.state == rules.STOPPING:
+                job_records.move(self.platform, work.job_id, job_rules.FAILED, message="run lost")
+        elif work.state == job_rules.STOPPING:
             self._stop(work)
 
     def _due(self, work: Work) -> bool:
@@ -157,7 +159,7 @@ class JobReconciler:
         key = (work.job_id, work.run)
         api = self._answering(work)
         if api is None:
-            if self._timed_out(work) and work.state == rules.STARTING:
+            if self._timed_out(work) and work.state == job_rules.STARTING:
                 self._fail(work, "the JobManager stopped answering before the job was submitted")
             return
         with self._lock:
@@ -297,23 +299,23 @@ class JobReconciler:
             return
         if state == "FINISHED":
             self._end(work)
-            if work.state == rules.STARTING:  # a bounded job done before it was seen RUNNING
-                job_records.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
-            job_records.move(self.platform, work.job_id, rules.FINISHED, flink_state=state)
+            if work.state == job_rules.STARTING:  # a bounded job done before it was seen RUNNING
+                job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
+            job_records.move(self.platform, work.job_id, job_rules.FINISHED, flink_state=state)
             return
         if state == "CANCELED":
             self._end(work)
             job_records.move(
                 self.platform,
                 work.job_id,
-                rules.STOPPED,
+                job_rules.STOPPED,
                 flink_state=state,
                 message="the job was cancelled in Flink",
             )
             return
-        if work.state == rules.STARTING and state == "RUNNING" and _tasks_running(details):
-            job_records.move(self.platform, work.job_id, rules.RUNNING, flink_state=state)
-        elif work.state == rules.STARTING and self._timed_out(work):
+        if work.state == job_rules.STARTING and state == "RUNNING" and _tasks_running(details):
+            job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
+        elif work.state == job_rules.STARTING and self._timed_out(work):
             limit = self.platform.settings.jobs.start_timeout_seconds
             self._fail(work, f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
             return
@@ -422,9 +424,11 @@ class JobReconciler:
     # ---- stopping ------------------------------------------------------------------------
 
     def _stop(self, work: Work) -> None:
-        target = rules.SUSPENDED if work.desired == rules.WANT_SUSPENDED else rules.STOPPED
+        target = (
+            job_rules.SUSPENDED if work.desired == job_rules.WANT_SUSPENDED else job_rules.STOPPED
+        )
         if not work.step:
-            job_records.move(self.platform, work.job_id, rules.STOPPED)
+            job_records.move(self.platform, work.job_id, job_rules.STOPPED)
             return
         with self._lock:
             future = self._submits.get((work.job_id, work.run))
@@ -446,7 +450,7 @@ class JobReconciler:
                 return
             self._end(work)
             job_records.move(
-                self.platform, work.job_id, rules.STOPPED, message="stopped before it ran"
+                self.platform, work.job_id, job_rules.STOPPED, message="stopped before it ran"
             )
             return
         api = self._answering(work)
@@ -456,7 +460,7 @@ class JobReconciler:
                 job_records.move(
                     self.platform,
                     work.job_id,
-                    rules.STOPPED,
+                    job_rules.STOPPED,
                     message="the JobManager did not answer; its processes were stopped",
                 )
             return
@@ -475,11 +479,11 @@ class JobReconciler:
             job_records.move(
                 self.platform,
                 work.job_id,
-                target if state != "FAILED" else rules.FAILED,
+                target if state != "FAILED" else job_rules.FAILED,
                 flink_state=state,
             )
             return
-        if work.stop_mode == rules.STOP_CANCEL:
+        if work.stop_mode == job_rules.STOP_CANCEL:
             with contextlib.suppress(runtime_module.Unreachable, runtime_module.FlinkError):
                 api.cancel(work.flink_job_id)
             return  # the next pass sees CANCELED
@@ -508,7 +512,7 @@ class JobReconciler:
             self._stop_failed(work, str(exc))
             return
         if status.state == "COMPLETED" and status.location:
-            reason = "suspend" if target == rules.SUSPENDED else "stop"
+            reason = "suspend" if target == job_rules.SUSPENDED else "stop"
             job_records.record_savepoint(
                 self.platform,
                 work.job_id,
@@ -571,7 +575,7 @@ class JobReconciler:
     def _fail(self, work: Work, message: str, *, stop: bool = True) -> None:
         if stop and work.step:
             self._end(work)
-        if job_records.move(self.platform, work.job_id, rules.FAILED, message=message):
+        if job_records.move(self.platform, work.job_id, job_rules.FAILED, message=message):
             job_alerts.job_failed(self.platform, work.job_id, message)
 
 

@@ -16,8 +16,8 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from rtcompute.reconcilers import base
-from rtcompute.services import leadership
-from rtcompute.services import platform as platform_module
+from rtcompute.services.kernel import leadership
+from rtcompute.services.kernel import platform as platform_module
 
 log = logging.getLogger("rtcompute.reconcilers")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rtcompute.services import platform as platform_module
-from rtcompute.services import sessions
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import sessions
 
 
 class SessionJanitor:

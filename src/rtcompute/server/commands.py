@@ -19,9 +19,10 @@ from rtcompute import errors
 from rtcompute import settings as settings_module
 
 if TYPE_CHECKING:
+    from rtcompute.reconcilers import base as reconciler_base
     from rtcompute.runtime.engines import installer as installer_module
     from rtcompute.runtime.engines import workers as workers_module
-    from rtcompute.services import platform as platform_module
+    from rtcompute.services.kernel import platform as platform_module
 
 # The web stack, the database layer and the reconcilers are imported inside the commands:
 # `rtc` is also the client CLI, whose every call should not pay ~1 s of server imports.
@@ -82,7 +83,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
 @db_app.command("current")
 def db_current(data_dir: DataDir = None) -> None:
     """Show the schema revision of the database and whether it is the newest."""
-    from rtcompute.services import platform as platform_module
+    from rtcompute.services.kernel import platform as platform_module
     from rtcompute.store import migrate
 
     settings = load_settings(data_dir=data_dir)
@@ -94,6 +95,72 @@ def db_current(data_dir: DataDir = None) -> None:
     typer.echo(f"{current or 'empty'} {state}")
 
 
+def bootstrap_operator(platform: platform_module.Platform, base_url: str) -> None:
+    """On the first start: the operator account, and how to sign in to it (printed once)."""
+    from rtcompute.services.kernel import accounts
+
+    try:
+        created = accounts.bootstrap(platform)
+    except errors.RtcError as exc:
+        fail(f"cannot create the operator account: {exc.message} (RTC_BOOTSTRAP_*)")
+    if created is None:
+        return
+    lines = [
+        "rtcompute: first start, operator account created",
+        f"  sign-in URL: {base_url}/login/{created.alias}",
+        f"  account:     {created.alias}",
+    ]
+    if created.password:
+        lines.append(f"  password:    {created.password}   (shown once; change it)")
+    else:
+        lines.append("  password:    from RTC_BOOTSTRAP_PASSWORD")
+    print("\n".join(lines), flush=True)
+
+
+def reconcilers(
+    platform: platform_module.Platform,
+    installer: installer_module.Installer,
+    workers: workers_module.WorkerPool,
+) -> list[reconciler_base.Reconciler]:
+    """The loops the settings turn on: sessions, clusters, engines, jobs, billing."""
+    from rtcompute.reconcilers import sessions as session_reconciler
+
+    settings = platform.settings.reconcilers
+    loops: list[reconciler_base.Reconciler] = []
+    if settings.session_janitor.enabled:
+        interval = settings.session_janitor.interval_seconds
+        loops.append(session_reconciler.SessionJanitor(platform, interval))
+    if settings.clusters.enabled:
+        from rtcompute.reconcilers import clusters as cluster_reconciler
+        from rtcompute.runtime.providers import local as local_provider
+
+        provider = local_provider.LocalProvider(platform.settings)
+        interval = settings.clusters.interval_seconds
+        loops.append(cluster_reconciler.ClusterReconciler(platform, provider, interval))
+    if settings.engines.enabled:
+        from rtcompute.reconcilers import engines as engine_reconciler
+
+        interval = settings.engines.interval_seconds
+        loops.append(engine_reconciler.EngineReconciler(platform, installer, workers, interval))
+    if settings.jobs.enabled:
+        from rtcompute.reconcilers import job_runtime
+        from rtcompute.reconcilers import jobs as job_reconciler
+
+        runtime = job_runtime.FlinkRuntime(
+            engines_home=platform.settings.engines_home,
+            workers=workers,
+            platform=platform,
+            single_tenant=platform.settings.jobs.single_tenant,
+            sandbox_paths=tuple(platform.settings.jobs.sandbox_paths),
+        )
+        loops.append(job_reconciler.JobReconciler(platform, runtime))
+    if settings.billing.enabled:
+        from rtcompute.reconcilers import billing as billing_reconciler
+
+        loops.append(billing_reconciler.Billing(platform, settings.billing.interval_seconds))
+    return loops
+
+
 def up(
     host: Annotated[str | None, typer.Option(help="Address to bind (RTC_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (RTC_PORT), default 8080.")] = None,
@@ -103,11 +170,9 @@ def up(
     import uvicorn
 
     from rtcompute.api import app as app_module
-    from rtcompute.reconcilers import base as reconciler_base
     from rtcompute.reconcilers import runner as runner_module
-    from rtcompute.reconcilers import sessions as session_reconciler
-    from rtcompute.services import accounts, engine_versions
-    from rtcompute.services import platform as platform_module
+    from rtcompute.services.engines import versions as engine_versions
+    from rtcompute.services.kernel import platform as platform_module
 
     settings = load_settings(host, port, data_dir)
     logging.basicConfig(
@@ -116,71 +181,12 @@ def up(
     prepare(settings)
     platform = platform_module.build_platform(settings)
     base_url = f"http://{settings.host}:{settings.port}"
-    try:
-        created = accounts.bootstrap(platform)
-    except errors.RtcError as exc:
-        fail(f"cannot create the operator account: {exc.message} (RTC_BOOTSTRAP_*)")
-    if created is not None:
-        lines = [
-            "rtcompute: first start, operator account created",
-            f"  sign-in URL: {base_url}/login/{created.alias}",
-            f"  account:     {created.alias}",
-        ]
-        if created.password:
-            lines.append(f"  password:    {created.password}   (shown once; change it)")
-        else:
-            lines.append("  password:    from RTC_BOOTSTRAP_PASSWORD")
-        print("\n".join(lines), flush=True)
-    loops: list[reconciler_base.Reconciler] = []
-    janitor = settings.reconcilers.session_janitor
-    if janitor.enabled:
-        loops.append(session_reconciler.SessionJanitor(platform, janitor.interval_seconds))
-    cluster_loop = settings.reconcilers.clusters
-    if cluster_loop.enabled:
-        from rtcompute.reconcilers import clusters as cluster_reconciler
-        from rtcompute.runtime.providers import local as local_provider
-
-        loops.append(
-            cluster_reconciler.ClusterReconciler(
-                platform, local_provider.LocalProvider(settings), cluster_loop.interval_seconds
-            )
-        )
+    bootstrap_operator(platform, base_url)
     installer, workers = engine_runtime(settings)
     platform.sql_engine = workers
     if settings.engines.install_default and engine_versions.pool_is_empty(platform):
         install_default_engine(platform, installer)
-    engine_loop = settings.reconcilers.engines
-    if engine_loop.enabled:
-        from rtcompute.reconcilers import engines as engine_reconciler
-
-        loops.append(
-            engine_reconciler.EngineReconciler(
-                platform, installer, workers, engine_loop.interval_seconds
-            )
-        )
-    job_loop = settings.reconcilers.jobs
-    if job_loop.enabled:
-        from rtcompute.reconcilers import job_runtime
-        from rtcompute.reconcilers import jobs as job_reconciler
-
-        loops.append(
-            job_reconciler.JobReconciler(
-                platform,
-                job_runtime.FlinkRuntime(
-                    engines_home=settings.engines_home,
-                    workers=workers,
-                    platform=platform,
-                    single_tenant=settings.jobs.single_tenant,
-                    sandbox_paths=tuple(settings.jobs.sandbox_paths),
-                ),
-            )
-        )
-    billing_loop = settings.reconcilers.billing
-    if billing_loop.enabled:
-        from rtcompute.reconcilers import billing as billing_reconciler
-
-        loops.append(billing_reconciler.Billing(platform, billing_loop.interval_seconds))
-    runner = runner_module.Runner(platform, loops)
+    runner = runner_module.Runner(platform, reconcilers(platform, installer, workers))
 
     def start() -> None:
         if settings.reconcilers.enabled:
@@ -247,7 +253,8 @@ def install_default_engine(
     A failure is reported and the platform starts anyway (install it later)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rtcompute.services import engine_copies, engine_versions
+    from rtcompute.services.engines import copies as engine_copies
+    from rtcompute.services.engines import versions as engine_versions
 
     version = platform.settings.engines.default_version
     source = platform.settings.engine_wheelhouse or "the package index"

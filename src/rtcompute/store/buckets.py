@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rtcompute.domain import clusters as cluster_domain
-from rtcompute.store import capacity_tables
+from rtcompute.store.tables import capacity as capacity_tables
 
 Bucket = capacity_tables.Bucket
 # temporary upload files carry this prefix; listings skip them and keys may not use it

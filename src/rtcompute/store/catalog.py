@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables
+from rtcompute.store.tables import capacity as capacity_tables
 
 
 def list_regions(*, session: Session) -> list[capacity_tables.Region]:

@@ -7,7 +7,8 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables, locks
+from rtcompute.store import locks
+from rtcompute.store.tables import capacity as capacity_tables
 
 Cluster = capacity_tables.Cluster
 Node = capacity_tables.ClusterNode

@@ -8,7 +8,8 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables, engine_tables
+from rtcompute.store.tables import capacity as capacity_tables
+from rtcompute.store.tables import engines as engine_tables
 
 EngineVersion = engine_tables.EngineVersion
 Copy = engine_tables.EngineCopy

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import job_tables, tables
+from rtcompute.store import tables
+from rtcompute.store.tables import jobs as job_tables
 
 Folder = job_tables.Folder
 Job = job_tables.Job

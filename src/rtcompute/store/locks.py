@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables, tables
+from rtcompute.store import tables
+from rtcompute.store.tables import capacity as capacity_tables
 
 Lockable = (
     type[tables.Project]
@@ -37,7 +38,7 @@ def hold_named(*, session: Session, name: str) -> None:
     """Hold a lock by name (its row is created on first use) until the transaction ends."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from rtcompute.store import engine_tables
+    from rtcompute.store.tables import engines as engine_tables
 
     table = engine_tables.NamedLock
     dialect = session.get_bind().dialect.name

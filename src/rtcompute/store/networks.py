@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables, locks
+from rtcompute.store import locks
+from rtcompute.store.tables import capacity as capacity_tables
 
 Network = capacity_tables.Network
 Subnet = capacity_tables.Subnet

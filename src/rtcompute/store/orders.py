@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables
+from rtcompute.store.tables import capacity as capacity_tables
 
 Order = capacity_tables.Order
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rtcompute.store import capacity_tables
+from rtcompute.store.tables import capacity as capacity_tables
 
 Usage = capacity_tables.UsageRecord
 

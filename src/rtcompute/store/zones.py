@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rtcompute.domain import clusters as cluster_domain
-from rtcompute.store import capacity_tables, locks
+from rtcompute.store import locks
+from rtcompute.store.tables import capacity as capacity_tables
 
 Zone = capacity_tables.Zone
 ClusterNode = capacity_tables.ClusterNode

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from rtcompute.api import deps
 from rtcompute.api.schemas import access_keys as schemas
 from rtcompute.domain import operations
-from rtcompute.services import access_keys, principals
+from rtcompute.services.kernel import access_keys, principals
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/access-keys", tags=["access-keys"], responses=deps.ERROR_RESPONSES

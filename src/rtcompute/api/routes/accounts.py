@@ -11,7 +11,7 @@ from rtcompute.api import deps
 from rtcompute.api.routes import auth as auth_routes
 from rtcompute.api.schemas import accounts as schemas
 from rtcompute.domain import operations
-from rtcompute.services import accounts, principals
+from rtcompute.services.kernel import accounts, principals
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/accounts", tags=["accounts"], responses=deps.ERROR_RESPONSES

@@ -12,7 +12,7 @@ from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import audit_events as schemas
 from rtcompute.domain import operations
-from rtcompute.services import audit, principals
+from rtcompute.services.kernel import audit, principals
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/audit-events", tags=["audit"], responses=deps.ERROR_RESPONSES

@@ -9,7 +9,8 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import accounts as account_schemas
 from rtcompute.api.schemas import auth as schemas
 from rtcompute.domain import operations, resources
-from rtcompute.services import accounts, auth, authz, principals, sessions
+from rtcompute.services.iam import authz
+from rtcompute.services.kernel import accounts, auth, principals, sessions
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["auth"], responses=deps.ERROR_RESPONSES)
 

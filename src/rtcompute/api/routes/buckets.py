@@ -22,7 +22,8 @@ from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import buckets as schemas
 from rtcompute.domain import operations
-from rtcompute.services import buckets, principals
+from rtcompute.services.capacity import buckets
+from rtcompute.services.kernel import principals
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/buckets", tags=["buckets"], responses=deps.ERROR_RESPONSES

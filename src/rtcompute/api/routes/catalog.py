@@ -12,7 +12,8 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations, sizing
-from rtcompute.services import catalog, principals
+from rtcompute.services.capacity import machine_types
+from rtcompute.services.kernel import principals
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["catalog"], responses=deps.ERROR_RESPONSES)
 CATALOG = "acs:stream:{region}:{account_id}:catalog"
@@ -34,7 +35,7 @@ def machine_type_out(machine_type: catalog_domain.MachineType) -> schemas.Machin
     )
 
 
-def region_out(region: catalog.RegionInfo) -> schemas.Region:
+def region_out(region: machine_types.RegionInfo) -> schemas.Region:
     return schemas.Region(
         name=region.name,
         display_name=region.display_name,
@@ -51,8 +52,8 @@ async def read_catalog(
 ) -> schemas.Catalog:
     """Machine types (slave: usable CU; master: the cluster's maximum CU), prices, regions."""
     name = region or platform.settings.region
-    found = await anyio.to_thread.run_sync(catalog.read_catalog, platform, name)
-    regions = await anyio.to_thread.run_sync(catalog.list_regions, platform)
+    found = await anyio.to_thread.run_sync(machine_types.read_catalog, platform, name)
+    regions = await anyio.to_thread.run_sync(machine_types.list_regions, platform)
     return schemas.Catalog(
         region=name,
         regions=[region_out(r) for r in regions],
@@ -69,7 +70,7 @@ async def update_region(
 ) -> schemas.Region:
     """Add a region or change its shared CU price (operator)."""
     found = await anyio.to_thread.run_sync(
-        lambda: catalog.update_region(
+        lambda: machine_types.update_region(
             platform,
             region,
             display_name=body.display_name,
@@ -89,7 +90,7 @@ async def update_machine_type(
 ) -> schemas.MachineType:
     """Add a machine type or change its CU figure and prices (operator)."""
     found = await anyio.to_thread.run_sync(
-        lambda: catalog.update_machine_type(
+        lambda: machine_types.update_machine_type(
             platform,
             role,
             name,
@@ -131,7 +132,7 @@ async def size_quote(
 ) -> schemas.Quote:
     """The cheapest machine mix with at least `cu` usable CU (3 masters with `ha`)."""
     found = await anyio.to_thread.run_sync(
-        catalog.read_catalog, platform, region or platform.settings.region
+        machine_types.read_catalog, platform, region or platform.settings.region
     )
     try:
         quote = sizing.quote(cu, ha, found)

@@ -13,8 +13,9 @@ from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as project_schemas
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations
-from rtcompute.services import clusters, orders, principals
-from rtcompute.store import capacity_tables
+from rtcompute.services.capacity import clusters, orders
+from rtcompute.services.kernel import principals
+from rtcompute.store.tables import capacity as capacity_tables
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/clusters", tags=["clusters"], responses=deps.ERROR_RESPONSES

@@ -10,7 +10,10 @@ from fastapi import APIRouter
 from rtcompute.api import deps
 from rtcompute.api.schemas import engines as schemas
 from rtcompute.domain import operations
-from rtcompute.services import engine_versions, engines, principals, sql
+from rtcompute.services.engines import catalog as engines
+from rtcompute.services.engines import versions as engine_versions
+from rtcompute.services.jobs import sql
+from rtcompute.services.kernel import principals
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["engines"], responses=deps.ERROR_RESPONSES)
 # the version catalog is part of the catalog (GET /catalog); a cluster's versions are named

@@ -23,14 +23,12 @@ from rtcompute.api.routes import engines as engine_routes
 from rtcompute.api.schemas import engines as engine_schemas
 from rtcompute.api.schemas import jobs as schemas
 from rtcompute.domain import operations
-from rtcompute.services import (
-    job_alerts,
-    job_lifecycle,
-    job_observe,
-    job_resources,
-    jobs,
-    principals,
-)
+from rtcompute.services.jobs import alerts as job_alerts
+from rtcompute.services.jobs import drafts as jobs
+from rtcompute.services.jobs import lifecycle as job_lifecycle
+from rtcompute.services.jobs import observe as job_observe
+from rtcompute.services.jobs import resources as job_resources
+from rtcompute.services.kernel import principals
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["jobs"], responses=deps.ERROR_RESPONSES)
 BASE = "acs:stream:{region}:{account_id}:{project}"

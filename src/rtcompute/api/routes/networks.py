@@ -12,7 +12,8 @@ from fastapi import APIRouter, Response, status
 from rtcompute.api import deps
 from rtcompute.api.schemas import networks as schemas
 from rtcompute.domain import operations
-from rtcompute.services import networks, principals
+from rtcompute.services.capacity import networks
+from rtcompute.services.kernel import principals
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/networks", tags=["networks"], responses=deps.ERROR_RESPONSES

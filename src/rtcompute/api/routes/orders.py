@@ -9,8 +9,9 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations
-from rtcompute.services import orders, principals
-from rtcompute.store import capacity_tables
+from rtcompute.services.capacity import orders
+from rtcompute.services.kernel import principals
+from rtcompute.store.tables import capacity as capacity_tables
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/orders", tags=["orders"], responses=deps.ERROR_RESPONSES

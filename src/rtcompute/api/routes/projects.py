@@ -10,8 +10,9 @@ from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as schemas
 from rtcompute.domain import operations
-from rtcompute.services import clusters, orders, principals, projects
-from rtcompute.services import platform as platform_module
+from rtcompute.services.capacity import clusters, orders, projects
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals
 from rtcompute.store import tables
 
 router = APIRouter(

@@ -9,7 +9,8 @@ from rtcompute.api import deps
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
 from rtcompute.domain import operations, resources
-from rtcompute.services import groups, principals
+from rtcompute.services.iam import groups
+from rtcompute.services.kernel import principals
 from rtcompute.store import tables
 
 router = APIRouter(prefix=f"{deps.API_PREFIX}/ram", tags=["ram"], responses=deps.ERROR_RESPONSES)

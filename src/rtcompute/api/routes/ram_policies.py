@@ -11,7 +11,9 @@ from rtcompute.api import deps
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
 from rtcompute.domain import operations, policies
-from rtcompute.services import attachments, principals, ram_policies
+from rtcompute.services.iam import attachments
+from rtcompute.services.iam import policies as ram_policies
+from rtcompute.services.kernel import principals
 
 router = APIRouter(prefix=f"{deps.API_PREFIX}/ram", tags=["ram"], responses=deps.ERROR_RESPONSES)
 POLICIES = "acs:ram::{account_id}:policy/*"

@@ -11,7 +11,9 @@ from rtcompute.api.routes import auth as auth_routes
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
 from rtcompute.domain import operations, ram, resources
-from rtcompute.services import principals, ram_overview, roles, service_role, simulate
+from rtcompute.services.iam import overview as ram_overview
+from rtcompute.services.iam import roles, service_role, simulate
+from rtcompute.services.kernel import principals
 from rtcompute.store import tables
 
 router = APIRouter(prefix=f"{deps.API_PREFIX}/ram", tags=["ram"], responses=deps.ERROR_RESPONSES)

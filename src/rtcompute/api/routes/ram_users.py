@@ -11,7 +11,8 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import access_keys as key_schemas
 from rtcompute.api.schemas import ram as schemas
 from rtcompute.domain import operations, resources
-from rtcompute.services import access_keys, principals, ram_users
+from rtcompute.services.iam import users as ram_users
+from rtcompute.services.kernel import access_keys, principals
 from rtcompute.store import tables
 
 router = APIRouter(

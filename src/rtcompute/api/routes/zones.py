@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Response, status
 from rtcompute.api import deps
 from rtcompute.api.schemas import zones as schemas
 from rtcompute.domain import operations
-from rtcompute.services import principals, zones
+from rtcompute.services.capacity import zones
+from rtcompute.services.kernel import principals
 
 router = APIRouter(
     prefix=f"{deps.API_PREFIX}/zones", tags=["zones"], responses=deps.ERROR_RESPONSES

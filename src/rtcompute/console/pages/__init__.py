@@ -1,1 +1,3 @@
-"""One module per console area; each has a `router` whose routes all declare an action."""
+"""The console's pages, by the same areas as `services/` (kernel, iam, capacity, engines,
+jobs); each module has a `router` whose routes all declare an operation
+(`domain/operations.py`) or say they are public."""

@@ -1,0 +1,1 @@
+"""Engine versions: the catalog, and the versions of a cluster and of the shared pool."""

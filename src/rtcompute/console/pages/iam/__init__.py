@@ -1,0 +1,1 @@
+"""RAM: users, groups, policies and their versions, roles, attachments, the service role."""

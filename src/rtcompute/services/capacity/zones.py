@@ -1,0 +1,218 @@
+"""Zones: the operator registers them with host capacity; placements draw on it.
+
+Capacity is how many nodes of each machine type a zone can hold; use is counted from the
+cluster nodes placed in it, so `remaining` is always capacity minus what exists. The
+cluster service calls `require_capacity` inside its own transaction, after which it
+inserts the nodes: on PostgreSQL the zone row stays locked until that transaction ends,
+so two clusters cannot both take the last free node of a type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from rtcompute import errors
+from rtcompute.domain import networks as network_domain
+from rtcompute.domain import text
+from rtcompute.services.capacity import machine_types
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store import zones as zone_store
+from rtcompute.store.tables import capacity as capacity_tables
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    name: str
+    region: str
+    capacity: dict[str, int]
+    used: dict[str, int]
+    remaining: dict[str, int]
+    created_at: datetime
+
+
+def capacity_of(zone: capacity_tables.Zone) -> dict[str, int]:
+    try:
+        stored = json.loads(zone.capacity)
+    except ValueError:
+        return {}
+    if not isinstance(stored, dict):
+        return {}
+    return {k: v for k, v in stored.items() if isinstance(k, str) and isinstance(v, int)}
+
+
+def _remaining(capacity: Mapping[str, int], used: Mapping[str, int]) -> dict[str, int]:
+    return {name: max(0, capacity.get(name, 0) - used.get(name, 0)) for name in {*capacity, *used}}
+
+
+def remaining(session: db.Session, zone: capacity_tables.Zone) -> dict[str, int]:
+    """Nodes of each machine type the zone can still place."""
+    return _remaining(capacity_of(zone), zone_store.used_by_type(session=session, zone_id=zone.id))
+
+
+def require_capacity(
+    session: db.Session, zone: capacity_tables.Zone, needed: Mapping[str, int]
+) -> None:
+    """Refuse a placement the zone has no room for (the guide's "no zone to choose")."""
+    zone_store.lock_zone(session=session, zone_id=zone.id)
+    left = remaining(session, zone)
+    for machine_type, count in sorted(needed.items()):
+        if count > left.get(machine_type, 0):
+            raise errors.QuotaExceeded(
+                f"zone {zone.name} can place {left.get(machine_type, 0)} more {machine_type} "
+                f"nodes but {count} are needed: pick another zone or ask the operator to "
+                f"register more {machine_type} capacity in {zone.name}",
+                code="ZoneCapacityExceeded",
+            )
+
+
+def not_found(name: str) -> errors.NotFound:
+    return errors.NotFound(
+        f"zone {name[:64]!r} does not exist; list the zones with GET /api/v1/zones",
+        code="ZoneNotFound",
+    )
+
+
+def read_zone(
+    session: db.Session, region: str, name: str, *, lock: bool = False
+) -> capacity_tables.Zone:
+    """The zone of that name in the region, or NotFound."""
+    found = (
+        zone_store.read_zone(session=session, region=region, name=name, lock=lock)
+        if text.is_storable(name) and text.is_storable(region)
+        else None
+    )
+    if found is None:
+        raise not_found(name)
+    return found
+
+
+def _view(zone: capacity_tables.Zone, used: Mapping[str, int]) -> ZoneView:
+    capacity = capacity_of(zone)
+    return ZoneView(
+        zone.name, zone.region, capacity, dict(used), _remaining(capacity, used), zone.created_at
+    )
+
+
+def _capacity(
+    session: db.Session, platform: platform_module.Platform, region: str, raw: Mapping[str, object]
+) -> dict[str, int]:
+    known = {t.name for t in machine_types.load(session, platform, region).machine_types}
+    try:
+        return network_domain.parse_capacity(raw, known)
+    except ValueError as exc:
+        raise errors.Invalid(str(exc), code="InvalidParameter.Capacity") from None
+
+
+def _check_name(name: str) -> str:
+    try:
+        return network_domain.check_name("zone", name)
+    except ValueError as exc:
+        raise errors.Invalid(str(exc), code="InvalidParameter.ZoneName") from None
+
+
+def create_zone(
+    platform: platform_module.Platform,
+    name: str,
+    capacity: Mapping[str, object],
+    *,
+    region: str | None = None,
+) -> ZoneView:
+    _check_name(name)
+    taken = errors.Conflict(
+        f"a zone named {name} already exists in this region; update its capacity instead",
+        code="ZoneAlreadyExists",
+    )
+    try:
+        with db.transaction(platform.sessions) as session:
+            region = machine_types.region_info(
+                session, platform, region or platform.settings.region
+            ).name
+            parsed = _capacity(session, platform, region, capacity)
+            if zone_store.read_zone(session=session, region=region, name=name) is not None:
+                raise taken
+            zone = zone_store.create_zone(
+                session=session,
+                zone=capacity_tables.Zone(
+                    region=region,
+                    name=name,
+                    capacity=json.dumps(parsed, sort_keys=True),
+                    created_at=platform.now(),
+                ),
+            )
+            return _view(zone, {})
+    except IntegrityError as exc:
+        raise taken from exc
+
+
+def update_zone(
+    platform: platform_module.Platform,
+    name: str,
+    capacity: Mapping[str, object],
+    *,
+    region: str | None = None,
+) -> ZoneView:
+    """Replace the zone's capacity; never below the nodes already placed in it."""
+    region = region or platform.settings.region
+    with db.transaction(platform.sessions) as session:
+        zone = read_zone(session, region, name, lock=True)
+        parsed = _capacity(session, platform, region, capacity)
+        used = zone_store.used_by_type(session=session, zone_id=zone.id)
+        for machine_type, count in sorted(used.items()):
+            if parsed.get(machine_type, 0) < count:
+                raise errors.Conflict(
+                    f"zone {name} holds {count} {machine_type} nodes: its {machine_type} "
+                    f"capacity cannot go below {count} until clusters there are released or "
+                    "scaled in",
+                    code="ZoneCapacityInUse",
+                )
+        zone.capacity = json.dumps(parsed, sort_keys=True)
+        return _view(zone, used)
+
+
+def delete_zone(
+    platform: platform_module.Platform, name: str, *, region: str | None = None
+) -> None:
+    """Remove a zone no node, subnet or cluster refers to."""
+    region = region or platform.settings.region
+    in_use = errors.Conflict(
+        f"zone {name} is in use: delete its subnets and release its clusters first",
+        code="ZoneInUse",
+    )
+    try:
+        with db.transaction(platform.sessions) as session:
+            zone = read_zone(session, region, name, lock=True)
+            nodes = zone_store.count_nodes(session=session, zone_id=zone.id)
+            subnets = zone_store.count_subnets(session=session, zone_id=zone.id)
+            clusters = zone_store.count_clusters(session=session, zone_id=zone.id)
+            if nodes or subnets or clusters[False]:
+                raise errors.Conflict(
+                    f"zone {name} is in use by {clusters[False]} clusters ({nodes} nodes) and "
+                    f"{subnets} subnets: release those clusters and delete those subnets first",
+                    code="ZoneInUse",
+                )
+            if clusters[True]:
+                raise errors.Conflict(
+                    f"zone {name} is in the history of {clusters[True]} released clusters and "
+                    "stays; to place nothing more there, set its capacity to {} instead",
+                    code="ZoneInHistory",
+                )
+            zone_store.delete_zone(session=session, zone_id=zone.id)
+    except IntegrityError as exc:  # a subnet or cluster arrived between the count and delete
+        raise in_use from exc
+
+
+def list_zones(platform: platform_module.Platform, *, region: str | None = None) -> list[ZoneView]:
+    """The region's zones with capacity, use and what remains."""
+    with db.transaction(platform.sessions) as session:
+        region = region or platform.settings.region
+        if not text.is_storable(region):
+            return []
+        found = zone_store.list_zones(session=session, region=region)
+        used = zone_store.used_by_zone(session=session, zone_ids=[zone.id for zone in found])
+        return [_view(zone, used[zone.id]) for zone in found]

@@ -1,0 +1,199 @@
+"""Observed state of engine versions, written by the engine reconciler: machine copies
+(installing -> ready, or gone after a failure) and the deployments waiting on them.
+
+A copy serves every target of its version on the machine; it is removed once no
+deployment references it. A failed install removes its copy row, marks the waiting
+deployments failed and puts their clusters back to running with their previous versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import engines as engine_rules
+from rtcompute.services.capacity import clusters
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import clusters as cluster_store
+from rtcompute.store import db
+from rtcompute.store import engines as engine_store
+from rtcompute.store.tables import engines as engine_tables
+
+GONE = frozenset({cluster_rules.RELEASING, cluster_rules.RELEASED})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the machine needs: copies to install, copies nobody uses, copies there are."""
+
+    to_install: tuple[str, ...]
+    unused: tuple[str, ...]
+    copies: dict[str, str] = field(default_factory=dict)  # version -> state
+
+
+@dataclass(frozen=True)
+class Failed:
+    account_id: str | None
+    target: str  # the cluster's name, or "the shared pool"
+    version: str
+
+
+def _drop_gone_targets(session: db.Session) -> None:
+    """A releasing or released cluster's versions no longer hold their copies."""
+    for row in engine_store.list_deployments_of_clusters_in(session=session, states=GONE):
+        engine_store.delete_deployment(session=session, deployment=row)
+
+
+def plan(platform: platform_module.Platform, host: str) -> Plan:
+    with db.transaction(platform.sessions) as session:
+        _drop_gone_targets(session)
+        deployments = engine_store.list_deployments(session=session)
+        copies = {c.version: c.state for c in engine_store.list_copies(session=session, host=host)}
+    waiting = sorted(
+        {d.version for d in deployments if d.state == engine_rules.INSTALLING}
+        - {v for v, state in copies.items() if state == engine_rules.COPY_READY}
+    )
+    used = {d.version for d in deployments if d.state in engine_rules.HELD}
+    unused = sorted(v for v in copies if v not in used)
+    return Plan(tuple(waiting), tuple(unused), copies)
+
+
+def start_copy(platform: platform_module.Platform, host: str, version: str, path: str) -> None:
+    with db.transaction(platform.sessions) as session:
+        copy = engine_store.read_copy(session=session, host=host, version=version)
+        if copy is None:
+            engine_store.add_copy(
+                session=session,
+                copy=engine_tables.EngineCopy(
+                    host=host,
+                    version=version,
+                    state=engine_rules.COPY_INSTALLING,
+                    path=path,
+                    phase="starting",
+                    progress=0,
+                    since=platform.now(),
+                ),
+            )
+
+
+def record_progress(
+    platform: platform_module.Platform, host: str, version: str, phase: str, percent: int
+) -> None:
+    with db.transaction(platform.sessions) as session:
+        copy = engine_store.read_copy(session=session, host=host, version=version)
+        if copy is not None and copy.state == engine_rules.COPY_INSTALLING:
+            copy.phase, copy.progress = phase[:64], max(0, min(100, percent))
+
+
+def copy_ready(
+    platform: platform_module.Platform,
+    host: str,
+    version: str,
+    *,
+    path: str,
+    size_bytes: int,
+    source: str,
+) -> None:
+    now = platform.now()
+    with db.transaction(platform.sessions) as session:
+        copy = engine_store.read_copy(session=session, host=host, version=version)
+        if copy is None:
+            copy = engine_store.add_copy(
+                session=session,
+                copy=engine_tables.EngineCopy(host=host, version=version, state="", since=now),
+            )
+        copy.state, copy.path, copy.source = engine_rules.COPY_READY, path, source
+        copy.phase, copy.progress, copy.message = "done", 100, ""
+        copy.size_bytes, copy.since = size_bytes, now
+
+
+def _back_to_running(
+    session: db.Session, platform: platform_module.Platform, cluster_id: int
+) -> None:
+    """The cluster leaves `deploying` once none of its versions is installing."""
+    cluster = cluster_store.read_cluster(session=session, cluster_id=cluster_id)
+    if cluster is None or cluster.state != cluster_rules.DEPLOYING:
+        return
+    rows = engine_store.list_deployments(
+        session=session,
+        target=engine_rules.cluster_target(cluster_id),
+        states=(engine_rules.INSTALLING,),
+    )
+    if not rows:
+        clusters.move(session, platform, cluster, cluster_rules.RUNNING)
+
+
+def finish_deployments(platform: platform_module.Platform, host: str) -> list[str]:
+    """Installing deployments whose copy is ready become installed (the first version of a
+    target becomes its current one); returns `<target> <version>` of each."""
+    done: list[str] = []
+    now = platform.now()
+    with db.transaction(platform.sessions) as session:
+        ready = {
+            c.version
+            for c in engine_store.list_copies(session=session, host=host)
+            if c.state == engine_rules.COPY_READY
+        }
+        for row in engine_store.list_deployments(
+            session=session, states=(engine_rules.INSTALLING,)
+        ):
+            if row.version not in ready:
+                continue
+            others = engine_store.list_deployments(session=session, target=row.target)
+            row.state, row.state_since = engine_rules.INSTALLED, now
+            row.phase, row.progress, row.message = "done", 100, ""
+            if not any(other.current for other in others):
+                row.current = True
+            session.flush()
+            if row.cluster_id is not None:
+                _back_to_running(session, platform, row.cluster_id)
+            done.append(f"{row.target} {row.version}")
+    return done
+
+
+def copy_failed(
+    platform: platform_module.Platform, host: str, version: str, message: str
+) -> list[Failed]:
+    """The install failed: waiting deployments fail with the message, their clusters run on
+    with their previous versions, the copy row goes (a new request retries from scratch)."""
+    failed: list[Failed] = []
+    now = platform.now()
+    with db.transaction(platform.sessions) as session:
+        engine_store.delete_copy(session=session, host=host, version=version)
+        for row in engine_store.list_deployments(
+            session=session, states=(engine_rules.INSTALLING,)
+        ):
+            if row.version != version:
+                continue
+            row.state, row.state_since, row.message = engine_rules.FAILED, now, message
+            row.current = False
+            cluster = (
+                cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
+                if row.cluster_id is not None
+                else None
+            )
+            if cluster is not None:
+                session.flush()
+                _back_to_running(session, platform, cluster.id)
+            failed.append(
+                Failed(
+                    cluster.account_id if cluster else None,
+                    cluster.name if cluster else "the shared pool",
+                    version,
+                )
+            )
+    return failed
+
+
+def drop_copy(platform: platform_module.Platform, host: str, version: str) -> bool:
+    """Forget a copy nobody uses (its files are gone); False when a target took it again."""
+    with db.transaction(platform.sessions) as session:
+        users = [
+            d
+            for d in engine_store.list_deployments(session=session)
+            if d.version == version and d.state in engine_rules.HELD
+        ]
+        if users:
+            return False
+        engine_store.delete_copy(session=session, host=host, version=version)
+        return True

@@ -1,0 +1,116 @@
+"""The audit trail: written for every state-changing call (denied ones too), read by page."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from rtcompute import errors
+from rtcompute.domain import identities, text
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals
+from rtcompute.store import audit_events as audit_store
+from rtcompute.store import db, tables
+
+log = logging.getLogger("rtcompute.audit")
+OUTCOMES = ("success", "denied", "failed")
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Event:
+    action: str
+    resource: str
+    outcome: str
+    principal: principals.Principal | None
+    context: principals.RequestContext
+    error_code: str = ""
+    detail: str = ""
+    # for unauthenticated attempts (sign-in), who it claimed to be
+    claimed_account_id: str | None = None
+    claimed_principal: str = ""
+
+
+def record(platform: platform_module.Platform, event: Event) -> None:
+    """Append one event in its own transaction; a failure here is logged, never raised."""
+    who = event.principal
+    row = tables.AuditEvent(
+        occurred_at=platform.now(),
+        account_id=who.account_id if who else event.claimed_account_id,
+        identity_type=who.identity_type.value if who else "",
+        principal=(who.display if who else event.claimed_principal)[:200],
+        source_ip=event.context.source_ip[:64],
+        action=event.action[:128],
+        resource=event.resource[:512],
+        outcome=event.outcome,
+        error_code=event.error_code[:64],
+        request_id=event.context.request_id[:64],
+        detail=event.detail[:2000],
+    )
+    try:
+        with db.transaction(platform.sessions) as session:
+            audit_store.create_audit_event(session=session, event=row)
+    except Exception:  # the audit must not turn a done action into an error
+        log.exception("could not write audit event %s %s", event.action, event.resource)
+
+
+def page_token(token: str | None) -> int | None:
+    """Parse a page token from a client; Invalid when it is not one we handed out."""
+    try:
+        return text.parse_page_token(token)
+    except ValueError:
+        raise errors.Invalid(
+            "page_token is not one this API returned", code="InvalidPageToken"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Query:
+    action: str | None = None
+    principal: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    page_token: int | None = None
+    page_size: int = 50
+    all_accounts: bool = False
+
+
+def list_events(
+    platform: platform_module.Platform, principal: principals.Principal, query: Query
+) -> tuple[list[tables.AuditEvent], int | None]:
+    """A page of events, newest first, and the token of the next page (None at the end)."""
+    if query.outcome and query.outcome not in OUTCOMES:
+        raise errors.Invalid(
+            f"outcome must be one of {', '.join(OUTCOMES)}", code="InvalidParameter"
+        )
+    if not 1 <= query.page_size <= MAX_PAGE:
+        raise errors.Invalid(f"page_size must be 1-{MAX_PAGE}", code="InvalidParameter")
+    for name, value in (("action", query.action), ("principal", query.principal)):
+        if value is not None and not text.is_storable(value):
+            raise errors.Invalid(f"{name} must be text without NUL characters")
+    # the operator account itself, not its RAM users: no policy of the operator's own
+    # account can grant a reach into other tenants' trails
+    if query.all_accounts and not (
+        principal.is_operator and principal.identity_type is identities.IdentityType.ACCOUNT
+    ):
+        raise errors.Forbidden(
+            "only the operator account itself may read every account's audit trail",
+            code="Forbidden.RAM",
+        )
+    where = audit_store.AuditFilter(
+        account_id=None if query.all_accounts else principal.account_id,
+        action=query.action,
+        principal=query.principal,
+        outcome=query.outcome,
+        since=query.since,
+        until=query.until,
+        before_id=query.page_token,
+    )
+    with db.transaction(platform.sessions) as session:
+        rows = audit_store.list_audit_events(
+            session=session, where=where, limit=query.page_size + 1
+        )
+    next_token = rows[query.page_size - 1].id if len(rows) > query.page_size else None
+    return rows[: query.page_size], next_token

@@ -1,0 +1,227 @@
+"""Tables of jobs: folders, drafts and their revisions, the deployment an online job is, the
+runs (per-job Flink clusters) of a deployment, savepoints, events, alert rules and attached
+resources.
+
+A draft and its deployment are separate rows on purpose: going online freezes a revision
+(its SQL, settings and engine version) into the deployment, so editing the draft while the
+job runs never changes what runs. The deployment carries the desired state the API writes
+and the observed state the job reconciler writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rtcompute.store.tables.base import Base, UtcDateTime
+
+
+class Folder(Base):
+    """A folder of a project's jobs, by its full path (`/etl/daily`); `/` is implicit."""
+
+    __tablename__ = "job_folders"
+    __table_args__ = (UniqueConstraint("project_id", "path"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(600))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Job(Base):
+    """A streaming SQL job's draft: the text being edited, its settings and chosen version."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    folder: Mapped[str] = mapped_column(String(600), default="/")
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    # "" = the current version of the project's cluster (or of the shared pool)
+    engine_version: Mapped[str] = mapped_column(String(32), default="")
+    sql: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[str] = mapped_column(Text, default="{}")  # JSON, domain/jobs.JobSettings
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # the head revision's number
+    checked_revision: Mapped[int] = mapped_column(Integer, default=0)
+    # draft | checked | online | offline (domain/jobs.py)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobRevision(Base):
+    """One save of a draft: immutable."""
+
+    __tablename__ = "job_revisions"
+    __table_args__ = (UniqueConstraint("job_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    sql: Mapped[str] = mapped_column(Text)
+    settings: Mapped[str] = mapped_column(Text)
+    engine_version: Mapped[str] = mapped_column(String(32))
+    # JSON [{bucket, key, kind}]: the attached resources at this save (migration 0008)
+    resources: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    message: Mapped[str] = mapped_column(String(256), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobDeployment(Base):
+    """An online job: a frozen revision, where it runs, what is wanted and what is seen."""
+
+    __tablename__ = "job_deployments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    sql: Mapped[str] = mapped_column(Text)
+    settings: Mapped[str] = mapped_column(Text)
+    engine_version: Mapped[str] = mapped_column(String(32))
+    # JSON [{bucket, key, kind}]: the resources frozen with the revision (migration 0008)
+    resources: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE"), default=None
+    )  # None: the shared pool
+    state_bucket: Mapped[str] = mapped_column(String(63))
+    cu_milli: Mapped[int] = mapped_column(Integer)
+    desired: Mapped[str] = mapped_column(String(16))  # running | stopped | suspended
+    state: Mapped[str] = mapped_column(String(16))  # domain/jobs.DEPLOYMENT_STATES
+    # Flink's own word for the job (RUNNING, RESTARTING, FAILING, ...), as last read
+    flink_state: Mapped[str] = mapped_column(String(16), default="")
+    start_mode: Mapped[str] = mapped_column(String(24), default="stateless")
+    savepoint_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    allow_non_restored: Mapped[bool] = mapped_column(default=False)
+    stop_mode: Mapped[str] = mapped_column(String(16), default="savepoint")
+    run: Mapped[int] = mapped_column(Integer, default=0)  # the current or last run's number
+    restarts: Mapped[int] = mapped_column(Integer, default=0)  # of the current run
+    checkpoint_failures: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(200), default="")
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    desired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state_since: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobRun(Base):
+    """One start of a deployment: its own Flink cluster, placed on the project's nodes."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job_id", "number"),
+        # a port block belongs to one live run; an ended run gives it back
+        Index(
+            "uq_job_runs_port_base_live",
+            "port_base",
+            unique=True,
+            sqlite_where=text("step != 'ended'"),
+            postgresql_where=text("step != 'ended'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    engine_version: Mapped[str] = mapped_column(String(32))
+    port_base: Mapped[int] = mapped_column(Integer)
+    placement: Mapped[str] = mapped_column(Text)  # JSON: the Flink processes and their nodes
+    directory: Mapped[str] = mapped_column(String(1024))
+    # JSON: the run's flat Flink configuration, fixed when it was placed ("" before 0009)
+    config: Mapped[str] = mapped_column(Text, default="")
+    # launching | submitting | running | stopping | ended
+    step: Mapped[str] = mapped_column(String(16))
+    restore_path: Mapped[str] = mapped_column(Text, default="")
+    flink_job_id: Mapped[str] = mapped_column(String(32), default="")
+    # the request id of a stop-with-savepoint in flight (Flink's trigger id)
+    trigger_id: Mapped[str] = mapped_column(String(64), default="")
+    # how long Flink has run the job (its own `duration`, ms), as last read
+    flink_duration_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    # failovers already counted from Flink's exception history (its newest timestamp, ms)
+    failover_seen_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    running_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class JobSavepoint(Base):
+    """A savepoint (or a retained checkpoint) a later start may restore from."""
+
+    __tablename__ = "job_savepoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    run: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # savepoint | checkpoint
+    reason: Mapped[str] = mapped_column(String(16))  # stop | suspend | manual | cancel
+    location: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobEvent(Base):
+    """What happened to a job: state changes, failovers, checkpoint failures, alerts."""
+
+    __tablename__ = "job_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(16))  # state | failover | checkpoint | alert
+    message: Mapped[str] = mapped_column(Text)
+
+
+class JobAlertRule(Base):
+    """Alert when the job fails, restarts or fails checkpoints more than `threshold` times
+    within `window_seconds`."""
+
+    __tablename__ = "job_alert_rules"
+    __table_args__ = (UniqueConstraint("job_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))  # failed | restarts | checkpoint_failures
+    threshold: Mapped[int] = mapped_column(Integer, default=0)
+    window_seconds: Mapped[int] = mapped_column(Integer, default=600)
+    last_fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobResource(Base):
+    """A JAR or file of a bucket attached to a job: it reaches the job's classpath."""
+
+    __tablename__ = "job_resources"
+    __table_args__ = (UniqueConstraint("job_id", "bucket", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    bucket: Mapped[str] = mapped_column(String(63))
+    key: Mapped[str] = mapped_column(String(1024))
+    kind: Mapped[str] = mapped_column(String(8))  # jar | file
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobMetricSample(Base):
+    """One reading of a running job's metrics; the reconciler keeps the newest few hundred."""
+
+    __tablename__ = "job_metric_samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    run: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # None: Flink had no reading yet (its metrics are fetched lazily)
+    records_in_per_second: Mapped[float | None] = mapped_column(Float, default=None)
+    records_out_per_second: Mapped[float | None] = mapped_column(Float, default=None)
+    backpressure: Mapped[float | None] = mapped_column(Float, default=None)
+    watermark_lag_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    checkpoint_duration_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    checkpoint_size_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
