@@ -78,6 +78,17 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["RTC_CLOCK_OFFSET_DAYS"] = str(clock_shift_days())
 
 
+# the files that take longest in CI (the durations `make test` prints), longest first
+HEAVIEST = (
+    "tests/integration/test_flink_runtime.py",
+    "tests/e2e/test_jobs_flow.py",
+    "tests/e2e/test_cli_engines.py",
+    "tests/security/test_cgroup_v2.py",
+    "tests/e2e/test_console_jobs_browser.py",
+    "tests/e2e/test_engines_flow.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked `one_database` checks what is decided before any input reaches the
     database (request parsing, size caps, methods, request ids): only its SQLite copy runs.
@@ -90,10 +101,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (dropped if on_postgres and item.get_closest_marker("one_database") else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    # files with slow tests first: with a file per worker at a time, the long ones (real
-    # Flink, live servers) start at once and the many quick files even out the end
+    # files with slow tests first, the longest of them (HEAVIEST) first of all: with a file
+    # per worker at a time, the long ones (real Flink, live servers, the v2 kernel) start at
+    # once and the many quick files even out the end
     slow_files = {item.path for item in kept if item.get_closest_marker("slow")}
-    items[:] = sorted(kept, key=lambda item: item.path not in slow_files)
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        relative = item.path.relative_to(config.rootpath).as_posix()
+        heavy = HEAVIEST.index(relative) if relative in HEAVIEST else len(HEAVIEST)
+        return (heavy, item.path not in slow_files)
+
+    items[:] = sorted(kept, key=order)
 
 
 def printable(text: str) -> str:
