@@ -470,7 +470,7 @@ def test_templates_carry_no_inline_code() -> None:
     )
     found = [
         f"{path.name}: {match.group(0)}"
-        for path in sorted(views.TEMPLATES_DIR.glob("*.html"))
+        for path in sorted(views.TEMPLATES_DIR.rglob("*.html"))
         for match in inline.finditer(path.read_text())
     ]
     assert found == []

@@ -115,13 +115,13 @@ def _render_error(request: Request, status: int, code: str, message: str) -> Res
             response = RedirectResponse(login, status_code=303)
         else:
             context = {"status": status, "code": code, "message": text, "login": login}
-            response = views.render(request, "error.html", context, status=status)
+            response = views.render(request, "layout/error.html", context, status=status)
         auth.clear_session(response, request)
         return response
     link = views.error_link(code)
     if views.is_htmx(request):
         context = {"kind": "error", "message": text, "code": code, "link": link}
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-        return views.render(request, "_flash.html", context, status=status, headers=headers)
+        return views.render(request, "components/flash.html", context, status=status, headers=headers)
     context = {"status": status, "code": code, "message": text, "link": link}
-    return views.render(request, "error.html", context, status=status)
+    return views.render(request, "layout/error.html", context, status=status)

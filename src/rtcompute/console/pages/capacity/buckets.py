@@ -50,7 +50,7 @@ async def _list(
         found = await listing.visible(found, lambda bucket: bucket.arn)
     return shared.render(
         request,
-        "buckets.html",
+        "capacity/buckets.html",
         "buckets",
         status,
         buckets=found,
@@ -106,7 +106,7 @@ async def _bucket(
     objects = await shared.run(buckets.list_objects, platform, principal.account_id, name)
     return shared.render(
         request,
-        "bucket.html",
+        "capacity/bucket.html",
         "buckets",
         status,
         bucket=found,

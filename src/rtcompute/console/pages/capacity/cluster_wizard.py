@@ -159,7 +159,7 @@ async def render_step(
     chosen = await choices_of(request, principal, values)
     return shared.render(
         request,
-        "cluster_new.html",
+        "capacity/cluster_new.html",
         "exclusive-clusters",
         status,
         step=step,
@@ -193,7 +193,7 @@ async def placement_fragment(
     values = {"network": network, "zone": zone, "subnet": subnet, "order_id": order_id}
     chosen = await choices_of(request, listing.principal, values, listing)
     return shared.render(
-        request, "cluster_new_placement.html", "exclusive-clusters", values=values, **chosen
+        request, "capacity/cluster_new_placement.html", "exclusive-clusters", values=values, **chosen
     )
 
 

@@ -78,7 +78,7 @@ async def cluster_page_response(
         role_missing = True
     return shared.render(
         request,
-        "cluster.html",
+        "capacity/cluster.html",
         "exclusive-clusters",
         status,
         projects=held,
@@ -107,7 +107,7 @@ async def live(
 ) -> Response:
     """The state, CU and components part of the page (htmx polling while it moves)."""
     context = await live_context(request, principal, cluster)
-    return shared.render(request, "cluster_live.html", "exclusive-clusters", **context)
+    return shared.render(request, "capacity/cluster_live.html", "exclusive-clusters", **context)
 
 
 @router.post(PAGE + "/projects")

@@ -40,7 +40,7 @@ async def _list(
     zone_list = await shared.run(lambda: zones.list_zones(platform))
     return shared.render(
         request,
-        "networks.html",
+        "capacity/networks.html",
         "networks",
         status,
         networks=found,
@@ -101,7 +101,7 @@ async def _network(
         "refused": refused,
         "values": values or {},
     }
-    return shared.render(request, "network.html", "networks", status, **context)
+    return shared.render(request, "capacity/network.html", "networks", status, **context)
 
 
 @router.get(NETWORK_PAGE)

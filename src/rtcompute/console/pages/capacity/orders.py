@@ -56,7 +56,7 @@ async def orders_page(
     found = await shared.run(orders.list_orders, platform, listing.principal.account_id)
     found = await listing.visible(found, orders.resource_of)
     return shared.render(
-        request, "orders.html", "orders", orders=found, money=money, next_step=next_step
+        request, "capacity/orders.html", "orders", orders=found, money=money, next_step=next_step
     )
 
 
@@ -80,7 +80,7 @@ def _order(
     platform = guard.platform_of(request)
     return shared.render(
         request,
-        "order.html",
+        "capacity/order.html",
         "orders",
         status,
         order=order,

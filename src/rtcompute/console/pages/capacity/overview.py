@@ -108,7 +108,7 @@ async def overview(
     principal: principals.Principal = guard.requires(operations.LIST_EVERY_ORDER),
 ) -> Response:
     context = await sections_of(request, principal, SECTIONS)
-    return shared.render(request, "capacity.html", "capacity", **context)
+    return shared.render(request, "capacity/capacity.html", "capacity", **context)
 
 
 @router.get("/console/shared-projects")
@@ -118,7 +118,7 @@ async def shared_projects(
 ) -> Response:
     """The shared projects: all, or those the caller's policies name one by one."""
     context = await sections_of(request, listing.principal, ("shared",), listing)
-    return shared.render(request, "capacity.html", "shared-projects", **context)
+    return shared.render(request, "capacity/capacity.html", "shared-projects", **context)
 
 
 @router.get("/console/exclusive-clusters")
@@ -128,7 +128,7 @@ async def exclusive_clusters(
 ) -> Response:
     """The exclusive clusters: all, or those the caller's policies name one by one."""
     context = await sections_of(request, listing.principal, ("exclusive",), listing)
-    return shared.render(request, "capacity.html", "exclusive-clusters", **context)
+    return shared.render(request, "capacity/capacity.html", "exclusive-clusters", **context)
 
 
 @router.get("/console/kubernetes-clusters")
@@ -138,4 +138,4 @@ async def kubernetes_clusters(
 ) -> Response:
     """Flink on Kubernetes arrives with a later release: the list exists, empty."""
     context = await sections_of(request, principal, ("kubernetes",))
-    return shared.render(request, "capacity.html", "kubernetes-clusters", **context)
+    return shared.render(request, "capacity/capacity.html", "kubernetes-clusters", **context)

@@ -33,7 +33,7 @@ async def _page(
     pending = await shared.run(orders.list_pending, platform)
     return shared.render(
         request,
-        "payments.html",
+        "capacity/payments.html",
         "payments",
         status,
         orders=pending,

@@ -39,7 +39,7 @@ async def _new(
     choices = [o for o in found if o.mode == order_rules.SHARED]
     return shared.render(
         request,
-        "project_new.html",
+        "capacity/project_new.html",
         "shared-projects",
         status,
         choices=choices,
@@ -103,7 +103,7 @@ async def project_page_response(
         "refused": refused,
         "max_months": order_rules.MAX_MONTHS,
     }
-    return shared.render(request, "project.html", "shared-projects", status, **context)
+    return shared.render(request, "capacity/project.html", "shared-projects", status, **context)
 
 
 @router.get(PAGE)

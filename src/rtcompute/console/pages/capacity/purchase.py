@@ -95,7 +95,7 @@ async def _page(
     catalog_ = await _catalog(request, values.get("region", ""))
     return shared.render(
         request,
-        "purchase_shared.html" if mode == order_rules.SHARED else "purchase_exclusive.html",
+        "capacity/purchase_shared.html" if mode == order_rules.SHARED else "capacity/purchase_exclusive.html",
         "orders",
         status,
         values=values,
@@ -214,7 +214,7 @@ async def live_price(
     }
     catalog_ = await _catalog(request, region)
     price = quote_of(catalog_, purchase_of(values))
-    return shared.render(request, "purchase_price.html", "orders", price=price)
+    return shared.render(request, "capacity/purchase_price.html", "orders", price=price)
 
 
 @router.get(BASE + "/sizing")
@@ -228,8 +228,8 @@ async def size_cu(
     try:
         estimate = sizing.cu_for_qps(number(qps), complexity)
     except ValueError as exc:
-        return shared.render(request, "purchase_sizing.html", "orders", problem=str(exc))
-    return shared.render(request, "purchase_sizing.html", "orders", estimate=estimate)
+        return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=str(exc))
+    return shared.render(request, "capacity/purchase_sizing.html", "orders", estimate=estimate)
 
 
 @router.get(BASE + "/quote")
@@ -248,7 +248,7 @@ async def cheapest_mix(
     try:
         found = sizing.quote(number(quote_cu), ha, catalog_)
     except ValueError as exc:
-        return shared.render(request, "purchase_sizing.html", "orders", problem=str(exc))
+        return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=str(exc))
     values |= {
         "master_type": found.master.name,
         "master_count": str(found.master_count),
@@ -257,7 +257,7 @@ async def cheapest_mix(
     }
     return shared.render(
         request,
-        "purchase_machines.html",
+        "capacity/purchase_machines.html",
         "orders",
         values=values,
         masters=catalog_.of_role(catalog_domain.MASTER),

@@ -35,7 +35,7 @@ async def catalog_page(
     found = await shared.run(engines.list_catalog, platform)
     return views.render(
         request,
-        "engines_catalog.html",
+        "engines/catalog.html",
         {
             "active": ACTIVE,
             "versions": found,

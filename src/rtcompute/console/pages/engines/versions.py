@@ -138,14 +138,14 @@ async def page_response(
     context["installable"] = [e for e in catalog if e.listed and e.name not in held]
     context["notice"] = notice_of(request)
     context["refused"] = refused
-    return views.render(request, "engines_versions.html", context, status=status)
+    return views.render(request, "engines/versions.html", context, status=status)
 
 
 async def live_response(
     request: Request, principal: principals.Principal, cluster: str | None
 ) -> Response:
     context = await live_context(request, principal, cluster, None)
-    return views.render(request, "engines_versions_live.html", context)
+    return views.render(request, "engines/versions_live.html", context)
 
 
 async def install_response(

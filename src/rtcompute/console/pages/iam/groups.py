@@ -39,7 +39,7 @@ async def _list(
     context: dict[str, Any] = {"values": {}, **extra}
     return ram_shared.render(
         request,
-        "ram_groups.html",
+        "iam/groups.html",
         "ram-groups",
         status,
         groups=found,
@@ -140,7 +140,7 @@ async def group_page(
             offset=0,
         )
     context["group_url"] = ram_shared.path_of("groups", found.name)
-    return ram_shared.render(request, "ram_group.html", "ram-groups", **context)
+    return ram_shared.render(request, "iam/group.html", "ram-groups", **context)
 
 
 @router.post(GROUP_PAGE)

@@ -48,7 +48,7 @@ async def overview_page(
     rows = [(label, getattr(counts, field), limit, page) for label, field, limit, page in ROWS]
     return ram_shared.render(
         request,
-        "ram_overview.html",
+        "iam/overview.html",
         "ram",
         rows=rows,
         login_url=login_url(request, principal.account_alias),

@@ -58,7 +58,7 @@ async def policies_page(
     )
     return ram_shared.render(
         request,
-        "ram_policies.html",
+        "iam/policies.html",
         "ram-policies",
         policies=found,
         total=total,
@@ -71,7 +71,7 @@ async def policies_page(
 
 def _new_page(request: Request, status: int = 200, **context: Any) -> Response:
     context.setdefault("values", {"document": GUIDE_POLICY})
-    return ram_shared.render(request, "ram_policy_new.html", "ram-policies", status, **context)
+    return ram_shared.render(request, "iam/policy_new.html", "ram-policies", status, **context)
 
 
 @router.get(PAGE + "/new")
@@ -122,7 +122,7 @@ async def validate_document(
     """The problems fragment under an editor; nothing is saved."""
     del principal
     problems = ram_shared.problems_of(document, trust=kind == "trust")
-    return views.render(request, "_policy_problems.html", {"problems": problems})
+    return views.render(request, "components/policy_problems.html", {"problems": problems})
 
 
 @router.get(POLICY_PAGE)
@@ -133,7 +133,7 @@ async def policy_page(
     principal: principals.Principal = guard.requires(operations.GET_POLICY),
 ) -> Response:
     context = await policy_context(request, principal, policy_type, name)
-    return ram_shared.render(request, "ram_policy.html", "ram-policies", **context)
+    return ram_shared.render(request, "iam/policy.html", "ram-policies", **context)
 
 
 async def policy_context(

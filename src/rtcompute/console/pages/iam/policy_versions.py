@@ -39,7 +39,7 @@ async def version_page(
         )
     return ram_shared.render(
         request,
-        "ram_policy_version.html",
+        "iam/policy_version.html",
         "ram-policies",
         policy_type=policy_type,
         name=name,
@@ -71,7 +71,7 @@ async def create_version(
         context = await ram_policies.policy_context(request, principal, "Custom", name)
         return ram_shared.render(
             request,
-            "ram_policy.html",
+            "iam/policy.html",
             "ram-policies",
             status,
             error=message,

@@ -37,7 +37,7 @@ async def _list(
     }
     return ram_shared.render(
         request,
-        "ram_roles.html",
+        "iam/roles.html",
         "ram-roles",
         status,
         roles=found,
@@ -126,7 +126,7 @@ async def _role_page(
     context["role_url"] = ram_shared.path_of("roles", found.name)
     context["is_service_role"] = found.name == ram.SERVICE_ROLE
     context["arn"] = resources.ram_role(account_id, found.name)
-    return ram_shared.render(request, "ram_role.html", "ram-roles", status, **{**context, **extra})
+    return ram_shared.render(request, "iam/role.html", "ram-roles", status, **{**context, **extra})
 
 
 @router.get(ROLE_PAGE)

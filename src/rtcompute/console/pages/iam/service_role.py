@@ -45,7 +45,7 @@ async def service_role_page(
     current = await _status(request, principal)
     return ram_shared.render(
         request,
-        "ram_service_role.html",
+        "iam/service_role.html",
         "ram-service-role",
         current=current,
         checked=checked,
@@ -62,7 +62,7 @@ async def authorize_page(
     current = await _status(request, principal)
     return ram_shared.render(
         request,
-        "ram_service_role_authorize.html",
+        "iam/service_role_authorize.html",
         "ram-service-role",
         current=current,
         document=ram.SERVICE_ROLE_POLICY_DOCUMENT,
@@ -90,7 +90,7 @@ async def reinitialize_page(
     """The confirmation step, with the guide's warning."""
     current = await _status(request, principal)
     return ram_shared.render(
-        request, "ram_service_role_reinitialize.html", "ram-service-role", current=current
+        request, "iam/service_role_reinitialize.html", "ram-service-role", current=current
     )
 
 

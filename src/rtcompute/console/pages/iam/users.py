@@ -41,7 +41,7 @@ async def _list(
     context: dict[str, Any] = {"values": {}, **extra}
     return ram_shared.render(
         request,
-        "ram_users.html",
+        "iam/users.html",
         "ram-users",
         status,
         users=users,
@@ -156,7 +156,7 @@ async def user_page(
     principal: principals.Principal = guard.requires(operations.GET_USER),
 ) -> Response:
     context = await user_context(request, principal, user)
-    return ram_shared.render(request, "ram_user.html", "ram-users", **context)
+    return ram_shared.render(request, "iam/user.html", "ram-users", **context)
 
 
 @router.post(USER_PAGE)
@@ -260,11 +260,11 @@ async def create_key(
     if not views.is_htmx(request):
         context = await user_context(request, principal, user)
         response = ram_shared.render(
-            request, "ram_user.html", "ram-users", created=created, **context
+            request, "iam/user.html", "ram-users", created=created, **context
         )
         response.headers["Cache-Control"] = "no-store"
         return response
-    return await _keys_fragment(request, principal, user, "_key_created.html", created=created)
+    return await _keys_fragment(request, principal, user, "components/key_created.html", created=created)
 
 
 @router.post(USER_PAGE + "/access-keys/{key_id}/status")
@@ -278,7 +278,7 @@ async def set_key_status(
     platform = guard.platform_of(request)
     identity_id = await ram_shared.run(ram_users.user_id, platform, principal.account_id, user)
     await ram_shared.run(access_keys.set_status, platform, identity_id, key_id, status)
-    return await _keys_fragment(request, principal, user, "_keys_table.html")
+    return await _keys_fragment(request, principal, user, "components/keys_table.html")
 
 
 @router.delete(USER_PAGE + "/access-keys/{key_id}")
@@ -291,4 +291,4 @@ async def delete_key(
     platform = guard.platform_of(request)
     identity_id = await ram_shared.run(ram_users.user_id, platform, principal.account_id, user)
     await ram_shared.run(access_keys.delete_access_key, platform, identity_id, key_id)
-    return await _keys_fragment(request, principal, user, "_keys_table.html")
+    return await _keys_fragment(request, principal, user, "components/keys_table.html")

@@ -176,7 +176,7 @@ async def editor_response(
         "job_base": pages.job_path(project, found.name),
     }
     active = "exclusive-clusters" if cluster else "shared-projects"
-    return shared.render(request, "jobs_editor.html", active, status, **context)
+    return shared.render(request, "jobs/editor.html", active, status, **context)
 
 
 @router.get(JOB_PAGE)

@@ -93,7 +93,7 @@ async def list_response(
         "versions_page": engine_versions.page_of(cluster or None),
     }
     active = "exclusive-clusters" if cluster else "shared-projects"
-    return shared.render(request, "jobs_list.html", active, status, **context)
+    return shared.render(request, "jobs/list.html", active, status, **context)
 
 
 async def refused_on_list(

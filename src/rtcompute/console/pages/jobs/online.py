@@ -160,7 +160,7 @@ async def page_response(
         "refused": refused,
     }
     active = "exclusive-clusters" if cluster else "shared-projects"
-    return shared.render(request, "jobs_online.html", active, status, **context)
+    return shared.render(request, "jobs/online.html", active, status, **context)
 
 
 @router.get(PAGE)
@@ -182,7 +182,7 @@ async def online_live(
 ) -> Response:
     """The state and the buttons (htmx polling while Flink processes may be up)."""
     context = await live_context(request, principal, project, job)
-    return shared.render(request, "jobs_online_live.html", "shared-projects", **context)
+    return shared.render(request, "jobs/online_live.html", "shared-projects", **context)
 
 
 @router.get(pages.JOB_PAGE + "/metrics.json")
@@ -367,7 +367,7 @@ async def log_page(
         "max_kb": MAX_LOG_VIEW // 1024,
     }
     active = "exclusive-clusters" if cluster else "shared-projects"
-    return shared.render(request, "jobs_log.html", active, **context)
+    return shared.render(request, "jobs/log.html", active, **context)
 
 
 def _rule(form: Any, kind: str) -> job_alerts.Rule | None:

@@ -61,7 +61,7 @@ async def revisions_response(
     }
     cluster = await pages.where_of(request, principal, project)
     active = "exclusive-clusters" if cluster else "shared-projects"
-    return shared.render(request, "jobs_revisions.html", active, status, **context)
+    return shared.render(request, "jobs/revisions.html", active, status, **context)
 
 
 @router.get(JOB_PAGE + "/revisions")

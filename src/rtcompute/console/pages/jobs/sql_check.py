@@ -71,7 +71,7 @@ async def page_response(
         "refused": None,
         **context,
     }
-    return views.render(request, "engines_sql.html", values, status=status)
+    return views.render(request, "engines/sql.html", values, status=status)
 
 
 async def check_response(

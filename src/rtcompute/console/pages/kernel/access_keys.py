@@ -34,7 +34,7 @@ async def _table(request: Request, principal: principals.Principal) -> Response:
     if not views.is_htmx(request):
         return RedirectResponse(PAGE, status_code=303)
     keys = await _keys(request, principal)
-    return views.render(request, "_keys_table.html", {"keys": keys})
+    return views.render(request, "components/keys_table.html", {"keys": keys})
 
 
 @router.get(PAGE)
@@ -43,7 +43,7 @@ async def list_page(
     principal: principals.Principal = guard.requires(operations.LIST_ACCESS_KEYS),
 ) -> Response:
     keys = await _keys(request, principal)
-    return views.render(request, "access_keys.html", {"active": "access-keys", "keys": keys})
+    return views.render(request, "kernel/access_keys.html", {"active": "access-keys", "keys": keys})
 
 
 @router.post(PAGE)
@@ -57,7 +57,7 @@ async def create(
     )
     keys = await _keys(request, principal)
     context = {"active": "access-keys", "keys": keys, "created": created}
-    template = "_key_created.html" if views.is_htmx(request) else "access_keys.html"
+    template = "components/key_created.html" if views.is_htmx(request) else "kernel/access_keys.html"
     return views.render(request, template, context, headers={"Cache-Control": "no-store"})
 
 

@@ -37,7 +37,7 @@ async def _page(request: Request, status: int = 200, **context: Any) -> Response
     )
     base = f"{request.url.scheme}://{request.headers.get('host', '')}"
     values = {"active": "accounts", "accounts": rows, "base": base, "values": {}, **context}
-    return views.render(request, "accounts.html", values, status=status)
+    return views.render(request, "kernel/accounts.html", values, status=status)
 
 
 @router.get(PAGE)

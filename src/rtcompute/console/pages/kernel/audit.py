@@ -67,4 +67,4 @@ async def audit_page(
         "next_url": next_url,
         "first_page": token is None,
     }
-    return views.render(request, "audit.html", context)
+    return views.render(request, "kernel/audit.html", context)

@@ -69,14 +69,14 @@ def login_start(
 ) -> Response:
     if alias and alias.strip():
         return _see_other(f"/login/{quote(alias.strip().lower(), safe='')}")
-    return views.render(request, "login_start.html")
+    return views.render(request, "kernel/login_start.html")
 
 
 @router.get("/login/{alias}", dependencies=[guard.public("rtc:SignIn")])
 def login_form(request: Request, alias: str, created: bool = False) -> Response:
     context: dict[str, object] = {"alias": alias, "user": "", "created": created}
     context["login_url"] = _login_url(request, alias)
-    return _public_form(request, "login.html", context)
+    return _public_form(request, "kernel/login.html", context)
 
 
 @router.post("/login/{alias}", dependencies=[guard.public("rtc:SignIn")])
@@ -108,11 +108,11 @@ async def login_submit(
     except errors.VerificationRequired as exc:
         status, message = _failed(request, exc)
         context.update(error=message, need_code=True, method=exc.method)
-        return _public_form(request, "login.html", context, status)
+        return _public_form(request, "kernel/login.html", context, status)
     except (errors.Unauthenticated, errors.Forbidden) as exc:
         status, message = _failed(request, exc)
         context.update(error=message, need_code=bool(code))
-        return _public_form(request, "login.html", context, status)
+        return _public_form(request, "kernel/login.html", context, status)
     request.state.principal = signed.principal
     request.state.audit_account_id = signed.principal.account_id
     request.state.audit_resource = authz.own_resource(signed.principal)
@@ -124,7 +124,7 @@ async def login_submit(
 @router.get("/signup", dependencies=[guard.public("rtc:SignUp")])
 def signup_form(request: Request) -> Response:
     enabled = guard.platform_of(request).settings.auth.public_signup
-    return _public_form(request, "signup.html", {"enabled": enabled, "values": {}})
+    return _public_form(request, "kernel/signup.html", {"enabled": enabled, "values": {}})
 
 
 @router.post("/signup", dependencies=[guard.public("rtc:SignUp")])
@@ -150,7 +150,7 @@ async def signup_submit(
         account = await anyio.to_thread.run_sync(accounts.sign_up, platform, new)
     except (errors.Invalid, errors.Conflict, errors.Forbidden) as exc:
         status, message = _failed(request, exc)
-        return _public_form(request, "signup.html", {**context, "error": message}, status)
+        return _public_form(request, "kernel/signup.html", {**context, "error": message}, status)
     request.state.audit_account_id = account.id
     request.state.audit_resource = resources.account_root(account.id)
     return _see_other(f"/login/{quote(account.alias, safe='')}?created=true")
