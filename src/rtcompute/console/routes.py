@@ -122,6 +122,8 @@ def _render_error(request: Request, status: int, code: str, message: str) -> Res
     if views.is_htmx(request):
         context = {"kind": "error", "message": text, "code": code, "link": link}
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-        return views.render(request, "components/flash.html", context, status=status, headers=headers)
+        return views.render(
+            request, "components/flash.html", context, status=status, headers=headers
+        )
     context = {"status": status, "code": code, "message": text, "link": link}
     return views.render(request, "layout/error.html", context, status=status)

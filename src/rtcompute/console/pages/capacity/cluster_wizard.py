@@ -193,7 +193,11 @@ async def placement_fragment(
     values = {"network": network, "zone": zone, "subnet": subnet, "order_id": order_id}
     chosen = await choices_of(request, listing.principal, values, listing)
     return shared.render(
-        request, "capacity/cluster_new_placement.html", "exclusive-clusters", values=values, **chosen
+        request,
+        "capacity/cluster_new_placement.html",
+        "exclusive-clusters",
+        values=values,
+        **chosen,
     )
 
 

@@ -95,7 +95,9 @@ async def _page(
     catalog_ = await _catalog(request, values.get("region", ""))
     return shared.render(
         request,
-        "capacity/purchase_shared.html" if mode == order_rules.SHARED else "capacity/purchase_exclusive.html",
+        "capacity/purchase_shared.html"
+        if mode == order_rules.SHARED
+        else "capacity/purchase_exclusive.html",
         "orders",
         status,
         values=values,

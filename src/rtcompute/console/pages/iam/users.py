@@ -264,7 +264,9 @@ async def create_key(
         )
         response.headers["Cache-Control"] = "no-store"
         return response
-    return await _keys_fragment(request, principal, user, "components/key_created.html", created=created)
+    return await _keys_fragment(
+        request, principal, user, "components/key_created.html", created=created
+    )
 
 
 @router.post(USER_PAGE + "/access-keys/{key_id}/status")

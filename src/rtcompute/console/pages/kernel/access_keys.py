@@ -57,7 +57,9 @@ async def create(
     )
     keys = await _keys(request, principal)
     context = {"active": "access-keys", "keys": keys, "created": created}
-    template = "components/key_created.html" if views.is_htmx(request) else "kernel/access_keys.html"
+    template = (
+        "components/key_created.html" if views.is_htmx(request) else "kernel/access_keys.html"
+    )
     return views.render(request, template, context, headers={"Cache-Control": "no-store"})
 
 

@@ -20,4 +20,6 @@ def overview(
 ) -> Response:
     base = str(request.base_url).rstrip("/")
     login_url = f"{base}/login/{quote(principal.account_alias, safe='')}"
-    return views.render(request, "kernel/overview.html", {"active": "overview", "login_url": login_url})
+    return views.render(
+        request, "kernel/overview.html", {"active": "overview", "login_url": login_url}
+    )

@@ -25,7 +25,9 @@ Code = Annotated[str, Form(max_length=16), fields.Printable]
 def _page(request: Request, status: int = 200, **context: Any) -> Response:
     principal = request.state.principal
     context.setdefault("mfa_on", auth.mfa_enabled(guard.platform_of(request), principal))
-    return views.render(request, "kernel/settings.html", {"active": "settings", **context}, status=status)
+    return views.render(
+        request, "kernel/settings.html", {"active": "settings", **context}, status=status
+    )
 
 
 def _failed(request: Request, error: errors.RtcError) -> Response:
