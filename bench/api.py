@@ -58,7 +58,7 @@ MAX_IDLE_RSS_MB = 150.0  # decimal megabytes: 150,000,000 bytes
 LIST_RATIO = 0.5  # a list route's req/s over /me's, same round
 LIST_ROUTES = (
     "/api/v1/projects",
-    "/api/v1/projects/bench-0/jobs",
+    "/api/v1/projects/bench_0/jobs",
     "/api/v1/clusters",
     "/api/v1/audit-events",
 )
@@ -471,17 +471,17 @@ def fill_account(port: int, bearer: str, items: int) -> None:
     for number in range(items):
         order = call("POST", "/orders", {"mode": "shared", "cu": 2, "months": 1})
         call("POST", f"/orders/{order['id']}/pay")
-        call("POST", "/projects", {"name": f"bench-{number}", "order_id": order["id"]})
+        call("POST", "/projects", {"name": f"bench_{number}", "order_id": order["id"]})
     for number in range(items):
         job = {"name": f"job-{number}", "sql": "SELECT 1"}
-        call("POST", "/projects/bench-0/jobs", job)
+        call("POST", "/projects/bench_0/jobs", job)
     for number in range(2):
         shape = {"master_type": "4c16g", "master_count": 1, "slave_type": "4c16g"}
-        body = {"mode": "exclusive", "months": 1, **shape, "slave_count": 1}
+        body = {"mode": "exclusive", "months": 1, **shape, "slave_count": 2}
         order = call("POST", "/orders", body)
         call("POST", f"/orders/{order['id']}/pay")
         placement = {"network": "bench-net", "subnet": "bench-subnet", "zone": "bench-zone"}
-        cluster = {"order_id": order["id"], "name": f"bench-c{number}", "bucket": bucket}
+        cluster = {"order_id": order["id"], "name": f"bench_c{number}", "bucket": bucket}
         call("POST", "/clusters", {**cluster, **placement})
 
 
