@@ -146,6 +146,17 @@ def healthz_ok(port: int) -> bool:
         conn.close()
 
 
+def processes_under(directory: Path) -> list[int]:
+    """Live processes whose command line mentions `directory`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(directory).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -598,6 +609,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s in reversed(servers):
             s.stop()
+        # the clusters' node agents lead their own sessions: they outlive `rtc up`
+        for pid in processes_under(work):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     print_load_table(bare_runs, rtc_runs)
     rps = med(rtc_runs, "rps")

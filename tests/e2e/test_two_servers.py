@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import LiveServer, start_server, stop_server
+from tests.integration.test_cluster_reconciler import kill_all_under
 from tests.waiting import holds_for, wait_for
 
 pytestmark = pytest.mark.slow
@@ -30,7 +31,13 @@ def holder_pid(holder: str | None) -> int | None:
 
 
 def test_one_leader_and_failover(database_url: str, tmp_path: Path) -> None:
-    env = {"RTC_DATABASE_URL": database_url, "RTC_RECONCILERS__LEASE_SECONDS": "2"}
+    # the suite's database holds other tests' clusters: a leader would start their node
+    # agents under its own directory (and the SIGKILL below would leave them running)
+    env = {
+        "RTC_DATABASE_URL": database_url,
+        "RTC_RECONCILERS__LEASE_SECONDS": "2",
+        "RTC_RECONCILERS__CLUSTERS__ENABLED": "false",
+    }
     first = start_server(tmp_path / "a", env)
     second: LiveServer | None = None
     try:
@@ -62,5 +69,6 @@ def test_one_leader_and_failover(database_url: str, tmp_path: Path) -> None:
             stop_server(first)
         if second is not None:
             stop_server(second)
+        kill_all_under(tmp_path)
     # a clean stop releases the lease at once
     assert lease_holder(database_url) is None

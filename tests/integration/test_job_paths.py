@@ -114,8 +114,9 @@ def test_the_account_s_own_bucket_is_accepted_and_rewritten(
     assert inside["ok"] is True
     ok(api.patch(job_url("etl"), headers=owner.headers, json={"sql": sql}))
     ok(api.post(job_url("etl", ":publish"), headers=owner.headers))
-    script, problems = job_runs.submission(platform, job_id(platform, "etl"))
-    assert problems == ()
+    made = job_runs.submission(platform, job_id(platform, "etl"))
+    script = made.script
+    assert made.problems == ()
     assert f"'path' = 'file://{root}/out/'" in script
     assert f"USING JAR 'file://{root}/udfs/f.jar'" in script
     assert "oss://" not in script
@@ -230,6 +231,6 @@ def test_the_service_role_must_be_allowed_the_bucket(
     deployment = ok(api.get(job_url("etl", "/deployment"), headers=owner.headers))
     assert deployment["state"] == "online"
     # and at submission
-    _, problems = job_runs.submission(platform, job_id(platform, "etl"))
+    problems = job_runs.submission(platform, job_id(platform, "etl")).problems
     assert [p.message for p in problems] == [f"path 'oss://{BUCKET}/x': {says}"]
     expect(api.get(job_url("nope"), headers=owner.headers), 404, "JobNotFound")

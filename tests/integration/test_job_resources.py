@@ -3,7 +3,7 @@ buckets (a new revision each time, frozen at publish), the rules an object must 
 is attached (a bucket of the account, in the project's region, the object exists, the
 service role may read it, at most 32 per job) and again at check, publish and start; the
 JARs reach the check as file:// URIs (the SQL engine stub records them) and the submission
-(services/jobs/runs.submission_jars). Junk never gives a 500.
+(services/jobs/runs.submission). Junk never gives a 500.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ def test_attach_detach_freeze_and_reach_the_check(
     ok(put(api, owner, "etl", (BUCKET, "conf/app.properties")))
     assert listed(api, owner, "etl") == [(BUCKET, "conf/app.properties", "file")]
     assert revision(api, owner, "etl") == first + 2
-    assert job_runs.submission_jars(platform, job_id(platform, "etl")) == ((jar_uri,), ())
+    made = job_runs.submission(platform, job_id(platform, "etl"))
+    assert (made.jars, made.problems) == ((jar_uri,), ())
     # a jar-less check never asks for an isolated worker
     ok(api.post(job_url("etl", ":validate"), headers=owner.headers))
     assert recorder.jars[-1] == ()
@@ -232,8 +233,8 @@ def test_resources_are_checked_again_at_check_publish_and_start(
     response = api.post(job_url("etl", ":start"), headers=owner.headers)
     assert (response.status_code, response.json()["code"]) == (409, "JobCheckFailed")
     assert response.json()["problems"][0]["message"] == gone
-    jars, problems = job_runs.submission_jars(platform, job_id(platform, "etl"))
-    assert jars == () and [p.message for p in problems] == [gone]
+    made = job_runs.submission(platform, job_id(platform, "etl"))
+    assert made.jars == () and [p.message for p in made.problems] == [gone]
 
 
 def test_a_read_only_user_sees_but_cannot_change_resources(

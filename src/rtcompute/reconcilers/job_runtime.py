@@ -105,7 +105,7 @@ class FlinkRuntime:
             version=work.version,
             engine_home=self.engines_home / work.version,
             directory=Path(work.directory),
-            processes=tuple(_process(p) for p in work.processes),
+            processes=tuple(work.processes),
             config=dict(work.config),
             java_home=self.java_home,
         )
@@ -132,14 +132,14 @@ class FlinkRuntime:
                 netrules.guard_run(work.run_key, _port_span(work), uid, _zookeeper_ports(work))
             except netrules.RuleError as exc:
                 raise LaunchError(f"cannot guard the job's ports: {exc}") from exc
-        return self.launcher.start(cluster, _process(process))
+        return self.launcher.start(cluster, process)
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
-        return self.launcher.find(self.cluster(work), _process(process))
+        return self.launcher.find(self.cluster(work), process)
 
     def memory_kills(self, work: job_runs.Work, process: placement.Process) -> int:
         """Kills by the process's memory limit in its last life (0 without the sandbox)."""
-        return self.launcher.memory_kills(self.cluster(work), _process(process))
+        return self.launcher.memory_kills(self.cluster(work), process)
 
     def stop(self, work: job_runs.Work) -> None:
         self.launcher.stop(self.cluster(work))
@@ -147,7 +147,7 @@ class FlinkRuntime:
             netrules.release_run(work.run_key)
 
     def kill(self, work: job_runs.Work, process: placement.Process) -> None:
-        self.launcher.kill(self.cluster(work), _process(process))
+        self.launcher.kill(self.cluster(work), process)
 
     def rest(self, process: placement.Process) -> Rest:
         return rest_module.FlinkRest(process.host, process.rest_port, timeout=self.rest_timeout)
@@ -195,19 +195,3 @@ def _port_span(work: job_runs.Work) -> tuple[int, int]:
 def _zookeeper_ports(work: job_runs.Work) -> list[int]:
     quorum = work.config.get("high-availability.zookeeper.quorum", "")
     return [int(member.rsplit(":", 1)[1]) for member in quorum.split(",") if ":" in member]
-
-
-def _process(process: placement.Process) -> cluster_module.FlinkProcess:
-    return cluster_module.FlinkProcess(
-        kind=process.kind,
-        index=process.index,
-        node=process.node,
-        host=process.host,
-        rpc_port=process.rpc_port,
-        memory_mb=process.memory_mb,
-        rest_port=process.rest_port,
-        blob_port=process.blob_port,
-        data_port=process.data_port,
-        slots=process.slots,
-        metrics_port=process.metrics_port,
-    )

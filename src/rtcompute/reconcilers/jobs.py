@@ -172,11 +172,9 @@ class JobReconciler:
             if existing:
                 self._adopt(work, api, existing)
                 return
-            script, problems = job_runs.submission(self.platform, work.job_id)
-            jars, jar_problems = job_runs.submission_jars(self.platform, work.job_id)
-            problems = jar_problems + problems
-            if problems:
-                first = problems[0]
+            submission = job_runs.submission(self.platform, work.job_id)
+            if submission.problems:
+                first = submission.problems[0]
                 self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
                 return
             config = dict(work.config)
@@ -190,13 +188,18 @@ class JobReconciler:
                     "rest.port": str(leader.rest_port),
                 }
             )
-            if jars:  # tenant code: the worker pool submits these in an isolated worker
-                config["pipeline.jars"] = ";".join(jars)
+            if submission.jars:  # tenant code: the pool submits these in an isolated worker
+                config["pipeline.jars"] = ";".join(submission.jars)
             with self._lock:
                 # the worker runs the INSERTs once the rules approved what Flink resolved
                 approve = functools.partial(job_runs.judge_submission, self.platform, work.job_id)
                 self._submits[key] = self._pool.submit(
-                    self.runtime.submit, work.version, script, config, approve, work.account_id
+                    self.runtime.submit,
+                    work.version,
+                    submission.script,
+                    config,
+                    approve,
+                    work.account_id,
                 )
             return
         if not future.done():

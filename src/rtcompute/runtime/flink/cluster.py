@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtcompute.domain import flinkconf
+from rtcompute.domain import flinkconf, job_placement
 from rtcompute.runtime import cgroups, processes, sandbox
 
 JOBMANAGER = "jobmanager"
@@ -70,23 +70,9 @@ class LaunchError(Exception):
     """A process could not be started; the message says what to fix."""
 
 
-@dataclass(frozen=True)
-class FlinkProcess:
-    kind: str  # "jobmanager" | "taskmanager"
-    index: int  # jobmanager: 0 leader at start, 1 standby; taskmanager: 0..n-1
-    node: str  # node name: "master-1", "slave-2", or "pool"
-    host: str  # bind address: every port of the process binds here only
-    rpc_port: int
-    memory_mb: int  # jobmanager/taskmanager.memory.process.size
-    rest_port: int = 0  # jobmanager only
-    blob_port: int = 0  # jobmanager only
-    data_port: int = 0  # taskmanager only (taskmanager.data.port)
-    slots: int = 0  # taskmanager only
-    metrics_port: int = 0  # metrics.internal.query-service.port (0: Flink picks one)
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}-{self.index}"
+# a process of a run, as the job placement made it (domain/job_placement.py): the launcher
+# takes the placement's own value
+FlinkProcess = job_placement.Process
 
 
 @dataclass(frozen=True)

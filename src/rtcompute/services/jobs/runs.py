@@ -394,23 +394,30 @@ def _deployed(
     return deployment, session.get(tables.Project, deployment.project_id)
 
 
-def submission(
-    platform: platform_module.Platform, job_id: int
-) -> tuple[str, tuple[sqlscript.Problem, ...]]:
-    """The deployed SQL with its locations rewritten for Flink (checked again now)."""
+@dataclass(frozen=True)
+class Submission:
+    """What a run submits, checked again now: the deployed SQL with its locations rewritten
+    for Flink, the file:// URIs of its JARs for `pipeline.jars`, and the problems that
+    refuse it (the JARs' first, then the location rules')."""
+
+    script: str
+    jars: tuple[str, ...]
+    problems: tuple[sqlscript.Problem, ...]
+
+
+def submission(platform: platform_module.Platform, job_id: int) -> Submission:
+    """The one place a run's submission is made, in one transaction."""
     with db.transaction(platform.sessions) as session:
         deployment, project = _deployed(session, job_id)
         if deployment is None or project is None:
-            return "", (GONE,)
-        resolved = job_paths.resolve(
-            platform,
-            session,
-            account_id=project.account_id,
-            region=project.region,
-            statements=sqlscript.split(deployment.sql),
+            return Submission("", (), (GONE,))
+        where = {"account_id": project.account_id, "region": project.region}
+        paths = job_paths.resolve(
+            platform, session, **where, statements=sqlscript.split(deployment.sql)
         )
-    script = ";\n".join(s.sql for s in resolved.statements)
-    return script, resolved.problems
+        jars = job_resources.resolve(platform, session, **where, frozen=deployment.resources)
+    script = ";\n".join(s.sql for s in paths.statements)
+    return Submission(script, jars.jars, jars.problems + paths.problems)
 
 
 def sandbox_mounts(platform: platform_module.Platform, work: Work) -> tuple[tuple[str, bool], ...]:
@@ -463,24 +470,6 @@ def judge_submission(
             statements=statements,
             resolved=resolved,
         )
-
-
-def submission_jars(
-    platform: platform_module.Platform, job_id: int
-) -> tuple[tuple[str, ...], tuple[sqlscript.Problem, ...]]:
-    """The file:// URIs of the deployment's JARs for `pipeline.jars` (checked again now)."""
-    with db.transaction(platform.sessions) as session:
-        deployment, project = _deployed(session, job_id)
-        if deployment is None or project is None:
-            return (), (GONE,)
-        resolved = job_resources.resolve(
-            platform,
-            session,
-            account_id=project.account_id,
-            region=project.region,
-            frozen=deployment.resources,
-        )
-    return resolved.jars, resolved.problems
 
 
 def restore_config(work: Work) -> dict[str, str]:
