@@ -45,6 +45,8 @@ from pathlib import Path
 
 import httpx
 
+import clusters as cluster_bench
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROUTE = "/api/v1/me"
 PASSWORD = "bench-" + secrets.token_urlsafe(12)
@@ -144,17 +146,6 @@ def healthz_ok(port: int) -> bool:
         return False
     finally:
         conn.close()
-
-
-def processes_under(directory: Path) -> list[int]:
-    """Live processes whose command line mentions `directory`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if str(directory).encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-    return found
 
 
 def free_port() -> int:
@@ -610,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in reversed(servers):
             s.stop()
         # the clusters' node agents lead their own sessions: they outlive `rtc up`
-        for pid in processes_under(work):
+        for pid in cluster_bench.processes_under(work):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 

@@ -135,12 +135,8 @@ async def parameters(request: Request, operation: operations.Operation) -> dict[
 async def render_resource(
     operation: operations.Operation, principal: principals.Principal, request: Request
 ) -> str:
-    return operation.render(
-        region=get_platform(request).settings.region,
-        account_id=principal.account_id,
-        own=authz.own_resource(principal),
-        params=await parameters(request, operation),
-    )
+    params = await parameters(request, operation)
+    return authz.resource_of(get_platform(request), principal, operation, params)
 
 
 async def check(

@@ -59,12 +59,7 @@ def render(
     params: Mapping[str, str],
 ) -> str:
     """The operation's resource for this caller (`params` already storable)."""
-    return operation.render(
-        region=platform_of(request).settings.region,
-        account_id=principal.account_id,
-        own=authz.own_resource(principal),
-        params=params,
-    )
+    return authz.resource_of(platform_of(request), principal, operation, params)
 
 
 def source_ip(request: Request) -> str:

@@ -18,7 +18,7 @@ notices the new revision when it next verifies the caller's credential.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import anyio
 
 from rtcompute import errors
-from rtcompute.domain import identities, policies, ram, resources
+from rtcompute.domain import identities, operations, policies, ram, resources
 from rtcompute.services.kernel import authz_cache, principals
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import accounts as account_store
@@ -72,6 +72,22 @@ def own_resource(principal: principals.Principal) -> str:
     if principal.identity_type is identities.IdentityType.ACCOUNT:
         return resources.account_root(principal.account_id)
     return resources.ram_user(principal.account_id, principal.name)
+
+
+def resource_of(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    operation: operations.Operation,
+    params: Mapping[str, str],
+) -> str:
+    """The resource an operation acts on for this caller: this installation's region, the
+    caller's account and own identity, and the request's `params`."""
+    return operation.render(
+        region=platform.settings.region,
+        account_id=principal.account_id,
+        own=own_resource(principal),
+        params=params,
+    )
 
 
 @functools.lru_cache(maxsize=4_096)

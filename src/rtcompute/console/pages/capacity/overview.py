@@ -41,10 +41,12 @@ async def sections_of(
     request: Request,
     principal: principals.Principal,
     wanted: tuple[str, ...],
-    listing: guard.Listing | None = None,
+    *,
+    project_listing: guard.Listing | None = None,
+    cluster_listing: guard.Listing | None = None,
 ) -> dict[str, Any]:
     """What each wanted section shows, each only when the caller may list it (the one
-    section of a list page: also the items it may see one by one, given its `listing`)."""
+    section of a list page: also the items it may see one by one, given its listing)."""
     platform = guard.platform_of(request)
     account_id = principal.account_id
     may = await guard.may(
@@ -75,8 +77,6 @@ async def sections_of(
         context["counts"] = await shared.run(orders.unconsumed_counts, platform, account_id)
         context["uninitialized_shared"] = uninitialized(found, order_rules.SHARED)
         context["uninitialized_exclusive"] = uninitialized(found, order_rules.EXCLUSIVE)
-    project_listing = listing if wanted == ("shared",) else None
-    cluster_listing = listing if wanted == ("exclusive",) else None
     if (may.projects or project_listing is not None) and "shared" in wanted:
         try:
             found_projects = await shared.run(projects.list_projects, platform, account_id)
@@ -117,7 +117,7 @@ async def shared_projects(
     listing: guard.Listing = guard.requires(operations.LIST_PROJECTS),
 ) -> Response:
     """The shared projects: all, or those the caller's policies name one by one."""
-    context = await sections_of(request, listing.principal, ("shared",), listing)
+    context = await sections_of(request, listing.principal, ("shared",), project_listing=listing)
     return shared.render(request, "capacity/capacity.html", "shared-projects", **context)
 
 
@@ -127,7 +127,7 @@ async def exclusive_clusters(
     listing: guard.Listing = guard.requires(operations.LIST_CLUSTERS),
 ) -> Response:
     """The exclusive clusters: all, or those the caller's policies name one by one."""
-    context = await sections_of(request, listing.principal, ("exclusive",), listing)
+    context = await sections_of(request, listing.principal, ("exclusive",), cluster_listing=listing)
     return shared.render(request, "capacity/capacity.html", "exclusive-clusters", **context)
 
 
