@@ -1,25 +1,42 @@
 """Domain errors: what went wrong, in words a user can act on, with a stable code.
 
-They know nothing of HTTP; `api/app.py` maps each base class to a status code once.
+Every error is raised with its English sentence and its Chinese one side by side, at the
+place that knows the values (`errors.Invalid("cu must be ...", "CU 必须 ...", code=...)`):
+the text of an error lives once, and the API (by Accept-Language) and the console (by the
+page's language) show the same sentence. A test (`tests/unit/test_error_texts.py`) fails on
+a raise without its Chinese sentence.
+
+They know nothing of HTTP; `http_status.py` maps each base class to a status code once.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+ENGLISH = "en"
+CHINESE = "zh"
+
+
+def language_of(tag: str) -> str:
+    """`zh`, `zh-CN`, `zh_CN` -> `zh`; anything else -> `en`."""
+    return CHINESE if tag.lower().replace("_", "-").split("-")[0] == CHINESE else ENGLISH
 
 
 class RtcError(Exception):
     """Base of every error a user may see; `code` is stable, `message` says what to do."""
 
     code = "InternalError"
-    # the message in other languages, by language tag ("zh"); English is `message`
-    translations: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, zh: str = "", *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh
         if code is not None:
             self.code = code
+
+    def text(self, language: str) -> str:
+        """The message in `language` (a tag such as `zh-CN`); English where none was given."""
+        if language_of(language) == CHINESE and self.zh:
+            return self.zh
+        return self.message
 
     def details(self) -> dict[str, object] | None:
         """More fields for the error body (what the client needs beyond the message)."""
@@ -51,8 +68,8 @@ class VerificationRequired(RtcError):
 
     code = "VerificationRequired"
 
-    def __init__(self, message: str, *, method: str, code: str | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, message: str, zh: str = "", *, method: str, code: str | None = None) -> None:
+        super().__init__(message, zh, code=code)
         self.method = method
 
     def details(self) -> dict[str, object] | None:

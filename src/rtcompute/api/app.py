@@ -66,12 +66,20 @@ def is_api(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    extra: dict[str, Any] | None = None,
+    *,
+    error: errors.RtcError | None = None,
 ) -> Response:
+    """The error body of the API, or the console's error page on a console path (in the
+    page's language: `error` carries both sentences)."""
     request.state.error_code = code
     request_id = getattr(request.state, "request_id", "")
     if middleware.renders_html(request.url.path):
-        return console_routes.render_error(request, status, code, message)
+        return console_routes.render_error(request, status, code, message, error=error)
     body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     body.update(extra or {})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -80,15 +88,12 @@ def error_response(
 
 def localized(request: Request, exc: errors.RtcError) -> str:
     """The error's message in the first language of Accept-Language it has, else English."""
-    if not exc.translations or not is_api(request):
-        return exc.message  # the console translates by code, with its own catalog
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("en"):
+    for part in request.headers.get("accept-language", "").split(",")[:20]:
+        tag = part.split(";")[0].strip()
+        if errors.language_of(tag) == errors.CHINESE and exc.zh:
+            return exc.zh
+        if tag.lower().startswith("en"):
             return exc.message
-        translated = exc.translations.get(tag.split("-")[0])
-        if translated:
-            return translated
     return exc.message
 
 
@@ -108,7 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, errors.RtcError)
         extra = exc.details()
         message = localized(request, exc)
-        return error_response(request, http_status.status_of(exc), exc.code, message, extra)
+        status = http_status.status_of(exc)
+        return error_response(request, status, exc.code, message, extra, error=exc)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from rtcompute import errors
 from rtcompute.console import auth, guard, views
 from rtcompute.console.pages.capacity import (
     buckets,
@@ -96,16 +97,28 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
-def render_error(request: Request, status: int, code: str, message: str) -> Response:
+def render_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    error: errors.RtcError | None = None,
+) -> Response:
+    """The error page; `error` (a domain error) brings its own sentence in each language,
+    else the console's sentence for an HTTP-level `code` is shown."""
     try:
-        return _render_error(request, status, code, message)
+        if error is not None:
+            text = views.error_message(request, error)
+        else:
+            text = views.message_of(request, code, message)
+        return _render_error(request, status, code, text)
     except Exception:  # the error page must never become a second error
         log.exception("could not render the error page for %s", code)
         return HTMLResponse(f"<h1>{status} {code}</h1>", status_code=status)
 
 
-def _render_error(request: Request, status: int, code: str, message: str) -> Response:
-    text = views.message_of(request, code, message)
+def _render_error(request: Request, status: int, code: str, text: str) -> Response:
     if status == 401 and code in SIGN_IN_AGAIN:
         login = auth.login_path(request)
         if views.is_htmx(request):

@@ -235,9 +235,13 @@ def error_link(code: str) -> tuple[str, str] | None:
 
 
 def error_message(request: Request, error: errors.RtcError) -> str:
+    """A domain error's own sentence in the page's language."""
     if isinstance(error, errors.VerificationRequired) and error.method in VERIFICATION_MESSAGES:
         return translator(request)(VERIFICATION_MESSAGES[error.method])
-    return message_of(request, error.code, error.message)
+    language, _ = language_of(request)
+    if not error.zh:  # not yet given its Chinese sentence: the console's one for the code
+        return message_of(request, error.code, error.message)
+    return error.text(language)
 
 
 def is_htmx(request: Request) -> bool:
