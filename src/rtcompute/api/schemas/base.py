@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from typing import Annotated, Any
 
-from rtcompute.domain import text
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from rtcompute.domain import names, text
 
 
 class RequestModel(BaseModel):
@@ -24,3 +26,35 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     request_id: str
+
+
+def _stated(rule: names.Rule) -> Any:
+    """The rule as the OpenAPI document states it (pattern and length)."""
+    return Field(
+        min_length=1, max_length=rule.max_length, json_schema_extra={"pattern": rule.pattern}
+    )
+
+
+# Names as requests carry them: the OpenAPI document states the domain's pattern, and the
+# domain's check refuses a name that does not fit, with the rule's code (400), as the
+# service would (names are validated once, in `domain/names.py`)
+ProjectName = Annotated[str, _stated(names.PROJECT), AfterValidator(names.PROJECT.check)]
+ClusterName = Annotated[str, _stated(names.CLUSTER), AfterValidator(names.CLUSTER.check)]
+JobName = Annotated[str, _stated(names.JOB), AfterValidator(names.JOB.check)]
+BucketName = Annotated[str, _stated(names.BUCKET), AfterValidator(names.BUCKET.check)]
+NetworkName = Annotated[str, _stated(names.NETWORK), AfterValidator(names.NETWORK.check)]
+SubnetName = Annotated[str, _stated(names.SUBNET), AfterValidator(names.SUBNET.check)]
+UserName = Annotated[str, _stated(names.USER), AfterValidator(names.USER.check)]
+GroupName = Annotated[str, _stated(names.GROUP), AfterValidator(names.GROUP.check)]
+RoleName = Annotated[str, _stated(names.ROLE), AfterValidator(names.ROLE.check)]
+PolicyName = Annotated[str, _stated(names.POLICY), AfterValidator(names.POLICY.check)]
+AccountAlias = Annotated[
+    str, _stated(names.ACCOUNT_ALIAS), AfterValidator(names.ACCOUNT_ALIAS.check)
+]
+EngineVersionName = Annotated[
+    str, _stated(names.ENGINE_VERSION), AfterValidator(names.ENGINE_VERSION.check)
+]
+MachineTypeName = Annotated[
+    str, _stated(names.MACHINE_TYPE), AfterValidator(names.MACHINE_TYPE.check)
+]
+RegionName = Annotated[str, _stated(names.REGION), AfterValidator(names.REGION.check)]

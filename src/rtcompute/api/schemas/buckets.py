@@ -20,7 +20,7 @@ class Bucket(base.ResponseModel):
 
 
 class BucketCreate(base.RequestModel):
-    name: str = Field(min_length=1, max_length=63)
+    name: base.BucketName
     storage_class: str = Field(default="standard", max_length=32)
     acl: str = Field(default="private", max_length=32)
 

@@ -11,9 +11,9 @@ from rtcompute.api.schemas import base
 
 class ClusterCreate(base.RequestModel):
     order_id: str = Field(min_length=1, max_length=20)
-    name: str = Field(min_length=1, max_length=64)
+    name: base.ClusterName
     description: str = Field(default="", max_length=1024)
-    bucket: str = Field(min_length=1, max_length=63)
+    bucket: base.BucketName
     network: str = Field(min_length=1, max_length=64)
     subnet: str = Field(min_length=1, max_length=64)
     zone: str = Field(min_length=1, max_length=64)

@@ -51,7 +51,7 @@ class Version(base.ResponseModel):
 
 
 class VersionInstall(base.RequestModel):
-    version: str = Field(min_length=1, max_length=32)
+    version: base.EngineVersionName
     confirm_beta: bool = Field(
         default=False, description="a beta version installs only with this set"
     )

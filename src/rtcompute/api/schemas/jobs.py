@@ -31,7 +31,7 @@ class Folders(base.ResponseModel):
 
 class JobCreate(base.RequestModel):
     model_config = ConfigDict(extra="forbid", str_max_length=MAX_SQL_CHARS)
-    name: str = Field(min_length=1, max_length=128)
+    name: base.JobName
     folder: str = Field(default="/", max_length=600)
     sql: str = Field(default="", max_length=MAX_SQL_CHARS)
     settings: dict[str, Any] | None = Field(

@@ -20,7 +20,7 @@ class Network(base.ResponseModel):
 
 
 class NetworkCreate(base.RequestModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: base.NetworkName
     cidr: str = Field(min_length=1, max_length=43)
     description: str = Field(default="", max_length=1024)
 
@@ -37,6 +37,6 @@ class Subnet(base.ResponseModel):
 
 
 class SubnetCreate(base.RequestModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: base.SubnetName
     cidr: str = Field(min_length=1, max_length=43)
     zone: str = Field(min_length=1, max_length=64)

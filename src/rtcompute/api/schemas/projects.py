@@ -25,7 +25,7 @@ class Project(base.ResponseModel):
 
 
 class ProjectCreate(base.RequestModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: base.ProjectName
     description: str = Field(default="", max_length=1024)
     order_id: str | None = Field(default=None, max_length=20)
     cluster: str | None = Field(default=None, max_length=64)

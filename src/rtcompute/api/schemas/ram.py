@@ -26,7 +26,7 @@ class User(base.ResponseModel):
 
 
 class UserCreate(base.RequestModel):
-    name: str = NAME
+    name: base.UserName
     display_name: str = Field(default="", max_length=128)
     comment: str = Field(default="", max_length=1024)
     password: str | None = Field(default=None, max_length=256)
@@ -34,7 +34,7 @@ class UserCreate(base.RequestModel):
 
 
 class UserUpdate(base.RequestModel):
-    new_name: str | None = Field(default=None, min_length=1, max_length=128)
+    new_name: base.UserName | None = None
     display_name: str | None = Field(default=None, max_length=128)
     comment: str | None = Field(default=None, max_length=1024)
     console_enabled: bool | None = None
@@ -58,13 +58,13 @@ class Group(base.ResponseModel):
 
 
 class GroupCreate(base.RequestModel):
-    name: str = NAME
+    name: base.GroupName
     display_name: str = Field(default="", max_length=128)
     comment: str = Field(default="", max_length=1024)
 
 
 class GroupUpdate(base.RequestModel):
-    new_name: str | None = Field(default=None, min_length=1, max_length=128)
+    new_name: base.GroupName | None = None
     display_name: str | None = Field(default=None, max_length=128)
     comment: str | None = Field(default=None, max_length=1024)
 
@@ -85,7 +85,7 @@ class Policy(base.ResponseModel):
 
 
 class PolicyCreate(base.RequestModel):
-    name: str = NAME
+    name: base.PolicyName
     description: str = Field(default="", max_length=1024)
     document: str = DOCUMENT
 
@@ -150,7 +150,7 @@ class Role(base.ResponseModel):
 
 
 class RoleCreate(base.RequestModel):
-    name: str = NAME
+    name: base.RoleName
     description: str = Field(default="", max_length=1024)
     trust_policy: str | None = Field(default=None, max_length=65_536)
 
