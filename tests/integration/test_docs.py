@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
+
+from rtcompute.domain import names
 
 
 def test_docs_page_uses_local_assets(api: TestClient) -> None:
@@ -70,3 +74,53 @@ def test_largest_page_token_reaches_the_query(api: TestClient) -> None:
         headers={"Authorization": f"Bearer {token}"},
     )
     assert too_big.json()["code"] == "InvalidPageToken"
+
+
+def _field(spec: dict[str, Any], schema: str, field: str) -> dict[str, Any]:
+    found: dict[str, Any] = spec["components"]["schemas"][schema]["properties"][field]
+    return next((part for part in found.get("anyOf", []) if "pattern" in part), found)
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "rule"),
+    [
+        ("ProjectCreate", "name", names.PROJECT),
+        ("ClusterCreate", "name", names.CLUSTER),
+        ("ClusterCreate", "bucket", names.BUCKET),
+        ("BucketCreate", "name", names.BUCKET),
+        ("JobCreate", "name", names.JOB),
+        ("NetworkCreate", "name", names.NETWORK),
+        ("SubnetCreate", "name", names.SUBNET),
+        ("UserCreate", "name", names.USER),
+        ("UserUpdate", "new_name", names.USER),
+        ("GroupCreate", "name", names.GROUP),
+        ("RoleCreate", "name", names.ROLE),
+        ("PolicyCreate", "name", names.POLICY),
+        ("VersionInstall", "version", names.ENGINE_VERSION),
+    ],
+)
+def test_the_openapi_document_states_the_name_rules(
+    api: TestClient, schema: str, field: str, rule: names.Rule
+) -> None:
+    stated = _field(api.get("/api/openapi.json").json(), schema, field)
+    assert stated["pattern"] == rule.pattern
+    assert stated["maxLength"] == rule.max_length
+
+
+def test_a_name_the_schema_refuses_gets_the_rule_s_code(api: TestClient) -> None:
+    api.post("/api/v1/signup", json={"alias": "acme", "password": "correct-horse-9"})
+    token = api.post(
+        "/api/v1/sessions", json={"account": "acme", "password": "correct-horse-9"}
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = api.post("/api/v1/ram/users", headers=headers, json={"name": "-alice"})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["code"] == "InvalidParameter.UserName"
+    assert names.USER.words in refused.json()["message"]
+    chinese = api.post(
+        "/api/v1/ram/users",
+        headers={**headers, "Accept-Language": "zh-CN"},
+        json={"name": "-alice"},
+    )
+    assert chinese.json()["message"] == names.USER.refusal().zh
+    assert api.get("/api/v1/ram/users", headers=headers).json()["users"] == []
