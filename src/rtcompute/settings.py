@@ -235,6 +235,9 @@ class Settings(BaseSettings):
     bootstrap_account: str = "operator"
     bootstrap_password: str = ""
     max_body_bytes: int = 1024 * 1024
+    # list answers are kept in memory until this process writes, for this long at most: what
+    # another `rtc up` on the database changed shows within it (0: off; api/answers.py)
+    answer_cache_seconds: float = 1.0
     # addresses of TLS-terminating proxies whose X-Forwarded-For/-Proto are believed, so that
     # client IPs in the audit trail and the console cookie's Secure flag are right behind them
     forwarded_allow_ips: str = ""

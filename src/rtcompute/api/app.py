@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rtcompute
 from rtcompute import errors, http_status
-from rtcompute.api import deps, gate, middleware
+from rtcompute.api import answers, deps, gate, middleware
 from rtcompute.api.routes import (
     access_keys,
     accounts,
@@ -194,6 +194,7 @@ def create_app(
     )
     app.state.platform = platform
     app.state.inflight_auth = {}
+    app.state.answers = answers.Answers(platform.settings.answer_cache_seconds)
     metrics = middleware.Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)

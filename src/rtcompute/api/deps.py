@@ -64,6 +64,8 @@ def bearer_token(request: Request) -> str:
         raise errors.Unauthenticated(
             "sign in first: send `Authorization: Bearer <access-key-id>:<secret>` or use "
             "`rtc login`",
+            "请先登录：发送 `Authorization: Bearer <access-key-id>:<secret>` 请求头，或使用 "
+            "`rtc login`",
             code="MissingCredentials",
         )
     return token.strip()
@@ -213,6 +215,12 @@ class Listing:
         self.principal = principal
         self.action = action
         self.denied = denied  # the collection's resource and verdict, when not allowed
+
+    @property
+    def owner(self) -> str | None:
+        """Whose list this is when the caller sees the whole collection (its account: the
+        answer is the same for every identity of it); None when it sees part of it."""
+        return self.principal.account_id if self.denied is None else None
 
     async def visible(self, items: list[T], resource_of: Callable[[T], str]) -> list[T]:
         if self.denied is None:

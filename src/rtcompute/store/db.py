@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +12,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Session", "make_engine", "make_sessionmaker", "transaction"]
+__all__ = ["Session", "committed_writes", "make_engine", "make_sessionmaker", "transaction"]
+
+# statements that change nothing: a transaction of only these is not a write
+_READS = ("SELECT", "PRAGMA", "SHOW", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")
+_WROTE = "rtc_wrote"
+_COMMITTED = "rtc_committed"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -20,6 +27,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class WriteCount:
+    """How many transactions that wrote have committed through an engine in this process.
+
+    Counted twice per write: when the commit starts and when its connection goes back to
+    the pool (after the commit), so that a reader that noted the count before producing an
+    answer can tell, afterwards, that a write may have committed meanwhile
+    (`api/answers.py` keeps answers of list routes on this).
+    """
+
+    def __init__(self) -> None:
+        self._count = itertools.count(1)
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value = next(self._count)
+
+
+_WRITES: weakref.WeakKeyDictionary[Engine, WriteCount] = weakref.WeakKeyDictionary()
+
+
+def committed_writes(engine: Engine) -> int:
+    """The engine's write count now (see `WriteCount`)."""
+    return _WRITES[engine].value
+
+
+def _count_writes(engine: Engine) -> None:
+    counter = _WRITES[engine] = WriteCount()
+
+    def executed(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip()[:9].upper().startswith(_READS):
+            conn.info[_WROTE] = True
+
+    def committing(conn: Any) -> None:
+        if conn.info.pop(_WROTE, False):
+            conn.info[_COMMITTED] = True
+            counter.bump()
+
+    def rolled_back(conn: Any) -> None:
+        conn.info.pop(_WROTE, None)
+
+    def checked_in(_dbapi: Any, record: Any) -> None:
+        if record.info.pop(_COMMITTED, False):
+            counter.bump()
+
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", committing)
+    event.listen(engine, "rollback", rolled_back)
+    event.listen(engine.pool, "checkin", checked_in)
 
 
 POOL_SIZE = 20
@@ -41,8 +98,12 @@ def make_engine(url: str) -> Engine:
             max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    else:
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
+    _count_writes(engine)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

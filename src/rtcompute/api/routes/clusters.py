@@ -4,9 +4,10 @@ renew, release. Requests only write desired state; the cluster reconciler acts."
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from pydantic import TypeAdapter
 
-from rtcompute.api import deps
+from rtcompute.api import answers, deps
 from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import clusters as schemas
 from rtcompute.api.schemas import orders as order_schemas
@@ -22,6 +23,7 @@ router = APIRouter(
 )
 CLUSTERS = "acs:stream:{region}:{account_id}:cluster/*"
 CLUSTER = "acs:stream:{region}:{account_id}:cluster/{cluster}"
+CLUSTER_LIST = TypeAdapter(list[schemas.Cluster])
 
 
 def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
@@ -85,13 +87,17 @@ def detail_out(detail: clusters.ClusterDetail) -> schemas.ClusterDetail:
 
 @router.get("", response_model=list[schemas.Cluster])
 async def list_clusters(
+    request: Request,
     platform: deps.PlatformDep,
     listing: deps.Listing = deps.requires(operations.LIST_CLUSTERS),
-) -> list[schemas.Cluster]:
-    found = await anyio.to_thread.run_sync(
-        clusters.list_clusters, platform, listing.principal.account_id
-    )
-    return [cluster_out(c) for c in await listing.visible(found, clusters.resource_of)]
+) -> Response:
+    async def produce() -> list[schemas.Cluster]:
+        found = await anyio.to_thread.run_sync(
+            clusters.list_clusters, platform, listing.principal.account_id
+        )
+        return [cluster_out(c) for c in await listing.visible(found, clusters.resource_of)]
+
+    return await answers.answer(request, platform, listing.owner, produce, CLUSTER_LIST)
 
 
 @router.post("", status_code=201, response_model=schemas.Cluster)

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 import anyio
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 
 from rtcompute import errors
-from rtcompute.api import deps
+from rtcompute.api import answers, deps
 from rtcompute.api.routes import engines as engine_routes
 from rtcompute.api.schemas import engines as engine_schemas
 from rtcompute.api.schemas import jobs as schemas
@@ -37,6 +38,7 @@ JOB = BASE + "/job/{job}"
 NEW_JOB = BASE + "/job/{body[name]}"
 FOLDERS = BASE + "/folder/*"
 FOLDER = BASE + "/folder{body[path]}"
+JOB_LIST = TypeAdapter(list[schemas.JobSummary])
 PREFIX = "/projects/{project}"
 CHUNK = 64 * 1024
 
@@ -110,16 +112,21 @@ async def delete_folder(
 
 @router.get(PREFIX + "/jobs", response_model=list[schemas.JobSummary])
 async def list_jobs(
+    request: Request,
     platform: deps.PlatformDep,
     project: str,
     folder: str | None = Query(default=None, max_length=600),
     principal: principals.Principal = deps.requires(operations.LIST_JOBS),
-) -> list[schemas.JobSummary]:
+) -> Response:
     """The project's jobs (of one folder with `folder`), by name."""
-    found = await anyio.to_thread.run_sync(
-        jobs.list_jobs, platform, principal.account_id, project, folder
-    )
-    return [schemas.JobSummary.model_validate(j) for j in found]
+
+    async def produce() -> list[schemas.JobSummary]:
+        found = await anyio.to_thread.run_sync(
+            jobs.list_jobs, platform, principal.account_id, project, folder
+        )
+        return [schemas.JobSummary.model_validate(j) for j in found]
+
+    return await answers.answer(request, platform, principal.account_id, produce, JOB_LIST)
 
 
 @router.post(PREFIX + "/jobs", status_code=201, response_model=schemas.Job)
@@ -493,7 +500,9 @@ async def get_log(
     try:
         handle = await anyio.to_thread.run_sync(lambda: path.open("rb"))
     except OSError:
-        raise errors.NotFound(f"log file {name[:200]} is gone", code="NoSuchLog") from None
+        raise errors.NotFound(
+            f"log file {name[:200]} is gone", f"日志文件 {name[:200]} 已不存在", code="NoSuchLog"
+        ) from None
     size = os.fstat(handle.fileno()).st_size
     return StreamingResponse(
         _chunks(handle, size),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
+from pydantic import TypeAdapter
 
-from rtcompute.api import deps
+from rtcompute.api import answers, deps
 from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import orders as order_schemas
 from rtcompute.api.schemas import projects as schemas
@@ -20,6 +21,7 @@ router = APIRouter(
 )
 PROJECTS = "acs:stream:{region}:{account_id}:*"
 PROJECT = "acs:stream:{region}:{account_id}:{project}"
+PROJECT_LIST = TypeAdapter(list[schemas.Project])
 
 
 def project_out(project: tables.Project, cluster_names: dict[int, str]) -> schemas.Project:
@@ -52,14 +54,19 @@ async def _out(
 
 @router.get("", response_model=list[schemas.Project])
 async def list_projects(
+    request: Request,
     platform: deps.PlatformDep,
     listing: deps.Listing = deps.requires(operations.LIST_PROJECTS),
-) -> list[schemas.Project]:
+) -> Response:
     """The projects the caller may see: all of them, or those its policies name."""
-    found = await anyio.to_thread.run_sync(
-        projects.list_projects, platform, listing.principal.account_id
-    )
-    return await _out(platform, await listing.visible(found, projects.resource_of))
+
+    async def produce() -> list[schemas.Project]:
+        found = await anyio.to_thread.run_sync(
+            projects.list_projects, platform, listing.principal.account_id
+        )
+        return await _out(platform, await listing.visible(found, projects.resource_of))
+
+    return await answers.answer(request, platform, listing.owner, produce, PROJECT_LIST)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Project)
