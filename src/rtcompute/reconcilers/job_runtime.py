@@ -8,7 +8,6 @@ the launcher of runtime/flink and the worker pool.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,9 +97,16 @@ class FlinkRuntime:
         self.single_tenant = single_tenant or platform is None
         self.refusal = None if self.single_tenant else sandbox.unavailable()
         self.shared_mounts = tuple(sandbox.Mount(path, True) for path in sandbox_paths)
+        self._clusters: dict[str, cluster_module.JobCluster] = {}
 
     def cluster(self, work: job_runs.Work) -> cluster_module.JobCluster:
-        return cluster_module.JobCluster(
+        """The run as the launcher sees it, built once per run (a run's placement and
+        configuration are fixed when it is placed) with its tenant's sandbox, and handed to
+        every call until the run stops."""
+        found = self._clusters.get(work.run_key)
+        if found is not None:
+            return found
+        built = cluster_module.JobCluster(
             run_key=work.run_key,
             version=work.version,
             engine_home=self.engines_home / work.version,
@@ -108,26 +114,32 @@ class FlinkRuntime:
             processes=tuple(work.processes),
             config=dict(work.config),
             java_home=self.java_home,
+            tenant=self._tenant(work),
+        )
+        self._clusters[work.run_key] = built
+        return built
+
+    def _tenant(self, work: job_runs.Work) -> sandbox.Tenant | None:
+        if self.single_tenant or self.refusal is not None:
+            return None
+        assert self.platform is not None
+        mounts = job_runs.sandbox_mounts(self.platform, work)
+        return sandbox.Tenant(
+            sandbox.user_of(work.account_id),
+            tuple(sandbox.Mount(path, writable, owned=True) for path, writable in mounts)
+            + self.shared_mounts,
         )
 
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
-        cluster = self.cluster(work)
-        if not self.single_tenant:
-            if self.refusal is not None:
-                raise LaunchError(
-                    f"this installation cannot sandbox tenants' jobs: {self.refusal}. Run rtc "
-                    "up as root on a host with bubblewrap and cgroups, or, if every job here "
-                    "is trusted, turn on single-tenant mode (RTC_JOBS__SINGLE_TENANT=true)"
-                )
-            assert self.platform is not None
-            mounts = job_runs.sandbox_mounts(self.platform, work)
-            tenant = sandbox.Tenant(
-                sandbox.user_of(work.account_id),
-                tuple(sandbox.Mount(path, writable, owned=True) for path, writable in mounts)
-                + self.shared_mounts,
+        if not self.single_tenant and self.refusal is not None:
+            raise LaunchError(
+                f"this installation cannot sandbox tenants' jobs: {self.refusal}. Run rtc "
+                "up as root on a host with bubblewrap and cgroups, or, if every job here "
+                "is trusted, turn on single-tenant mode (RTC_JOBS__SINGLE_TENANT=true)"
             )
-            cluster = dataclasses.replace(cluster, tenant=tenant)
-            uid, _ = sandbox.ensure_user(tenant.user)
+        cluster = self.cluster(work)
+        if cluster.tenant is not None:
+            uid, _ = sandbox.ensure_user(cluster.tenant.user)
             try:  # the engine workers submit through the platform's relay: not let in
                 netrules.guard_run(work.run_key, _port_span(work), uid, _zookeeper_ports(work))
             except netrules.RuleError as exc:
@@ -143,6 +155,7 @@ class FlinkRuntime:
 
     def stop(self, work: job_runs.Work) -> None:
         self.launcher.stop(self.cluster(work))
+        self._clusters.pop(work.run_key, None)
         if not self.single_tenant:
             netrules.release_run(work.run_key)
 
