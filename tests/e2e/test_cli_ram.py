@@ -36,7 +36,7 @@ PASS_ROLE_STATEMENT = {"Action": "ram:PassRole", "Resource": "acs:ram:*:*:*", "E
 # bucket writes are where a RAM user's ram:PassRole is checked (the guide: 922019 arises
 # "子账号在操作数据存储的时候"); this statement lets the user reach that check
 OSS_STATEMENT = {"Action": "oss:*", "Resource": "*", "Effect": "Allow"}
-PASS_ROLE_ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"  # noqa: RUF001
+PASS_ROLE_ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"
 
 
 def flat(text: str) -> str:

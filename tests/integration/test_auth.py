@@ -205,6 +205,30 @@ def test_inactivity_requires_an_emailed_code(
     assert len(notifier.sent) == 1
 
 
+def test_verification_sentences_follow_the_language(
+    api: TestClient, clock: FakeClock, notifier: RecordingNotifier
+) -> None:
+    signup(api, "acme")
+    clock.advance(days=31)
+    zh = api.post(
+        "/api/v1/sessions",
+        json={"account": "acme", "password": PASSWORD},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    body = assert_error(zh, 401, "VerificationRequired")
+    assert body["message"] == (
+        "该身份已长时间未登录，6 位验证码已写入平台管理员的日志。请连同密码一起输入验证码。"
+    )
+    english = assert_error(sign_in(api, "acme"), 401, "VerificationRequired")
+    assert english["message"] == (
+        "This identity has been inactive for a long time; a 6-digit verification code was "
+        "written to the operator's log. Enter it with your password."
+    )
+    assert auth.code_sent("email").text("zh-CN") == (
+        "该身份已长时间未登录，6 位验证码已通过邮件发送。请连同密码一起输入验证码。"
+    )
+
+
 def test_verification_code_is_single_use_and_expires(
     api: TestClient, clock: FakeClock, notifier: RecordingNotifier
 ) -> None:

@@ -39,7 +39,7 @@ from tests.integration.test_zones_networks import (
 BUCKETS = f"{API}/buckets"
 MIB = 1024 * 1024
 OBJECT_LIMIT = 2 * MIB
-ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"  # noqa: RUF001
+ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"
 
 
 @pytest.fixture

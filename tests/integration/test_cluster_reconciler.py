@@ -21,7 +21,7 @@ from sqlalchemy import select
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.reconcilers import clusters as cluster_reconciler
 from rtcompute.runtime import processes
-from rtcompute.runtime.providers import local
+from rtcompute.runtime.providers import base, local
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from rtcompute.store.tables import capacity as capacity_tables
@@ -435,7 +435,66 @@ def test_missing_zookeeper_fails_the_cluster_with_what_to_do(
     assert cluster.state == cluster_rules.FAILED
     assert "install the Debian package `zookeeper`" in cluster.message
     assert cluster.message.startswith("master-1 zookeeper:")
+    # a Permanent failure: what each component did is recorded too, and nothing is retried
+    failed = [c for c in components_of(platform, cluster_id) if c.state == "failed"]
+    assert {c.kind for c in failed} == {"zookeeper"}
+    assert all("install the Debian package" in c.message for c in failed)
+    assert reconciler.retries.failures(cluster_id) == 0
+    started = [c.pid for c in components_of(platform, cluster_id)]
+    reconciler.reconcile_once()
+    assert [c.pid for c in components_of(platform, cluster_id)] == started
     set_state(platform, cluster_id, cluster_rules.RELEASING)
     reconciler.reconcile_once()
     assert read(platform, cluster_id).state == cluster_rules.RELEASED
     assert processes_under(reaper) == []
+
+
+class Hiccups(local.LocalProvider):
+    """The local provider, whose `find` fails for one cluster while `left` > 0."""
+
+    def __init__(self, platform: platform_module.Platform, cluster_id: int) -> None:
+        super().__init__(platform.settings)
+        self.cluster_id = cluster_id
+        self.left = 0
+        self.finds = 0
+
+    def find(self, component: base.ComponentSpec) -> int | None:
+        if component.node.cluster_id == self.cluster_id:
+            self.finds += 1
+            if self.left:
+                self.left -= 1
+                raise OSError(5, "Input/output error")
+        return super().find(component)
+
+
+def test_a_provider_hiccup_is_retried_with_back_off_and_holds_up_no_other_cluster(
+    platform: platform_module.Platform, reaper: Path
+) -> None:
+    """A Temporary failure (here an unexpected OSError, retried as one)."""
+    flaky = insert_cluster(platform, masters=1, slaves=2, name="c1")
+    healthy = insert_cluster(platform, masters=1, slaves=2, name="c2")
+    provider = Hiccups(platform, flaky)
+    provider.left = 2
+    clock = Ticks()
+    reconciler = cluster_reconciler.ClusterReconciler(platform, provider, monotonic=clock)
+    reconciler.reconcile_once()
+    assert reconciler.retries.failures(flaky) == 1 and provider.finds == 1
+    assert all(c.pid is None for c in components_of(platform, flaky))
+    assert all(c.pid is not None for c in components_of(platform, healthy))
+    reconciler.reconcile_once()  # not due: the provider is not asked
+    assert provider.finds == 1
+    clock.now += 5.0
+    reconciler.reconcile_once()
+    assert reconciler.retries.failures(flaky) == 2 and provider.finds == 2
+    clock.now += 10.0
+    run_to(platform, reconciler, flaky)
+    assert reconciler.retries.failures(flaky) == 0
+    assert read(platform, flaky).state == read(platform, healthy).state == cluster_rules.RUNNING
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -16,7 +16,7 @@ from rtcompute.console import guard
 from rtcompute.console import routes as console_routes
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, FakeClock, login
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_HEADER = re.compile(r'"X-CSRF-Token": "([^"]+)"')
@@ -264,6 +264,32 @@ def test_chinese_error_messages_on_sign_up(api: TestClient) -> None:
     assert "is not valid" not in refused.text
     english = api.post("/signup", data=base)
     assert "at least 8 characters" in english.text
+
+
+def test_chinese_sign_in_shows_the_services_sentences_alone(
+    api: TestClient, clock: FakeClock
+) -> None:
+    """The sign-in refusals are the services' own sentences in Chinese, no English beside."""
+    chinese = {"Accept-Language": "zh-CN"}
+    signup_via_form(api, "acme")
+    token = form_token(api, "/login/acme")
+    wrong = api.post(
+        "/login/acme", data={"csrf_token": token, "password": "wrong-password"}, headers=chinese
+    )
+    assert wrong.status_code == 401
+    assert (
+        "账号、用户名或密码错误，或此地址的登录失败次数过多（请等待 15 分钟后再试）" in wrong.text
+    )
+    assert "is wrong" not in wrong.text
+    clock.advance(days=31)
+    asked = api.post(
+        "/login/acme", data={"csrf_token": token, "password": PASSWORD}, headers=chinese
+    )
+    assert asked.status_code == 401
+    assert "6 位验证码已写入平台管理员的日志。请连同密码一起输入验证码。" in asked.text
+    assert "inactive" not in asked.text and "operator's log" not in asked.text
+    english = api.post("/login/acme", data={"csrf_token": token, "password": PASSWORD})
+    assert "a 6-digit verification code was written to the operator&#39;s log" in english.text
 
 
 def test_ram_user_login_is_refused_without_users(

@@ -234,8 +234,16 @@ def test_purchase_rules_shown_live_and_on_the_form(
         headers=ZH,
     )
     assert zh.status_code == 400
-    assert "订单不符合购买规则" in text(zh)  # the rule's own message follows the translation
-    assert "exceeds the maximum of master type 4c16g (80 CU)" in text(zh)
+    # the rule's own sentence, in Chinese, on the form and in the live price; no English
+    cap = (
+        "集群的可用 CU（2 x 60 CU 的 64c256g = 120）超过了 master 机型 4c16g 的上限（80 CU），"
+        "请选择更大的 master 机型 8c32g 或 16c64g 或 24c96g"
+    )
+    refusal = re.search(r'data-refused="InvalidParameter.Order">([^<]*)<code>', text(zh))
+    assert refusal is not None
+    assert refusal.group(1).strip() == cap
+    assert f"<li>{cap}</li>" in text(zh)
+    assert "exceeds the maximum" not in text(zh)
 
     live = api.get(
         "/console/purchase/price",
@@ -468,6 +476,48 @@ def test_networks_subnets_buckets_and_objects(
         == 303
     )
     assert post(api, "/console/buckets/cold-store/delete", token).status_code == 303
+
+
+def test_a_chinese_page_shows_the_error_s_chinese_sentence(
+    api: TestClient, token: str, platform: platform_module.Platform
+) -> None:
+    """zh-CN: the refusal is the sentence the service raised in Chinese (not a console
+    translation of the code followed by the English one in parentheses), with its link."""
+
+    def zh_post(path: str, **data: Any) -> Any:
+        return api.post(
+            path, data={"csrf_token": token, **data}, headers=ZH, follow_redirects=False
+        )
+
+    def refusal_of(response: Any, code: str) -> str:
+        found = re.search(rf'data-refused="{re.escape(code)}">([^<]*)<code>', text(response))
+        assert found is not None, response.text[:500]
+        return found.group(1).strip()
+
+    public = zh_post("/console/networks", name="vpc1", cidr="8.8.8.0/24")
+    assert public.status_code == 400
+    assert refusal_of(public, "InvalidParameter.CidrBlock") == (
+        "8.8.8.0/24 不是私网地址块：请使用 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 之内的地址块"
+    )
+    assert "not a private block" not in text(public)
+    add_zone(platform)
+    assert zh_post("/console/networks", name="vpc1", cidr="10.0.0.0/16").status_code == 303
+    subnet = {"name": "sw1", "cidr": "10.0.1.0/28", "zone": "zone-a"}
+    assert zh_post("/console/networks/vpc1/subnets", **subnet).status_code == 303
+    busy = zh_post("/console/networks/vpc1/delete")
+    assert busy.status_code == 409
+    assert refusal_of(busy, "NetworkInUse") == "专有网络 vpc1 中还有 1 个交换机，请先删除它们"
+    assert "still has" not in text(busy)
+    bad = zh_post("/console/buckets", name="Bad_Name")
+    assert bad.status_code == 400
+    assert refusal_of(bad, "InvalidBucketName") == (
+        "存储桶名称须为 3-63 个字符，只含小写字母、数字和连字符，并以字母或数字开头和结尾；"
+        "而不是 'Bad_Name'"
+    )
+    assert "bucket name must be" not in text(bad)
+    # in English the same refusal is the English sentence
+    english = post(api, "/console/buckets", token, name="Bad_Name")
+    assert refusal_of(english, "InvalidBucketName").startswith("bucket name must be 3-63")
 
 
 def capacity_writes() -> list[tuple[str, str]]:

@@ -151,7 +151,7 @@ def test_catalog_page_shows_tags_meanings_and_retired_versions(
     assert 'id="tag-legend"' in body
     assert 'href="/console/engines" class="active"' in page.text  # the navigation's section
     zh = text(api.get("/console/engines", headers=ZH))
-    assert "引擎版本" in zh and "已停止服务" in zh and "稳定版本，推荐使用" in zh  # noqa: RUF001
+    assert "引擎版本" in zh and "已停止服务" in zh and "稳定版本，推荐使用" in zh
     # the placeholder's address leads here
     old_address = api.get("/console/engine-versions", follow_redirects=False)
     assert (old_address.status_code, old_address.headers["location"]) == (303, "/console/engines")
@@ -214,6 +214,13 @@ def test_version_management_of_a_cluster(
         "VersionLimitExceeded",
         "Flink versions exceeded max limitation:3",
     )
+    limit = api.post(f"{PAGE}/{OLD}/install", data={"csrf_token": token}, headers=ZH)
+    refused(
+        limit,
+        409,
+        "VersionLimitExceeded",
+        "引擎版本已达上限 3 个，请先卸载一个（Flink versions exceeded max limitation:3）",
+    )
 
     # set as current
     switched = post(api, f"{PAGE}/{V1}/current", token)
@@ -227,12 +234,10 @@ def test_version_management_of_a_cluster(
     current = post(api, f"{PAGE}/{V1}/uninstall", token)
     refused(current, 409, "VersionIsCurrent", f"{V1} is the current version")
     zh = api.post(f"{PAGE}/{V1}/uninstall", data={"csrf_token": token}, headers=ZH)
-    refused(
-        zh,
-        409,
-        "VersionIsCurrent",
-        f"不能卸载当前版本；请先将其他版本设置为 current。 ({V1} is the current version",  # noqa: RUF001
+    page = refused(
+        zh, 409, "VersionIsCurrent", f"{V1} 是当前版本，不能卸载，请先将另一个版本设为 current"
     )
+    assert "is the current version" not in page  # no English sentence beside the Chinese one
     ok(
         api.post(
             f"{API}/projects",
@@ -245,6 +250,14 @@ def test_version_management_of_a_cluster(
     in_use = post(api, f"{PAGE}/{V2}/uninstall", token)
     refused(
         in_use, 409, "VersionInUse", f"Node:etl_job in project:inside still ref the version:{V2}"
+    )
+    zh = api.post(f"{PAGE}/{V2}/uninstall", data={"csrf_token": token}, headers=ZH)
+    refused(  # the guide's message stays inside the Chinese sentence, to search the guide
+        zh,
+        409,
+        "VersionInUse",
+        "项目 inside 中的作业 etl_job 仍在使用该引擎版本，请先将作业下线"
+        f"（Node:etl_job in project:inside still ref the version:{V2}）",
     )
 
     # uninstall one: gone from the installed tab, installable again
@@ -376,7 +389,7 @@ def test_every_version_page_renders_in_both_languages(
         f"{PAGE}?tab=installable": ("Installable versions", "可安装版本"),
         f"{PAGE}?tab=installed": ("Installed versions", "已安装版本"),
         f"{PAGE}/live?tab=installed": ("Uninstall", "卸载"),
-        "/console/pool/versions": ("Version management: shared pool", "版本管理：共享资源池"),  # noqa: RUF001
+        "/console/pool/versions": ("Version management: shared pool", "版本管理：共享资源池"),
     }
     for path, (english, chinese) in pages.items():
         page = api.get(path)

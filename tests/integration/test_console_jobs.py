@@ -175,7 +175,7 @@ def ran(platform: platform_module.Platform, job: str, directory: Path) -> None:
                 number=1,
                 engine_version=V2,
                 port_base=41000,
-                placement="{}",
+                placement=(),
                 directory=str(directory),
                 step="running",
                 flink_job_id="a" * 32,
@@ -252,7 +252,13 @@ def test_folders_drafts_revisions_and_the_check(
     page = refused(stale, 409, "RevisionConflict", "reload it, then save again")
     assert "SELECT 2;" in page
     zh = send(api, f"{job}/save", editor_form(token, "SELECT 2;", 1), headers=ZH)
-    assert "请重新加载后再保存" in text(zh)
+    zh_page = refused(
+        zh,
+        409,
+        "RevisionConflict",
+        "作业 etl_job 在你的修订 1 之后已被保存为修订 2，请重新加载后再保存",
+    )
+    assert "save again" not in zh_page  # the Chinese sentence alone, no English beside it
 
     # bad settings are refused with the field named, never a 500
     for changes, words in (
@@ -265,6 +271,14 @@ def test_folders_drafts_revisions_and_the_check(
     ):
         bad = send(api, f"{job}/save", editor_form(token, BROKEN, 2, **changes))
         refused(bad, 400, "InvalidParameter.JobSettings", words)
+    zero = editor_form(token, BROKEN, 2, parallelism="0")
+    zh_bad = refused(
+        send(api, f"{job}/save", zero, headers=ZH),
+        400,
+        "InvalidParameter.JobSettings",
+        "作业设置 parallelism 有误：须为 1 到 256 之间的整数",
+    )
+    assert "a whole number" not in zh_bad
     good = editor_form(token, BROKEN, 2, flink_config="pipeline.name=etl\n# a comment\n")
     assert send(api, f"{job}/save", good).status_code == 303
     assert "pipeline.name=etl" in text(api.get(job))

@@ -292,6 +292,15 @@ def test_live_validation_returns_the_problem_text(
         headers={**htmx(acme), "Accept-Language": "zh-CN"},
     )
     assert "文档有效" in chinese.text
+    zh_problems = html.unescape(
+        api.post(
+            "/console/ram/policies/validate",
+            data={"document": BAD_EFFECT},
+            headers={**htmx(acme), "Accept-Language": "zh-CN"},
+        ).text
+    )
+    assert 'Statement[1].Effect：必须是 "Allow" 或 "Deny"' in zh_problems
+    assert "must be" not in zh_problems
     # validating changes nothing: its successes are not audited, its refusals are
     assert trail_of(platform, "ram:ValidatePolicyDocument", "success") == []
     refused = api.post("/console/ram/policies/validate", data={"document": "{}"})
@@ -323,7 +332,9 @@ def test_user_lifecycle_through_the_forms(api: TestClient, acme: str) -> None:
         data={"csrf_token": acme, "name": "dev"},
         headers={"Accept-Language": "zh-CN"},
     )
-    assert "同名 RAM 用户已存在" in zh.text
+    # the service's own sentence in Chinese, naming the user, and not its English beside it
+    assert "本账号已有名为 dev 的 RAM 用户；请换一个名称" in zh.text
+    assert "already exists" not in zh.text
     weak = post(api, "/console/ram/users", acme, name="ops", console_enabled="true")
     assert weak.status_code == 400
     assert 'value="ops"' in weak.text  # the form keeps what was typed

@@ -162,6 +162,49 @@ def test_a_copy_left_installing_by_a_crash_is_installed_again(
     assert installer.installed == ["flink-2.2.1"] and installer.removed == []
 
 
+def test_an_outcome_that_cannot_be_recorded_is_kept_and_recorded_after_a_back_off(
+    platform: platform_module.Platform,
+    installer: FakeInstaller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Temporary failure (the database failing the write, retried as one): the finished
+    install is not lost, not installed again, and recorded once the write goes through."""
+    clock = Ticks()
+    reconciler = engine_reconciler.EngineReconciler(platform, installer, monotonic=clock)
+    ready = engine_copies.copy_ready
+    refusals = [ConnectionError("the database went away")]
+
+    def flaky(*args: Any, **kwargs: Any) -> None:
+        if refusals:
+            raise refusals.pop()
+        ready(*args, **kwargs)
+
+    monkeypatch.setattr(engine_copies, "copy_ready", flaky)
+    pool_deployment(platform, "flink-2.2.1")
+
+    def refused() -> bool:
+        reconciler.reconcile_once()
+        return reconciler.retries.failures("flink-2.2.1") == 1
+
+    wait_for("the refused write", refused, DEADLINE_SECONDS, every=0.02)
+    assert reconciler.busy()  # its outcome is waiting to be recorded: no other install
+    reconciler.reconcile_once()  # not due yet
+    assert (copy_of(platform, "flink-2.2.1") or {})["state"] == "installing"
+    clock.now += 5.0
+    settle(reconciler)
+    assert installer.installed == ["flink-2.2.1"]
+    assert (copy_of(platform, "flink-2.2.1") or {})["state"] == "ready"
+    assert pool(platform) == [("flink-2.2.1", "installed", True)]
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_a_ready_copy_finishes_waiting_deployments_without_installing(
     platform: platform_module.Platform,
     installer: FakeInstaller,

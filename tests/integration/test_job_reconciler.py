@@ -10,7 +10,6 @@ engine); only Flink is fake. Real Flink runs in the lead's end-to-end tests.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from rtcompute import errors
+from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import sqlscript
 from rtcompute.reconcilers import engines as engine_reconciler
@@ -97,6 +98,8 @@ class FakeRest:
         self.metric_reads = 0
         self.tasks_at: int | None = None  # when the tasks began processing (Flink's ms)
         self.tasks_at_reads = 0
+        self.job_reads_refused = 0  # the next reads of a job fail (the overview answers)
+        self.job_reads = 0
 
     def _answer(self) -> None:
         if not self.up:
@@ -112,6 +115,10 @@ class FakeRest:
 
     def job(self, job_id: str) -> dict[str, Any]:
         self._answer()
+        self.job_reads += 1
+        if self.job_reads_refused:
+            self.job_reads_refused -= 1
+            raise runtime_module.Unreachable("read timed out")
         if job_id not in self.flink_jobs:
             raise runtime_module.FlinkError(404, "Job could not be found")
         return self.flink_jobs[job_id]
@@ -192,6 +199,8 @@ class FakeRuntime:
     resolved: sqlscript.Resolved = field(default_factory=sqlscript.Resolved)
     # processes their memory limit killed (by name: how often, in their last life)
     killed_by_memory: dict[str, int] = field(default_factory=dict)
+    # what the next submissions raise (the worker pool's errors), before any answer
+    submit_errors: list[Exception] = field(default_factory=list)
 
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
         if self.launch_error:
@@ -222,6 +231,8 @@ class FakeRuntime:
         account: str = "",
     ) -> workers.SubmitResult:
         self.submitted.append((version, script, dict(config)))
+        if self.submit_errors:
+            raise self.submit_errors.pop(0)
         if approve is not None:  # the real worker asks before the INSERTs run
             refused = approve(sqlscript.split(script), self.resolved)
             if refused:
@@ -365,7 +376,7 @@ def test_a_start_places_then_launches_in_order_then_submits(
     runtime.answer = workers.SubmitResult("f00d", ())
     reconciler.reconcile_once()
     run = run_of(platform, ident)
-    processes = placement.from_json(json.loads(run.placement))
+    processes = run.placement
     assert [(p.name, p.node, p.slots) for p in processes] == [
         ("jobmanager-0", "pool", 0),
         ("taskmanager-0", "pool", 2),
@@ -539,6 +550,70 @@ def test_a_launch_error_fails_the_start(
     ident = start(api, platform, owner)
     reconciler.reconcile_once()
     assert state(platform, ident)[::3] == ("failed", "Java not found: install a JDK 17")
+    # a Permanent failure: the run begun in that same pass is ended, and nothing is retried
+    assert runtime.stops == 1 and run_of(platform, ident).step == "ended"
+    assert reconciler.retries.failures(ident) == 0
+    runtime.launch_error = ""
+    for _ in range(3):
+        reconciler.reconcile_once()
+    assert runtime.started == [] and state(platform, ident)[0] == "failed"
+
+
+def test_a_submission_whose_worker_died_is_submitted_again_after_a_back_off(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+    monotonic: Monotonic,
+) -> None:
+    """A Temporary failure: the job stays starting and is tried again, later, not on every
+    pass."""
+    died = errors.Unavailable(
+        "the engine worker for flink-2.2.1 stopped while checking; it is restarting: try again",
+        "引擎版本 flink-2.2.1 的引擎进程在检查时停止，正在重启，请重试",
+        code="EngineWorkerRestarted",
+    )
+    runtime.submit_errors = [died, died]
+    ident = start(api, platform, owner)
+    runtime.rest_api.up, runtime.rest_api.slots = True, 2
+    until(reconciler, lambda: reconciler.retries.failures(ident) == 1, "the first failure")
+    assert len(runtime.submitted) == 1 and state(platform, ident)[0] == "starting"
+    delay = job_reconciler.SUBMIT_RETRY_SECONDS
+    retry_at = reconciler.retries.retry_at(ident)
+    assert retry_at == monotonic.now + delay
+    monotonic.now += delay - 0.1
+    for _ in range(3):
+        reconciler.reconcile_once()
+    assert len(runtime.submitted) == 1  # not due yet
+    monotonic.now += 0.1
+    until(reconciler, lambda: reconciler.retries.failures(ident) == 2, "the second failure")
+    assert len(runtime.submitted) == 2
+    assert reconciler.retries.retry_at(ident) == monotonic.now + 2 * delay  # doubled
+    monotonic.now += 2 * delay
+    until(reconciler, lambda: state(platform, ident)[0] == "running", "running")
+    assert len(runtime.submitted) == 3 and reconciler.retries.failures(ident) == 0
+    assert ("state", "run 1: submitted as f00d") in events(platform, ident)
+
+
+def test_an_engine_version_gone_from_the_machine_fails_the_start(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+) -> None:
+    """A Permanent failure: the job fails with the worker pool's message, once."""
+    gone = engine_rules.version_missing("flink-2.2.1", "/engines/flink-2.2.1/bin/python")
+    runtime.submit_errors = [gone]
+    ident = start(api, platform, owner)
+    runtime.rest_api.up, runtime.rest_api.slots = True, 2
+    until(reconciler, lambda: state(platform, ident)[0] == "failed", "failed")
+    assert state(platform, ident)[3] == gone.message
+    assert runtime.stops == 1 and run_of(platform, ident).step == "ended"
+    for _ in range(3):
+        reconciler.reconcile_once()
+    assert len(runtime.submitted) == 1
 
 
 def test_a_restore_start_passes_the_savepoint(
@@ -619,6 +694,33 @@ def test_a_taskmanager_killed_by_its_memory_limit_is_started_again_and_the_event
     del runtime.alive["taskmanager-0"]
     reconciler.reconcile_once()
     assert events(platform, ident).count(("failover", killed)) == 1
+
+
+def test_flink_failing_to_answer_a_read_is_retried_with_back_off(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,
+    reconciler: job_reconciler.JobReconciler,
+    runtime: FakeRuntime,
+    monotonic: Monotonic,
+) -> None:
+    ident = running(api, platform, owner, reconciler, runtime)
+    flink = runtime.rest_api
+    flink.job_reads_refused = 2
+    flink.run("f00d", state="RESTARTING")
+    reconciler.reconcile_once()
+    assert reconciler.retries.failures(ident) == 1
+    reads = flink.job_reads
+    reconciler.reconcile_once()  # not due yet: Flink is not asked
+    assert flink.job_reads == reads
+    monotonic.now += job_reconciler.FLINK_RETRY_SECONDS
+    reconciler.reconcile_once()
+    assert flink.job_reads == reads + 1 and reconciler.retries.failures(ident) == 2
+    monotonic.now += 2 * job_reconciler.FLINK_RETRY_SECONDS
+    reconciler.reconcile_once()
+    # the job kept running all along; what Flink says is recorded once it answers
+    assert state(platform, ident)[:3] == ("running", "running", "RESTARTING")
+    assert reconciler.retries.failures(ident) == 0
 
 
 def test_failovers_checkpoints_and_metrics_are_recorded(

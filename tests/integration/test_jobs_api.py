@@ -768,7 +768,7 @@ def test_a_run_keeps_its_config_and_a_deleted_job_takes_its_directories(
     with db.transaction(platform.sessions) as session:
         run = job_store.read_run(session=session, job_id=work.job_id, number=1)
         assert run is not None
-        assert json.loads(run.config) == work.config
+        assert run.config == work.config
         run.config = json.dumps({**work.config, "pipeline.name": "as stored"})
     (again,) = [w for w in job_runs.pending(platform) if w.job_id == work.job_id]
     assert again.config["pipeline.name"] == "as stored"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
-from sqlalchemy import create_engine
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from rtcompute.domain import job_placement, jobs
 from rtcompute.store import migrate
+from rtcompute.store.tables import jobs as job_tables
 from tests.conftest import fresh_postgres_database
 
 
@@ -54,5 +62,75 @@ def test_migrations_match_the_tables(database_url: str) -> None:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, tables.Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database of either kind, not migrated yet."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    if not os.environ.get("RTC_TEST_POSTGRES_URL"):
+        pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
+    with fresh_postgres_database("rtc_json") as url:
+        yield url
+
+
+ROWS = (
+    "INSERT INTO accounts (id, alias, display_name, email, is_operator, created_at) "
+    "VALUES ('a1', 'acme', '', '', false, '2026-12-07 00:00:00')",
+    "INSERT INTO projects (id, account_id, region, name, description, created_by, created_at) "
+    "VALUES (1, 'a1', 'local', 'p1', '', '', '2026-12-07 00:00:00')",
+    "INSERT INTO jobs (id, project_id, name, engine_version, state, created_at, settings) "
+    "VALUES (1, 1, 'etl', '', 'draft', '2026-12-07 00:00:00', :settings)",
+    "INSERT INTO job_revisions (id, job_id, number, sql, settings, engine_version, resources, "
+    "message, created_by, created_at) VALUES (1, 1, 1, 'SELECT 1', :settings, 'flink-2.2.1', "
+    ":resources, '', '', '2026-12-07 00:00:00')",
+    "INSERT INTO job_runs (id, job_id, number, engine_version, port_base, placement, directory, "
+    "config, step, restore_path, flink_job_id, trigger_id, flink_duration_ms, "
+    "failover_seen_ms, message, started_at) VALUES (1, 1, 1, 'flink-2.2.1', 41000, "
+    ":placement, '/d', '', 'ended', '', '', '', 0, 0, '', '2026-12-07 00:00:00')",
+)
+
+
+def test_job_json_columns_keep_what_the_text_columns_held(old_database: str) -> None:
+    """0011: settings, resources, placement and run configuration written as JSON text (and
+    a run's empty configuration from before 0009) read back as domain values."""
+    migrate.upgrade(old_database, "0010")
+    settings = jobs.JobSettings(parallelism=3)
+    process = {
+        "kind": "jobmanager",
+        "index": 0,
+        "node": "m1",
+        "host": "127.0.0.1",
+        "rpc_port": 1,
+        "memory_mb": 2,
+    }
+    values = {
+        "settings": json.dumps(settings.as_dict()),
+        "resources": json.dumps([{"bucket": "b1", "key": "u.jar", "kind": "jar"}]),
+        "placement": json.dumps([process]),
+    }
+    engine = create_engine(old_database)
+    try:
+        with engine.begin() as connection:
+            for row in ROWS:
+                connection.execute(text(row), values)
+    finally:
+        engine.dispose()
+    migrate.upgrade(old_database)
+    engine = create_engine(old_database)
+    try:
+        with Session(engine) as session:
+            job = session.get(job_tables.Job, 1)
+            revision = session.get(job_tables.JobRevision, 1)
+            run = session.get(job_tables.JobRun, 1)
+            assert job is not None and revision is not None and run is not None
+            assert job.settings == revision.settings == settings
+            assert revision.resources == (jobs.Attached("b1", "u.jar", "jar"),)
+            assert run.placement == job_placement.from_json([process])
+            assert run.config == {}
     finally:
         engine.dispose()

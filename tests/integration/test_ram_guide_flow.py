@@ -62,7 +62,7 @@ def test_guide_flow(api: TestClient) -> None:
     zh = api.post(
         "/api/v1/buckets", headers={**dev, "Accept-Language": "zh-CN"}, json={"name": "dev-udfs"}
     )
-    assert zh.json()["message"] == "子账号没有passRole权限，请到RAM对该子账号赋权"  # noqa: RUF001
+    assert zh.json()["message"] == "子账号没有passRole权限，请到RAM对该子账号赋权"
     assert api.get("/api/v1/buckets", headers=owner).json() == []
 
     statements = (STREAM_STATEMENT, STORAGE_STATEMENT, PASS_ROLE_STATEMENT)

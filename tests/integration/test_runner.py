@@ -123,6 +123,23 @@ def test_a_crash_does_not_stop_the_runner(platform: platform_module.Platform) ->
     assert (broken.calls, healthy.calls) == (2, 2)
 
 
+def test_a_pass_that_keeps_crashing_backs_off(platform: platform_module.Platform) -> None:
+    """The runner applies the reconcilers' failure rules (base.attempt) to whole passes."""
+    ticks = Monotonic()
+    broken = FakeReconciler(name="broken", interval_seconds=1.0)
+    broken.fail_with = [RuntimeError("boom"), RuntimeError("boom"), RuntimeError("boom")]
+    a = runner.Runner(platform, [broken], holder="runner-a", monotonic=ticks)
+    started, calls = ticks.now, []
+    for _ in range(60):
+        before = broken.calls
+        a.tick()
+        if broken.calls > before:
+            calls.append(ticks.now - started)
+        ticks.now += 1.0
+    # failures at 0, 5 and 15 s; the pass at 35 s succeeds: every interval again
+    assert calls[:6] == [0.0, 5.0, 15.0, 35.0, 36.0, 37.0]
+
+
 def test_database_failure_means_standby(platform: platform_module.Platform) -> None:
     a, first, _, _, _ = pair(platform)
     a.tick()

@@ -290,6 +290,26 @@ def test_network_cidr_rules(api: TestClient, owner: Owner, cidr: str, words: str
     assert ok(api.get(NETWORKS, headers=owner.headers)) == []
 
 
+def test_refusals_answer_in_the_reader_s_language(
+    api: TestClient, operator: dict[str, str], owner: Owner
+) -> None:
+    zh = {**owner.headers, "Accept-Language": "zh-CN"}
+    body = {"name": "vpc-x", "cidr": "10.0.0.1/16"}
+    english = expect(api.post(NETWORKS, headers=owner.headers, json=body), 400)
+    assert english["message"] == "10.0.0.1/16 has host bits set: did you mean 10.0.0.0/16?"
+    chinese = expect(api.post(NETWORKS, headers=zh, json=body), 400, "InvalidParameter.CidrBlock")
+    assert chinese["message"] == "10.0.0.1/16 的主机位不为 0：是否想填 10.0.0.0/16？"
+    missing = expect(api.get(f"{NETWORKS}/nope/subnets", headers=zh), 404, "NetworkNotFound")
+    assert missing["message"] == "专有网络 'nope' 不存在，请先创建"
+    # no API path in the sentence: the console shows it as it is
+    english_missing = expect(api.get(f"{NETWORKS}/nope/subnets", headers=owner.headers), 404)
+    assert english_missing["message"] == "network 'nope' does not exist; create it first"
+    capacity = {"name": "zone-z", "capacity": {"3c9g": 1}}
+    zone = api.post(ZONES, headers={**operator, "Accept-Language": "zh-CN"}, json=capacity)
+    refused = expect(zone, 400, "InvalidParameter.Capacity")
+    assert refused["message"].startswith("容量中的机型 '3c9g' 不存在；已有机型：4c16g, ")
+
+
 @pytest.mark.parametrize("name", ["a", "1vpc", "vpc a", "vpc/a", "vpc:a", "v" * 65, "网络"])
 def test_network_names(api: TestClient, owner: Owner, name: str) -> None:
     response = api.post(NETWORKS, headers=owner.headers, json={"name": name, "cidr": "10.0.0.0/8"})

@@ -12,6 +12,7 @@ import posixpath
 
 import pytest
 
+from rtcompute import errors
 from rtcompute.domain import buckets
 
 BUCKET_DIR = "/data/buckets/b-1"
@@ -27,7 +28,7 @@ def test_good_bucket_names(name: str) -> None:
     ["ab", "a" * 64, "-abc", "abc-", "ABC", "my_bucket", "my.bucket", "a b", "abc\n", "ąbc", ""],
 )
 def test_bad_bucket_names_state_the_rule(name: str) -> None:
-    with pytest.raises(ValueError, match="bucket name must be 3-63 characters: lowercase"):
+    with pytest.raises(errors.Invalid, match="bucket name must be 3-63 characters: lowercase"):
         buckets.check_bucket_name(name)
 
 
@@ -39,10 +40,10 @@ def test_storage_class_and_acl() -> None:
     for value in buckets.ACLS:
         assert buckets.check_acl(value) == value
     for bad in ("Standard", "cold", "", "standard "):
-        with pytest.raises(ValueError, match="standard, infrequent, archive"):
+        with pytest.raises(errors.Invalid, match="standard, infrequent, archive"):
             buckets.check_storage_class(bad)
     for bad in ("public", "public-read-write", "PRIVATE", ""):
-        with pytest.raises(ValueError, match="private, public-read"):
+        with pytest.raises(errors.Invalid, match="private, public-read"):
             buckets.check_acl(bad)
 
 
@@ -100,7 +101,7 @@ def test_good_keys(key: str) -> None:
     ],
 )
 def test_bad_keys_state_the_rule(key: str, words: str) -> None:
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(errors.Invalid, match=words):
         buckets.check_object_key(key)
 
 
@@ -124,7 +125,7 @@ def test_no_accepted_key_escapes_the_bucket() -> None:
             key = "/".join(combo)
             try:
                 buckets.check_object_key(key)
-            except ValueError:
+            except errors.Invalid:
                 refused += 1
                 continue
             accepted += 1
@@ -140,5 +141,33 @@ def test_long_keys_near_the_limit() -> None:
     deep = "/".join(["d"] * 512)  # 1023 bytes, 512 segments
     assert buckets.check_object_key(deep) == deep
     assert stays_inside(deep)
-    with pytest.raises(ValueError, match="1-1023 bytes"):
+    with pytest.raises(errors.Invalid, match="1-1023 bytes"):
         buckets.check_object_key(deep + "x")
+
+
+def test_refusals_carry_the_oss_code_and_a_chinese_sentence() -> None:
+    with pytest.raises(errors.Invalid) as name:
+        buckets.check_bucket_name("My_Bucket")
+    assert name.value.code == "InvalidBucketName"
+    assert name.value.zh.startswith("存储桶名称须为 3-63 个字符")
+    assert name.value.zh.endswith("而不是 'My_Bucket'")
+    with pytest.raises(errors.Invalid) as key:
+        buckets.check_object_key("a/../b")
+    assert key.value.code == "InvalidObjectName"
+    assert key.value.text("zh-CN") == "对象名不能包含 '..' 路径段"
+    with pytest.raises(errors.Invalid) as bidi:
+        buckets.check_new_object_key("invoice\u202efdp.exe")
+    assert bidi.value.code == "InvalidObjectName"
+    assert bidi.value.message.startswith("object key must not contain bidirectional control")
+    assert "U+202E" in bidi.value.zh and "双向控制字符" in bidi.value.zh
+    assert buckets.check_new_object_key("invoice.pdf") == "invoice.pdf"
+    with pytest.raises(errors.Invalid) as acl:
+        buckets.check_acl("public")
+    assert (acl.value.code, acl.value.zh) == (
+        "InvalidParameter.Acl",
+        "读写权限（acl）须为 private, public-read 之一，而不是 'public'",
+    )
+    with pytest.raises(errors.Invalid) as storage:
+        buckets.check_storage_class("cold")
+    assert storage.value.code == "InvalidParameter.StorageClass"
+    assert "standard, infrequent, archive" in storage.value.zh

@@ -11,30 +11,64 @@ import typer
 
 from rtcompute.cli import engine_versions, engines, sql
 from rtcompute.client import engines as client_engines
+from rtcompute.client import schemas
+
+AT = "2025-01-01T00:00:00Z"
 
 
-def version(**change: Any) -> dict[str, Any]:
+def version(**change: Any) -> schemas.engines.Version:
+    """A version as the API answers it."""
     base = {
         "version": "flink-1.20.5",
+        "release": "1.20.5",
+        "tag": "stable",
         "state": "installing",
         "current": False,
-        "retired": False,
         "phase": "download",
         "progress": 40,
+        "message": "",
+        "requested_by": "alice",
+        "created_at": AT,
+        "state_since": AT,
+        "end_of_service": "2026-01-01",
+        "retired": False,
     }
-    return base | change
+    return schemas.engines.Version.model_validate(base | change)
+
+
+def cluster(name: str, state: str) -> schemas.clusters.Cluster:
+    """A cluster as the API answers it."""
+    return schemas.clusters.Cluster.model_validate(
+        {
+            "name": name,
+            "region": "local",
+            "description": "",
+            "order_id": "o1",
+            "billing": "subscription",
+            "master_type": "4c16g",
+            "master_count": 1,
+            "slave_type": "8c32g",
+            "slave_count": 2,
+            "state": state,
+            "message": "",
+            "expires_at": None,
+            "created_by": "alice",
+            "created_at": AT,
+            "state_since": AT,
+            "arn": f"acs:stream:local:1:cluster/{name}",
+        }
+    )
 
 
 def test_status_line_shows_percent_phase_and_the_cluster_state() -> None:
-    cluster = {"name": "c1", "state": "deploying"}
     assert (
-        engine_versions.status_line(version(), cluster)
+        engine_versions.status_line(version(), cluster("c1", "deploying"))
         == "flink-1.20.5 installing 40% download; cluster c1: deploying"
     )
     assert engine_versions.status_line(version(phase=""), None) == "flink-1.20.5 installing 40%"
     done = version(state="installed", progress=100, phase="done")
     assert (
-        engine_versions.status_line(done, {"name": "c1", "state": "running"})
+        engine_versions.status_line(done, cluster("c1", "running"))
         == "flink-1.20.5 installed; cluster c1: running"
     )
 
@@ -46,25 +80,42 @@ def test_version_rows_flag_current_and_retired() -> None:
     assert engine_versions.row(version(state="failed"))["flags"] == ""
 
 
+def catalog_entry(**change: Any) -> schemas.engines.EngineVersion:
+    """A catalog entry as the API answers it."""
+    base = {
+        "name": "flink-2.2.1",
+        "release": "2.2.1",
+        "tag": "stable",
+        "released_on": "2025-01-01",
+        "end_of_service": "2026-01-01",
+        "retired": False,
+        "notes": "",
+        "listed": True,
+        "default": True,
+    }
+    return schemas.engines.EngineVersion.model_validate(base | change)
+
+
 def test_catalog_flags() -> None:
-    entry = {"default": True, "retired": False, "listed": True}
-    assert engines.flags(entry) == "default"
-    assert engines.flags(entry | {"default": False, "retired": True, "listed": False}) == (
+    assert engines.flags(catalog_entry()) == "default"
+    assert engines.flags(catalog_entry(default=False, retired=True, listed=False)) == (
         "RETIRED, unlisted"
     )
-    assert engines.flags(entry | {"default": False}) == ""
+    assert engines.flags(catalog_entry(default=False)) == ""
 
 
 def test_problems_print_like_a_compiler() -> None:
-    result = {
+    answer = {
         "ok": False,
         "engine_version": "flink-2.2.1",
+        "flink_version": "2.2.1",
         "elapsed_ms": 123.4,
         "problems": [
             {"line": 7, "column": 17, "message": 'Encountered "FORM"'},
             {"line": 9, "column": 1, "message": "Object 'x' not found"},
         ],
     }
+    result = schemas.engines.SqlCheck.model_validate(answer)
     assert sql.problem_lines("etl.sql", result) == [
         'etl.sql:7:17: Encountered "FORM"',
         "etl.sql:9:1: Object 'x' not found",
@@ -73,7 +124,8 @@ def test_problems_print_like_a_compiler() -> None:
     with pytest.raises(typer.Exit) as stopped:
         sql.report_problems("etl.sql", result)
     assert stopped.value.exit_code == sql.SQL_ERRORS == 4
-    sql.report_problems("etl.sql", result | {"ok": True, "problems": []})  # no exit
+    passed = schemas.engines.SqlCheck.model_validate(answer | {"ok": True, "problems": []})
+    sql.report_problems("etl.sql", passed)  # no exit
 
 
 def test_scripts_are_read_from_a_file_and_a_missing_one_is_a_usage_error(tmp_path: Path) -> None:

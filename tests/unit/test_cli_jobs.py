@@ -14,8 +14,33 @@ from typer.testing import CliRunner
 
 from rtcompute.cli import commands, job_runs, job_watch, jobs
 from rtcompute.client import jobs as client_jobs
+from rtcompute.client import schemas
 from rtcompute.client.base import ApiError
 from rtcompute.main import build_app
+
+AT = "2025-01-01T00:00:00Z"
+
+
+def job(**change: Any) -> schemas.jobs.Job:
+    """A job as the API answers it."""
+    base = {
+        "name": "etl",
+        "folder": "/",
+        "description": "",
+        "engine_version": "flink-2.2.1",
+        "sql": "",
+        "settings": {},
+        "revision": 1,
+        "checked_revision": 0,
+        "state": "draft",
+        "online_revision": None,
+        "cu": 1.0,
+        "created_by": "alice",
+        "created_at": AT,
+        "updated_by": "alice",
+        "updated_at": AT,
+    }
+    return schemas.jobs.Job.model_validate(base | change)
 
 
 def test_sql_comes_from_a_file_or_the_option_not_both(tmp_path: Path) -> None:
@@ -81,15 +106,25 @@ def test_settings_change_puts_options_over_the_file_and_joins_flink_config() -> 
 
 
 def test_a_job_row_leaves_the_sql_out_and_spreads_the_settings() -> None:
-    job = {
+    found = job(
+        sql="a\nb\n",
+        revision=2,
+        settings={"parallelism": 2, "flink_config": {"pipeline.name": "x", "table.exec.y": "1"}},
+    )
+    assert jobs.job_row(found) == {
         "name": "etl",
-        "sql": "a\nb\n",
+        "folder": "/",
+        "description": "",
+        "engine_version": "flink-2.2.1",
         "revision": 2,
-        "settings": {"parallelism": 2, "flink_config": {"pipeline.name": "x", "table.exec.y": "1"}},
-    }
-    assert jobs.job_row(job) == {
-        "name": "etl",
-        "revision": 2,
+        "checked_revision": 0,
+        "state": "draft",
+        "online_revision": None,
+        "cu": 1.0,
+        "created_by": "alice",
+        "created_at": AT,
+        "updated_by": "alice",
+        "updated_at": AT,
         "sql_lines": 2,
         "settings.parallelism": 2,
         "settings.flink_config": "pipeline.name=x, table.exec.y=1",
@@ -98,8 +133,8 @@ def test_a_job_row_leaves_the_sql_out_and_spreads_the_settings() -> None:
 
 def test_problems_print_like_a_compiler_and_exit_4() -> None:
     problems = [
-        {"line": 7, "column": 35, "message": 'Encountered "AND"'},
-        {"line": 9, "column": 1, "message": "path file:///etc/passwd is outside"},
+        schemas.engines.Problem(line=7, column=35, message='Encountered "AND"'),
+        schemas.engines.Problem(line=9, column=1, message="path file:///etc/passwd is outside"),
     ]
     assert jobs.problem_lines(jobs.label_of("etl"), problems) == [
         'etl.sql:7:35: Encountered "AND"',
@@ -132,7 +167,7 @@ def test_alert_options_become_rules_with_one_window() -> None:
     ]
 
 
-def sample(**change: Any) -> dict[str, Any]:
+def sample(**change: Any) -> schemas.jobs.MetricSample:
     base = {
         "at": "2025-01-01T00:00:05Z",
         "run": 2,
@@ -143,7 +178,7 @@ def sample(**change: Any) -> dict[str, Any]:
         "checkpoint_duration_ms": 340,
         "checkpoint_size_bytes": 3 * 1024 * 1024,
     }
-    return base | change
+    return schemas.jobs.MetricSample.model_validate(base | change)
 
 
 def test_metric_readings_as_a_person_reads_them() -> None:
@@ -170,9 +205,30 @@ def test_metric_readings_as_a_person_reads_them() -> None:
     assert job_watch.size_text(5 * 1024**4) == "5120.0 GB"
 
 
-def deployment(state: str, **change: Any) -> dict[str, Any]:
-    base = {"job": "etl", "state": state, "flink_state": "", "run": 0, "message": ""}
-    return base | change
+def deployment(state: str, **change: Any) -> schemas.jobs.Deployment:
+    """The online job as the API answers it."""
+    base = {
+        "job": "etl",
+        "revision": 1,
+        "engine_version": "flink-2.2.1",
+        "target": "pool",
+        "cu": 1.0,
+        "parallelism": 1,
+        "desired": "running",
+        "state": state,
+        "flink_state": "",
+        "flink_job_id": "",
+        "flink_duration_ms": 0,
+        "run": 0,
+        "restarts": 0,
+        "start_mode": "stateless",
+        "stop_mode": "",
+        "message": "",
+        "published_by": "alice",
+        "published_at": AT,
+        "state_since": AT,
+    }
+    return schemas.jobs.Deployment.model_validate(base | change)
 
 
 def test_state_lines() -> None:
@@ -186,10 +242,10 @@ def test_state_lines() -> None:
 class FakeApi:
     """Deployments in the order the reconciler would show them."""
 
-    def __init__(self, states: list[dict[str, Any]]) -> None:
+    def __init__(self, states: list[schemas.jobs.Deployment]) -> None:
         self.states = states
 
-    def get_deployment(self, project: str, job: str) -> dict[str, Any]:
+    def get_deployment(self, project: str, job: str) -> schemas.jobs.Deployment:
         return self.states.pop(0) if len(self.states) > 1 else self.states[0]
 
 
@@ -200,7 +256,7 @@ def test_wait_follows_the_deployment_until_it_settles(
     states = [deployment("starting"), deployment("starting", flink_state="CREATED", run=1)]
     api: Any = FakeApi([*states, deployment("running", flink_state="RUNNING", run=1)])
     found = job_runs.follow(api, "p", "etl", job_runs.RUNNING, 60)
-    assert found["state"] == "running"
+    assert found.state == "running"
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
         "etl: starting",
@@ -267,7 +323,7 @@ def invoke(
 
 
 def test_start_sends_the_mode_in_the_apis_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
-    answer = deployment("starting") | {"revision": 1}
+    answer = deployment("starting", revision=1)
     result, api = invoke(
         monkeypatch,
         {"start_job": answer},
@@ -318,8 +374,8 @@ def test_publish_prints_the_check_problems_and_exits_4(monkeypatch: pytest.Monke
 
 
 def test_edit_builds_on_the_revision_it_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    current = {"revision": 4, "settings": {"flink_config": {"table.exec.x": "1"}}, "sql": ""}
-    saved = current | {"revision": 5, "name": "etl"}
+    current = job(revision=4, settings={"flink_config": {"table.exec.x": "1"}}, sql="")
+    saved = current.model_copy(update={"revision": 5, "name": "etl"})
     result, api = invoke(
         monkeypatch,
         {"get_job": current, "update_job": saved},

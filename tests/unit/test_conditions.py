@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -259,6 +260,7 @@ def test_parse_block_problems(block: object, element: str, fragment: str) -> Non
     assert len(problems) == 1
     assert problems[0][0] == element
     assert fragment in problems[0][1]
+    assert re.search(r"[\u4e00-\u9fff]", problems[0][2])  # and its Chinese sentence
 
 
 def test_request_context_fills_the_global_keys() -> None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from rtcompute import errors
 from rtcompute.domain import engines as engine_rules
 
 STABLE = engine_rules.CatalogEntry(
@@ -20,8 +21,8 @@ def held(*rows: tuple[str, str, bool]) -> list[engine_rules.Held]:
     return [engine_rules.Held(version, state, current) for version, state, current in rows]
 
 
-def broken(call: object, *args: object, **kwargs: object) -> engine_rules.RuleBroken:
-    with pytest.raises(engine_rules.RuleBroken) as caught:
+def broken(call: object, *args: object, **kwargs: object) -> errors.RtcError:
+    with pytest.raises(errors.RtcError) as caught:
         call(*args, **kwargs)  # type: ignore[operator]
     return caught.value
 
@@ -34,7 +35,7 @@ FAILED = engine_rules.FAILED
 @pytest.mark.parametrize(
     ("rows", "entry", "confirm", "expected"),
     [
-        # (kind, code, message); None: allowed
+        # (class, code, message); None: allowed
         ((), STABLE, False, None),
         ((("flink-1.20.5", INSTALLED, True),), STABLE, False, None),
         (
@@ -47,7 +48,7 @@ FAILED = engine_rules.FAILED
             (("flink-2.2.1", INSTALLED, True),),
             STABLE,
             False,
-            ("conflict", "VersionAlreadyInstalled", "flink-2.2.1 already installed"),
+            (errors.Conflict, "VersionAlreadyInstalled", "flink-2.2.1 already installed"),
         ),
         (
             (
@@ -57,7 +58,7 @@ FAILED = engine_rules.FAILED
             ),
             STABLE,
             False,
-            ("conflict", "VersionLimitExceeded", "Flink versions exceeded max limitation:3"),
+            (errors.Conflict, "VersionLimitExceeded", "Flink versions exceeded max limitation:3"),
         ),
         # a cluster that already has more than 3 keeps them but gets no new one
         (
@@ -69,7 +70,7 @@ FAILED = engine_rules.FAILED
             ),
             STABLE,
             False,
-            ("conflict", "VersionLimitExceeded", "Flink versions exceeded max limitation:3"),
+            (errors.Conflict, "VersionLimitExceeded", "Flink versions exceeded max limitation:3"),
         ),
         # failed rows do not count towards the limit, nor block the same version again
         (
@@ -98,22 +99,22 @@ FAILED = engine_rules.FAILED
             (("flink-1.20.5", INSTALLING, False),),
             STABLE,
             False,
-            ("conflict", "VersionDeploying", None),
+            (errors.Conflict, "VersionDeploying", None),
         ),
         (
             (("flink-2.2.1", INSTALLING, False),),
             STABLE,
             False,
-            ("conflict", "VersionDeploying", None),
+            (errors.Conflict, "VersionDeploying", None),
         ),
         # beta: only with an explicit confirmation
-        ((), BETA, False, ("invalid", "BetaNotConfirmed", None)),
+        ((), BETA, False, (errors.Invalid, "BetaNotConfirmed", None)),
         ((), BETA, True, None),
         (
             (("flink-2.3.0", INSTALLED, True),),
             BETA,
             True,
-            ("conflict", "VersionAlreadyInstalled", "flink-2.3.0 already installed"),
+            (errors.Conflict, "VersionAlreadyInstalled", "flink-2.3.0 already installed"),
         ),
     ],
 )
@@ -121,14 +122,14 @@ def test_check_install(
     rows: tuple[tuple[str, str, bool], ...],
     entry: engine_rules.CatalogEntry,
     confirm: bool,
-    expected: tuple[str, str, str | None] | None,
+    expected: tuple[type[errors.RtcError], str, str | None] | None,
 ) -> None:
     if expected is None:
         engine_rules.check_install(held(*rows), entry, confirm_beta=confirm)
         return
     found = broken(engine_rules.check_install, held(*rows), entry, confirm_beta=confirm)
     kind, code, message = expected
-    assert (found.kind, found.code) == (kind, code)
+    assert (type(found), found.code) == (kind, code)
     if message is not None:
         assert found.message == message
     assert str(found) == found.message
@@ -143,7 +144,7 @@ def test_an_install_under_way_refuses_before_the_limit() -> None:
         ("flink-2.1.3", INSTALLING, False),
     )
     found = broken(engine_rules.check_install, rows, STABLE, confirm_beta=False)
-    assert (found.kind, found.code) == ("conflict", "VersionDeploying")
+    assert (type(found), found.code) == (errors.Conflict, "VersionDeploying")
     assert "one install at a time" in found.message
     assert engine_rules.MAX_INSTALLED == 3
 
@@ -175,7 +176,7 @@ def test_check_set_current(
         engine_rules.check_set_current(held(*rows), version)
         return
     found = broken(engine_rules.check_set_current, held(*rows), version)
-    assert (found.kind, found.code) == ("conflict", code)
+    assert (type(found), found.code) == (errors.Conflict, code)
     assert version in found.message
 
 
@@ -186,13 +187,13 @@ TWO = (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", INSTALLED, False))
     ("rows", "version", "referencing", "expected"),
     [
         (TWO, "flink-1.20.5", (), None),
-        (TWO, "flink-2.2.1", (), ("conflict", "VersionIsCurrent")),
-        (TWO, "flink-2.0.2", (), ("not_found", "VersionNotInstalled")),
+        (TWO, "flink-2.2.1", (), (errors.Conflict, "VersionIsCurrent")),
+        (TWO, "flink-2.0.2", (), (errors.NotFound, "VersionNotInstalled")),
         (
             (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", INSTALLING, False)),
             "flink-1.20.5",
             (),
-            ("conflict", "VersionDeploying"),
+            (errors.Conflict, "VersionDeploying"),
         ),
         (
             (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", FAILED, False)),
@@ -200,22 +201,22 @@ TWO = (("flink-2.2.1", INSTALLED, True), ("flink-1.20.5", INSTALLED, False))
             (),
             None,
         ),
-        (TWO, "flink-1.20.5", (("orders_etl", "alpha"),), ("conflict", "VersionInUse")),
+        (TWO, "flink-1.20.5", (("orders_etl", "alpha"),), (errors.Conflict, "VersionInUse")),
         # the current one is refused as current, whoever references it
-        (TWO, "flink-2.2.1", (("orders_etl", "alpha"),), ("conflict", "VersionIsCurrent")),
+        (TWO, "flink-2.2.1", (("orders_etl", "alpha"),), (errors.Conflict, "VersionIsCurrent")),
     ],
 )
 def test_check_uninstall(
     rows: tuple[tuple[str, str, bool], ...],
     version: str,
     referencing: tuple[tuple[str, str], ...],
-    expected: tuple[str, str] | None,
+    expected: tuple[type[errors.RtcError], str] | None,
 ) -> None:
     if expected is None:
         engine_rules.check_uninstall(held(*rows), version, referencing)
         return
     found = broken(engine_rules.check_uninstall, held(*rows), version, referencing)
-    assert (found.kind, found.code) == expected
+    assert (type(found), found.code) == expected
     assert version in found.message
 
 
@@ -227,6 +228,34 @@ def test_uninstall_in_use_is_the_guides_message_naming_the_first_job() -> None:
         [("orders_etl", "alpha"), ("clicks", "beta")],
     )
     assert found.message == "Node:orders_etl in project:alpha still ref the version:flink-1.20.5"
+
+
+def test_the_chinese_sentences_keep_the_guides_messages() -> None:
+    """A user of a Chinese page can search the guide for its exact (English) message."""
+    three = held(
+        ("flink-1.20.5", INSTALLED, True),
+        ("flink-2.0.2", INSTALLED, False),
+        ("flink-2.1.3", INSTALLED, False),
+    )
+    limit = broken(engine_rules.check_install, three, STABLE, confirm_beta=False)
+    assert limit.zh == (
+        "引擎版本已达上限 3 个，请先卸载一个（Flink versions exceeded max limitation:3）"
+    )
+    again = broken(
+        engine_rules.check_install,
+        held(("flink-2.2.1", INSTALLED, True)),
+        STABLE,
+        confirm_beta=False,
+    )
+    assert again.zh == "该引擎版本已安装（flink-2.2.1 already installed）"
+    in_use = broken(engine_rules.check_uninstall, held(*TWO), "flink-1.20.5", [("j", "p")])
+    assert in_use.zh == (
+        "项目 p 中的作业 j 仍在使用该引擎版本，请先将作业下线"
+        "（Node:j in project:p still ref the version:flink-1.20.5）"
+    )
+    missing = engine_rules.version_missing("flink-2.0.2", "flink-2.0.2/bin/flink")
+    assert missing.code == "30006" and missing.zh.startswith("引擎版本 flink-2.0.2 未安装")
+    assert missing.zh.endswith(f"（{missing.message}）")
 
 
 def test_uninstall_reads_the_references_lazily_only_when_needed() -> None:

@@ -98,9 +98,7 @@ def test_the_source_constructs_domain_errors() -> None:
 
 def test_every_domain_error_carries_its_chinese_sentence() -> None:
     missing = [where for where, call in _constructions() if _chinese_of(call) is None]
-    assert not missing, f"{len(missing)} errors without a Chinese sentence:\n" + "\n".join(
-        missing
-    )
+    assert not missing, f"{len(missing)} errors without a Chinese sentence:\n" + "\n".join(missing)
 
 
 def test_a_chinese_sentence_holds_chinese() -> None:

@@ -93,6 +93,17 @@ def test_emails_refuse_bidi_controls() -> None:
         identities.check_email("ops@moc.\u202eelpmaxe")
     assert caught.value.code == "InvalidEmail"
     assert "U+202E" in caught.value.message
+    assert caught.value.text("zh-CN").startswith("邮箱地址不得包含双向控制字符（发现 U+202E）")
+
+
+def test_password_refusals_in_chinese() -> None:
+    with pytest.raises(errors.Invalid) as caught:
+        identities.check_password("short", name="acme", min_length=8)
+    assert caught.value.text("zh-CN") == "密码强度不足：请至少使用 8 个字符"
+    differ = identities.passwords_differ()
+    assert differ.code == "PasswordMismatch"
+    assert differ.text("zh") == "两次输入的密码不一致；请输入相同的密码"
+    assert differ.text("en") == "the two passwords differ; type the same password twice"
 
 
 def test_needs_verification() -> None:

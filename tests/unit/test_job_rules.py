@@ -4,8 +4,11 @@ processes go (domain/job_placement.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from rtcompute import errors
 from rtcompute.domain import flinkconf, jobpaths, sqlscript
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
@@ -55,6 +58,12 @@ def test_a_partial_update_keeps_the_rest() -> None:
         ({"flink_config": {"a b": "1"}}, "flink_config", "not a Flink key"),
         ({"flink_config": {"table.exec.x": ["1"]}}, "flink_config.table.exec.x", "string"),
         ({"flink_config": {"table.exec.x": "x" * 1001}}, "flink_config.table.exec.x", "1000"),
+        # a value is one line of the config file: a line break could smuggle another key
+        (
+            {"flink_config": {"table.exec.x": "1\nrest.port: 1"}},
+            "flink_config.table.exec.x",
+            "line",
+        ),
         ({"state_bucket": "Bad_Bucket"}, "state_bucket", "bucket name"),
         ({"state_bucket": 5}, "state_bucket", "bucket name"),
         ({"nope": 1}, "nope", "unknown setting"),
@@ -62,10 +71,13 @@ def test_a_partial_update_keeps_the_rest() -> None:
     ],
 )
 def test_wrong_settings_name_the_field(raw: object, field: str, says: str) -> None:
-    with pytest.raises(job_rules.SettingsError) as caught:
+    with pytest.raises(errors.Invalid) as caught:
         job_rules.parse_settings(raw)
-    assert caught.value.field == field
-    assert says in caught.value.message and caught.value.message.startswith(field)
+    wrong = caught.value
+    assert wrong.code == "InvalidParameter.JobSettings"
+    prefix = "settings:" if field == "settings" else f"settings.{field}: "
+    assert says in wrong.message and wrong.message.startswith(prefix), wrong.message
+    assert re.search(r"[\u4e00-\u9fff]", wrong.zh) and (field in wrong.zh or field == "settings")
 
 
 def test_flink_config_allow_list() -> None:
@@ -82,14 +94,15 @@ def test_flink_config_allow_list() -> None:
         "high-availability.type",
         "table.exec.resource.default-parallelism",
     ):
-        with pytest.raises(job_rules.SettingsError) as caught:
+        with pytest.raises(errors.Invalid) as caught:
             job_rules.parse_settings({"flink_config": {key: "1"}})
         assert caught.value.message == (
-            f"flink_config: key '{key}' is not allowed: the platform sets state locations, "
-            "ports, memory, classpath and HA itself; allowed keys are " + flinkconf.allowed_text()
+            f"settings.flink_config: key '{key}' is not allowed: the platform sets state "
+            "locations, ports, memory, classpath and HA itself; allowed keys are "
+            + flinkconf.allowed_text()
         )
     too_many = {f"table.exec.k{i}": "1" for i in range(job_rules.MAX_CONFIG_ENTRIES + 1)}
-    with pytest.raises(job_rules.SettingsError, match="at most 64 keys"):
+    with pytest.raises(errors.Invalid, match="at most 64 keys"):
         job_rules.parse_settings({"flink_config": too_many})
 
 
@@ -199,9 +212,11 @@ def test_folder_paths() -> None:
         ("/a\x00b", "1-64"),
         ("/\u4e2d", "1-64"),
     ):
-        with pytest.raises(ValueError) as caught:
+        with pytest.raises(errors.Invalid) as caught:
             job_rules.folder_path(bad)
+        assert caught.value.code == "InvalidParameter.Folder"
         assert says in str(caught.value), (bad, str(caught.value))
+        assert re.search(r"[\u4e00-\u9fff]", caught.value.zh), bad
     assert job_rules.parent_of("/a/b") == "/a" and job_rules.parent_of("/a") == "/"
 
 

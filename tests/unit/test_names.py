@@ -57,3 +57,15 @@ def test_a_name_outside_the_pattern_is_refused_with_the_rule_s_code(
 def test_the_guide_s_names(rule: names.Rule, good: list[str], bad: list[str]) -> None:
     assert all(rule.fits(name) for name in good), good
     assert not any(rule.fits(name) for name in bad), bad
+
+
+@pytest.mark.parametrize("token", ["0", "-1", "abc", "١٢", str(2**63), "1.5"])
+def test_a_page_token_not_handed_out_is_refused_in_both_languages(token: str) -> None:
+    with pytest.raises(errors.Invalid) as caught:
+        text.parse_page_token(token)
+    assert caught.value.code == "InvalidPageToken"
+    assert (
+        caught.value.text("zh-CN") == "该分页标记（page_token）并非由本服务返回；请从第一页重新开始"
+    )
+    assert text.parse_page_token(str(2**63 - 1)) == 2**63 - 1
+    assert text.parse_page_token("") is None

@@ -6,6 +6,7 @@ import ipaddress
 
 import pytest
 
+from rtcompute import errors
 from rtcompute.domain import networks
 
 
@@ -47,7 +48,7 @@ def test_private_blocks_parse(text: str) -> None:
     ],
 )
 def test_bad_blocks_are_refused(text: str, words: str) -> None:
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(errors.Invalid, match=words):
         networks.parse_cidr(text)
 
 
@@ -60,14 +61,14 @@ def test_network_prefixes(text: str, ok: bool) -> None:
     if ok:
         assert networks.check_network_cidr(text) == net(text)
     else:
-        with pytest.raises(ValueError, match=r"network prefix must be between /8 and /24"):
+        with pytest.raises(errors.Invalid, match=r"network prefix must be between /8 and /24"):
             networks.check_network_cidr(text)
 
 
 def test_network_cidr_is_private_and_strict_too() -> None:
-    with pytest.raises(ValueError, match="not a private block"):
+    with pytest.raises(errors.Invalid, match="not a private block"):
         networks.check_network_cidr("100.64.0.0/10")
-    with pytest.raises(ValueError, match="host bits"):
+    with pytest.raises(errors.Invalid, match="host bits"):
         networks.check_network_cidr("10.0.0.1/16")
 
 
@@ -92,7 +93,7 @@ def test_subnet_inside_its_network() -> None:
     ],
 )
 def test_bad_subnets_are_refused(text: str, words: str) -> None:
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(errors.Invalid, match=words):
         networks.check_subnet_cidr(text, net("10.0.0.0/16"), [])
 
 
@@ -101,11 +102,11 @@ def test_subnets_must_not_overlap_siblings() -> None:
     siblings = [net("10.0.0.0/24"), net("10.0.4.0/22")]
     assert networks.check_subnet_cidr("10.0.1.0/24", network, siblings) == net("10.0.1.0/24")
     assert networks.check_subnet_cidr("10.0.8.0/29", network, siblings) == net("10.0.8.0/29")
-    with pytest.raises(ValueError, match=r"overlaps the existing subnet 10\.0\.4\.0/22"):
+    with pytest.raises(errors.Invalid, match=r"overlaps the existing subnet 10\.0\.4\.0/22"):
         networks.check_subnet_cidr("10.0.5.0/24", network, siblings)  # inside a sibling
-    with pytest.raises(ValueError, match=r"overlaps the existing subnet 10\.0\.0\.0/24"):
+    with pytest.raises(errors.Invalid, match=r"overlaps the existing subnet 10\.0\.0\.0/24"):
         networks.check_subnet_cidr("10.0.0.0/23", network, siblings)  # contains a sibling
-    with pytest.raises(ValueError, match=r"overlaps the existing subnet 10\.0\.0\.0/24"):
+    with pytest.raises(errors.Invalid, match=r"overlaps the existing subnet 10\.0\.0\.0/24"):
         networks.check_subnet_cidr("10.0.0.0/24", network, siblings)  # the same block
 
 
@@ -180,10 +181,30 @@ def test_good_names(name: str) -> None:
     "name", ["", "a", "1abc", "-abc", "_abc", "z" * 65, "a b", "a.b", "ab\n", "ab/c", "żółw"]
 )
 def test_bad_names_name_the_kind(name: str) -> None:
-    with pytest.raises(ValueError, match=r"^zone name must be 2-64 characters"):
+    with pytest.raises(errors.Invalid, match=r"^zone name must be 2-64 characters"):
         networks.check_name("zone", name)
-    with pytest.raises(ValueError, match=r"^subnet name"):
+    with pytest.raises(errors.Invalid, match=r"^subnet name"):
         networks.check_name("subnet", name)
+
+
+def test_refusals_carry_the_fields_code_and_a_chinese_sentence() -> None:
+    with pytest.raises(errors.Invalid) as outside:
+        networks.check_subnet_cidr("10.1.0.0/24", net("10.0.0.0/16"), [])
+    assert outside.value.code == "InvalidParameter.CidrBlock"
+    assert outside.value.text("zh-CN") == "交换机网段 10.1.0.0/24 不在其专有网络 10.0.0.0/16 之内"
+    with pytest.raises(errors.Invalid) as prefix:
+        networks.check_network_cidr("10.0.0.0/25")
+    assert prefix.value.zh == "专有网络的前缀长度须在 /8 到 /24 之间，10.0.0.0/25 的前缀长度为 /25"
+    for kind, code, word in (
+        ("network", "InvalidParameter.NetworkName", "专有网络"),
+        ("subnet", "InvalidParameter.SubnetName", "交换机"),
+        ("zone", "InvalidParameter.ZoneName", "可用区"),
+    ):
+        with pytest.raises(errors.Invalid) as name:
+            networks.check_name(kind, "1abc")
+        assert name.value.code == code
+        assert name.value.zh.startswith(f"{word}名称须为 2-64 个字符")
+        assert name.value.zh.endswith("而不是 '1abc'")
 
 
 # --- capacity ---------------------------------------------------------------------------
@@ -198,9 +219,9 @@ def test_capacity_parses() -> None:
 
 
 def test_unknown_types_list_the_known_ones_in_size_order() -> None:
-    with pytest.raises(ValueError, match=r"unknown machine type '3c9g'.*known types: 4c16g, "):
+    with pytest.raises(errors.Invalid, match=r"unknown machine type '3c9g'.*known types: 4c16g, "):
         networks.parse_capacity({"3c9g": 1}, KNOWN)
-    with pytest.raises(ValueError, match=r"known types: 4c16g, 8c32g, 16c64g$"):
+    with pytest.raises(errors.Invalid, match=r"known types: 4c16g, 8c32g, 16c64g$"):
         networks.parse_capacity({"4c16g": 1, "x": 1}, set(KNOWN))
 
 
@@ -216,10 +237,20 @@ def test_unknown_types_list_the_known_ones_in_size_order() -> None:
     ],
 )
 def test_bad_counts_are_refused(count: object, words: str) -> None:
-    with pytest.raises(ValueError, match=f"capacity of 4c16g must be .*{words}"):
+    with pytest.raises(errors.Invalid, match=f"capacity of 4c16g must be .*{words}"):
         networks.parse_capacity({"4c16g": count}, KNOWN)
 
 
 def test_capacity_must_be_a_mapping() -> None:
-    with pytest.raises(ValueError, match="must be an object"):
+    with pytest.raises(errors.Invalid, match="must be an object"):
         networks.parse_capacity(["4c16g"], KNOWN)  # type: ignore[arg-type]
+
+
+def test_capacity_refusals_carry_their_code_and_chinese() -> None:
+    with pytest.raises(errors.Invalid) as unknown:
+        networks.parse_capacity({"3c9g": 1}, KNOWN)
+    assert unknown.value.code == "InvalidParameter.Capacity"
+    assert unknown.value.zh == "容量中的机型 '3c9g' 不存在；已有机型：4c16g, 8c32g, 16c64g"
+    with pytest.raises(errors.Invalid) as count:
+        networks.parse_capacity({"4c16g": -1}, KNOWN)
+    assert count.value.zh == "4c16g 的容量须在 0 到 100,000 之间，而不是 -1"

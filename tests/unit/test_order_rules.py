@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rtcompute import errors
 from rtcompute.domain import catalog, clusters, orders
 
 CATALOG = catalog.DEFAULT_CATALOG
@@ -16,7 +17,9 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 def problems(
     master: str = "4c16g", masters: int = 1, slave: str = "8c32g", slaves: int = 2
 ) -> list[str]:
-    return orders.exclusive_problems(CATALOG, master, masters, slave, slaves)
+    """The English sentences of the broken rules."""
+    found = orders.exclusive_problems(CATALOG, master, masters, slave, slaves)
+    return [problem.en for problem in found]
 
 
 def test_a_valid_cluster_has_no_problems() -> None:
@@ -121,7 +124,43 @@ def test_the_cap_is_exact_at_the_boundary() -> None:
     ],
 )
 def test_shared_rules(cu: int, months: int, found: list[str]) -> None:
-    assert orders.shared_problems(cu, months) == found
+    assert [problem.en for problem in orders.shared_problems(cu, months)] == found
+
+
+def test_every_problem_is_said_in_chinese_too() -> None:
+    (cap,) = orders.exclusive_problems(CATALOG, "4c16g", 1, "4c16g", 27)
+    assert cap.zh == (
+        "集群的可用 CU（27 x 3 CU 的 4c16g = 81）超过了 master 机型 4c16g 的上限（80 CU），"
+        "请选择最多 26 个 4c16g 机型的 slave，或更大的 master 机型 8c32g 或 16c64g 或 24c96g"
+    )
+    assert cap.text("zh-CN") == cap.zh and cap.text("en") == cap.en
+    found = orders.exclusive_problems(CATALOG, "nope", 2, "8c32g", 1)
+    assert [problem.zh for problem in found] == [
+        "master 机型 'nope' 不存在，请从 4c16g, 8c32g, 16c64g, 24c96g 中选择",
+        "集群有 1 个 master，高可用时为 3 个，而不是 2",
+        "集群至少需要 2 个 slave，而不是 1",
+    ]
+    (months,) = orders.check_months(0)
+    assert months.zh == "购买时长须在 1 到 36 个月之间，而不是 0"
+
+
+def test_the_refusal_of_an_order_holds_every_problem_in_both_languages() -> None:
+    found = orders.shared_problems(0, 0)
+    refused = orders.refusal(found)
+    assert isinstance(refused, errors.Invalid)
+    assert refused.code == "InvalidParameter.Order"
+    assert refused.message == (
+        "months must be between 1 and 36; got 0; shared mode sells 1 to 2000 CU per order; got 0"
+    )
+    assert refused.text("zh-CN") == (
+        "购买时长须在 1 到 36 个月之间，而不是 0；共享模式每个订单可购买 1 到 2000 CU，而不是 0"
+    )
+    single = found[0].error("InvalidParameter.Months")
+    assert (single.code, single.message, single.zh) == (
+        "InvalidParameter.Months",
+        found[0].en,
+        found[0].zh,
+    )
 
 
 def test_prices() -> None:

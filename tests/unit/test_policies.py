@@ -252,6 +252,23 @@ def test_a_document_at_the_limit_parses_and_one_over_it_does_not() -> None:
     ]
 
 
+def test_problems_in_chinese_keep_the_place() -> None:
+    text = document(allow(Effect="allow", NotResource="*"), Version="2")
+    found = policies.problems(text)
+    assert [p.text("zh-CN") for p in found] == [
+        'Version：必须是 "1"',
+        "Statement[0].NotResource：不支持该元素；请在 Resource 中列出资源",
+        'Statement[0].Effect：必须是 "Allow" 或 "Deny"',
+    ]
+    assert [p.text("en") for p in found] == [str(p) for p in found]
+    with pytest.raises(errors.Invalid) as caught:
+        policies.parse(text)
+    assert caught.value.text("zh") == "权限策略内容有误：" + "；".join(p.text("zh") for p in found)
+    assert "must be" not in caught.value.text("zh")
+    json_error = policies.problems('{"Version": NaN}')[0]
+    assert json_error.text("zh") == "document：不是有效的 JSON：NaN 不是 JSON 数字"
+
+
 def test_problem_strings() -> None:
     assert str(policies.Problem(1, "Effect", "bad")) == "Statement[1].Effect: bad"
     assert str(policies.Problem(None, "Version", "bad")) == "Version: bad"

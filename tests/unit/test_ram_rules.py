@@ -130,3 +130,24 @@ def test_limit_errors_name_the_limit() -> None:
     error = ram.limit_exceeded("groups per user", 10, "remove the user from a group first")
     assert error.code == "LimitExceeded.GroupsPerUser"
     assert "at most 10 groups per user" in error.message
+    chinese = ram.limit_exceeded(
+        "groups per user",
+        10,
+        "remove the user from a group first",
+        what_zh="每个用户加入的用户组",
+        hint_zh="请先将该用户移出一个用户组",
+    )
+    assert chinese.message == error.message
+    assert (
+        chinese.text("zh-CN")
+        == "已达上限：每个用户加入的用户组最多 10 个；请先将该用户移出一个用户组"
+    )
+
+
+def test_name_and_text_refusals_in_chinese() -> None:
+    with pytest.raises(errors.Invalid) as raised:
+        ram.check_name("policy", "-bad")
+    assert raised.value.text("zh").startswith("权限策略名称须为 1-128 个字母")
+    with pytest.raises(errors.Invalid) as raised:
+        ram.check_text("comment", "x" * 1025, ram.MAX_DESCRIPTION)
+    assert raised.value.text("zh") == "备注最多 1024 个可打印字符"

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from rtcompute import errors
 from rtcompute.domain import catalog, sizing
 
 DEFAULT = catalog.DEFAULT_CATALOG
@@ -95,7 +96,7 @@ def test_constants_are_the_guides() -> None:
     ],
 )
 def test_cu_for_qps_refuses(qps: int, complexity: str, words: str) -> None:
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(errors.Invalid, match=words):
         sizing.cu_for_qps(qps, complexity)
 
 
@@ -177,7 +178,7 @@ def test_the_largest_quote_is_fast_and_uncapped() -> None:
 
 @pytest.mark.parametrize("cu", [0, -1, 10_001])
 def test_quote_refuses_out_of_range(cu: int) -> None:
-    with pytest.raises(ValueError, match="between 1 and 10,000"):
+    with pytest.raises(errors.Invalid, match="between 1 and 10,000"):
         sizing.quote(cu, ha=False, catalog=DEFAULT)
 
 
@@ -187,17 +188,35 @@ def test_quote_refuses_when_no_master_is_big_enough() -> None:
         DEFAULT.shared_cu_month_cents,
     )
     assert sizing.quote(78, ha=False, catalog=capped).usable_cu == 78
-    with pytest.raises(ValueError, match=r"4c16g, allows at most 80 CU"):
+    with pytest.raises(errors.Invalid, match=r"4c16g, allows at most 80 CU"):
         sizing.quote(79, ha=False, catalog=capped)
 
 
 def test_quote_refuses_an_empty_catalog() -> None:
     masters_only = catalog.Catalog(DEFAULT.of_role(catalog.MASTER), 0)
-    with pytest.raises(ValueError, match="no slave type"):
+    with pytest.raises(errors.Invalid, match="no slave type"):
         sizing.quote(10, ha=False, catalog=masters_only)
     slaves_only = catalog.Catalog(DEFAULT.of_role(catalog.SLAVE), 0)
-    with pytest.raises(ValueError, match="no master type"):
+    with pytest.raises(errors.Invalid, match="no master type"):
         sizing.quote(10, ha=False, catalog=slaves_only)
+
+
+def test_refusals_carry_the_sizing_code_and_a_chinese_sentence() -> None:
+    with pytest.raises(errors.Invalid) as qps:
+        sizing.cu_for_qps(0, "simple")
+    assert qps.value.code == "InvalidParameter.Sizing"
+    assert qps.value.text("zh-CN") == "QPS 须在每秒 1 到 100,000,000 条记录之间，而不是 0"
+    with pytest.raises(errors.Invalid) as cu:
+        sizing.quote(10_001, ha=False, catalog=DEFAULT)
+    assert cu.value.zh == "CU 须在 1 到 10,000 之间，而不是 10,001"
+    masters_only = catalog.Catalog(DEFAULT.of_role(catalog.MASTER), 0)
+    with pytest.raises(errors.Invalid) as none:
+        sizing.quote(10, ha=False, catalog=masters_only)
+    assert none.value.code == "InvalidParameter.Sizing"
+    assert (
+        none.value.zh
+        == "价目表中没有能提供 10 可用 CU 的机型组合：价目表中没有提供可用 CU 的 slave 机型"
+    )
 
 
 # --- quote on random catalogs ---------------------------------------------------------
@@ -243,7 +262,7 @@ def test_quote_matches_brute_force_on_random_catalogs() -> None:
             # every slave type gives >= 1 CU, so counts up to cu + 10 cover all useful mixes
             expected = brute_force(cu, ha, table, max_slaves=cu + 10)
             if expected is None:
-                with pytest.raises(ValueError, match="no machine mix"):
+                with pytest.raises(errors.Invalid, match="no machine mix"):
                     sizing.quote(cu, ha, table)
                 continue
             got = sizing.quote(cu, ha, table)

@@ -54,7 +54,13 @@ def get_platform(request: Request) -> platform_module.Platform:
     return platform
 
 
-PlatformDep = Annotated[platform_module.Platform, Depends(get_platform)]
+async def _platform(request: Request) -> platform_module.Platform:
+    """As a dependency: async, so that FastAPI calls it on the event loop (a plain function
+    would cost a worker-thread hop on every request)."""
+    return get_platform(request)
+
+
+PlatformDep = Annotated[platform_module.Platform, Depends(_platform)]
 
 
 def bearer_token(request: Request) -> str:
@@ -275,4 +281,8 @@ def audit_claim(request: Request, *, account_id: str | None, claimed: str, resou
     request.state.audit_resource = resource
 
 
-ContextDep = Annotated[principals.RequestContext, Depends(request_context)]
+async def _context(request: Request) -> principals.RequestContext:
+    return request_context(request)
+
+
+ContextDep = Annotated[principals.RequestContext, Depends(_context)]

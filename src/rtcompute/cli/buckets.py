@@ -34,7 +34,7 @@ def buckets_list(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List your buckets."""
-    output.emit(commands.call(profile, "list_buckets"), fmt, BUCKET_COLUMNS)
+    output.emit(commands.call(profile, lambda api: api.list_buckets()), fmt, BUCKET_COLUMNS)
 
 
 @buckets_app.command("show")
@@ -44,7 +44,7 @@ def buckets_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show one bucket."""
-    output.emit(commands.call(profile, "get_bucket", name), fmt)
+    output.emit(commands.call(profile, lambda api: api.get_bucket(name)), fmt)
 
 
 @buckets_app.command("create")
@@ -62,7 +62,10 @@ def buckets_create(
 ) -> None:
     """Create a bucket."""
     output.emit(
-        commands.call(profile, "create_bucket", name, storage_class=storage_class, acl=acl), fmt
+        commands.call(
+            profile, lambda api: api.create_bucket(name, storage_class=storage_class, acl=acl)
+        ),
+        fmt,
     )
 
 
@@ -80,7 +83,10 @@ def buckets_update(
     if acl is None and storage_class is None:
         raise commands.usage("give --acl or --storage-class (or both)", "--acl")
     output.emit(
-        commands.call(profile, "update_bucket", name, acl=acl, storage_class=storage_class), fmt
+        commands.call(
+            profile, lambda api: api.update_bucket(name, acl=acl, storage_class=storage_class)
+        ),
+        fmt,
     )
 
 
@@ -91,7 +97,7 @@ def buckets_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete an empty bucket that no cluster uses."""
-    commands.call(profile, "delete_bucket", name)
+    commands.call(profile, lambda api: api.delete_bucket(name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -103,7 +109,11 @@ def buckets_ls(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List a bucket's objects: key, size, modified."""
-    output.emit(commands.call(profile, "list_objects", bucket, prefix=prefix), fmt, OBJECT_COLUMNS)
+    output.emit(
+        commands.call(profile, lambda api: api.list_objects(bucket, prefix=prefix)),
+        fmt,
+        OBJECT_COLUMNS,
+    )
 
 
 @buckets_app.command("put")
@@ -122,7 +132,7 @@ def buckets_put(
             content = Path(file).read_bytes()
         except OSError as exc:
             raise commands.usage(f"cannot read {file}: {exc.strerror}", "FILE") from None
-    output.emit(commands.call(profile, "put_object", bucket, key, content), fmt)
+    output.emit(commands.call(profile, lambda api: api.put_object(bucket, key, content)), fmt)
 
 
 @buckets_app.command("get")
@@ -168,5 +178,5 @@ def buckets_rm(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete an object."""
-    commands.call(profile, "delete_object", bucket, key)
+    commands.call(profile, lambda api: api.delete_object(bucket, key))
     output.emit({"deleted": f"{bucket}/{key}"}, fmt)

@@ -6,7 +6,7 @@ can run (the guide's two tables). The operator edits prices and adds types and r
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -34,15 +34,16 @@ def catalog_show(
     """Show the catalog: machine types (slave CU it adds, master CU it can run), prices, regions."""
     if ctx.invoked_subcommand is not None:
         return
-    catalog: dict[str, Any] = commands.call(profile, "get_catalog", region=region)
+    catalog = commands.call(profile, lambda api: api.get_catalog(region=region))
     if fmt is output.Format.json:
         output.emit(catalog, fmt)
         return
     types = [
-        t | {"cu": ("no limit" if t["cu"] is None else t["cu"])} for t in catalog["machine_types"]
+        output.fields(t) | {"cu": "no limit" if t.cu is None else t.cu}
+        for t in catalog.machine_types
     ]
-    output.emit(types, fmt, TYPE_COLUMNS, title=f"machine types in {catalog['region']}")
-    output.emit(catalog["regions"], fmt, REGION_COLUMNS, title="regions (shared CU per month)")
+    output.emit(types, fmt, TYPE_COLUMNS, title=f"machine types in {catalog.region}")
+    output.emit(catalog.regions, fmt, REGION_COLUMNS, title="regions (shared CU per month)")
     output.console.print(
         "slave cu: usable CU it adds; master cu: the largest cluster (usable CU) it can run"
     )
@@ -62,10 +63,9 @@ def catalog_set_region(
     output.emit(
         commands.call(
             profile,
-            "update_region",
-            name,
-            display_name=display_name,
-            shared_cu_month_cents=shared_cu_month_cents,
+            lambda api: api.update_region(
+                name, display_name=display_name, shared_cu_month_cents=shared_cu_month_cents
+            ),
         ),
         fmt,
     )
@@ -88,12 +88,9 @@ def catalog_set_type(
     output.emit(
         commands.call(
             profile,
-            "update_machine_type",
-            role,
-            name,
-            cu=cu,
-            month_cents=month_cents,
-            hour_cents=hour_cents,
+            lambda api: api.update_machine_type(
+                role, name, cu=cu, month_cents=month_cents, hour_cents=hour_cents
+            ),
         ),
         fmt,
     )

@@ -17,6 +17,7 @@ import typer
 
 from rtcompute import client
 from rtcompute.cli import commands, engine_versions, orders, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ClusterName = Annotated[str, typer.Argument(help="The cluster's name.")]
@@ -59,61 +60,64 @@ clusters_app = typer.Typer(
 clusters_app.add_typer(engine_versions.cluster_versions_app, name="versions")
 
 
-def summary(cluster: dict[str, Any]) -> dict[str, Any]:
-    return cluster | {
-        "masters": f"{cluster['master_type']} x {cluster['master_count']}",
-        "slaves": f"{cluster['slave_type']} x {cluster['slave_count']}",
+def summary(cluster: schemas.clusters.Cluster) -> dict[str, Any]:
+    return output.fields(cluster) | {
+        "masters": f"{cluster.master_type} x {cluster.master_count}",
+        "slaves": f"{cluster.slave_type} x {cluster.slave_count}",
     }
 
 
-def component_rows(cluster: dict[str, Any]) -> list[dict[str, Any]]:
+def component_rows(cluster: schemas.clusters.ClusterDetail) -> list[dict[str, Any]]:
     """One row per component (the guide's 组件 view); a node without any yet gets one row."""
     rows = []
-    for node in cluster.get("nodes", []):
+    for node in cluster.nodes:
         place = {
-            "node": node["name"],
-            "role": node["role"],
-            "type": node["machine_type"],
-            "address": node["address"],
+            "node": node.name,
+            "role": node.role,
+            "type": node.machine_type,
+            "address": node.address,
         }
-        if not node["components"]:
-            rows.append(place | {"state": node["state"], "since": node["since"]})
-        for component in node["components"]:
+        if not node.components:
+            rows.append(place | {"state": node.state, "since": output.json_value(node.since)})
+        for component in node.components:
             rows.append(
                 place
                 | {
-                    "component": component["kind"],
-                    "port": component["port"],
-                    "pid": component["pid"],
-                    "state": component["state"],
-                    "since": component["since"],
-                    "restarts": component["restarts"],
+                    "component": component.kind,
+                    "port": component.port,
+                    "pid": component.pid,
+                    "state": component.state,
+                    "since": output.json_value(component.since),
+                    "restarts": component.restarts,
                 }
             )
     return rows
 
 
-def show(cluster: dict[str, Any], fmt: output.Format) -> None:
+def show(cluster: schemas.clusters.Cluster, fmt: output.Format) -> None:
+    """A cluster; with its nodes and their components when it is a ClusterDetail."""
     if fmt is output.Format.json:
         output.emit(cluster, fmt)
         return
     output.emit({k: v for k, v in summary(cluster).items() if k != "nodes"}, fmt)
-    if cluster.get("nodes"):
+    if isinstance(cluster, schemas.clusters.ClusterDetail) and cluster.nodes:
         output.emit(component_rows(cluster), fmt, COMPONENT_COLUMNS, title="nodes and components")
 
 
-def progress(cluster: dict[str, Any]) -> str:
+def progress(cluster: schemas.clusters.ClusterDetail) -> str:
     """One line: `c1 starting: 3/5 nodes running`, `c1 releasing: 2 nodes left`."""
-    nodes = cluster.get("nodes", [])
-    running = sum(1 for node in nodes if node["state"] == RUNNING)
-    if cluster["state"] in (RELEASING, RELEASED):
-        line = f"{cluster['name']} {cluster['state']}: {len(nodes)} nodes left"
+    nodes = cluster.nodes
+    running = sum(1 for node in nodes if node.state == RUNNING)
+    if cluster.state in (RELEASING, RELEASED):
+        line = f"{cluster.name} {cluster.state}: {len(nodes)} nodes left"
     else:
-        line = f"{cluster['name']} {cluster['state']}: {running}/{len(nodes)} nodes running"
-    return f"{line} ({cluster['message']})" if cluster.get("message") else line
+        line = f"{cluster.name} {cluster.state}: {running}/{len(nodes)} nodes running"
+    return f"{line} ({cluster.message})" if cluster.message else line
 
 
-def wait_for(api: client.Client, name: str, goal: str, timeout: float) -> dict[str, Any]:
+def wait_for(
+    api: client.Client, name: str, goal: str, timeout: float
+) -> schemas.clusters.ClusterDetail:
     """Poll the cluster until it reaches `goal`; exit 1 when it fails or time runs out.
 
     On a terminal the progress is one live status line; otherwise (a log, a CI job) a plain
@@ -124,17 +128,17 @@ def wait_for(api: client.Client, name: str, goal: str, timeout: float) -> dict[s
     last = ""
     with live or contextlib.nullcontext():
         while True:
-            cluster: dict[str, Any] = api.get_cluster(name)
+            cluster = api.get_cluster(name)
             line = progress(cluster)
             if line != last and live is not None:
                 live.update(line)
             elif line != last:
                 console.print(line, markup=False, highlight=False)
             last = line
-            if cluster["state"] == goal:
+            if cluster.state == goal:
                 return cluster
-            if cluster["state"] == FAILED:
-                reason = cluster["message"] or "no reason given"
+            if cluster.state == FAILED:
+                reason = cluster.message or "no reason given"
                 console.print(f"cluster {name} failed: {reason}", markup=False, highlight=False)
                 raise typer.Exit(1)
             if time.monotonic() >= deadline:
@@ -161,7 +165,7 @@ def clusters_list(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List the account's clusters and their states."""
-    found = commands.call(profile, "list_clusters")
+    found = commands.call(profile, lambda api: api.list_clusters())
     rows = found if fmt is output.Format.json else [summary(c) for c in found]
     output.emit(rows, fmt, CLUSTER_COLUMNS)
 
@@ -173,7 +177,7 @@ def clusters_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show a cluster with its nodes and their components (port, pid, state, restarts)."""
-    show(commands.call(profile, "get_cluster", name), fmt)
+    show(commands.call(profile, lambda api: api.get_cluster(name)), fmt)
 
 
 @clusters_app.command("create")
@@ -193,14 +197,15 @@ def clusters_create(
     """Create a cluster from an exclusive order; it starts (--wait: until it runs)."""
     created = commands.call(
         profile,
-        "create_cluster",
-        name,
-        order_id=order,
-        bucket=bucket,
-        network=network,
-        subnet=subnet,
-        zone=zone,
-        description=description,
+        lambda api: api.create_cluster(
+            name,
+            order_id=order,
+            bucket=bucket,
+            network=network,
+            subnet=subnet,
+            zone=zone,
+            description=description,
+        ),
     )
     if wait:
         wait_and_show(profile, name, RUNNING, timeout, fmt)
@@ -220,7 +225,7 @@ def clusters_release(
     """Release a cluster: its processes stop, its nodes are freed (refused with projects)."""
     if not yes:
         typer.confirm(f"Release cluster {name} and stop all its nodes?", abort=True)
-    released = commands.call(profile, "release_cluster", name)
+    released = commands.call(profile, lambda api: api.release_cluster(name))
     if wait:
         wait_and_show(profile, name, RELEASED, timeout, fmt)
     else:
@@ -236,7 +241,7 @@ def clusters_scale(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Place a scale-out / scale-in order; paying it starts the scale."""
-    order = commands.call(profile, "scale_cluster", name, slaves)
+    order = commands.call(profile, lambda api: api.scale_cluster(name, slaves))
     orders.show_placed(order, fmt, pay=pay, profile=profile)
 
 
@@ -249,7 +254,7 @@ def clusters_renew(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Place a renewal order; paying it extends the cluster (and restarts an expired one)."""
-    order = commands.call(profile, "renew_cluster", name, months)
+    order = commands.call(profile, lambda api: api.renew_cluster(name, months))
     orders.show_placed(order, fmt, pay=pay, profile=profile)
 
 
@@ -261,5 +266,5 @@ def clusters_update(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Change a cluster's note."""
-    found = commands.call(profile, "update_cluster", name, description=description)
+    found = commands.call(profile, lambda api: api.update_cluster(name, description=description))
     output.emit(found if fmt is output.Format.json else summary(found), fmt)

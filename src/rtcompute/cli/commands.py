@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 
 from rtcompute import client
 from rtcompute.cli import config, output
+from rtcompute.client import schemas
 
+Answer = TypeVar("Answer")
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", envvar="RTC_PROFILE", help="Profile in the CLI config.")
 ]
@@ -43,10 +46,12 @@ def usage(message: str, option: str | None = None) -> typer.BadParameter:
     return typer.BadParameter(message, param_hint=f"'{option}'" if option else None)
 
 
-def call(profile_name: str, method: str, *args: Any, **kwargs: Any) -> Any:
+def call(profile_name: str, send: Callable[[client.Client], Answer]) -> Answer:
+    """One API call with the profile's credentials, e.g. `lambda api: api.get_job(p, j)`; an
+    API error is printed and exits 1."""
     with connect(profile_name) as api:
         try:
-            return getattr(api, method)(*args, **kwargs)
+            return send(api)
         except client.ApiError as exc:
             raise output.fail(exc) from None
 
@@ -87,7 +92,7 @@ def login(
                 me = api.whoami()
             except client.ApiError as exc:
                 raise output.fail(exc) from None
-        config.save(profile, config.Profile(endpoint, token, me["account_alias"], me["name"]))
+        config.save(profile, config.Profile(endpoint, token, me.account_alias, me.name))
         output.emit(me, fmt)
         return
     account = account or typer.prompt("Account alias")
@@ -97,12 +102,12 @@ def login(
             result = _login_with_code(api, account, password, user, code)
         except client.ApiError as exc:
             raise output.fail(exc) from None
-    path = config.save(profile, config.Profile(endpoint, result["token"], account, user or ""))
+    path = config.save(profile, config.Profile(endpoint, result.token, account, user or ""))
     if fmt is output.Format.json:
-        output.emit(result["principal"], fmt)
+        output.emit(result.principal, fmt)
     else:
         output.console.print(
-            f"signed in as {result['principal']['principal']}; profile {profile!r} saved in {path}"
+            f"signed in as {result.principal.principal}; profile {profile!r} saved in {path}"
         )
 
 
@@ -114,7 +119,7 @@ def _secret(from_stdin: bool, label: str) -> str:
 
 def _login_with_code(
     api: client.Client, account: str, password: str, user: str | None, code: str | None
-) -> dict[str, Any]:
+) -> schemas.auth.LoginResponse:
     try:
         return api.login(account, password, user=user, code=code)
     except client.ApiError as exc:
@@ -148,7 +153,7 @@ def whoami(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """Show who the saved credentials belong to."""
-    output.emit(call(profile, "whoami"), fmt)
+    output.emit(call(profile, lambda api: api.whoami()), fmt)
 
 
 KeyId = Annotated[
@@ -163,7 +168,7 @@ def keys_create(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """Create an access key and print its secret, once."""
-    key = call(profile, "create_access_key")
+    key = call(profile, lambda api: api.create_access_key())
     output.emit(key, fmt)
     if fmt is output.Format.table:
         output.err_console.print("store the secret now: it is not shown again")
@@ -174,7 +179,7 @@ def keys_list(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List your access keys (never their secrets)."""
-    output.emit(call(profile, "list_access_keys"), fmt, KEY_COLUMNS)
+    output.emit(call(profile, lambda api: api.list_access_keys()), fmt, KEY_COLUMNS)
 
 
 @keys_app.command("enable")
@@ -184,7 +189,7 @@ def keys_enable(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Enable an access key."""
-    output.emit(call(profile, "update_access_key", key_id, "Active"), fmt)
+    output.emit(call(profile, lambda api: api.update_access_key(key_id, "Active")), fmt)
 
 
 @keys_app.command("disable")
@@ -194,7 +199,7 @@ def keys_disable(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Disable an access key; calls made with it are refused until it is enabled."""
-    output.emit(call(profile, "update_access_key", key_id, "Inactive"), fmt)
+    output.emit(call(profile, lambda api: api.update_access_key(key_id, "Inactive")), fmt)
 
 
 @keys_app.command("delete")
@@ -204,7 +209,7 @@ def keys_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete an access key for good."""
-    call(profile, "delete_access_key", key_id)
+    call(profile, lambda api: api.delete_access_key(key_id))
     output.emit({"deleted": key_id}, fmt)
 
 
@@ -243,22 +248,23 @@ def audit_list(
     """List audit events, newest first."""
     page = call(
         profile,
-        "list_audit_events",
-        action=action,
-        principal=principal,
-        outcome=outcome,
-        since=_utc(since),
-        until=_utc(until),
-        page_size=limit,
-        page_token=page_token,
-        all_accounts=all_accounts,
+        lambda api: api.list_audit_events(
+            action=action,
+            principal=principal,
+            outcome=outcome,
+            since=_utc(since),
+            until=_utc(until),
+            page_size=limit,
+            page_token=page_token,
+            all_accounts=all_accounts,
+        ),
     )
     if fmt is output.Format.json:
         output.emit(page, fmt)
         return
-    output.emit(page["events"], fmt, AUDIT_COLUMNS)
-    if page["next_page_token"]:
-        output.console.print(f"more: --page-token {page['next_page_token']}")
+    output.emit(page.events, fmt, AUDIT_COLUMNS)
+    if page.next_page_token:
+        output.console.print(f"more: --page-token {page.next_page_token}")
 
 
 def _utc(value: datetime | None) -> str | None:
@@ -287,7 +293,8 @@ def accounts_create(
     """Create an account for a tenant."""
     password = _secret(password_stdin, "Password for the new account")
     result = call(
-        profile, "create_account", alias, password, display_name=display_name, email=email
+        profile,
+        lambda api: api.create_account(alias, password, display_name=display_name, email=email),
     )
     output.emit(result, fmt)
 
@@ -297,4 +304,4 @@ def accounts_list(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List every account."""
-    output.emit(call(profile, "list_accounts"), fmt, ACCOUNT_COLUMNS)
+    output.emit(call(profile, lambda api: api.list_accounts()), fmt, ACCOUNT_COLUMNS)

@@ -28,6 +28,7 @@ from rich.progress import (
 
 from rtcompute import client
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ClusterName = Annotated[str, typer.Argument(help="The cluster's name.")]
@@ -61,38 +62,39 @@ pool_versions_app = typer.Typer(
 # ---- rendering ----------------------------------------------------------------------------
 
 
-def flags(version: dict[str, Any]) -> str:
+def flags(version: schemas.engines.Version) -> str:
     """`current`, `RETIRED` (past its end of service, still usable)."""
     found = [
-        name
-        for name, on in (("current", version["current"]), ("RETIRED", version["retired"]))
-        if on
+        name for name, on in (("current", version.current), ("RETIRED", version.retired)) if on
     ]
     return ", ".join(found)
 
 
-def row(version: dict[str, Any]) -> dict[str, Any]:
-    busy = version["state"] not in (INSTALLED, FAILED)
-    step = f"{version['progress']}% {version['phase']}".strip() if busy else ""
-    return version | {"progress": step, "flags": flags(version)}
+def row(version: schemas.engines.Version) -> dict[str, Any]:
+    busy = version.state not in (INSTALLED, FAILED)
+    step = f"{version.progress}% {version.phase}".strip() if busy else ""
+    return output.fields(version) | {"progress": step, "flags": flags(version)}
 
 
-def show(version: dict[str, Any], fmt: output.Format) -> None:
+def show(version: schemas.engines.Version, fmt: output.Format) -> None:
     output.emit(version if fmt is output.Format.json else row(version), fmt)
 
 
 def status_line(
-    version: dict[str, Any], cluster: dict[str, Any] | None, *, percent: bool = True
+    version: schemas.engines.Version,
+    cluster: schemas.clusters.Cluster | None,
+    *,
+    percent: bool = True,
 ) -> str:
     """`flink-1.20.5 installing 40% download; cluster c1: deploying` (the bar shows the
     percent itself: `percent=False`)."""
-    line = f"{version['version']} {version['state']}"
-    if version["state"] not in (INSTALLED, FAILED):
-        line += f" {version['progress']}%" if percent else ""
-        if version["phase"]:
-            line += f" {version['phase']}"
+    line = f"{version.version} {version.state}"
+    if version.state not in (INSTALLED, FAILED):
+        line += f" {version.progress}%" if percent else ""
+        if version.phase:
+            line += f" {version.phase}"
     if cluster is not None:
-        line += f"; cluster {cluster['name']}: {cluster['state']}"
+        line += f"; cluster {cluster.name}: {cluster.state}"
     return line
 
 
@@ -106,7 +108,7 @@ def interactive() -> bool:
 
 def start_install(
     api: client.Client, cluster: str | None, version: str, *, yes: bool
-) -> dict[str, Any]:
+) -> schemas.engines.Version:
     """Ask the API to install; a beta version is confirmed by --yes or by a question."""
     try:
         return api.install_version(cluster, version, confirm_beta=yes)
@@ -156,11 +158,13 @@ class Display:
             self.task = self.bar.add_task(self.version, total=100)
             yield self
 
-    def update(self, version: dict[str, Any], cluster: dict[str, Any] | None) -> None:
+    def update(
+        self, version: schemas.engines.Version, cluster: schemas.clusters.Cluster | None
+    ) -> None:
         line = status_line(version, cluster)
         if self.bar is not None:
             described = status_line(version, cluster, percent=False)
-            self.bar.update(self.task, description=described, completed=version["progress"])
+            self.bar.update(self.task, description=described, completed=version.progress)
         elif line != self.last:
             self.console.print(line, markup=False, highlight=False, soft_wrap=True)
         self.last = line
@@ -169,21 +173,22 @@ class Display:
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def cluster_of(api: client.Client, cluster: str | None) -> dict[str, Any] | None:
+def cluster_of(api: client.Client, cluster: str | None) -> schemas.clusters.Cluster | None:
     """The cluster, for its state; None for the pool, or when the caller may see the
     cluster's versions but not the cluster itself (the install goes on regardless)."""
     if cluster is None:
         return None
     try:
-        found: dict[str, Any] = api.get_cluster(cluster)
+        return api.get_cluster(cluster)
     except client.ApiError as exc:
         if exc.status != 403:
             raise
         return None
-    return found
 
 
-def follow(api: client.Client, cluster: str | None, version: str, timeout: float) -> dict[str, Any]:
+def follow(
+    api: client.Client, cluster: str | None, version: str, timeout: float
+) -> schemas.engines.Version:
     """Poll the version until it is installed; exit 1 when it fails or time runs out."""
     display = Display(version)
     deadline = time.monotonic() + timeout
@@ -192,10 +197,10 @@ def follow(api: client.Client, cluster: str | None, version: str, timeout: float
             found = api.get_version(cluster, version)
             owner = cluster_of(api, cluster)
             display.update(found, owner)
-            if found["state"] == INSTALLED:
+            if found.state == INSTALLED:
                 return found
-            if found["state"] == FAILED:
-                reason = found["message"] or "no reason given"
+            if found.state == FAILED:
+                reason = found.message or "no reason given"
                 display.say(f"installing {version} failed: {reason}")
                 raise typer.Exit(1)
             if time.monotonic() >= deadline:
@@ -225,7 +230,7 @@ def install(
 
 
 def list_versions(cluster: str | None, profile: str, fmt: output.Format) -> None:
-    found: list[dict[str, Any]] = commands.call(profile, "list_versions", cluster)
+    found = commands.call(profile, lambda api: api.list_versions(cluster))
     output.emit(found if fmt is output.Format.json else [row(v) for v in found], fmt, COLUMNS)
 
 
@@ -264,7 +269,7 @@ def cluster_set_current(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Make an installed version the default engine for new jobs of the cluster."""
-    show(commands.call(profile, "set_current_version", cluster, version), fmt)
+    show(commands.call(profile, lambda api: api.set_current_version(cluster, version)), fmt)
 
 
 @cluster_versions_app.command("uninstall")
@@ -275,7 +280,7 @@ def cluster_uninstall(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Uninstall a version; refused for the current one and while an online job uses it."""
-    show(commands.call(profile, "uninstall_version", cluster, version), fmt)
+    show(commands.call(profile, lambda api: api.uninstall_version(cluster, version)), fmt)
 
 
 @pool_versions_app.command("list")
@@ -306,7 +311,7 @@ def pool_set_current(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Make an installed version the pool's current one (operator)."""
-    show(commands.call(profile, "set_current_version", None, version), fmt)
+    show(commands.call(profile, lambda api: api.set_current_version(None, version)), fmt)
 
 
 @pool_versions_app.command("uninstall")
@@ -316,4 +321,4 @@ def pool_uninstall(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Uninstall a version from the pool (operator); refused for the current one."""
-    show(commands.call(profile, "uninstall_version", None, version), fmt)
+    show(commands.call(profile, lambda api: api.uninstall_version(None, version)), fmt)

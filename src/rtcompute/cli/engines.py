@@ -8,11 +8,12 @@ it `retired` so nobody picks it by accident. The operator adds and changes versi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 COLUMNS = ("name", "release", "tag", "released_on", "end_of_service", "flags", "notes")
@@ -25,14 +26,14 @@ engines_app = typer.Typer(
 )
 
 
-def flags(entry: dict[str, Any]) -> str:
+def flags(entry: schemas.engines.EngineVersion) -> str:
     """`default`, `retired`, `unlisted`, comma-separated (empty for a plain row)."""
     found = [
         name
         for name, on in (
-            ("default", entry["default"]),
-            ("RETIRED", entry["retired"]),
-            ("unlisted", not entry["listed"]),
+            ("default", entry.default),
+            ("RETIRED", entry.retired),
+            ("unlisted", not entry.listed),
         )
         if on
     ]
@@ -44,12 +45,12 @@ def engines_catalog(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List the installable versions, newest first: tag, release date, end of service, flags."""
-    found: list[dict[str, Any]] = commands.call(profile, "list_engines")
+    found = commands.call(profile, lambda api: api.list_engines())
     if fmt is output.Format.json:
         output.emit(found, fmt)
         return
-    output.emit([e | {"flags": flags(e)} for e in found], fmt, COLUMNS)
-    if any(e["retired"] for e in found):
+    output.emit([output.fields(e) | {"flags": flags(e)} for e in found], fmt, COLUMNS)
+    if any(e.retired for e in found):
         output.console.print(RETIRED_NOTE)
 
 
@@ -76,12 +77,14 @@ def engines_set(
     """Add a version to the catalog or change its tag, dates and notes (operator)."""
     entry = commands.call(
         profile,
-        "update_engine",
-        version,
-        tag=tag,
-        released_on=released_on.date(),
-        end_of_service=end_of_service.date() if end_of_service else None,
-        notes=notes,
-        listed=not unlisted,
+        lambda api: api.update_engine(
+            version,
+            tag=tag,
+            released_on=released_on.date(),
+            end_of_service=end_of_service.date() if end_of_service else None,
+            notes=notes,
+            listed=not unlisted,
+        ),
     )
-    output.emit(entry if fmt is output.Format.json else entry | {"flags": flags(entry)}, fmt)
+    row = output.fields(entry) | {"flags": flags(entry)}
+    output.emit(entry if fmt is output.Format.json else row, fmt)

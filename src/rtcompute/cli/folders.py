@@ -41,7 +41,7 @@ def folders_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the project's folders by path (`/` always exists)."""
-    emit_paths(commands.call(profile, "list_folders", project), fmt)
+    emit_paths(commands.call(profile, lambda api: api.list_folders(project)), fmt)
 
 
 @folders_app.command("create")
@@ -52,7 +52,7 @@ def folders_create(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Create a folder; its parent must exist."""
-    emit_paths([commands.call(profile, "create_folder", project, path)], fmt)
+    emit_paths([commands.call(profile, lambda api: api.create_folder(project, path))], fmt)
 
 
 @folders_app.command("move")
@@ -64,7 +64,7 @@ def folders_move(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Rename or move a folder with its jobs and folders."""
-    emit_paths([commands.call(profile, "move_folder", project, path, to)], fmt)
+    emit_paths([commands.call(profile, lambda api: api.move_folder(project, path, to))], fmt)
 
 
 @folders_app.command("delete")
@@ -75,5 +75,5 @@ def folders_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete an empty folder."""
-    commands.call(profile, "delete_folder", project, path)
+    commands.call(profile, lambda api: api.delete_folder(project, path))
     output.emit({"deleted": path}, fmt)

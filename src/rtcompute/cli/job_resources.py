@@ -9,12 +9,13 @@ of the job, which goes online with the next `rtc jobs publish`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from rtcompute import client
 from rtcompute.cli import commands, folders, job_runs, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ProjectOption = folders.ProjectOption
@@ -40,11 +41,18 @@ def ref_of(value: str, option: str) -> dict[str, str]:
     return {"bucket": bucket, "key": key}
 
 
+def refs(resources: list[schemas.jobs.JobResource]) -> list[dict[str, str]]:
+    """The resources as {bucket, key}, as the API takes them back."""
+    return [{"bucket": r.bucket, "key": r.key} for r in resources]
+
+
 def changed(
-    current: list[dict[str, Any]], attach: list[dict[str, str]], detach: list[dict[str, str]]
+    current: list[schemas.jobs.JobResource],
+    attach: list[dict[str, str]],
+    detach: list[dict[str, str]],
 ) -> list[dict[str, str]]:
     """The new list: the current one without `detach`, with `attach` added at the end."""
-    wanted = [{"bucket": r["bucket"], "key": r["key"]} for r in current]
+    wanted = refs(current)
     wanted = [r for r in wanted if r not in detach]
     return wanted + [r for r in attach if r not in wanted]
 
@@ -66,11 +74,7 @@ def jobs_resources(
         try:
             found = api.get_job_resources(project, name)
             if added or removed:
-                missing = [
-                    r
-                    for r in removed
-                    if r not in [{"bucket": f["bucket"], "key": f["key"]} for f in found]
-                ]
+                missing = [r for r in removed if r not in refs(found)]
                 if missing:
                     first = missing[0]
                     raise commands.usage(

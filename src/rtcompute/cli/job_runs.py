@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +21,7 @@ from rich.status import Status
 
 from rtcompute import client
 from rtcompute.cli import commands, folders, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ProjectOption = folders.ProjectOption
@@ -74,24 +75,25 @@ class StartMode(enum.StrEnum):
 # ---- rendering --------------------------------------------------------------------------
 
 
-def deployment_row(found: dict[str, Any]) -> dict[str, Any]:
+def deployment_row(found: schemas.jobs.Deployment) -> dict[str, Any]:
     """The deployment in a person's order: state first, the bookkeeping last."""
-    return {k: found[k] for k in DEPLOYMENT_KEYS if k in found}
+    answer = output.fields(found)
+    return {k: answer[k] for k in DEPLOYMENT_KEYS if k in answer}
 
 
-def show_deployment(found: dict[str, Any], fmt: output.Format) -> None:
+def show_deployment(found: schemas.jobs.Deployment, fmt: output.Format) -> None:
     output.emit(found if fmt is output.Format.json else deployment_row(found), fmt)
 
 
-def state_line(found: dict[str, Any]) -> str:
+def state_line(found: schemas.jobs.Deployment) -> str:
     """`etl: starting (Flink CREATED), run 3: a message`."""
-    line = f"{found['job']}: {found['state']}"
-    if found.get("flink_state"):
-        line += f" (Flink {found['flink_state']})"
-    if found.get("run"):
-        line += f", run {found['run']}"
-    if found.get("message"):
-        line += f": {found['message']}"
+    line = f"{found.job}: {found.state}"
+    if found.flink_state:
+        line += f" (Flink {found.flink_state})"
+    if found.run:
+        line += f", run {found.run}"
+    if found.message:
+        line += f": {found.message}"
     return line
 
 
@@ -126,7 +128,7 @@ class StateDisplay:
             self.spinner = spinner
             yield self
 
-    def update(self, found: dict[str, Any]) -> None:
+    def update(self, found: schemas.jobs.Deployment) -> None:
         line = state_line(found)
         if self.spinner is not None:
             self.spinner.update(line)
@@ -140,7 +142,7 @@ class StateDisplay:
 
 def follow(
     api: client.Client, project: str, job: str, wanted: tuple[str, ...], timeout: float
-) -> dict[str, Any]:
+) -> schemas.jobs.Deployment:
     """Poll the deployment until it leaves starting/stopping; exit 1 unless it is `wanted`."""
     display = StateDisplay()
     deadline = time.monotonic() + timeout
@@ -148,15 +150,15 @@ def follow(
         while True:
             found = api.get_deployment(project, job)
             display.update(found)
-            if found["state"] not in TRANSIENT:
+            if found.state not in TRANSIENT:
                 break
             if time.monotonic() >= deadline:
                 display.say(f"gave up after {timeout:g} s waiting for {job}: {display.last}")
                 raise typer.Exit(1)
             time.sleep(POLL_SECONDS)
-    if found["state"] not in wanted:
-        reason = found["message"] or "no reason given"
-        display.say(f"job {job} is {found['state']}, not {' or '.join(wanted)}: {reason}")
+    if found.state not in wanted:
+        reason = found.message or "no reason given"
+        display.say(f"job {job} is {found.state}, not {' or '.join(wanted)}: {reason}")
         raise typer.Exit(1)
     return found
 
@@ -165,18 +167,17 @@ def lifecycle(
     profile: str,
     project: str,
     job: str,
-    method: str,
+    send: Callable[[client.Client], schemas.jobs.Deployment],
     *,
     wanted: tuple[str, ...],
     wait: bool,
     timeout: float,
     fmt: output.Format,
-    **kwargs: Any,
 ) -> None:
-    """Call `method`, follow it with --wait, print the deployment."""
+    """Make the lifecycle call (`send`), follow it with --wait, print the deployment."""
     with commands.connect(profile) as api:
         try:
-            found = getattr(api, method)(project, job, **kwargs)
+            found = send(api)
             if wait:
                 found = follow(api, project, job, wanted, timeout)
         except client.ApiError as exc:
@@ -213,18 +214,22 @@ def jobs_start(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Start the online job; its CU must fit the project's free quota (JobQuotaExceeded)."""
+    start = start_mode(mode, savepoint)  # a usage mistake stops before any call
     lifecycle(
         profile,
         project,
         name,
-        "start_job",
+        lambda api: api.start_job(
+            project,
+            name,
+            mode=start,
+            savepoint_id=savepoint,
+            allow_non_restored_state=allow_non_restored_state,
+        ),
         wanted=RUNNING,
         wait=wait,
         timeout=timeout,
         fmt=fmt,
-        mode=start_mode(mode, savepoint),
-        savepoint_id=savepoint,
-        allow_non_restored_state=allow_non_restored_state,
     )
 
 
@@ -245,12 +250,11 @@ def jobs_stop(
         profile,
         project,
         name,
-        "stop_job",
+        lambda api: api.stop_job(project, name, mode="cancel" if cancel else "savepoint"),
         wanted=("stopped",),
         wait=wait,
         timeout=timeout,
         fmt=fmt,
-        mode="cancel" if cancel else "savepoint",
     )
 
 
@@ -268,7 +272,7 @@ def jobs_suspend(
         profile,
         project,
         name,
-        "suspend_job",
+        lambda api: api.suspend_job(project, name),
         wanted=("suspended",),
         wait=wait,
         timeout=timeout,
@@ -290,7 +294,7 @@ def jobs_resume(
         profile,
         project,
         name,
-        "resume_job",
+        lambda api: api.resume_job(project, name),
         wanted=RUNNING,
         wait=wait,
         timeout=timeout,
@@ -306,5 +310,5 @@ def jobs_offline(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Go offline (下线): the job releases its engine version; its savepoints stay."""
-    commands.call(profile, "offline_job", project, name)
+    commands.call(profile, lambda api: api.offline_job(project, name))
     output.emit({"offline": name}, fmt)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from rtcompute import client
 from rtcompute.cli import commands, folders, job_runs, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ProjectOption = folders.ProjectOption
@@ -65,22 +67,22 @@ def millis_text(value: int | None) -> str:
     return f"{value} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
-def metric_row(sample: dict[str, Any]) -> dict[str, str]:
+def metric_row(sample: schemas.jobs.MetricSample) -> dict[str, str]:
     """One reading as a person reads it: rates with 1 decimal, backpressure in percent."""
-    pressure = sample["backpressure"]
+    pressure = sample.backpressure
     return {
-        "at": str(sample["at"]),
-        "run": str(sample["run"]),
-        "in/s": f"{sample['records_in_per_second']:,.1f}",
-        "out/s": f"{sample['records_out_per_second']:,.1f}",
+        "at": str(output.json_value(sample.at)),
+        "run": str(sample.run),
+        "in/s": f"{sample.records_in_per_second:,.1f}",
+        "out/s": f"{sample.records_out_per_second:,.1f}",
         "backpressure": "" if pressure is None else f"{pressure * 100:.0f}%",
-        "watermark lag": millis_text(sample["watermark_lag_ms"]),
-        "checkpoint": millis_text(sample["checkpoint_duration_ms"]),
-        "checkpoint size": size_text(sample["checkpoint_size_bytes"]),
+        "watermark lag": millis_text(sample.watermark_lag_ms),
+        "checkpoint": millis_text(sample.checkpoint_duration_ms),
+        "checkpoint size": size_text(sample.checkpoint_size_bytes),
     }
 
 
-def metrics_table(samples: list[dict[str, Any]]) -> Table:
+def metrics_table(samples: list[schemas.jobs.MetricSample]) -> Table:
     table = Table()
     for column in METRIC_COLUMNS:
         table.add_column(column, justify="left" if column == "at" else "right")
@@ -120,7 +122,9 @@ def jobs_status(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """The online job: state, Flink's own state, run, restarts, CU (JobNotOnline otherwise)."""
-    job_runs.show_deployment(commands.call(profile, "get_deployment", project, name), fmt)
+    job_runs.show_deployment(
+        commands.call(profile, lambda api: api.get_deployment(project, name)), fmt
+    )
 
 
 @watch_app.command("savepoints")
@@ -131,7 +135,7 @@ def jobs_savepoints(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Savepoints and retained checkpoints a start can restore from, newest first."""
-    found = commands.call(profile, "list_savepoints", project, name)
+    found = commands.call(profile, lambda api: api.list_savepoints(project, name))
     output.emit(found, fmt, SAVEPOINT_COLUMNS)
 
 
@@ -143,7 +147,9 @@ def jobs_events(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """State changes, failovers (with Flink's root exception), checkpoint failures, alerts."""
-    output.emit(commands.call(profile, "list_job_events", project, name), fmt, EVENT_COLUMNS)
+    output.emit(
+        commands.call(profile, lambda api: api.list_job_events(project, name)), fmt, EVENT_COLUMNS
+    )
 
 
 @watch_app.command("metrics")
@@ -180,7 +186,7 @@ def watch_metrics(
     api: client.Client,
     project: str,
     job: str,
-    samples: list[dict[str, Any]],
+    samples: list[schemas.jobs.MetricSample],
     limit: int,
     interval: float,
     fmt: output.Format,
@@ -192,16 +198,16 @@ def watch_metrics(
                 time.sleep(interval)
                 live.update(metrics_table(api.job_metrics(project, job, limit=limit)))
                 live.refresh()
-    seen = ""
+    seen: datetime | None = None
     while True:
-        fresh = [s for s in samples if str(s["at"]) > seen]
+        fresh = [s for s in samples if seen is None or s.at > seen]
         for sample in fresh:
             if fmt is output.Format.json:
-                typer.echo(json.dumps(sample, ensure_ascii=False, default=str))
+                typer.echo(json.dumps(output.fields(sample), ensure_ascii=False))
             else:
                 typer.echo("  ".join(f"{k}={v}" for k, v in metric_row(sample).items() if v))
         if fresh:
-            seen = str(fresh[-1]["at"])
+            seen = fresh[-1].at
         sys.stdout.flush()
         time.sleep(interval)
         samples = api.job_metrics(project, job, limit=limit)
@@ -225,7 +231,9 @@ def jobs_logs(
     if file is None:
         if download is not None:
             raise commands.usage("--download needs a FILE from the list", "--download")
-        output.emit(commands.call(profile, "list_job_logs", project, name), fmt, LOG_COLUMNS)
+        output.emit(
+            commands.call(profile, lambda api: api.list_job_logs(project, name)), fmt, LOG_COLUMNS
+        )
         return
     with commands.connect(profile) as api:
         try:
@@ -278,7 +286,7 @@ def jobs_alerts(
     if clear and wanted:
         raise commands.usage("--clear goes alone", "--clear")
     if wanted or clear:
-        found = commands.call(profile, "set_job_alerts", project, name, wanted)
+        found = commands.call(profile, lambda api: api.set_job_alerts(project, name, wanted))
     else:
-        found = commands.call(profile, "get_job_alerts", project, name)
+        found = commands.call(profile, lambda api: api.get_job_alerts(project, name))
     output.emit(found, fmt, ALERT_COLUMNS)

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import pydantic
 import typer
 
 from rtcompute import client
 from rtcompute.cli import commands, folders, job_resources, job_runs, job_watch, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ProjectOption = folders.ProjectOption
@@ -61,6 +64,9 @@ JOB_COLUMNS = (
     "cu",
     "updated_at",
 )
+# the problems of a JobCheckFailed answer (in its error body) are those of a check
+PROBLEMS = pydantic.TypeAdapter(list[schemas.engines.Problem])
+Checked = TypeVar("Checked", bound=schemas.engines.SqlCheck)
 REVISION_COLUMNS = ("number", "created_at", "created_by", "engine_version", "message")
 
 jobs_app = typer.Typer(
@@ -141,28 +147,29 @@ def settings_change(
     return change or None
 
 
-def job_row(job: dict[str, Any]) -> dict[str, Any]:
-    """The job without its SQL (`show --sql` prints that); a row per setting, a nested one
-    (restart, flink_config) as `key=value, ...`."""
-    row = {k: v for k, v in job.items() if k not in ("sql", "settings")}
-    row["sql_lines"] = len(job["sql"].splitlines())
-    for key, value in job["settings"].items():
+def job_row(job: schemas.jobs.Job | schemas.jobs.Revision) -> dict[str, Any]:
+    """The job (or a revision) without its SQL (`show --sql` prints that); a row per setting,
+    a nested one (restart, flink_config) as `key=value, ...`."""
+    answer = output.fields(job)
+    row = {k: v for k, v in answer.items() if k not in ("sql", "settings")}
+    row["sql_lines"] = len(job.sql.splitlines())
+    for key, value in answer["settings"].items():
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         row[f"settings.{key}"] = value
     return row
 
 
-def show_job(job: dict[str, Any], fmt: output.Format) -> None:
+def show_job(job: schemas.jobs.Job | schemas.jobs.Revision, fmt: output.Format) -> None:
     output.emit(job if fmt is output.Format.json else job_row(job), fmt)
 
 
-def problem_lines(label: str, problems: list[dict[str, Any]]) -> list[str]:
+def problem_lines(label: str, problems: list[schemas.engines.Problem]) -> list[str]:
     """`LABEL:LINE:COLUMN: message`, one per problem."""
-    return [f"{label}:{p['line']}:{p['column']}: {p['message']}" for p in problems]
+    return [f"{label}:{p.line}:{p.column}: {p.message}" for p in problems]
 
 
-def report_problems(label: str, problems: list[dict[str, Any]], what: str) -> typer.Exit:
+def report_problems(label: str, problems: list[schemas.engines.Problem], what: str) -> typer.Exit:
     """Print the problems on stdout, a count on stderr; exit status 4."""
     for line in problem_lines(label, problems):
         typer.echo(line)
@@ -188,7 +195,7 @@ def jobs_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the project's jobs by name: folder, state, revision, engine version, CU."""
-    found = commands.call(profile, "list_jobs", project, folder=folder)
+    found = commands.call(profile, lambda api: api.list_jobs(project, folder=folder))
     output.emit(found, fmt, JOB_COLUMNS)
 
 
@@ -215,16 +222,18 @@ def jobs_create(
         checkpoint_interval=checkpoint_interval,
         sets=parse_sets(set_ or []),
     )
+    text = read_sql(file, sql) or ""
     made = commands.call(
         profile,
-        "create_job",
-        project,
-        name,
-        folder=folder,
-        sql=read_sql(file, sql) or "",
-        settings=settings,
-        engine_version=engine or "",
-        description=description,
+        lambda api: api.create_job(
+            project,
+            name,
+            folder=folder,
+            sql=text,
+            settings=settings,
+            engine_version=engine or "",
+            description=description,
+        ),
     )
     show_job(made, fmt)
 
@@ -243,16 +252,15 @@ def jobs_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show a job (or one of its revisions): state, revisions, settings, engine version."""
+    found: schemas.jobs.Job | schemas.jobs.Revision
     if revision is None:
-        found = commands.call(profile, "get_job", project, name)
+        found = commands.call(profile, lambda api: api.get_job(project, name))
     else:
-        found = commands.call(profile, "get_revision", project, name, revision)
+        found = commands.call(profile, lambda api: api.get_revision(project, name, revision))
     if sql_only:
-        typer.echo(found["sql"], nl=not found["sql"].endswith("\n"))
-    elif revision is None:
-        show_job(found, fmt)
+        typer.echo(found.sql, nl=not found.sql.endswith("\n"))
     else:
-        output.emit(found if fmt is output.Format.json else job_row(found), fmt)
+        show_job(found, fmt)
 
 
 @jobs_app.command("edit")
@@ -288,7 +296,7 @@ def jobs_edit(
                 parallelism=parallelism,
                 checkpoint_interval=checkpoint_interval,
                 sets=sets,
-                current_config=dict(current["settings"].get("flink_config") or {}),
+                current_config=dict(current.settings.get("flink_config") or {}),
             )
             saved = api.update_job(
                 project,
@@ -298,11 +306,11 @@ def jobs_edit(
                 engine_version=engine,
                 description=description,
                 message=message,
-                base_revision=current["revision"],
+                base_revision=current.revision,
             )
         except client.ApiError as exc:
             raise output.fail(exc) from None
-    before, after = current["revision"], saved["revision"]
+    before, after = current.revision, saved.revision
     note = f"saved as revision {after}" if after != before else f"no change: revision {after}"
     output.err_console.print(note, markup=False, highlight=False)
     show_job(saved, fmt)
@@ -317,7 +325,9 @@ def jobs_rename(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Rename a job (its revisions go with it)."""
-    show_job(commands.call(profile, "move_job", project, name, new_name=new_name), fmt)
+    show_job(
+        commands.call(profile, lambda api: api.move_job(project, name, new_name=new_name)), fmt
+    )
 
 
 @jobs_app.command("move")
@@ -329,7 +339,7 @@ def jobs_move(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Move a job to another folder."""
-    show_job(commands.call(profile, "move_job", project, name, folder=folder), fmt)
+    show_job(commands.call(profile, lambda api: api.move_job(project, name, folder=folder)), fmt)
 
 
 @jobs_app.command("delete")
@@ -340,7 +350,7 @@ def jobs_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a draft and its revisions (an online job must go offline first)."""
-    commands.call(profile, "delete_job", project, name)
+    commands.call(profile, lambda api: api.delete_job(project, name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -355,7 +365,7 @@ def jobs_revisions(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List every save of a job, newest first (`show --revision N` shows one)."""
-    found = commands.call(profile, "list_revisions", project, name)
+    found = commands.call(profile, lambda api: api.list_revisions(project, name))
     if fmt is output.Format.json:
         output.emit(found, fmt)
         return
@@ -372,7 +382,9 @@ def jobs_diff(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """A unified diff of two revisions: SQL, engine version and settings."""
-    found: str = commands.call(profile, "diff_revisions", project, name, first, second)
+    found: str = commands.call(
+        profile, lambda api: api.diff_revisions(project, name, first, second)
+    )
     if fmt is output.Format.json:
         output.emit({"diff": found}, fmt)
         return
@@ -388,9 +400,9 @@ def jobs_restore(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Save an old revision's content as a new revision."""
-    restored = commands.call(profile, "restore_revision", project, name, revision)
+    restored = commands.call(profile, lambda api: api.restore_revision(project, name, revision))
     output.err_console.print(
-        f"revision {revision} restored as revision {restored['revision']}",
+        f"revision {revision} restored as revision {restored.revision}",
         markup=False,
         highlight=False,
     )
@@ -400,25 +412,24 @@ def jobs_restore(
 # ---- checks and going online ------------------------------------------------------------
 
 
-def check(profile: str, project: str, name: str, *, explain: bool) -> dict[str, Any]:
+def check(profile: str, send: Callable[[client.Client], Checked]) -> Checked:
+    """A check of the job (`send`), given the time an engine's first start takes."""
     with commands.connect(profile, timeout=SQL_TIMEOUT_SECONDS) as api:
         try:
-            if explain:
-                return api.explain_job(project, name)
-            return api.validate_job(project, name)
+            return send(api)
         except client.ApiError as exc:
             raise output.fail(exc) from None
 
 
-def checked(name: str, result: dict[str, Any], fmt: output.Format) -> None:
+def checked(name: str, result: schemas.engines.SqlCheck, fmt: output.Format) -> None:
     """JSON as the API answers; problems exit 4 either way."""
     if fmt is output.Format.json:
         output.emit(result, fmt)
-        if not result["ok"]:
+        if not result.ok:
             raise typer.Exit(SQL_ERRORS)
         return
-    if not result["ok"] or result["problems"]:
-        raise report_problems(label_of(name), result["problems"], result["engine_version"])
+    if not result.ok or result.problems:
+        raise report_problems(label_of(name), result.problems, result.engine_version)
 
 
 @jobs_app.command("validate")
@@ -429,10 +440,10 @@ def jobs_validate(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Syntax-check the job's SQL and paths: `NAME.sql:LINE:COLUMN: message` (exit 4), or OK."""
-    result = check(profile, project, name, explain=False)
+    result = check(profile, lambda api: api.validate_job(project, name))
     checked(name, result, fmt)
     if fmt is output.Format.table:
-        typer.echo(f"OK ({result['engine_version']}, {result['elapsed_ms']:.0f} ms)")
+        typer.echo(f"OK ({result.engine_version}, {result.elapsed_ms:.0f} ms)")
 
 
 @jobs_app.command("explain")
@@ -443,10 +454,10 @@ def jobs_explain(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Print the plan Flink makes of the job's SQL (problems as in validate, exit 4)."""
-    result = check(profile, project, name, explain=True)
+    result = check(profile, lambda api: api.explain_job(project, name))
     checked(name, result, fmt)
     if fmt is output.Format.table:
-        typer.echo(result["plan"].rstrip("\n"))
+        typer.echo(result.plan.rstrip("\n"))
 
 
 @jobs_app.command("publish")
@@ -467,5 +478,6 @@ def jobs_publish(
             output.err_console.print(
                 f"{exc.code}: job {name} does not pass its check", markup=False, highlight=False
             )
-            raise report_problems(label_of(name), problems, "not online") from None
+            found_problems = PROBLEMS.validate_python(problems)
+            raise report_problems(label_of(name), found_problems, "not online") from None
     job_runs.show_deployment(found, fmt)

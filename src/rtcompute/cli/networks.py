@@ -29,7 +29,7 @@ def networks_list(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List your networks."""
-    output.emit(commands.call(profile, "list_networks"), fmt, NETWORK_COLUMNS)
+    output.emit(commands.call(profile, lambda api: api.list_networks()), fmt, NETWORK_COLUMNS)
 
 
 @networks_app.command("show")
@@ -39,7 +39,7 @@ def networks_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show one network."""
-    output.emit(commands.call(profile, "get_network", name), fmt)
+    output.emit(commands.call(profile, lambda api: api.get_network(name)), fmt)
 
 
 @networks_app.command("create")
@@ -51,7 +51,10 @@ def networks_create(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Create a network."""
-    output.emit(commands.call(profile, "create_network", name, cidr, description=description), fmt)
+    output.emit(
+        commands.call(profile, lambda api: api.create_network(name, cidr, description=description)),
+        fmt,
+    )
 
 
 @networks_app.command("delete")
@@ -61,7 +64,7 @@ def networks_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a network that has no subnets left."""
-    commands.call(profile, "delete_network", name)
+    commands.call(profile, lambda api: api.delete_network(name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -72,7 +75,7 @@ def networks_subnets(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List a network's subnets with their usable and free addresses."""
-    output.emit(commands.call(profile, "list_subnets", network), fmt, SUBNET_COLUMNS)
+    output.emit(commands.call(profile, lambda api: api.list_subnets(network)), fmt, SUBNET_COLUMNS)
 
 
 @networks_app.command("add-subnet")
@@ -87,7 +90,9 @@ def networks_add_subnet(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Create a subnet of a network in a zone."""
-    output.emit(commands.call(profile, "create_subnet", network, name, cidr, zone), fmt)
+    output.emit(
+        commands.call(profile, lambda api: api.create_subnet(network, name, cidr, zone)), fmt
+    )
 
 
 @networks_app.command("delete-subnet")
@@ -98,5 +103,5 @@ def networks_delete_subnet(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a subnet in which no cluster node holds an address."""
-    commands.call(profile, "delete_subnet", network, name)
+    commands.call(profile, lambda api: api.delete_subnet(network, name))
     output.emit({"deleted": f"{network}/{name}"}, fmt)

@@ -14,6 +14,7 @@ import typer
 
 from rtcompute import client
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 OrderId = Annotated[str, typer.Argument(help="The order's id, from `rtc orders list`.")]
@@ -43,37 +44,39 @@ buy_app = typer.Typer(
 orders_app.add_typer(buy_app, name="buy")
 
 
-def size(order: dict[str, Any]) -> str:
+def size(order: schemas.orders.Order) -> str:
     """What an order buys, in one cell: `4 CU` or `4c16g x 1 + 8c32g x 2`."""
-    if order["mode"] == "shared":
-        return f"{order['cu']} CU"
-    if order["purpose"] == "renew":
+    if order.mode == "shared":
+        return f"{order.cu} CU"
+    if order.purpose == "renew":
         return ""
-    masters = f"{order['master_type']} x {order['master_count']}" if order["master_count"] else ""
-    slaves = f"{order['slave_type']} x {order['slave_count']}"
+    masters = f"{order.master_type} x {order.master_count}" if order.master_count else ""
+    slaves = f"{order.slave_type} x {order.slave_count}"
     return f"{masters} + {slaves}" if masters else slaves
 
 
-def table_rows(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [o | {"size": size(o), "months": o["months"] or ""} for o in orders]
+def table_rows(orders: list[schemas.orders.Order]) -> list[dict[str, Any]]:
+    return [output.fields(o) | {"size": size(o), "months": o.months or ""} for o in orders]
 
 
-def show_placed(order: dict[str, Any], fmt: output.Format, *, pay: bool, profile: str) -> None:
+def show_placed(
+    order: schemas.orders.Order, fmt: output.Format, *, pay: bool, profile: str
+) -> None:
     """Print a new order; with `pay`, pay it at once and print the paid one instead. A payment
     that fails (e.g. PaymentNeedsApproval) still prints the order, so its id is not lost."""
     refused: client.ApiError | None = None
     if pay:
         with commands.connect(profile) as api:
             try:
-                order = api.pay_order(order["id"])
+                order = api.pay_order(order.id)
             except client.ApiError as exc:
                 refused = exc
     output.emit(order, fmt)
     if refused is not None:
         raise output.fail(refused)
-    if fmt is output.Format.table and order["state"] == "pending_payment":
+    if fmt is output.Format.table and order.state == "pending_payment":
         output.err_console.print(
-            f"pay it to go on: rtc orders pay {order['id']}", highlight=False, markup=False
+            f"pay it to go on: rtc orders pay {order.id}", highlight=False, markup=False
         )
 
 
@@ -86,7 +89,7 @@ def orders_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the account's orders, newest first."""
-    found = commands.call(profile, "list_orders", unconsumed=unconsumed)
+    found = commands.call(profile, lambda api: api.list_orders(unconsumed=unconsumed))
     output.emit(found if fmt is output.Format.json else table_rows(found), fmt, ORDER_COLUMNS)
 
 
@@ -97,7 +100,7 @@ def orders_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show one order."""
-    output.emit(commands.call(profile, "get_order", order_id), fmt)
+    output.emit(commands.call(profile, lambda api: api.get_order(order_id)), fmt)
 
 
 @buy_app.command("shared")
@@ -110,7 +113,9 @@ def buy_shared(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Buy shared-mode CU for a project (then `rtc projects create NAME --order ID`)."""
-    order = commands.call(profile, "create_order", "shared", cu=cu, months=months, region=region)
+    order = commands.call(
+        profile, lambda api: api.create_order("shared", cu=cu, months=months, region=region)
+    )
     show_placed(order, fmt, pay=pay, profile=profile)
 
 
@@ -136,15 +141,16 @@ def buy_exclusive(
         raise commands.usage("give exactly one of --months or --payg", "--months")
     order = commands.call(
         profile,
-        "create_order",
-        "exclusive",
-        billing="payg" if payg else "subscription",
-        months=months,
-        master_type=master_type,
-        master_count=masters,
-        slave_type=slave_type,
-        slave_count=slaves,
-        region=region,
+        lambda api: api.create_order(
+            "exclusive",
+            billing="payg" if payg else "subscription",
+            months=months,
+            master_type=master_type,
+            master_count=masters,
+            slave_type=slave_type,
+            slave_count=slaves,
+            region=region,
+        ),
     )
     show_placed(order, fmt, pay=pay, profile=profile)
 
@@ -156,7 +162,7 @@ def orders_pay(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Pay an order (a renewal or scale takes effect at once)."""
-    output.emit(commands.call(profile, "pay_order", order_id), fmt)
+    output.emit(commands.call(profile, lambda api: api.pay_order(order_id)), fmt)
 
 
 @orders_app.command("cancel")
@@ -166,7 +172,7 @@ def orders_cancel(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Cancel an order that is not paid yet."""
-    output.emit(commands.call(profile, "cancel_order", order_id), fmt)
+    output.emit(commands.call(profile, lambda api: api.cancel_order(order_id)), fmt)
 
 
 @orders_app.command("counts")
@@ -174,7 +180,7 @@ def orders_counts(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """Paid orders waiting to become a project (shared) or a cluster (exclusive)."""
-    output.emit(commands.call(profile, "order_counts"), fmt)
+    output.emit(commands.call(profile, lambda api: api.order_counts()), fmt)
 
 
 @orders_app.command("pending")
@@ -182,7 +188,7 @@ def orders_pending(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """Every account's orders waiting for payment (operator)."""
-    found = commands.call(profile, "pending_orders")
+    found = commands.call(profile, lambda api: api.pending_orders())
     output.emit(found if fmt is output.Format.json else table_rows(found), fmt, ORDER_COLUMNS)
 
 
@@ -193,4 +199,4 @@ def orders_approve(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Confirm payment of any account's order (operator)."""
-    output.emit(commands.call(profile, "approve_order", order_id), fmt)
+    output.emit(commands.call(profile, lambda api: api.approve_order(order_id)), fmt)

@@ -1,4 +1,8 @@
-"""Tables for people, JSON for scripts (`--output json` on every command)."""
+"""Tables for people, JSON for scripts (`--output json` on every command).
+
+The client answers with the API's response models; they print as the API sent them (their
+JSON form: times as ISO text), so a table cell and a JSON field read the same as the answer.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+import pydantic
+import pydantic_core
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -29,14 +35,27 @@ OutputOption = Annotated[
 ]
 
 
-def emit(data: Any, fmt: Format, columns: Sequence[str] | None = None, title: str = "") -> None:
+def fields(model: pydantic.BaseModel) -> dict[str, Any]:
+    """A response model as the API sent it, for a table row or a JSON document."""
+    return model.model_dump(mode="json")
+
+
+def json_value(value: object) -> Any:
+    """A value as the API sent it (a time as ISO text, not Python's `str`); models and lists
+    of them become their fields."""
+    return pydantic_core.to_jsonable_python(value, fallback=str)
+
+
+def emit(data: object, fmt: Format, columns: Sequence[str] | None = None, title: str = "") -> None:
+    """A model, a list of models, or rows (dicts) the command made: JSON or a table."""
+    sent = json_value(data)
     if fmt is Format.json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        typer.echo(json.dumps(sent, indent=2, ensure_ascii=False, default=str))
         return
-    rows = data if isinstance(data, list) else [data]
-    if isinstance(data, dict) and columns is None:
+    rows = sent if isinstance(sent, list) else [sent]
+    if isinstance(sent, dict) and columns is None:
         table = Table(show_header=False, title=title or None)
-        for key, value in data.items():
+        for key, value in sent.items():
             table.add_row(str(key), "" if value is None else str(value))
         console.print(table)
         return

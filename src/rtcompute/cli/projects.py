@@ -40,7 +40,7 @@ def projects_list(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """List the projects you may see (a RAM user: those its policies name)."""
-    output.emit(commands.call(profile, "list_projects"), fmt, PROJECT_COLUMNS)
+    output.emit(commands.call(profile, lambda api: api.list_projects()), fmt, PROJECT_COLUMNS)
 
 
 @projects_app.command("create")
@@ -72,12 +72,9 @@ def projects_create(
     output.emit(
         commands.call(
             profile,
-            "create_project",
-            name,
-            description=description,
-            order_id=order,
-            cluster=cluster,
-            cu=cu,
+            lambda api: api.create_project(
+                name, description=description, order_id=order, cluster=cluster, cu=cu
+            ),
         ),
         fmt,
     )
@@ -90,7 +87,7 @@ def projects_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show one project."""
-    output.emit(commands.call(profile, "get_project", name), fmt)
+    output.emit(commands.call(profile, lambda api: api.get_project(name)), fmt)
 
 
 @projects_app.command("update")
@@ -107,7 +104,12 @@ def projects_update(
     """Change a project's description, or resize a project in a cluster."""
     if description is None and cu is None:
         raise commands.usage("give --description or --cu (or both)", "--description")
-    output.emit(commands.call(profile, "update_project", name, description=description, cu=cu), fmt)
+    output.emit(
+        commands.call(
+            profile, lambda api: api.update_project(name, description=description, cu=cu)
+        ),
+        fmt,
+    )
 
 
 @projects_app.command("delete")
@@ -120,7 +122,7 @@ def projects_delete(
     """Delete a project (refused while it has online jobs); its order is released."""
     if not yes:
         typer.confirm(f"Delete project {name}?", abort=True)
-    commands.call(profile, "delete_project", name)
+    commands.call(profile, lambda api: api.delete_project(name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -133,7 +135,7 @@ def projects_renew(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Place a renewal order for a shared project; paying it extends the project."""
-    order = commands.call(profile, "renew_project", name, months)
+    order = commands.call(profile, lambda api: api.renew_project(name, months))
     orders.show_placed(order, fmt, pay=pay, profile=profile)
 
 
@@ -146,5 +148,5 @@ def projects_scale(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Place a scale-out / scale-in order for a shared project; paying it changes the CU."""
-    order = commands.call(profile, "scale_project", name, cu)
+    order = commands.call(profile, lambda api: api.scale_project(name, cu))
     orders.show_placed(order, fmt, pay=pay, profile=profile)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from rtcompute.cli import commands, output, ram_policies, ram_users
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 EXIT_DENIED = ram_policies.EXIT_NO
@@ -67,7 +68,7 @@ def attach(
 ) -> None:
     """Attach a policy to a user, group or role (20 system + 10 custom each); it applies at once."""
     path, name = holder(user, group, role)
-    commands.call(profile, "attach_ram_policy", path, name, policy_type.value, policy)
+    commands.call(profile, lambda api: api.attach_ram_policy(path, name, policy_type.value, policy))
     output.emit({"attached": f"{policy_type.value} {policy}", "to": f"{path[:-1]} {name}"}, fmt)
 
 
@@ -83,7 +84,7 @@ def detach(
 ) -> None:
     """Detach a policy from a user, group or role; the rights it gave end at once."""
     path, name = holder(user, group, role)
-    commands.call(profile, "detach_ram_policy", path, name, policy_type.value, policy)
+    commands.call(profile, lambda api: api.detach_ram_policy(path, name, policy_type.value, policy))
     output.emit({"detached": f"{policy_type.value} {policy}", "from": f"{path[:-1]} {name}"}, fmt)
 
 
@@ -97,7 +98,7 @@ def attached(
 ) -> None:
     """List the policies attached directly to a user, group or role."""
     path, name = holder(user, group, role)
-    found = commands.call(profile, "list_attached_ram_policies", path, name)
+    found = commands.call(profile, lambda api: api.list_attached_ram_policies(path, name))
     output.emit(found, fmt, ATTACHMENT_COLUMNS)
 
 
@@ -158,44 +159,43 @@ def simulate(
     )
     result = commands.call(
         profile,
-        "simulate_ram",
-        action,
-        resource,
-        principal=principal,
-        policies=documents,
-        context=conditions,
+        lambda api: api.simulate_ram(
+            action, resource, principal=principal, policies=documents, context=conditions
+        ),
     )
     if fmt is output.Format.json:
         output.emit(result, fmt)
     else:
         output.emit(_verdict_row(result, policy_file or []), fmt)
-    if result["decision"] != "Allow":
+    if result.decision != "Allow":
         raise typer.Exit(EXIT_DENIED)
 
 
-def _verdict_row(result: dict[str, Any], files: list[str]) -> dict[str, Any]:
+def _verdict_row(result: schemas.ram.SimulationResult, files: list[str]) -> dict[str, Any]:
     """The decision for people; an inline policy is named by its file."""
-    name, kind = result["policy_name"], result["policy_type"]
+    name, kind = result.policy_name, result.policy_type
     if name is None:
-        return {"decision": result["decision"], "policy": "none: no statement allows it"}
+        return {"decision": result.decision, "policy": "none: no statement allows it"}
     policy = f"{kind} policy {name}"
     index = name.removeprefix("policy[").removesuffix("]")
     if kind == "Inline" and index.isdigit() and int(index) < len(files):
         policy = f"{name} from {files[int(index)]}"
-    return {"decision": result["decision"], "policy": policy, "statement": result["statement"]}
+    return {"decision": result.decision, "policy": policy, "statement": result.statement}
 
 
-def _service_role(fmt: output.Format, status: dict[str, Any]) -> None:
+def _service_role(fmt: output.Format, status: schemas.ram.ServiceRole) -> None:
     if fmt is output.Format.json:
         output.emit(status, fmt)
         return
-    row = {k: v for k, v in status.items() if k != "policy_document"}
-    for key in ("missing_for_cluster_creation", "missing_for_clusters"):
-        row[key] = ", ".join(row[key]) or "nothing"
+    row = {k: v for k, v in output.fields(status).items() if k != "policy_document"}
+    row["missing_for_cluster_creation"] = (
+        ", ".join(status.missing_for_cluster_creation) or "nothing"
+    )
+    row["missing_for_clusters"] = ", ".join(status.missing_for_clusters) or "nothing"
     output.emit(row, fmt)
-    if status["authorized"]:
-        output.console.print(f"policy {status['policy']}, as in force:")
-        typer.echo(status["policy_document"])
+    if status.authorized:
+        output.console.print(f"policy {status.policy}, as in force:")
+        typer.echo(status.policy_document)
     else:
         output.console.print("not authorized: agree with `rtc ram service-role authorize`")
 
@@ -205,7 +205,7 @@ def service_role_show(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """Whether the service may act for your account, and the role's policy as in force."""
-    _service_role(fmt, commands.call(profile, "get_service_role"))
+    _service_role(fmt, commands.call(profile, lambda api: api.get_service_role()))
 
 
 @service_role_app.command("authorize")
@@ -213,7 +213,7 @@ def service_role_authorize(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """Agree: create StreamDefaultRole and its policy StreamRolePolicy (again: re-check)."""
-    _service_role(fmt, commands.call(profile, "authorize_service_role"))
+    _service_role(fmt, commands.call(profile, lambda api: api.authorize_service_role()))
 
 
 @service_role_app.command("reinitialize")
@@ -226,7 +226,7 @@ def service_role_reinitialize(
     output.err_console.print(REINITIALIZE_WARNING, markup=False)
     if not yes:
         typer.confirm("Re-initialize the service role?", abort=True)
-    _service_role(fmt, commands.call(profile, "reinitialize_service_role"))
+    _service_role(fmt, commands.call(profile, lambda api: api.reinitialize_service_role()))
 
 
 @ram_app.command("overview")
@@ -234,18 +234,23 @@ def overview(
     profile: ProfileOption = "default", fmt: output.OutputOption = output.Format.table
 ) -> None:
     """The login URL of your RAM users, and how many users, groups, roles, policies vs limits."""
-    summary = commands.call(profile, "ram_overview")
+    summary = commands.call(profile, lambda api: api.ram_overview())
     if fmt is output.Format.json:
         output.emit(summary, fmt)
         return
-    limits: dict[str, int] = summary["limits"]
-    counted = ("users", "groups", "roles", "custom_policies")
+    limits = summary.limits
+    counted = {
+        "users": summary.users,
+        "groups": summary.groups,
+        "roles": summary.roles,
+        "custom_policies": summary.custom_policies,
+    }
     output.emit(
         {
-            "account": summary["account_alias"],
-            "account_id": summary["account_id"],
-            "login_url": summary["login_url"],
-            **{key: f"{summary[key]} of {limits[key]}" for key in counted},
+            "account": summary.account_alias,
+            "account_id": summary.account_id,
+            "login_url": summary.login_url,
+            **{key: f"{count} of {limits[key]}" for key, count in counted.items()},
         },
         fmt,
     )

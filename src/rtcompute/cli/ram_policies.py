@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
+import pydantic
 import typer
 
 from rtcompute import client
@@ -21,6 +23,7 @@ from rtcompute.cli import ram_users as users
 # a definite "no" for scripts, apart from 1 (an error) and 2 (a usage mistake): a deny from the
 # simulator, an invalid document from `validate`
 EXIT_NO = 3
+Answer = TypeVar("Answer")
 
 
 class PolicyType(enum.StrEnum):
@@ -75,29 +78,35 @@ def read_document(path: str, option: str) -> str:
     return text
 
 
-def show_document(fmt: output.Format, data: dict[str, Any], key: str) -> None:
-    """Fields as a table, then the document as written (JSON output keeps it in the object)."""
+def show_document(fmt: output.Format, data: pydantic.BaseModel, key: str) -> None:
+    """Fields as a table, then the document `key` as written (JSON output keeps it in the
+    object)."""
     if fmt is output.Format.json:
         output.emit(data, fmt)
         return
-    output.emit({k: v for k, v in data.items() if k != key}, fmt)
-    typer.echo(data[key].rstrip("\n"))
+    fields = output.fields(data)
+    output.emit({k: v for k, v in fields.items() if k != key}, fmt)
+    typer.echo(fields[key].rstrip("\n"))
 
 
-def by_type(profile: str, method: str, policy_type: PolicyType | None, name: str) -> Any:
-    """Call `method(type, name)`; without a type, the custom policy and else the system one."""
+def by_type(
+    profile: str,
+    send: Callable[[client.Client, str], Answer],
+    policy_type: PolicyType | None,
+) -> Answer:
+    """`send(api, type)` for a policy; without a type, the custom policy and else the system
+    one."""
     with commands.connect(profile) as api:
-        call = getattr(api, method)
         try:
             if policy_type is not None:
-                return call(policy_type.value, name)
+                return send(api, policy_type.value)
             try:
-                return call(PolicyType.Custom.value, name)
+                return send(api, PolicyType.Custom.value)
             except client.ApiError as custom_error:
                 if custom_error.status != 404:
                     raise
                 try:
-                    return call(PolicyType.System.value, name)
+                    return send(api, PolicyType.System.value)
                 except client.ApiError as system_error:
                     raise (custom_error if system_error.status == 404 else system_error) from None
         except client.ApiError as exc:
@@ -116,8 +125,10 @@ def policies_list(
 ) -> None:
     """List the system policies, then your custom policies."""
     kind = policy_type.value if policy_type else None
-    page = commands.call(profile, "list_ram_policies", kind, limit=limit, offset=offset)
-    users.emit_page(page, "policies", fmt, POLICY_COLUMNS, offset)
+    page = commands.call(
+        profile, lambda api: api.list_ram_policies(kind, limit=limit, offset=offset)
+    )
+    users.emit_page(page, page.policies, page.total, fmt, POLICY_COLUMNS, offset)
 
 
 @policies_app.command("create")
@@ -133,7 +144,9 @@ def policies_create(
 ) -> None:
     """Create a custom policy; its document becomes version v1, the default."""
     document = read_document(document_file, "--document-file")
-    policy = commands.call(profile, "create_ram_policy", name, document, description=description)
+    policy = commands.call(
+        profile, lambda api: api.create_ram_policy(name, document, description=description)
+    )
     show_document(fmt, policy, "document")
 
 
@@ -145,7 +158,8 @@ def policies_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show a policy with the document of its default version."""
-    show_document(fmt, by_type(profile, "get_ram_policy", policy_type, name), "document")
+    policy = by_type(profile, lambda api, kind: api.get_ram_policy(kind, name), policy_type)
+    show_document(fmt, policy, "document")
 
 
 @policies_app.command("delete")
@@ -155,7 +169,7 @@ def policies_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a custom policy that is attached nowhere (detach it first)."""
-    commands.call(profile, "delete_ram_policy", name)
+    commands.call(profile, lambda api: api.delete_ram_policy(name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -170,14 +184,14 @@ def policies_validate(
 ) -> None:
     """Check a document without saving it; exit status 0 when valid, 3 when it has problems."""
     document = read_document(document_file, "--document-file")
-    result = commands.call(profile, "validate_ram_policy", document, trust=trust)
+    result = commands.call(profile, lambda api: api.validate_ram_policy(document, trust=trust))
     if fmt is output.Format.json:
         output.emit(result, fmt)
-    elif result["valid"]:
+    elif result.valid:
         output.console.print("valid")
     else:
-        output.emit(result["problems"], fmt, PROBLEM_COLUMNS, title="problems")
-    if not result["valid"]:
+        output.emit(result.problems, fmt, PROBLEM_COLUMNS, title="problems")
+    if not result.valid:
         raise typer.Exit(EXIT_NO)
 
 
@@ -189,7 +203,9 @@ def policies_versions(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List a policy's versions (`-o json` includes each version's document)."""
-    versions = by_type(profile, "list_ram_policy_versions", policy_type, name)
+    versions = by_type(
+        profile, lambda api, kind: api.list_ram_policy_versions(kind, name), policy_type
+    )
     output.emit(versions, fmt, VERSION_COLUMNS)
 
 
@@ -206,7 +222,8 @@ def policies_add_version(
     """Add a version to a custom policy (at most 5: delete an old one first)."""
     document = read_document(document_file, "--document-file")
     version = commands.call(
-        profile, "create_ram_policy_version", name, document, set_as_default=set_default
+        profile,
+        lambda api: api.create_ram_policy_version(name, document, set_as_default=set_default),
     )
     show_document(fmt, version, "document")
 
@@ -219,7 +236,7 @@ def policies_set_default(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Make a version the one in force; every holder of the policy gets it at once."""
-    commands.call(profile, "set_ram_policy_default_version", name, version)
+    commands.call(profile, lambda api: api.set_ram_policy_default_version(name, version))
     output.emit({"policy": name, "default_version": version}, fmt)
 
 
@@ -231,7 +248,7 @@ def policies_delete_version(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a version that is not the default."""
-    commands.call(profile, "delete_ram_policy_version", name, version)
+    commands.call(profile, lambda api: api.delete_ram_policy_version(name, version))
     output.emit({"policy": name, "deleted_version": version}, fmt)
 
 
@@ -243,7 +260,9 @@ def policies_attachments(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the users, groups and roles a policy is attached to."""
-    entities = by_type(profile, "list_ram_policy_attachments", policy_type, name)
+    entities = by_type(
+        profile, lambda api, kind: api.list_ram_policy_attachments(kind, name), policy_type
+    )
     output.emit(entities, fmt, ENTITY_COLUMNS)
 
 
@@ -261,8 +280,8 @@ def roles_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the roles of your account."""
-    page = commands.call(profile, "list_ram_roles", limit=limit, offset=offset)
-    users.emit_page(page, "roles", fmt, ROLE_COLUMNS, offset)
+    page = commands.call(profile, lambda api: api.list_ram_roles(limit=limit, offset=offset))
+    users.emit_page(page, page.roles, page.total, fmt, ROLE_COLUMNS, offset)
 
 
 @roles_app.command("create")
@@ -285,7 +304,7 @@ def roles_create(
     """Create a role."""
     trust = read_document(trust_policy_file, "--trust-policy-file") if trust_policy_file else None
     role = commands.call(
-        profile, "create_ram_role", name, description=description, trust_policy=trust
+        profile, lambda api: api.create_ram_role(name, description=description, trust_policy=trust)
     )
     show_document(fmt, role, "trust_policy")
 
@@ -297,7 +316,7 @@ def roles_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show a role with its trust policy (`rtc ram attached --role` lists its policies)."""
-    show_document(fmt, commands.call(profile, "get_ram_role", name), "trust_policy")
+    show_document(fmt, commands.call(profile, lambda api: api.get_ram_role(name)), "trust_policy")
 
 
 @roles_app.command("update")
@@ -313,7 +332,7 @@ def roles_update(
         raise commands.usage("nothing to change: give --description or --trust-policy-file")
     trust = read_document(trust_policy_file, "--trust-policy-file") if trust_policy_file else None
     role = commands.call(
-        profile, "update_ram_role", name, description=description, trust_policy=trust
+        profile, lambda api: api.update_ram_role(name, description=description, trust_policy=trust)
     )
     show_document(fmt, role, "trust_policy")
 
@@ -325,5 +344,5 @@ def roles_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a role (the service role: `rtc ram service-role reinitialize`)."""
-    commands.call(profile, "delete_ram_role", name)
+    commands.call(profile, lambda api: api.delete_ram_role(name))
     output.emit({"deleted": name}, fmt)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
+import pydantic
 import typer
 
 from rtcompute.cli import commands, output
@@ -66,17 +67,22 @@ def new_password(from_stdin: bool) -> str:
 
 
 def emit_page(
-    page: dict[str, Any], key: str, fmt: output.Format, columns: Sequence[str], offset: int
+    page: pydantic.BaseModel,
+    rows: Sequence[pydantic.BaseModel],
+    total: int,
+    fmt: output.Format,
+    columns: Sequence[str],
+    offset: int,
 ) -> None:
-    """A page of a list: the whole answer for scripts, a table and a next-page hint for people."""
+    """A page of a list (its `rows` of `total`): the whole answer for scripts, a table and a
+    next-page hint for people."""
     if fmt is output.Format.json:
         output.emit(page, fmt)
         return
-    rows = page[key]
     output.emit(rows, fmt, columns)
-    if page["total"] > offset + len(rows):
+    if total > offset + len(rows):
         output.console.print(
-            f"{len(rows)} of {page['total']} shown: more with --offset {offset + len(rows)}"
+            f"{len(rows)} of {total} shown: more with --offset {offset + len(rows)}"
         )
 
 
@@ -88,8 +94,8 @@ def users_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the RAM users of your account."""
-    page = commands.call(profile, "list_ram_users", limit=limit, offset=offset)
-    emit_page(page, "users", fmt, USER_COLUMNS, offset)
+    page = commands.call(profile, lambda api: api.list_ram_users(limit=limit, offset=offset))
+    emit_page(page, page.users, page.total, fmt, USER_COLUMNS, offset)
 
 
 @users_app.command("create")
@@ -119,12 +125,13 @@ def users_create(
     console_enabled = password is not None if console is None else console
     user = commands.call(
         profile,
-        "create_ram_user",
-        name,
-        display_name=display_name,
-        comment=comment,
-        password=password,
-        console_enabled=console_enabled,
+        lambda api: api.create_ram_user(
+            name,
+            display_name=display_name,
+            comment=comment,
+            password=password,
+            console_enabled=console_enabled,
+        ),
     )
     output.emit(user, fmt)
 
@@ -136,7 +143,7 @@ def users_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show one RAM user."""
-    output.emit(commands.call(profile, "get_ram_user", name), fmt)
+    output.emit(commands.call(profile, lambda api: api.get_ram_user(name)), fmt)
 
 
 @users_app.command("update")
@@ -159,12 +166,13 @@ def users_update(
         )
     user = commands.call(
         profile,
-        "update_ram_user",
-        name,
-        new_name=new_name,
-        display_name=display_name,
-        comment=comment,
-        console_enabled=console,
+        lambda api: api.update_ram_user(
+            name,
+            new_name=new_name,
+            display_name=display_name,
+            comment=comment,
+            console_enabled=console,
+        ),
     )
     output.emit(user, fmt)
 
@@ -176,7 +184,7 @@ def users_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a RAM user with its access keys, sessions, memberships and attachments."""
-    commands.call(profile, "delete_ram_user", name)
+    commands.call(profile, lambda api: api.delete_ram_user(name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -189,7 +197,7 @@ def users_set_password(
 ) -> None:
     """Set or reset a RAM user's password; the user's sessions end."""
     password = new_password(password_stdin)
-    commands.call(profile, "set_ram_user_password", name, password)
+    commands.call(profile, lambda api: api.set_ram_user_password(name, password))
     output.emit({"password_set": name}, fmt)
 
 
@@ -200,7 +208,7 @@ def users_unbind_mfa(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Remove a RAM user's MFA device (a lost phone); a new one is bound at next sign-in."""
-    commands.call(profile, "unbind_ram_user_mfa", name)
+    commands.call(profile, lambda api: api.unbind_ram_user_mfa(name))
     output.emit({"mfa_unbound": name}, fmt)
 
 
@@ -211,7 +219,9 @@ def users_groups(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the groups a RAM user belongs to (at most 10)."""
-    output.emit(commands.call(profile, "list_groups_for_ram_user", name), fmt, GROUP_COLUMNS)
+    output.emit(
+        commands.call(profile, lambda api: api.list_groups_for_ram_user(name)), fmt, GROUP_COLUMNS
+    )
 
 
 @keys_app.command("list")
@@ -221,7 +231,9 @@ def keys_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List a RAM user's access keys (never their secrets)."""
-    output.emit(commands.call(profile, "list_ram_user_access_keys", user), fmt, KEY_COLUMNS)
+    output.emit(
+        commands.call(profile, lambda api: api.list_ram_user_access_keys(user)), fmt, KEY_COLUMNS
+    )
 
 
 @keys_app.command("create")
@@ -231,7 +243,7 @@ def keys_create(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Create an access key for a RAM user and print its secret, once."""
-    output.emit(commands.call(profile, "create_ram_user_access_key", user), fmt)
+    output.emit(commands.call(profile, lambda api: api.create_ram_user_access_key(user)), fmt)
     if fmt is output.Format.table:
         output.err_console.print("store the secret now: it is not shown again")
 
@@ -244,7 +256,10 @@ def keys_enable(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Enable a RAM user's access key."""
-    output.emit(commands.call(profile, "update_ram_user_access_key", user, key_id, "Active"), fmt)
+    output.emit(
+        commands.call(profile, lambda api: api.update_ram_user_access_key(user, key_id, "Active")),
+        fmt,
+    )
 
 
 @keys_app.command("disable")
@@ -255,7 +270,9 @@ def keys_disable(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Disable a RAM user's access key; calls made with it are refused until it is enabled."""
-    key = commands.call(profile, "update_ram_user_access_key", user, key_id, "Inactive")
+    key = commands.call(
+        profile, lambda api: api.update_ram_user_access_key(user, key_id, "Inactive")
+    )
     output.emit(key, fmt)
 
 
@@ -267,7 +284,7 @@ def keys_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a RAM user's access key for good."""
-    commands.call(profile, "delete_ram_user_access_key", user, key_id)
+    commands.call(profile, lambda api: api.delete_ram_user_access_key(user, key_id))
     output.emit({"deleted": key_id}, fmt)
 
 
@@ -279,8 +296,8 @@ def groups_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the groups of your account."""
-    page = commands.call(profile, "list_ram_groups", limit=limit, offset=offset)
-    emit_page(page, "groups", fmt, GROUP_COLUMNS, offset)
+    page = commands.call(profile, lambda api: api.list_ram_groups(limit=limit, offset=offset))
+    emit_page(page, page.groups, page.total, fmt, GROUP_COLUMNS, offset)
 
 
 @groups_app.command("create")
@@ -296,7 +313,7 @@ def groups_create(
 ) -> None:
     """Create a group."""
     group = commands.call(
-        profile, "create_ram_group", name, display_name=display_name, comment=comment
+        profile, lambda api: api.create_ram_group(name, display_name=display_name, comment=comment)
     )
     output.emit(group, fmt)
 
@@ -308,7 +325,7 @@ def groups_show(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Show one group."""
-    output.emit(commands.call(profile, "get_ram_group", name), fmt)
+    output.emit(commands.call(profile, lambda api: api.get_ram_group(name)), fmt)
 
 
 @groups_app.command("update")
@@ -325,11 +342,9 @@ def groups_update(
         raise commands.usage("nothing to change: give --new-name, --display-name or --comment")
     group = commands.call(
         profile,
-        "update_ram_group",
-        name,
-        new_name=new_name,
-        display_name=display_name,
-        comment=comment,
+        lambda api: api.update_ram_group(
+            name, new_name=new_name, display_name=display_name, comment=comment
+        ),
     )
     output.emit(group, fmt)
 
@@ -341,7 +356,7 @@ def groups_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Delete a group; its members stay, losing what the group's policies gave them."""
-    commands.call(profile, "delete_ram_group", name)
+    commands.call(profile, lambda api: api.delete_ram_group(name))
     output.emit({"deleted": name}, fmt)
 
 
@@ -352,7 +367,9 @@ def groups_members(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the users in a group."""
-    output.emit(commands.call(profile, "list_ram_group_members", name), fmt, USER_COLUMNS)
+    output.emit(
+        commands.call(profile, lambda api: api.list_ram_group_members(name)), fmt, USER_COLUMNS
+    )
 
 
 @groups_app.command("add-user")
@@ -363,7 +380,7 @@ def groups_add_user(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Add a user to a group (a user belongs to at most 10 groups); again is a no-op."""
-    commands.call(profile, "add_ram_group_member", group, user)
+    commands.call(profile, lambda api: api.add_ram_group_member(group, user))
     output.emit({"group": group, "added": user}, fmt)
 
 
@@ -375,5 +392,5 @@ def groups_remove_user(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Remove a user from a group."""
-    commands.call(profile, "remove_ram_group_member", group, user)
+    commands.call(profile, lambda api: api.remove_ram_group_member(group, user))
     output.emit({"group": group, "removed": user}, fmt)

@@ -4,11 +4,12 @@ console's live calculator and the API agree to the cent."""
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 
@@ -23,8 +24,8 @@ class Complexity(enum.StrEnum):
     complex = "complex"
 
 
-def cu_range(estimate: dict[str, Any]) -> str:
-    low, high = estimate["low"], estimate["high"]
+def cu_range(estimate: schemas.orders.CuEstimate) -> str:
+    low, high = estimate.low, estimate.high
     return f"{low} CU" if low == high else f"{low}-{high} CU"
 
 
@@ -41,14 +42,12 @@ def sizing_cu(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Estimate the CU a job needs for a rate of records per second, with the reasoning."""
-    estimate = commands.call(profile, "size_cu", qps, complexity.value)
+    estimate = commands.call(profile, lambda api: api.size_cu(qps, complexity.value))
     if fmt is output.Format.json:
         output.emit(estimate, fmt)
         return
-    output.console.print(
-        f"{estimate['qps']:,} records/s, {estimate['complexity']}: {cu_range(estimate)}"
-    )
-    output.console.print(estimate["reasoning"])
+    output.console.print(f"{estimate.qps:,} records/s, {estimate.complexity}: {cu_range(estimate)}")
+    output.console.print(estimate.reasoning)
 
 
 @sizing_app.command("quote")
@@ -64,22 +63,22 @@ def sizing_quote(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """The cheapest exclusive-cluster machine mix with at least --cu usable CU, and its price."""
-    quote = commands.call(profile, "size_quote", cu, ha=ha, region=region)
+    quote = commands.call(profile, lambda api: api.size_quote(cu, ha=ha, region=region))
     if fmt is output.Format.json:
         output.emit(quote, fmt)
         return
     output.emit(
         {
-            "slaves": f"{quote['slave_type']} x {quote['slave_count']}",
-            "masters": f"{quote['master_type']} x {quote['master_count']}",
-            "usable CU": f"{quote['usable_cu']} (asked {quote['cu']})",
-            "price per month": quote["month"],
-            "price per hour": quote["hour"],
+            "slaves": f"{quote.slave_type} x {quote.slave_count}",
+            "masters": f"{quote.master_type} x {quote.master_count}",
+            "usable CU": f"{quote.usable_cu} (asked {quote.cu})",
+            "price per month": quote.month,
+            "price per hour": quote.hour,
         },
         fmt,
     )
     output.console.print(
-        f"buy it: rtc orders buy exclusive --master-type {quote['master_type']} "
-        f"--masters {quote['master_count']} --slave-type {quote['slave_type']} "
-        f"--slaves {quote['slave_count']} --months 1"
+        f"buy it: rtc orders buy exclusive --master-type {quote.master_type} "
+        f"--masters {quote.master_count} --slave-type {quote.slave_type} "
+        f"--slaves {quote.slave_count} --months 1"
     )

@@ -10,13 +10,15 @@ is not installed where the project runs), 2 a usage mistake.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 
 from rtcompute import client
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 FileArgument = Annotated[str, typer.Argument(help="The SQL script, or - for standard input.")]
@@ -27,6 +29,7 @@ EngineOption = Annotated[
         "--engine", help="An installed version, e.g. flink-1.20.5 (default: the current one)."
     ),
 ]
+Checked = TypeVar("Checked", bound=schemas.engines.SqlCheck)
 SQL_ERRORS = 4
 # the first check of a version starts its engine process (an interpreter and a JVM): the
 # server allows 120 s for that and 60 s for the answer, so the CLI waits longer than both
@@ -50,41 +53,40 @@ def read_script(file: str) -> tuple[str, str]:
         raise commands.usage(f"cannot read {file}: {exc}", "FILE") from None
 
 
-def problem_lines(label: str, result: dict[str, Any]) -> list[str]:
+def problem_lines(label: str, result: schemas.engines.SqlCheck) -> list[str]:
     """`FILE:LINE:COLUMN: message`, one per problem, in the script's order."""
-    return [f"{label}:{p['line']}:{p['column']}: {p['message']}" for p in result["problems"]]
+    return [f"{label}:{p.line}:{p.column}: {p.message}" for p in result.problems]
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(result: schemas.engines.SqlCheck) -> str:
     """`OK (flink-2.2.1, 123 ms)`."""
-    return f"OK ({result['engine_version']}, {result['elapsed_ms']:.0f} ms)"
+    return f"OK ({result.engine_version}, {result.elapsed_ms:.0f} ms)"
 
 
 def check(
-    file: str, project: str, engine: str | None, profile: str, *, explain: bool = False
-) -> tuple[str, dict[str, Any]]:
+    file: str, profile: str, send: Callable[[client.Client, str], Checked]
+) -> tuple[str, Checked]:
     """Read the script and send it; an API error exits 1 with its code (e.g. 30006)."""
     label, text = read_script(file)
     if not text.strip():
         raise commands.usage(f"{label} is empty", "FILE")
     with commands.connect(profile, timeout=SQL_TIMEOUT_SECONDS) as api:
         try:
-            call = api.explain_sql if explain else api.validate_sql
-            result = call(project, text, engine_version=engine)
+            result = send(api, text)
         except client.ApiError as exc:
             raise output.fail(exc) from None
     return label, result
 
 
-def report_problems(label: str, result: dict[str, Any]) -> None:
+def report_problems(label: str, result: schemas.engines.SqlCheck) -> None:
     """Print the problems and exit 4 when there are any."""
-    if result["ok"] and not result["problems"]:
+    if result.ok and not result.problems:
         return
     for line in problem_lines(label, result):
         typer.echo(line)
-    count = len(result["problems"])
+    count = len(result.problems)
     output.err_console.print(
-        f"{count} problem{'s' if count != 1 else ''} ({result['engine_version']})",
+        f"{count} problem{'s' if count != 1 else ''} ({result.engine_version})",
         markup=False,
         highlight=False,
     )
@@ -100,10 +102,12 @@ def sql_validate(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Syntax-check a script: `FILE:LINE:COLUMN: message` per problem (exit 4), or OK."""
-    label, result = check(file, project, engine, profile)
+    label, result = check(
+        file, profile, lambda api, text: api.validate_sql(project, text, engine_version=engine)
+    )
     if fmt is output.Format.json:
         output.emit(result, fmt)
-        if not result["ok"]:
+        if not result.ok:
             raise typer.Exit(SQL_ERRORS)
         return
     report_problems(label, result)
@@ -119,12 +123,14 @@ def sql_explain(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Print the plan Flink makes of a script (problems as in validate, exit 4)."""
-    label, result = check(file, project, engine, profile, explain=True)
+    label, explained = check(
+        file, profile, lambda api, text: api.explain_sql(project, text, engine_version=engine)
+    )
     if fmt is output.Format.json:
-        output.emit(result, fmt)
-        if not result["ok"]:
+        output.emit(explained, fmt)
+        if not explained.ok:
             raise typer.Exit(SQL_ERRORS)
         return
-    report_problems(label, result)
-    typer.echo(result["plan"].rstrip("\n"))
-    output.err_console.print(summary(result), markup=False, highlight=False)
+    report_problems(label, explained)
+    typer.echo(explained.plan.rstrip("\n"))
+    output.err_console.print(summary(explained), markup=False, highlight=False)

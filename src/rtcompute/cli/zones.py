@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 ZoneName = Annotated[str, typer.Argument(help="The zone's name.")]
@@ -45,8 +46,12 @@ def counts(value: dict[str, int]) -> str:
     return " ".join(f"{name}={count}" for name, count in sorted(value.items())) or "-"
 
 
-def table_row(zone: dict[str, Any]) -> dict[str, Any]:
-    return zone | {key: counts(zone[key]) for key in ("capacity", "used", "remaining")}
+def table_row(zone: schemas.zones.Zone) -> dict[str, Any]:
+    return output.fields(zone) | {
+        "capacity": counts(zone.capacity),
+        "used": counts(zone.used),
+        "remaining": counts(zone.remaining),
+    }
 
 
 @zones_app.command("list")
@@ -56,7 +61,7 @@ def zones_list(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """List the region's zones: capacity, nodes placed and what remains, per machine type."""
-    found = commands.call(profile, "list_zones", region=region)
+    found = commands.call(profile, lambda api: api.list_zones(region=region))
     rows = found if fmt is output.Format.json else [table_row(z) for z in found]
     output.emit(rows, fmt, ZONE_COLUMNS)
 
@@ -70,7 +75,8 @@ def zones_create(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Register a zone with its node capacity (operator)."""
-    zone = commands.call(profile, "create_zone", name, parse_capacity(capacity), region=region)
+    wanted = parse_capacity(capacity)
+    zone = commands.call(profile, lambda api: api.create_zone(name, wanted, region=region))
     output.emit(zone if fmt is output.Format.json else table_row(zone), fmt)
 
 
@@ -83,7 +89,8 @@ def zones_update(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Replace a zone's capacity; never below the nodes placed in it (operator)."""
-    zone = commands.call(profile, "update_zone", name, parse_capacity(capacity), region=region)
+    wanted = parse_capacity(capacity)
+    zone = commands.call(profile, lambda api: api.update_zone(name, wanted, region=region))
     output.emit(zone if fmt is output.Format.json else table_row(zone), fmt)
 
 
@@ -95,5 +102,5 @@ def zones_delete(
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Remove a zone that no subnet, node or cluster uses (operator)."""
-    commands.call(profile, "delete_zone", name, region=region)
+    commands.call(profile, lambda api: api.delete_zone(name, region=region))
     output.emit({"deleted": name}, fmt)

@@ -1,7 +1,8 @@
 """Typed HTTP client of the REST API, used by the CLI, SDK users and end-to-end tests.
 
-Names given by people (users, groups, policies, roles, projects) are quoted as one path segment
-each, so a name can never reach another route.
+Every call returns its route's own response model (`client/schemas.py`), so callers read
+attributes (`client.get_job(p, j).revision`). Names given by people (users, groups, policies,
+roles, projects) are quoted as one path segment each, so a name can never reach another route.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from rtcompute.client import base as client_base
 from rtcompute.client import capacity as client_capacity
 from rtcompute.client import engines as client_engines
 from rtcompute.client import jobs as client_jobs
+from rtcompute.client import schemas
 
 ApiError = client_base.ApiError
 Transport = client_base.Transport
@@ -28,71 +30,72 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
     # sessions and identity
     def login(
         self, account: str, password: str, *, user: str | None = None, code: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.auth.LoginResponse:
         body: dict[str, Any] = {"account": account, "password": password}
         if user:
             body["user"] = user
         if code:
             body["code"] = code
-        result: dict[str, Any] = self.request("POST", "/sessions", json=body)
-        return result
+        return self.parsed(schemas.auth.LoginResponse, "POST", "/sessions", json=body)
 
     def logout(self) -> None:
         self.request("DELETE", "/sessions/current")
 
-    def signup(self, alias: str, password: str, **fields: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "POST", "/signup", json={"alias": alias, "password": password, **fields}
+    def signup(self, alias: str, password: str, **fields: str) -> schemas.accounts.Account:
+        return self.parsed(
+            schemas.accounts.Account,
+            "POST",
+            "/signup",
+            json={"alias": alias, "password": password, **fields},
         )
-        return result
 
-    def whoami(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/me")
-        return result
+    def whoami(self) -> schemas.auth.Whoami:
+        return self.parsed(schemas.auth.Whoami, "GET", "/me")
 
     def change_password(self, old: str, new: str) -> None:
         self.request("PUT", "/me/password", json={"old_password": old, "new_password": new})
 
     # access keys
-    def list_access_keys(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/access-keys")
-        return result
+    def list_access_keys(self) -> list[schemas.access_keys.AccessKey]:
+        return self.parsed_list(schemas.access_keys.AccessKey, "GET", "/access-keys")
 
-    def create_access_key(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", "/access-keys")
-        return result
+    def create_access_key(self) -> schemas.access_keys.AccessKeyCreated:
+        return self.parsed(schemas.access_keys.AccessKeyCreated, "POST", "/access-keys")
 
-    def update_access_key(self, key_id: str, status: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "PATCH", f"/access-keys/{_seg(key_id)}", json={"status": status}
+    def update_access_key(self, key_id: str, status: str) -> schemas.access_keys.AccessKey:
+        return self.parsed(
+            schemas.access_keys.AccessKey,
+            "PATCH",
+            f"/access-keys/{_seg(key_id)}",
+            json={"status": status},
         )
-        return result
 
     def delete_access_key(self, key_id: str) -> None:
         self.request("DELETE", f"/access-keys/{_seg(key_id)}")
 
     # audit and accounts
-    def list_audit_events(self, **params: Any) -> dict[str, Any]:
+    def list_audit_events(self, **params: Any) -> schemas.audit_events.AuditEventPage:
         clean = {k: v for k, v in params.items() if v is not None and v is not False}
-        result: dict[str, Any] = self.request("GET", "/audit-events", params=clean)
-        return result
-
-    def create_account(self, alias: str, password: str, **fields: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "POST", "/accounts", json={"alias": alias, "password": password, **fields}
+        return self.parsed(
+            schemas.audit_events.AuditEventPage, "GET", "/audit-events", params=clean
         )
-        return result
 
-    def list_accounts(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/accounts")
-        return result
+    def create_account(self, alias: str, password: str, **fields: str) -> schemas.accounts.Account:
+        return self.parsed(
+            schemas.accounts.Account,
+            "POST",
+            "/accounts",
+            json={"alias": alias, "password": password, **fields},
+        )
+
+    def list_accounts(self) -> list[schemas.accounts.Account]:
+        return self.parsed_list(schemas.accounts.Account, "GET", "/accounts")
 
     # RAM users
-    def list_ram_users(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "GET", "/ram/users", params={"limit": limit, "offset": offset}
+    def list_ram_users(self, *, limit: int = 100, offset: int = 0) -> schemas.ram.UserPage:
+        return self.parsed(
+            schemas.ram.UserPage, "GET", "/ram/users", params={"limit": limit, "offset": offset}
         )
-        return result
 
     def create_ram_user(
         self,
@@ -102,7 +105,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         comment: str = "",
         password: str | None = None,
         console_enabled: bool = False,
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.User:
         body = {
             "name": name,
             "display_name": display_name,
@@ -110,12 +113,10 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
             "password": password,
             "console_enabled": console_enabled,
         }
-        result: dict[str, Any] = self.request("POST", "/ram/users", json=body)
-        return result
+        return self.parsed(schemas.ram.User, "POST", "/ram/users", json=body)
 
-    def get_ram_user(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/ram/users/{_seg(name)}")
-        return result
+    def get_ram_user(self, name: str) -> schemas.ram.User:
+        return self.parsed(schemas.ram.User, "GET", f"/ram/users/{_seg(name)}")
 
     def update_ram_user(
         self,
@@ -125,7 +126,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         display_name: str | None = None,
         comment: str | None = None,
         console_enabled: bool | None = None,
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.User:
         change = {
             "new_name": new_name,
             "display_name": display_name,
@@ -133,8 +134,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
             "console_enabled": console_enabled,
         }
         body = {k: v for k, v in change.items() if v is not None}
-        result: dict[str, Any] = self.request("PATCH", f"/ram/users/{_seg(name)}", json=body)
-        return result
+        return self.parsed(schemas.ram.User, "PATCH", f"/ram/users/{_seg(name)}", json=body)
 
     def delete_ram_user(self, name: str) -> None:
         self.request("DELETE", f"/ram/users/{_seg(name)}")
@@ -145,46 +145,46 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
     def unbind_ram_user_mfa(self, name: str) -> None:
         self.request("DELETE", f"/ram/users/{_seg(name)}/mfa")
 
-    def list_groups_for_ram_user(self, name: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", f"/ram/users/{_seg(name)}/groups")
-        return result
+    def list_groups_for_ram_user(self, name: str) -> list[schemas.ram.Group]:
+        return self.parsed_list(schemas.ram.Group, "GET", f"/ram/users/{_seg(name)}/groups")
 
-    def list_ram_user_access_keys(self, name: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", f"/ram/users/{_seg(name)}/access-keys")
-        return result
+    def list_ram_user_access_keys(self, name: str) -> list[schemas.access_keys.AccessKey]:
+        return self.parsed_list(
+            schemas.access_keys.AccessKey, "GET", f"/ram/users/{_seg(name)}/access-keys"
+        )
 
-    def create_ram_user_access_key(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"/ram/users/{_seg(name)}/access-keys")
-        return result
+    def create_ram_user_access_key(self, name: str) -> schemas.access_keys.AccessKeyCreated:
+        return self.parsed(
+            schemas.access_keys.AccessKeyCreated, "POST", f"/ram/users/{_seg(name)}/access-keys"
+        )
 
-    def update_ram_user_access_key(self, name: str, key_id: str, status: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
+    def update_ram_user_access_key(
+        self, name: str, key_id: str, status: str
+    ) -> schemas.access_keys.AccessKey:
+        return self.parsed(
+            schemas.access_keys.AccessKey,
             "PATCH",
             f"/ram/users/{_seg(name)}/access-keys/{_seg(key_id)}",
             json={"status": status},
         )
-        return result
 
     def delete_ram_user_access_key(self, name: str, key_id: str) -> None:
         self.request("DELETE", f"/ram/users/{_seg(name)}/access-keys/{_seg(key_id)}")
 
     # RAM groups
-    def list_ram_groups(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "GET", "/ram/groups", params={"limit": limit, "offset": offset}
+    def list_ram_groups(self, *, limit: int = 100, offset: int = 0) -> schemas.ram.GroupPage:
+        return self.parsed(
+            schemas.ram.GroupPage, "GET", "/ram/groups", params={"limit": limit, "offset": offset}
         )
-        return result
 
     def create_ram_group(
         self, name: str, *, display_name: str = "", comment: str = ""
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.Group:
         body = {"name": name, "display_name": display_name, "comment": comment}
-        result: dict[str, Any] = self.request("POST", "/ram/groups", json=body)
-        return result
+        return self.parsed(schemas.ram.Group, "POST", "/ram/groups", json=body)
 
-    def get_ram_group(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/ram/groups/{_seg(name)}")
-        return result
+    def get_ram_group(self, name: str) -> schemas.ram.Group:
+        return self.parsed(schemas.ram.Group, "GET", f"/ram/groups/{_seg(name)}")
 
     def update_ram_group(
         self,
@@ -193,18 +193,16 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         new_name: str | None = None,
         display_name: str | None = None,
         comment: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.Group:
         change = {"new_name": new_name, "display_name": display_name, "comment": comment}
         body = {k: v for k, v in change.items() if v is not None}
-        result: dict[str, Any] = self.request("PATCH", f"/ram/groups/{_seg(name)}", json=body)
-        return result
+        return self.parsed(schemas.ram.Group, "PATCH", f"/ram/groups/{_seg(name)}", json=body)
 
     def delete_ram_group(self, name: str) -> None:
         self.request("DELETE", f"/ram/groups/{_seg(name)}")
 
-    def list_ram_group_members(self, name: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", f"/ram/groups/{_seg(name)}/users")
-        return result
+    def list_ram_group_members(self, name: str) -> list[schemas.ram.User]:
+        return self.parsed_list(schemas.ram.User, "GET", f"/ram/groups/{_seg(name)}/users")
 
     def add_ram_group_member(self, group: str, user: str) -> None:
         self.request("PUT", f"/ram/groups/{_seg(group)}/users/{_seg(user)}")
@@ -215,48 +213,53 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
     # RAM policies and their versions
     def list_ram_policies(
         self, policy_type: str | None = None, *, limit: int = 100, offset: int = 0
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.PolicyPage:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if policy_type:
             params["policy_type"] = policy_type
-        result: dict[str, Any] = self.request("GET", "/ram/policies", params=params)
-        return result
+        return self.parsed(schemas.ram.PolicyPage, "GET", "/ram/policies", params=params)
 
     def create_ram_policy(
         self, name: str, document: str, *, description: str = ""
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.Policy:
         body = {"name": name, "document": document, "description": description}
-        result: dict[str, Any] = self.request("POST", "/ram/policies", json=body)
-        return result
+        return self.parsed(schemas.ram.Policy, "POST", "/ram/policies", json=body)
 
-    def validate_ram_policy(self, document: str, *, trust: bool = False) -> dict[str, Any]:
+    def validate_ram_policy(
+        self, document: str, *, trust: bool = False
+    ) -> schemas.ram.ValidationResult:
         body = {"document": document, "kind": "trust" if trust else "permission"}
-        result: dict[str, Any] = self.request("POST", "/ram/policies/validate", json=body)
-        return result
-
-    def get_ram_policy(self, policy_type: str, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "GET", f"/ram/policies/{_seg(policy_type)}/{_seg(name)}"
+        return self.parsed(
+            schemas.ram.ValidationResult, "POST", "/ram/policies/validate", json=body
         )
-        return result
+
+    def get_ram_policy(self, policy_type: str, name: str) -> schemas.ram.Policy:
+        return self.parsed(
+            schemas.ram.Policy, "GET", f"/ram/policies/{_seg(policy_type)}/{_seg(name)}"
+        )
 
     def delete_ram_policy(self, name: str) -> None:
         self.request("DELETE", f"/ram/policies/Custom/{_seg(name)}")
 
-    def list_ram_policy_versions(self, policy_type: str, name: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request(
-            "GET", f"/ram/policies/{_seg(policy_type)}/{_seg(name)}/versions"
+    def list_ram_policy_versions(
+        self, policy_type: str, name: str
+    ) -> list[schemas.ram.PolicyVersion]:
+        return self.parsed_list(
+            schemas.ram.PolicyVersion,
+            "GET",
+            f"/ram/policies/{_seg(policy_type)}/{_seg(name)}/versions",
         )
-        return result
 
     def create_ram_policy_version(
         self, name: str, document: str, *, set_as_default: bool = False
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.PolicyVersion:
         body = {"document": document, "set_as_default": set_as_default}
-        result: dict[str, Any] = self.request(
-            "POST", f"/ram/policies/Custom/{_seg(name)}/versions", json=body
+        return self.parsed(
+            schemas.ram.PolicyVersion,
+            "POST",
+            f"/ram/policies/Custom/{_seg(name)}/versions",
+            json=body,
         )
-        return result
 
     def set_ram_policy_default_version(self, name: str, version_id: str) -> None:
         self.request(
@@ -268,18 +271,20 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
     def delete_ram_policy_version(self, name: str, version_id: str) -> None:
         self.request("DELETE", f"/ram/policies/Custom/{_seg(name)}/versions/{_seg(version_id)}")
 
-    def list_ram_policy_attachments(self, policy_type: str, name: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request(
-            "GET", f"/ram/policies/{_seg(policy_type)}/{_seg(name)}/attachments"
+    def list_ram_policy_attachments(
+        self, policy_type: str, name: str
+    ) -> list[schemas.ram.AttachedEntity]:
+        return self.parsed_list(
+            schemas.ram.AttachedEntity,
+            "GET",
+            f"/ram/policies/{_seg(policy_type)}/{_seg(name)}/attachments",
         )
-        return result
 
     # attachments: `holder` is "users", "groups" or "roles"
-    def list_attached_ram_policies(self, holder: str, name: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request(
-            "GET", f"/ram/{_seg(holder)}/{_seg(name)}/policies"
+    def list_attached_ram_policies(self, holder: str, name: str) -> list[schemas.ram.Attachment]:
+        return self.parsed_list(
+            schemas.ram.Attachment, "GET", f"/ram/{_seg(holder)}/{_seg(name)}/policies"
         )
-        return result
 
     def attach_ram_policy(self, holder: str, name: str, policy_type: str, policy: str) -> None:
         self.request(
@@ -293,30 +298,26 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         )
 
     # RAM roles
-    def list_ram_roles(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "GET", "/ram/roles", params={"limit": limit, "offset": offset}
+    def list_ram_roles(self, *, limit: int = 100, offset: int = 0) -> schemas.ram.RolePage:
+        return self.parsed(
+            schemas.ram.RolePage, "GET", "/ram/roles", params={"limit": limit, "offset": offset}
         )
-        return result
 
     def create_ram_role(
         self, name: str, *, description: str = "", trust_policy: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.Role:
         body = {"name": name, "description": description, "trust_policy": trust_policy}
-        result: dict[str, Any] = self.request("POST", "/ram/roles", json=body)
-        return result
+        return self.parsed(schemas.ram.Role, "POST", "/ram/roles", json=body)
 
-    def get_ram_role(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/ram/roles/{_seg(name)}")
-        return result
+    def get_ram_role(self, name: str) -> schemas.ram.Role:
+        return self.parsed(schemas.ram.Role, "GET", f"/ram/roles/{_seg(name)}")
 
     def update_ram_role(
         self, name: str, *, description: str | None = None, trust_policy: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.Role:
         change = {"description": description, "trust_policy": trust_policy}
         body = {k: v for k, v in change.items() if v is not None}
-        result: dict[str, Any] = self.request("PATCH", f"/ram/roles/{_seg(name)}", json=body)
-        return result
+        return self.parsed(schemas.ram.Role, "PATCH", f"/ram/roles/{_seg(name)}", json=body)
 
     def delete_ram_role(self, name: str) -> None:
         self.request("DELETE", f"/ram/roles/{_seg(name)}")
@@ -330,28 +331,23 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         principal: str | None = None,
         policies: list[str] | None = None,
         context: dict[str, str | list[str]] | None = None,
-    ) -> dict[str, Any]:
+    ) -> schemas.ram.SimulationResult:
         """Give `principal` (`user/NAME`, `group/NAME`, `role/NAME`) or inline `policies`."""
         body: dict[str, Any] = {"action": action, "resource": resource, "context": context or {}}
         if principal is not None:
             body["principal"] = principal
         if policies is not None:
             body["policies"] = policies
-        result: dict[str, Any] = self.request("POST", "/ram/simulate", json=body)
-        return result
+        return self.parsed(schemas.ram.SimulationResult, "POST", "/ram/simulate", json=body)
 
-    def get_service_role(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/ram/service-role")
-        return result
+    def get_service_role(self) -> schemas.ram.ServiceRole:
+        return self.parsed(schemas.ram.ServiceRole, "GET", "/ram/service-role")
 
-    def authorize_service_role(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", "/ram/service-role")
-        return result
+    def authorize_service_role(self) -> schemas.ram.ServiceRole:
+        return self.parsed(schemas.ram.ServiceRole, "POST", "/ram/service-role")
 
-    def reinitialize_service_role(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("DELETE", "/ram/service-role")
-        return result
+    def reinitialize_service_role(self) -> schemas.ram.ServiceRole:
+        return self.parsed(schemas.ram.ServiceRole, "DELETE", "/ram/service-role")
 
-    def ram_overview(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/ram/overview")
-        return result
+    def ram_overview(self) -> schemas.ram.Overview:
+        return self.parsed(schemas.ram.Overview, "GET", "/ram/overview")

@@ -1,15 +1,19 @@
 """The transport under the typed client: one httpx session, JSON in and out, API errors.
 
 Names given by people are quoted as one path segment each (`segment`), so a name can never
-reach another route.
+reach another route. An answer is parsed into the route's own response model (`parsed`), so
+callers read attributes; an answer that does not fit it is an ApiError, not a crash.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+import pydantic
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 class ApiError(Exception):
@@ -82,3 +86,29 @@ class Transport:
                 body,
             )
         return body
+
+    def parsed(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
+        """The answer of `request` as `model`, the route's response model."""
+        body = self.request(method, path, **kwargs)
+        try:
+            return model.model_validate(body)
+        except pydantic.ValidationError as exc:
+            raise unexpected(model, method, path, body, exc) from None
+
+    def parsed_list(self, model: type[Model], method: str, path: str, **kwargs: Any) -> list[Model]:
+        """The answer of `request`, a JSON list, as a list of `model`."""
+        body = self.request(method, path, **kwargs)
+        if not isinstance(body, list):
+            raise unexpected(model, method, path, body, "not a list")
+        try:
+            return [model.model_validate(item) for item in body]
+        except pydantic.ValidationError as exc:
+            raise unexpected(model, method, path, body, exc) from None
+
+
+def unexpected(
+    model: type[pydantic.BaseModel], method: str, path: str, body: object, why: object
+) -> ApiError:
+    """An answer that is not the route's model (a server of another version, a proxy)."""
+    message = f"the answer to {method} {path} is not a {model.__name__}: {why}"
+    return ApiError(0, "UnexpectedAnswer", message, "", body)

@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 import httpx
 
 from rtcompute.client import base as client_base
+from rtcompute.client import schemas
 
 ApiError = client_base.ApiError
 _seg = client_base.segment
@@ -15,9 +16,8 @@ _seg = client_base.segment
 
 class CapacityCalls(client_base.Transport):
     # projects
-    def list_projects(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/projects")
-        return result
+    def list_projects(self) -> list[schemas.projects.Project]:
+        return self.parsed_list(schemas.projects.Project, "GET", "/projects")
 
     def create_project(
         self,
@@ -27,124 +27,111 @@ class CapacityCalls(client_base.Transport):
         order_id: str | None = None,
         cluster: str | None = None,
         cu: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> schemas.projects.Project:
         """A shared project from a paid order (`order_id`), or `cu` CU in a `cluster`."""
         body: dict[str, Any] = {"name": name, "description": description}
         extra = {"order_id": order_id, "cluster": cluster, "cu": cu}
         body |= {k: v for k, v in extra.items() if v is not None}
-        result: dict[str, Any] = self.request("POST", "/projects", json=body)
-        return result
+        return self.parsed(schemas.projects.Project, "POST", "/projects", json=body)
 
-    def get_project(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/projects/{_seg(name)}")
-        return result
+    def get_project(self, name: str) -> schemas.projects.Project:
+        return self.parsed(schemas.projects.Project, "GET", f"/projects/{_seg(name)}")
 
     def update_project(
         self, name: str, *, description: str | None = None, cu: int | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.projects.Project:
         """Change the note, or resize a project in a cluster (`cu`)."""
         change = {"description": description, "cu": cu}
         body = {k: v for k, v in change.items() if v is not None}
-        result: dict[str, Any] = self.request("PATCH", f"/projects/{_seg(name)}", json=body)
-        return result
+        return self.parsed(schemas.projects.Project, "PATCH", f"/projects/{_seg(name)}", json=body)
 
     def delete_project(self, name: str) -> None:
         self.request("DELETE", f"/projects/{_seg(name)}")
 
-    def renew_project(self, name: str, months: int) -> dict[str, Any]:
+    def renew_project(self, name: str, months: int) -> schemas.orders.Order:
         """A renewal order for a shared project (pay it to extend the project)."""
-        result: dict[str, Any] = self.request(
-            "POST", f"/projects/{_seg(name)}/renew", json={"months": months}
+        return self.parsed(
+            schemas.orders.Order, "POST", f"/projects/{_seg(name)}/renew", json={"months": months}
         )
-        return result
 
-    def scale_project(self, name: str, cu: int) -> dict[str, Any]:
+    def scale_project(self, name: str, cu: int) -> schemas.orders.Order:
         """A scale-out / scale-in order for a shared project (pay it to change the CU)."""
-        result: dict[str, Any] = self.request(
-            "POST", f"/projects/{_seg(name)}/scale", json={"cu": cu}
+        return self.parsed(
+            schemas.orders.Order, "POST", f"/projects/{_seg(name)}/scale", json={"cu": cu}
         )
-        return result
 
     # catalog and sizing
-    def get_catalog(self, *, region: str | None = None) -> dict[str, Any]:
+    def get_catalog(self, *, region: str | None = None) -> schemas.orders.Catalog:
         params = {"region": region} if region else {}
-        result: dict[str, Any] = self.request("GET", "/catalog", params=params)
-        return result
+        return self.parsed(schemas.orders.Catalog, "GET", "/catalog", params=params)
 
     def update_region(
         self, name: str, *, shared_cu_month_cents: int, display_name: str = ""
-    ) -> dict[str, Any]:
+    ) -> schemas.orders.Region:
         body = {"display_name": display_name, "shared_cu_month_cents": shared_cu_month_cents}
-        result: dict[str, Any] = self.request("PUT", f"/catalog/regions/{_seg(name)}", json=body)
-        return result
+        return self.parsed(
+            schemas.orders.Region, "PUT", f"/catalog/regions/{_seg(name)}", json=body
+        )
 
     def update_machine_type(
         self, role: str, name: str, *, month_cents: int, hour_cents: int, cu: int | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.orders.MachineType:
         body = {"cu": cu, "month_cents": month_cents, "hour_cents": hour_cents}
-        result: dict[str, Any] = self.request(
-            "PUT", f"/catalog/machine-types/{_seg(role)}/{_seg(name)}", json=body
+        return self.parsed(
+            schemas.orders.MachineType,
+            "PUT",
+            f"/catalog/machine-types/{_seg(role)}/{_seg(name)}",
+            json=body,
         )
-        return result
 
-    def size_cu(self, qps: int, complexity: str = "simple") -> dict[str, Any]:
+    def size_cu(self, qps: int, complexity: str = "simple") -> schemas.orders.CuEstimate:
         params = {"qps": qps, "complexity": complexity}
-        result: dict[str, Any] = self.request("GET", "/sizing/cu", params=params)
-        return result
+        return self.parsed(schemas.orders.CuEstimate, "GET", "/sizing/cu", params=params)
 
-    def size_quote(self, cu: int, *, ha: bool = False, region: str | None = None) -> dict[str, Any]:
+    def size_quote(
+        self, cu: int, *, ha: bool = False, region: str | None = None
+    ) -> schemas.orders.Quote:
         params: dict[str, Any] = {"cu": cu, "ha": "true" if ha else "false"}
         if region:
             params["region"] = region
-        result: dict[str, Any] = self.request("GET", "/sizing/quote", params=params)
-        return result
+        return self.parsed(schemas.orders.Quote, "GET", "/sizing/quote", params=params)
 
     # orders
-    def create_order(self, mode: str, **purchase: Any) -> dict[str, Any]:
+    def create_order(self, mode: str, **purchase: Any) -> schemas.orders.Order:
         """Place an order: `mode` shared (cu, months) or exclusive (master_type, master_count,
         slave_type, slave_count, months or billing="payg"); unset fields are left out."""
         body = {"mode": mode} | {k: v for k, v in purchase.items() if v is not None}
-        result: dict[str, Any] = self.request("POST", "/orders", json=body)
-        return result
+        return self.parsed(schemas.orders.Order, "POST", "/orders", json=body)
 
-    def list_orders(self, *, unconsumed: bool = False) -> list[dict[str, Any]]:
+    def list_orders(self, *, unconsumed: bool = False) -> list[schemas.orders.Order]:
         params = {"unconsumed": "true"} if unconsumed else {}
-        result: list[dict[str, Any]] = self.request("GET", "/orders", params=params)
-        return result
+        return self.parsed_list(schemas.orders.Order, "GET", "/orders", params=params)
 
-    def order_counts(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/orders/counts")
-        return result
+    def order_counts(self) -> schemas.orders.OrderCounts:
+        return self.parsed(schemas.orders.OrderCounts, "GET", "/orders/counts")
 
-    def pending_orders(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/orders/pending")
-        return result
+    def pending_orders(self) -> list[schemas.orders.Order]:
+        return self.parsed_list(schemas.orders.Order, "GET", "/orders/pending")
 
-    def get_order(self, order_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/orders/{_seg(order_id)}")
-        return result
+    def get_order(self, order_id: str) -> schemas.orders.Order:
+        return self.parsed(schemas.orders.Order, "GET", f"/orders/{_seg(order_id)}")
 
-    def pay_order(self, order_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"/orders/{_seg(order_id)}/pay")
-        return result
+    def pay_order(self, order_id: str) -> schemas.orders.Order:
+        return self.parsed(schemas.orders.Order, "POST", f"/orders/{_seg(order_id)}/pay")
 
-    def cancel_order(self, order_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"/orders/{_seg(order_id)}/cancel")
-        return result
+    def cancel_order(self, order_id: str) -> schemas.orders.Order:
+        return self.parsed(schemas.orders.Order, "POST", f"/orders/{_seg(order_id)}/cancel")
 
-    def approve_order(self, order_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"/orders/{_seg(order_id)}/approve")
-        return result
+    def approve_order(self, order_id: str) -> schemas.orders.Order:
+        return self.parsed(schemas.orders.Order, "POST", f"/orders/{_seg(order_id)}/approve")
 
     # exclusive clusters
-    def list_clusters(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/clusters")
-        return result
+    def list_clusters(self) -> list[schemas.clusters.Cluster]:
+        return self.parsed_list(schemas.clusters.Cluster, "GET", "/clusters")
 
-    def get_cluster(self, name: str) -> dict[str, Any]:
+    def get_cluster(self, name: str) -> schemas.clusters.ClusterDetail:
         """The cluster with its nodes and their components."""
-        result: dict[str, Any] = self.request("GET", f"/clusters/{_seg(name)}")
-        return result
+        return self.parsed(schemas.clusters.ClusterDetail, "GET", f"/clusters/{_seg(name)}")
 
     def create_cluster(
         self,
@@ -156,7 +143,7 @@ class CapacityCalls(client_base.Transport):
         subnet: str,
         zone: str,
         description: str = "",
-    ) -> dict[str, Any]:
+    ) -> schemas.clusters.Cluster:
         body = {
             "name": name,
             "order_id": order_id,
@@ -166,134 +153,132 @@ class CapacityCalls(client_base.Transport):
             "subnet": subnet,
             "zone": zone,
         }
-        result: dict[str, Any] = self.request("POST", "/clusters", json=body)
-        return result
+        return self.parsed(schemas.clusters.Cluster, "POST", "/clusters", json=body)
 
-    def update_cluster(self, name: str, *, description: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "PATCH", f"/clusters/{_seg(name)}", json={"description": description}
+    def update_cluster(self, name: str, *, description: str) -> schemas.clusters.Cluster:
+        return self.parsed(
+            schemas.clusters.Cluster,
+            "PATCH",
+            f"/clusters/{_seg(name)}",
+            json={"description": description},
         )
-        return result
 
-    def release_cluster(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("DELETE", f"/clusters/{_seg(name)}")
-        return result
+    def release_cluster(self, name: str) -> schemas.clusters.Cluster:
+        return self.parsed(schemas.clusters.Cluster, "DELETE", f"/clusters/{_seg(name)}")
 
-    def scale_cluster(self, name: str, slave_count: int) -> dict[str, Any]:
+    def scale_cluster(self, name: str, slave_count: int) -> schemas.orders.Order:
         """A scale order for the new slave count (pay it to start the scale)."""
-        result: dict[str, Any] = self.request(
-            "POST", f"/clusters/{_seg(name)}/scale", json={"slave_count": slave_count}
+        return self.parsed(
+            schemas.orders.Order,
+            "POST",
+            f"/clusters/{_seg(name)}/scale",
+            json={"slave_count": slave_count},
         )
-        return result
 
-    def renew_cluster(self, name: str, months: int) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "POST", f"/clusters/{_seg(name)}/renew", json={"months": months}
+    def renew_cluster(self, name: str, months: int) -> schemas.orders.Order:
+        return self.parsed(
+            schemas.orders.Order, "POST", f"/clusters/{_seg(name)}/renew", json={"months": months}
         )
-        return result
 
     # zones (operator registers them; everyone lists them)
-    def list_zones(self, *, region: str | None = None) -> list[dict[str, Any]]:
+    def list_zones(self, *, region: str | None = None) -> list[schemas.zones.Zone]:
         params = {"region": region} if region else {}
-        result: list[dict[str, Any]] = self.request("GET", "/zones", params=params)
-        return result
+        return self.parsed_list(schemas.zones.Zone, "GET", "/zones", params=params)
 
     def create_zone(
         self, name: str, capacity: dict[str, int], *, region: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.zones.Zone:
         body: dict[str, Any] = {"name": name, "capacity": capacity}
         if region:
             body["region"] = region
-        result: dict[str, Any] = self.request("POST", "/zones", json=body)
-        return result
+        return self.parsed(schemas.zones.Zone, "POST", "/zones", json=body)
 
     def update_zone(
         self, name: str, capacity: dict[str, int], *, region: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.zones.Zone:
         params = {"region": region} if region else {}
-        result: dict[str, Any] = self.request(
-            "PUT", f"/zones/{_seg(name)}", json={"capacity": capacity}, params=params
+        return self.parsed(
+            schemas.zones.Zone,
+            "PUT",
+            f"/zones/{_seg(name)}",
+            json={"capacity": capacity},
+            params=params,
         )
-        return result
 
     def delete_zone(self, name: str, *, region: str | None = None) -> None:
         params = {"region": region} if region else {}
         self.request("DELETE", f"/zones/{_seg(name)}", params=params)
 
     # networks and subnets
-    def list_networks(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/networks")
-        return result
+    def list_networks(self) -> list[schemas.networks.Network]:
+        return self.parsed_list(schemas.networks.Network, "GET", "/networks")
 
-    def get_network(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/networks/{_seg(name)}")
-        return result
+    def get_network(self, name: str) -> schemas.networks.Network:
+        return self.parsed(schemas.networks.Network, "GET", f"/networks/{_seg(name)}")
 
-    def create_network(self, name: str, cidr: str, *, description: str = "") -> dict[str, Any]:
+    def create_network(
+        self, name: str, cidr: str, *, description: str = ""
+    ) -> schemas.networks.Network:
         body = {"name": name, "cidr": cidr, "description": description}
-        result: dict[str, Any] = self.request("POST", "/networks", json=body)
-        return result
+        return self.parsed(schemas.networks.Network, "POST", "/networks", json=body)
 
     def delete_network(self, name: str) -> None:
         self.request("DELETE", f"/networks/{_seg(name)}")
 
-    def list_subnets(self, network: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", f"/networks/{_seg(network)}/subnets")
-        return result
-
-    def create_subnet(self, network: str, name: str, cidr: str, zone: str) -> dict[str, Any]:
-        body = {"name": name, "cidr": cidr, "zone": zone}
-        result: dict[str, Any] = self.request(
-            "POST", f"/networks/{_seg(network)}/subnets", json=body
+    def list_subnets(self, network: str) -> list[schemas.networks.Subnet]:
+        return self.parsed_list(
+            schemas.networks.Subnet, "GET", f"/networks/{_seg(network)}/subnets"
         )
-        return result
+
+    def create_subnet(
+        self, network: str, name: str, cidr: str, zone: str
+    ) -> schemas.networks.Subnet:
+        body = {"name": name, "cidr": cidr, "zone": zone}
+        return self.parsed(
+            schemas.networks.Subnet, "POST", f"/networks/{_seg(network)}/subnets", json=body
+        )
 
     def delete_subnet(self, network: str, name: str) -> None:
         self.request("DELETE", f"/networks/{_seg(network)}/subnets/{_seg(name)}")
 
     # buckets and objects; an object key is one segment too (its slashes are encoded)
-    def list_buckets(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", "/buckets")
-        return result
+    def list_buckets(self) -> list[schemas.buckets.Bucket]:
+        return self.parsed_list(schemas.buckets.Bucket, "GET", "/buckets")
 
-    def get_bucket(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/buckets/{_seg(name)}")
-        return result
+    def get_bucket(self, name: str) -> schemas.buckets.Bucket:
+        return self.parsed(schemas.buckets.Bucket, "GET", f"/buckets/{_seg(name)}")
 
     def create_bucket(
         self, name: str, *, storage_class: str = "standard", acl: str = "private"
-    ) -> dict[str, Any]:
+    ) -> schemas.buckets.Bucket:
         body = {"name": name, "storage_class": storage_class, "acl": acl}
-        result: dict[str, Any] = self.request("POST", "/buckets", json=body)
-        return result
+        return self.parsed(schemas.buckets.Bucket, "POST", "/buckets", json=body)
 
     def update_bucket(
         self, name: str, *, acl: str | None = None, storage_class: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.buckets.Bucket:
         change = {"acl": acl, "storage_class": storage_class}
         body = {k: v for k, v in change.items() if v is not None}
-        result: dict[str, Any] = self.request("PATCH", f"/buckets/{_seg(name)}", json=body)
-        return result
+        return self.parsed(schemas.buckets.Bucket, "PATCH", f"/buckets/{_seg(name)}", json=body)
 
     def delete_bucket(self, name: str) -> None:
         self.request("DELETE", f"/buckets/{_seg(name)}")
 
-    def list_objects(self, bucket: str, *, prefix: str = "") -> list[dict[str, Any]]:
+    def list_objects(self, bucket: str, *, prefix: str = "") -> list[schemas.buckets.StoredObject]:
         params = {"prefix": prefix} if prefix else {}
-        result: list[dict[str, Any]] = self.request(
-            "GET", f"/buckets/{_seg(bucket)}/objects", params=params
+        return self.parsed_list(
+            schemas.buckets.StoredObject, "GET", f"/buckets/{_seg(bucket)}/objects", params=params
         )
-        return result
 
-    def put_object(self, bucket: str, key: str, content: bytes) -> dict[str, Any]:
+    def put_object(self, bucket: str, key: str, content: bytes) -> schemas.buckets.StoredObject:
         """Upload `content` as the object `key` (an existing key is replaced)."""
-        result: dict[str, Any] = self.request(
+        return self.parsed(
+            schemas.buckets.StoredObject,
             "PUT",
             f"/buckets/{_seg(bucket)}/objects/{_seg(key)}",
             content=content,
             headers={"Content-Type": "application/octet-stream"},
         )
-        return result
 
     def download_object(self, bucket: str, key: str, sink: BinaryIO) -> int:
         """Write the object's content to `sink` as it arrives; the number of bytes."""

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from rtcompute.client import base as client_base
+from rtcompute.client import schemas
 
 _seg = client_base.segment
 
@@ -22,10 +23,9 @@ def versions_path(cluster: str | None) -> str:
 
 class EngineCalls(client_base.Transport):
     # the catalog
-    def list_engines(self) -> list[dict[str, Any]]:
+    def list_engines(self) -> list[schemas.engines.EngineVersion]:
         """The installable versions, newest first (`retired`: past the end of service)."""
-        result: list[dict[str, Any]] = self.request("GET", "/engines")
-        return result
+        return self.parsed_list(schemas.engines.EngineVersion, "GET", "/engines")
 
     def update_engine(
         self,
@@ -36,7 +36,7 @@ class EngineCalls(client_base.Transport):
         end_of_service: date | None = None,
         notes: str = "",
         listed: bool = True,
-    ) -> dict[str, Any]:
+    ) -> schemas.engines.EngineVersion:
         """Add a version to the catalog or change it (operator)."""
         body: dict[str, Any] = {
             "tag": tag,
@@ -46,59 +46,59 @@ class EngineCalls(client_base.Transport):
         }
         if end_of_service is not None:
             body["end_of_service"] = end_of_service.isoformat()
-        result: dict[str, Any] = self.request("PUT", f"/engines/{_seg(version)}", json=body)
-        return result
+        return self.parsed(
+            schemas.engines.EngineVersion, "PUT", f"/engines/{_seg(version)}", json=body
+        )
 
     # versions of a cluster (or of the shared pool: cluster=None)
-    def list_versions(self, cluster: str | None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", versions_path(cluster))
-        return result
+    def list_versions(self, cluster: str | None) -> list[schemas.engines.Version]:
+        return self.parsed_list(schemas.engines.Version, "GET", versions_path(cluster))
 
-    def get_version(self, cluster: str | None, version: str) -> dict[str, Any]:
+    def get_version(self, cluster: str | None, version: str) -> schemas.engines.Version:
         """One version with its install state, phase and progress (0-100)."""
-        result: dict[str, Any] = self.request("GET", f"{versions_path(cluster)}/{_seg(version)}")
-        return result
+        return self.parsed(
+            schemas.engines.Version, "GET", f"{versions_path(cluster)}/{_seg(version)}"
+        )
 
     def install_version(
         self, cluster: str | None, version: str, *, confirm_beta: bool = False
-    ) -> dict[str, Any]:
+    ) -> schemas.engines.Version:
         """Start an install (state `installing`); a beta version needs `confirm_beta`."""
         body = {"version": version, "confirm_beta": confirm_beta}
-        result: dict[str, Any] = self.request("POST", versions_path(cluster), json=body)
-        return result
+        return self.parsed(schemas.engines.Version, "POST", versions_path(cluster), json=body)
 
-    def set_current_version(self, cluster: str | None, version: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "POST", f"{versions_path(cluster)}/{_seg(version)}/current"
+    def set_current_version(self, cluster: str | None, version: str) -> schemas.engines.Version:
+        return self.parsed(
+            schemas.engines.Version, "POST", f"{versions_path(cluster)}/{_seg(version)}/current"
         )
-        return result
 
-    def uninstall_version(self, cluster: str | None, version: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("DELETE", f"{versions_path(cluster)}/{_seg(version)}")
-        return result
+    def uninstall_version(self, cluster: str | None, version: str) -> schemas.engines.Version:
+        return self.parsed(
+            schemas.engines.Version, "DELETE", f"{versions_path(cluster)}/{_seg(version)}"
+        )
 
     # SQL checks on a project's engine (default: its cluster's or the pool's current version)
     def validate_sql(
         self, project: str, sql: str, *, engine_version: str | None = None
-    ) -> dict[str, Any]:
-        """{ok, engine_version, flink_version, problems: [{line, column, message}], elapsed_ms}"""
-        result: dict[str, Any] = self.request(
+    ) -> schemas.engines.SqlCheck:
+        """Syntax-check `sql`: `ok`, and `problems` with their line, column and message."""
+        return self.parsed(
+            schemas.engines.SqlCheck,
             "POST",
             f"/projects/{_seg(project)}/sql:validate",
             json=_sql_body(sql, engine_version),
         )
-        return result
 
     def explain_sql(
         self, project: str, sql: str, *, engine_version: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.engines.SqlExplain:
         """Like `validate_sql`, with the `plan` Flink makes of the script."""
-        result: dict[str, Any] = self.request(
+        return self.parsed(
+            schemas.engines.SqlExplain,
             "POST",
             f"/projects/{_seg(project)}/sql:explain",
             json=_sql_body(sql, engine_version),
         )
-        return result
 
 
 def _sql_body(sql: str, engine_version: str | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import httpx
 
 from rtcompute.client import base as client_base
+from rtcompute.client import schemas
 
 ApiError = client_base.ApiError
 _seg = client_base.segment
@@ -36,34 +37,38 @@ class JobCalls(client_base.Transport):
     # folders
     def list_folders(self, project: str) -> list[str]:
         """Every folder's path; `/` always exists."""
-        result: dict[str, list[str]] = self.request("GET", f"{project_path(project)}/folders")
-        return result["folders"]
+        path = f"{project_path(project)}/folders"
+        return self.parsed(schemas.jobs.Folders, "GET", path).folders
 
     def create_folder(self, project: str, path: str) -> str:
         """Create `path` (its parent must exist); the normalized path."""
-        result: dict[str, list[str]] = self.request(
-            "POST", f"{project_path(project)}/folders", json={"path": path}
+        made = self.parsed(
+            schemas.jobs.Folders, "POST", f"{project_path(project)}/folders", json={"path": path}
         )
-        return result["folders"][0]
+        return made.folders[0]
 
     def move_folder(self, project: str, path: str, to: str) -> str:
         """Rename or move a folder with everything in it; the new path."""
-        result: dict[str, list[str]] = self.request(
-            "POST", f"{project_path(project)}/folders:move", json={"path": path, "to": to}
+        moved = self.parsed(
+            schemas.jobs.Folders,
+            "POST",
+            f"{project_path(project)}/folders:move",
+            json={"path": path, "to": to},
         )
-        return result["folders"][0]
+        return moved.folders[0]
 
     def delete_folder(self, project: str, path: str) -> None:
         """Delete an empty folder."""
         self.request("POST", f"{project_path(project)}/folders:delete", json={"path": path})
 
     # drafts and revisions
-    def list_jobs(self, project: str, *, folder: str | None = None) -> list[dict[str, Any]]:
+    def list_jobs(
+        self, project: str, *, folder: str | None = None
+    ) -> list[schemas.jobs.JobSummary]:
         params = _changes(folder=folder)
-        result: list[dict[str, Any]] = self.request(
-            "GET", f"{project_path(project)}/jobs", params=params
+        return self.parsed_list(
+            schemas.jobs.JobSummary, "GET", f"{project_path(project)}/jobs", params=params
         )
-        return result
 
     def create_job(
         self,
@@ -75,7 +80,7 @@ class JobCalls(client_base.Transport):
         settings: dict[str, Any] | None = None,
         engine_version: str = "",
         description: str = "",
-    ) -> dict[str, Any]:
+    ) -> schemas.jobs.Job:
         """A new draft, revision 1 (empty `engine_version`: the cluster's current one)."""
         body: dict[str, Any] = {
             "name": name,
@@ -85,12 +90,10 @@ class JobCalls(client_base.Transport):
             "description": description,
         }
         body |= _changes(settings=settings)
-        result: dict[str, Any] = self.request("POST", f"{project_path(project)}/jobs", json=body)
-        return result
+        return self.parsed(schemas.jobs.Job, "POST", f"{project_path(project)}/jobs", json=body)
 
-    def get_job(self, project: str, job: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", job_path(project, job))
-        return result
+    def get_job(self, project: str, job: str) -> schemas.jobs.Job:
+        return self.parsed(schemas.jobs.Job, "GET", job_path(project, job))
 
     def update_job(
         self,
@@ -103,7 +106,7 @@ class JobCalls(client_base.Transport):
         description: str | None = None,
         message: str = "",
         base_revision: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> schemas.jobs.Job:
         """Save the draft; a change of SQL, settings or version is a new revision. With
         `base_revision` the save is refused (RevisionConflict) if someone saved since."""
         body = _changes(
@@ -114,60 +117,53 @@ class JobCalls(client_base.Transport):
             base_revision=base_revision,
         )
         body["message"] = message
-        result: dict[str, Any] = self.request("PATCH", job_path(project, job), json=body)
-        return result
+        return self.parsed(schemas.jobs.Job, "PATCH", job_path(project, job), json=body)
 
     def move_job(
         self, project: str, job: str, *, folder: str | None = None, new_name: str | None = None
-    ) -> dict[str, Any]:
+    ) -> schemas.jobs.Job:
         """Rename the job (`new_name`) or move it to another folder."""
         body = _changes(folder=folder, name=new_name)
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:move", json=body)
-        return result
+        return self.parsed(schemas.jobs.Job, "POST", f"{job_path(project, job)}:move", json=body)
 
     def delete_job(self, project: str, job: str) -> None:
         self.request("DELETE", job_path(project, job))
 
-    def list_revisions(self, project: str, job: str) -> list[dict[str, Any]]:
+    def list_revisions(self, project: str, job: str) -> list[schemas.jobs.Revision]:
         """Every save, newest first."""
-        result: list[dict[str, Any]] = self.request("GET", f"{job_path(project, job)}/revisions")
-        return result
+        return self.parsed_list(schemas.jobs.Revision, "GET", f"{job_path(project, job)}/revisions")
 
-    def get_revision(self, project: str, job: str, number: int) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "GET", f"{job_path(project, job)}/revisions/{number:d}"
+    def get_revision(self, project: str, job: str, number: int) -> schemas.jobs.Revision:
+        return self.parsed(
+            schemas.jobs.Revision, "GET", f"{job_path(project, job)}/revisions/{number:d}"
         )
-        return result
 
     def diff_revisions(self, project: str, job: str, first: int, second: int) -> str:
         """A unified diff of two revisions (SQL, engine version, settings)."""
-        result: dict[str, str] = self.request(
-            "GET", f"{job_path(project, job)}/diff", params={"from": first, "to": second}
+        params = {"from": first, "to": second}
+        found = self.parsed(
+            schemas.jobs.Diff, "GET", f"{job_path(project, job)}/diff", params=params
         )
-        return result["diff"]
+        return found.diff
 
-    def restore_revision(self, project: str, job: str, number: int) -> dict[str, Any]:
+    def restore_revision(self, project: str, job: str, number: int) -> schemas.jobs.Job:
         """A new revision with revision `number`'s content."""
-        result: dict[str, Any] = self.request(
-            "POST", f"{job_path(project, job)}/revisions/{number:d}:restore"
+        return self.parsed(
+            schemas.jobs.Job, "POST", f"{job_path(project, job)}/revisions/{number:d}:restore"
         )
-        return result
 
     # checks and the lifecycle
-    def validate_job(self, project: str, job: str) -> dict[str, Any]:
-        """{ok, engine_version, flink_version, problems: [{line, column, message}], elapsed_ms}"""
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:validate")
-        return result
+    def validate_job(self, project: str, job: str) -> schemas.engines.SqlCheck:
+        """Syntax-check the job: `ok`, and `problems` with their line, column and message."""
+        return self.parsed(schemas.engines.SqlCheck, "POST", f"{job_path(project, job)}:validate")
 
-    def explain_job(self, project: str, job: str) -> dict[str, Any]:
+    def explain_job(self, project: str, job: str) -> schemas.engines.SqlExplain:
         """Like `validate_job`, with the `plan`."""
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:explain")
-        return result
+        return self.parsed(schemas.engines.SqlExplain, "POST", f"{job_path(project, job)}:explain")
 
-    def publish_job(self, project: str, job: str) -> dict[str, Any]:
+    def publish_job(self, project: str, job: str) -> schemas.jobs.Deployment:
         """Go online with the head revision; JobCheckFailed (409) carries `problems`."""
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:publish")
-        return result
+        return self.parsed(schemas.jobs.Deployment, "POST", f"{job_path(project, job)}:publish")
 
     def start_job(
         self,
@@ -177,57 +173,59 @@ class JobCalls(client_base.Transport):
         mode: str = "stateless",
         savepoint_id: int | None = None,
         allow_non_restored_state: bool = False,
-    ) -> dict[str, Any]:
+    ) -> schemas.jobs.Deployment:
         """mode: stateless | latest_checkpoint | latest_savepoint | savepoint (+ savepoint_id)."""
         body: dict[str, Any] = {"mode": mode, "allow_non_restored_state": allow_non_restored_state}
         body |= _changes(savepoint_id=savepoint_id)
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:start", json=body)
-        return result
-
-    def resume_job(self, project: str, job: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:resume")
-        return result
-
-    def stop_job(self, project: str, job: str, *, mode: str = "savepoint") -> dict[str, Any]:
-        """mode: savepoint (default) | cancel."""
-        result: dict[str, Any] = self.request(
-            "POST", f"{job_path(project, job)}:stop", json={"mode": mode}
+        return self.parsed(
+            schemas.jobs.Deployment, "POST", f"{job_path(project, job)}:start", json=body
         )
-        return result
 
-    def suspend_job(self, project: str, job: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", f"{job_path(project, job)}:suspend")
-        return result
+    def resume_job(self, project: str, job: str) -> schemas.jobs.Deployment:
+        return self.parsed(schemas.jobs.Deployment, "POST", f"{job_path(project, job)}:resume")
+
+    def stop_job(
+        self, project: str, job: str, *, mode: str = "savepoint"
+    ) -> schemas.jobs.Deployment:
+        """mode: savepoint (default) | cancel."""
+        return self.parsed(
+            schemas.jobs.Deployment, "POST", f"{job_path(project, job)}:stop", json={"mode": mode}
+        )
+
+    def suspend_job(self, project: str, job: str) -> schemas.jobs.Deployment:
+        return self.parsed(schemas.jobs.Deployment, "POST", f"{job_path(project, job)}:suspend")
 
     def offline_job(self, project: str, job: str) -> None:
         self.request("POST", f"{job_path(project, job)}:offline")
 
     # watching
-    def get_deployment(self, project: str, job: str) -> dict[str, Any]:
+    def get_deployment(self, project: str, job: str) -> schemas.jobs.Deployment:
         """The online job's desired and observed state (404 JobNotOnline otherwise)."""
-        result: dict[str, Any] = self.request("GET", f"{job_path(project, job)}/deployment")
-        return result
+        return self.parsed(schemas.jobs.Deployment, "GET", f"{job_path(project, job)}/deployment")
 
-    def list_savepoints(self, project: str, job: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.request("GET", f"{job_path(project, job)}/savepoints")
-        return result
-
-    def list_job_events(self, project: str, job: str) -> list[dict[str, Any]]:
-        """State changes, failovers, checkpoint failures, alerts; newest first."""
-        result: list[dict[str, Any]] = self.request("GET", f"{job_path(project, job)}/events")
-        return result
-
-    def job_metrics(self, project: str, job: str, *, limit: int = 120) -> list[dict[str, Any]]:
-        """The latest `limit` samples, oldest first."""
-        result: list[dict[str, Any]] = self.request(
-            "GET", f"{job_path(project, job)}/metrics", params={"limit": limit}
+    def list_savepoints(self, project: str, job: str) -> list[schemas.jobs.Savepoint]:
+        return self.parsed_list(
+            schemas.jobs.Savepoint, "GET", f"{job_path(project, job)}/savepoints"
         )
-        return result
 
-    def list_job_logs(self, project: str, job: str) -> list[dict[str, Any]]:
-        """[{name, process, kind: log|out, size_bytes}] of the current or last run."""
-        result: list[dict[str, Any]] = self.request("GET", f"{job_path(project, job)}/logs")
-        return result
+    def list_job_events(self, project: str, job: str) -> list[schemas.jobs.Event]:
+        """State changes, failovers, checkpoint failures, alerts; newest first."""
+        return self.parsed_list(schemas.jobs.Event, "GET", f"{job_path(project, job)}/events")
+
+    def job_metrics(
+        self, project: str, job: str, *, limit: int = 120
+    ) -> list[schemas.jobs.MetricSample]:
+        """The latest `limit` samples, oldest first."""
+        return self.parsed_list(
+            schemas.jobs.MetricSample,
+            "GET",
+            f"{job_path(project, job)}/metrics",
+            params={"limit": limit},
+        )
+
+    def list_job_logs(self, project: str, job: str) -> list[schemas.jobs.LogFile]:
+        """The log and stdout files (kind log|out) of the current or last run."""
+        return self.parsed_list(schemas.jobs.LogFile, "GET", f"{job_path(project, job)}/logs")
 
     def download_job_log(self, project: str, job: str, name: str, sink: BinaryIO) -> int:
         """Write one log file to `sink` as it arrives; the number of bytes."""
@@ -246,37 +244,30 @@ class JobCalls(client_base.Transport):
             raise ApiError(0, "ConnectionFailed", message, "", None) from None
         return written
 
-    def get_job_alerts(self, project: str, job: str) -> list[dict[str, Any]]:
-        """[{kind: failed|restarts|checkpoint_failures, threshold, window_seconds}]"""
-        result: dict[str, list[dict[str, Any]]] = self.request(
-            "GET", f"{job_path(project, job)}/alerts"
-        )
-        return result["rules"]
+    def get_job_alerts(self, project: str, job: str) -> list[schemas.jobs.AlertRule]:
+        """The rules: kind failed|restarts|checkpoint_failures, threshold, window_seconds."""
+        path = f"{job_path(project, job)}/alerts"
+        return self.parsed(schemas.jobs.AlertRules, "GET", path).rules
 
     def set_job_alerts(
         self, project: str, job: str, rules: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    ) -> list[schemas.jobs.AlertRule]:
         """Replace the job's alert rules (an empty list: no alerts)."""
-        result: dict[str, list[dict[str, Any]]] = self.request(
-            "PUT", f"{job_path(project, job)}/alerts", json={"rules": rules}
-        )
-        return result["rules"]
+        path = f"{job_path(project, job)}/alerts"
+        return self.parsed(schemas.jobs.AlertRules, "PUT", path, json={"rules": rules}).rules
 
-    def get_job_resources(self, project: str, job: str) -> list[dict[str, Any]]:
-        """[{bucket, key, kind: jar|file, created_at}] attached to the job's draft."""
-        result: dict[str, list[dict[str, Any]]] = self.request(
-            "GET", f"{job_path(project, job)}/resources"
-        )
-        return result["resources"]
+    def get_job_resources(self, project: str, job: str) -> list[schemas.jobs.JobResource]:
+        """The objects (bucket, key, kind jar|file) attached to the job's draft."""
+        path = f"{job_path(project, job)}/resources"
+        return self.parsed(schemas.jobs.JobResources, "GET", path).resources
 
     def set_job_resources(
         self, project: str, job: str, resources: list[dict[str, str]]
-    ) -> list[dict[str, Any]]:
+    ) -> list[schemas.jobs.JobResource]:
         """Replace the job's resources ([{bucket, key}]); a change is a new revision."""
-        result: dict[str, list[dict[str, Any]]] = self.request(
-            "PUT", f"{job_path(project, job)}/resources", json={"resources": resources}
-        )
-        return result["resources"]
+        path = f"{job_path(project, job)}/resources"
+        body = {"resources": resources}
+        return self.parsed(schemas.jobs.JobResources, "PUT", path, json=body).resources
 
 
 def _error_of(response: httpx.Response) -> ApiError:

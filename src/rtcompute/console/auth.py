@@ -15,7 +15,6 @@ from urllib.parse import quote
 from fastapi import Request, Response
 
 from rtcompute import errors
-from rtcompute.console import i18n
 
 SESSION_COOKIE = "rtc_session"
 CSRF_COOKIE = "rtc_csrf"
@@ -96,7 +95,8 @@ async def submitted_token(request: Request) -> str | None:
 
 def csrf_failed() -> errors.Forbidden:
     return errors.Forbidden(
-        i18n.N_("the form is stale or was not sent by this console; reload the page and retry"),
+        "the form is stale or was not sent by this console; reload the page and retry",
+        "表单已过期或并非由本控制台提交；请刷新页面后重试",
         code="CsrfFailed",
     )
 

@@ -87,7 +87,7 @@ async def signed_in(request: Request) -> principals.Principal:
     """The principal of the session cookie; only console sessions, never access keys."""
     token = auth.session_token(request)
     if token is None or not token.startswith(credentials.SESSION_PREFIX):
-        raise errors.Unauthenticated("sign in first", code="MissingCredentials")
+        raise errors.Unauthenticated("sign in first", "请先登录", code="MissingCredentials")
     principal = await anyio.to_thread.run_sync(sessions.authenticate, platform_of(request), token)
     request.state.principal = principal
     return principal

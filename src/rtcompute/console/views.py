@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rtcompute import errors, http_status
-from rtcompute.console import auth, capacity_errors, engine_errors, i18n, job_errors, ram_errors
+from rtcompute.console import auth, error_links, i18n
 from rtcompute.console.i18n import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -63,67 +63,16 @@ NAV_ACCOUNT = (
     NavItem("settings", "/console/settings", N_("Settings")),
 )
 
-# What the console says for each error code a user can meet, translated; a code missing here
-# shows the service's English message in every language (tests/unit/test_i18n.py lists the
-# codes the services raise and fails on one missing here).
-ERROR_MESSAGES = {
-    "CsrfFailed": N_(
-        "The form is stale or was not sent by this console; reload the page and retry."
-    ),
-    # one message for every refused password step: wrong, unknown or throttled alike
-    "InvalidCredentials": N_(
-        "The account, user name or password is wrong, or this address made too many failed "
-        "sign-ins (then wait %(lockout_minutes)s minutes)."
-    ),
-    "InvalidVerificationCode": N_("The verification code is wrong or expired."),
-    "VerificationRequired": N_("A verification code is needed; enter it with your password."),
-    "ConsoleAccessDisabled": N_(
-        "Console access is turned off for this user; ask the account owner."
-    ),
-    "SignupDisabled": N_(
-        "Public sign-up is turned off on this platform; ask the operator for an account."
-    ),
-    "WeakPassword": N_(
-        "The password is too weak: use at least %(min_length)s characters, and not the "
-        "account or user name."
-    ),
-    "PasswordMismatch": N_("The two passwords differ; type the same password twice."),
-    "InvalidAccountAlias": N_(
-        "This account alias is not valid: use 3-32 lowercase letters, digits and hyphens, "
-        "starting and ending with a letter or digit."
-    ),
-    "AccountAliasExists": N_("This account alias is taken; choose another."),
-    "InvalidEmail": N_(
-        "This is not an e-mail address; enter one like name@example.com, or leave it empty."
-    ),
-    "InvalidDisplayName": N_(
-        "The display name is too long or has control characters (bidirectional ones "
-        "included); use at most 64 printable characters."
-    ),
-    "InvalidPageToken": N_(
-        "This page link was not handed out by the console; start again from the first page."
-    ),
+# What the console says for the errors that are not domain errors: those of HTTP itself and
+# of request parsing (api/app.py answers them with these codes). A domain error brings its
+# own sentence in each language (errors.py) and is never looked up here.
+HTTP_MESSAGES = {
     "InvalidParameter": N_(
         "A value in the form or the address is not valid (too long, or with characters such "
         "as NUL that cannot be stored); correct it and retry."
     ),
-    "InvalidStatus": N_("The status must be Active or Inactive."),
-    "SessionExpired": N_("Your session has expired; sign in again."),
-    "MissingCredentials": N_("Sign in first."),
     "Unauthenticated": N_("Sign in first."),
-    "InvalidAccessKey": N_("The access key ID or secret is wrong."),
-    "AccessKeyDisabled": N_("This access key is disabled; enable it or use another key."),
-    "Forbidden.RAM": N_("You are not authorized to do this; ask the account owner to grant it."),
     "Forbidden": N_("You are not authorized to do this; ask the account owner to grant it."),
-    "AccessKeyLimitExceeded": N_("You have the maximum number of access keys; delete one first."),
-    "AccessKeyNotFound": N_("That access key does not exist; reload the page to see your keys."),
-    "QuotaExceeded": N_("A quota is used up; free some resources or ask the operator for more."),
-    "MfaAlreadyBound": N_("MFA is already on; turn it off first."),
-    "MfaNotStarted": N_("No MFA device is pending; set one up first."),
-    "MfaUnchanged": N_("MFA is already in that state."),
-    "AccountNotFound": N_("That account does not exist; check the account alias."),
-    "IdentityNotFound": N_("Your identity no longer exists; ask the account owner."),
-    "Conflict": N_("This conflicts with the current state; reload the page and retry."),
     "NotFound": N_("There is no such page."),
     "MethodNotAllowed": N_("This page cannot be used that way; go back and use its buttons."),
     "PayloadTooLarge": N_("The request is too large; send less data."),
@@ -131,29 +80,10 @@ ERROR_MESSAGES = {
     "NotAcceptable": N_("The request is not valid; reload the page and retry."),
     "UnsupportedMediaType": N_("The request is not valid; reload the page and retry."),
     "MalformedJSON": N_("The request body is not valid JSON; reload the page and retry."),
-    "NotificationFailed": N_(
-        "The verification e-mail could not be sent; retry later or ask the operator to check "
-        "the mail settings."
-    ),
     "ServiceUnavailable": N_("The service is unavailable for a moment; retry shortly."),
     "InternalError": N_(
         "Something went wrong on our side; retry, and if it persists give the operator the "
         "request id shown below."
-    ),
-    **ram_errors.ERROR_MESSAGES,
-    **capacity_errors.ERROR_MESSAGES,
-    **engine_errors.ERROR_MESSAGES,
-    **job_errors.ERROR_MESSAGES,
-}
-VERIFICATION_MESSAGES = {
-    "totp": N_("Enter the 6-digit code of your MFA app."),
-    "email": N_(
-        "This identity has been inactive for a long time; a 6-digit verification code was "
-        "sent by e-mail. Enter it with your password."
-    ),
-    "log": N_(
-        "This identity has been inactive for a long time; a 6-digit verification code was "
-        "written to the operator's log. Enter it with your password."
     ),
 }
 
@@ -192,55 +122,24 @@ def translator(request: Request) -> Callable[[str], str]:
     return lambda message: i18n.gettext(language, message)
 
 
-def known_message(code: str) -> str | None:
-    """The console's sentence for a code, else for its family (`LimitExceeded.X` ->
-    `LimitExceeded`); None for a code nobody wrote one for."""
-    while code:
-        known = ERROR_MESSAGES.get(code)
-        if known is not None:
-            return known
-        code = code.rpartition(".")[0]
-    return None
-
-
 def message_of(request: Request, code: str, message: str) -> str:
-    """English: the service's own message (it names the value); otherwise the translation."""
+    """An HTTP-level error in the page's language: English keeps the server's own message
+    (it names what was wrong); other languages get the console's sentence for the code."""
     language, _ = language_of(request)
-    known = known_message(code)
+    known = HTTP_MESSAGES.get(code)
     if known is None or (language == i18n.ENGLISH and message):
         return message
-    return i18n.gettext(language, known) % _message_values(request)
-
-
-def _message_values(request: Request) -> dict[str, object]:
-    platform = getattr(request.app.state, "platform", None)
-    settings = getattr(platform, "settings", None)
-    auth = getattr(settings, "auth", None)
-    min_length = getattr(auth, "password_min_length", 8)
-    lockout_minutes = getattr(auth, "lockout_minutes", 15)
-    return {
-        "min_length": min_length,
-        "lockout_minutes": lockout_minutes,
-        **ram_errors.LIMIT_VALUES,
-    }
+    return i18n.gettext(language, known)
 
 
 def error_link(code: str) -> tuple[str, str] | None:
     """Where the user fixes the cause of an error: (path, label), or None."""
-    return (
-        ram_errors.ERROR_LINKS.get(code)
-        or capacity_errors.ERROR_LINKS.get(code)
-        or engine_errors.ERROR_LINKS.get(code)
-    )
+    return error_links.of(code)
 
 
 def error_message(request: Request, error: errors.RtcError) -> str:
     """A domain error's own sentence in the page's language."""
-    if isinstance(error, errors.VerificationRequired) and error.method in VERIFICATION_MESSAGES:
-        return translator(request)(VERIFICATION_MESSAGES[error.method])
     language, _ = language_of(request)
-    if not error.zh:  # not yet given its Chinese sentence: the console's one for the code
-        return message_of(request, error.code, error.message)
     return error.text(language)
 
 

@@ -5,7 +5,8 @@ path inside it. So the key rules are stricter than "any UTF-8 string": a key tha
 accepted here is already a normalized relative POSIX path (no `..` or `.` segment, no
 empty segment, no leading `/`, no backslash, no control character), and joining it to
 the bucket's directory can never name anything outside that directory. Everything else
-(`%2e%2e`, spaces, non-ASCII letters) is a literal name.
+(`%2e%2e`, spaces, non-ASCII letters) is a literal name. A refusal is an `errors.Invalid`
+with the OSS code of the name it refuses.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rtcompute import errors
 from rtcompute.domain import text
 
 STANDARD = "standard"
@@ -32,11 +34,23 @@ MAX_KEY_BYTES = 1023
 # each segment becomes a file or directory name; Linux refuses names over 255 bytes
 MAX_SEGMENT_BYTES = 255
 
+BUCKET_NAME_CODE = "InvalidBucketName"
+KEY_CODE = "InvalidObjectName"
+
+
+def _bad_key(message: str, zh: str) -> errors.Invalid:
+    return errors.Invalid(message, zh, code=KEY_CODE)
+
 
 def check_bucket_name(name: str) -> str:
     """An OSS bucket name."""
     if not BUCKET_NAME.fullmatch(name):
-        raise ValueError(f"bucket name must be {BUCKET_NAME_RULE}; got {name!r}")
+        raise errors.Invalid(
+            f"bucket name must be {BUCKET_NAME_RULE}; got {name!r}",
+            f"存储桶名称须为 3-63 个字符，只含小写字母、数字和连字符，并以字母或数字开头和结尾；"
+            f"而不是 {name!r}",
+            code=BUCKET_NAME_CODE,
+        )
     return name
 
 
@@ -45,29 +59,49 @@ def check_object_key(key: str) -> str:
     try:
         size = len(key.encode("utf-8"))
     except UnicodeEncodeError:
-        raise ValueError("object key must be valid UTF-8 (no lone surrogates)") from None
+        raise _bad_key(
+            "object key must be valid UTF-8 (no lone surrogates)",
+            "对象名须为有效的 UTF-8 文本（不能含孤立的代理字符）",
+        ) from None
     if not 1 <= size <= MAX_KEY_BYTES:
-        raise ValueError(f"object key must be 1-{MAX_KEY_BYTES} bytes of UTF-8, not {size}")
+        raise _bad_key(
+            f"object key must be 1-{MAX_KEY_BYTES} bytes of UTF-8, not {size}",
+            f"对象名须为 1-{MAX_KEY_BYTES} 字节的 UTF-8 文本，而不是 {size} 字节",
+        )
     for char in key:
         if unicodedata.category(char) == "Cc":
-            raise ValueError(
-                f"object key must not contain control characters (found U+{ord(char):04X})"
+            raise _bad_key(
+                f"object key must not contain control characters (found U+{ord(char):04X})",
+                f"对象名不能包含控制字符（发现 U+{ord(char):04X}）",
             )
     if "\\" in key:
-        raise ValueError("object key must not contain a backslash; use '/' between folders")
+        raise _bad_key(
+            "object key must not contain a backslash; use '/' between folders",
+            "对象名不能包含反斜杠；目录之间请用 '/' 分隔",
+        )
     if key.startswith("/"):
-        raise ValueError("object key must not start with '/'")
+        raise _bad_key("object key must not start with '/'", "对象名不能以 '/' 开头")
     if key.endswith("/"):
-        raise ValueError("object key must not end with '/': it names an object, not a folder")
+        raise _bad_key(
+            "object key must not end with '/': it names an object, not a folder",
+            "对象名不能以 '/' 结尾：它命名的是对象，不是目录",
+        )
     for segment in key.split("/"):
         if segment == "":
-            raise ValueError("object key must not contain empty segments ('//')")
+            raise _bad_key(
+                "object key must not contain empty segments ('//')",
+                "对象名不能包含空的路径段（'//'）",
+            )
         if segment in (".", ".."):
-            raise ValueError(f"object key must not contain a {segment!r} segment")
+            raise _bad_key(
+                f"object key must not contain a {segment!r} segment",
+                f"对象名不能包含 {segment!r} 路径段",
+            )
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
-            raise ValueError(
+            raise _bad_key(
                 f"each '/'-separated part of an object key must be at most "
-                f"{MAX_SEGMENT_BYTES} bytes"
+                f"{MAX_SEGMENT_BYTES} bytes",
+                f"对象名中以 '/' 分隔的每一段最多 {MAX_SEGMENT_BYTES} 字节",
             )
     return key
 
@@ -78,17 +112,16 @@ def check_new_object_key(key: str) -> str:
     Only new keys are refused: an object stored before this rule can still be read and deleted.
     """
     check_object_key(key)
-    problem = text.bidi_problem(key)
-    if problem is not None:
-        raise ValueError(f"object key {problem}")
-    return key
+    return text.refuse_bidi(key, field="object key", field_zh="对象名", code=KEY_CODE)
 
 
 def check_storage_class(value: str) -> str:
     """One of STORAGE_CLASSES."""
     if value not in STORAGE_CLASSES:
-        raise ValueError(
-            f"storage class must be one of {', '.join(STORAGE_CLASSES)}; got {value!r}"
+        raise errors.Invalid(
+            f"storage class must be one of {', '.join(STORAGE_CLASSES)}; got {value!r}",
+            f"存储类型须为 {', '.join(STORAGE_CLASSES)} 之一，而不是 {value!r}",
+            code="InvalidParameter.StorageClass",
         )
     return value
 
@@ -96,5 +129,9 @@ def check_storage_class(value: str) -> str:
 def check_acl(value: str) -> str:
     """One of ACLS."""
     if value not in ACLS:
-        raise ValueError(f"acl must be one of {', '.join(ACLS)}; got {value!r}")
+        raise errors.Invalid(
+            f"acl must be one of {', '.join(ACLS)}; got {value!r}",
+            f"读写权限（acl）须为 {', '.join(ACLS)} 之一，而不是 {value!r}",
+            code="InvalidParameter.Acl",
+        )
     return value

@@ -32,6 +32,18 @@ STATES = (
     RELEASING,
     RELEASED,
 )
+# the Chinese of each state (the console's labels), for the sentences of errors
+STATES_ZH = {
+    STARTING: "启动中",
+    RUNNING: "运行中",
+    SCALING_OUT: "扩容中",
+    SCALING_IN: "缩容中",
+    DEPLOYING: "版本部署中",
+    FAILED: "失败",
+    EXPIRED: "已过期",
+    RELEASING: "释放中",
+    RELEASED: "已释放",
+}
 # states in which the cluster's processes should be up
 ACTIVE = frozenset({STARTING, RUNNING, SCALING_OUT, SCALING_IN, DEPLOYING})
 

@@ -192,6 +192,7 @@ class Condition:
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
+            # invariant: parse_block refuses unknown operators before it builds a Condition
             raise ValueError(f"unknown condition operator {self.operator!r}")
         object.__setattr__(self, "key", self.key.lower())
         negated = self.operator in NEGATED_OF
@@ -230,48 +231,69 @@ def normalise_value(raw: object) -> str | None:
     return None
 
 
-def _values(raw: object) -> tuple[tuple[str, ...], str | None]:
+def _values(raw: object) -> tuple[tuple[str, ...], tuple[str, str] | None]:
+    """The listed values, or the problem with them (in English and in Chinese)."""
     items = raw if isinstance(raw, list) else [raw]
     if not items:
-        return (), "must list at least one value"
+        return (), ("must list at least one value", "至少需要列出一个值")
     values = tuple(normalise_value(item) for item in items)
     if any(value is None for value in values):
-        return (), "values must be strings, numbers or booleans (or a list of them)"
+        return (), (
+            "values must be strings, numbers or booleans (or a list of them)",
+            "值必须是字符串、数字或布尔值（或它们的列表）",
+        )
     return tuple(v for v in values if v is not None), None
 
 
-def parse_block(raw: object) -> tuple[tuple[Condition, ...], list[tuple[str, str]]]:
-    """Compile a `Condition` element; problems come as (element path, message) pairs."""
-    problems: list[tuple[str, str]] = []
+def parse_block(raw: object) -> tuple[tuple[Condition, ...], list[tuple[str, str, str]]]:
+    """Compile a `Condition` element; problems come as (element path, message, Chinese)."""
+    problems: list[tuple[str, str, str]] = []
     compiled: list[Condition] = []
     if not isinstance(raw, dict):
-        return (), [("Condition", 'must be an object like {"StringEquals": {"key": "value"}}')]
+        shape = '{"StringEquals": {"key": "value"}}'
+        return (), [("Condition", f"must be an object like {shape}", f"必须是形如 {shape} 的对象")]
     for operator_name, block in raw.items():
         where = f"Condition.{operator_name}"
         if operator_name not in OPERATORS:
-            hint = _suggest(operator_name)
-            problems.append((where, f"unknown condition operator {operator_name!r}{hint}"))
+            hint, hint_zh = _suggest(operator_name)
+            problems.append(
+                (
+                    where,
+                    f"unknown condition operator {operator_name!r}{hint}",
+                    f"未知的条件运算符 {operator_name!r}{hint_zh}",
+                )
+            )
             continue
         if not isinstance(block, dict) or not block:
-            problems.append((where, 'must be an object naming keys, like {"acs:SourceIp": "..."}'))
+            shape = '{"acs:SourceIp": "..."}'
+            problems.append(
+                (
+                    where,
+                    f"must be an object naming keys, like {shape}",
+                    f"必须是列出条件键的对象，形如 {shape}",
+                )
+            )
             continue
         for key, raw_values in block.items():
             if not key:
-                problems.append((where, "a condition key must not be empty"))
+                problems.append((where, "a condition key must not be empty", "条件键不能为空"))
                 continue
             values, problem = _values(raw_values)
             if problem is not None:
-                problems.append((f"{where}.{key}", problem))
+                problems.append((f"{where}.{key}", *problem))
                 continue
             compiled.append(Condition(operator_name, key, values))
     return tuple(compiled), problems
 
 
-def _suggest(name: str) -> str:
+def _suggest(name: str) -> tuple[str, str]:
     for known in sorted(OPERATORS):
         if known.lower() == name.lower():
-            return f' (operators are case-sensitive: "{known}")'
-    return ""
+            return (
+                f' (operators are case-sensitive: "{known}")',
+                f'（运算符区分大小写："{known}"）',
+            )
+    return "", ""
 
 
 def request_context(

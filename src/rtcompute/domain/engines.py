@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rtcompute import errors
+
 # guide: 最多安装3个版本 (Flink versions exceeded max limitation:3)
 MAX_INSTALLED = 3
 # guide: 每个版本设有服役时间, 默认一年 (one year of service by default)
@@ -59,7 +61,7 @@ def is_name(name: str) -> bool:
 def release_of(name: str) -> str:
     """`flink-2.2.1` -> `2.2.1` (the apache-flink release); the name must be valid."""
     found = NAME.fullmatch(name)
-    if found is None:
+    if found is None:  # invariant: catalog and deployment rows hold checked names
         raise ValueError(f"not an engine version name: {name!r}")
     return ".".join(found.groups())
 
@@ -128,48 +130,48 @@ class Held:
     current: bool
 
 
-class RuleBroken(Exception):
-    """A rule of the guide refused the change; `code` is stable, `message` the guide's."""
-
-    def __init__(self, kind: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind  # conflict | invalid | not_found
-        self.code = code
-        self.message = message
-
-
 def check_install(held: Iterable[Held], entry: CatalogEntry, *, confirm_beta: bool) -> None:
-    """Raise RuleBroken when installing `entry` breaks one of the guide's rules."""
+    """Raise when installing `entry` breaks one of the guide's rules."""
     versions = [h for h in held if h.state in HELD]
     if any(h.state == INSTALLING for h in versions):
-        raise RuleBroken(
-            "conflict",
-            "VersionDeploying",
+        raise errors.Conflict(
             "another version is being installed; one install at a time: wait for it to finish",
+            "另一个引擎版本正在安装，一次只能安装一个，请等待其完成",
+            code="VersionDeploying",
         )
     if any(h.version == entry.name for h in versions):
-        raise RuleBroken("conflict", "VersionAlreadyInstalled", f"{entry.name} already installed")
+        raise already_installed(entry.name)
     if len(versions) >= MAX_INSTALLED:
-        raise RuleBroken(
-            "conflict",
-            "VersionLimitExceeded",
+        raise errors.Conflict(
             f"Flink versions exceeded max limitation:{MAX_INSTALLED}",
+            f"引擎版本已达上限 {MAX_INSTALLED} 个，请先卸载一个"
+            f"（Flink versions exceeded max limitation:{MAX_INSTALLED}）",
+            code="VersionLimitExceeded",
         )
     if entry.tag == BETA and not confirm_beta:
-        raise RuleBroken(
-            "invalid",
-            "BetaNotConfirmed",
+        raise errors.Invalid(
             f"{entry.name} is a beta version: only for specific cases, its quality and "
             "stability are not guaranteed; confirm to install it (confirm_beta=true)",
+            f"{entry.name} 是 beta 版本：仅用于特定场景，质量和稳定性不作保证；确认后才能安装",
+            code="BetaNotConfirmed",
         )
+
+
+def already_installed(version: str) -> errors.Conflict:
+    """The guide's message for a second install of the same version."""
+    return errors.Conflict(
+        f"{version} already installed",
+        f"该引擎版本已安装（{version} already installed）",
+        code="VersionAlreadyInstalled",
+    )
 
 
 def check_set_current(held: Iterable[Held], version: str) -> None:
     if not any(h.version == version and h.state == INSTALLED for h in held):
-        raise RuleBroken(
-            "conflict",
-            "VersionNotInstalled",
+        raise errors.Conflict(
             f"{version} is not installed; install it before setting it as current",
+            f"{version} 未安装，请先安装再设为 current",
+            code="VersionNotInstalled",
         )
 
 
@@ -179,24 +181,27 @@ def check_uninstall(
     """`referencing`: (job, project) pairs of online jobs that use `version`."""
     found = next((h for h in held if h.version == version), None)
     if found is None:
-        raise RuleBroken("not_found", "VersionNotInstalled", f"{version} is not installed")
+        raise errors.NotFound(
+            f"{version} is not installed", f"{version} 未安装", code="VersionNotInstalled"
+        )
     if found.state == INSTALLING:
-        raise RuleBroken(
-            "conflict",
-            "VersionDeploying",
+        raise errors.Conflict(
             f"{version} is being installed; wait for the install to finish",
+            f"{version} 正在安装，请等待安装完成",
+            code="VersionDeploying",
         )
     if found.current:
-        raise RuleBroken(
-            "conflict",
-            "VersionIsCurrent",
+        raise errors.Conflict(
             f"{version} is the current version; set another version as current first",
+            f"{version} 是当前版本，不能卸载，请先将另一个版本设为 current",
+            code="VersionIsCurrent",
         )
     for job, project in referencing:
-        raise RuleBroken(
-            "conflict",
-            "VersionInUse",
+        raise errors.Conflict(
             f"Node:{job} in project:{project} still ref the version:{version}",
+            f"项目 {project} 中的作业 {job} 仍在使用该引擎版本，请先将作业下线"
+            f"（Node:{job} in project:{project} still ref the version:{version}）",
+            code="VersionInUse",
         )
 
 
@@ -205,4 +210,14 @@ def script_missing(version: str, script: str) -> str:
     return (
         f"code:[{SCRIPT_MISSING_CODE}], brief info:[engine script not exist, please check "
         f"engine version], context info:[engine script:[{script}], engine version:[{version}]]"
+    )
+
+
+def version_missing(version: str, script: str) -> errors.Conflict:
+    """30006: the version is not installed where the SQL would run (the guide's text kept)."""
+    guide = script_missing(version, script)
+    return errors.Conflict(
+        guide,
+        f"引擎版本 {version} 未安装在项目所在的集群上，请先安装或选择已安装的版本（{guide}）",
+        code=SCRIPT_MISSING_CODE,
     )

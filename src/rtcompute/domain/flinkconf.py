@@ -52,7 +52,7 @@ _VERSION = re.compile(r"flink-(\d+)\.(\d+)\.(\d+)")
 
 def major_minor(version: str) -> tuple[int, int]:
     found = _VERSION.fullmatch(version)
-    if found is None:
+    if found is None:  # invariant: versions are checked names (services/jobs/drafts.py)
         raise ValueError(f"not an engine version name: {version!r}")
     return int(found.group(1)), int(found.group(2))
 
@@ -81,7 +81,7 @@ TASKMANAGER_PER_SLOT_MB = 1024
 
 def taskmanager_memory_mb(slots: int) -> int:
     """`taskmanager.memory.process.size` for a TaskManager with `slots` slots."""
-    if slots < 1:
+    if slots < 1:  # invariant: placement gives every TaskManager a slot
         raise ValueError("a TaskManager has at least one slot")
     return TASKMANAGER_BASE_MB + TASKMANAGER_PER_SLOT_MB * slots
 
@@ -97,6 +97,7 @@ def render_config(version: str, flat: Mapping[str, str]) -> str:
     major_minor(version)
     lines = [f"# written by rtcompute for {version}; one process's configuration"]
     for key, value in sorted(flat.items()):
+        # invariant: job settings refuse line breaks (domain/jobs.check_flink_config)
         if not key or any(c in key + value for c in "\r\n\0"):
             raise ValueError(f"a configuration key or value holds a line break: {key!r}")
         lines.append(f"{json.dumps(key)}: {json.dumps(value)}")

@@ -194,6 +194,13 @@ def key_refusal(key: str) -> str:
     )
 
 
+def key_refusal_zh(key: str) -> str:
+    return (
+        f" '{key[:120]}' 不允许设置：状态位置、端口、内存、类路径和高可用由平台设置；"
+        f"允许的键为 {flinkconf.allowed_text()}"
+    )
+
+
 def inside(path: str, root: str) -> bool:
     """`path` is `root` or below it (both absolute, normalised, symlinks already resolved)."""
     root = root.rstrip("/")

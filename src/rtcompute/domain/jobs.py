@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rtcompute import errors
 from rtcompute.domain import flinkconf, jobpaths
 
 # development states of the job row (DESIGN glossary: draft -> checked -> online -> offline)
@@ -114,6 +115,33 @@ def refusal(action: Action, state: str, job: str) -> str:
     return f"job {job} is {state}: it can be {verbs[action.name]} only when {allowed}"
 
 
+# a deployment's state in a Chinese sentence (the console's words for it)
+STATES_ZH = {
+    READY: "已上线",
+    STARTING: "启动中",
+    RUNNING: "运行中",
+    STOPPING: "停止中",
+    STOPPED: "已停止",
+    SUSPENDED: "已暂停",
+    FAILED: "失败",
+    FINISHED: "已完成",
+}
+
+
+def refusal_zh(action: Action, state: str, job: str) -> str:
+    verbs = {
+        "start": "启动",
+        "resume": "恢复",
+        "stop": "停止",
+        "suspend": "暂停",
+        "offline": "下线",
+    }
+    allowed = "、".join(STATES_ZH.get(s, s) for s in sorted(action.sources))
+    return (
+        f"作业 {job} 当前{STATES_ZH.get(state, state)}：只有在{allowed}时才能{verbs[action.name]}"
+    )
+
+
 # alert rules: the job failed; restarts or failed checkpoints above a threshold in a window
 ALERT_KINDS = ("failed", "restarts", "checkpoint_failures")
 
@@ -160,13 +188,17 @@ RESTART_TYPES = ("none", "fixed-delay", "failure-rate", "exponential-delay")
 CHECKPOINT_MODES = ("exactly_once", "at_least_once")
 
 
-class SettingsError(ValueError):
-    """A setting a user gave is wrong: `field` names it, the message says what is allowed."""
+def wrong_setting(field_name: str, rule: str, rule_zh: str) -> errors.Invalid:
+    """A setting a user gave is wrong: the sentence names the field and says what is allowed."""
+    return errors.Invalid(
+        f"settings.{field_name}: {rule}",
+        f"作业设置 {field_name} 有误：{rule_zh}",
+        code="InvalidParameter.JobSettings",
+    )
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = f"{field_name}: {message}"
+
+def _unknown_setting(field_name: str) -> errors.Invalid:
+    return wrong_setting(field_name, UNKNOWN_SETTING, "没有这项设置")
 
 
 @dataclass(frozen=True)
@@ -215,19 +247,23 @@ class JobSettings:
 def _int(raw: Mapping[str, Any], key: str, default: int, low: int, high: int, name: str) -> int:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(name, f"a whole number from {low} to {high}")
+        raise wrong_setting(
+            name, f"a whole number from {low} to {high}", f"须为 {low} 到 {high} 之间的整数"
+        )
     return value
 
 
 def _choice(raw: Mapping[str, Any], key: str, default: str, allowed: tuple[str, ...]) -> str:
     value = raw.get(key, default)
     if value not in allowed:
-        raise SettingsError(key, f"one of {', '.join(allowed)}")
+        raise wrong_setting(key, f"one of {', '.join(allowed)}", f"须为 {'、'.join(allowed)} 之一")
     return str(value)
 
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _KEY = re.compile(r"[A-Za-z0-9_.\-]{1,200}")
+# a value is written on one line of the config file (flinkconf.render_config)
+_BREAK = re.compile(r"[\r\n\0]")
 
 DAY = 86_400
 UNKNOWN_SETTING = "unknown setting"
@@ -237,11 +273,15 @@ def parse_restart(raw: Any) -> RestartStrategy:
     if raw is None:
         return RestartStrategy()
     if not isinstance(raw, Mapping):
-        raise SettingsError("restart", 'an object such as {"type": "fixed-delay"}')
+        raise wrong_setting(
+            "restart",
+            'an object such as {"type": "fixed-delay"}',
+            '须为对象，例如 {"type": "fixed-delay"}',
+        )
     known = {f for f in RestartStrategy.__dataclass_fields__}
     for key in raw:
         if key not in known:
-            raise SettingsError(f"restart.{str(key)[:40]}", UNKNOWN_SETTING)
+            raise _unknown_setting(f"restart.{str(key)[:40]}")
     base = RestartStrategy()
     return RestartStrategy(
         type=_choice(raw, "type", base.type, RESTART_TYPES),
@@ -266,38 +306,81 @@ def check_flink_config(raw: Any) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise SettingsError("flink_config", "an object of key: value strings")
+        raise wrong_setting(
+            "flink_config", "an object of key: value strings", "须为“键: 值”字符串组成的对象"
+        )
     if len(raw) > MAX_CONFIG_ENTRIES:
-        raise SettingsError("flink_config", f"at most {MAX_CONFIG_ENTRIES} keys")
+        raise wrong_setting(
+            "flink_config",
+            f"at most {MAX_CONFIG_ENTRIES} keys",
+            f"最多 {MAX_CONFIG_ENTRIES} 个键",
+        )
     checked: dict[str, str] = {}
     for key, value in raw.items():
         if not isinstance(key, str) or _KEY.fullmatch(key) is None:
-            raise SettingsError("flink_config", f"{str(key)[:80]!r} is not a Flink key")
+            raise wrong_setting(
+                "flink_config",
+                f"{str(key)[:80]!r} is not a Flink key",
+                f"{str(key)[:80]!r} 不是 Flink 配置键",
+            )
         if not flinkconf.is_allowed_key(key):
-            raise SettingsError("flink_config", f"key {jobpaths.key_refusal(key)}")
+            raise wrong_setting(
+                "flink_config",
+                f"key {jobpaths.key_refusal(key)}",
+                f"配置键{jobpaths.key_refusal_zh(key)}",
+            )
         if isinstance(value, bool):
             value = "true" if value else "false"
-        if not isinstance(value, str | int | float) or len(str(value)) > 1000:
-            raise SettingsError(f"flink_config.{key}", "a string of at most 1000 characters")
-        checked[key] = str(value)
+        text = str(value)
+        if not isinstance(value, str | int | float) or len(text) > 1000 or _BREAK.search(text):
+            raise wrong_setting(
+                f"flink_config.{key}",
+                "a string of at most 1000 characters on one line",
+                "须为一行、最多 1000 个字符的字符串",
+            )
+        checked[key] = text
     return checked
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A resource attached to a job (an object of one of the account's buckets), as a
+    revision and a deployment freeze it."""
+
+    bucket: str
+    key: str
+    kind: str  # jar | file
+
+    def as_dict(self) -> dict[str, str]:
+        return {"bucket": self.bucket, "key": self.key, "kind": self.kind}
+
+
+def attached_of(raw: Any) -> tuple[Attached, ...]:
+    """Stored attachments ([{bucket, key, kind}]) as values."""
+    return tuple(Attached(str(r["bucket"]), str(r["key"]), str(r["kind"])) for r in raw or ())
+
+
 def parse_settings(raw: Any, base: JobSettings | None = None) -> JobSettings:
-    """Settings from a request body (a partial update over `base`); SettingsError if wrong."""
+    """Settings from a request body (a partial update over `base`); errors.Invalid if wrong."""
     current = base or JobSettings()
     if raw is None:
         return current
     if not isinstance(raw, Mapping):
-        raise SettingsError("settings", "an object")
+        raise errors.Invalid(
+            "settings: an object", "作业设置须为对象", code="InvalidParameter.JobSettings"
+        )
     known = set(JobSettings.__dataclass_fields__)
     for key in raw:
         if key not in known:
-            raise SettingsError(str(key)[:40], UNKNOWN_SETTING)
+            raise _unknown_setting(str(key)[:40])
     merged = {**current.as_dict(), **raw}
     bucket = merged.get("state_bucket") or ""
     if not isinstance(bucket, str) or (bucket and _BUCKET.fullmatch(bucket) is None):
-        raise SettingsError("state_bucket", "a bucket name (3-63 lowercase letters, digits, -)")
+        raise wrong_setting(
+            "state_bucket",
+            "a bucket name (3-63 lowercase letters, digits, -)",
+            "须为存储桶名称（3-63 个小写字母、数字或 -）",
+        )
     return JobSettings(
         parallelism=_int(merged, "parallelism", 1, 1, MAX_PARALLELISM, "parallelism"),
         checkpoint_interval_seconds=_int(
@@ -372,19 +455,31 @@ MAX_FOLDER_DEPTH = 8
 
 
 def folder_path(raw: str) -> str:
-    """'/a/b' normalised; ValueError with the rule when it is not a folder path."""
+    """'/a/b' normalised; errors.Invalid with the rule when it is not a folder path."""
     if not raw.startswith("/"):
-        raise ValueError("a folder path starts with / (e.g. /etl/daily)")
+        raise _wrong_folder(
+            "a folder path starts with / (e.g. /etl/daily)",
+            "文件夹路径须以 / 开头（例如 /etl/daily）",
+        )
     parts = [p for p in raw.split("/") if p]
     if len(parts) > MAX_FOLDER_DEPTH:
-        raise ValueError(f"folders nest at most {MAX_FOLDER_DEPTH} deep")
+        raise _wrong_folder(
+            f"folders nest at most {MAX_FOLDER_DEPTH} deep",
+            f"文件夹最多嵌套 {MAX_FOLDER_DEPTH} 层",
+        )
     for part in parts:
         if part in (".", "..") or FOLDER_SEGMENT.fullmatch(part) is None or part.endswith(" "):
-            raise ValueError(
+            raise _wrong_folder(
                 f"folder name {part[:64]!r}: 1-64 letters, digits, _ - . or spaces, "
-                "not starting with . or a space"
+                "not starting with . or a space",
+                f"文件夹名 {part[:64]!r} 有误：须为 1-64 个字母、数字、_ - . 或空格，"
+                "且不以 . 或空格开头",
             )
     return "/" + "/".join(parts)
+
+
+def _wrong_folder(rule: str, rule_zh: str) -> errors.Invalid:
+    return errors.Invalid(f"folder: {rule}", rule_zh, code="InvalidParameter.Folder")
 
 
 def parent_of(path: str) -> str:

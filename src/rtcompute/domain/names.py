@@ -93,7 +93,7 @@ BUCKET = Rule(
     "3-63 characters: lowercase letters, digits and hyphens, starting and ending with a "
     "letter or digit",
     " 3-63 个小写字母、数字或连字符，以字母或数字开头和结尾",
-    "InvalidParameter.BucketName",
+    "InvalidBucketName",  # OSS's code, the one the API has always answered
 )
 # the networks and subnets the operator registers (VPC and VSwitch stand-ins)
 NETWORK = Rule(

@@ -3,7 +3,8 @@
 A tenant's network is a private IPv4 block, its subnets are non-overlapping blocks inside
 it, and a cluster's nodes take addresses from one subnet. The rules copy a cloud VPC
 (private ranges only, a few reserved addresses per subnet) so that a configuration that
-works here reads the same as the guide's; nothing here touches a real interface.
+works here reads the same as the guide's; nothing here touches a real interface. A
+refusal is an `errors.Invalid` with the code the API has always answered for that field.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection, Mapping, Sequence
+
+from rtcompute import errors
 
 # RFC 1918: the ranges a VPC accepts
 PRIVATE_RANGES = (
@@ -31,33 +34,59 @@ NAME_RULE = "2-64 characters: letters, digits, '-' and '_', starting with a lett
 
 MAX_NODES_PER_TYPE = 100_000
 
+CIDR_CODE = "InvalidParameter.CidrBlock"
+CAPACITY_CODE = "InvalidParameter.Capacity"
+# what `check_name` calls each kind in Chinese, and the code of its refusal
+_NAME_KINDS = {
+    "network": ("专有网络", "InvalidParameter.NetworkName"),
+    "subnet": ("交换机", "InvalidParameter.SubnetName"),
+    "zone": ("可用区", "InvalidParameter.ZoneName"),
+}
+
 _CIDR_SHAPE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}/[1-9]?[0-9]")
 
 
 def parse_cidr(text: str) -> ipaddress.IPv4Network:
     """A private IPv4 block in a.b.c.d/n form with no host bits set."""
     if not _CIDR_SHAPE.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not an IPv4 CIDR block such as 10.0.0.0/16 (IPv4 only, with a prefix)"
+        raise errors.Invalid(
+            f"{text!r} is not an IPv4 CIDR block such as 10.0.0.0/16 (IPv4 only, with a prefix)",
+            f"{text!r} 不是 10.0.0.0/16 这样的 IPv4 CIDR 地址块（仅支持 IPv4，须带前缀长度）",
+            code=CIDR_CODE,
         )
     try:
         network = ipaddress.IPv4Network(text, strict=False)
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a valid IPv4 CIDR block: {exc}") from None
+        raise errors.Invalid(
+            f"{text!r} is not a valid IPv4 CIDR block: {exc}",
+            f"{text!r} 不是有效的 IPv4 CIDR 地址块：每段地址须在 0 到 255 之间，前缀长度不超过 32",
+            code=CIDR_CODE,
+        ) from None
     if ipaddress.IPv4Address(text.split("/")[0]) != network.network_address:
-        raise ValueError(f"{text} has host bits set: did you mean {network}?")
+        raise errors.Invalid(
+            f"{text} has host bits set: did you mean {network}?",
+            f"{text} 的主机位不为 0：是否想填 {network}？",
+            code=CIDR_CODE,
+        )
     if not any(network.subnet_of(private) for private in PRIVATE_RANGES):
         ranges = ", ".join(str(r) for r in PRIVATE_RANGES)
-        raise ValueError(f"{text} is not a private block: use one inside {ranges}")
+        raise errors.Invalid(
+            f"{text} is not a private block: use one inside {ranges}",
+            f"{text} 不是私网地址块：请使用 {ranges} 之内的地址块",
+            code=CIDR_CODE,
+        )
     return network
 
 
 def _check_prefix(kind: str, network: ipaddress.IPv4Network, bounds: tuple[int, int]) -> None:
     low, high = bounds
     if not low <= network.prefixlen <= high:
-        raise ValueError(
+        raise errors.Invalid(
             f"a {kind} prefix must be between /{low} and /{high}; "
-            f"{network} has /{network.prefixlen}"
+            f"{network} has /{network.prefixlen}",
+            f"{_NAME_KINDS[kind][0]}的前缀长度须在 /{low} 到 /{high} 之间，"
+            f"{network} 的前缀长度为 /{network.prefixlen}",
+            code=CIDR_CODE,
         )
 
 
@@ -77,10 +106,18 @@ def check_subnet_cidr(
     subnet = parse_cidr(text)
     _check_prefix("subnet", subnet, SUBNET_PREFIXES)
     if not subnet.subnet_of(network):
-        raise ValueError(f"subnet {subnet} is not inside its network {network}")
+        raise errors.Invalid(
+            f"subnet {subnet} is not inside its network {network}",
+            f"交换机网段 {subnet} 不在其专有网络 {network} 之内",
+            code=CIDR_CODE,
+        )
     for sibling in siblings:
         if subnet.overlaps(sibling):
-            raise ValueError(f"subnet {subnet} overlaps the existing subnet {sibling}")
+            raise errors.Invalid(
+                f"subnet {subnet} overlaps the existing subnet {sibling}",
+                f"交换机网段 {subnet} 与已有交换机网段 {sibling} 重叠",
+                code=CIDR_CODE,
+            )
     return subnet
 
 
@@ -115,12 +152,16 @@ def free_addresses(subnet: ipaddress.IPv4Network, taken: Collection[str]) -> int
 
 
 def next_free(subnet: ipaddress.IPv4Network, taken: Collection[str], count: int) -> list[str]:
-    """The `count` lowest usable addresses of `subnet` not in `taken`."""
-    if count < 0:
+    """The `count` lowest usable addresses of `subnet` not in `taken`.
+
+    The caller counts the free addresses first and refuses the user (QuotaExceeded), so
+    the two checks here guard the arithmetic, not the user's input.
+    """
+    if count < 0:  # invariant: a node count is never negative
         raise ValueError(f"count must not be negative, not {count}")
     busy = _taken_in(subnet, taken)
     free = usable_addresses(subnet) - len(busy)
-    if free < count:
+    if free < count:  # invariant: networks.allocate refused a subnet with too few first
         raise ValueError(f"subnet {subnet} has {free} free addresses; {count} are needed")
     chosen: list[str] = []
     for number in _usable_range(subnet):
@@ -134,7 +175,13 @@ def next_free(subnet: ipaddress.IPv4Network, taken: Collection[str], count: int)
 def check_name(kind: str, name: str) -> str:
     """A network, subnet or zone name; the message names the `kind`."""
     if not NAME.fullmatch(name):
-        raise ValueError(f"{kind} name must be {NAME_RULE}; got {name!r}")
+        kind_zh, code = _NAME_KINDS[kind]
+        raise errors.Invalid(
+            f"{kind} name must be {NAME_RULE}; got {name!r}",
+            f"{kind_zh}名称须为 2-64 个字符，只含字母、数字、'-' 和 '_'，并以字母开头；"
+            f"而不是 {name!r}",
+            code=code,
+        )
     return name
 
 
@@ -146,17 +193,33 @@ def _type_order(name: str) -> tuple[list[int], str]:
 def parse_capacity(raw: Mapping[str, object], known_types: Collection[str]) -> dict[str, int]:
     """A zone's host capacity: machine type name -> how many nodes of it the zone can place."""
     if not isinstance(raw, Mapping):
-        raise ValueError("capacity must be an object of machine type name -> node count")
-    known = ", ".join(sorted(set(known_types), key=_type_order)) or "none"
+        raise errors.Invalid(
+            "capacity must be an object of machine type name -> node count",
+            "容量须为“机型名称 -> 节点数”的对象",
+            code=CAPACITY_CODE,
+        )
+    ordered = sorted(set(known_types), key=_type_order)
+    known = ", ".join(ordered) or "none"
+    known_zh = ", ".join(ordered) or "无"
     capacity: dict[str, int] = {}
     for name, count in raw.items():
         if not isinstance(name, str) or name not in known_types:
-            raise ValueError(f"unknown machine type {name!r} in capacity; known types: {known}")
+            raise errors.Invalid(
+                f"unknown machine type {name!r} in capacity; known types: {known}",
+                f"容量中的机型 {name!r} 不存在；已有机型：{known_zh}",
+                code=CAPACITY_CODE,
+            )
         if isinstance(count, bool) or not isinstance(count, int):
-            raise ValueError(f"capacity of {name} must be a whole number, not {count!r}")
+            raise errors.Invalid(
+                f"capacity of {name} must be a whole number, not {count!r}",
+                f"{name} 的容量须为整数，而不是 {count!r}",
+                code=CAPACITY_CODE,
+            )
         if not 0 <= count <= MAX_NODES_PER_TYPE:
-            raise ValueError(
-                f"capacity of {name} must be between 0 and {MAX_NODES_PER_TYPE:,}, not {count:,}"
+            raise errors.Invalid(
+                f"capacity of {name} must be between 0 and {MAX_NODES_PER_TYPE:,}, not {count:,}",
+                f"{name} 的容量须在 0 到 {MAX_NODES_PER_TYPE:,} 之间，而不是 {count:,}",
+                code=CAPACITY_CODE,
             )
         capacity[name] = count
     return capacity

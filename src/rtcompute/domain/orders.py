@@ -2,15 +2,18 @@
 
 The rules are the guide's (开通服务, 独享模式集群配置): masters 1 or 3, at least 2 slaves, the
 cluster's usable CU within its master type's maximum. Each refusal says which rule failed and
-what would fit, so a user can correct the order in one step.
+what would fit, so a user can correct the order in one step; it is a `Problem` in English and
+Chinese, and `refusal` makes the error of an order's problems (one code, every rule at once).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rtcompute import errors
 from rtcompute.domain import catalog as catalog_module
 from rtcompute.domain import clusters
 
@@ -33,11 +36,45 @@ EXPIRED = "expired"
 RELEASED = "released"
 CANCELLED = "cancelled"
 STATES = (PENDING_PAYMENT, PAID, CONSUMED, EXPIRED, RELEASED, CANCELLED)
+# the Chinese of the states and modes, for the sentences of errors
+STATES_ZH = {
+    PENDING_PAYMENT: "待支付",
+    PAID: "已支付",
+    CONSUMED: "已使用",
+    EXPIRED: "已过期",
+    RELEASED: "已释放",
+    CANCELLED: "已取消",
+}
+MODES_ZH = {SHARED: "共享模式", EXCLUSIVE: "独享模式"}
 
 # purchase limits (the guide's console offers 1-36 months and up to a few thousand CU)
 MIN_MONTHS, MAX_MONTHS = 1, 36
 MIN_SHARED_CU, MAX_SHARED_CU = 1, 2000
 DAYS_PER_MONTH = 30
+ORDER_CODE = "InvalidParameter.Order"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken purchase rule, in English and in Chinese."""
+
+    en: str
+    zh: str
+
+    def text(self, language: str) -> str:
+        """The sentence in `language` (a tag such as `zh-CN`)."""
+        return self.zh if errors.language_of(language) == errors.CHINESE else self.en
+
+    def error(self, code: str) -> errors.Invalid:
+        """This one problem as the error of a single field."""
+        return errors.Invalid(self.en, self.zh, code=code)
+
+
+def refusal(problems: Sequence[Problem]) -> errors.Invalid:
+    """The error of an order that breaks `problems`: every rule at once."""
+    return errors.Invalid(
+        "; ".join(p.en for p in problems), "；".join(p.zh for p in problems), code=ORDER_CODE
+    )
 
 
 @dataclass(frozen=True)
@@ -77,17 +114,25 @@ def can_move(source: str, target: str) -> bool:
     return any(source in rule.sources and rule.target == target for rule in STATE_RULES)
 
 
-def check_months(months: int) -> list[str]:
+def check_months(months: int) -> list[Problem]:
     if not MIN_MONTHS <= months <= MAX_MONTHS:
-        return [f"months must be between {MIN_MONTHS} and {MAX_MONTHS}; got {months}"]
+        return [
+            Problem(
+                f"months must be between {MIN_MONTHS} and {MAX_MONTHS}; got {months}",
+                f"购买时长须在 {MIN_MONTHS} 到 {MAX_MONTHS} 个月之间，而不是 {months}",
+            )
+        ]
     return []
 
 
-def shared_problems(cu: int, months: int) -> list[str]:
+def shared_problems(cu: int, months: int) -> list[Problem]:
     problems = check_months(months)
     if not MIN_SHARED_CU <= cu <= MAX_SHARED_CU:
         problems.append(
-            f"shared mode sells {MIN_SHARED_CU} to {MAX_SHARED_CU} CU per order; got {cu}"
+            Problem(
+                f"shared mode sells {MIN_SHARED_CU} to {MAX_SHARED_CU} CU per order; got {cu}",
+                f"共享模式每个订单可购买 {MIN_SHARED_CU} 到 {MAX_SHARED_CU} CU，而不是 {cu}",
+            )
         )
     return problems
 
@@ -102,27 +147,48 @@ def exclusive_problems(
     master_count: int,
     slave_type: str,
     slave_count: int,
-) -> list[str]:
+) -> list[Problem]:
     """Every broken sizing rule of an exclusive cluster, each with what would fit."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     master = catalog.find(catalog_module.MASTER, master_type)
     slave = catalog.find(catalog_module.SLAVE, slave_type)
     if master is None:
+        masters = _names(catalog.of_role(catalog_module.MASTER))
         problems.append(
-            f"unknown master type {master_type[:32]!r}; "
-            f"choose one of {_names(catalog.of_role(catalog_module.MASTER))}"
+            Problem(
+                f"unknown master type {master_type[:32]!r}; choose one of {masters}",
+                f"master 机型 {master_type[:32]!r} 不存在，请从 {masters} 中选择",
+            )
         )
     if slave is None:
+        slaves = _names(catalog.of_role(catalog_module.SLAVE))
         problems.append(
-            f"unknown slave type {slave_type[:32]!r}; "
-            f"choose one of {_names(catalog.of_role(catalog_module.SLAVE))}"
+            Problem(
+                f"unknown slave type {slave_type[:32]!r}; choose one of {slaves}",
+                f"slave 机型 {slave_type[:32]!r} 不存在，请从 {slaves} 中选择",
+            )
         )
     if master_count not in clusters.MASTER_COUNTS:
-        problems.append(f"a cluster has 1 master, or 3 for high availability; got {master_count}")
+        problems.append(
+            Problem(
+                f"a cluster has 1 master, or 3 for high availability; got {master_count}",
+                f"集群有 1 个 master，高可用时为 3 个，而不是 {master_count}",
+            )
+        )
     if slave_count < clusters.MIN_SLAVES:
-        problems.append(f"a cluster needs at least {clusters.MIN_SLAVES} slaves; got {slave_count}")
+        problems.append(
+            Problem(
+                f"a cluster needs at least {clusters.MIN_SLAVES} slaves; got {slave_count}",
+                f"集群至少需要 {clusters.MIN_SLAVES} 个 slave，而不是 {slave_count}",
+            )
+        )
     elif slave_count > clusters.MAX_SLAVES:
-        problems.append(f"a cluster has at most {clusters.MAX_SLAVES} slaves; got {slave_count}")
+        problems.append(
+            Problem(
+                f"a cluster has at most {clusters.MAX_SLAVES} slaves; got {slave_count}",
+                f"集群最多有 {clusters.MAX_SLAVES} 个 slave，而不是 {slave_count}",
+            )
+        )
     if master is None or slave is None or slave.cu is None or problems:
         return problems
     usable = clusters.usable_cu(slave.cu, slave_count)
@@ -136,7 +202,7 @@ def cap_problem(
     master: catalog_module.MachineType,
     slave: catalog_module.MachineType,
     slave_count: int,
-) -> str:
+) -> Problem:
     """The master-cap rule's message: the numbers, and the two ways to make it fit."""
     assert slave.cu is not None and master.cu is not None
     usable = clusters.usable_cu(slave.cu, slave_count)
@@ -144,13 +210,21 @@ def cap_problem(
     bigger = [
         t.name for t in catalog.of_role(catalog_module.MASTER) if t.cu is None or t.cu >= usable
     ]
-    ways = [f"at most {fits} slaves of type {slave.name}"] if fits >= clusters.MIN_SLAVES else []
+    ways: list[str] = []
+    ways_zh: list[str] = []
+    if fits >= clusters.MIN_SLAVES:
+        ways.append(f"at most {fits} slaves of type {slave.name}")
+        ways_zh.append(f"最多 {fits} 个 {slave.name} 机型的 slave")
     if bigger:
         ways.append(f"master type {' or '.join(bigger)}")
+        ways_zh.append(f"更大的 master 机型 {' 或 '.join(bigger)}")
     advice = f"; choose {', or '.join(ways)}" if ways else ""
-    return (
+    advice_zh = f"，请选择{'，或'.join(ways_zh)}" if ways_zh else ""
+    return Problem(
         f"the cluster's usable CU ({slave_count} x {slave.cu} CU of {slave.name} = {usable}) "
-        f"exceeds the maximum of master type {master.name} ({master.cu} CU){advice}"
+        f"exceeds the maximum of master type {master.name} ({master.cu} CU){advice}",
+        f"集群的可用 CU（{slave_count} x {slave.cu} CU 的 {slave.name} = {usable}）"
+        f"超过了 master 机型 {master.name} 的上限（{master.cu} CU）{advice_zh}",
     )
 
 

@@ -29,6 +29,7 @@ def lowest_free_block(
     bindable: Callable[[int], bool],
 ) -> int | None:
     """The first base (port_min + k*size) whose block overlaps no used block and binds."""
+    # invariant: `size` is the operator's RTC_LOCAL_PROVIDER__PORTS_PER_NODE, never user input
     if size < MIN_PORTS_PER_NODE:
         raise ValueError(f"a node needs at least {MIN_PORTS_PER_NODE} ports, got {size}")
     taken = sorted(used)

@@ -55,12 +55,24 @@ class Problem:
     statement: int | None
     element: str
     message: str
+    zh: str = field(default="", compare=False)
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
+        """`Statement[1].Effect`: the place in the document, as the user wrote it."""
         where = "" if self.statement is None else f"Statement[{self.statement}]"
         if self.element:
             where = f"{where}.{self.element}" if where else self.element
-        return f"{where}: {self.message}"
+        return where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def text(self, language: str) -> str:
+        """The problem in `language` (a tag such as `zh-CN`), the place kept as written."""
+        if errors.language_of(language) == errors.CHINESE and self.zh:
+            return f"{self.where}：{self.zh}"
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -257,14 +269,19 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, statement: int | None, element: str, message: str) -> None:
-        self.problems.append(Problem(statement, element, message))
+    def add(self, statement: int | None, element: str, message: str, zh: str) -> None:
+        self.problems.append(Problem(statement, element, message, zh))
 
     def load(self, text: str) -> list[tuple[int, object]]:
         """The statements of a well-formed document, numbered; problems for the rest."""
         if len(text) > MAX_DOCUMENT_CHARS:
             limit = f"a policy document holds at most {MAX_DOCUMENT_CHARS}"
-            self.add(None, "document", f"is {len(text)} characters long; {limit}")
+            self.add(
+                None,
+                "document",
+                f"is {len(text)} characters long; {limit}",
+                f"长 {len(text)} 个字符；权限策略文档最多 {MAX_DOCUMENT_CHARS} 个字符",
+            )
             return []  # refused before it is parsed: an oversized body costs nothing more
         duplicates: list[str] = []
         try:
@@ -275,39 +292,60 @@ class _Reader:
             )
         except json.JSONDecodeError as error:
             where = f"line {error.lineno} column {error.colno}"
-            self.add(None, "document", f"not valid JSON at {where}: {error.msg}")
+            self.add(
+                None,
+                "document",
+                f"not valid JSON at {where}: {error.msg}",
+                f"第 {error.lineno} 行第 {error.colno} 列处不是有效的 JSON",
+            )
             return []
         except RecursionError:
-            self.add(None, "document", "is nested too deeply")
+            self.add(None, "document", "is nested too deeply", "嵌套层级过深")
             return []
         except ValueError as error:  # NaN and Infinity, refused by _refuse_constant
-            self.add(None, "document", f"not valid JSON: {error}")
+            zh = (
+                f"不是有效的 JSON：{error.name} 不是 JSON 数字"
+                if isinstance(error, _RefusedConstant)
+                else "不是有效的 JSON"
+            )
+            self.add(None, "document", f"not valid JSON: {error}", zh)
             return []
         for key in duplicates:
-            self.add(None, "document", f"the key {key!r} appears twice in one object")
+            self.add(
+                None,
+                "document",
+                f"the key {key!r} appears twice in one object",
+                f"键 {key!r} 在同一个对象中出现了两次",
+            )
         if not isinstance(document, dict):
-            self.add(None, "document", 'must be an object: {"Version": "1", "Statement": [...]}')
+            shape = '{"Version": "1", "Statement": [...]}'
+            self.add(None, "document", f"must be an object: {shape}", f"必须是一个对象：{shape}")
             return []
         for name in document:
             if name not in _TOP_ELEMENTS:
-                self.add(None, name, "unknown element; a policy has only Version and Statement")
+                self.add(
+                    None,
+                    name,
+                    "unknown element; a policy has only Version and Statement",
+                    "未知元素；权限策略只有 Version 和 Statement 两个元素",
+                )
         if document.get("Version") != VERSION:
-            self.add(None, "Version", f'must be "{VERSION}"')
+            self.add(None, "Version", f'must be "{VERSION}"', f'必须是 "{VERSION}"')
         if "Statement" not in document:
-            self.add(None, "Statement", "is required")
+            self.add(None, "Statement", "is required", "不能缺少")
         elif document["Statement"] == []:
-            self.add(None, "Statement", "must contain at least one statement")
+            self.add(None, "Statement", "must contain at least one statement", "至少需要一条语句")
         raw = document.get("Statement", [])
         return list(enumerate(raw if isinstance(raw, list) else [raw]))
 
     def statement(self, index: int, raw: object, allowed: Sequence[str]) -> dict[str, Any] | None:
         """The statement as an object, problems noted for elements it may not have."""
         if not isinstance(raw, dict):
-            self.add(index, "", "must be an object")
+            self.add(index, "", "must be an object", "必须是一个对象")
             return None
         for name in raw:
             if name not in allowed:
-                self.add(index, name, _unknown_element(name, allowed))
+                self.add(index, name, *_unknown_element(name, allowed))
         return raw
 
     def effect(self, index: int, raw: dict[str, Any]) -> Effect | None:
@@ -315,26 +353,34 @@ class _Reader:
         if value in (Effect.ALLOW.value, Effect.DENY.value):
             return Effect(value)
         required = "is required and " if "Effect" not in raw else ""
-        self.add(index, "Effect", f'{required}must be "Allow" or "Deny"')
+        required_zh = "不能缺少，且" if "Effect" not in raw else ""
+        self.add(
+            index,
+            "Effect",
+            f'{required}must be "Allow" or "Deny"',
+            f'{required_zh}必须是 "Allow" 或 "Deny"',
+        )
         return None
 
     def strings(self, index: int, element: str, raw: object) -> tuple[str, ...]:
         """A string or a non-empty list of non-empty strings; problems otherwise."""
         items = raw if isinstance(raw, list) else [raw]
         if not items:
-            self.add(index, element, "must not be an empty list")
+            self.add(index, element, "must not be an empty list", "不能是空列表")
         elif not all(isinstance(item, str) for item in items):
-            self.add(index, element, "must be a string or a list of strings")
+            self.add(
+                index, element, "must be a string or a list of strings", "必须是字符串或字符串列表"
+            )
         elif not all(items):
-            self.add(index, element, "must not contain an empty string")
+            self.add(index, element, "must not contain an empty string", "不能包含空字符串")
         else:
             return tuple(items)
         return ()
 
     def conditions(self, index: int, raw: dict[str, Any]) -> tuple[conditions.Condition, ...]:
         compiled, problems = conditions.parse_block(raw.get("Condition", {}))
-        for element, message in problems:
-            self.add(index, element, message)
+        for element, message, zh in problems:
+            self.add(index, element, message, zh)
         return compiled
 
     def permission(self, index: int, item: object) -> Statement | None:
@@ -347,22 +393,35 @@ class _Reader:
         not_action = "NotAction" in raw
         actions: tuple[str, ...] = ()
         if not_action and "Action" in raw:
-            self.add(index, "Action", "use either Action or NotAction, not both")
+            self.add(
+                index,
+                "Action",
+                "use either Action or NotAction, not both",
+                "Action 与 NotAction 只能使用其一",
+            )
         elif not_action or "Action" in raw:
             element = "NotAction" if not_action else "Action"
             actions = self.strings(index, element, raw[element])
         else:
-            self.add(index, "Action", "is required (or NotAction)")
+            self.add(index, "Action", "is required (or NotAction)", "不能缺少（或使用 NotAction）")
         resources: tuple[str, ...] = ()
         if "Resource" not in raw:
-            self.add(index, "Resource", 'is required; "*" means every resource')
+            self.add(
+                index,
+                "Resource",
+                'is required; "*" means every resource',
+                '不能缺少；"*" 表示所有资源',
+            )
         else:
             resources = self.strings(index, "Resource", raw["Resource"])
         for resource in resources:
             if resource != "*" and not resource.startswith("acs:"):
                 form = "acs:<service>:<region>:<account-id>:<relative-id>"
                 self.add(
-                    index, "Resource", f'{resource[:80]!r} is not a resource: use "*" or {form}'
+                    index,
+                    "Resource",
+                    f'{resource[:80]!r} is not a resource: use "*" or {form}',
+                    f'{resource[:80]!r} 不是资源：请使用 "*" 或 {form}',
                 )
         found = self.conditions(index, raw)
         if effect is None or len(self.problems) > before:
@@ -377,12 +436,17 @@ class _Reader:
             return None
         effect = self.effect(index, raw)
         if "Action" not in raw:
-            self.add(index, "Action", f'is required: "{ASSUME_ROLE}"')
+            self.add(index, "Action", f'is required: "{ASSUME_ROLE}"', f'不能缺少："{ASSUME_ROLE}"')
         elif any(
             a.casefold() != _ASSUME_ROLE_FOLDED
             for a in self.strings(index, "Action", raw["Action"])
         ):
-            self.add(index, "Action", f'a trust policy allows only "{ASSUME_ROLE}"')
+            self.add(
+                index,
+                "Action",
+                f'a trust policy allows only "{ASSUME_ROLE}"',
+                f'信任策略只允许 "{ASSUME_ROLE}"',
+            )
         accounts, services = self.principal(index, raw)
         found = self.conditions(index, raw)
         if effect is None or len(self.problems) > before:
@@ -397,12 +461,23 @@ class _Reader:
         if not isinstance(principal, dict) or not principal:
             shape = '{"RAM": ["acs:ram::<account-id>:root"], "Service": ["<service>"]}'
             required = "is required and " if principal is None else ""
-            self.add(index, "Principal", f"{required}must be an object like {shape}")
+            required_zh = "不能缺少，且" if principal is None else ""
+            self.add(
+                index,
+                "Principal",
+                f"{required}must be an object like {shape}",
+                f"{required_zh}必须是形如 {shape} 的对象",
+            )
             return accounts, services
         for kind, values in principal.items():
             element = f"Principal.{kind}"
             if kind not in _PRINCIPAL_KINDS:
-                self.add(index, element, "unknown principal type; use RAM or Service")
+                self.add(
+                    index,
+                    element,
+                    "unknown principal type; use RAM or Service",
+                    "未知的主体类型；请使用 RAM 或 Service",
+                )
             elif kind == "Service":
                 services.update(v.casefold() for v in self.strings(index, element, values))
             else:
@@ -412,18 +487,34 @@ class _Reader:
                         accounts.add(match.group(1) if match else "*")
                     else:
                         root = "acs:ram::<account-id>:root"
-                        self.add(index, element, f"{value[:80]!r} is not an account: use {root}")
+                        self.add(
+                            index,
+                            element,
+                            f"{value[:80]!r} is not an account: use {root}",
+                            f"{value[:80]!r} 不是账号：请使用 {root}",
+                        )
         return accounts, services
 
 
-def _unknown_element(name: str, allowed: Sequence[str]) -> str:
+def _unknown_element(name: str, allowed: Sequence[str]) -> tuple[str, str]:
+    """Why a statement may not hold `name`, in English and in Chinese."""
     if allowed is _TRUST_ELEMENTS and name in ("Resource", "NotResource", "NotAction"):
-        return f'is not used in trust policies; use "Action": "{ASSUME_ROLE}" alone'
+        return (
+            f'is not used in trust policies; use "Action": "{ASSUME_ROLE}" alone',
+            f'信任策略中不使用该元素；只需 "Action": "{ASSUME_ROLE}"',
+        )
     if name == "NotResource":
-        return "is not supported; list the resources in Resource"
+        return (
+            "is not supported; list the resources in Resource",
+            "不支持该元素；请在 Resource 中列出资源",
+        )
     if name == "Principal":
-        return "only trust policies name a Principal"
-    return f"unknown element; a statement has only {', '.join(allowed)}"
+        return "only trust policies name a Principal", "只有信任策略才指定 Principal"
+    listed = ", ".join(allowed)
+    return (
+        f"unknown element; a statement has only {listed}",
+        f"未知元素；语句只能包含 {listed}",
+    )
 
 
 def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, Any]:
@@ -435,8 +526,16 @@ def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, An
     return result
 
 
+class _RefusedConstant(ValueError):
+    """NaN or Infinity in a document; _Reader.load turns it into a Problem."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not a JSON number")
+        self.name = name
+
+
 def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _RefusedConstant(name)
 
 
 def _read(text: str) -> tuple[Policy, list[Problem]]:
@@ -451,9 +550,18 @@ def _read_trust(text: str) -> tuple[TrustPolicy, list[Problem]]:
     return TrustPolicy(tuple(s for s in read if s is not None)), reader.problems
 
 
+def invalid_document(found: Sequence[Problem], label: str = "") -> errors.Invalid:
+    """Invalid listing every problem; `label` names the document (`policy[0]: `)."""
+    return errors.Invalid(
+        label + "; ".join(map(str, found)),
+        f"{label}权限策略内容有误：" + "；".join(p.text(errors.CHINESE) for p in found),
+        code="InvalidPolicyDocument",
+    )
+
+
 def _valid(policy: _P, found: list[Problem]) -> _P:
     if found:
-        raise errors.Invalid("; ".join(map(str, found)), code="InvalidPolicyDocument")
+        raise invalid_document(found)
     return policy
 
 

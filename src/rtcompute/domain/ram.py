@@ -26,6 +26,9 @@ MAX_NAME = 128
 MAX_DESCRIPTION = 1_024
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+# the Chinese words of the kinds and fields the checks below name
+KIND_ZH = {"user": "RAM 用户", "group": "用户组", "role": "角色", "policy": "权限策略"}
+FIELD_ZH = {"comment": "备注", "description": "描述", "display name": "显示名称"}
 
 # the role the service acts through, and its policy (guide: AliyunStreamDefaultRole and
 # AliyunStreamRolePolicy; "Aliyun" dropped, the statements kept)
@@ -56,6 +59,8 @@ def check_name(kind: str, name: str) -> str:
         raise errors.Invalid(
             f"{kind} name must be 1-{MAX_NAME} characters of letters, digits, '.', '_', '@' "
             "and '-', starting with a letter or digit",
+            f"{KIND_ZH.get(kind, kind)}名称须为 1-{MAX_NAME} 个字母、数字或 '.'、'_'、'@'、'-'，"
+            "并以字母或数字开头",
             code=f"InvalidParameter.{kind.capitalize()}Name",
         )
     return name
@@ -65,7 +70,9 @@ def check_text(field: str, value: str, limit: int) -> str:
     """Display names, comments and descriptions: bounded, no control characters."""
     if len(value) > limit or any(ord(c) < 32 and c not in "\n\t" for c in value):
         raise errors.Invalid(
-            f"{field} must be at most {limit} printable characters", code="InvalidParameter"
+            f"{field} must be at most {limit} printable characters",
+            f"{FIELD_ZH.get(field, field)}最多 {limit} 个可打印字符",
+            code="InvalidParameter",
         )
     return value
 
@@ -73,16 +80,21 @@ def check_text(field: str, value: str, limit: int) -> str:
 def check_display_name(value: str) -> str:
     """A user's or group's display name: bounded text, no control or bidi control character."""
     check_text("display name", value, MAX_NAME)
-    problem = text.bidi_problem(value)
-    if problem is not None:
-        raise errors.Invalid(f"display name {problem}", code="InvalidParameter")
-    return value
+    return text.refuse_bidi(
+        value, field="display name", field_zh="显示名称", code="InvalidParameter"
+    )
 
 
-def limit_exceeded(what: str, limit: int, hint: str) -> errors.QuotaExceeded:
-    """The one wording of every RAM limit error: which limit, its value, what to do."""
+def limit_exceeded(
+    what: str, limit: int, hint: str, *, what_zh: str = "", hint_zh: str = ""
+) -> errors.QuotaExceeded:
+    """The one wording of every RAM limit error: which limit, its value, what to do.
+
+    `what_zh` names the counted things with their scope ("每个账号的 RAM 用户").
+    """
     code = "LimitExceeded." + "".join(part.capitalize() for part in what.split())
-    return errors.QuotaExceeded(f"limit exceeded: at most {limit} {what}; {hint}", code=code)
+    zh = f"已达上限：{what_zh}最多 {limit} 个；{hint_zh}" if what_zh else ""
+    return errors.QuotaExceeded(f"limit exceeded: at most {limit} {what}; {hint}", zh, code=code)
 
 
 def _document(*statements: dict[str, object]) -> str:

@@ -4,13 +4,15 @@ Both answers come from the guide's rules of thumb (独享模式集群配置), so
 pure arithmetic that the CLI, the API and the console's live calculator share. The quote
 is an exact search, not a heuristic: for each slave type only one slave count can be the
 cheapest (see `quote`), so the search is |slave types| x |master types| and takes
-microseconds, well under the issue's 10 ms budget.
+microseconds, well under the issue's 10 ms budget. A question the rules cannot answer is
+an `errors.Invalid` (code InvalidParameter.Sizing) that says why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rtcompute import errors
 from rtcompute.domain import catalog
 
 # guide, 开通服务: a simple job (single-stream filter, string transformation) processes
@@ -29,6 +31,7 @@ MASTERS_HA = 3
 # the largest CU a quote answers for: 167 of the biggest default slaves; beyond it the
 # operator sizes by hand
 MAX_QUOTE_CU = 10_000
+SIZING_CODE = "InvalidParameter.Sizing"
 
 # the parameter of `quote` is called `catalog`; keep the module's role names reachable
 _SLAVE = catalog.SLAVE
@@ -49,9 +52,17 @@ def _ceil_div(numerator: int, denominator: int) -> int:
 def cu_for_qps(qps: int, complexity: str) -> CuEstimate:
     """The guide's CU range for `qps` records per second of a simple or complex job."""
     if complexity not in COMPLEXITIES:
-        raise ValueError(f"complexity must be 'simple' or 'complex', not {complexity!r}")
+        raise errors.Invalid(
+            f"complexity must be 'simple' or 'complex', not {complexity!r}",
+            f"作业复杂度须为 'simple'（简单）或 'complex'（复杂），而不是 {complexity!r}",
+            code=SIZING_CODE,
+        )
     if qps < 1 or qps > MAX_QPS:
-        raise ValueError(f"qps must be between 1 and {MAX_QPS:,} records per second, not {qps:,}")
+        raise errors.Invalid(
+            f"qps must be between 1 and {MAX_QPS:,} records per second, not {qps:,}",
+            f"QPS 须在每秒 1 到 {MAX_QPS:,} 条记录之间，而不是 {qps:,}",
+            code=SIZING_CODE,
+        )
     if complexity == SIMPLE:
         cu = _ceil_div(qps, SIMPLE_RECORDS_PER_CU)
         rounded = "" if qps % SIMPLE_RECORDS_PER_CU == 0 else " (rounded up)"
@@ -115,7 +126,11 @@ def quote(cu: int, ha: bool, catalog: catalog.Catalog) -> Quote:
     fitting one by (month, hour), trying n0 for every S is an exact search.
     """
     if cu < 1 or cu > MAX_QUOTE_CU:
-        raise ValueError(f"cu must be between 1 and {MAX_QUOTE_CU:,}, not {cu:,}")
+        raise errors.Invalid(
+            f"cu must be between 1 and {MAX_QUOTE_CU:,}, not {cu:,}",
+            f"CU 须在 1 到 {MAX_QUOTE_CU:,} 之间，而不是 {cu:,}",
+            code=SIZING_CODE,
+        )
     master_count = MASTERS_HA if ha else MASTERS_SINGLE
     masters = catalog.of_role(_MASTER)
     best: Quote | None = None
@@ -139,18 +154,28 @@ def quote(cu: int, ha: bool, catalog: catalog.Catalog) -> Quote:
         if best is None or _price_key(candidate) < _price_key(best):
             best = candidate
     if best is None:
-        raise ValueError(
-            f"no machine mix in the catalog gives {cu:,} usable CU: {_why_none(catalog)}"
+        why, why_zh = _why_none(catalog)
+        raise errors.Invalid(
+            f"no machine mix in the catalog gives {cu:,} usable CU: {why}",
+            f"价目表中没有能提供 {cu:,} 可用 CU 的机型组合：{why_zh}",
+            code=SIZING_CODE,
         )
     return best
 
 
-def _why_none(catalog: catalog.Catalog) -> str:
+def _why_none(catalog: catalog.Catalog) -> tuple[str, str]:
+    """Why no mix fits, in English and Chinese."""
     masters = catalog.of_role(_MASTER)
     if not masters:
-        return "the catalog has no master type"
+        return "the catalog has no master type", "价目表中没有 master 机型"
     if not any(s.cu is not None and s.cu >= 1 for s in catalog.of_role(_SLAVE)):
-        return "the catalog has no slave type with usable CU"
+        return (
+            "the catalog has no slave type with usable CU",
+            "价目表中没有提供可用 CU 的 slave 机型",
+        )
     # every master has a cap here, or a slave type and an uncapped master would have fit
     largest = max(masters, key=lambda m: m.cu or 0)
-    return f"the largest master type, {largest.name}, allows at most {largest.cu:,} CU"
+    return (
+        f"the largest master type, {largest.name}, allows at most {largest.cu:,} CU",
+        f"最大的 master 机型 {largest.name} 最多支持 {largest.cu:,} CU",
+    )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from rtcompute import errors
+
 MAX_PAGE_TOKEN = 2**63 - 1
 # Unicode's bidirectional formatting characters (UAX #9): the implicit marks ALM, LRM, RLM,
 # the embeddings and overrides LRE, RLE, PDF, LRO, RLO, and the isolates LRI, RLI, FSI, PDI
@@ -36,6 +38,8 @@ def is_storable(value: str) -> bool:
 def check_storable(value: str) -> str:
     """`value`, or ValueError (the validators' way to refuse) when the store cannot hold it."""
     if not is_storable(value):
+        # stays ValueError: this is a pydantic validator (API schemas, console fields), and
+        # pydantic turns only ValueError into the 422 of a refused field
         raise ValueError("must be text without NUL characters or lone surrogates")
     return value
 
@@ -59,18 +63,29 @@ def bidi_problem(value: str) -> str | None:
     )
 
 
+def refuse_bidi(value: str, *, field: str, field_zh: str, code: str) -> str:
+    """`value`, or Invalid naming the field and the bidirectional control it holds."""
+    found = bidi_control(value)
+    if found is None:
+        return value
+    problem = bidi_problem(value)
+    zh = f"{field_zh}不得包含双向控制字符（发现 U+{ord(found):04X}）：它们会让名称显示成另一个样子"
+    raise errors.Invalid(f"{field} {problem}", zh, code=code)
+
+
 def is_name_text(value: str) -> bool:
     """Text a name or key may be: storable, without bidirectional controls."""
     return is_storable(value) and bidi_control(value) is None
 
 
 def parse_page_token(token: str | None) -> int | None:
-    """A page token we issued (a positive id below 2**63), or None for none; else ValueError."""
+    """A page token we issued (a positive id below 2**63), or None for none; else Invalid."""
     if token is None or token == "":
         return None
-    if not (token.isascii() and token.isdigit()):
-        raise ValueError("not a page token")
-    value = int(token)
-    if not 0 < value <= MAX_PAGE_TOKEN:
-        raise ValueError("not a page token")
-    return value
+    if not (token.isascii() and token.isdigit()) or not 0 < int(token) <= MAX_PAGE_TOKEN:
+        raise errors.Invalid(
+            "page_token is not one this API returned; start again from the first page",
+            "该分页标记（page_token）并非由本服务返回；请从第一页重新开始",
+            code="InvalidPageToken",
+        )
+    return int(token)

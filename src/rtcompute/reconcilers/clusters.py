@@ -10,17 +10,27 @@ already running (found from its pid file and /proc) is adopted, never started tw
 
 `decide` is the whole policy and touches only the provider it is given, so the unit tests
 drive it with a fake provider and a fake clock.
+
+Failures follow reconcilers/base.py, per cluster: a cluster whose nodes cannot be placed (no
+free port block) or whose component cannot start or never answers (the provider's
+ProviderError: a missing package, an unusable directory; or the start timeout) is a
+`Permanent` failure: what each component did is recorded first, then the cluster goes to
+FAILED with a message that says what to do. Anything else (the provider or the database
+failing a call) is retried with back-off, without holding up the other clusters.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import placement
+from rtcompute.reconcilers import base as reconciler_base
 from rtcompute.runtime.providers import base
 from rtcompute.services.capacity import cluster_nodes
 from rtcompute.services.kernel import platform as platform_module
@@ -46,49 +56,68 @@ class ClusterReconciler:
         platform: platform_module.Platform,
         provider: base.Provider,
         interval_seconds: float = 1.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.platform = platform
         self.provider = provider
         self.interval_seconds = interval_seconds
+        self.retries = reconciler_base.Backoff(monotonic)
 
     def reconcile_once(self) -> None:
         views = cluster_nodes.snapshot(self.platform)
-        placed = [self._place(view) for view in views]  # every cluster, not the first only
-        if any(placed):
+        self.retries.retain(view.id for view in views)
+        unplaced = [view for view in views if needs_placing(view)]
+        for view in unplaced:  # every cluster, not the first only
+            self._attempt(view, self._place)
+        if unplaced:
             views = cluster_nodes.snapshot(self.platform)
-        timeout = timedelta(seconds=self.platform.settings.local_provider.start_timeout_seconds)
         for view in views:
-            try:
-                outcome = decide(view, self.provider, now=self.platform.now(), timeout=timeout)
-                if is_change(outcome):
-                    cluster_nodes.record(self.platform, outcome)
-            except Exception:
-                # one broken cluster must not starve the others; the next pass retries
-                log.exception("cluster %s (%s): pass failed", view.name, view.id)
+            self._attempt(view, self.step)
 
-    def _place(self, view: Views) -> bool:
-        """Place pending nodes; True if there were any."""
-        if view.state not in cluster_rules.ACTIVE or not any(
-            node.port_base is None and node.state == cluster_rules.NODE_PENDING
-            for node in view.nodes
-        ):
-            return False
-        try:
-            problem = cluster_nodes.place_pending_nodes(
-                self.platform,
-                view.id,
-                directory_of=lambda name: str(self.provider.node_directory(view.id, name)),
-                bindable=self.provider.ports_available,
-            )
-        except Exception:
-            log.exception("cluster %s (%s): placement failed", view.name, view.id)
-            return False
-        if problem is not None:
-            cluster_nodes.record(
-                self.platform,
-                Outcome(view.id, view.state, state=cluster_rules.FAILED, message=problem),
-            )
-        return True
+    def _attempt(self, view: Views, step: Callable[[Views], None]) -> None:
+        reconciler_base.attempt(
+            self.retries,
+            view.id,
+            lambda: step(view),
+            what=f"cluster {view.name} ({view.id})",
+            fail=lambda message: self._fail(view, message),
+            logger=log,
+        )
+
+    def step(self, view: Views) -> None:
+        """Decide for one cluster and record the outcome; a failed cluster is Permanent."""
+        timeout = timedelta(seconds=self.platform.settings.local_provider.start_timeout_seconds)
+        outcome = decide(view, self.provider, now=self.platform.now(), timeout=timeout)
+        if outcome.state == cluster_rules.FAILED:
+            # what each component did first (which one failed, and why); then the cluster
+            cluster_nodes.record(self.platform, replace(outcome, state=None, message=None))
+            raise reconciler_base.Permanent(outcome.message or "a component failed")
+        if is_change(outcome):
+            cluster_nodes.record(self.platform, outcome)
+
+    def _place(self, view: Views) -> None:
+        """Give pending nodes their port block and directory."""
+        problem = cluster_nodes.place_pending_nodes(
+            self.platform,
+            view.id,
+            directory_of=lambda name: str(self.provider.node_directory(view.id, name)),
+            bindable=self.provider.ports_available,
+        )
+        if problem is not None:  # the host has no room left for it
+            raise reconciler_base.Permanent(problem)
+
+    def _fail(self, view: Views, message: str) -> None:
+        cluster_nodes.record(
+            self.platform,
+            Outcome(view.id, view.state, state=cluster_rules.FAILED, message=message),
+        )
+
+
+def needs_placing(view: Views) -> bool:
+    return view.state in cluster_rules.ACTIVE and any(
+        node.port_base is None and node.state == cluster_rules.NODE_PENDING for node in view.nodes
+    )
 
 
 def is_change(outcome: Outcome) -> bool:

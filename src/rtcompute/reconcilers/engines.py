@@ -7,10 +7,18 @@ loop goes on; one install at a time per machine (two pip runs would only slow ea
 down on a small host). After a restart, a copy still marked installing is installed again
 from scratch: the installer wipes what a killed run left, and adopts a finished copy whose
 marker is there (the crash came after the install, before its record).
+
+Failures follow reconcilers/base.py, per version: an install that fails is `Permanent` (the
+installer says what failed and what to do, for a missing Java, a version the index or the
+wheelhouse does not have, a full disk, a timeout): the copy and its deployments are marked
+failed, with an alert, and nothing installs it again until asked. Recording an outcome,
+starting an install or removing a copy that fails otherwise (the database, the disk) is
+tried again with back-off; the finished install's outcome is kept until it is recorded.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from rtcompute.reconcilers import base
 from rtcompute.services.engines import copies as engine_copies
 from rtcompute.services.kernel import alerts
 from rtcompute.services.kernel import platform as platform_module
@@ -71,11 +80,14 @@ class EngineReconciler:
         installer: Installer,
         workers: Workers | None = None,
         interval_seconds: float = 1.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.platform = platform
         self.installer = installer
         self.workers = workers
         self.interval_seconds = interval_seconds
+        self.retries = base.Backoff(monotonic)
         self._running: dict[str, threading.Thread] = {}
         self._outcomes: dict[str, Outcome] = {}
         self._lock = threading.Lock()
@@ -83,19 +95,14 @@ class EngineReconciler:
     def reconcile_once(self) -> None:
         self._collect()
         plan = engine_copies.plan(self.platform, HOST)
-        if not self._running:
+        if not self.busy():
             for version in plan.to_install[:1]:
-                self._start(version)
+                self._attempt(version, functools.partial(self._start, version))
         for done in engine_copies.finish_deployments(self.platform, HOST):
             log.info("engine version installed: %s", done)
         for version in plan.unused:
-            if version in self._running:
-                continue
-            if engine_copies.drop_copy(self.platform, HOST, version):
-                if self.workers is not None:
-                    self.workers.stop_version(version)
-                self.installer.remove(version)
-                log.info("engine %s removed from this machine: no target uses it", version)
+            if version not in self._running:
+                self._attempt(version, functools.partial(self._remove, version))
         if self.workers is not None:
             for version in self.workers.reap_idle():
                 log.info("engine worker %s stopped: idle", version)
@@ -104,6 +111,20 @@ class EngineReconciler:
         """An install is under way (tests and `rtc up` shut-down use it)."""
         with self._lock:
             return bool(self._running)
+
+    def _attempt(
+        self, version: str, step: Callable[[], None], fail: Callable[[str], None] | None = None
+    ) -> bool:
+        return base.attempt(
+            self.retries, version, step, what=f"engine {version}", fail=fail, logger=log
+        )
+
+    def _remove(self, version: str) -> None:
+        if engine_copies.drop_copy(self.platform, HOST, version):
+            if self.workers is not None:
+                self.workers.stop_version(version)
+            self.installer.remove(version)
+            log.info("engine %s removed from this machine: no target uses it", version)
 
     def _start(self, version: str) -> None:
         engine_copies.start_copy(self.platform, HOST, version, str(self.installer.path_of(version)))
@@ -131,39 +152,50 @@ class EngineReconciler:
 
         try:
             outcome = Outcome(copy=self.installer.install(version, on_progress))
-        except Exception as exc:  # every failure is the install's outcome
+        except Exception as exc:  # every failure is the install's: Permanent once collected
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             outcome = Outcome(error=message)
         with self._lock:
             self._outcomes[version] = outcome
 
     def _collect(self) -> None:
+        """Record the installs that ended; an outcome stays until it is recorded."""
         with self._lock:
             finished = dict(self._outcomes)
-            self._outcomes.clear()
-            for version in finished:
-                self._running.pop(version, None)
         for version, outcome in finished.items():
-            if outcome.copy is not None:
-                engine_copies.copy_ready(
-                    self.platform,
-                    HOST,
-                    version,
-                    path=str(outcome.copy.path),
-                    size_bytes=outcome.copy.size_bytes,
-                    source=outcome.copy.source,
-                )
-                continue
-            log.error("engine %s: install failed: %s", version, outcome.error)
-            for failed in engine_copies.copy_failed(self.platform, HOST, version, outcome.error):
-                alerts.send(
-                    self.platform,
-                    account_id=failed.account_id,
-                    kind="engine_install_failed",
-                    subject=f"rtcompute: installing {version} on {failed.target} failed",
-                    body=(
-                        f"Installing engine version {version} on {failed.target} failed: "
-                        f"{outcome.error}\nThe cluster keeps running with its previous "
-                        "versions; install again once the cause is fixed."
-                    ),
-                )
+            recorded = self._attempt(
+                version,
+                functools.partial(self._record, version, outcome),
+                functools.partial(self._install_failed, version),
+            )
+            if recorded:
+                with self._lock:
+                    self._outcomes.pop(version, None)
+                    self._running.pop(version, None)
+
+    def _record(self, version: str, outcome: Outcome) -> None:
+        if outcome.copy is None:
+            raise base.Permanent(outcome.error)
+        engine_copies.copy_ready(
+            self.platform,
+            HOST,
+            version,
+            path=str(outcome.copy.path),
+            size_bytes=outcome.copy.size_bytes,
+            source=outcome.copy.source,
+        )
+
+    def _install_failed(self, version: str, message: str) -> None:
+        """The copy and the deployments waiting for it fail; their owners are alerted."""
+        for failed in engine_copies.copy_failed(self.platform, HOST, version, message):
+            alerts.send(
+                self.platform,
+                account_id=failed.account_id,
+                kind="engine_install_failed",
+                subject=f"rtcompute: installing {version} on {failed.target} failed",
+                body=(
+                    f"Installing engine version {version} on {failed.target} failed: "
+                    f"{message}\nThe cluster keeps running with its previous "
+                    "versions; install again once the cause is fixed."
+                ),
+            )

@@ -11,6 +11,17 @@ rejoins and Flink restarts the job from its checkpoint; a JobManager without a s
 the job with it, which is then submitted again from its latest checkpoint), Flink's state is
 recorded as Flink names it, and failovers, checkpoints and metrics are recorded. A stop
 takes a savepoint (or cancels), records it, and stops the processes.
+
+Failures follow reconcilers/base.py, per job: what may pass by itself (Flink's REST API not
+answering a call, the engine worker dying, timing out or busy during a submission, a
+database error) raises `base.Temporary` and the job is tried again with back-off; what will
+not (a start that cannot be placed, a launch the sandbox or the host refuses, an engine
+version gone from the machine, a script Flink or the rules refuse, a start past its
+timeout) raises `base.Permanent`, and the job goes to FAILED with the message (and its
+`failed` alert). What Flink itself says (a job FAILED in Flink, a JobManager not answering
+yet while it starts) is observed state, not a failure of the step; reads that only add
+detail (failovers, checkpoints, metrics) are best effort and are read again on the next
+pass.
 """
 
 from __future__ import annotations
@@ -25,8 +36,10 @@ from concurrent import futures
 from dataclasses import replace
 from typing import Any
 
+from rtcompute import errors
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
+from rtcompute.reconcilers import base
 from rtcompute.reconcilers import job_runtime as runtime_module
 from rtcompute.services.jobs import alerts as job_alerts
 from rtcompute.services.jobs import records as job_records
@@ -36,6 +49,10 @@ from rtcompute.services.kernel import platform as platform_module
 log = logging.getLogger("rtcompute.reconcilers.jobs")
 
 TERMINAL = frozenset({"FAILED", "FINISHED", "CANCELED"})
+# first retry after Flink's REST API failed a call a moment after it answered
+FLINK_RETRY_SECONDS = 2.0
+# first retry after a submission's worker died or timed out (the pool starts a new one)
+SUBMIT_RETRY_SECONDS = 5.0
 Work = job_runs.Work
 
 
@@ -60,27 +77,45 @@ class JobReconciler:
         self._tasks_at: dict[tuple[int, int], int] = {}
         self._watch_due: dict[int, float] = {}
         self._lock = threading.Lock()
+        self.retries = base.Backoff(monotonic)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def reconcile_once(self) -> None:
-        for work in job_runs.pending(self.platform):
-            try:
-                self.step(work)
-            except Exception:
-                log.exception("job %s/%s: step failed", work.project, work.job)
+        works = job_runs.pending(self.platform)
+        self.retries.retain(work.job_id for work in works)
+        for work in works:
+            self._attempt(work)
+
+    def _attempt(self, work: Work) -> None:
+        """One step for one job under the shared failure rules (base.attempt)."""
+        latest = work  # a Permanent failure ends the run this step began, if it began one
+
+        def step() -> base.Waiting | None:
+            nonlocal latest
+            if work.state == job_rules.STARTING and not work.step:
+                latest = self._begin(work)
+            self.step(latest)
+            with self._lock:  # a submission in flight is neither a success nor a failure
+                submitting = (latest.job_id, latest.run) in self._submits
+            return base.WAITING if submitting else None
+
+        base.attempt(
+            self.retries,
+            work.job_id,
+            step,
+            what=f"job {work.project}/{work.job}",
+            fail=lambda message: self._fail(latest, message),
+            logger=log,
+        )
 
     # ---- one step ------------------------------------------------------------------------
 
     def step(self, work: Work) -> None:
+        """One idempotent step for a job (its run begun, when it starts); raises
+        base.Temporary or base.Permanent."""
         if work.state == job_rules.STARTING:
-            if not work.step:
-                try:
-                    work = job_runs.begin_run(self.platform, work.job_id)
-                except job_runs.CannotStart as exc:
-                    self._fail(work, f"cannot start: {exc}")
-                    return
             if work.step == job_runs.LAUNCHING:
                 self._launch(work)
             elif work.step == job_runs.SUBMITTING:
@@ -112,6 +147,12 @@ class JobReconciler:
 
     # ---- starting ------------------------------------------------------------------------
 
+    def _begin(self, work: Work) -> Work:
+        try:
+            return job_runs.begin_run(self.platform, work.job_id)
+        except job_runs.CannotStart as exc:
+            raise base.Permanent(f"cannot start: {exc}") from exc
+
     def _timed_out(self, work: Work) -> bool:
         limit = self.platform.settings.jobs.start_timeout_seconds
         started = work.started_at or work.state_since
@@ -120,22 +161,19 @@ class JobReconciler:
     def _launch(self, work: Work) -> None:
         if self._timed_out(work):
             tail = self.runtime.log_tail(work)
-            self._fail(
-                work,
+            raise base.Permanent(
                 "the job's Flink cluster did not come up in "
                 f"{self.platform.settings.jobs.start_timeout_seconds:.0f} s"
-                + (f"; JobManager log:\n{tail}" if tail else ""),
+                + (f"; JobManager log:\n{tail}" if tail else "")
             )
-            return
         try:
             # every process at once: TaskManagers retry until their JobManager is up, so
             # their JVM start overlaps the JobManager's
             for process in work.processes:
                 if self.runtime.find(work, process) is None:
                     self.runtime.start(work, process)
-        except runtime_module.LaunchError as exc:
-            self._fail(work, str(exc))
-            return
+        except runtime_module.LaunchError as exc:  # the host or the sandbox refused it
+            raise base.Permanent(str(exc)) from exc
         if self._answering(work) is not None:
             # submit as soon as the JobManager answers: Flink schedules the job when the
             # TaskManagers' slots register
@@ -160,23 +198,24 @@ class JobReconciler:
         api = self._answering(work)
         if api is None:
             if self._timed_out(work) and work.state == job_rules.STARTING:
-                self._fail(work, "the JobManager stopped answering before the job was submitted")
+                raise base.Permanent(
+                    "the JobManager stopped answering before the job was submitted"
+                )
             return
         with self._lock:
             future = self._submits.get(key)
         if future is None:
             try:
                 existing = [j for j in api.jobs() if j.get("state") not in TERMINAL]
-            except (runtime_module.Unreachable, runtime_module.FlinkError):
-                return
+            except (runtime_module.Unreachable, runtime_module.FlinkError) as exc:
+                raise _flink_failed("list its jobs", exc) from exc
             if existing:
                 self._adopt(work, api, existing)
                 return
             submission = job_runs.submission(self.platform, work.job_id)
             if submission.problems:
                 first = submission.problems[0]
-                self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
-                return
+                raise base.Permanent(f"line {first.line}, column {first.column}: {first.message}")
             config = dict(work.config)
             config.update(job_runs.restore_config(work))
             leader = work.leader
@@ -208,17 +247,19 @@ class JobReconciler:
             self._submits.pop(key, None)
         try:
             result = future.result()
-        except Exception as exc:  # the worker died or timed out: try again next pass
-            log.warning("job %s: submission failed, retrying: %s", work.job, exc)
-            return
+        except Exception as exc:
+            if isinstance(exc, errors.RtcError) and not isinstance(exc, errors.Unavailable):
+                raise base.Permanent(exc.message) from exc  # the version is gone, say
+            # the worker died, timed out or was busy: submit again, later
+            raise base.Temporary(
+                f"the submission did not finish: {exc}", delay=SUBMIT_RETRY_SECONDS
+            ) from exc
         if result.job_id is None and not result.approved and result.problems:
             first = result.problems[0]
-            self._fail(work, f"line {first.line}, column {first.column}: {first.message}")
-            return
+            raise base.Permanent(f"line {first.line}, column {first.column}: {first.message}")
         if result.job_id is None:
             message = result.problems[0].message if result.problems else "the submission failed"
-            self._fail(work, f"submission refused by Flink: {message}")
-            return
+            raise base.Permanent(f"submission refused by Flink: {message}")
         job_records.update_run(
             self.platform,
             work.job_id,
@@ -286,11 +327,12 @@ class JobReconciler:
         try:
             details = api.job(work.flink_job_id)
         except runtime_module.FlinkError as exc:
-            if exc.status == 404:
-                self._lost(work)
+            if exc.status != 404:
+                raise _flink_failed("read the job", exc) from exc
+            self._lost(work)
             return
-        except runtime_module.Unreachable:
-            return
+        except runtime_module.Unreachable as exc:
+            raise _flink_failed("read the job", exc) from exc
         state = str(details.get("state") or "")
         duration = _running_ms(details, self._tasks_running_at(api, work, details))
         if duration is not None:
@@ -320,8 +362,7 @@ class JobReconciler:
             job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
         elif work.state == job_rules.STARTING and self._timed_out(work):
             limit = self.platform.settings.jobs.start_timeout_seconds
-            self._fail(work, f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
-            return
+            raise base.Permanent(f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
         else:
             job_records.observe(self.platform, work.job_id, flink_state=state, message="")
         self._history(work, api)
@@ -446,8 +487,9 @@ class JobReconciler:
             if api is not None:
                 try:
                     existing = [j for j in api.jobs() if j.get("state") not in TERMINAL]
-                except (runtime_module.Unreachable, runtime_module.FlinkError):
-                    existing = []
+                except (runtime_module.Unreachable, runtime_module.FlinkError) as exc:
+                    if not self._stop_timed_out(work):
+                        raise _flink_failed("list its jobs", exc) from exc
             if api is not None and existing:
                 self._adopt(work, api, existing)
                 return
@@ -475,8 +517,8 @@ class JobReconciler:
             state = str(api.job(work.flink_job_id).get("state") or "")
         except runtime_module.FlinkError:
             state = "CANCELED"
-        except runtime_module.Unreachable:
-            return
+        except runtime_module.Unreachable as exc:
+            raise _flink_failed("read the job", exc) from exc
         if state in TERMINAL:
             self._end(work)
             job_records.move(
@@ -500,7 +542,12 @@ class JobReconciler:
         if not work.trigger_id:
             try:
                 trigger = api.stop_with_savepoint(work.flink_job_id, work.savepoint_dir)
-            except (runtime_module.Unreachable, runtime_module.FlinkError) as exc:
+            except runtime_module.Unreachable as exc:
+                if not self._stop_timed_out(work):
+                    raise _flink_failed("take the savepoint", exc) from exc
+                self._stop_failed(work, str(exc))
+                return
+            except runtime_module.FlinkError as exc:  # Flink refused: the stop fails, not the job
                 self._stop_failed(work, str(exc))
                 return
             job_records.update_run(
@@ -509,7 +556,10 @@ class JobReconciler:
             return
         try:
             status = api.savepoint_status(work.flink_job_id, work.trigger_id)
-        except runtime_module.Unreachable:
+        except runtime_module.Unreachable as exc:
+            if not self._stop_timed_out(work):
+                raise _flink_failed("say how the savepoint went", exc) from exc
+            self._stop_failed(work, "the savepoint did not complete in time")
             return
         except runtime_module.FlinkError as exc:
             self._stop_failed(work, str(exc))
@@ -576,10 +626,18 @@ class JobReconciler:
         self._watch_due.pop(work.job_id, None)
 
     def _fail(self, work: Work, message: str, *, stop: bool = True) -> None:
+        """The job goes to FAILED with `message` (and its alert); its run ends."""
         if stop and work.step:
             self._end(work)
         if job_records.move(self.platform, work.job_id, job_rules.FAILED, message=message):
             job_alerts.job_failed(self.platform, work.job_id, message)
+
+
+def _flink_failed(what: str, exc: Exception) -> base.Temporary:
+    """Flink's REST API answered a moment ago and failed this call: try the job again soon."""
+    return base.Temporary(
+        f"Flink's REST API did not {what}: {_first_lines(str(exc), 1)}", delay=FLINK_RETRY_SECONDS
+    )
 
 
 def _tasks_running(details: dict[str, Any]) -> bool:

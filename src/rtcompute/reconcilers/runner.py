@@ -38,6 +38,7 @@ class Runner:
         self.is_leader = False
         self.stop_event = threading.Event()
         self._next_run: dict[str, float] = {}
+        self.backoff = base.Backoff(monotonic)
         self._thread: threading.Thread | None = None
 
     def tick(self) -> None:
@@ -62,17 +63,19 @@ class Runner:
         for reconciler in self.reconcilers:
             if self._next_run.get(reconciler.name, 0.0) > now:
                 continue
-            delay = reconciler.interval_seconds
-            try:
-                reconciler.reconcile_once()
-            except base.Temporary as exc:
-                delay = exc.delay
-                log.warning(
-                    "%s: temporary failure, retry in %.0fs: %s", reconciler.name, delay, exc
-                )
-            except Exception:
-                log.exception("%s failed", reconciler.name)
-            self._next_run[reconciler.name] = now + delay
+            # a whole pass that fails (its resources have their own retries) is retried
+            # under the same rules, on this runner's clock
+            base.attempt(
+                self.backoff,
+                reconciler.name,
+                reconciler.reconcile_once,
+                what=reconciler.name,
+                logger=log,
+            )
+            retry_at = self.backoff.retry_at(reconciler.name)
+            self._next_run[reconciler.name] = (
+                retry_at if retry_at is not None else now + reconciler.interval_seconds
+            )
 
     def run(self) -> None:
         interval = min(

@@ -1,4 +1,8 @@
-"""Session janitor: deletes expired console and CLI sessions."""
+"""Session janitor: deletes expired console and CLI sessions.
+
+One purge per pass and no resource of its own to fail: a purge that fails is retried by the
+runner with back-off (reconcilers/base.py), and the sessions it missed go on the next one.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from rtcompute.domain import job_placement
 from rtcompute.store import tables
 from rtcompute.store.tables import jobs as job_tables
 
@@ -185,7 +186,7 @@ def port_bases_in_use(*, session: Session) -> set[int]:
     return set(session.scalars(select(Run.port_base).where(Run.step != "ended")))
 
 
-def live_placements(*, session: Session) -> list[str]:
+def live_placements(*, session: Session) -> list[tuple[job_placement.Process, ...]]:
     return list(session.scalars(select(Run.placement).where(Run.step != "ended")))
 
 

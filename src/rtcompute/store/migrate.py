@@ -34,6 +34,13 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         with engine.connect() as connection:
             postgres = connection.dialect.name == "postgresql"
+            if connection.dialect.name == "sqlite":
+                # a batch migration copies a table and drops the old one; with foreign keys
+                # on, the drop would first delete (ON DELETE CASCADE) every row of its child
+                # tables. Off for the migration (it must be set outside a transaction), and
+                # the keys are checked afterwards.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
             if postgres:
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
                 connection.commit()
@@ -42,6 +49,10 @@ def upgrade(url: str, revision: str = "head") -> None:
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 connection.commit()
+                if connection.dialect.name == "sqlite":
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
             finally:
                 if postgres:
                     connection.execute(

@@ -18,7 +18,6 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import buckets as schemas
 from rtcompute.domain import operations
@@ -187,7 +186,7 @@ async def get_object(
         # opened now: a delete after this point still lets the download finish
         handle = await anyio.to_thread.run_sync(lambda: path.open("rb"))
     except (FileNotFoundError, IsADirectoryError):
-        raise errors.NotFound(f"object {key[:200]!r} does not exist", code="NoSuchKey") from None
+        raise buckets.no_such_key(key) from None
     size = os.fstat(handle.fileno()).st_size
     return StreamingResponse(
         _chunks(handle),

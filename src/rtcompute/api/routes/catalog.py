@@ -7,7 +7,6 @@ from typing import Literal
 import anyio
 from fastapi import APIRouter, Query
 
-from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
@@ -109,10 +108,7 @@ async def size_cu(
     principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.CuEstimate:
     """The guide's rule: simple jobs 10,000 records/s per CU, complex 1,000-5,000."""
-    try:
-        estimate = sizing.cu_for_qps(qps, complexity)
-    except ValueError as exc:
-        raise errors.Invalid(str(exc), code="InvalidParameter.Sizing") from exc
+    estimate = sizing.cu_for_qps(qps, complexity)
     return schemas.CuEstimate(
         qps=qps,
         complexity=complexity,
@@ -134,10 +130,7 @@ async def size_quote(
     found = await anyio.to_thread.run_sync(
         machine_types.read_catalog, platform, region or platform.settings.region
     )
-    try:
-        quote = sizing.quote(cu, ha, found)
-    except ValueError as exc:
-        raise errors.Invalid(str(exc), code="InvalidParameter.Sizing") from exc
+    quote = sizing.quote(cu, ha, found)
     return schemas.Quote(
         cu=cu,
         ha=ha,

@@ -117,7 +117,9 @@ async def simulate_policy(
     """
     if (body.principal is None) == (body.policies is None):
         raise errors.Invalid(
-            "give either principal or policies, not both", code="InvalidParameter.Simulation"
+            "give either principal or policies, not both",
+            "principal 与 policies 须且只能提供其一",
+            code="InvalidParameter.Simulation",
         )
     if body.principal is not None:
         outcome = await anyio.to_thread.run_sync(

@@ -71,6 +71,7 @@ JARS_KEY = "pipeline.jars"
 # the turns of the isolated workers (a version names the turns of its shared workers)
 ISOLATED_LANE = "isolated"
 CLOSING = "the engine workers are shutting down; try again"
+CLOSING_ZH = "引擎正在关闭，请稍后重试"
 HA_PREFIX = "high-availability"
 _Answer = TypeVar("_Answer")
 # decides on what Flink resolved for a submission, before it runs: the problems, if any
@@ -199,9 +200,7 @@ class WorkerPool:
         started = time.monotonic()
         python = self.python_of(version)
         if not engines.is_name(version) or not python.exists():
-            raise errors.Conflict(
-                engines.script_missing(version, str(python)), code=engines.SCRIPT_MISSING_CODE
-            )
+            raise engines.version_missing(version, str(python))
         statements = sqlscript.split(sql)
         if not statements:
             nothing = sqlscript.Problem(1, 1, "the script has no SQL statement")
@@ -256,9 +255,7 @@ class WorkerPool:
         started = time.monotonic()
         python = self.python_of(version)
         if not engines.is_name(version) or not python.exists():
-            raise errors.Conflict(
-                engines.script_missing(version, str(python)), code=engines.SCRIPT_MISSING_CODE
-            )
+            raise engines.version_missing(version, str(python))
         statements = sqlscript.split(sql)
         if not statements:
             nothing = sqlscript.Problem(1, 1, "the script has no SQL statement")
@@ -391,6 +388,7 @@ class WorkerPool:
                     deadline,
                     f"this account's previous request to the engine workers ({lane}) is "
                     "still running; try again",
+                    f"本账号上一个发给引擎的请求（{lane}）仍在运行，请稍后重试",
                 )
             self._turns.add(key)
         try:
@@ -423,8 +421,11 @@ class WorkerPool:
                     # a worker starting for the version (a restart, a spare) may take as
                     # long as a start does: wait for it that long too
                     starting = self._start_timeout if self._starting[version] else 0.0
-                    busy = f"every engine worker for {version} is busy; try again"
-                    self._wait(deadline + starting, busy)
+                    self._wait(
+                        deadline + starting,
+                        f"every engine worker for {version} is busy; try again",
+                        f"引擎版本 {version} 的所有引擎进程都在忙，请稍后重试",
+                    )
         finally:
             for worker in dead:
                 _kill(worker)
@@ -447,7 +448,7 @@ class WorkerPool:
                 self._workers.setdefault(version, []).append(worker)
                 return worker
         _kill(worker)
-        raise errors.Unavailable(CLOSING)
+        raise errors.Unavailable(CLOSING, CLOSING_ZH)
 
     def _add_spare(self, version: str) -> None:
         """Start a worker when every worker of the version has been busy for `spare_after`
@@ -470,18 +471,18 @@ class WorkerPool:
         except Exception as error:
             log.warning("starting an engine worker for %s failed: %s", version, error)
 
-    def _wait(self, deadline: float, busy: str) -> None:
+    def _wait(self, deadline: float, busy: str, busy_zh: str) -> None:
         """Wait for a change (the pool's lock is held); past `deadline`, refuse with `busy`."""
         self._refuse_if_closed()
         left = deadline - time.monotonic()
         if left <= 0:
-            raise errors.Unavailable(busy, code="EngineWorkerBusy")
+            raise errors.Unavailable(busy, busy_zh, code="EngineWorkerBusy")
         self._changed.wait(left)
         self._refuse_if_closed()
 
     def _refuse_if_closed(self) -> None:
         if self._closed:
-            raise errors.Unavailable(CLOSING)
+            raise errors.Unavailable(CLOSING, CLOSING_ZH)
 
     def _tenant(self, account: str, jars: Sequence[str]) -> sandbox.Tenant | None:
         """The sandbox of an isolated worker: the account's user, its JARs read-only."""
@@ -490,6 +491,7 @@ class WorkerPool:
         if not account:
             raise errors.Invalid(
                 "a check with JARs runs in the sandbox of the JARs' account: name it",
+                "带 JAR 的检查在 JAR 所属账号的沙箱中运行，须指明该账号",
                 code="EngineWorkerAccountMissing",
             )
         mounts = tuple(
@@ -552,6 +554,8 @@ class WorkerPool:
             raise errors.Unavailable(
                 f"the engine worker for {version} did not start within "
                 f"{self._start_timeout:g} s: {worker.stderr_tail()}",
+                f"引擎版本 {version} 的引擎进程未能在 {self._start_timeout:g} 秒内启动；请重试，"
+                "如仍失败，请联系运维人员检查该版本的安装",
                 code="EngineWorkerStartFailed",
             ) from None
         ready = _decode(line) if line is not None else None
@@ -561,6 +565,8 @@ class WorkerPool:
             _kill(worker)
             raise errors.Unavailable(
                 f"the engine worker for {version} failed to start: {worker.stderr_tail()}",
+                f"引擎版本 {version} 的引擎进程启动失败；请重试，如仍失败，请联系运维人员检查"
+                "该版本的安装",
                 code="EngineWorkerStartFailed",
             )
         worker.flink_version = str(ready.get("flink_version", ""))
@@ -661,12 +667,14 @@ class WorkerPool:
                 raise errors.Unavailable(
                     f"the isolated engine worker for {worker.version} stopped while "
                     f"answering: {worker.stderr_tail()[-1000:]}",
+                    f"引擎版本 {worker.version} 的隔离引擎进程在应答时停止，请重试",
                     code="EngineWorkerRestarted",
                 ) from None
             self._restart_later(worker.version)
             raise errors.Unavailable(
                 f"the engine worker for {worker.version} stopped while checking; "
                 "it is restarting: try again",
+                f"引擎版本 {worker.version} 的引擎进程在检查时停止，正在重启，请重试",
                 code="EngineWorkerRestarted",
             ) from None
         except queue.Empty:
@@ -682,6 +690,7 @@ class WorkerPool:
             raise errors.Unavailable(
                 f"the engine worker for {worker.version} did not answer within "
                 f"{timeout:g} s and was restarted: try again",
+                f"引擎版本 {worker.version} 的引擎进程未在 {timeout:g} 秒内应答，已重启，请重试",
                 code="EngineWorkerTimeout",
             ) from None
         finally:

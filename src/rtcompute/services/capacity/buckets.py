@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,20 +67,14 @@ def view(bucket: Bucket) -> BucketView:
     )
 
 
-def _checked(check: Callable[[str], str], value: str, code: str) -> str:
-    try:
-        return check(value)
-    except ValueError as exc:
-        raise errors.Invalid(str(exc), code=code) from None
-
-
 def check_key(key: str) -> str:
-    _checked(bucket_domain.check_object_key, key, "InvalidObjectName")
+    bucket_domain.check_object_key(key)
     if any(part.startswith(bucket_store.TEMPORARY_PREFIX) for part in key.split("/")):
         raise errors.Invalid(
             f"object key parts must not start with {bucket_store.TEMPORARY_PREFIX!r} "
             "(reserved for uploads in progress)",
-            code="InvalidObjectName",
+            f"对象名的各段不能以 {bucket_store.TEMPORARY_PREFIX!r} 开头（它留给正在进行的上传）",
+            code=bucket_domain.KEY_CODE,
         )
     return key
 
@@ -89,7 +82,7 @@ def check_key(key: str) -> str:
 def check_new_key(key: str) -> str:
     """A key to store an object under: `check_key`, and no bidirectional control character."""
     check_key(key)
-    return _checked(bucket_domain.check_new_object_key, key, "InvalidObjectName")
+    return bucket_domain.check_new_object_key(key)
 
 
 def read_bucket(
@@ -105,8 +98,8 @@ def read_bucket(
     )
     if found is None:
         raise errors.NotFound(
-            f"bucket {name[:63]!r} does not exist in this account; create it first "
-            "(POST /api/v1/buckets)",
+            f"bucket {name[:63]!r} does not exist in this account; create it first",
+            f"本账号中不存在存储桶 {name[:63]!r}，请先创建",
             code="NoSuchBucket",
         )
     return found
@@ -119,13 +112,16 @@ def check_for_cluster(bucket: Bucket) -> None:
             f"bucket {bucket.name} has storage class {bucket.storage_class}; a cluster keeps "
             "its UDF packages in a standard-class bucket: choose or create one with "
             f"storage_class {bucket_domain.STANDARD}",
+            f"存储桶 {bucket.name} 的存储类型是 {bucket.storage_class}；集群的 UDF 包须存放在"
+            f"标准存储类型的存储桶中：请选择或创建存储类型为 {bucket_domain.STANDARD} 的存储桶",
             code="InvalidParameter.BucketStorageClass",
         )
     if bucket.acl == bucket_domain.PUBLIC_READ:
         raise errors.Invalid(
             f"bucket {bucket.name} is public-read; a cluster's bucket must not be: set its acl "
-            f"to {bucket_domain.PRIVATE} (PATCH /api/v1/buckets/{bucket.name}) or choose "
-            "a private bucket",
+            f"to {bucket_domain.PRIVATE} or choose a private bucket",
+            f"存储桶 {bucket.name} 是公共读的，集群的存储桶不能公共读：请将其读写权限改为 "
+            f"{bucket_domain.PRIVATE}，或选择一个私有存储桶",
             code="InvalidParameter.BucketAcl",
         )
 
@@ -143,13 +139,14 @@ def create_bucket(
     storage_class: str = bucket_domain.STANDARD,
     acl: str = bucket_domain.PRIVATE,
 ) -> BucketView:
-    _checked(bucket_domain.check_bucket_name, name, "InvalidBucketName")
-    _checked(bucket_domain.check_storage_class, storage_class, "InvalidParameter.StorageClass")
-    _checked(bucket_domain.check_acl, acl, "InvalidParameter.Acl")
+    bucket_domain.check_bucket_name(name)
+    bucket_domain.check_storage_class(storage_class)
+    bucket_domain.check_acl(acl)
     service_role.check_pass_role(platform, principal, request)
     taken = errors.Conflict(
         f"the bucket name {name} is taken (bucket names are unique across the installation); "
         "choose another",
+        f"存储桶名称 {name} 已被占用（存储桶名称在整个平台内唯一），请换一个",
         code="BucketAlreadyExists",
     )
     try:
@@ -194,9 +191,9 @@ def update_bucket(
     storage_class: str | None = None,
 ) -> BucketView:
     if acl is not None:
-        _checked(bucket_domain.check_acl, acl, "InvalidParameter.Acl")
+        bucket_domain.check_acl(acl)
     if storage_class is not None:
-        _checked(bucket_domain.check_storage_class, storage_class, "InvalidParameter.StorageClass")
+        bucket_domain.check_storage_class(storage_class)
     with db.transaction(platform.sessions) as session:
         bucket = read_bucket(session, account_id, name, lock=True)
         if acl is not None:
@@ -211,6 +208,8 @@ def update_bucket(
                 raise errors.Conflict(
                     f"bucket {name} is used by {clusters} clusters, which need it standard "
                     f"and not public-read: {exc.message}",
+                    f"存储桶 {name} 正被 {clusters} 个集群使用，它们要求存储桶为标准存储类型且"
+                    f"不是公共读：{exc.zh}",
                     code="BucketInUse",
                 ) from None
         return view(bucket)
@@ -230,12 +229,15 @@ def delete_bucket(
         if clusters:
             raise errors.Conflict(
                 f"bucket {name} is used by {clusters} clusters: release them first",
+                f"存储桶 {name} 正被 {clusters} 个集群使用，请先释放这些集群",
                 code="BucketInUse",
             )
         root = _root(platform, bucket)
         if bucket_store.has_objects(root):
             raise errors.Conflict(
-                f"bucket {name} is not empty: delete its objects first", code="BucketNotEmpty"
+                f"bucket {name} is not empty: delete its objects first",
+                f"存储桶 {name} 不为空，请先删除其中的对象",
+                code="BucketNotEmpty",
             )
         bucket_store.delete_bucket(session=session, bucket_id=bucket.id)
         bucket_store.remove_directory(root)
@@ -260,7 +262,9 @@ def put_object(
         content = io.BytesIO(content)
     if _remaining_size(content) > limit:
         raise errors.PayloadTooLarge(
-            f"the object is larger than the limit of {size_text(limit)}", code="EntityTooLarge"
+            f"the object is larger than the limit of {size_text(limit)}",
+            f"对象超过了 {size_text(limit)} 的大小上限",
+            code="EntityTooLarge",
         )
     service_role.check_pass_role(platform, principal, request)
     with db.transaction(platform.sessions) as session:
@@ -273,12 +277,16 @@ def put_object(
             raise errors.Conflict(
                 f"object key {key[:200]!r} clashes with another key: one names a folder of the "
                 "other; choose another key",
+                f"对象名 {key[:200]!r} 与另一个对象名冲突：其中一个是另一个的目录；请换一个对象名",
                 code="ObjectKeyConflict",
             ) from None
         except OSError as exc:  # the disk, not the request: nothing was written
+            # the reason without the file's path: the data directory is the server's business
+            reason = exc.strerror or "an input/output error"
             raise errors.Unavailable(
-                f"the object could not be stored ({exc.strerror or exc}); try again, or ask "
+                f"the object could not be stored ({reason}); try again, or ask "
                 "the operator to check the data directory's disk",
+                f"对象未能存储（{reason}）；请重试，或请运维人员检查数据目录所在的磁盘",
                 code="StorageUnavailable",
             ) from exc
 
@@ -293,12 +301,17 @@ def _remaining_size(handle: BinaryIO) -> int:
 
 def _outside(key: str) -> errors.Invalid:
     return errors.Invalid(
-        f"object key {key[:200]!r} would lie outside the bucket", code="InvalidObjectName"
+        f"object key {key[:200]!r} would lie outside the bucket",
+        f"对象名 {key[:200]!r} 会指向存储桶之外",
+        code=bucket_domain.KEY_CODE,
     )
 
 
-def _no_such_key(key: str) -> errors.NotFound:
-    return errors.NotFound(f"object {key[:200]!r} does not exist", code="NoSuchKey")
+def no_such_key(key: str) -> errors.NotFound:
+    """The error of an object that is not there (the service's and the download route's)."""
+    return errors.NotFound(
+        f"object {key[:200]!r} does not exist", f"对象 {key[:200]!r} 不存在", code="NoSuchKey"
+    )
 
 
 def list_objects(
@@ -321,7 +334,7 @@ def object_file(
     except bucket_store.OutsideBucket:
         raise _outside(key) from None
     if found is None:
-        raise _no_such_key(key)
+        raise no_such_key(key)
     return found
 
 
@@ -341,4 +354,4 @@ def delete_object(
         except bucket_store.OutsideBucket:
             raise _outside(key) from None
     if not deleted:
-        raise _no_such_key(key)
+        raise no_such_key(key)

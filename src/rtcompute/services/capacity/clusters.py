@@ -31,6 +31,7 @@ from rtcompute.store.tables import capacity as capacity_tables
 
 Cluster = capacity_tables.Cluster
 NAME_RULE = "cluster name must be 3-64 letters, digits and underscores, starting with a letter"
+NAME_RULE_ZH = "集群名称须为 3-64 个字母、数字或下划线，并以字母开头"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,13 @@ class ClusterDetail:
 
 
 def not_found(name: str) -> errors.NotFound:
-    return errors.NotFound(f"cluster {name[:64]} does not exist", code="ClusterNotFound")
+    return errors.NotFound(
+        f"cluster {name[:64]} does not exist", f"集群 {name[:64]} 不存在", code="ClusterNotFound"
+    )
+
+
+def state_zh(state: str) -> str:
+    return cluster_rules.STATES_ZH.get(state, state)
 
 
 def find(session: db.Session, account_id: str, name: str, *, lock: bool = False) -> Cluster:
@@ -115,13 +122,14 @@ def create_cluster(
 ) -> Cluster:
     """The guide's steps: order -> basic information -> configuration -> confirm."""
     if not (text.is_storable(name) and cluster_rules.NAME.fullmatch(name)):
-        raise errors.Invalid(NAME_RULE, code="InvalidParameter.ClusterName")
+        raise errors.Invalid(NAME_RULE, NAME_RULE_ZH, code="InvalidParameter.ClusterName")
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     principals.require_account(principal, "create clusters")
     service_role.check_exclusive(platform, principal.account_id, creating=True)
     now = platform.now()
     taken = errors.Conflict(
         f"a cluster named {name} already exists in this account; choose another name",
+        f"本账号已有名为 {name} 的集群，请换一个名称",
         code="ClusterAlreadyExists",
     )
     try:
@@ -193,6 +201,8 @@ def _place(
         raise errors.Invalid(
             f"subnet {subnet.name} lies in another zone than {zone.name}: choose a "
             f"subnet of zone {zone.name}, or create one there",
+            f"交换机 {subnet.name} 不在可用区 {zone.name} 中：请选择可用区 {zone.name} 的"
+            "交换机，或在那里创建一个",
             code="InvalidParameter.Subnet",
         )
     needed = _nodes_needed(
@@ -293,6 +303,8 @@ def move(
         raise errors.Conflict(
             f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: it cannot go to "
             f"{target.replace('_', ' ')} now",
+            f"集群 {cluster.name} 处于“{state_zh(cluster.state)}”状态：现在不能转为"
+            f"“{state_zh(target)}”",
             code="ClusterStateConflict",
         )
     cluster.state, cluster.message, cluster.state_since = target, message, platform.now()
@@ -304,13 +316,16 @@ def release_cluster(platform: platform_module.Platform, account_id: str, name: s
         cluster = find(session, account_id, name, lock=True)
         if cluster.state == cluster_rules.RELEASED:
             raise errors.Conflict(
-                f"cluster {cluster.name} is already released", code="ClusterStateConflict"
+                f"cluster {cluster.name} is already released",
+                f"集群 {cluster.name} 已经释放",
+                code="ClusterStateConflict",
             )
         held = project_store.list_projects_in_cluster(session=session, cluster_id=cluster.id)
         if held:
+            names = ", ".join(p.name for p in held)
             raise errors.Conflict(
-                f"cluster {cluster.name} still holds projects {', '.join(p.name for p in held)}: "
-                "delete them first",
+                f"cluster {cluster.name} still holds projects {names}: delete them first",
+                f"集群 {cluster.name} 中还有项目 {names}，请先删除它们",
                 code="ClusterHasProjects",
             )
         move(session, platform, cluster, cluster_rules.RELEASING)
@@ -334,7 +349,9 @@ def follow_up_order(
     slave = catalog_.find(catalog_domain.SLAVE, cluster.slave_type)
     if master is None or slave is None:
         raise errors.Conflict(
-            "the cluster's machine types left the catalog; ask the operator", code="CatalogChanged"
+            "the cluster's machine types left the catalog; ask the operator",
+            "集群的机型已不在价目表中，请联系运维人员",
+            code="CatalogChanged",
         )
     order = capacity_tables.Order(
         account_id=account_id,
@@ -351,14 +368,17 @@ def follow_up_order(
         if cluster.billing != order_rules.SUBSCRIPTION:
             raise errors.Invalid(
                 "a pay-as-you-go cluster does not expire: it is metered hourly until released",
+                "按量付费的集群不会到期，无需续费：它按小时计费，直到释放",
                 code="InvalidParameter.Billing",
             )
         problems = order_rules.check_months(months)
         if problems:
-            raise errors.Invalid(problems[0], code="InvalidParameter.Months")
+            raise problems[0].error("InvalidParameter.Months")
         if cluster.state in (cluster_rules.RELEASING, cluster_rules.RELEASED):
             raise errors.Conflict(
-                f"cluster {cluster.name} is released", code="ClusterStateConflict"
+                f"cluster {cluster.name} is released",
+                f"集群 {cluster.name} 已释放",
+                code="ClusterStateConflict",
             )
         order.purpose, order.months, order.slave_count = (
             order_rules.RENEW,
@@ -396,23 +416,28 @@ def check_scale(
         raise errors.Conflict(
             f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: only a running "
             "cluster scales",
+            f"集群 {cluster.name} 处于“{state_zh(cluster.state)}”状态：只有运行中的集群可以扩缩容",
             code="ClusterStateConflict",
         )
     if slave_count == cluster.slave_count:
         raise errors.Invalid(
-            f"the cluster already has {slave_count} slaves", code="InvalidParameter.SlaveCount"
+            f"the cluster already has {slave_count} slaves",
+            f"集群已经有 {slave_count} 个 slave",
+            code="InvalidParameter.SlaveCount",
         )
     problems = order_rules.exclusive_problems(
         catalog_, master.name, cluster.master_count, slave.name, slave_count
     )
     if problems:
-        raise errors.Invalid("; ".join(problems), code="InvalidParameter.Order")
+        raise order_rules.refusal(problems)
     held = project_cu(session, cluster)
     after = cluster_rules.usable_cu(slave.cu or 0, slave_count)
     if after < held:
         raise errors.Conflict(
             f"{slave_count} slaves of {slave.name} give {after} CU but the cluster's projects "
             f"hold {held} CU: shrink or delete projects first",
+            f"{slave_count} 个 {slave.name} 机型的 slave 提供 {after} CU，但集群中的项目占用了 "
+            f"{held} CU：请先缩小或删除项目",
             code="CUInUse",
         )
 
@@ -445,7 +470,11 @@ def apply_order(
         zone = session.get(capacity_tables.Zone, cluster.zone_id)
         subnet = session.get(capacity_tables.Subnet, cluster.subnet_id)
         if zone is None or subnet is None:
-            raise errors.Conflict("the cluster's zone or subnet is gone", code="PlacementGone")
+            raise errors.Conflict(
+                "the cluster's zone or subnet is gone",
+                "集群所在的可用区或交换机已不存在",
+                code="PlacementGone",
+            )
         zones.require_capacity(session, zone, {cluster.slave_type: added})
         addresses = networks.allocate(session, subnet, added)
         last = int(slaves[-1].name.rsplit("-", 1)[1]) if slaves else 0

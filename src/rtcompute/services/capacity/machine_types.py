@@ -50,8 +50,10 @@ def region_info(session: db.Session, platform: platform_module.Platform, name: s
     regions = _regions(session, platform.settings.region)
     found = regions.get(name) if text.is_storable(name) else None
     if found is None:
+        known = ", ".join(sorted(regions))
         raise errors.Invalid(
-            f"unknown region {name[:32]!r}; choose one of {', '.join(sorted(regions))}",
+            f"unknown region {name[:32]!r}; choose one of {known}",
+            f"地域 {name[:32]!r} 不存在，请从 {known} 中选择",
             code="InvalidParameter.Region",
         )
     return found
@@ -79,7 +81,9 @@ def read_catalog(platform: platform_module.Platform, region: str) -> catalog_dom
 def _check_price(field: str, cents: int) -> None:
     if not 0 <= cents <= MAX_PRICE_CENTS:
         raise errors.Invalid(
-            f"{field} must be between 0 and {MAX_PRICE_CENTS} cents", code="InvalidParameter.Price"
+            f"{field} must be between 0 and {MAX_PRICE_CENTS} cents",
+            f"{field} 须在 0 到 {MAX_PRICE_CENTS} 分之间",
+            code="InvalidParameter.Price",
         )
 
 
@@ -94,11 +98,13 @@ def update_region(
     if not (text.is_storable(name) and catalog_domain.REGION_NAME.fullmatch(name)):
         raise errors.Invalid(
             "region name must be 2-32 lowercase letters, digits and hyphens",
+            "地域名称须为 2-32 个小写字母、数字和连字符",
             code="InvalidParameter.Region",
         )
     if not text.is_name_text(display_name) or len(display_name) > 64:
         raise errors.Invalid(
             "display name: at most 64 characters, without NUL or bidirectional control characters",
+            "显示名称最多 64 个字符，且不能包含 NUL 或双向控制字符",
             code="InvalidParameter",
         )
     _check_price("shared_cu_month_cents", shared_cu_month_cents)
@@ -124,21 +130,31 @@ def update_machine_type(
 ) -> catalog_domain.MachineType:
     """Add a machine type or change its CU figure and prices (operator)."""
     if role not in catalog_domain.ROLES:
-        raise errors.Invalid("role must be master or slave", code="InvalidParameter.Role")
+        raise errors.Invalid(
+            "role must be master or slave",
+            "节点类型须为 master 或 slave",
+            code="InvalidParameter.Role",
+        )
     match = catalog_domain.TYPE_NAME.fullmatch(name) if text.is_storable(name) else None
     if match is None:
         raise errors.Invalid(
             "machine type names read <cores>c<memory GB>g, e.g. 8c32g",
+            "机型名称的格式为 <核数>c<内存 GB>g，例如 8c32g",
             code="InvalidParameter.MachineType",
         )
     cores, memory = int(match.group(1)), int(match.group(2))
     if role == catalog_domain.SLAVE and (cu is None or not 1 <= cu <= cores):
         raise errors.Invalid(
             f"a slave type's usable CU must be between 1 and its {cores} cores",
+            f"slave 机型的可用 CU 须在 1 到其核数 {cores} 之间",
             code="InvalidParameter.CU",
         )
     if cu is not None and not 1 <= cu <= 1_000_000:
-        raise errors.Invalid("CU must be between 1 and 1,000,000", code="InvalidParameter.CU")
+        raise errors.Invalid(
+            "CU must be between 1 and 1,000,000",
+            "CU 须在 1 到 1,000,000 之间",
+            code="InvalidParameter.CU",
+        )
     _check_price("month_cents", month_cents)
     _check_price("hour_cents", hour_cents)
     with db.transaction(platform.sessions) as session:

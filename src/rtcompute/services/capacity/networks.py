@@ -61,10 +61,6 @@ def subnet_resource(network: Network, subnet_name: str) -> str:
     return f"acs:vpc:{network.region}:{network.account_id}:vswitch/{subnet_name}"
 
 
-def _invalid(exc: ValueError, code: str) -> errors.Invalid:
-    return errors.Invalid(str(exc), code=code)
-
-
 def read_network(session: db.Session, account_id: str, name: str) -> Network:
     """The account's network of that name, or NotFound."""
     found = (
@@ -74,7 +70,8 @@ def read_network(session: db.Session, account_id: str, name: str) -> Network:
     )
     if found is None:
         raise errors.NotFound(
-            f"network {name[:64]!r} does not exist; create it first (POST /api/v1/networks)",
+            f"network {name[:64]!r} does not exist; create it first",
+            f"专有网络 {name[:64]!r} 不存在，请先创建",
             code="NetworkNotFound",
         )
     return found
@@ -89,8 +86,8 @@ def read_subnet(session: db.Session, network: Network, name: str) -> Subnet:
     )
     if found is None:
         raise errors.NotFound(
-            f"subnet {name[:64]!r} does not exist in network {network.name}; create it first "
-            f"(POST /api/v1/networks/{network.name}/subnets)",
+            f"subnet {name[:64]!r} does not exist in network {network.name}; create it first",
+            f"专有网络 {network.name} 中不存在交换机 {name[:64]!r}，请先创建",
             code="SubnetNotFound",
         )
     return found
@@ -117,6 +114,8 @@ def allocate(session: db.Session, subnet: Subnet, count: int) -> list[str]:
             f"subnet {subnet.name} ({subnet.cidr}) has {free} free addresses but {count} are "
             "needed, one per node: choose a subnet with more free addresses or create a larger "
             "one",
+            f"交换机 {subnet.name}（{subnet.cidr}）只有 {free} 个空闲地址，但需要 {count} 个"
+            "（每个节点一个）：请选择空闲地址更多的交换机，或创建一个更大的交换机",
             code="SubnetAddressesExhausted",
         )
     return network_domain.next_free(_block(subnet), taken, count)
@@ -142,17 +141,12 @@ def create_network(
     *,
     description: str = "",
 ) -> NetworkView:
-    try:
-        network_domain.check_name("network", name)
-    except ValueError as exc:
-        raise _invalid(exc, "InvalidParameter.NetworkName") from None
-    try:
-        block = network_domain.check_network_cidr(cidr)
-    except ValueError as exc:
-        raise _invalid(exc, "InvalidParameter.CidrBlock") from None
+    network_domain.check_name("network", name)
+    block = network_domain.check_network_cidr(cidr)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     taken = errors.Conflict(
         f"a network named {name} already exists in this account; choose another name",
+        f"本账号已有名为 {name} 的专有网络，请换一个名称",
         code="NetworkAlreadyExists",
     )
     try:
@@ -194,7 +188,9 @@ def describe_network(platform: platform_module.Platform, account_id: str, name: 
 def delete_network(platform: platform_module.Platform, account_id: str, name: str) -> None:
     """Delete a network without subnets."""
     in_use = errors.Conflict(
-        f"network {name} still has subnets: delete them first", code="NetworkInUse"
+        f"network {name} still has subnets: delete them first",
+        f"专有网络 {name} 中还有交换机，请先删除它们",
+        code="NetworkInUse",
     )
     try:
         with db.transaction(platform.sessions) as session:
@@ -204,6 +200,7 @@ def delete_network(platform: platform_module.Platform, account_id: str, name: st
             if count[network.id]:
                 raise errors.Conflict(
                     f"network {name} still has {count[network.id]} subnets: delete them first",
+                    f"专有网络 {name} 中还有 {count[network.id]} 个交换机，请先删除它们",
                     code="NetworkInUse",
                 )
             network_store.delete_network(session=session, network_id=network.id)
@@ -238,12 +235,10 @@ def create_subnet(
     zone_name: str,
 ) -> SubnetView:
     """A subnet inside the network, in one of the region's zones, overlapping no sibling."""
-    try:
-        network_domain.check_name("subnet", name)
-    except ValueError as exc:
-        raise _invalid(exc, "InvalidParameter.SubnetName") from None
+    network_domain.check_name("subnet", name)
     taken = errors.Conflict(
         f"network {network_name} already has a subnet named {name}; choose another name",
+        f"专有网络 {network_name} 中已有名为 {name} 的交换机，请换一个名称",
         code="SubnetAlreadyExists",
     )
     try:
@@ -254,14 +249,11 @@ def create_subnet(
             siblings = network_store.list_subnets(session=session, network_id=network.id)
             if any(sibling.name == name for sibling in siblings):
                 raise taken
-            try:
-                block = network_domain.check_subnet_cidr(
-                    cidr,
-                    ipaddress.IPv4Network(network.cidr),
-                    [_block(sibling) for sibling in siblings],
-                )
-            except ValueError as exc:
-                raise _invalid(exc, "InvalidParameter.CidrBlock") from None
+            block = network_domain.check_subnet_cidr(
+                cidr,
+                ipaddress.IPv4Network(network.cidr),
+                [_block(sibling) for sibling in siblings],
+            )
             subnet = network_store.create_subnet(
                 session=session,
                 subnet=Subnet(
@@ -299,6 +291,7 @@ def delete_subnet(
             raise errors.Conflict(
                 f"subnet {name} still has {len(held)} addresses held by cluster nodes: release "
                 "the clusters in it first",
+                f"交换机 {name} 中仍有 {len(held)} 个地址被集群节点占用，请先释放其中的集群",
                 code="SubnetInUse",
             )
         network_store.delete_subnet(session=session, subnet_id=subnet.id)

@@ -42,28 +42,25 @@ class Purchase:
     slave_count: int = 0
 
 
-def _invalid(problems: list[str]) -> errors.Invalid:
-    return errors.Invalid("; ".join(problems), code="InvalidParameter.Order")
-
-
 def _new_id(now: datetime) -> str:
     return f"{now:%Y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def price(catalog_: catalog_domain.Catalog, purchase: Purchase) -> int:
-    """The amount of a new purchase; validates it first (Invalid names every broken rule)."""
+def problems(catalog_: catalog_domain.Catalog, purchase: Purchase) -> list[order_rules.Problem]:
+    """Every purchase rule a new purchase breaks; none when it can be priced."""
     if purchase.mode == order_rules.SHARED:
-        problems = order_rules.shared_problems(purchase.cu, purchase.months)
+        found = order_rules.shared_problems(purchase.cu, purchase.months)
         if purchase.billing != order_rules.SUBSCRIPTION:
-            problems.append("shared mode is sold by subscription only")
-        if problems:
-            raise _invalid(problems)
-        return order_rules.shared_amount(
-            catalog_.shared_cu_month_cents, purchase.cu, purchase.months
-        )
+            found.append(
+                order_rules.Problem(
+                    "shared mode is sold by subscription only", "共享模式只按包年包月出售"
+                )
+            )
+        return found
     if purchase.mode != order_rules.EXCLUSIVE:
-        raise _invalid([f"mode must be one of {', '.join(order_rules.MODES)}"])
-    problems = order_rules.exclusive_problems(
+        modes = ", ".join(order_rules.MODES)
+        return [order_rules.Problem(f"mode must be one of {modes}", f"模式须为 {modes} 之一")]
+    found = order_rules.exclusive_problems(
         catalog_,
         purchase.master_type,
         purchase.master_count,
@@ -71,14 +68,31 @@ def price(catalog_: catalog_domain.Catalog, purchase: Purchase) -> int:
         purchase.slave_count,
     )
     if purchase.billing == order_rules.SUBSCRIPTION:
-        problems = order_rules.check_months(purchase.months) + problems
-    elif purchase.billing == order_rules.PAYG:
+        return order_rules.check_months(purchase.months) + found
+    if purchase.billing == order_rules.PAYG:
         if purchase.months:
-            problems.insert(0, "pay-as-you-go orders have no months: they are metered hourly")
-    else:
-        problems.insert(0, f"billing must be one of {', '.join(order_rules.BILLINGS)}")
-    if problems:
-        raise _invalid(problems)
+            no_months = order_rules.Problem(
+                "pay-as-you-go orders have no months: they are metered hourly",
+                "按量付费的订单没有购买时长：按小时计费",
+            )
+            return [no_months, *found]
+        return found
+    billings = ", ".join(order_rules.BILLINGS)
+    return [
+        order_rules.Problem(f"billing must be one of {billings}", f"付费方式须为 {billings} 之一"),
+        *found,
+    ]
+
+
+def price(catalog_: catalog_domain.Catalog, purchase: Purchase) -> int:
+    """The amount of a new purchase; validates it first (Invalid names every broken rule)."""
+    found = problems(catalog_, purchase)
+    if found:
+        raise order_rules.refusal(found)
+    if purchase.mode == order_rules.SHARED:
+        return order_rules.shared_amount(
+            catalog_.shared_cu_month_cents, purchase.cu, purchase.months
+        )
     master = catalog_.find(catalog_domain.MASTER, purchase.master_type)
     slave = catalog_.find(catalog_domain.SLAVE, purchase.slave_type)
     assert master is not None and slave is not None
@@ -165,6 +179,10 @@ def unconsumed_counts(platform: platform_module.Platform, account_id: str) -> di
     return {mode: counts.get(mode, 0) for mode in order_rules.MODES}
 
 
+def _state_zh(order: Order) -> str:
+    return order_rules.STATES_ZH.get(order.state, order.state)
+
+
 def _paid(session: db.Session, platform: platform_module.Platform, order: Order) -> Order:
     moved = order_store.move(
         session=session,
@@ -177,6 +195,7 @@ def _paid(session: db.Session, platform: platform_module.Platform, order: Order)
         raise errors.Conflict(
             f"order {order.id} is {order.state.replace('_', ' ')}: only an order pending "
             "payment can be paid",
+            f"订单 {order.id} {_state_zh(order)}：只有待支付的订单可以支付",
             code="OrderNotPayable",
         )
     session.refresh(order)
@@ -212,6 +231,7 @@ def pay_order(
             raise errors.Conflict(
                 f"payments of this installation are approved by its operator: ask them to "
                 f"approve order {order.id}",
+                f"本平台的付款由运维人员审批：请联系他们审批订单 {order.id}",
                 code="PaymentNeedsApproval",
             )
         return _paid(session, platform, order)
@@ -235,6 +255,7 @@ def cancel_order(platform: platform_module.Platform, account_id: str, order_id: 
             raise errors.Conflict(
                 f"order {order.id} is {order.state.replace('_', ' ')}: only an order pending "
                 "payment can be cancelled",
+                f"订单 {order.id} {_state_zh(order)}：只有待支付的订单可以取消",
                 code="OrderNotCancellable",
             )
         session.refresh(order)

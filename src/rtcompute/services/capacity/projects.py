@@ -39,13 +39,16 @@ def check_name(name: str) -> str:
     if NAME_PATTERN.fullmatch(name) is None:
         raise errors.Invalid(
             "project name must be 3-64 letters, digits and underscores, starting with a letter",
+            "项目名称须为 3-64 个字母、数字或下划线，并以字母开头",
             code="InvalidParameter.ProjectName",
         )
     return name
 
 
 def not_found(name: str) -> errors.NotFound:
-    return errors.NotFound(f"project {name[:64]} does not exist", code="ProjectNotFound")
+    return errors.NotFound(
+        f"project {name[:64]} does not exist", f"项目 {name[:64]} 不存在", code="ProjectNotFound"
+    )
 
 
 def find(session: db.Session, account_id: str, name: str, *, lock: bool = False) -> tables.Project:
@@ -94,12 +97,15 @@ def create_project(
         raise errors.Invalid(
             "give either order_id (a shared-mode project; its CU is the order's) or cluster "
             "and cu (a project in an exclusive cluster)",
+            "请给出 order_id（共享模式项目，CU 即订单的 CU），或给出 cluster 和 cu"
+            "（独享集群中的项目），二者只选其一",
             code="InvalidParameter.ProjectSource",
         )
     principals.require_account(principal, "create projects")
     service_role.require_authorized(platform, principal.account_id)
     taken = errors.Conflict(
         f"a project named {name} already exists in this account; choose another name",
+        f"本账号已有名为 {name} 的项目，请换一个名称",
         code="ProjectAlreadyExists",
     )
     now = platform.now()
@@ -129,9 +135,7 @@ def create_project(
                     session=session, account_id=principal.account_id, name=cluster, lock=True
                 )
                 if found is None:
-                    raise errors.NotFound(
-                        f"cluster {cluster[:64]} does not exist", code="ClusterNotFound"
-                    )
+                    raise clusters.not_found(cluster)
                 check_cluster_room(session, platform, found, cu, exclude=None)
                 project.mode, project.cluster_id, project.cu = EXCLUSIVE, found.id, cu or 0
                 project.region = found.region
@@ -157,11 +161,15 @@ def check_cluster_room(
         raise errors.Conflict(
             f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: projects are created "
             "and resized in a running cluster",
+            f"集群 {cluster.name} 处于“{clusters.state_zh(cluster.state)}”状态：项目只能在运行中"
+            "的集群里创建和调整大小",
             code="ClusterNotRunning",
         )
     if cu is None or not 1 <= cu <= 100_000:
         raise errors.Invalid(
-            "cu: a project in a cluster needs a CU count of at least 1", code="InvalidParameter.CU"
+            "cu: a project in a cluster needs a CU count of at least 1",
+            "cu：集群中的项目至少需要 1 CU",
+            code="InvalidParameter.CU",
         )
     usable = clusters.usable_cu(session, platform, cluster)
     others = sum(
@@ -170,10 +178,13 @@ def check_cluster_room(
         if p.id != exclude
     )
     if others + cu > usable:
+        free = max(usable - others, 0)
         raise errors.QuotaExceeded(
             f"cluster {cluster.name} has {usable} usable CU and its other projects hold {others}: "
-            f"at most {max(usable - others, 0)} CU are free for this project. Give fewer CU or "
+            f"at most {free} CU are free for this project. Give fewer CU or "
             "scale the cluster out",
+            f"集群 {cluster.name} 有 {usable} 可用 CU，其他项目占用了 {others}：此项目最多还能用 "
+            f"{free} CU。请减少 CU，或对集群扩容",
             code="QuotaExceeded.ClusterCU",
         )
 
@@ -207,8 +218,9 @@ def update_project(
         if cu is not None:
             if project.mode != EXCLUSIVE or project.cluster_id is None:
                 raise errors.Invalid(
-                    "a shared-mode project's CU changes by a scale order "
-                    f"(`rtc projects scale {project.name} --cu N`)",
+                    f"a shared-mode project's CU changes by a scale order: scale project "
+                    f"{project.name} instead",
+                    f"共享模式项目的 CU 通过扩缩容订单变更：请改为对项目 {project.name} 扩缩容",
                     code="InvalidParameter.CU",
                 )
             _check_not_below_use(session, project, cu)
@@ -230,6 +242,7 @@ def delete_project(platform: platform_module.Platform, account_id: str, name: st
         if online:
             raise errors.Conflict(
                 f"project {project.name} has {online} online jobs: take them offline first",
+                f"项目 {project.name} 有 {online} 个已上线的作业：请先将它们下线",
                 code="ProjectHasOnlineJobs",
             )
         order_use.release(session, project.order_id)
@@ -250,7 +263,8 @@ def follow_up_order(
     if project.mode != SHARED:
         raise errors.Invalid(
             f"project {project.name} lives in a cluster: renew or scale the cluster, and resize "
-            "the project with `rtc projects update --cu`",
+            "the project itself",
+            f"项目 {project.name} 位于集群中：请对集群续费或扩缩容，并直接调整项目本身的 CU",
             code="InvalidParameter.Project",
         )
     catalog_ = machine_types.load(session, platform, project.region)
@@ -265,7 +279,7 @@ def follow_up_order(
     if cu is None:
         problems = order_rules.check_months(months)
         if problems:
-            raise errors.Invalid(problems[0], code="InvalidParameter.Months")
+            raise problems[0].error("InvalidParameter.Months")
         order.purpose, order.months, order.cu = order_rules.RENEW, months, project.cu
         order.amount_cents = order_rules.shared_amount(
             catalog_.shared_cu_month_cents, project.cu, months
@@ -275,6 +289,8 @@ def follow_up_order(
         raise errors.Invalid(
             f"cu must be between {order_rules.MIN_SHARED_CU} and {order_rules.MAX_SHARED_CU} "
             f"and differ from the project's {project.cu}",
+            f"CU 须在 {order_rules.MIN_SHARED_CU} 到 {order_rules.MAX_SHARED_CU} 之间，且不同于"
+            f"项目当前的 {project.cu}",
             code="InvalidParameter.CU",
         )
     _check_not_below_use(session, project, cu)
@@ -297,9 +313,11 @@ def _months_left(project: tables.Project, platform: platform_module.Platform) ->
 def _check_not_below_use(session: db.Session, project: tables.Project, cu: int) -> None:
     used = cu_in_use(session, project)
     if cu < used:
+        held = job_rules.cu_text(round(used * job_rules.MILLI))
         raise errors.Conflict(
-            f"project {project.name} uses {job_rules.cu_text(round(used * job_rules.MILLI))} CU "
-            f"of running jobs: it cannot go down to {cu}; stop jobs first",
+            f"project {project.name} uses {held} CU of running jobs: it cannot go down to {cu}; "
+            "stop jobs first",
+            f"项目 {project.name} 的运行中作业占用了 {held} CU：不能降到 {cu}；请先停止作业",
             code="CUInUse",
         )
 

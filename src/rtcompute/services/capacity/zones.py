@@ -67,13 +67,18 @@ def require_capacity(
                 f"zone {zone.name} can place {left.get(machine_type, 0)} more {machine_type} "
                 f"nodes but {count} are needed: pick another zone or ask the operator to "
                 f"register more {machine_type} capacity in {zone.name}",
+                f"可用区 {zone.name} 还能放置 {left.get(machine_type, 0)} 个 {machine_type} "
+                f"节点，但需要 {count} 个：请选择其他可用区，或请运维人员为 {zone.name} "
+                f"登记更多 {machine_type} 容量",
                 code="ZoneCapacityExceeded",
             )
 
 
 def not_found(name: str) -> errors.NotFound:
     return errors.NotFound(
-        f"zone {name[:64]!r} does not exist; list the zones with GET /api/v1/zones",
+        f"zone {name[:64]!r} does not exist; choose one of the region's zones (the operator "
+        "registers them)",
+        f"可用区 {name[:64]!r} 不存在，请从本地域的可用区中选择（可用区由运维人员登记）",
         code="ZoneNotFound",
     )
 
@@ -103,17 +108,7 @@ def _capacity(
     session: db.Session, platform: platform_module.Platform, region: str, raw: Mapping[str, object]
 ) -> dict[str, int]:
     known = {t.name for t in machine_types.load(session, platform, region).machine_types}
-    try:
-        return network_domain.parse_capacity(raw, known)
-    except ValueError as exc:
-        raise errors.Invalid(str(exc), code="InvalidParameter.Capacity") from None
-
-
-def _check_name(name: str) -> str:
-    try:
-        return network_domain.check_name("zone", name)
-    except ValueError as exc:
-        raise errors.Invalid(str(exc), code="InvalidParameter.ZoneName") from None
+    return network_domain.parse_capacity(raw, known)
 
 
 def create_zone(
@@ -123,9 +118,10 @@ def create_zone(
     *,
     region: str | None = None,
 ) -> ZoneView:
-    _check_name(name)
+    network_domain.check_name("zone", name)
     taken = errors.Conflict(
         f"a zone named {name} already exists in this region; update its capacity instead",
+        f"本地域已有名为 {name} 的可用区，请改为更新它的容量",
         code="ZoneAlreadyExists",
     )
     try:
@@ -169,6 +165,8 @@ def update_zone(
                     f"zone {name} holds {count} {machine_type} nodes: its {machine_type} "
                     f"capacity cannot go below {count} until clusters there are released or "
                     "scaled in",
+                    f"可用区 {name} 中已有 {count} 个 {machine_type} 节点：在那里的集群释放或"
+                    f"缩容之前，其 {machine_type} 容量不能低于 {count}",
                     code="ZoneCapacityInUse",
                 )
         zone.capacity = json.dumps(parsed, sort_keys=True)
@@ -182,6 +180,7 @@ def delete_zone(
     region = region or platform.settings.region
     in_use = errors.Conflict(
         f"zone {name} is in use: delete its subnets and release its clusters first",
+        f"可用区 {name} 正在使用中：请先删除其中的交换机并释放其中的集群",
         code="ZoneInUse",
     )
     try:
@@ -194,12 +193,16 @@ def delete_zone(
                 raise errors.Conflict(
                     f"zone {name} is in use by {clusters[False]} clusters ({nodes} nodes) and "
                     f"{subnets} subnets: release those clusters and delete those subnets first",
+                    f"可用区 {name} 正被 {clusters[False]} 个集群（{nodes} 个节点）和 "
+                    f"{subnets} 个交换机使用：请先释放这些集群并删除这些交换机",
                     code="ZoneInUse",
                 )
             if clusters[True]:
                 raise errors.Conflict(
                     f"zone {name} is in the history of {clusters[True]} released clusters and "
                     "stays; to place nothing more there, set its capacity to {} instead",
+                    f"可用区 {name} 记录在 {clusters[True]} 个已释放集群的历史中，不能删除；"
+                    "若不再在那里放置任何节点，请将其容量设为 {}",
                     code="ZoneInHistory",
                 )
             zone_store.delete_zone(session=session, zone_id=zone.id)

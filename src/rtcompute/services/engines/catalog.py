@@ -43,7 +43,8 @@ def entries(session: db.Session) -> dict[str, tuple[engine_rules.CatalogEntry, b
 
 def not_found(name: str) -> errors.NotFound:
     return errors.NotFound(
-        f"engine version {name[:40]!r} is not in the catalog; `rtc engines catalog` lists them",
+        f"engine version {name[:40]!r} is not in the catalog; choose one of the catalog's versions",
+        f"引擎版本 {name[:40]!r} 不在版本目录中，请从版本目录中选择",
         code="EngineVersionNotFound",
     )
 
@@ -96,24 +97,35 @@ def update_entry(
         raise errors.Invalid(
             "engine version names read flink-<major>.<minor>.<patch>, e.g. flink-2.2.1 "
             "(the apache-flink release behind it)",
+            "引擎版本名称须为 flink-<主版本>.<次版本>.<补丁版本>，例如 flink-2.2.1"
+            "（对应的 apache-flink 发行版）",
             code="InvalidParameter.EngineVersion",
         )
     if tag not in engine_rules.TAGS:
         raise errors.Invalid(
-            f"tag must be one of {', '.join(engine_rules.TAGS)}", code="InvalidParameter.Tag"
+            f"tag must be one of {', '.join(engine_rules.TAGS)}",
+            f"标签须为 {'、'.join(engine_rules.TAGS)} 之一",
+            code="InvalidParameter.Tag",
         )
     if not text.is_storable(notes) or len(notes) > MAX_NOTES:
-        raise errors.Invalid(f"notes: at most {MAX_NOTES} characters", code="InvalidParameter")
+        raise errors.Invalid(
+            f"notes: at most {MAX_NOTES} characters",
+            f"说明最多 {MAX_NOTES} 个字符",
+            code="InvalidParameter",
+        )
     latest = date.max - timedelta(days=engine_rules.DEFAULT_SERVICE_DAYS)
     if released_on > latest:
         raise errors.Invalid(
             f"released_on must be on or before {latest.isoformat()}",
+            f"发布日期须不晚于 {latest.isoformat()}",
             code="InvalidParameter.ReleasedOn",
         )
     end = end_of_service or engine_rules.default_end_of_service(released_on)
     if end < released_on:
         raise errors.Invalid(
-            "end_of_service must not be before released_on", code="InvalidParameter.EndOfService"
+            "end_of_service must not be before released_on",
+            "停止服务日期不能早于发布日期",
+            code="InvalidParameter.EndOfService",
         )
     with db.transaction(platform.sessions) as session:
         engine_store.save_catalog_row(

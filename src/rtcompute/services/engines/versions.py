@@ -31,6 +31,16 @@ from rtcompute.store.tables import engines as engine_tables
 
 POOL_LOCK = "engines:pool"
 HOST = "local"
+# a cluster's state in the Chinese sentence of a refused install
+STATES_ZH = {
+    cluster_rules.STARTING: "正在启动",
+    cluster_rules.SCALING_OUT: "正在扩容",
+    cluster_rules.SCALING_IN: "正在缩容",
+    cluster_rules.FAILED: "处于失败状态",
+    cluster_rules.EXPIRED: "已过期",
+    cluster_rules.RELEASING: "正在释放",
+    cluster_rules.RELEASED: "已释放",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,10 @@ class Target:
     @property
     def label(self) -> str:
         return "the shared pool" if self.cluster is None else f"cluster {self.cluster.name}"
+
+    @property
+    def label_zh(self) -> str:
+        return "共享资源池" if self.cluster is None else f"集群 {self.cluster.name} "
 
 
 @dataclass(frozen=True)
@@ -79,15 +93,6 @@ def target_of(cluster: capacity_tables.Cluster | None) -> Target:
     if cluster is None:
         return Target(engine_rules.POOL, None)
     return Target(engine_rules.cluster_target(cluster.id), cluster)
-
-
-def _rule_error(broken: engine_rules.RuleBroken) -> errors.RtcError:
-    kinds: dict[str, type[errors.RtcError]] = {
-        "conflict": errors.Conflict,
-        "invalid": errors.Invalid,
-        "not_found": errors.NotFound,
-    }
-    return kinds[broken.kind](broken.message, code=broken.code)
 
 
 def _held(rows: list[engine_tables.EngineDeployment]) -> list[engine_rules.Held]:
@@ -150,7 +155,9 @@ def _find(session: db.Session, target: Target, version: str) -> engine_tables.En
     )
     if row is None:
         raise errors.NotFound(
-            f"{version[:40]} is not installed on {target.label}", code="VersionNotInstalled"
+            f"{version[:40]} is not installed on {target.label}",
+            f"{version[:40]} 未安装在{target.label_zh}上",
+            code="VersionNotInstalled",
         )
     return row
 
@@ -182,21 +189,22 @@ def install(
                     raise errors.Conflict(
                         f"{target.label} is deploying a version; one install at a time: "
                         "wait for it to finish",
+                        f"{target.label_zh}正在部署引擎版本，一次只能安装一个，请等待其完成",
                         code="VersionDeploying",
                     )
                 raise errors.Conflict(
                     f"{target.label} is {target.cluster.state.replace('_', ' ')}: versions are "
                     "installed on a running cluster",
+                    f"{target.label_zh}{STATES_ZH.get(target.cluster.state, target.cluster.state)}"
+                    "：引擎版本只能安装在运行中的集群上",
                     code="ClusterNotRunning",
                 )
             rows = engine_store.list_deployments(session=session, target=target.key)
-            try:
-                engine_rules.check_install(_held(rows), entry, confirm_beta=confirm_beta)
-            except engine_rules.RuleBroken as broken:
-                raise _rule_error(broken) from None
+            engine_rules.check_install(_held(rows), entry, confirm_beta=confirm_beta)
             if not listed:
                 raise errors.Conflict(
                     f"{version} is no longer offered for new installs",
+                    f"{version} 已不再提供新安装",
                     code="EngineVersionUnlisted",
                 )
             for stale in rows:
@@ -222,9 +230,7 @@ def install(
                 clusters.move(session, platform, target.cluster, cluster_rules.DEPLOYING)
             return view(session, platform, row)
     except IntegrityError as exc:  # the same version asked twice at once
-        raise errors.Conflict(
-            f"{version} already installed", code="VersionAlreadyInstalled"
-        ) from exc
+        raise engine_rules.already_installed(version) from exc
 
 
 def set_current(
@@ -238,11 +244,10 @@ def set_current(
         target = resolve(session, principal.account_id, cluster, lock=True)
         rows = engine_store.list_deployments(session=session, target=target.key)
         if not text.is_storable(version):
-            raise errors.Invalid("invalid version name", code="InvalidParameter.EngineVersion")
-        try:
-            engine_rules.check_set_current(_held(rows), version)
-        except engine_rules.RuleBroken as broken:
-            raise _rule_error(broken) from None
+            raise errors.Invalid(
+                "invalid version name", "引擎版本名称无效", code="InvalidParameter.EngineVersion"
+            )
+        engine_rules.check_set_current(_held(rows), version)
         chosen = next(row for row in rows if row.version == version)
         for row in rows:
             row.current = row is chosen
@@ -267,10 +272,7 @@ def uninstall(
             cluster_id=target.cluster.id if target.cluster else None,
             version=version,
         )
-        try:
-            engine_rules.check_uninstall(_held(rows), version, using)
-        except engine_rules.RuleBroken as broken:
-            raise _rule_error(broken) from None
+        engine_rules.check_uninstall(_held(rows), version, using)
         gone = view(session, platform, row)
         engine_store.delete_deployment(session=session, deployment=row)
         return gone

@@ -33,12 +33,24 @@ class Entity:
     attached_at: datetime
 
 
+_POLICY_TYPE_ZH = {ram.PolicyType.SYSTEM: "系统策略", ram.PolicyType.CUSTOM: "自定义策略"}
+
+
+_HOLDER_ZH = {
+    ram.PrincipalKind.USER: "用户",
+    ram.PrincipalKind.GROUP: "用户组",
+    ram.PrincipalKind.ROLE: "角色",
+}
+
+
 def check_kind(kind: str) -> ram.PrincipalKind:
     try:
         return ram.PrincipalKind(kind)
     except ValueError:
         raise errors.Invalid(
-            "attach to a User, Group or Role", code="InvalidParameter.PrincipalType"
+            "attach to a User, Group or Role",
+            "权限策略只能授权给用户（User）、用户组（Group）或角色（Role）",
+            code="InvalidParameter.PrincipalType",
         ) from None
 
 
@@ -92,10 +104,13 @@ def attach(
                 policy_type=ptype.value,
             )
             if count >= limit:
+                policy_zh = _POLICY_TYPE_ZH[ptype]
                 raise ram.limit_exceeded(
                     f"{ptype.value.lower()} policies attached per {holder.value.lower()}",
                     limit,
                     f"detach a {ptype.value.lower()} policy from {name} first",
+                    what_zh=f"每个{_HOLDER_ZH[holder]}授权的{policy_zh}",
+                    hint_zh=f"请先从 {name} 移除一个{policy_zh}",
                 )
             attachment_store.attach(
                 session=session,
@@ -115,6 +130,7 @@ def attach(
 def _already(holder: ram.PrincipalKind, name: str, policy_name: str) -> errors.Conflict:
     return errors.Conflict(
         f"policy {policy_name} is already attached to {holder.value.lower()} {name}",
+        f"权限策略 {policy_name} 已授权给{_HOLDER_ZH[holder]} {name}",
         code=f"EntityAlreadyExists.{holder.value}.Policy",
     )
 
@@ -141,6 +157,7 @@ def detach(
         if found is None:
             raise errors.NotFound(
                 f"policy {policy_name[:128]} is not attached to {holder.value.lower()} {name}",
+                f"权限策略 {policy_name[:128]} 未授权给{_HOLDER_ZH[holder]} {name}",
                 code=f"EntityNotExist.{holder.value}.Policy",
             )
         attachment_store.detach(session=session, attachment_id=found.id)

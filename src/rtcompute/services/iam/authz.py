@@ -264,14 +264,22 @@ def named_policy(
 def denied(
     principal: principals.Principal, action: str, resource: str, verdict: policies.Verdict
 ) -> errors.Forbidden:
+    explicit = verdict.decision is policies.Decision.EXPLICIT_DENY
     how = (
         f"explicitly denied by policy {verdict.policy_name} statement {verdict.statement}"
-        if verdict.decision is policies.Decision.EXPLICIT_DENY
+        if explicit
         else "no policy allows it"
+    )
+    how_zh = (
+        f"被权限策略 {verdict.policy_name} 的 Statement[{verdict.statement}] 显式拒绝"
+        if explicit
+        else "没有权限策略允许该操作"
     )
     return errors.Forbidden(
         f"{principal.display} is not authorized to perform {action} on resource {resource} "
         f"({how}); ask the account to grant it in RAM",
+        f"{principal.display} 无权对资源 {resource} 执行 {action}（{how_zh}）；"
+        "请联系主账号在 RAM 中授权",
         code="Forbidden.RAM",
     )
 

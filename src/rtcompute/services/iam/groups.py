@@ -18,7 +18,11 @@ from rtcompute.store import groups as group_store
 
 
 def not_found(name: str) -> errors.NotFound:
-    return errors.NotFound(f"group {name[:128]} does not exist", code="EntityNotExist.Group")
+    return errors.NotFound(
+        f"group {name[:128]} does not exist",
+        f"用户组 {name[:128]} 不存在；请检查用户组名称",
+        code="EntityNotExist.Group",
+    )
 
 
 def find_group(session: db.Session, account_id: str, name: str) -> tables.RamGroup:
@@ -35,6 +39,7 @@ def find_group(session: db.Session, account_id: str, name: str) -> tables.RamGro
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(
         f"a group named {name} already exists in this account; choose another name",
+        f"本账号已有名为 {name} 的用户组；请换一个名称",
         code="EntityAlreadyExists.Group",
     )
 
@@ -56,7 +61,11 @@ def create_group(
                 raise _taken(name)
             if group_store.count_groups(session=session, account_id=account_id) >= ram.MAX_GROUPS:
                 raise ram.limit_exceeded(
-                    "groups per account", ram.MAX_GROUPS, "delete groups you no longer need"
+                    "groups per account",
+                    ram.MAX_GROUPS,
+                    "delete groups you no longer need",
+                    what_zh="每个账号的用户组",
+                    hint_zh="请删除不再需要的用户组",
                 )
             return group_store.create_group(
                 session=session,
@@ -137,6 +146,8 @@ def add_user(platform: platform_module.Platform, account_id: str, group: str, us
                 "groups per user",
                 ram.MAX_GROUPS_PER_USER,
                 f"remove {user} from a group before adding it to {group}",
+                what_zh="每个用户加入的用户组",
+                hint_zh=f"请先将 {user} 移出一个用户组，再把它加入 {group}",
             )
         group_store.add_member(
             session=session,
@@ -153,6 +164,7 @@ def remove_user(platform: platform_module.Platform, account_id: str, group: str,
         if not group_store.read_member(session=session, group_id=found.id, identity_id=member.id):
             raise errors.NotFound(
                 f"RAM user {user} is not a member of group {group}",
+                f"RAM 用户 {user} 不是用户组 {group} 的成员",
                 code="EntityNotExist.User.Group",
             )
         group_store.remove_member(session=session, group_id=found.id, identity_id=member.id)

@@ -40,8 +40,11 @@ class PolicyView:
 
 
 def not_found(policy_type: str, name: str) -> errors.NotFound:
+    kind_zh = "系统" if policy_type == ram.PolicyType.SYSTEM else "自定义"
     return errors.NotFound(
-        f"{policy_type.lower()} policy {name[:128]} does not exist", code="EntityNotExist.Policy"
+        f"{policy_type.lower()} policy {name[:128]} does not exist",
+        f"{kind_zh}权限策略 {name[:128]} 不存在；请检查策略名称和类型",
+        code="EntityNotExist.Policy",
     )
 
 
@@ -50,7 +53,9 @@ def check_type(policy_type: str) -> ram.PolicyType:
         return ram.PolicyType(policy_type)
     except ValueError:
         raise errors.Invalid(
-            "policy type must be System or Custom", code="InvalidParameter.PolicyType"
+            "policy type must be System or Custom",
+            "策略类型必须是 System（系统策略）或 Custom（自定义策略）",
+            code="InvalidParameter.PolicyType",
         ) from None
 
 
@@ -92,6 +97,7 @@ def _custom_view(policy: tables.RamPolicy, document: str) -> PolicyView:
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(
         f"a policy named {name} already exists; choose another name",
+        f"已存在名为 {name} 的权限策略（包括系统策略）；请换一个名称",
         code="EntityAlreadyExists.Policy",
     )
 
@@ -121,6 +127,8 @@ def create_policy(
                     "custom policies per account",
                     ram.MAX_CUSTOM_POLICIES,
                     "delete custom policies you no longer need",
+                    what_zh="每个账号的自定义权限策略",
+                    hint_zh="请删除不再需要的自定义权限策略",
                 )
             policy = insert_policy(session, account_id, name, description, document, now)
             return _custom_view(policy, document)
@@ -210,24 +218,32 @@ def delete_policy(platform: platform_module.Platform, account_id: str, name: str
             session=session, account_id=account_id, policy_type="Custom", policy_name=name
         )
         if attached:
+            holders, holders_zh = _holders(session, attached)
             raise errors.Conflict(
-                f"policy {name} is still attached to {_holders(session, attached)}; detach it "
-                "first (see its attachments)",
+                f"policy {name} is still attached to {holders}; detach it first (see its "
+                "attachments)",
+                f"权限策略 {name} 仍授权给 {holders_zh}；请先移除授权（参见其引用记录）",
                 code="DeleteConflict.Policy.Attachment",
             )
         policy_store.delete_policy(session=session, policy_id=policy.id)
 
 
-def _holders(session: db.Session, attached: list[tables.PolicyAttachment]) -> str:
-    """`user dev, role runner`: who still holds a policy, the first few by name."""
+def _holders(session: db.Session, attached: list[tables.PolicyAttachment]) -> tuple[str, str]:
+    """`user dev, role runner`: who still holds a policy, the first few by name (and in
+    Chinese)."""
     shown = []
+    shown_zh = []
     for attachment in attached[:_HOLDERS_SHOWN]:
         table = _HOLDER_TABLES[attachment.principal_kind]
         holder = session.get(table, attachment.principal_id)
         label = str(getattr(holder, "name", "")) or f"#{attachment.principal_id}"
-        shown.append(f"{attachment.principal_kind.lower()} {label}")
+        kind = attachment.principal_kind.lower()
+        shown.append(f"{kind} {label}")
+        shown_zh.append(f"{ram.KIND_ZH.get(kind, kind)} {label}")
     more = len(attached) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    english = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    chinese = "、".join(shown_zh) + (f" 等 {len(attached)} 个" if more > 0 else "")
+    return english, chinese
 
 
 def create_version(
@@ -249,6 +265,8 @@ def create_version(
                 "versions per policy",
                 ram.MAX_POLICY_VERSIONS,
                 "delete a version that is not the default first",
+                what_zh="每个权限策略的版本",
+                hint_zh="请先删除一个非默认版本",
             )
         version_id = f"v{policy.next_version}"
         policy.next_version += 1
@@ -263,9 +281,10 @@ def create_version(
         )
 
 
-def _version_not_found(name: str, version_id: str) -> errors.NotFound:
+def version_not_found(name: str, version_id: str) -> errors.NotFound:
     return errors.NotFound(
         f"policy {name[:128]} has no version {version_id[:16]}",
+        f"权限策略 {name[:128]} 没有版本 {version_id[:16]}；请刷新策略页面查看其版本",
         code="EntityNotExist.PolicyVersion",
     )
 
@@ -296,7 +315,7 @@ def set_default_version(
         if not text.is_storable(version_id) or not policy_store.read_version(
             session=session, policy_id=policy.id, version_id=version_id
         ):
-            raise _version_not_found(name, version_id)
+            raise version_not_found(name, version_id)
         policy.default_version = version_id
         policy.updated_at = platform.now()
 
@@ -309,11 +328,12 @@ def delete_version(
         if not text.is_storable(version_id) or not policy_store.read_version(
             session=session, policy_id=policy.id, version_id=version_id
         ):
-            raise _version_not_found(name, version_id)
+            raise version_not_found(name, version_id)
         if version_id == policy.default_version:
             raise errors.Conflict(
                 f"{version_id} is the default version of {name}; make another version the "
                 "default first",
+                f"{version_id} 是 {name} 的默认版本；请先将其他版本设为默认版本",
                 code="DeleteConflict.PolicyVersion.Default",
             )
         policy_store.delete_version(session=session, policy_id=policy.id, version_id=version_id)

@@ -16,7 +16,11 @@ from rtcompute.store import roles as role_store
 
 
 def not_found(name: str) -> errors.NotFound:
-    return errors.NotFound(f"role {name[:128]} does not exist", code="EntityNotExist.Role")
+    return errors.NotFound(
+        f"role {name[:128]} does not exist",
+        f"角色 {name[:128]} 不存在；请检查角色名称",
+        code="EntityNotExist.Role",
+    )
 
 
 def find_role(session: db.Session, account_id: str, name: str) -> tables.RamRole:
@@ -33,6 +37,7 @@ def find_role(session: db.Session, account_id: str, name: str) -> tables.RamRole
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(
         f"a role named {name} already exists in this account; choose another name",
+        f"本账号已有名为 {name} 的角色；请换一个名称",
         code="EntityAlreadyExists.Role",
     )
 
@@ -66,7 +71,11 @@ def insert_role(
         raise _taken(name)
     if role_store.count_roles(session=session, account_id=account_id) >= ram.MAX_ROLES:
         raise ram.limit_exceeded(
-            "roles per account", ram.MAX_ROLES, "delete roles you no longer need"
+            "roles per account",
+            ram.MAX_ROLES,
+            "delete roles you no longer need",
+            what_zh="每个账号的角色",
+            hint_zh="请删除不再需要的角色",
         )
     return role_store.create_role(
         session=session,

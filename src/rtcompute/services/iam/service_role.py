@@ -12,7 +12,6 @@ PassRole: a RAM user may only make the service act through the role when a polic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from rtcompute import errors
 from rtcompute.domain import identities, policies, ram, resources
@@ -28,7 +27,7 @@ from rtcompute.store import roles as role_store
 AUTHORIZATION_PAGE = "/console/ram/service-role"
 PASS_ROLE_CODE = "922019"
 # guide, 常见问题, verbatim but for its typo 改 (fixed to 该); the comma is the full-width one
-PASS_ROLE_MESSAGE_ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"  # noqa: RUF001
+PASS_ROLE_MESSAGE_ZH = "子账号没有passRole权限，请到RAM对该子账号赋权"
 PASS_ROLE_MESSAGE = (
     "the RAM user has no ram:PassRole permission on the service role; ask the account to "
     "grant it in RAM"
@@ -130,6 +129,8 @@ def authorize(platform: platform_module.Platform, account_id: str) -> Status:
                 f"the role {ram.SERVICE_ROLE} exists but its trust policy does not let the "
                 f"service {ram.SERVICE_PRINCIPAL} assume it: re-initialize the service role "
                 "(which deletes that role) or fix its trust policy, then authorize again",
+                f"角色 {ram.SERVICE_ROLE} 已存在，但其信任策略不允许服务 {ram.SERVICE_PRINCIPAL} "
+                "扮演它：请重新初始化服务角色（会删除该角色）或修改其信任策略，然后再次授权",
                 code="EntityAlreadyExists.Role",
             )
         if role is None:
@@ -209,6 +210,8 @@ def not_authorized() -> errors.Forbidden:
         f"the account has not authorized the service role {ram.SERVICE_ROLE}: the stream "
         f"service cannot act for it. Authorize it at {AUTHORIZATION_PAGE} (or `rtc ram "
         "service-role authorize`), then retry",
+        f"当前账号尚未授权服务角色 {ram.SERVICE_ROLE}，流计算服务无法代为操作。"
+        "请在服务角色页面完成授权后重试",
         code="ServiceRoleNotAuthorized",
     )
 
@@ -234,14 +237,14 @@ def check_exclusive(platform: platform_module.Platform, account_id: str, *, crea
         raise errors.Forbidden(
             f"the service role {ram.SERVICE_ROLE} lacks {', '.join(missing)}: add them to its "
             "policy (guide: 独享模式角色授权) and retry",
+            f"服务角色 {ram.SERVICE_ROLE} 缺少 {', '.join(missing)}：请将它们添加到该角色的"
+            "权限策略中（参见指南：独享模式角色授权）后重试",
             code="ServiceRoleMissingAction",
         )
 
 
 class PassRoleDenied(errors.Forbidden):
-    """Guide error 922019, in the caller's language."""
-
-    translations: ClassVar[dict[str, str]] = {"zh": PASS_ROLE_MESSAGE_ZH}
+    """Guide error 922019 (its Chinese is the guide's own sentence)."""
 
 
 def check_pass_role(
@@ -257,4 +260,4 @@ def check_pass_role(
         platform, principal, "ram:PassRole", role_resource(principal.account_id), context
     )
     if verdict.decision is not policies.Decision.ALLOW:
-        raise PassRoleDenied(PASS_ROLE_MESSAGE, code=PASS_ROLE_CODE)
+        raise PassRoleDenied(PASS_ROLE_MESSAGE, PASS_ROLE_MESSAGE_ZH, code=PASS_ROLE_CODE)

@@ -35,7 +35,9 @@ def _context(
 ) -> policies.Context:
     if len(given) > MAX_CONTEXT_KEYS:
         raise errors.Invalid(
-            f"at most {MAX_CONTEXT_KEYS} context keys", code="InvalidParameter.Context"
+            f"at most {MAX_CONTEXT_KEYS} context keys",
+            f"条件上下文最多 {MAX_CONTEXT_KEYS} 个键",
+            code="InvalidParameter.Context",
         )
     context: dict[str, str | Sequence[str]] = {
         "acs:currenttime": platform.now().isoformat().replace("+00:00", "Z")
@@ -44,7 +46,9 @@ def _context(
         values = [value] if isinstance(value, str) else list(value)
         if not key or not all(text.is_storable(v) for v in [key, *values]):
             raise errors.Invalid(
-                "context keys and values must be printable text", code="InvalidParameter.Context"
+                "context keys and values must be printable text",
+                "条件上下文的键和值必须是可打印的文本",
+                code="InvalidParameter.Context",
             )
         context[key.lower()] = value if isinstance(value, str) else tuple(values)
     return context
@@ -70,6 +74,7 @@ def simulate_principal(
     if kind not in kinds or not name:
         raise errors.Invalid(
             "principal must be user/NAME, group/NAME or role/NAME",
+            "主体必须是 user/名称、group/名称 或 role/名称",
             code="InvalidParameter.Principal",
         )
     evaluated = _context(platform, context)
@@ -110,16 +115,15 @@ def simulate_documents(
     """Evaluate inline policy documents (named `policy[0]`, `policy[1]`, ...)."""
     if not documents or len(documents) > MAX_INLINE_POLICIES:
         raise errors.Invalid(
-            f"give 1 to {MAX_INLINE_POLICIES} policy documents", code="InvalidParameter.Policies"
+            f"give 1 to {MAX_INLINE_POLICIES} policy documents",
+            f"请提供 1 到 {MAX_INLINE_POLICIES} 个权限策略文档",
+            code="InvalidParameter.Policies",
         )
     named = []
     for index, document in enumerate(documents):
         found = policies.problems(document)
         if found:
-            raise errors.Invalid(
-                f"policy[{index}]: " + "; ".join(str(p) for p in found),
-                code="InvalidPolicyDocument",
-            )
+            raise policies.invalid_document(found, f"policy[{index}]: ")
         named.append(policies.NamedPolicy(f"policy[{index}]", "Inline", policies.parse(document)))
     verdict = policies.PolicySet(named).evaluate(action, resource, _context(platform, context))
     return _outcome(verdict)

@@ -40,7 +40,11 @@ class UserChange:
 
 
 def not_found(name: str) -> errors.NotFound:
-    return errors.NotFound(f"RAM user {name[:128]} does not exist", code="EntityNotExist.User")
+    return errors.NotFound(
+        f"RAM user {name[:128]} does not exist",
+        f"RAM 用户 {name[:128]} 不存在；请检查用户名",
+        code="EntityNotExist.User",
+    )
 
 
 def find_user(session: db.Session, account_id: str, name: str) -> tables.Identity:
@@ -65,6 +69,7 @@ def _check_password(platform: platform_module.Platform, name: str, password: str
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(
         f"a RAM user named {name} already exists in this account; choose another name",
+        f"本账号已有名为 {name} 的 RAM 用户；请换一个名称",
         code="EntityAlreadyExists.User",
     )
 
@@ -78,6 +83,7 @@ def create_user(
     if new.console_enabled and not new.password:
         raise errors.Invalid(
             "console access needs a password: give one or leave console access off",
+            "开启控制台访问需要密码：请设置密码，或不开启控制台访问",
             code="InvalidParameter.Password",
         )
     password_hash = _check_password(platform, name, new.password) if new.password else None
@@ -91,7 +97,11 @@ def create_user(
                 ram.MAX_USERS
             ):
                 raise ram.limit_exceeded(
-                    "RAM users per account", ram.MAX_USERS, "delete users you no longer need"
+                    "RAM users per account",
+                    ram.MAX_USERS,
+                    "delete users you no longer need",
+                    what_zh="每个账号的 RAM 用户",
+                    hint_zh="请删除不再需要的用户",
                 )
             return identity_store.create_identity(
                 session=session,
@@ -148,6 +158,7 @@ def update_user(
                 if change.console_enabled and user.password_hash is None:
                     raise errors.Invalid(
                         "set a password first: console access needs one",
+                        "请先设置密码：开启控制台访问需要密码",
                         code="InvalidParameter.Password",
                     )
                 if user.console_enabled and not change.console_enabled:

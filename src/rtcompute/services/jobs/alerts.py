@@ -35,20 +35,27 @@ def _check(raw: list[Rule]) -> list[Rule]:
         if rule.kind not in job_rules.ALERT_KINDS:
             raise errors.Invalid(
                 f"alert kind: one of {', '.join(job_rules.ALERT_KINDS)}",
+                f"告警类型须为 {'、'.join(job_rules.ALERT_KINDS)} 之一",
                 code="InvalidParameter.AlertKind",
             )
         if rule.kind in seen:
             raise errors.Invalid(
-                f"alert kind {rule.kind} is given twice", code="InvalidParameter.AlertKind"
+                f"alert kind {rule.kind} is given twice",
+                f"告警类型 {rule.kind} 重复",
+                code="InvalidParameter.AlertKind",
             )
         seen.add(rule.kind)
         if not 0 <= rule.threshold <= 1_000_000:
             raise errors.Invalid(
-                "threshold: a whole number from 0 to 1000000", code="InvalidParameter.Threshold"
+                "threshold: a whole number from 0 to 1000000",
+                "阈值须为 0 到 1000000 之间的整数",
+                code="InvalidParameter.Threshold",
             )
         if not 60 <= rule.window_seconds <= MAX_WINDOW_SECONDS:
             raise errors.Invalid(
-                f"window_seconds: from 60 to {MAX_WINDOW_SECONDS}", code="InvalidParameter.Window"
+                f"window_seconds: from 60 to {MAX_WINDOW_SECONDS}",
+                f"统计窗口须为 60 到 {MAX_WINDOW_SECONDS} 秒",
+                code="InvalidParameter.Window",
             )
     return raw
 

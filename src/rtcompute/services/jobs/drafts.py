@@ -68,13 +68,18 @@ def resource_of(project: tables.Project, job: str) -> str:
 
 
 def not_found(name: str) -> errors.NotFound:
-    return errors.NotFound(f"job {name[:128]} does not exist", code="JobNotFound")
+    return errors.NotFound(
+        f"job {name[:128]} does not exist",
+        f"项目中没有作业 {name[:128]}",
+        code="JobNotFound",
+    )
 
 
 def check_name(name: str) -> str:
     if not text.is_storable(name) or job_rules.NAME.fullmatch(name) is None:
         raise errors.Invalid(
             "job name: 1-128 letters, digits, _ and -, starting with a letter",
+            "作业名称须为 1-128 个字母、数字、_ 或 -，并以字母开头",
             code="InvalidParameter.JobName",
         )
     return name
@@ -82,11 +87,12 @@ def check_name(name: str) -> str:
 
 def check_folder(path: str) -> str:
     if not text.is_storable(path):
-        raise errors.Invalid("folder: a path such as /etl/daily", code="InvalidParameter.Folder")
-    try:
-        return job_rules.folder_path(path)
-    except ValueError as exc:
-        raise errors.Invalid(f"folder: {exc}", code="InvalidParameter.Folder") from None
+        raise errors.Invalid(
+            "folder: a path such as /etl/daily",
+            "文件夹须为路径，例如 /etl/daily",
+            code="InvalidParameter.Folder",
+        )
+    return job_rules.folder_path(path)
 
 
 def check_version(version: str) -> str:
@@ -94,31 +100,21 @@ def check_version(version: str) -> str:
         raise errors.Invalid(
             "engine_version reads flink-<major>.<minor>.<patch> (or empty: the cluster's "
             "current version)",
+            "引擎版本须写成 flink-<主版本>.<次版本>.<补丁版本>（留空则用集群的当前版本）",
             code="InvalidParameter.EngineVersion",
         )
     return version
 
 
 def settings_of(raw: Any, base: job_rules.JobSettings | None = None) -> job_rules.JobSettings:
-    try:
-        return job_rules.parse_settings(raw, base)
-    except job_rules.SettingsError as exc:
-        raise errors.Invalid(
-            f"settings.{exc.message}", code="InvalidParameter.JobSettings"
-        ) from None
-
-
-def stored_settings(raw: str) -> job_rules.JobSettings:
-    return job_rules.parse_settings(json.loads(raw or "{}"))
+    return job_rules.parse_settings(raw, base)
 
 
 def _sql_text(value: str) -> str:
     if not text.is_storable(value):
-        raise errors.Invalid("sql must be text", code="InvalidParameter.Sql")
+        raise errors.Invalid("sql must be text", "SQL 须为文本", code="InvalidParameter.Sql")
     if len(value) > sql.MAX_SQL_CHARS:
-        raise errors.Invalid(
-            f"sql: at most {sql.MAX_SQL_CHARS} characters", code="InvalidParameter.Sql"
-        )
+        raise sql.too_long_sql()
     return value
 
 
@@ -141,7 +137,7 @@ def view(session: db.Session, job: job_store.Job) -> JobView:
 
 def view_with(job: job_store.Job, deployment: job_store.Deployment | None) -> JobView:
     """The job as shown, given its deployment (None: never online)."""
-    settings = stored_settings(job.settings)
+    settings = job.settings
     return JobView(
         name=job.name,
         folder=job.folder,
@@ -165,7 +161,7 @@ def revision_view(row: job_store.Revision) -> RevisionView:
     return RevisionView(
         number=row.number,
         sql=row.sql,
-        settings=stored_settings(row.settings).as_dict(),
+        settings=row.settings.as_dict(),
         engine_version=row.engine_version,
         message=row.message,
         created_by=row.created_by,
@@ -173,10 +169,10 @@ def revision_view(row: job_store.Revision) -> RevisionView:
     )
 
 
-def attached(session: db.Session, job_id: int) -> str:
-    """The job's attached resources as JSON [{bucket, key, kind}], as revisions keep them."""
+def attached(session: db.Session, job_id: int) -> tuple[job_rules.Attached, ...]:
+    """The job's attached resources, as revisions keep them."""
     rows = job_store.list_resources(session=session, job_id=job_id)
-    return json.dumps([{"bucket": r.bucket, "key": r.key, "kind": r.kind} for r in rows])
+    return tuple(job_rules.Attached(r.bucket, r.key, r.kind) for r in rows)
 
 
 def save_revision(
@@ -213,8 +209,22 @@ def _ensure_folder(session: db.Session, project: tables.Project, path: str) -> N
         and job_store.read_folder(session=session, project_id=project.id, path=path) is None
     ):
         raise errors.NotFound(
-            f"folder {path[:600]} does not exist: create it first", code="FolderNotFound"
+            f"folder {path[:600]} does not exist: create it first",
+            f"文件夹 {path[:600]} 不存在，请先创建",
+            code="FolderNotFound",
         )
+
+
+def folder_exists(path: str) -> errors.Conflict:
+    return errors.Conflict(
+        f"folder {path} already exists", f"文件夹 {path} 已存在", code="FolderAlreadyExists"
+    )
+
+
+def folder_not_found(path: str) -> errors.NotFound:
+    return errors.NotFound(
+        f"folder {path} does not exist", f"文件夹 {path} 不存在", code="FolderNotFound"
+    )
 
 
 # ---- folders ----------------------------------------------------------------------------
@@ -234,13 +244,15 @@ def create_folder(
     """Create the folder (its parents must exist)."""
     path = check_folder(path)
     if path == "/":
-        raise errors.Conflict("folder / always exists", code="FolderAlreadyExists")
+        raise errors.Conflict(
+            "folder / always exists", "根文件夹 / 始终存在", code="FolderAlreadyExists"
+        )
     try:
         with db.transaction(platform.sessions) as session:
             found = projects.find(session, principal.account_id, project, lock=True)
             _ensure_folder(session, found, job_rules.parent_of(path))
             if job_store.read_folder(session=session, project_id=found.id, path=path):
-                raise errors.Conflict(f"folder {path} already exists", code="FolderAlreadyExists")
+                raise folder_exists(path)
             session.add(
                 job_store.Folder(
                     project_id=found.id,
@@ -250,7 +262,7 @@ def create_folder(
                 )
             )
     except IntegrityError:
-        raise errors.Conflict(f"folder {path} already exists", code="FolderAlreadyExists") from None
+        raise folder_exists(path) from None
     return path
 
 
@@ -264,18 +276,24 @@ def move_folder(
     """Rename or move a folder with everything in it."""
     path, to = check_folder(path), check_folder(to)
     if "/" in (path, to):
-        raise errors.Invalid("the root folder / cannot be moved", code="InvalidParameter.Folder")
+        raise errors.Invalid(
+            "the root folder / cannot be moved",
+            "根文件夹 / 不能移动",
+            code="InvalidParameter.Folder",
+        )
     if to == path or to.startswith(path + "/"):
         raise errors.Invalid(
-            f"folder {path} cannot move into itself ({to})", code="InvalidParameter.Folder"
+            f"folder {path} cannot move into itself ({to})",
+            f"文件夹 {path} 不能移动到它自身之内（{to}）",
+            code="InvalidParameter.Folder",
         )
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project, lock=True)
         if job_store.read_folder(session=session, project_id=found.id, path=path) is None:
-            raise errors.NotFound(f"folder {path} does not exist", code="FolderNotFound")
+            raise folder_not_found(path)
         _ensure_folder(session, found, job_rules.parent_of(to))
         if job_store.read_folder(session=session, project_id=found.id, path=to):
-            raise errors.Conflict(f"folder {to} already exists", code="FolderAlreadyExists")
+            raise folder_exists(to)
         job_store.rename_folder_paths(session=session, project_id=found.id, old=path, new=to)
     return to
 
@@ -288,13 +306,15 @@ def delete_folder(
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project, lock=True)
         if job_store.read_folder(session=session, project_id=found.id, path=path) is None:
-            raise errors.NotFound(f"folder {path} does not exist", code="FolderNotFound")
+            raise folder_not_found(path)
         below = job_store.folders_under(session=session, project_id=found.id, path=path)
         jobs = job_store.jobs_under(session=session, project_id=found.id, path=path)
         if len(below) > 1 or jobs:
             raise errors.Conflict(
                 f"folder {path} is not empty ({len(jobs)} jobs, {len(below) - 1} folders): "
                 "move or delete them first",
+                f"文件夹 {path} 不为空（{len(jobs)} 个作业、{len(below) - 1} 个文件夹），"
+                "请先移走或删除它们",
                 code="FolderNotEmpty",
             )
         session.delete(below[0])
@@ -358,7 +378,7 @@ def create_job(
                 description=description,
                 engine_version=engine_version,
                 sql=sql_text,
-                settings=json.dumps(parsed.as_dict()),
+                settings=parsed,
                 state=job_rules.DRAFT,
                 created_by=principal.display[:200],
                 created_at=now,
@@ -375,13 +395,18 @@ def create_job(
 
 
 def _exists(name: str) -> errors.Conflict:
-    return errors.Conflict(f"job {name} already exists in the project", code="JobAlreadyExists")
+    return errors.Conflict(
+        f"job {name} already exists in the project",
+        f"项目中已有名为 {name} 的作业",
+        code="JobAlreadyExists",
+    )
 
 
 def _check_description(description: str) -> None:
     if not text.is_storable(description) or len(description) > MAX_DESCRIPTION:
         raise errors.Invalid(
             f"description: at most {MAX_DESCRIPTION} characters",
+            f"描述最多 {MAX_DESCRIPTION} 个字符",
             code="InvalidParameter.Description",
         )
 
@@ -407,7 +432,9 @@ def update_job(
     if description is not None:
         _check_description(description)
     if not text.is_storable(message):
-        raise errors.Invalid("message must be text", code="InvalidParameter.Message")
+        raise errors.Invalid(
+            "message must be text", "修订说明须为纯文本", code="InvalidParameter.Message"
+        )
     now = platform.now()
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project)
@@ -416,9 +443,11 @@ def update_job(
             raise errors.Conflict(
                 f"job {name} was saved as revision {job.revision} after your revision "
                 f"{base_revision}: reload it, then save again",
+                f"作业 {name} 在你的修订 {base_revision} 之后已被保存为修订 {job.revision}，"
+                "请重新加载后再保存",
                 code="RevisionConflict",
             )
-        new_settings = json.dumps(settings_of(settings, stored_settings(job.settings)).as_dict())
+        new_settings = settings_of(settings, job.settings)
         changed = (
             (sql_text is not None and sql_text != job.sql)
             or new_settings != job.settings
@@ -480,7 +509,9 @@ def delete_job(
         job = find(session, found, name, lock=True)
         if job_store.read_deployment(session=session, job_id=job.id) is not None:
             raise errors.Conflict(
-                f"job {name} is online: take it offline before deleting it", code="JobIsOnline"
+                f"job {name} is online: take it offline before deleting it",
+                f"作业 {name} 已上线，请先下线再删除",
+                code="JobIsOnline",
             )
         directories = job_store.run_directories(session=session, job_id=job.id)
         job_store.delete_job(session=session, job=job)
@@ -506,6 +537,7 @@ def _revision(session: db.Session, job: job_store.Job, number: int) -> job_store
     if found is None:
         raise errors.NotFound(
             f"job {job.name} has no revision {number} (latest: {job.revision})",
+            f"作业 {job.name} 没有修订 {number}（最新为 {job.revision}）",
             code="RevisionNotFound",
         )
     return found
@@ -520,13 +552,13 @@ def read_revision(
 
 
 def _as_text(row: job_store.Revision) -> list[str]:
-    settings = json.dumps(json.loads(row.settings), indent=2, sort_keys=True)
+    settings = json.dumps(row.settings.as_dict(), indent=2, sort_keys=True)
     return (
         row.sql.splitlines(keepends=False)
         + ["", f"-- engine_version: {row.engine_version or '(current)'}", "-- settings:"]
         + [f"-- {line}" for line in settings.splitlines()]
         + ["-- resources:"]
-        + [f"--   {r['bucket']}/{r['key']}" for r in json.loads(row.resources or "[]")]
+        + [f"--   {r.bucket}/{r.key}" for r in row.resources]
     )
 
 
@@ -567,10 +599,12 @@ def restore_revision(
         return view(session, job)
 
 
-def _restore_resources(session: db.Session, job: job_store.Job, raw: str, now: datetime) -> None:
+def _restore_resources(
+    session: db.Session, job: job_store.Job, frozen: tuple[job_rules.Attached, ...], now: datetime
+) -> None:
     """The attachments of an old revision (their objects are checked again by the job's
     next check and at start, like its SQL's locations)."""
-    wanted = [(r["bucket"], r["key"], r["kind"]) for r in json.loads(raw or "[]")]
+    wanted = [(r.bucket, r.key, r.kind) for r in frozen]
     for row in job_store.list_resources(session=session, job_id=job.id):
         session.delete(row)
     session.flush()

@@ -67,8 +67,8 @@ class CheckFailed(errors.Conflict):
 
     code = "JobCheckFailed"
 
-    def __init__(self, message: str, problems: tuple[sqlscript.Problem, ...]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, zh: str, problems: tuple[sqlscript.Problem, ...]) -> None:
+        super().__init__(message, zh)
         self.problems = problems
 
     def details(self) -> dict[str, object] | None:
@@ -83,6 +83,13 @@ def _problems_text(problems: tuple[sqlscript.Problem, ...]) -> str:
     first = problems[0]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"line {first.line}, column {first.column}: {first.message}{more}"
+
+
+def _problems_zh(problems: tuple[sqlscript.Problem, ...]) -> str:
+    """The first problem in a Chinese sentence (Flink's own words are kept)."""
+    first = problems[0]
+    more = f"（另有 {len(problems) - 1} 个问题）" if len(problems) > 1 else ""
+    return f"第 {first.line} 行第 {first.column} 列：{first.message}{more}"
 
 
 def check_job(
@@ -120,7 +127,7 @@ def _check(
     project: str,
     script: str,
     version: str,
-    resources: str = "[]",
+    resources: tuple[job_rules.Attached, ...] = (),
     *,
     explain: bool = False,
 ) -> sql.SqlCheck:
@@ -157,6 +164,7 @@ def _state_bucket(
         if found is None:
             raise errors.NotFound(
                 f"settings.state_bucket: bucket {settings.state_bucket} does not exist",
+                f"作业设置中的状态存储桶 {settings.state_bucket} 不存在",
                 code="NoSuchBucket",
             )
         return found.name
@@ -172,6 +180,8 @@ def _state_bucket(
     raise errors.Invalid(
         "the job needs a bucket for its checkpoints and savepoints: set settings.state_bucket "
         "(a shared-mode project has no cluster bucket)",
+        "作业需要一个存储桶保存检查点和保存点：请在作业设置中指定状态存储桶"
+        "（共享模式的项目没有集群存储桶）",
         code="JobStateBucketRequired",
     )
 
@@ -193,6 +203,7 @@ def publish(
         raise CheckFailed(
             f"job {name} revision {revision} does not pass its check: "
             + _problems_text(checked.result.problems),
+            f"作业 {name} 的修订 {revision} 未通过检查，" + _problems_zh(checked.result.problems),
             checked.result.problems,
         )
     now = platform.now()
@@ -202,9 +213,10 @@ def publish(
         if job.revision != revision:
             raise errors.Conflict(
                 f"job {name} was saved while it was checked: go online again",
+                f"作业 {name} 在检查期间被保存过，请重新上线",
                 code="RevisionConflict",
             )
-        settings = jobs.stored_settings(job.settings)
+        settings = job.settings
         bucket = _state_bucket(session, found, settings)
         cluster = (
             cluster_store.read_cluster(session=session, cluster_id=found.cluster_id)
@@ -217,6 +229,8 @@ def publish(
             raise errors.Conflict(
                 f"job {name} is {deployment.state}: stop it before it goes online with "
                 f"revision {revision}",
+                f"作业 {name} {job_rules.STATES_ZH.get(deployment.state, deployment.state)}，"
+                f"请先停止，再以修订 {revision} 上线",
                 code="JobIsRunning",
             )
         if deployment is None:
@@ -271,7 +285,7 @@ def deployment_view(
         engine_version=deployment.engine_version,
         target=f"cluster {cluster.name}" if cluster else "the shared pool",
         cu=deployment.cu_milli / job_rules.MILLI,
-        parallelism=jobs.stored_settings(deployment.settings).parallelism,
+        parallelism=deployment.settings.parallelism,
         desired=deployment.desired,
         state=deployment.state,
         flink_state=deployment.flink_state,
@@ -295,7 +309,9 @@ def _online(
     deployment = job_store.read_deployment(session=session, job_id=job.id, lock=True)
     if deployment is None:
         raise errors.Conflict(
-            f"job {name} is not online: take it online first", code="JobNotOnline"
+            f"job {name} is not online: take it online first",
+            f"作业 {name} 未上线，请先上线",
+            code="JobNotOnline",
         )
     return job, deployment
 
@@ -304,7 +320,9 @@ def _allow(action_name: str, job: str, deployment: job_store.Deployment) -> job_
     action = job_rules.ACTIONS[action_name]
     if deployment.state not in action.sources:
         raise errors.Conflict(
-            job_rules.refusal(action, deployment.state, job), code="JobStateConflict"
+            job_rules.refusal(action, deployment.state, job),
+            job_rules.refusal_zh(action, deployment.state, job),
+            code="JobStateConflict",
         )
     return action
 
@@ -340,12 +358,15 @@ def _restore_of(
         if savepoint_id is None:
             raise errors.Invalid(
                 "mode savepoint needs savepoint_id (see the job's savepoints)",
+                "从保存点启动时须选择一个保存点",
                 code="InvalidParameter.SavepointId",
             )
         found = job_store.read_savepoint(session=session, job_id=job.id, savepoint_id=savepoint_id)
         if found is None:
             raise errors.NotFound(
-                f"job {job.name} has no savepoint {savepoint_id}", code="SavepointNotFound"
+                f"job {job.name} has no savepoint {savepoint_id}",
+                f"作业 {job.name} 没有这个保存点，请从列表中选择",
+                code="SavepointNotFound",
             )
         return found.id
     kind = "checkpoint" if mode == job_rules.LATEST_CHECKPOINT else "savepoint"
@@ -354,6 +375,8 @@ def _restore_of(
         raise errors.Conflict(
             f"job {job.name} has no {kind} to start from: start it stateless, or from another "
             "savepoint",
+            f"作业 {job.name} 没有可用于启动的{'保存点' if kind == 'savepoint' else '检查点'}，"
+            "请无状态启动，或从其他保存点启动",
             code="NoSavepoint" if kind == "savepoint" else "NoCheckpoint",
         )
     return rows[0].id
@@ -367,7 +390,7 @@ def _check_quota(
         held -= deployment.cu_milli
     free = project.cu * job_rules.MILLI - held
     if deployment.cu_milli > free:
-        parallelism = jobs.stored_settings(deployment.settings).parallelism
+        parallelism = deployment.settings.parallelism
         extra = deployment.cu_milli - parallelism * job_rules.MILLI
         managers = "JobManager" if extra <= job_rules.JOBMANAGER_SHARE_MILLI else "JobManagers"
         raise errors.QuotaExceeded(
@@ -376,6 +399,10 @@ def _check_quota(
             f"for its {managers}); project {project.name} has {job_rules.cu_text(max(free, 0))} CU "
             f"free of {project.cu} ({job_rules.cu_text(held)} held by other jobs): lower the "
             "parallelism, stop another job, or add CU to the project",
+            f"作业 {job} 需要 {job_rules.cu_text(deployment.cu_milli)} CU（并行度 "
+            f"{parallelism}，另加 {job_rules.cu_text(extra)} 给 JobManager）；项目 {project.name} "
+            f"共 {project.cu} CU，空闲 {job_rules.cu_text(max(free, 0))} CU（其他作业占用 "
+            f"{job_rules.cu_text(held)}）：请降低并行度、停止其他作业或为项目增加 CU",
             code="JobQuotaExceeded",
         )
 
@@ -394,7 +421,9 @@ def start(
     """Start (or restart) the online job: it must fit the project's free CU."""
     if mode not in job_rules.START_MODES:
         raise errors.Invalid(
-            f"mode: one of {', '.join(job_rules.START_MODES)}", code="InvalidParameter.StartMode"
+            f"mode: one of {', '.join(job_rules.START_MODES)}",
+            f"启动方式须为 {'、'.join(job_rules.START_MODES)} 之一",
+            code="InvalidParameter.StartMode",
         )
     service_role.check_pass_role(platform, principal, request)
     with db.transaction(platform.sessions) as session:
@@ -423,10 +452,12 @@ def start(
         return deployment_view(session, found, job, deployment)
 
 
-def _deployed(session: db.Session, job: job_store.Job) -> tuple[str, str]:
-    """The deployment's SQL and resources (JSON)."""
+def _deployed(
+    session: db.Session, job: job_store.Job
+) -> tuple[str, tuple[job_rules.Attached, ...]]:
+    """The deployment's SQL and resources."""
     deployment = job_store.read_deployment(session=session, job_id=job.id)
-    return (deployment.sql, deployment.resources) if deployment else ("", "[]")
+    return (deployment.sql, deployment.resources) if deployment else ("", ())
 
 
 def _recheck_locations(
@@ -435,7 +466,7 @@ def _recheck_locations(
     region: str,
     name: str,
     script: str,
-    resources: str,
+    resources: tuple[job_rules.Attached, ...],
 ) -> None:
     """The isolation rules again at start: a bucket, an object or a role grant may have gone
     since."""
@@ -452,7 +483,11 @@ def _recheck_locations(
         )
     problems = attached.problems + resolved.problems
     if problems:
-        raise CheckFailed(f"job {name} cannot start: " + _problems_text(problems), problems)
+        raise CheckFailed(
+            f"job {name} cannot start: " + _problems_text(problems),
+            f"作业 {name} 无法启动，" + _problems_zh(problems),
+            problems,
+        )
 
 
 def resume(
@@ -496,7 +531,9 @@ def stop(
     """Stop with a savepoint (default) or cancel; `suspend` keeps the job's CU for resume."""
     if mode not in job_rules.STOP_MODES:
         raise errors.Invalid(
-            f"mode: one of {', '.join(job_rules.STOP_MODES)}", code="InvalidParameter.StopMode"
+            f"mode: one of {', '.join(job_rules.STOP_MODES)}",
+            f"停止方式须为 {'、'.join(job_rules.STOP_MODES)} 之一",
+            code="InvalidParameter.StopMode",
         )
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, principal.account_id, project)
@@ -547,7 +584,9 @@ def read_deployment(
         job = jobs.find(session, found, name)
         deployment = job_store.read_deployment(session=session, job_id=job.id)
         if deployment is None:
-            raise errors.NotFound(f"job {name} is not online", code="JobNotOnline")
+            raise errors.NotFound(
+                f"job {name} is not online", f"作业 {name} 未上线", code="JobNotOnline"
+            )
         return deployment_view(session, found, job, deployment)
 
 

@@ -75,7 +75,11 @@ def _log_dir(platform: platform_module.Platform, account_id: str, project: str, 
         number = deployment.run if deployment else 0
         run = job_store.read_run(session=session, job_id=job.id, number=number) if number else None
         if run is None:
-            raise errors.NotFound(f"job {name} has not run yet: no logs", code="JobLogsNotFound")
+            raise errors.NotFound(
+                f"job {name} has not run yet: no logs",
+                f"作业 {name} 尚未运行过，没有日志",
+                code="JobLogsNotFound",
+            )
         return Path(run.directory) / "log"
 
 
@@ -114,5 +118,9 @@ def log_file(
     """The file to send; only a name the listing shows."""
     listed = {f.name for f in list_logs(platform, account_id, project, name)}
     if file_name not in listed:
-        raise errors.NotFound(f"job {name} has no log file {file_name[:200]}", code="NoSuchLog")
+        raise errors.NotFound(
+            f"job {name} has no log file {file_name[:200]}",
+            f"作业 {name} 没有日志文件 {file_name[:200]}，请刷新列表",
+            code="NoSuchLog",
+        )
     return _log_dir(platform, account_id, project, name) / file_name

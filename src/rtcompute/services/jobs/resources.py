@@ -14,13 +14,13 @@ job reads them through their `oss://` location like any other path.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from rtcompute import errors
+from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import ram, sqlscript, text
 from rtcompute.services.capacity import buckets, projects
 from rtcompute.services.jobs import drafts as jobs
@@ -64,10 +64,11 @@ class Resolved:
 class Refused(Exception):
     """Why an object cannot be attached, with the error code the API answers."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, zh: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.zh = zh
 
 
 def kind_of(key: str) -> str:
@@ -84,18 +85,24 @@ def _refs(wanted: Sequence[Ref]) -> list[Ref]:
         raise errors.Invalid(
             f"a job has at most {MAX_RESOURCES} resources ({len(wanted)} asked): detach some "
             "or bundle JARs together",
+            f"一个作业最多 {MAX_RESOURCES} 个资源（请求了 {len(wanted)} 个）：请移除一些，"
+            "或把 JAR 打包在一起",
             code="JobResourceLimitExceeded",
         )
     seen: set[Ref] = set()
     for ref in wanted:
         if not (text.is_storable(ref.bucket) and text.is_storable(ref.key)) or not ref.bucket:
             raise errors.Invalid(
-                "a resource names a bucket and an object key", code="InvalidParameter.JobResource"
+                "a resource names a bucket and an object key",
+                "资源须指明存储桶和对象键",
+                code="InvalidParameter.JobResource",
             )
         buckets.check_key(ref.key)
         if ref in seen:
             raise errors.Invalid(
-                f"resource {ref.label[:300]} is listed twice", code="InvalidParameter.JobResource"
+                f"resource {ref.label[:300]} is listed twice",
+                f"资源 {ref.label[:300]} 重复列出",
+                code="InvalidParameter.JobResource",
             )
         seen.add(ref)
     return list(wanted)
@@ -111,25 +118,39 @@ def _object(
     """The object's resolved path, or Refused (the same rules at attach, check and start)."""
     bucket = _bucket(session, account_id, ref.bucket)
     if bucket is None:
-        raise Refused("NoSuchBucket", f"bucket {ref.bucket[:63]} is not a bucket of this account")
+        raise Refused(
+            "NoSuchBucket",
+            f"bucket {ref.bucket[:63]} is not a bucket of this account",
+            f"存储桶 {ref.bucket[:63]} 不属于本账号",
+        )
     if bucket.region != region:
         raise Refused(
             "JobResourceWrongRegion",
             f"bucket {bucket.name} is in region {bucket.region}; the job's cluster reaches "
             f"only storage in its own region ({region})",
+            f"存储桶 {bucket.name} 位于地域 {bucket.region}；作业所在集群只能访问本地域"
+            f"（{region}）的存储",
         )
     root = job_paths.bucket_root(platform, bucket)
     try:
         found = bucket_store.read_object(root, ref.key)
     except bucket_store.OutsideBucket:
-        raise Refused("InvalidObjectName", "the key would lie outside the bucket") from None
+        raise Refused(
+            "InvalidObjectName", "the key would lie outside the bucket", "该对象键会超出存储桶范围"
+        ) from None
     if found is None or not os.path.realpath(found).startswith(os.path.realpath(root) + "/"):
-        raise Refused("NoSuchKey", f"object {ref.key[:200]} does not exist in {bucket.name}")
+        raise Refused(
+            "NoSuchKey",
+            f"object {ref.key[:200]} does not exist in {bucket.name}",
+            f"存储桶 {bucket.name} 中没有对象 {ref.key[:200]}",
+        )
     if not job_paths.role_allows(platform, session, account_id, bucket.name, ref.key, READ_ACTIONS):
         raise Refused(
             "JobResourceAccessDenied",
             f"the service role {ram.SERVICE_ROLE} may not read {ref.label[:300]} "
             f"({', '.join(READ_ACTIONS)}); grant it in RAM",
+            f"服务角色 {ram.SERVICE_ROLE} 无权读取 {ref.label[:300]}"
+            f"（{', '.join(READ_ACTIONS)}），请在 RAM 中为其授权",
         )
     return os.path.realpath(found)
 
@@ -176,7 +197,11 @@ def set_resources(
                 error = (
                     errors.NotFound if why.code in ("NoSuchBucket", "NoSuchKey") else errors.Invalid
                 )
-                raise error(f"resource {ref.label[:300]}: {why.message}", code=why.code) from None
+                raise error(
+                    f"resource {ref.label[:300]}: {why.message}",
+                    f"资源 {ref.label[:300]}：{why.zh}",
+                    code=why.code,
+                ) from None
         if not added and not removed:
             return [_view(r) for r in current.values()]
         for row in removed:
@@ -223,6 +248,7 @@ def detach(
     if ref not in refs:
         raise errors.NotFound(
             f"resource {ref.label[:300]} is not attached to job {name}",
+            f"资源 {ref.label[:300]} 未挂载到作业 {name}",
             code="JobResourceNotFound",
         )
     return set_resources(platform, principal, project, name, [r for r in refs if r != ref])
@@ -234,19 +260,19 @@ def resolve(
     *,
     account_id: str,
     region: str,
-    frozen: str,
+    frozen: tuple[job_rules.Attached, ...],
 ) -> Resolved:
-    """Check the resources (JSON [{bucket, key, kind}]) again; the JARs' file:// URIs."""
+    """Check the frozen resources again; the JARs' file:// URIs."""
     jars: list[str] = []
     problems: list[sqlscript.Problem] = []
-    for entry in json.loads(frozen or "[]"):
-        ref = Ref(str(entry["bucket"]), str(entry["key"]))
+    for entry in frozen:
+        ref = Ref(entry.bucket, entry.key)
         try:
             path = _object(platform, session, account_id, region, ref)
         except Refused as why:
             problems.append(sqlscript.Problem(1, 1, f"resource {ref.label[:300]}: {why.message}"))
             continue
-        if entry.get("kind") == JAR:
+        if entry.kind == JAR:
             jars.append(job_paths.file_uri(path))
     return Resolved(tuple(jars), tuple(problems))
 

@@ -9,7 +9,6 @@ instead of starting a second copy. Every state change goes through `domain/jobs.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from rtcompute.domain import flinkconf, sqlscript
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
 from rtcompute.services.capacity import machine_types
-from rtcompute.services.jobs import drafts as jobs
 from rtcompute.services.jobs import paths as job_paths
 from rtcompute.services.jobs import resources as job_resources
 from rtcompute.services.kernel import platform as platform_module
@@ -154,7 +152,7 @@ def _config(
     run: job_store.Run,
     processes: tuple[placement.Process, ...],
 ) -> dict[str, str]:
-    settings = jobs.stored_settings(deployment.settings)
+    settings = deployment.settings
     checkpoints, savepoints, ha = _state_dirs(platform, session, project, deployment)
     config = job_rules.flink_config(
         deployment.engine_version, settings, checkpoint_dir=checkpoints, savepoint_dir=savepoints
@@ -218,9 +216,9 @@ def _work(
     )
     if run is None or run.step == ENDED:
         return base
-    processes = placement.from_json(json.loads(run.placement))
+    processes = run.placement
     if run.config:
-        config = json.loads(run.config)
+        config = dict(run.config)
     else:  # a run placed before its configuration was stored with it
         config = _config(platform, session, project, deployment, run, processes)
     savepoints = config.get(flinkconf.state_keys(run.engine_version).savepoint_dir, "")
@@ -322,13 +320,9 @@ def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
         project = session.get(tables.Project, deployment.project_id)
         assert project is not None
         locks_of_runs(session)
-        live = [
-            p
-            for raw in job_store.live_placements(session=session)
-            for p in placement.from_json(json.loads(raw))
-        ]
+        live = [p for found in job_store.live_placements(session=session) for p in found]
         masters, slaves = _rooms(platform, session, project, live)
-        settings = jobs.stored_settings(deployment.settings)
+        settings = deployment.settings
         config = platform.settings.jobs
         base = _port_base(platform, session)
         try:
@@ -354,13 +348,13 @@ def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
             number=number,
             engine_version=deployment.engine_version,
             port_base=base,
-            placement=json.dumps(placement.to_json(processes)),
+            placement=processes,
             directory=str(directory),
             step=LAUNCHING,
             restore_path=_restore_path(session, deployment),
             started_at=now,
         )
-        run.config = json.dumps(_config(platform, session, project, deployment, run, processes))
+        run.config = _config(platform, session, project, deployment, run, processes)
         session.add(run)
         deployment.run, deployment.restarts, deployment.flink_state = number, 0, ""
         job_store.add_event(

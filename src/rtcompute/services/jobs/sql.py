@@ -32,11 +32,9 @@ class SqlCheck:
     result: sqlscript.CheckResult
 
 
-def _missing(platform: platform_module.Platform, version: str) -> errors.Conflict:
-    script = platform.settings.engines_home / version / "bin" / "flink"
-    return errors.Conflict(
-        engine_rules.script_missing(version, str(script)), code=engine_rules.SCRIPT_MISSING_CODE
-    )
+def _missing(version: str) -> errors.Conflict:
+    """30006, naming the script below the engines' home (not the server's path to it)."""
+    return engine_rules.version_missing(version, f"{version}/bin/flink")
 
 
 def engine_for(
@@ -46,6 +44,7 @@ def engine_for(
     if version is not None and not (text.is_storable(version) and engine_rules.is_name(version)):
         raise errors.Invalid(
             "engine_version reads flink-<major>.<minor>.<patch>, e.g. flink-2.2.1",
+            "引擎版本须写成 flink-<主版本>.<次版本>.<补丁版本>，例如 flink-2.2.1",
             code="InvalidParameter.EngineVersion",
         )
     with db.transaction(platform.sessions) as session:
@@ -58,23 +57,34 @@ def engine_for(
         target = engine_versions.target_of(cluster)
         chosen = version or engine_versions.current_version(session, target)
         if chosen is None:
+            guide = engine_rules.script_missing("(none)", "(none)")
             raise errors.Conflict(
-                f"no engine version is installed on {target.label}: install one first "
-                f"({engine_rules.script_missing('(none)', '(none)')})",
+                f"no engine version is installed on {target.label}: install one first ({guide})",
+                f"{target.label_zh}未安装任何引擎版本，请先安装一个（{guide}）",
                 code=engine_rules.SCRIPT_MISSING_CODE,
             )
         if not engine_versions.is_installed(session, target, chosen):
-            raise _missing(platform, chosen)
+            raise _missing(chosen)
         return chosen
+
+
+def too_long_sql() -> errors.Invalid:
+    return errors.Invalid(
+        f"sql: at most {MAX_SQL_CHARS} characters",
+        f"SQL 脚本最多 {MAX_SQL_CHARS} 个字符",
+        code="InvalidParameter.Sql",
+    )
 
 
 def _sql(sql: str) -> str:
     if not text.is_storable(sql) or not sql.strip():
-        raise errors.Invalid("sql must be a non-empty SQL script", code="InvalidParameter.Sql")
-    if len(sql) > MAX_SQL_CHARS:
         raise errors.Invalid(
-            f"sql: at most {MAX_SQL_CHARS} characters", code="InvalidParameter.Sql"
+            "sql must be a non-empty SQL script",
+            "请输入非空的 SQL 脚本",
+            code="InvalidParameter.Sql",
         )
+    if len(sql) > MAX_SQL_CHARS:
+        raise too_long_sql()
     return sql
 
 
@@ -150,7 +160,9 @@ def check_script(
     with `jars`, in an isolated worker that loads them, in `account`'s sandbox."""
     if platform.sql_engine is None:
         raise errors.Unavailable(
-            "engine workers are not running in this process; start the platform with `rtc up`",
+            "engine workers are not running in this server process, so SQL cannot be checked "
+            "here; ask the operator",
+            "此服务进程未运行引擎，无法检查 SQL；请联系运维人员",
             code="EngineWorkersDisabled",
         )
     run = platform.sql_engine.explain if explain else platform.sql_engine.validate

@@ -29,6 +29,7 @@ def create_access_key(platform: platform_module.Platform, identity_id: int) -> C
         if key_store.count_access_keys(session=session, identity_id=identity_id) >= limit:
             raise errors.QuotaExceeded(
                 f"an identity may have at most {limit} access keys; delete one first",
+                f"每个身份最多 {limit} 个 AccessKey；请先删除一个",
                 code="AccessKeyLimitExceeded",
             )
         key = key_store.create_access_key(
@@ -60,7 +61,11 @@ def _own_key(session: db.Session, identity_id: int, key_id: str) -> tables.Acces
         else None
     )
     if key is None or key.identity_id != identity_id:
-        raise errors.NotFound(f"access key {key_id[:40]} not found", code="AccessKeyNotFound")
+        raise errors.NotFound(
+            f"access key {key_id[:40]} not found",
+            f"AccessKey {key_id[:40]} 不存在；请刷新页面查看您的 AccessKey",
+            code="AccessKeyNotFound",
+        )
     return key
 
 
@@ -71,7 +76,11 @@ def set_status(
     status: str,
 ) -> tables.AccessKey:
     if status not in STATUSES:
-        raise errors.Invalid("status must be Active or Inactive", code="InvalidStatus")
+        raise errors.Invalid(
+            "status must be Active or Inactive",
+            "状态只能是 Active（启用）或 Inactive（禁用）",
+            code="InvalidStatus",
+        )
     with db.transaction(platform.sessions) as session:
         key = _own_key(session, identity_id, key_id)
         key.status = status

@@ -33,6 +33,7 @@ def sign_up(platform: platform_module.Platform, new: NewAccount) -> tables.Accou
     if not platform.settings.auth.public_signup:
         raise errors.Forbidden(
             "public sign-up is turned off on this platform; ask the operator for an account",
+            "本平台已关闭公开注册，请联系平台管理员为您开通账号",
             code="SignupDisabled",
         )
     return _create(platform, new, is_operator=False)
@@ -56,7 +57,11 @@ def read_account(platform: platform_module.Platform, account_id: str) -> tables.
     with db.transaction(platform.sessions) as session:
         account = account_store.read_account(session=session, account_id=account_id)
         if account is None:
-            raise errors.NotFound(f"account {account_id} not found", code="AccountNotFound")
+            raise errors.NotFound(
+                f"account {account_id} not found",
+                f"账号 {account_id} 不存在",
+                code="AccountNotFound",
+            )
         return account
 
 
@@ -115,7 +120,9 @@ def _create(
 
 def _alias_taken(alias: str) -> errors.Conflict:
     return errors.Conflict(
-        f"the account alias {alias!r} is taken; choose another", code="AccountAliasExists"
+        f"the account alias {alias!r} is taken; choose another",
+        f"账号别名 {alias!r} 已被占用，请换一个",
+        code="AccountAliasExists",
     )
 
 

@@ -57,12 +57,7 @@ def record(platform: platform_module.Platform, event: Event) -> None:
 
 def page_token(token: str | None) -> int | None:
     """Parse a page token from a client; Invalid when it is not one we handed out."""
-    try:
-        return text.parse_page_token(token)
-    except ValueError:
-        raise errors.Invalid(
-            "page_token is not one this API returned", code="InvalidPageToken"
-        ) from None
+    return text.parse_page_token(token)
 
 
 @dataclass(frozen=True)
@@ -83,13 +78,22 @@ def list_events(
     """A page of events, newest first, and the token of the next page (None at the end)."""
     if query.outcome and query.outcome not in OUTCOMES:
         raise errors.Invalid(
-            f"outcome must be one of {', '.join(OUTCOMES)}", code="InvalidParameter"
+            f"outcome must be one of {', '.join(OUTCOMES)}",
+            f"outcome 只能是 {', '.join(OUTCOMES)} 之一",
+            code="InvalidParameter",
         )
     if not 1 <= query.page_size <= MAX_PAGE:
-        raise errors.Invalid(f"page_size must be 1-{MAX_PAGE}", code="InvalidParameter")
+        raise errors.Invalid(
+            f"page_size must be 1-{MAX_PAGE}",
+            f"page_size 须在 1 到 {MAX_PAGE} 之间",
+            code="InvalidParameter",
+        )
     for name, value in (("action", query.action), ("principal", query.principal)):
         if value is not None and not text.is_storable(value):
-            raise errors.Invalid(f"{name} must be text without NUL characters")
+            raise errors.Invalid(
+                f"{name} must be text without NUL characters",
+                f"参数 {name} 必须是不含 NUL 字符的文本",
+            )
     # the operator account itself, not its RAM users: no policy of the operator's own
     # account can grant a reach into other tenants' trails
     if query.all_accounts and not (
@@ -97,6 +101,7 @@ def list_events(
     ):
         raise errors.Forbidden(
             "only the operator account itself may read every account's audit trail",
+            "只有平台管理员账号本身才能查看所有账号的审计记录",
             code="Forbidden.RAM",
         )
     where = audit_store.AuditFilter(

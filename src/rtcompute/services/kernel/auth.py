@@ -33,11 +33,6 @@ from rtcompute.store import sessions as session_store
 from rtcompute.store import sign_in_throttles as throttle_store
 from rtcompute.store import verification_codes as code_store
 
-_REFUSED = (
-    "the account, user name or password is wrong, or this address made too many failed "
-    "sign-ins (then wait {minutes} minutes)"
-)
-
 
 @dataclass(frozen=True)
 class SignIn:
@@ -124,7 +119,12 @@ def _limits(platform: platform_module.Platform) -> throttling.Limits:
 def _refusal(platform: platform_module.Platform) -> errors.Unauthenticated:
     """The one answer to every failed password step, whatever failed."""
     minutes = platform.settings.auth.lockout_minutes
-    return errors.Unauthenticated(_REFUSED.format(minutes=minutes), code="InvalidCredentials")
+    return errors.Unauthenticated(
+        "the account, user name or password is wrong, or this address made too many failed "
+        f"sign-ins (then wait {minutes} minutes)",
+        f"账号、用户名或密码错误，或此地址的登录失败次数过多（请等待 {minutes} 分钟后再试）",
+        code="InvalidCredentials",
+    )
 
 
 def _sign_in(
@@ -155,6 +155,7 @@ def _sign_in(
     if not identity.console_enabled and request.kind == session_service.CONSOLE:
         return errors.Forbidden(
             "console access is turned off for this user; ask the account owner",
+            "该用户未开启控制台访问，请联系主账号",
             code="ConsoleAccessDisabled",
         )
     second_factor = _check_second_factor(
@@ -226,7 +227,9 @@ def _check_second_factor(
     if identity.mfa_enabled and identity.mfa_secret:
         if not code:
             return errors.VerificationRequired(
-                "enter the 6-digit code of your MFA app", method="totp"
+                "Enter the 6-digit code of your MFA app.",
+                "请输入 MFA 应用中的 6 位验证码。",
+                method="totp",
             )
         if not _accept_totp(platform, identity, code):
             return _count_failure(
@@ -234,7 +237,9 @@ def _check_second_factor(
                 session,
                 attempt,
                 errors.Unauthenticated(
-                    "the MFA code is wrong or expired", code="InvalidVerificationCode"
+                    "the MFA code is wrong or expired",
+                    "MFA 验证码错误或已过期",
+                    code="InvalidVerificationCode",
                 ),
             )
         return None
@@ -254,7 +259,9 @@ def _check_second_factor(
             session,
             attempt,
             errors.Unauthenticated(
-                "the verification code is wrong", code="InvalidVerificationCode"
+                "the verification code is wrong",
+                "验证码错误",
+                code="InvalidVerificationCode",
             ),
         )
     minutes = platform.settings.auth.verification_code_minutes
@@ -280,11 +287,23 @@ def _check_second_factor(
         notifier.send, to=account.email, subject="rtcompute sign-in verification code", body=body
     )
     outbox.append(_CodeMail(identity_id=identity.id, send=send))
-    where = "by e-mail" if notifier.channel == "email" else "to the operator's log"
+    return code_sent(notifier.channel)
+
+
+def code_sent(channel: str) -> errors.VerificationRequired:
+    """After a long inactivity: a code went out by e-mail (`email`) or to the log (`log`)."""
+    if channel == "email":
+        return errors.VerificationRequired(
+            "This identity has been inactive for a long time; a 6-digit verification code was "
+            "sent by e-mail. Enter it with your password.",
+            "该身份已长时间未登录，6 位验证码已通过邮件发送。请连同密码一起输入验证码。",
+            method=channel,
+        )
     return errors.VerificationRequired(
-        "this identity has been inactive for a long time; a 6-digit verification code was "
-        f"sent {where}; sign in again with the code",
-        method=notifier.channel,
+        "This identity has been inactive for a long time; a 6-digit verification code was "
+        "written to the operator's log. Enter it with your password.",
+        "该身份已长时间未登录，6 位验证码已写入平台管理员的日志。请连同密码一起输入验证码。",
+        method=channel,
     )
 
 
@@ -308,7 +327,11 @@ def _accept_totp(platform: platform_module.Platform, identity: tables.Identity, 
 def _own_identity(session: db.Session, principal: principals.Principal) -> tables.Identity:
     identity = identity_store.read_identity(session=session, identity_id=principal.identity_id)
     if identity is None:  # deleted while its session was still open
-        raise errors.NotFound("identity not found", code="IdentityNotFound")
+        raise errors.NotFound(
+            "identity not found",
+            "您的身份已不存在；请联系账号所有者",
+            code="IdentityNotFound",
+        )
     return identity
 
 
@@ -330,7 +353,9 @@ def change_password(
     with db.transaction(platform.sessions) as session:
         identity = _own_identity(session, principal)
         if not platform.passwords.verify(identity.password_hash, old_password):
-            raise errors.Invalid("the current password is wrong", code="InvalidCredentials")
+            raise errors.Invalid(
+                "the current password is wrong", "当前密码错误", code="InvalidCredentials"
+            )
         identities.check_password(
             new_password,
             name=principal.name,
@@ -358,7 +383,11 @@ def begin_mfa(
     with db.transaction(platform.sessions) as session:
         identity = _own_identity(session, principal)
         if identity.mfa_enabled:
-            raise errors.Conflict("MFA is already on; turn it off first", code="MfaAlreadyBound")
+            raise errors.Conflict(
+                "MFA is already on; turn it off first",
+                "MFA 已开启，请先关闭",
+                code="MfaAlreadyBound",
+            )
         identity.mfa_secret = secret
     uri = pyotp.TOTP(secret).provisioning_uri(name=principal.display, issuer_name="rtcompute")
     return secret, uri
@@ -376,15 +405,21 @@ def set_mfa(
         identity = _own_identity(session, principal)
         if not identity.mfa_secret:
             raise errors.Conflict(
-                "no MFA device is pending: create one first (POST /api/v1/me/mfa)",
+                "no MFA device is pending: set one up first",
+                "没有待绑定的 MFA 设备，请先设置",
                 code="MfaNotStarted",
             )
         if enabled == identity.mfa_enabled:
             state = "on" if enabled else "off"
-            raise errors.Conflict(f"MFA is already {state}", code="MfaUnchanged")
+            state_zh = "开启" if enabled else "关闭"
+            raise errors.Conflict(
+                f"MFA is already {state}", f"MFA 已处于{state_zh}状态", code="MfaUnchanged"
+            )
         if not _accept_totp(platform, identity, code):
             raise errors.Invalid(
-                "the MFA code is wrong, expired or already used", code="InvalidVerificationCode"
+                "the MFA code is wrong, expired or already used",
+                "MFA 验证码错误、已过期或已被使用",
+                code="InvalidVerificationCode",
             )
         identity.mfa_enabled = enabled
         if not enabled:

@@ -54,6 +54,7 @@ class SmtpNotifier:
             raise errors.Unavailable(
                 "the verification e-mail could not be sent; try again later or ask the "
                 "operator to check the SMTP settings",
+                "验证邮件发送失败；请稍后重试，或请平台管理员检查邮件（SMTP）设置",
                 code="NotificationFailed",
             ) from exc
 

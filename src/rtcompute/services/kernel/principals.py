@@ -38,11 +38,25 @@ class RequestContext:
     request_id: str = ""
 
 
-def require_account(principal: Principal, what: str) -> None:
+# the Chinese of what the callers name (their English verb phrase); a caller may also pass
+# its own `what_zh`
+_WHAT_ZH = {
+    "buy": "购买",
+    "create clusters": "创建集群",
+    "create projects": "创建项目",
+    "pay for orders": "支付订单",
+    "renew or scale": "续费或变配",
+}
+
+
+def require_account(principal: Principal, what: str, what_zh: str = "") -> None:
     """Buying and creating belong to the account itself (guide: 请使用主账号开通服务和创建项目)."""
     if principal.identity_type is not identities.IdentityType.ACCOUNT:
+        doing = what_zh or _WHAT_ZH.get(what, "执行此操作")
         raise errors.Forbidden(
             f"only the account itself (the main account) may {what}; a RAM user cannot, "
             f"whatever its policies say. Sign in as the account {principal.account_alias}",
+            f"只有账号本身（主账号）才能{doing}；RAM 用户无论被授予什么权限策略都不能。"
+            f"请以账号 {principal.account_alias} 登录",
             code="Forbidden.MainAccountOnly",
         )

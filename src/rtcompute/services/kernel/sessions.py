@@ -20,7 +20,13 @@ from rtcompute.store import sessions as session_store
 CONSOLE = "console"
 CLI = "cli"
 
-_EXPIRED = "your session has expired; sign in again"
+
+def _expired() -> errors.Unauthenticated:
+    return errors.Unauthenticated(
+        "your session has expired; sign in again",
+        "您的会话已过期，请重新登录",
+        code="SessionExpired",
+    )
 
 
 def _lifetimes(auth: settings.AuthSettings, kind: str) -> tuple[timedelta, timedelta]:
@@ -106,6 +112,8 @@ def authenticate(platform: platform_module.Platform, token: str) -> principals.P
             raise errors.Unauthenticated(
                 "the Authorization header must be `Bearer <access-key-id>:<secret>` or a "
                 "session token from `rtc login`",
+                "Authorization 请求头必须是 `Bearer <access-key-id>:<secret>` 或 `rtc login` "
+                "得到的会话令牌",
                 code="InvalidCredentials",
             )
         principal, expires_at = _authenticate_access_key(platform, *parts)
@@ -127,7 +135,7 @@ def _authenticate_session(
     with db.transaction(platform.sessions) as session:
         row = session.execute(query).first()
         if row is None:
-            raise errors.Unauthenticated(_EXPIRED, code="SessionExpired")
+            raise _expired()
         record, identity, account = row
         expired = record.expires_at <= now or record.idle_expires_at <= now
         if expired:
@@ -150,7 +158,7 @@ def _authenticate_session(
             )
             expires_at = min(record.expires_at, record.idle_expires_at)
     if expired:
-        raise errors.Unauthenticated(_EXPIRED, code="SessionExpired")
+        raise _expired()
     return principal, expires_at
 
 
@@ -168,12 +176,15 @@ def _authenticate_access_key(
         row = session.execute(query).first()
         if row is None or not credentials.matches(secret, row[0].secret_hash):
             raise errors.Unauthenticated(
-                "the access key id or secret is wrong", code="InvalidAccessKey"
+                "the access key id or secret is wrong",
+                "AccessKey ID 或 AccessKey Secret 错误",
+                code="InvalidAccessKey",
             )
         key, identity, account = row
         if key.status != "Active":
             raise errors.Unauthenticated(
                 f"access key {key.id} is disabled; enable it or use another key",
+                f"AccessKey {key.id} 已禁用；请启用它或使用其他 AccessKey",
                 code="AccessKeyDisabled",
             )
         touch = timedelta(seconds=platform.settings.auth.access_key_touch_seconds)

@@ -11,21 +11,68 @@ and the observed state the job reconciler writes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rtcompute.domain import job_placement
+from rtcompute.domain import jobs as job_rules
 from rtcompute.store.tables.base import Base, UtcDateTime
+
+
+class Settings(TypeDecorator[job_rules.JobSettings]):
+    """A job's settings: a JSON column read once into `domain/jobs.JobSettings`."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return value.as_dict() if isinstance(value, job_rules.JobSettings) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> job_rules.JobSettings:
+        return job_rules.parse_settings(value or {})
+
+
+class AttachedList(TypeDecorator[tuple[job_rules.Attached, ...]]):
+    """The resources a revision or deployment froze: a JSON column of [{bucket, key, kind}]."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return [item.as_dict() for item in value or ()]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[job_rules.Attached, ...]:
+        return job_rules.attached_of(value)
+
+
+class Placement(TypeDecorator[tuple[job_placement.Process, ...]]):
+    """A run's Flink processes and their nodes: a JSON column read once into Processes."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return job_placement.to_json(tuple(value or ()))
+
+    def process_result_value(
+        self, value: Any, dialect: Dialect
+    ) -> tuple[job_placement.Process, ...]:
+        return job_placement.from_json(value or [])
 
 
 class Folder(Base):
@@ -53,7 +100,7 @@ class Job(Base):
     # "" = the current version of the project's cluster (or of the shared pool)
     engine_version: Mapped[str] = mapped_column(String(32), default="")
     sql: Mapped[str] = mapped_column(Text, default="")
-    settings: Mapped[str] = mapped_column(Text, default="{}")  # JSON, domain/jobs.JobSettings
+    settings: Mapped[job_rules.JobSettings] = mapped_column(Settings, default=job_rules.JobSettings)
     revision: Mapped[int] = mapped_column(Integer, default=0)  # the head revision's number
     checked_revision: Mapped[int] = mapped_column(Integer, default=0)
     # draft | checked | online | offline (domain/jobs.py)
@@ -73,10 +120,12 @@ class JobRevision(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     sql: Mapped[str] = mapped_column(Text)
-    settings: Mapped[str] = mapped_column(Text)
+    settings: Mapped[job_rules.JobSettings] = mapped_column(Settings)
     engine_version: Mapped[str] = mapped_column(String(32))
-    # JSON [{bucket, key, kind}]: the attached resources at this save (migration 0008)
-    resources: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # the attached resources at this save (migration 0008)
+    resources: Mapped[tuple[job_rules.Attached, ...]] = mapped_column(
+        AttachedList, default=tuple, server_default="[]"
+    )
     message: Mapped[str] = mapped_column(String(256), default="")
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -91,10 +140,12 @@ class JobDeployment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     revision: Mapped[int] = mapped_column(Integer)
     sql: Mapped[str] = mapped_column(Text)
-    settings: Mapped[str] = mapped_column(Text)
+    settings: Mapped[job_rules.JobSettings] = mapped_column(Settings)
     engine_version: Mapped[str] = mapped_column(String(32))
-    # JSON [{bucket, key, kind}]: the resources frozen with the revision (migration 0008)
-    resources: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # the resources frozen with the revision (migration 0008)
+    resources: Mapped[tuple[job_rules.Attached, ...]] = mapped_column(
+        AttachedList, default=tuple, server_default="[]"
+    )
     cluster_id: Mapped[int | None] = mapped_column(
         ForeignKey("clusters.id", ondelete="CASCADE"), default=None
     )  # None: the shared pool
@@ -138,10 +189,10 @@ class JobRun(Base):
     number: Mapped[int] = mapped_column(Integer)
     engine_version: Mapped[str] = mapped_column(String(32))
     port_base: Mapped[int] = mapped_column(Integer)
-    placement: Mapped[str] = mapped_column(Text)  # JSON: the Flink processes and their nodes
+    placement: Mapped[tuple[job_placement.Process, ...]] = mapped_column(Placement)
     directory: Mapped[str] = mapped_column(String(1024))
-    # JSON: the run's flat Flink configuration, fixed when it was placed ("" before 0009)
-    config: Mapped[str] = mapped_column(Text, default="")
+    # the run's flat Flink configuration, fixed when it was placed (empty before 0009)
+    config: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # launching | submitting | running | stopping | ended
     step: Mapped[str] = mapped_column(String(16))
     restore_path: Mapped[str] = mapped_column(Text, default="")

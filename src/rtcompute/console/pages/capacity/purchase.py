@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Query, Request, Response
 
 from rtcompute import errors
-from rtcompute.console import guard
+from rtcompute.console import guard, views
 from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations, sizing
@@ -52,12 +52,15 @@ def purchase_of(values: dict[str, str]) -> orders.Purchase:
     )
 
 
-def quote_of(catalog_: catalog_domain.Catalog, purchase: orders.Purchase) -> dict[str, Any]:
-    """The live price of a purchase, or the rules it breaks."""
-    try:
-        amount = orders.price(catalog_, purchase)
-    except errors.Invalid as exc:
-        return {"problems": exc.message.split("; ")}
+def quote_of(
+    request: Request, catalog_: catalog_domain.Catalog, purchase: orders.Purchase
+) -> dict[str, Any]:
+    """The live price of a purchase, or the rules it breaks (in the page's language)."""
+    problems = orders.problems(catalog_, purchase)
+    if problems:
+        language, _ = views.language_of(request)
+        return {"problems": [problem.text(language) for problem in problems]}
+    amount = orders.price(catalog_, purchase)
     answer: dict[str, Any] = {"problems": [], "amount": catalog_domain.money(amount)}
     if purchase.mode == order_rules.EXCLUSIVE:
         master = catalog_.find(catalog_domain.MASTER, purchase.master_type)
@@ -106,7 +109,7 @@ async def _page(
         catalog=catalog_,
         masters=catalog_.of_role(catalog_domain.MASTER),
         slaves=catalog_.of_role(catalog_domain.SLAVE),
-        price=quote_of(catalog_, purchase_of({**values, "mode": mode})),
+        price=quote_of(request, catalog_, purchase_of({**values, "mode": mode})),
         refused=refused,
         max_months=order_rules.MAX_MONTHS,
     )
@@ -215,7 +218,7 @@ async def live_price(
         "slave_count": slave_count,
     }
     catalog_ = await _catalog(request, region)
-    price = quote_of(catalog_, purchase_of(values))
+    price = quote_of(request, catalog_, purchase_of(values))
     return shared.render(request, "capacity/purchase_price.html", "orders", price=price)
 
 
@@ -229,8 +232,9 @@ async def size_cu(
     """CU from QPS and complexity (guide: simple 10,000 records/s per CU, complex 1,000-5,000)."""
     try:
         estimate = sizing.cu_for_qps(number(qps), complexity)
-    except ValueError as exc:
-        return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=str(exc))
+    except errors.Invalid as exc:
+        problem = views.error_message(request, exc)
+        return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=problem)
     return shared.render(request, "capacity/purchase_sizing.html", "orders", estimate=estimate)
 
 
@@ -249,8 +253,9 @@ async def cheapest_mix(
     values = {"billing": billing, "months": months, "region": region}
     try:
         found = sizing.quote(number(quote_cu), ha, catalog_)
-    except ValueError as exc:
-        return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=str(exc))
+    except errors.Invalid as exc:
+        problem = views.error_message(request, exc)
+        return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=problem)
     values |= {
         "master_type": found.master.name,
         "master_count": str(found.master_count),
@@ -267,6 +272,6 @@ async def cheapest_mix(
         quote=found,
         asked_cu=number(quote_cu),
         quote_month=catalog_domain.money(found.month_cents),
-        price=quote_of(catalog_, purchase_of({**values, "mode": order_rules.EXCLUSIVE})),
+        price=quote_of(request, catalog_, purchase_of({**values, "mode": order_rules.EXCLUSIVE})),
         oob=True,
     )

@@ -4,8 +4,8 @@ The capacity pages (orders, purchase, projects, clusters, networks, buckets) fol
 pages' rules: every route declares the same action and resource as its API twin, writes are
 forms that post with the session's CSRF token, and a success redirects (post-redirect-get)
 with a `done` key from a fixed list. A refusal the user can correct is shown on the form
-that caused it, in the user's language, with the service's own sentence kept when the
-console only knows the code's family (the rule's message says what would fit).
+that caused it: the error's own sentence in the page's language (it names the rule and what
+would fit), and a link to where the cause is fixed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import quote
 from fastapi import Form, Path, Request, Response
 
 from rtcompute import errors
-from rtcompute.console import capacity_errors, fields, guard, i18n, views
+from rtcompute.console import fields, guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages.iam import shared as ram_shared
 from rtcompute.services.capacity import orders
@@ -68,19 +68,10 @@ class Refusal:
 
 
 def refusal(request: Request, error: errors.RtcError) -> Refusal:
-    """The user's words for a service refusal; the service's sentence stays when the
-    console knows only the code's family (it names the rule and what would fit)."""
+    """A service refusal as the form shows it: the error's sentence in the page's language."""
     request.state.error_code = error.code
-    language, _ = views.language_of(request)
-    own = capacity_errors.ERROR_MESSAGES.get(error.code)
-    if language == i18n.ENGLISH or (own is None and views.known_message(error.code) is None):
-        message = error.message or views.error_message(request, error)
-    elif own is not None:
-        message = f"{i18n.gettext(language, own)} ({error.message})"
-    else:
-        message = f"{views.error_message(request, error)} ({error.message})"
-    link = capacity_errors.ERROR_LINKS.get(error.code) or views.error_link(error.code)
-    return Refusal(views.status_of(error), message, error.code, link)
+    link = views.error_link(error.code)
+    return Refusal(views.status_of(error), views.error_message(request, error), error.code, link)
 
 
 def render(

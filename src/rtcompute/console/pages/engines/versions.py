@@ -10,13 +10,12 @@ with htmx until nothing is installing, while the engine reconciler installs the 
 Each route declares the API's action and resource (api/routes/engines.py): a version of a
 cluster is `cluster/<name>/version/<version>`, so the version is in the path of every write;
 the shared pool's writes are the operator's (`rtc:ManagePoolVersions`), its lists anyone's.
-The services' refusals are shown on the page with their message verbatim: they are the
-guide's messages (`Flink versions exceeded max limitation:3`, ...).
+The services' refusals are shown on the page in its language; their Chinese sentences keep
+the guide's messages (`Flink versions exceeded max limitation:3`, ...) verbatim.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from fastapi import Form, Path, Request, Response
@@ -24,7 +23,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRouter
 
 from rtcompute import errors
-from rtcompute.console import engine_errors, fields, guard, i18n, views
+from rtcompute.console import fields, guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import clusters as cluster_rules
@@ -74,13 +73,11 @@ def done(cluster: str | None, key: str) -> Response:
 
 
 def refusal(request: Request, error: errors.RtcError) -> shared.Refusal:
-    """The service's refusal in the user's words, its own (the guide's) message kept."""
-    found = shared.refusal(request, error)
-    own = engine_errors.PAGE_MESSAGES.get(error.code)
-    language, _ = views.language_of(request)
-    if own is None or language == i18n.ENGLISH:
-        return found
-    return dataclasses.replace(found, message=f"{i18n.gettext(language, own)} ({error.message})")
+    """The service's refusal in the page's language (the guide's own message kept inside
+    it), and where to fix its cause."""
+    request.state.error_code = error.code
+    message = views.error_message(request, error)
+    return shared.Refusal(views.status_of(error), message, error.code, views.error_link(error.code))
 
 
 async def may_manage(

@@ -30,7 +30,9 @@ def split_policy(reference: str) -> tuple[str, str]:
     policy_type, _, name = reference.strip().partition(":")
     if not name:
         raise errors.Invalid(
-            "choose a policy as System:NAME or Custom:NAME", code="InvalidParameter.PolicyType"
+            "choose a policy as System:NAME or Custom:NAME",
+            "请以 System:名称 或 Custom:名称 的形式选择权限策略",
+            code="InvalidParameter.PolicyType",
         )
     return policy_type, name
 

@@ -105,7 +105,7 @@ async def create_policy(
     except (errors.Invalid, errors.Conflict, errors.QuotaExceeded) as exc:
         status, message = ram_shared.failed(request, exc)
         values = {"name": name, "description": description, "document": document}
-        problems = ram_shared.problems_of(document)
+        problems = ram_shared.problems_of(request, document)
         return _new_page(request, status, error=message, values=values, problems=problems)
     return ram_shared.see_other(request, ram_shared.path_of("policies", "Custom", created.name))
 
@@ -121,7 +121,7 @@ async def validate_document(
 ) -> Response:
     """The problems fragment under an editor; nothing is saved."""
     del principal
-    problems = ram_shared.problems_of(document, trust=kind == "trust")
+    problems = ram_shared.problems_of(request, document, trust=kind == "trust")
     return views.render(request, "components/policy_problems.html", {"problems": problems})
 
 

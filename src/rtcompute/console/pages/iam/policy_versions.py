@@ -34,9 +34,7 @@ async def version_page(
     )
     found = next((v for v in versions if v[0] == version_id), None)
     if found is None:
-        raise errors.NotFound(
-            f"policy {name} has no version {version_id}", code="EntityNotExist.PolicyVersion"
-        )
+        raise policy_service.version_not_found(name, version_id)
     return ram_shared.render(
         request,
         "iam/policy_version.html",
@@ -76,7 +74,7 @@ async def create_version(
             status,
             error=message,
             draft=document,
-            problems=ram_shared.problems_of(document),
+            problems=ram_shared.problems_of(request, document),
             **context,
         )
     location = ram_shared.path_of("policies", "Custom", name)

@@ -81,7 +81,7 @@ async def create_role(
     except (errors.Invalid, errors.Conflict, errors.QuotaExceeded) as exc:
         status, message = ram_shared.failed(request, exc)
         values = {"name": name, "description": description, "document": document}
-        problems = ram_shared.problems_of(document, trust=True)
+        problems = ram_shared.problems_of(request, document, trust=True)
         return await _list(
             request, principal, 0, status, error=message, values=values, problems=problems
         )
@@ -159,7 +159,7 @@ async def update_role(
         )
     except errors.Invalid as exc:
         status, message = ram_shared.failed(request, exc)
-        problems = ram_shared.problems_of(document, trust=True)
+        problems = ram_shared.problems_of(request, document, trust=True)
         return await _role_page(
             request, principal, role, status, error=message, draft=document, problems=problems
         )

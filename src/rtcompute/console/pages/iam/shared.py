@@ -87,7 +87,9 @@ def render(
     return views.render(request, template, values, status=status)
 
 
-def problems_of(document: str, *, trust: bool = False) -> list[str]:
-    """The problems of a document, one line each (`Statement[1].Effect: ...`)."""
+def problems_of(request: Request, document: str, *, trust: bool = False) -> list[str]:
+    """The problems of a document, one line each (`Statement[1].Effect: ...`), in the page's
+    language."""
     found = policies.trust_problems(document) if trust else policies.problems(document)
-    return [str(problem) for problem in found]
+    language, _ = views.language_of(request)
+    return [problem.text(language) for problem in found]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard, views
 from rtcompute.console.pages.iam import shared as ram_shared
-from rtcompute.domain import operations, ram
+from rtcompute.domain import identities, operations, ram
 from rtcompute.services.iam import attachments
 from rtcompute.services.iam import groups as group_service
 from rtcompute.services.iam import policies as ram_policies
@@ -189,7 +189,7 @@ async def set_password(
     principal: principals.Principal = guard.requires(operations.UPDATE_LOGIN_PROFILE),
 ) -> Response:
     if password != password_again:
-        raise errors.Invalid("the two passwords differ", code="PasswordMismatch")
+        raise identities.passwords_differ()
     platform = guard.platform_of(request)
     await ram_shared.run(ram_users.set_password, platform, principal.account_id, user, password)
     return ram_shared.see_other(request, ram_shared.path_of("users", user), "password")

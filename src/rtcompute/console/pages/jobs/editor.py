@@ -20,7 +20,6 @@ from typing import Annotated, Any
 from fastapi import Form, Request, Response
 from fastapi.routing import APIRouter
 
-from rtcompute import errors
 from rtcompute.console import fields, guard
 from rtcompute.console.pages.capacity import shared
 from rtcompute.console.pages.jobs import folders as pages
@@ -67,19 +66,21 @@ def settings_form(settings: Mapping[str, Any]) -> dict[str, str]:
 
 def _text(value: object, name: str) -> str:
     if not isinstance(value, str) or len(value) > MAX_FIELD:
-        raise _invalid(f"{name}: text of at most {MAX_FIELD} characters")
+        raise job_rules.wrong_setting(
+            name,
+            f"text of at most {MAX_FIELD} characters",
+            f"须为最多 {MAX_FIELD} 个字符的文本",
+        )
     try:
         return fields.printable(value.replace("\r", "")).strip()
     except ValueError:
-        raise _invalid(f"{name}: text without control characters") from None
+        raise job_rules.wrong_setting(
+            name, "text without control characters", "须为不含控制字符的文本"
+        ) from None
 
 
 def _field(form: Mapping[str, Any], key: str) -> str:
     return _text(form.get(key, ""), key)
-
-
-def _invalid(message: str) -> errors.Invalid:
-    return errors.Invalid(f"settings.{message}", code="InvalidParameter.JobSettings")
 
 
 def _whole(form: Mapping[str, Any], key: str, name: str) -> int:
@@ -87,7 +88,7 @@ def _whole(form: Mapping[str, Any], key: str, name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise _invalid(f"{name}: a whole number") from None
+        raise job_rules.wrong_setting(name, "a whole number", "须为整数") from None
 
 
 def flink_config_of(raw: str) -> dict[str, str]:
@@ -99,7 +100,11 @@ def flink_config_of(raw: str) -> dict[str, str]:
             continue
         key, sep, value = stripped.partition("=")
         if not sep or not key.strip():
-            raise _invalid(f"flink_config: line {number} reads key=value")
+            raise job_rules.wrong_setting(
+                "flink_config",
+                f"line {number} reads key=value",
+                f"第 {number} 行须写成 key=value",
+            )
         config[key.strip()] = value.strip()
     return config
 
@@ -257,7 +262,7 @@ async def save(
             always=True,
         )
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         posted = await _posted(request)
         return await editor_response(
             request, principal, project, job, status=why.status, refused=why, form=posted
@@ -292,7 +297,7 @@ async def _check(
             lambda: job_lifecycle.check_job(platform, principal, project, job, explain=explain)
         )
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         posted = await _posted(request)
         return await editor_response(
             request, principal, project, job, status=why.status, refused=why, form=posted
@@ -344,13 +349,13 @@ async def publish(
     try:
         await shared.run(job_lifecycle.publish, platform, principal, project, job)
     except job_lifecycle.CheckFailed as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         failed = sqlscript.CheckResult(False, exc.problems, "", 0.0, "")
         return await editor_response(
             request, principal, project, job, status=why.status, refused=why, result=failed
         )
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         return await editor_response(
             request, principal, project, job, status=why.status, refused=why
         )
@@ -383,7 +388,7 @@ async def move_job(
             )
         )
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         return await editor_response(
             request, principal, project, job, status=why.status, refused=why
         )
@@ -402,7 +407,7 @@ async def delete_job(
     try:
         await shared.run(jobs.delete_job, platform, principal, project, job)
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         return await editor_response(
             request, principal, project, job, status=why.status, refused=why
         )

@@ -5,9 +5,10 @@ The job pages follow the capacity pages' rules (pages/capacity/shared.py): each 
 declares the API's action on the API's resource (api/routes/jobs.py: `<project>/job/<name>`,
 `<project>/folder/*`), writes are forms posted with the session's CSRF token that redirect
 (post-redirect-get), and a refusal is shown on the page that caused it with the service's
-sentence. A new job's and a folder's name arrive in the form, which the guard reads after
-it decided, so those routes declare the collection (`<project>/job/*`, `<project>/folder/*`):
-a policy that grants one named folder only allows it through the API.
+sentence in the page's language. A new job's and a folder's name arrive in the form, which
+the guard reads after it decided, so those routes declare the collection
+(`<project>/job/*`, `<project>/folder/*`): a policy that grants one named folder only allows
+it through the API.
 
 The editor is pages/jobs/editor.py, the online job's page pages/jobs/online.py.
 """
@@ -34,6 +35,9 @@ LIST_PAGE = "/console/projects/{project}/jobs"
 JOB_PAGE = LIST_PAGE + "/{job}"
 # what a job form shows on its page; anything else is the error page
 REFUSED = (*shared.REFUSED, errors.Unavailable)
+
+# a refusal in the page's language: the error's own sentence, and where to fix its cause
+refusal = engine_versions.refusal
 
 JobName = shared.Name
 FolderField = Annotated[str, Form(max_length=600), fields.Printable]
@@ -104,7 +108,7 @@ async def refused_on_list(
     exc: errors.RtcError,
     values: dict[str, str],
 ) -> Response:
-    why = shared.refusal(request, exc)
+    why = refusal(request, exc)
     return await list_response(
         request, principal, project, folder, status=why.status, refused=why, values=values
     )

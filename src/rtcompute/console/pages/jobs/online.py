@@ -218,7 +218,7 @@ async def _act(
     try:
         await shared.run(action)
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         return await page_response(request, principal, project, job, status=why.status, refused=why)
     return shared.see_other(request, pages.job_path(project, job, "online"), "saved")
 
@@ -230,7 +230,9 @@ def _savepoint_id(raw: str) -> int | None:
         return int(raw)
     except ValueError:
         raise errors.Invalid(
-            "savepoint_id: choose a savepoint of the list", code="InvalidParameter.SavepointId"
+            "savepoint_id: choose a savepoint of the list",
+            "请从列表中选择一个保存点",
+            code="InvalidParameter.SavepointId",
         ) from None
 
 
@@ -380,7 +382,9 @@ def _rule(form: Any, kind: str) -> job_alerts.Rule | None:
             values.append(int(raw) if isinstance(raw, str) and raw.strip() else default)
         except ValueError:
             code = "InvalidParameter.Threshold" if key == "threshold" else "InvalidParameter.Window"
-            raise errors.Invalid(f"{kind} {key}: a whole number", code=code) from None
+            raise errors.Invalid(
+                f"{kind} {key}: a whole number", f"告警 {kind} 的 {key} 须为整数", code=code
+            ) from None
     return job_alerts.Rule(kind, values[0], values[1])
 
 

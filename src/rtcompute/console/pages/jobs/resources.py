@@ -29,7 +29,9 @@ def ref_of(value: str) -> job_resources.Ref:
     bucket, sep, key = value.strip().partition("/")
     if not sep or not bucket or not key:
         raise errors.Invalid(
-            "choose an object (bucket/key) to attach", code="InvalidParameter.JobResource"
+            "choose an object (bucket/key) to attach",
+            "请选择要挂载的对象（存储桶/对象键）",
+            code="InvalidParameter.JobResource",
         )
     return job_resources.Ref(bucket, key)
 
@@ -48,7 +50,7 @@ async def _change(
         ref = ref_of(value)
         await shared.run(action, platform, principal, project, job, ref)
     except editor.REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         return await editor.editor_response(
             request, principal, project, job, status=why.status, refused=why
         )

@@ -45,7 +45,7 @@ async def revisions_response(
                 jobs.diff_revisions, platform, principal.account_id, project, job, first, second
             )
         except errors.NotFound as exc:
-            refused = shared.refusal(request, exc)
+            refused = pages.refusal(request, exc)
             status = refused.status
     numbers = [r.number for r in revisions]
     context: dict[str, Any] = {
@@ -90,7 +90,7 @@ async def restore(
     try:
         await shared.run(jobs.restore_revision, platform, principal, project, job, revision)
     except REFUSED as exc:
-        why = shared.refusal(request, exc)
+        why = pages.refusal(request, exc)
         return await revisions_response(
             request, principal, project, job, status=why.status, refused=why
         )

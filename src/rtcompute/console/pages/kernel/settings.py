@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from rtcompute import errors
 from rtcompute.console import fields, guard, views
-from rtcompute.domain import operations
+from rtcompute.domain import identities, operations
 from rtcompute.services.kernel import auth, principals
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +56,7 @@ async def change_password(
     platform = guard.platform_of(request)
     try:
         if new_password != new_password_again:
-            raise errors.Invalid("the two passwords differ", code="PasswordMismatch")
+            raise identities.passwords_differ()
         await anyio.to_thread.run_sync(
             lambda: auth.change_password(
                 platform, principal, old_password=old_password, new_password=new_password

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from rtcompute import errors
 from rtcompute.console import auth, fields, guard, views
-from rtcompute.domain import operations, resources
+from rtcompute.domain import identities, operations, resources
 from rtcompute.services.iam import authz
 from rtcompute.services.kernel import accounts, principals, sessions
 from rtcompute.services.kernel import auth as auth_service
@@ -145,7 +145,7 @@ async def signup_submit(
     context["values"] = values
     try:
         if password != password_again:
-            raise errors.Invalid("the two passwords differ", code="PasswordMismatch")
+            raise identities.passwords_differ()
         new = accounts.NewAccount(alias, password, display_name.strip(), email.strip())
         account = await anyio.to_thread.run_sync(accounts.sign_up, platform, new)
     except (errors.Invalid, errors.Conflict, errors.Forbidden) as exc:
