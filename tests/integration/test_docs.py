@@ -9,6 +9,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from rtcompute.domain import names
+from tests.conftest import login, signup
+
+
+def signed_up(api: TestClient) -> dict[str, str]:
+    """Account acme signed up and in: its Authorization headers."""
+    signup(api, "acme")
+    return login(api, "acme")
 
 
 def test_docs_page_uses_local_assets(api: TestClient) -> None:
@@ -57,22 +64,11 @@ def test_api_answers_are_not_cached(api: TestClient) -> None:
 
 def test_largest_page_token_reaches_the_query(api: TestClient) -> None:
     """audit_events.id is 64-bit on PostgreSQL too: no "integer out of range"."""
-    api.post("/api/v1/signup", json={"alias": "acme", "password": "correct-horse-9"})
-    token = api.post(
-        "/api/v1/sessions", json={"account": "acme", "password": "correct-horse-9"}
-    ).json()["token"]
+    headers = signed_up(api)
     for page_token in (str(2**31), str(2**63 - 1)):
-        page = api.get(
-            "/api/v1/audit-events",
-            params={"page_token": page_token},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        page = api.get("/api/v1/audit-events", params={"page_token": page_token}, headers=headers)
         assert page.status_code == 200, page.text
-    too_big = api.get(
-        "/api/v1/audit-events",
-        params={"page_token": str(2**63)},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    too_big = api.get("/api/v1/audit-events", params={"page_token": str(2**63)}, headers=headers)
     assert too_big.json()["code"] == "InvalidPageToken"
 
 
@@ -108,11 +104,7 @@ def test_the_openapi_document_states_the_name_rules(
 
 
 def test_a_name_the_schema_refuses_gets_the_rule_s_code(api: TestClient) -> None:
-    api.post("/api/v1/signup", json={"alias": "acme", "password": "correct-horse-9"})
-    token = api.post(
-        "/api/v1/sessions", json={"account": "acme", "password": "correct-horse-9"}
-    ).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = signed_up(api)
     refused = api.post("/api/v1/ram/users", headers=headers, json={"name": "-alice"})
     assert refused.status_code == 400, refused.text
     assert refused.json()["code"] == "InvalidParameter.UserName"
@@ -122,5 +114,5 @@ def test_a_name_the_schema_refuses_gets_the_rule_s_code(api: TestClient) -> None
         headers={**headers, "Accept-Language": "zh-CN"},
         json={"name": "-alice"},
     )
-    assert chinese.json()["message"] == names.USER.refusal().zh
+    assert chinese.json()["message"] == names.USER.refusal("-alice").zh
     assert api.get("/api/v1/ram/users", headers=headers).json()["users"] == []

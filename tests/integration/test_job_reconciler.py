@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -290,49 +290,6 @@ def owner(
     return found
 
 
-def start(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    name: str = "etl",
-    parallelism: int = 2,
-    **start_body: Any,
-) -> int:
-    settings = {"parallelism": parallelism, "state_bucket": BUCKET}
-    body = {"name": name, "sql": SQL, "settings": settings}
-    ok(api.post(JOBS, headers=owner.headers, json=body), 201)
-    ok(api.post(f"{JOBS}/{name}:publish", headers=owner.headers))
-    ok(api.post(f"{JOBS}/{name}:start", headers=owner.headers, json=start_body or None))
-    with db.transaction(platform.sessions) as session:
-        project = session.scalars(select(tables.Project).where(tables.Project.name == PROJECT))
-        found = job_store.read_job(session=session, project_id=project.one().id, name=name)
-        assert found is not None
-        return found.id
-
-
-def state(platform: platform_module.Platform, job_id: int) -> tuple[str, str, str, str]:
-    """(state, desired, flink_state, message) of the deployment."""
-    with db.transaction(platform.sessions) as session:
-        found = job_store.read_deployment(session=session, job_id=job_id)
-        assert found is not None
-        return found.state, found.desired, found.flink_state, found.message
-
-
-def run_of(platform: platform_module.Platform, job_id: int, number: int = 1) -> job_store.Run:
-    with db.transaction(platform.sessions) as session:
-        found = job_store.read_run(session=session, job_id=job_id, number=number)
-        assert found is not None
-        session.expunge(found)
-        return found
-
-
-def events(platform: platform_module.Platform, job_id: int) -> list[tuple[str, str]]:
-    """(kind, message), oldest first."""
-    with db.transaction(platform.sessions) as session:
-        found = job_store.list_events(session=session, job_id=job_id)
-        return [(e.kind, e.message) for e in reversed(found)]
-
-
 def until(reconciler: job_reconciler.JobReconciler, done: Callable[[], bool], what: str) -> None:
     """Reconcile until `done` (a submission runs in the reconciler's thread pool)."""
 
@@ -343,61 +300,121 @@ def until(reconciler: job_reconciler.JobReconciler, done: Callable[[], bool], wh
     wait_for(what, reconciled, DEADLINE_SECONDS, every=0.01)
 
 
-def running(
+@dataclass
+class World:
+    """What every test drives: the API as the project's owner, the platform's database, the
+    reconciler and the fake Flink under it."""
+
+    api: TestClient
+    platform: platform_module.Platform
+    owner: Owner
+    reconciler: job_reconciler.JobReconciler
+    runtime: FakeRuntime
+
+    @property
+    def flink(self) -> FakeRest:
+        return self.runtime.rest_api
+
+    def post(self, path: str, body: Any = None, status: int = 200) -> Any:
+        """POST to the project's jobs (`etl:stop`) as the owner."""
+        return ok(self.api.post(f"{JOBS}/{path}", headers=self.owner.headers, json=body), status)
+
+    def put(self, path: str, body: Any) -> Any:
+        return ok(self.api.put(f"{JOBS}/{path}", headers=self.owner.headers, json=body))
+
+    def get(self, path: str) -> Any:
+        return ok(self.api.get(f"{JOBS}/{path}", headers=self.owner.headers))
+
+    def start(self, name: str = "etl", parallelism: int = 2, **start_body: Any) -> int:
+        """A job made, published and started through the API; its id."""
+        settings = {"parallelism": parallelism, "state_bucket": BUCKET}
+        body = {"name": name, "sql": SQL, "settings": settings}
+        ok(self.api.post(JOBS, headers=self.owner.headers, json=body), 201)
+        self.post(f"{name}:publish")
+        self.post(f"{name}:start", start_body or None)
+        with db.transaction(self.platform.sessions) as session:
+            project = session.scalars(select(tables.Project).where(tables.Project.name == PROJECT))
+            found = job_store.read_job(session=session, project_id=project.one().id, name=name)
+            assert found is not None
+            return found.id
+
+    def running(self) -> int:
+        """A job started and running in Flink."""
+        ident = self.start()
+        self.flink.up, self.flink.slots = True, 2
+        self.until(lambda: self.state(ident)[0] == "running", "running")
+        return ident
+
+    def until(self, done: Callable[[], bool], what: str) -> None:
+        until(self.reconciler, done, what)
+
+    def state(self, job_id: int) -> tuple[str, str, str, str]:
+        """(state, desired, flink_state, message) of the deployment."""
+        with db.transaction(self.platform.sessions) as session:
+            found = job_store.read_deployment(session=session, job_id=job_id)
+            assert found is not None
+            return found.state, found.desired, found.flink_state, found.message
+
+    def run_of(self, job_id: int, number: int = 1) -> job_store.Run:
+        with db.transaction(self.platform.sessions) as session:
+            found = job_store.read_run(session=session, job_id=job_id, number=number)
+            assert found is not None
+            session.expunge(found)
+            return found
+
+    def events(self, job_id: int) -> list[tuple[str, str]]:
+        """(kind, message), oldest first."""
+        with db.transaction(self.platform.sessions) as session:
+            found = job_store.list_events(session=session, job_id=job_id)
+            return [(e.kind, e.message) for e in reversed(found)]
+
+
+@pytest.fixture
+def world(
     api: TestClient,
     platform: platform_module.Platform,
     owner: Owner,
     reconciler: job_reconciler.JobReconciler,
     runtime: FakeRuntime,
-    name: str = "etl",
-    parallelism: int = 2,
-) -> int:
-    """A job started and running in Flink."""
-    ident = start(api, platform, owner, name, parallelism)
-    runtime.rest_api.up, runtime.rest_api.slots = True, parallelism
-    until(reconciler, lambda: state(platform, ident)[0] == "running", "running")
-    return ident
+) -> World:
+    return World(api, platform, owner, reconciler, runtime)
 
 
 # ---------------------------------------------------------------- starting
 
 
-def test_a_start_places_then_launches_in_order_then_submits(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = start(api, platform, owner, parallelism=2)
-    flink = runtime.rest_api
+def test_a_start_places_then_launches_in_order_then_submits(world: World) -> None:
+    ident = world.start(parallelism=2)
+    flink = world.flink
     # pass 1: the run is written (placement, ports, directory) and every process started
     # at once (TaskManagers retry until their JobManager answers); no answer yet: no submit
-    runtime.answer = workers.SubmitResult("f00d", ())
-    reconciler.reconcile_once()
-    run = run_of(platform, ident)
+    world.runtime.answer = workers.SubmitResult("f00d", ())
+    world.reconciler.reconcile_once()
+    run = world.run_of(ident)
     processes = run.placement
     assert [(p.name, p.node, p.slots) for p in processes] == [
         ("jobmanager-0", "pool", 0),
         ("taskmanager-0", "pool", 2),
     ]
-    assert run.step == "launching" and run.port_base == platform.settings.jobs.port_min
+    assert run.step == "launching" and run.port_base == world.platform.settings.jobs.port_min
     directory = Path(run.directory)
-    assert directory.parent == platform.settings.data_dir / "flink"
+    assert directory.parent == world.platform.settings.data_dir / "flink"
     assert re.fullmatch(rf"job-{ident}-run-1-[0-9a-f]{{8}}", directory.name)
-    assert runtime.started == ["jobmanager-0", "taskmanager-0"]
-    assert state(platform, ident)[0] == "starting"
-    reconciler.reconcile_once()
-    assert runtime.started == ["jobmanager-0", "taskmanager-0"]  # found alive: not again
-    assert runtime.submitted == []
+    assert world.runtime.started == ["jobmanager-0", "taskmanager-0"]
+    assert world.state(ident)[0] == "starting"
+    world.reconciler.reconcile_once()
+    assert world.runtime.started == ["jobmanager-0", "taskmanager-0"]  # found alive: not again
+    assert world.runtime.submitted == []
     # the JobManager answers: submit at once, before the slots register (Flink schedules
     # the job when they do)
     flink.up = True
-    until(reconciler, lambda: run_of(platform, ident).step == "running", "the submission")
-    ((version, script, config),) = runtime.submitted
+    world.until(lambda: world.run_of(ident).step == "running", "the submission")
+    ((version, script, config),) = world.runtime.submitted
     assert version == "flink-2.2.1"
     # the oss:// location was rewritten into the bucket's directory
-    assert "oss://" not in script and f"'file://{platform.settings.data_dir}/buckets/" in script
+    assert (
+        "oss://" not in script and f"'file://{world.platform.settings.data_dir}/buckets/" in script
+    )
     manager = processes[0]
     assert (config["execution.target"], config["rest.address"], config["rest.port"]) == (
         "remote",
@@ -406,103 +423,88 @@ def test_a_start_places_then_launches_in_order_then_submits(
     )
     assert config["parallelism.default"] == "2"
     assert config["execution.checkpointing.dir"].startswith(
-        f"file://{platform.settings.data_dir}/buckets/"
+        f"file://{world.platform.settings.data_dir}/buckets/"
     )
     assert config["execution.checkpointing.dir"].endswith(
         f"/rtcompute/jobs/pooled/{ident}/checkpoints"
     )
     assert "execution.state-recovery.path" not in config  # stateless
-    assert run_of(platform, ident).flink_job_id == "f00d"
-    until(reconciler, lambda: state(platform, ident)[0] == "running", "running")
-    assert state(platform, ident)[:3] == ("running", "running", "RUNNING")
-    assert ("state", "run 1: submitted as f00d") in events(platform, ident)
-    assert len(runtime.submitted) == 1
+    assert world.run_of(ident).flink_job_id == "f00d"
+    world.until(lambda: world.state(ident)[0] == "running", "running")
+    assert world.state(ident)[:3] == ("running", "running", "RUNNING")
+    assert ("state", "run 1: submitted as f00d") in world.events(ident)
+    assert len(world.runtime.submitted) == 1
 
 
 def test_a_job_already_in_the_cluster_is_adopted_not_submitted_again(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    monotonic: Monotonic,
+    world: World, monotonic: Monotonic
 ) -> None:
     """`rtc up` died after the submission, before it was recorded: the next process finds
     the run in `submitting` and the job in the cluster."""
-    ident = start(api, platform, owner)
-    reconciler.reconcile_once()  # the run is written and its processes started
-    assert run_of(platform, ident).step == "launching"
+    ident = world.start()
+    world.reconciler.reconcile_once()  # the run is written and its processes started
+    assert world.run_of(ident).step == "launching"
     # ... then the old process submitted and died before its record
-    flink = runtime.rest_api
+    flink = world.flink
     flink.up, flink.slots = True, 2
     flink.run("beef", start=10)
     flink.run("cafe", start=20)  # a second copy (should never be): cancelled
     flink.run("dead", state="CANCELED", start=1)
-    restarted = job_reconciler.JobReconciler(platform, runtime, monotonic=monotonic)
+    restarted = job_reconciler.JobReconciler(world.platform, world.runtime, monotonic=monotonic)
     try:
         restarted.reconcile_once()
-        assert runtime.submitted == []
-        assert run_of(platform, ident).flink_job_id == "beef"
+        assert world.runtime.submitted == []
+        assert world.run_of(ident).flink_job_id == "beef"
         assert flink.cancelled == ["cafe"]
-        assert ("state", "run 1: adopted Flink job beef") in events(platform, ident)
-        until(restarted, lambda: state(platform, ident)[0] == "running", "running")
+        assert ("state", "run 1: adopted Flink job beef") in world.events(ident)
+        until(restarted, lambda: world.state(ident)[0] == "running", "running")
     finally:
         restarted.close()
-    assert runtime.submitted == [] and runtime.started == ["jobmanager-0", "taskmanager-0"]
+    assert world.runtime.submitted == []
+    assert world.runtime.started == ["jobmanager-0", "taskmanager-0"]
 
 
-def test_submission_problems_fail_the_job(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    notifier: RecordingNotifier,
-) -> None:
-    runtime.answer = workers.SubmitResult(None, (sqlscript.Problem(3, 1, "Table 'x' not found"),))
-    ident = start(api, platform, owner)
-    ok(api.put(f"{JOBS}/etl/alerts", headers=owner.headers, json={"rules": [{"kind": "failed"}]}))
-    runtime.rest_api.up, runtime.rest_api.slots = True, 2
-    until(reconciler, lambda: state(platform, ident)[0] == "failed", "failed")
-    assert state(platform, ident) == (
+def test_submission_problems_fail_the_job(world: World, notifier: RecordingNotifier) -> None:
+    world.runtime.answer = workers.SubmitResult(
+        None, (sqlscript.Problem(3, 1, "Table 'x' not found"),)
+    )
+    ident = world.start()
+    world.put("etl/alerts", {"rules": [{"kind": "failed"}]})
+    world.flink.up, world.flink.slots = True, 2
+    world.until(lambda: world.state(ident)[0] == "failed", "failed")
+    assert world.state(ident) == (
         "failed",
         "stopped",
         "",
         "submission refused by Flink: Table 'x' not found",
     )
-    assert runtime.stops == 1 and runtime.alive == {}
-    assert run_of(platform, ident).step == "ended"
+    assert world.runtime.stops == 1 and world.runtime.alive == {}
+    assert world.run_of(ident).step == "ended"
     # the failed rule alerts through the notifier, with a link to the job
     (sent,) = notifier.sent[-1:]
     assert sent.subject == "job etl failed"
     assert "Table 'x' not found" in sent.body and "/console/projects/pooled/jobs/etl" in sent.body
     # locations that no longer pass when the job is submitted (the API checked them at
     # start): the job fails before Flink sees it
-    runtime.answer = workers.SubmitResult("f00d", ())
-    runtime.submitted.clear()
-    ok(api.post(f"{JOBS}/etl:start", headers=owner.headers))
-    with db.transaction(platform.sessions) as session:
+    world.runtime.answer = workers.SubmitResult("f00d", ())
+    world.runtime.submitted.clear()
+    world.post("etl:start")
+    with db.transaction(world.platform.sessions) as session:
         session.execute(
             update(job_store.Deployment)
             .where(job_store.Deployment.job_id == ident)
             .values(sql=SQL.replace(f"oss://{BUCKET}/", "oss://not-mine/"))
         )
-    until(reconciler, lambda: state(platform, ident)[0] == "failed", "failed again")
-    message = state(platform, ident)[3]
+    world.until(lambda: world.state(ident)[0] == "failed", "failed again")
+    message = world.state(ident)[3]
     assert message.startswith("line 2, column ") and "bucket not-mine is not a bucket" in message
-    assert runtime.submitted == []
+    assert world.runtime.submitted == []
 
 
-def test_what_flink_resolved_is_judged_before_the_inserts_run(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
+def test_what_flink_resolved_is_judged_before_the_inserts_run(world: World) -> None:
     """The text passed, but the engine reports a table whose final options point outside
     the account's buckets (a concatenated literal, say): the job fails, nothing runs."""
-    runtime.resolved = sqlscript.Resolved(
+    world.runtime.resolved = sqlscript.Resolved(
         tables=(
             sqlscript.ResolvedTable(
                 1, "default_catalog.default_database.orders", (("path", "file:///etc"),)
@@ -510,62 +512,44 @@ def test_what_flink_resolved_is_judged_before_the_inserts_run(
         ),
         settings=(sqlscript.ResolvedSetting(2, "pipeline.jars", False),),
     )
-    ident = start(api, platform, owner)
-    runtime.rest_api.up, runtime.rest_api.slots = True, 2
-    until(reconciler, lambda: state(platform, ident)[0] == "failed", "failed")
-    message = state(platform, ident)[3]
+    ident = world.start()
+    world.flink.up, world.flink.slots = True, 2
+    world.until(lambda: world.state(ident)[0] == "failed", "failed")
+    message = world.state(ident)[3]
     assert message.startswith("line ") and "table orders: option 'path' = 'file:///etc'" in message
     assert "lies outside the account's buckets" in message
-    assert len(runtime.submitted) == 1 and runtime.rest_api.jobs() == []
-    messages = [m for _, m in events(platform, ident)]
+    assert len(world.runtime.submitted) == 1 and world.flink.jobs() == []
+    messages = [m for _, m in world.events(ident)]
     assert not any("submitted as" in m for m in messages)
 
 
-def test_a_jobmanager_that_never_answers_times_out(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    clock: FakeClock,
-) -> None:
-    ident = start(api, platform, owner)
-    reconciler.reconcile_once()
-    clock.advance(seconds=platform.settings.jobs.start_timeout_seconds + 1)
-    reconciler.reconcile_once()
-    found = state(platform, ident)
+def test_a_jobmanager_that_never_answers_times_out(world: World, clock: FakeClock) -> None:
+    ident = world.start()
+    world.reconciler.reconcile_once()
+    clock.advance(seconds=world.platform.settings.jobs.start_timeout_seconds + 1)
+    world.reconciler.reconcile_once()
+    found = world.state(ident)
     assert found[0] == "failed" and "did not come up in 300 s" in found[3]
     assert "ERROR the JobManager could not bind" in found[3]
-    assert runtime.stops == 1
+    assert world.runtime.stops == 1
 
 
-def test_a_launch_error_fails_the_start(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    runtime.launch_error = "Java not found: install a JDK 17"
-    ident = start(api, platform, owner)
-    reconciler.reconcile_once()
-    assert state(platform, ident)[::3] == ("failed", "Java not found: install a JDK 17")
+def test_a_launch_error_fails_the_start(world: World) -> None:
+    world.runtime.launch_error = "Java not found: install a JDK 17"
+    ident = world.start()
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[::3] == ("failed", "Java not found: install a JDK 17")
     # a Permanent failure: the run begun in that same pass is ended, and nothing is retried
-    assert runtime.stops == 1 and run_of(platform, ident).step == "ended"
-    assert reconciler.retries.failures(ident) == 0
-    runtime.launch_error = ""
+    assert world.runtime.stops == 1 and world.run_of(ident).step == "ended"
+    assert world.reconciler.retries.failures(ident) == 0
+    world.runtime.launch_error = ""
     for _ in range(3):
-        reconciler.reconcile_once()
-    assert runtime.started == [] and state(platform, ident)[0] == "failed"
+        world.reconciler.reconcile_once()
+    assert world.runtime.started == [] and world.state(ident)[0] == "failed"
 
 
 def test_a_submission_whose_worker_died_is_submitted_again_after_a_back_off(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    monotonic: Monotonic,
+    world: World, monotonic: Monotonic
 ) -> None:
     """A Temporary failure: the job stays starting and is tried again, later, not on every
     pass."""
@@ -574,166 +558,132 @@ def test_a_submission_whose_worker_died_is_submitted_again_after_a_back_off(
         "引擎版本 flink-2.2.1 的引擎进程在检查时停止，正在重启，请重试",
         code="EngineWorkerRestarted",
     )
-    runtime.submit_errors = [died, died]
-    ident = start(api, platform, owner)
-    runtime.rest_api.up, runtime.rest_api.slots = True, 2
-    until(reconciler, lambda: reconciler.retries.failures(ident) == 1, "the first failure")
-    assert len(runtime.submitted) == 1 and state(platform, ident)[0] == "starting"
+    world.runtime.submit_errors = [died, died]
+    ident = world.start()
+    world.flink.up, world.flink.slots = True, 2
+    world.until(lambda: world.reconciler.retries.failures(ident) == 1, "the first failure")
+    assert len(world.runtime.submitted) == 1 and world.state(ident)[0] == "starting"
     delay = job_reconciler.SUBMIT_RETRY_SECONDS
-    retry_at = reconciler.retries.retry_at(ident)
+    retry_at = world.reconciler.retries.retry_at(ident)
     assert retry_at == monotonic.now + delay
     monotonic.now += delay - 0.1
     for _ in range(3):
-        reconciler.reconcile_once()
-    assert len(runtime.submitted) == 1  # not due yet
+        world.reconciler.reconcile_once()
+    assert len(world.runtime.submitted) == 1  # not due yet
     monotonic.now += 0.1
-    until(reconciler, lambda: reconciler.retries.failures(ident) == 2, "the second failure")
-    assert len(runtime.submitted) == 2
-    assert reconciler.retries.retry_at(ident) == monotonic.now + 2 * delay  # doubled
+    world.until(lambda: world.reconciler.retries.failures(ident) == 2, "the second failure")
+    assert len(world.runtime.submitted) == 2
+    assert world.reconciler.retries.retry_at(ident) == monotonic.now + 2 * delay  # doubled
     monotonic.now += 2 * delay
-    until(reconciler, lambda: state(platform, ident)[0] == "running", "running")
-    assert len(runtime.submitted) == 3 and reconciler.retries.failures(ident) == 0
-    assert ("state", "run 1: submitted as f00d") in events(platform, ident)
+    world.until(lambda: world.state(ident)[0] == "running", "running")
+    assert len(world.runtime.submitted) == 3 and world.reconciler.retries.failures(ident) == 0
+    assert ("state", "run 1: submitted as f00d") in world.events(ident)
 
 
-def test_an_engine_version_gone_from_the_machine_fails_the_start(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
+def test_an_engine_version_gone_from_the_machine_fails_the_start(world: World) -> None:
     """A Permanent failure: the job fails with the worker pool's message, once."""
     gone = engine_rules.version_missing("flink-2.2.1", "/engines/flink-2.2.1/bin/python")
-    runtime.submit_errors = [gone]
-    ident = start(api, platform, owner)
-    runtime.rest_api.up, runtime.rest_api.slots = True, 2
-    until(reconciler, lambda: state(platform, ident)[0] == "failed", "failed")
-    assert state(platform, ident)[3] == gone.message
-    assert runtime.stops == 1 and run_of(platform, ident).step == "ended"
+    world.runtime.submit_errors = [gone]
+    ident = world.start()
+    world.flink.up, world.flink.slots = True, 2
+    world.until(lambda: world.state(ident)[0] == "failed", "failed")
+    assert world.state(ident)[3] == gone.message
+    assert world.runtime.stops == 1 and world.run_of(ident).step == "ended"
     for _ in range(3):
-        reconciler.reconcile_once()
-    assert len(runtime.submitted) == 1
+        world.reconciler.reconcile_once()
+    assert len(world.runtime.submitted) == 1
 
 
-def test_a_restore_start_passes_the_savepoint(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    tmp_path: Path,
-) -> None:
-    ident = start(api, platform, owner)
-    ok(api.post(f"{JOBS}/etl:stop", headers=owner.headers, json={"mode": "cancel"}))
-    reconciler.reconcile_once()  # no run yet: stopped at once
-    assert state(platform, ident)[0] == "stopped"
+def test_a_restore_start_passes_the_savepoint(world: World, tmp_path: Path) -> None:
+    ident = world.start()
+    world.post("etl:stop", {"mode": "cancel"})
+    world.reconciler.reconcile_once()  # no run yet: stopped at once
+    assert world.state(ident)[0] == "stopped"
     saved = tmp_path / "sp-1"
     saved.mkdir()
     job_records.record_savepoint(
-        platform, ident, 1, kind="savepoint", reason="stop", location=f"file://{saved}"
+        world.platform, ident, 1, kind="savepoint", reason="stop", location=f"file://{saved}"
     )
     body = {"mode": "latest_savepoint", "allow_non_restored_state": True}
-    ok(api.post(f"{JOBS}/etl:start", headers=owner.headers, json=body))
-    runtime.rest_api.up, runtime.rest_api.slots = True, 2
-    until(reconciler, lambda: bool(runtime.submitted), "the submission")
-    config = runtime.submitted[0][2]
+    world.post("etl:start", body)
+    world.flink.up, world.flink.slots = True, 2
+    world.until(lambda: bool(world.runtime.submitted), "the submission")
+    config = world.runtime.submitted[0][2]
     assert config["execution.state-recovery.path"] == f"file://{saved}"
     assert config["execution.state-recovery.ignore-unclaimed-state"] == "true"
     # a savepoint gone from the bucket: the start fails and says so
-    ok(api.post(f"{JOBS}/etl:stop", headers=owner.headers, json={"mode": "cancel"}))
-    runtime.rest_api.run("f00d", state="CANCELED")
-    until(reconciler, lambda: state(platform, ident)[0] != "stopping", "stopped")
+    world.post("etl:stop", {"mode": "cancel"})
+    world.flink.run("f00d", state="CANCELED")
+    world.until(lambda: world.state(ident)[0] != "stopping", "stopped")
     saved.rmdir()
-    ok(api.post(f"{JOBS}/etl:start", headers=owner.headers, json=body))
-    reconciler.reconcile_once()
-    message = state(platform, ident)[3]
+    world.post("etl:start", body)
+    world.reconciler.reconcile_once()
+    message = world.state(ident)[3]
     assert message.startswith("cannot start: the savepoint to restore from is gone from the bucket")
 
 
 # ---------------------------------------------------------------- running
 
 
-def test_a_dead_taskmanager_is_started_again(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    del runtime.alive["taskmanager-0"]
-    runtime.rest_api.run("f00d", state="RESTARTING")
-    reconciler.reconcile_once()
-    assert runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
+def test_a_dead_taskmanager_is_started_again(world: World) -> None:
+    ident = world.running()
+    del world.runtime.alive["taskmanager-0"]
+    world.flink.run("f00d", state="RESTARTING")
+    world.reconciler.reconcile_once()
+    assert world.runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
     gone = "taskmanager-0 on pool was gone: started again; Flink restarts the job from its last "
-    assert ("failover", gone + "checkpoint") in events(platform, ident)
+    assert ("failover", gone + "checkpoint") in world.events(ident)
     # Flink's own word for the job, told truthfully
-    assert state(platform, ident)[:3] == ("running", "running", "RESTARTING")
+    assert world.state(ident)[:3] == ("running", "running", "RESTARTING")
 
 
 def test_a_taskmanager_killed_by_its_memory_limit_is_started_again_and_the_event_says_so(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
+    world: World,
 ) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    del runtime.alive["taskmanager-0"]
-    runtime.killed_by_memory["taskmanager-0"] = 1
-    runtime.rest_api.run("f00d", state="RESTARTING")
-    reconciler.reconcile_once()
-    assert runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
+    ident = world.running()
+    del world.runtime.alive["taskmanager-0"]
+    world.runtime.killed_by_memory["taskmanager-0"] = 1
+    world.flink.run("f00d", state="RESTARTING")
+    world.reconciler.reconcile_once()
+    assert world.runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
     killed = (
         "taskmanager-0 on pool went over the memory its CU allows and was killed by its limit: "
         "started again; Flink restarts the job from its last checkpoint"
     )
-    assert ("failover", killed) in events(platform, ident)
+    assert ("failover", killed) in world.events(ident)
     # its next death, of another cause, is told as such
-    del runtime.alive["taskmanager-0"]
-    reconciler.reconcile_once()
-    assert events(platform, ident).count(("failover", killed)) == 1
+    del world.runtime.alive["taskmanager-0"]
+    world.reconciler.reconcile_once()
+    assert world.events(ident).count(("failover", killed)) == 1
 
 
 def test_flink_failing_to_answer_a_read_is_retried_with_back_off(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    monotonic: Monotonic,
+    world: World, monotonic: Monotonic
 ) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    flink = runtime.rest_api
+    ident = world.running()
+    flink = world.flink
     flink.job_reads_refused = 2
     flink.run("f00d", state="RESTARTING")
-    reconciler.reconcile_once()
-    assert reconciler.retries.failures(ident) == 1
+    world.reconciler.reconcile_once()
+    assert world.reconciler.retries.failures(ident) == 1
     reads = flink.job_reads
-    reconciler.reconcile_once()  # not due yet: Flink is not asked
+    world.reconciler.reconcile_once()  # not due yet: Flink is not asked
     assert flink.job_reads == reads
     monotonic.now += job_reconciler.FLINK_RETRY_SECONDS
-    reconciler.reconcile_once()
-    assert flink.job_reads == reads + 1 and reconciler.retries.failures(ident) == 2
+    world.reconciler.reconcile_once()
+    assert flink.job_reads == reads + 1 and world.reconciler.retries.failures(ident) == 2
     monotonic.now += 2 * job_reconciler.FLINK_RETRY_SECONDS
-    reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
     # the job kept running all along; what Flink says is recorded once it answers
-    assert state(platform, ident)[:3] == ("running", "running", "RESTARTING")
-    assert reconciler.retries.failures(ident) == 0
+    assert world.state(ident)[:3] == ("running", "running", "RESTARTING")
+    assert world.reconciler.retries.failures(ident) == 0
 
 
 def test_failovers_checkpoints_and_metrics_are_recorded(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    monotonic: Monotonic,
-    clock: FakeClock,
+    world: World, monotonic: Monotonic, clock: FakeClock
 ) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    flink = runtime.rest_api
+    ident = world.running()
+    flink = world.flink
     now_ms = int(clock.now.timestamp() * 1000)
     flink.exception_history = [
         {"timestamp": now_ms - 2000, "exceptionName": "java.io.IOException", "stacktrace": "a\nb"},
@@ -741,32 +691,32 @@ def test_failovers_checkpoints_and_metrics_are_recorded(
     ]
     flink.checkpoint_path = "file:///b/chk-7"
     flink.failed_checkpoints = 2
-    reconciler.reconcile_once()
-    reconciler.reconcile_once()  # the same history again: counted once
-    kinds = [e for e in events(platform, ident) if e[0] in ("failover", "checkpoint")]
+    world.reconciler.reconcile_once()
+    world.reconciler.reconcile_once()  # the same history again: counted once
+    kinds = [e for e in world.events(ident) if e[0] in ("failover", "checkpoint")]
     assert kinds == [
         ("failover", "java.io.IOException: a\nb"),
         ("failover", "java.lang.OOM"),
         ("checkpoint", "a checkpoint failed"),
         ("checkpoint", "a checkpoint failed"),
     ]
-    deployment = ok(api.get(f"{JOBS}/etl/deployment", headers=owner.headers))
+    deployment = world.get("etl/deployment")
     assert deployment["restarts"] == 2
-    saved = ok(api.get(f"{JOBS}/etl/savepoints", headers=owner.headers))
+    saved = world.get("etl/savepoints")
     assert [(s["kind"], s["location"], s["run"]) for s in saved] == [
         ("checkpoint", "file:///b/chk-7", 1)
     ]
     flink.checkpoint_path = "file:///b/chk-8"  # the run's retained checkpoint moves on
-    reconciler.reconcile_once()
-    saved = ok(api.get(f"{JOBS}/etl/savepoints", headers=owner.headers))
+    world.reconciler.reconcile_once()
+    saved = world.get("etl/savepoints")
     assert [s["location"] for s in saved] == ["file:///b/chk-8"]
     # metrics: read once per interval
     reads = flink.metric_reads
     assert reads == 1
-    monotonic.now += platform.settings.jobs.metrics_interval_seconds + 0.1
-    reconciler.reconcile_once()
+    monotonic.now += world.platform.settings.jobs.metrics_interval_seconds + 0.1
+    world.reconciler.reconcile_once()
     assert flink.metric_reads == 2
-    samples = ok(api.get(f"{JOBS}/etl/metrics", headers=owner.headers))
+    samples = world.get("etl/metrics")
     assert len(samples) == 2
     assert {k: samples[-1][k] for k in samples[-1] if k not in ("at",)} == {
         "run": 1,
@@ -780,213 +730,159 @@ def test_failovers_checkpoints_and_metrics_are_recorded(
 
 
 def test_failed_in_flink_is_failed_with_its_root_exception(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    notifier: RecordingNotifier,
+    world: World, notifier: RecordingNotifier
 ) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    ok(api.put(f"{JOBS}/etl/alerts", headers=owner.headers, json={"rules": [{"kind": "failed"}]}))
+    ident = world.running()
+    world.put("etl/alerts", {"rules": [{"kind": "failed"}]})
     before = len(notifier.sent)
-    runtime.rest_api.root_exception = (
+    world.flink.root_exception = (
         "org.apache.flink.runtime.JobException: Recovery is suppressed\n\tat x\n\tat y\n\tat z"
     )
-    runtime.rest_api.run("f00d", state="FAILED")
-    reconciler.reconcile_once()
-    found = state(platform, ident)
+    world.flink.run("f00d", state="FAILED")
+    world.reconciler.reconcile_once()
+    found = world.state(ident)
     assert found[:2] == ("failed", "stopped")
     assert found[3] == ("org.apache.flink.runtime.JobException: Recovery is suppressed\nat x\nat y")
-    assert runtime.alive == {} and runtime.stops == 1
-    assert run_of(platform, ident).step == "ended"
+    assert world.runtime.alive == {} and world.runtime.stops == 1
+    assert world.run_of(ident).step == "ended"
     assert len(notifier.sent) == before + 1
     assert notifier.sent[-1].subject == "job etl failed"
-    reconciler.reconcile_once()  # nothing more to do
-    assert len(notifier.sent) == before + 1 and runtime.stops == 1
+    world.reconciler.reconcile_once()  # nothing more to do
+    assert len(notifier.sent) == before + 1 and world.runtime.stops == 1
 
 
-def test_finished_in_flink_is_finished(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    runtime.rest_api.run("f00d", state="FINISHED")
-    reconciler.reconcile_once()
-    assert state(platform, ident)[:3] == ("finished", "stopped", "FINISHED")
-    assert runtime.stops == 1 and run_of(platform, ident).ended_at is not None
+def test_finished_in_flink_is_finished(world: World) -> None:
+    ident = world.running()
+    world.flink.run("f00d", state="FINISHED")
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:3] == ("finished", "stopped", "FINISHED")
+    assert world.runtime.stops == 1 and world.run_of(ident).ended_at is not None
 
 
-def test_the_jobs_flink_time_counts_from_its_tasks_processing(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
+def test_the_jobs_flink_time_counts_from_its_tasks_processing(world: World) -> None:
     """Deployed at 1,000 ms, processing from 1,800 (a fresh TaskManager loads and compiles
     first), finished at 11,800: the job ran 10,000 ms, read from Flink once per run."""
-    ident = running(api, platform, owner, reconciler, runtime)
-    runtime.rest_api.run("f00d", deployed=1_000)
-    reconciler.reconcile_once()  # the tasks have not said when they began
-    assert runtime.rest_api.tasks_at_reads >= 1
-    runtime.rest_api.tasks_at = 1_800
-    runtime.rest_api.run("f00d", "FINISHED", deployed=1_000, ended=11_800)
-    reconciler.reconcile_once()
-    assert state(platform, ident)[:3] == ("finished", "stopped", "FINISHED")
-    assert run_of(platform, ident).flink_duration_ms == 10_000
-    reads = runtime.rest_api.tasks_at_reads
-    reconciler.reconcile_once()  # ended: nothing read again
-    assert runtime.rest_api.tasks_at_reads == reads
+    ident = world.running()
+    world.flink.run("f00d", deployed=1_000)
+    world.reconciler.reconcile_once()  # the tasks have not said when they began
+    assert world.flink.tasks_at_reads >= 1
+    world.flink.tasks_at = 1_800
+    world.flink.run("f00d", "FINISHED", deployed=1_000, ended=11_800)
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:3] == ("finished", "stopped", "FINISHED")
+    assert world.run_of(ident).flink_duration_ms == 10_000
+    reads = world.flink.tasks_at_reads
+    world.reconciler.reconcile_once()  # ended: nothing read again
+    assert world.flink.tasks_at_reads == reads
 
 
-def test_without_task_times_the_jobs_flink_time_counts_from_deployment(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    runtime.rest_api.run("f00d", "FINISHED", deployed=1_000, ended=11_800)
-    reconciler.reconcile_once()
-    assert run_of(platform, ident).flink_duration_ms == 10_800
+def test_without_task_times_the_jobs_flink_time_counts_from_deployment(world: World) -> None:
+    ident = world.running()
+    world.flink.run("f00d", "FINISHED", deployed=1_000, ended=11_800)
+    world.reconciler.reconcile_once()
+    assert world.run_of(ident).flink_duration_ms == 10_800
 
 
 # ---------------------------------------------------------------- stopping
 
 
-def test_stop_with_a_savepoint(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    flink = runtime.rest_api
+def test_stop_with_a_savepoint(world: World) -> None:
+    ident = world.running()
+    flink = world.flink
     flink.checkpoint_path = "file:///b/chk-1"
-    reconciler.reconcile_once()
-    ok(api.post(f"{JOBS}/etl:stop", headers=owner.headers))
-    reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
+    world.post("etl:stop")
+    world.reconciler.reconcile_once()
     ((stopped_job, directory),) = flink.stop_calls
     assert stopped_job == "f00d"
     assert directory.endswith(f"/rtcompute/jobs/pooled/{ident}/savepoints")
-    assert run_of(platform, ident).trigger_id == "trigger-1"
-    assert run_of(platform, ident).step == "stopping"
-    reconciler.reconcile_once()  # in progress: wait
-    assert state(platform, ident)[0] == "stopping" and runtime.stops == 0
+    assert world.run_of(ident).trigger_id == "trigger-1"
+    assert world.run_of(ident).step == "stopping"
+    world.reconciler.reconcile_once()  # in progress: wait
+    assert world.state(ident)[0] == "stopping" and world.runtime.stops == 0
     assert len(flink.stop_calls) == 1
     flink.savepoint = runtime_module.SavepointStatus("COMPLETED", "file:///b/sp-1", None)
-    reconciler.reconcile_once()
-    assert state(platform, ident)[:4] == (
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:4] == (
         "stopped",
         "stopped",
         "FINISHED",
         "savepoint file:///b/sp-1",
     )
-    assert runtime.stops == 1 and run_of(platform, ident).step == "ended"
-    saved = ok(api.get(f"{JOBS}/etl/savepoints", headers=owner.headers))
+    assert world.runtime.stops == 1 and world.run_of(ident).step == "ended"
+    saved = world.get("etl/savepoints")
     # the run's checkpoints are gone with the stop (Flink removes them): only the savepoint
     assert [(s["kind"], s["reason"], s["location"]) for s in saved] == [
         ("savepoint", "stop", "file:///b/sp-1")
     ]
 
 
-def test_suspend_then_resume_from_its_savepoint(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    tmp_path: Path,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    flink = runtime.rest_api
+def test_suspend_then_resume_from_its_savepoint(world: World, tmp_path: Path) -> None:
+    ident = world.running()
+    flink = world.flink
     saved = tmp_path / "sp-suspend"
     saved.mkdir()
     flink.savepoint = runtime_module.SavepointStatus("COMPLETED", f"file://{saved}", None)
-    ok(api.post(f"{JOBS}/etl:suspend", headers=owner.headers))
-    reconciler.reconcile_once()
-    reconciler.reconcile_once()
-    assert state(platform, ident)[:2] == ("suspended", "suspended")
-    listed = ok(api.get(f"{JOBS}/etl/savepoints", headers=owner.headers))
+    world.post("etl:suspend")
+    world.reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:2] == ("suspended", "suspended")
+    listed = world.get("etl/savepoints")
     assert [(s["reason"], s["location"]) for s in listed] == [("suspend", f"file://{saved}")]
     flink.flink_jobs.clear()
-    ok(api.post(f"{JOBS}/etl:resume", headers=owner.headers))
-    until(reconciler, lambda: len(runtime.submitted) == 2, "the second submission")
-    assert runtime.submitted[1][2]["execution.state-recovery.path"] == f"file://{saved}"
-    assert run_of(platform, ident, 2).restore_path == f"file://{saved}"
+    world.post("etl:resume")
+    world.until(lambda: len(world.runtime.submitted) == 2, "the second submission")
+    assert world.runtime.submitted[1][2]["execution.state-recovery.path"] == f"file://{saved}"
+    assert world.run_of(ident, 2).restore_path == f"file://{saved}"
 
 
-def test_a_failed_savepoint_keeps_the_job_running(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    ok(api.post(f"{JOBS}/etl:stop", headers=owner.headers))
-    reconciler.reconcile_once()
-    runtime.rest_api.savepoint = runtime_module.SavepointStatus(
+def test_a_failed_savepoint_keeps_the_job_running(world: World) -> None:
+    ident = world.running()
+    world.post("etl:stop")
+    world.reconciler.reconcile_once()
+    world.flink.savepoint = runtime_module.SavepointStatus(
         "FAILED", None, "java.util.concurrent.CompletionException: Checkpoint expired\n\tat x"
     )
-    reconciler.reconcile_once()
-    found = state(platform, ident)
+    world.reconciler.reconcile_once()
+    found = world.state(ident)
     assert found[:2] == ("running", "running")
     assert found[3] == (
         "stop with savepoint failed: java.util.concurrent.CompletionException: Checkpoint "
         "expired\nat x; the job keeps running (stop with mode cancel to stop it without a "
         "savepoint)"
     )
-    assert runtime.stops == 0 and "jobmanager-0" in runtime.alive
-    assert (run_of(platform, ident).step, run_of(platform, ident).trigger_id) == ("running", "")
+    assert world.runtime.stops == 0 and "jobmanager-0" in world.runtime.alive
+    assert (world.run_of(ident).step, world.run_of(ident).trigger_id) == ("running", "")
     # a new stop takes a new savepoint
-    runtime.rest_api.savepoint = runtime_module.SavepointStatus("IN_PROGRESS", None, None)
-    ok(api.post(f"{JOBS}/etl:stop", headers=owner.headers))
-    reconciler.reconcile_once()
-    assert len(runtime.rest_api.stop_calls) == 2
+    world.flink.savepoint = runtime_module.SavepointStatus("IN_PROGRESS", None, None)
+    world.post("etl:stop")
+    world.reconciler.reconcile_once()
+    assert len(world.flink.stop_calls) == 2
 
 
-def test_cancel(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
-    ok(api.post(f"{JOBS}/etl:stop", headers=owner.headers, json={"mode": "cancel"}))
-    reconciler.reconcile_once()
-    assert runtime.rest_api.cancelled == ["f00d"] and runtime.rest_api.stop_calls == []
-    assert state(platform, ident)[0] == "stopping"
-    runtime.rest_api.run("f00d", state="CANCELED")
-    reconciler.reconcile_once()
-    assert state(platform, ident)[:3] == ("stopped", "stopped", "CANCELED")
-    assert runtime.stops == 1 and runtime.alive == {}
-    assert ok(api.get(f"{JOBS}/etl/savepoints", headers=owner.headers)) == []
+def test_cancel(world: World) -> None:
+    ident = world.running()
+    world.post("etl:stop", {"mode": "cancel"})
+    world.reconciler.reconcile_once()
+    assert world.flink.cancelled == ["f00d"] and world.flink.stop_calls == []
+    assert world.state(ident)[0] == "stopping"
+    world.flink.run("f00d", state="CANCELED")
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:3] == ("stopped", "stopped", "CANCELED")
+    assert world.runtime.stops == 1 and world.runtime.alive == {}
+    assert world.get("etl/savepoints") == []
 
 
 # ---------------------------------------------------------------- alerts
 
 
 def test_a_restarts_rule_fires_once_per_window(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-    notifier: RecordingNotifier,
-    clock: FakeClock,
+    world: World, notifier: RecordingNotifier, clock: FakeClock
 ) -> None:
-    ident = running(api, platform, owner, reconciler, runtime)
+    ident = world.running()
     rules = {"rules": [{"kind": "restarts", "threshold": 1, "window_seconds": 600}]}
-    ok(api.put(f"{JOBS}/etl/alerts", headers=owner.headers, json=rules))
-    flink = runtime.rest_api
+    world.put("etl/alerts", rules)
+    flink = world.flink
     before = len(notifier.sent)
 
     def failover(seconds_ago: float = 0) -> None:
@@ -994,86 +890,76 @@ def test_a_restarts_rule_fires_once_per_window(
         flink.exception_history.append({"timestamp": at, "exceptionName": "boom"})
 
     failover(5)
-    reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
     assert len(notifier.sent) == before  # 1 is not above 1
     failover(1)
-    reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
     assert len(notifier.sent) == before + 1
     sent = notifier.sent[-1]
     assert sent.subject == "job etl: 2 restarts in 600 s"
     assert "(alert above 1)" in sent.body and "/console/projects/pooled/jobs/etl" in sent.body
-    assert ("alert", "job etl: 2 restarts in 600 s") in events(platform, ident)
+    assert ("alert", "job etl: 2 restarts in 600 s") in world.events(ident)
     # more failovers in the same window: no second alert
     clock.advance(seconds=60)
     failover()
     failover()
-    reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
     assert len(notifier.sent) == before + 1
     # a window later, new failovers fire again (counted in the new window only)
     clock.advance(seconds=601)
     failover()
     failover()
-    reconciler.reconcile_once()
+    world.reconciler.reconcile_once()
     assert len(notifier.sent) == before + 2
     assert notifier.sent[-1].subject == "job etl: 2 restarts in 600 s"
 
 
-def test_a_running_job_is_read_once_per_watch_interval(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    runtime: FakeRuntime,
-    monotonic: Monotonic,
-) -> None:
-    settings = platform.settings.model_copy(
-        update={"jobs": platform.settings.jobs.model_copy(update={"watch_interval_seconds": 2.0})}
+def test_a_running_job_is_read_once_per_watch_interval(world: World, monotonic: Monotonic) -> None:
+    settings = world.platform.settings.model_copy(
+        update={
+            "jobs": world.platform.settings.jobs.model_copy(update={"watch_interval_seconds": 2.0})
+        }
     )
     throttled = job_reconciler.JobReconciler(
         platform_module.Platform(
             settings=settings,
-            engine=platform.engine,
-            sessions=platform.sessions,
-            notifier=platform.notifier,
-            clock=platform.clock,
+            engine=world.platform.engine,
+            sessions=world.platform.sessions,
+            notifier=world.platform.notifier,
+            clock=world.platform.clock,
         ),
-        runtime,
+        world.runtime,
         monotonic=monotonic,
     )
     try:
-        ident = running(api, platform, owner, throttled, runtime)
-        flink = runtime.rest_api
+        ident = replace(world, reconciler=throttled).running()
+        flink = world.flink
         flink.flink_jobs["f00d"]["state"] = "RESTARTING"
         monotonic.now += 2.0
         throttled.reconcile_once()
-        assert state(platform, ident)[2] == "RESTARTING"
+        assert world.state(ident)[2] == "RESTARTING"
         flink.flink_jobs["f00d"]["state"] = "RUNNING"
         monotonic.now += 1.0
         throttled.reconcile_once()  # not due yet: still as last read
-        assert state(platform, ident)[2] == "RESTARTING"
+        assert world.state(ident)[2] == "RESTARTING"
         monotonic.now += 1.0
         throttled.reconcile_once()
-        assert state(platform, ident)[2] == "RUNNING"
+        assert world.state(ident)[2] == "RUNNING"
     finally:
         throttled.close()
 
 
-def test_a_job_is_running_only_once_its_tasks_run(
-    api: TestClient,
-    platform: platform_module.Platform,
-    owner: Owner,
-    reconciler: job_reconciler.JobReconciler,
-    runtime: FakeRuntime,
-) -> None:
+def test_a_job_is_running_only_once_its_tasks_run(world: World) -> None:
     """Flink says RUNNING when it schedules the job, before the TaskManagers' slots came: a
     stop with savepoint then fails (`Not all required tasks are currently running`)."""
-    ident = start(api, platform, owner)
-    runtime.answer = workers.SubmitResult("f00d", ())
-    runtime.rest_api.up = True
-    until(reconciler, lambda: run_of(platform, ident).step == "running", "the submission")
-    runtime.rest_api.run("f00d", tasks="SCHEDULED")
+    ident = world.start()
+    world.runtime.answer = workers.SubmitResult("f00d", ())
+    world.flink.up = True
+    world.until(lambda: world.run_of(ident).step == "running", "the submission")
+    world.flink.run("f00d", tasks="SCHEDULED")
     for _ in range(3):
-        reconciler.reconcile_once()
-    assert state(platform, ident)[0] == "starting"
-    runtime.rest_api.run("f00d")
-    reconciler.reconcile_once()
-    assert state(platform, ident)[:3] == ("running", "running", "RUNNING")
+        world.reconciler.reconcile_once()
+    assert world.state(ident)[0] == "starting"
+    world.flink.run("f00d")
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:3] == ("running", "running", "RUNNING")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
@@ -92,19 +93,30 @@ def revision(api: TestClient, who: Owner, name: str) -> int:
     return found
 
 
-def test_attach_detach_freeze_and_reach_the_check(
+@pytest.fixture
+def bucket_root(
     api: TestClient,
     platform: platform_module.Platform,
     owner: Owner,  # noqa: F811
     engine: StubSqlEngine,  # noqa: F811
-) -> None:
-    recorder = JarRecorder()
-    platform.sql_engine = recorder
+) -> Path:
+    """The directory of bucket acme-data, holding udfs/twice.jar; and a job etl to attach to."""
     add_bucket(api, owner, BUCKET)
     root = bucket_dir(platform, BUCKET)
     upload(api, owner, BUCKET, "udfs/twice.jar")
-    upload(api, owner, BUCKET, "conf/app.properties", b"a=1")
     ok(api.post(JOBS, headers=owner.headers, json={"name": "etl", "sql": SQL}), 201)
+    return root
+
+
+def test_attach_detach_freeze_and_reach_the_check(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,  # noqa: F811
+    bucket_root: Path,
+) -> None:
+    recorder = JarRecorder()
+    platform.sql_engine = recorder
+    upload(api, owner, BUCKET, "conf/app.properties", b"a=1")
     assert listed(api, owner, "etl") == []
     first = revision(api, owner, "etl")
     found = ok(put(api, owner, "etl", (BUCKET, "udfs/twice.jar"), (BUCKET, "conf/app.properties")))
@@ -123,7 +135,7 @@ def test_attach_detach_freeze_and_reach_the_check(
     ok(put(api, owner, "etl", (BUCKET, "udfs/twice.jar"), (BUCKET, "conf/app.properties")))
     assert revision(api, owner, "etl") == first + 1
     # the check gets the JARs (not the files) as file:// URIs inside the bucket
-    jar_uri = f"file://{root.resolve()}/udfs/twice.jar"
+    jar_uri = f"file://{bucket_root.resolve()}/udfs/twice.jar"
     assert ok(api.post(job_url("etl", ":validate"), headers=owner.headers))["ok"] is True
     assert recorder.jars[-1] == (jar_uri,)
     ok(api.post(job_url("etl", ":publish"), headers=owner.headers))
@@ -149,12 +161,8 @@ def test_what_cannot_be_attached(
     api: TestClient,
     platform: platform_module.Platform,
     owner: Owner,  # noqa: F811
-    engine: StubSqlEngine,  # noqa: F811
+    bucket_root: Path,
 ) -> None:
-    add_bucket(api, owner, BUCKET)
-    bucket_dir(platform, BUCKET)
-    upload(api, owner, BUCKET, "udfs/twice.jar")
-    ok(api.post(JOBS, headers=owner.headers, json={"name": "etl", "sql": SQL}), 201)
     expect(put(api, owner, "etl", ("no-such-bucket", "x.jar")), 404, "NoSuchBucket")
     expect(put(api, owner, "etl", (BUCKET, "udfs/missing.jar")), 404, "NoSuchKey")
     expect(put(api, owner, "etl", (BUCKET, "udfs")), 404, "NoSuchKey")  # a directory
@@ -192,12 +200,8 @@ def test_a_bucket_in_another_region_is_refused(
     api: TestClient,
     platform: platform_module.Platform,
     owner: Owner,  # noqa: F811
-    engine: StubSqlEngine,  # noqa: F811
+    bucket_root: Path,
 ) -> None:
-    add_bucket(api, owner, BUCKET)
-    bucket_dir(platform, BUCKET)
-    upload(api, owner, BUCKET, "udfs/twice.jar")
-    ok(api.post(JOBS, headers=owner.headers, json={"name": "etl", "sql": SQL}), 201)
     with db.transaction(platform.sessions) as session:
         session.execute(
             update(capacity_tables.Bucket)
@@ -213,14 +217,10 @@ def test_resources_are_checked_again_at_check_publish_and_start(
     api: TestClient,
     platform: platform_module.Platform,
     owner: Owner,  # noqa: F811
-    engine: StubSqlEngine,  # noqa: F811
+    bucket_root: Path,
 ) -> None:
-    add_bucket(api, owner, BUCKET)
-    root: Path = bucket_dir(platform, BUCKET)
-    upload(api, owner, BUCKET, "udfs/twice.jar")
-    ok(api.post(JOBS, headers=owner.headers, json={"name": "etl", "sql": SQL}), 201)
     ok(put(api, owner, "etl", (BUCKET, "udfs/twice.jar")))
-    (root / "udfs" / "twice.jar").unlink()
+    (bucket_root / "udfs" / "twice.jar").unlink()
     gone = f"resource {BUCKET}/udfs/twice.jar: object udfs/twice.jar does not exist in {BUCKET}"
     checked = ok(api.post(job_url("etl", ":validate"), headers=owner.headers))
     assert checked["ok"] is False
@@ -229,7 +229,7 @@ def test_resources_are_checked_again_at_check_publish_and_start(
     assert (refused.status_code, refused.json()["code"]) == (409, "JobCheckFailed")
     upload(api, owner, BUCKET, "udfs/twice.jar")
     ok(api.post(job_url("etl", ":publish"), headers=owner.headers))
-    (root / "udfs" / "twice.jar").unlink()
+    (bucket_root / "udfs" / "twice.jar").unlink()
     response = api.post(job_url("etl", ":start"), headers=owner.headers)
     assert (response.status_code, response.json()["code"]) == (409, "JobCheckFailed")
     assert response.json()["problems"][0]["message"] == gone
@@ -241,12 +241,8 @@ def test_a_read_only_user_sees_but_cannot_change_resources(
     api: TestClient,
     platform: platform_module.Platform,
     owner: Owner,  # noqa: F811
-    engine: StubSqlEngine,  # noqa: F811
+    bucket_root: Path,
 ) -> None:
-    add_bucket(api, owner, BUCKET)
-    bucket_dir(platform, BUCKET)
-    upload(api, owner, BUCKET, "udfs/twice.jar")
-    ok(api.post(JOBS, headers=owner.headers, json={"name": "etl", "sql": SQL}), 201)
     reader = ram_user(api, owner, "reader", system=["StreamReadOnlyAccess"])
     assert ok(api.get(job_url("etl", "/resources"), headers=reader)) == {"resources": []}
     body = {"resources": [{"bucket": BUCKET, "key": "udfs/twice.jar"}]}

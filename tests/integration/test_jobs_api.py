@@ -11,7 +11,6 @@ tested by the real-Flink tests (tests/e2e); the isolation rules of locations run
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -769,7 +768,7 @@ def test_a_run_keeps_its_config_and_a_deleted_job_takes_its_directories(
         run = job_store.read_run(session=session, job_id=work.job_id, number=1)
         assert run is not None
         assert run.config == work.config
-        run.config = json.dumps({**work.config, "pipeline.name": "as stored"})
+        run.config = {**work.config, "pipeline.name": "as stored"}
     (again,) = [w for w in job_runs.pending(platform) if w.job_id == work.job_id]
     assert again.config["pipeline.name"] == "as stored"
     assert again.savepoint_dir == work.savepoint_dir

@@ -13,14 +13,14 @@ import posixpath
 import pytest
 
 from rtcompute import errors
-from rtcompute.domain import buckets
+from rtcompute.domain import buckets, names
 
 BUCKET_DIR = "/data/buckets/b-1"
 
 
 @pytest.mark.parametrize("name", ["abc", "my-bucket-1", "0ab", "a" * 63, "a-b", "123"])
 def test_good_bucket_names(name: str) -> None:
-    assert buckets.check_bucket_name(name) == name
+    assert names.BUCKET.check(name) == name
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_good_bucket_names(name: str) -> None:
 )
 def test_bad_bucket_names_state_the_rule(name: str) -> None:
     with pytest.raises(errors.Invalid, match="bucket name must be 3-63 characters: lowercase"):
-        buckets.check_bucket_name(name)
+        names.BUCKET.check(name)
 
 
 def test_storage_class_and_acl() -> None:
@@ -147,7 +147,7 @@ def test_long_keys_near_the_limit() -> None:
 
 def test_refusals_carry_the_oss_code_and_a_chinese_sentence() -> None:
     with pytest.raises(errors.Invalid) as name:
-        buckets.check_bucket_name("My_Bucket")
+        names.BUCKET.check("My_Bucket")
     assert name.value.code == "InvalidBucketName"
     assert name.value.zh.startswith("存储桶名称须为 3-63 个字符")
     assert name.value.zh.endswith("而不是 'My_Bucket'")

@@ -12,28 +12,28 @@ import typer
 from rtcompute.cli import engine_versions, engines, sql
 from rtcompute.client import engines as client_engines
 from rtcompute.client import schemas
+from tests.unit.cli_fakes import AT, answer
 
-AT = "2025-01-01T00:00:00Z"
+VERSION = {
+    "version": "flink-1.20.5",
+    "release": "1.20.5",
+    "tag": "stable",
+    "state": "installing",
+    "current": False,
+    "phase": "download",
+    "progress": 40,
+    "message": "",
+    "requested_by": "alice",
+    "created_at": AT,
+    "state_since": AT,
+    "end_of_service": "2026-01-01",
+    "retired": False,
+}
 
 
 def version(**change: Any) -> schemas.engines.Version:
     """A version as the API answers it."""
-    base = {
-        "version": "flink-1.20.5",
-        "release": "1.20.5",
-        "tag": "stable",
-        "state": "installing",
-        "current": False,
-        "phase": "download",
-        "progress": 40,
-        "message": "",
-        "requested_by": "alice",
-        "created_at": AT,
-        "state_since": AT,
-        "end_of_service": "2026-01-01",
-        "retired": False,
-    }
-    return schemas.engines.Version.model_validate(base | change)
+    return answer(schemas.engines.Version, VERSION, change)
 
 
 def cluster(name: str, state: str) -> schemas.clusters.Cluster:
@@ -80,20 +80,22 @@ def test_version_rows_flag_current_and_retired() -> None:
     assert engine_versions.row(version(state="failed"))["flags"] == ""
 
 
+CATALOG_ENTRY = {
+    "name": "flink-2.2.1",
+    "release": "2.2.1",
+    "tag": "stable",
+    "released_on": "2025-01-01",
+    "end_of_service": "2026-01-01",
+    "retired": False,
+    "notes": "",
+    "listed": True,
+    "default": True,
+}
+
+
 def catalog_entry(**change: Any) -> schemas.engines.EngineVersion:
     """A catalog entry as the API answers it."""
-    base = {
-        "name": "flink-2.2.1",
-        "release": "2.2.1",
-        "tag": "stable",
-        "released_on": "2025-01-01",
-        "end_of_service": "2026-01-01",
-        "retired": False,
-        "notes": "",
-        "listed": True,
-        "default": True,
-    }
-    return schemas.engines.EngineVersion.model_validate(base | change)
+    return answer(schemas.engines.EngineVersion, CATALOG_ENTRY, change)
 
 
 def test_catalog_flags() -> None:

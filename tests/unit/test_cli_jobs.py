@@ -17,30 +17,30 @@ from rtcompute.client import jobs as client_jobs
 from rtcompute.client import schemas
 from rtcompute.client.base import ApiError
 from rtcompute.main import build_app
+from tests.unit.cli_fakes import AT, answer
 
-AT = "2025-01-01T00:00:00Z"
+JOB = {
+    "name": "etl",
+    "folder": "/",
+    "description": "",
+    "engine_version": "flink-2.2.1",
+    "sql": "",
+    "settings": {},
+    "revision": 1,
+    "checked_revision": 0,
+    "state": "draft",
+    "online_revision": None,
+    "cu": 1.0,
+    "created_by": "alice",
+    "created_at": AT,
+    "updated_by": "alice",
+    "updated_at": AT,
+}
 
 
 def job(**change: Any) -> schemas.jobs.Job:
     """A job as the API answers it."""
-    base = {
-        "name": "etl",
-        "folder": "/",
-        "description": "",
-        "engine_version": "flink-2.2.1",
-        "sql": "",
-        "settings": {},
-        "revision": 1,
-        "checked_revision": 0,
-        "state": "draft",
-        "online_revision": None,
-        "cu": 1.0,
-        "created_by": "alice",
-        "created_at": AT,
-        "updated_by": "alice",
-        "updated_at": AT,
-    }
-    return schemas.jobs.Job.model_validate(base | change)
+    return answer(schemas.jobs.Job, JOB, change)
 
 
 def test_sql_comes_from_a_file_or_the_option_not_both(tmp_path: Path) -> None:
@@ -106,25 +106,11 @@ def test_settings_change_puts_options_over_the_file_and_joins_flink_config() -> 
 
 
 def test_a_job_row_leaves_the_sql_out_and_spreads_the_settings() -> None:
-    found = job(
-        sql="a\nb\n",
-        revision=2,
-        settings={"parallelism": 2, "flink_config": {"pipeline.name": "x", "table.exec.y": "1"}},
-    )
-    assert jobs.job_row(found) == {
-        "name": "etl",
-        "folder": "/",
-        "description": "",
-        "engine_version": "flink-2.2.1",
+    settings = {"parallelism": 2, "flink_config": {"pipeline.name": "x", "table.exec.y": "1"}}
+    found = job(sql="a\nb\n", revision=2, settings=settings)
+    as_answered = {k: v for k, v in JOB.items() if k not in ("sql", "settings")}
+    assert jobs.job_row(found) == as_answered | {
         "revision": 2,
-        "checked_revision": 0,
-        "state": "draft",
-        "online_revision": None,
-        "cu": 1.0,
-        "created_by": "alice",
-        "created_at": AT,
-        "updated_by": "alice",
-        "updated_at": AT,
         "sql_lines": 2,
         "settings.parallelism": 2,
         "settings.flink_config": "pipeline.name=x, table.exec.y=1",
@@ -167,18 +153,20 @@ def test_alert_options_become_rules_with_one_window() -> None:
     ]
 
 
+METRIC_SAMPLE = {
+    "at": "2025-01-01T00:00:05Z",
+    "run": 2,
+    "records_in_per_second": 12345.67,
+    "records_out_per_second": 0.0,
+    "backpressure": 0.25,
+    "watermark_lag_ms": 12_500,
+    "checkpoint_duration_ms": 340,
+    "checkpoint_size_bytes": 3 * 1024 * 1024,
+}
+
+
 def sample(**change: Any) -> schemas.jobs.MetricSample:
-    base = {
-        "at": "2025-01-01T00:00:05Z",
-        "run": 2,
-        "records_in_per_second": 12345.67,
-        "records_out_per_second": 0.0,
-        "backpressure": 0.25,
-        "watermark_lag_ms": 12_500,
-        "checkpoint_duration_ms": 340,
-        "checkpoint_size_bytes": 3 * 1024 * 1024,
-    }
-    return schemas.jobs.MetricSample.model_validate(base | change)
+    return answer(schemas.jobs.MetricSample, METRIC_SAMPLE, change)
 
 
 def test_metric_readings_as_a_person_reads_them() -> None:
@@ -205,30 +193,31 @@ def test_metric_readings_as_a_person_reads_them() -> None:
     assert job_watch.size_text(5 * 1024**4) == "5120.0 GB"
 
 
+DEPLOYMENT = {
+    "job": "etl",
+    "revision": 1,
+    "engine_version": "flink-2.2.1",
+    "target": "pool",
+    "cu": 1.0,
+    "parallelism": 1,
+    "desired": "running",
+    "flink_state": "",
+    "flink_job_id": "",
+    "flink_duration_ms": 0,
+    "run": 0,
+    "restarts": 0,
+    "start_mode": "stateless",
+    "stop_mode": "",
+    "message": "",
+    "published_by": "alice",
+    "published_at": AT,
+    "state_since": AT,
+}
+
+
 def deployment(state: str, **change: Any) -> schemas.jobs.Deployment:
     """The online job as the API answers it."""
-    base = {
-        "job": "etl",
-        "revision": 1,
-        "engine_version": "flink-2.2.1",
-        "target": "pool",
-        "cu": 1.0,
-        "parallelism": 1,
-        "desired": "running",
-        "state": state,
-        "flink_state": "",
-        "flink_job_id": "",
-        "flink_duration_ms": 0,
-        "run": 0,
-        "restarts": 0,
-        "start_mode": "stateless",
-        "stop_mode": "",
-        "message": "",
-        "published_by": "alice",
-        "published_at": AT,
-        "state_since": AT,
-    }
-    return schemas.jobs.Deployment.model_validate(base | change)
+    return answer(schemas.jobs.Deployment, DEPLOYMENT, {"state": state, **change})
 
 
 def test_state_lines() -> None:

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rtcompute import errors
-from rtcompute.domain import identities
+from rtcompute.domain import identities, names
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("alias", ["abc", "a1b", "a-b", "0-0", "a" * 32, "my-company-01"])
 def test_valid_aliases(alias: str) -> None:
-    assert identities.check_alias(alias) == alias
+    assert names.ACCOUNT_ALIAS.check(alias) == alias
 
 
 @pytest.mark.parametrize(
@@ -23,14 +23,14 @@ def test_valid_aliases(alias: str) -> None:
 )
 def test_invalid_aliases(alias: str) -> None:
     with pytest.raises(errors.Invalid) as caught:
-        identities.check_alias(alias)
+        names.ACCOUNT_ALIAS.check(alias)
     assert caught.value.code == "InvalidAccountAlias"
     assert "3-32" in caught.value.message
 
 
 def test_invalid_alias_message_is_bounded() -> None:
     with pytest.raises(errors.Invalid) as caught:
-        identities.check_alias("x" * 10_000)
+        names.ACCOUNT_ALIAS.check("x" * 10_000)
     assert len(caught.value.message) < 300
 
 

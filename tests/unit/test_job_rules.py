@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rtcompute import errors
-from rtcompute.domain import flinkconf, jobpaths, sqlscript
+from rtcompute.domain import flinkconf, jobpaths, names, sqlscript
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
 
@@ -172,10 +172,13 @@ def test_actions_allow_only_their_sources() -> None:
     assert not job_rules.ACTIONS["offline"].sources & job_rules.ACTIVE
     for action in job_rules.ACTIONS.values():
         assert action.why
-    assert job_rules.refusal(job_rules.ACTIONS["start"], "running", "etl") == (
+    refused = job_rules.refusal(job_rules.ACTIONS["start"], "running", "etl")
+    assert refused.message == (
         "job etl is running: it can be started only when failed, finished, online, stopped"
     )
-    assert job_rules.refusal(job_rules.ACTIONS["offline"], "running", "etl").startswith(
+    assert refused.zh == "作业 etl 当前运行中：只有在失败、已完成、已上线、已停止时才能启动"
+    assert refused.code == "JobStateConflict"
+    assert job_rules.refusal(job_rules.ACTIONS["offline"], "running", "etl").message.startswith(
         "job etl is running: it can be taken offline only when "
     )
 
@@ -221,9 +224,9 @@ def test_folder_paths() -> None:
 
 
 def test_job_names() -> None:
-    assert job_rules.NAME.fullmatch("orders_etl-2")
+    assert names.JOB.fits("orders_etl-2")
     for bad in ("2etl", "_x", "a b", "a/b", "x" * 129, ""):
-        assert job_rules.NAME.fullmatch(bad) is None
+        assert not names.JOB.fits(bad)
 
 
 # ---------------------------------------------------------------- locations in SQL

@@ -69,3 +69,18 @@ def test_a_page_token_not_handed_out_is_refused_in_both_languages(token: str) ->
     )
     assert text.parse_page_token(str(2**63 - 1)) == 2**63 - 1
     assert text.parse_page_token("") is None
+
+
+@pytest.mark.parametrize("rule", names.RULES, ids=lambda rule: rule.code)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_the_console_s_input_pattern_is_the_rule(rule: names.Rule, data: st.DataObject) -> None:
+    """The HTML pattern (implicitly anchored) accepts and refuses what the rule does."""
+    good = data.draw(st.from_regex(rule.pattern, fullmatch=True))
+    bad = data.draw(st.text(max_size=80))
+    for value in (good, bad):
+        assert (re.fullmatch(rule.html_pattern, value) is not None) == (
+            re.fullmatch(rule.pattern, value) is not None
+        )
+    assert not rule.html_pattern.startswith("^") and not rule.html_pattern.endswith("$")
+    assert re.search(r"(?<!\\)-\]", rule.html_pattern) is None  # valid with the `v` flag

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from rtcompute import errors
-from rtcompute.domain import networks
+from rtcompute.domain import names, networks
 
 
 def net(text: str) -> ipaddress.IPv4Network:
@@ -174,7 +174,7 @@ def test_next_free_in_a_large_subnet_finds_the_gap() -> None:
 
 @pytest.mark.parametrize("name", ["ab", "vpc-1", "Zone_A", "z" * 64, "a1", "A-_-"])
 def test_good_names(name: str) -> None:
-    assert networks.check_name("network", name) == name
+    assert names.NETWORK.check(name) == name
 
 
 @pytest.mark.parametrize(
@@ -182,9 +182,9 @@ def test_good_names(name: str) -> None:
 )
 def test_bad_names_name_the_kind(name: str) -> None:
     with pytest.raises(errors.Invalid, match=r"^zone name must be 2-64 characters"):
-        networks.check_name("zone", name)
+        names.ZONE.check(name)
     with pytest.raises(errors.Invalid, match=r"^subnet name"):
-        networks.check_name("subnet", name)
+        names.SUBNET.check(name)
 
 
 def test_refusals_carry_the_fields_code_and_a_chinese_sentence() -> None:
@@ -195,13 +195,13 @@ def test_refusals_carry_the_fields_code_and_a_chinese_sentence() -> None:
     with pytest.raises(errors.Invalid) as prefix:
         networks.check_network_cidr("10.0.0.0/25")
     assert prefix.value.zh == "专有网络的前缀长度须在 /8 到 /24 之间，10.0.0.0/25 的前缀长度为 /25"
-    for kind, code, word in (
-        ("network", "InvalidParameter.NetworkName", "专有网络"),
-        ("subnet", "InvalidParameter.SubnetName", "交换机"),
-        ("zone", "InvalidParameter.ZoneName", "可用区"),
+    for rule, code, word in (
+        (names.NETWORK, "InvalidParameter.NetworkName", "专有网络"),
+        (names.SUBNET, "InvalidParameter.SubnetName", "交换机"),
+        (names.ZONE, "InvalidParameter.ZoneName", "可用区"),
     ):
         with pytest.raises(errors.Invalid) as name:
-            networks.check_name(kind, "1abc")
+            rule.check("1abc")
         assert name.value.code == code
         assert name.value.zh.startswith(f"{word}名称须为 2-64 个字符")
         assert name.value.zh.endswith("而不是 '1abc'")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rtcompute import errors
-from rtcompute.domain import policies, ram
+from rtcompute.domain import names, policies, ram
 
 CONTEXT = policies.request_context(
     source_ip="10.0.0.1",
@@ -116,13 +116,13 @@ def test_trust_policies() -> None:
 
 @pytest.mark.parametrize("name", ["dev", "a", "dev.ops_1@x-y", "9lives", "x" * 128])
 def test_good_names(name: str) -> None:
-    assert ram.check_name("user", name) == name
+    assert names.USER.check(name) == name
 
 
 @pytest.mark.parametrize("name", ["", "x" * 129, "-dev", "dev ops", "dev/ops", "dév", "a:b", "*"])
 def test_bad_names(name: str) -> None:
     with pytest.raises(errors.Invalid) as raised:
-        ram.check_name("user", name)
+        names.USER.check(name)
     assert raised.value.code == "InvalidParameter.UserName"
 
 
@@ -146,7 +146,7 @@ def test_limit_errors_name_the_limit() -> None:
 
 def test_name_and_text_refusals_in_chinese() -> None:
     with pytest.raises(errors.Invalid) as raised:
-        ram.check_name("policy", "-bad")
+        names.POLICY.check("-bad")
     assert raised.value.text("zh").startswith("权限策略名称须为 1-128 个字母")
     with pytest.raises(errors.Invalid) as raised:
         ram.check_text("comment", "x" * 1025, ram.MAX_DESCRIPTION)

@@ -18,6 +18,17 @@ from rtcompute.client import schemas
 ApiError = client_base.ApiError
 Transport = client_base.Transport
 _seg = client_base.segment
+_given = client_base.given
+_CUSTOM = "Custom"  # the policy type of an account's own policies
+
+
+def _user_path(name: str) -> str:
+    return f"/ram/users/{_seg(name)}"
+
+
+def _policy_path(policy_type: str, name: str) -> str:
+    """A policy's route: `policy_type` System or Custom."""
+    return f"/ram/policies/{_seg(policy_type)}/{_seg(name)}"
 
 
 class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_jobs.JobCalls):
@@ -116,7 +127,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         return self.parsed(schemas.ram.User, "POST", "/ram/users", json=body)
 
     def get_ram_user(self, name: str) -> schemas.ram.User:
-        return self.parsed(schemas.ram.User, "GET", f"/ram/users/{_seg(name)}")
+        return self.parsed(schemas.ram.User, "GET", _user_path(name))
 
     def update_ram_user(
         self,
@@ -127,35 +138,34 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         comment: str | None = None,
         console_enabled: bool | None = None,
     ) -> schemas.ram.User:
-        change = {
-            "new_name": new_name,
-            "display_name": display_name,
-            "comment": comment,
-            "console_enabled": console_enabled,
-        }
-        body = {k: v for k, v in change.items() if v is not None}
-        return self.parsed(schemas.ram.User, "PATCH", f"/ram/users/{_seg(name)}", json=body)
+        body = _given(
+            new_name=new_name,
+            display_name=display_name,
+            comment=comment,
+            console_enabled=console_enabled,
+        )
+        return self.parsed(schemas.ram.User, "PATCH", _user_path(name), json=body)
 
     def delete_ram_user(self, name: str) -> None:
-        self.request("DELETE", f"/ram/users/{_seg(name)}")
+        self.request("DELETE", _user_path(name))
 
     def set_ram_user_password(self, name: str, password: str) -> None:
-        self.request("PUT", f"/ram/users/{_seg(name)}/password", json={"password": password})
+        self.request("PUT", f"{_user_path(name)}/password", json={"password": password})
 
     def unbind_ram_user_mfa(self, name: str) -> None:
-        self.request("DELETE", f"/ram/users/{_seg(name)}/mfa")
+        self.request("DELETE", f"{_user_path(name)}/mfa")
 
     def list_groups_for_ram_user(self, name: str) -> list[schemas.ram.Group]:
-        return self.parsed_list(schemas.ram.Group, "GET", f"/ram/users/{_seg(name)}/groups")
+        return self.parsed_list(schemas.ram.Group, "GET", f"{_user_path(name)}/groups")
 
     def list_ram_user_access_keys(self, name: str) -> list[schemas.access_keys.AccessKey]:
         return self.parsed_list(
-            schemas.access_keys.AccessKey, "GET", f"/ram/users/{_seg(name)}/access-keys"
+            schemas.access_keys.AccessKey, "GET", f"{_user_path(name)}/access-keys"
         )
 
     def create_ram_user_access_key(self, name: str) -> schemas.access_keys.AccessKeyCreated:
         return self.parsed(
-            schemas.access_keys.AccessKeyCreated, "POST", f"/ram/users/{_seg(name)}/access-keys"
+            schemas.access_keys.AccessKeyCreated, "POST", f"{_user_path(name)}/access-keys"
         )
 
     def update_ram_user_access_key(
@@ -164,12 +174,12 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         return self.parsed(
             schemas.access_keys.AccessKey,
             "PATCH",
-            f"/ram/users/{_seg(name)}/access-keys/{_seg(key_id)}",
+            f"{_user_path(name)}/access-keys/{_seg(key_id)}",
             json={"status": status},
         )
 
     def delete_ram_user_access_key(self, name: str, key_id: str) -> None:
-        self.request("DELETE", f"/ram/users/{_seg(name)}/access-keys/{_seg(key_id)}")
+        self.request("DELETE", f"{_user_path(name)}/access-keys/{_seg(key_id)}")
 
     # RAM groups
     def list_ram_groups(self, *, limit: int = 100, offset: int = 0) -> schemas.ram.GroupPage:
@@ -194,8 +204,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         display_name: str | None = None,
         comment: str | None = None,
     ) -> schemas.ram.Group:
-        change = {"new_name": new_name, "display_name": display_name, "comment": comment}
-        body = {k: v for k, v in change.items() if v is not None}
+        body = _given(new_name=new_name, display_name=display_name, comment=comment)
         return self.parsed(schemas.ram.Group, "PATCH", f"/ram/groups/{_seg(name)}", json=body)
 
     def delete_ram_group(self, name: str) -> None:
@@ -234,12 +243,10 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         )
 
     def get_ram_policy(self, policy_type: str, name: str) -> schemas.ram.Policy:
-        return self.parsed(
-            schemas.ram.Policy, "GET", f"/ram/policies/{_seg(policy_type)}/{_seg(name)}"
-        )
+        return self.parsed(schemas.ram.Policy, "GET", _policy_path(policy_type, name))
 
     def delete_ram_policy(self, name: str) -> None:
-        self.request("DELETE", f"/ram/policies/Custom/{_seg(name)}")
+        self.request("DELETE", _policy_path(_CUSTOM, name))
 
     def list_ram_policy_versions(
         self, policy_type: str, name: str
@@ -247,7 +254,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         return self.parsed_list(
             schemas.ram.PolicyVersion,
             "GET",
-            f"/ram/policies/{_seg(policy_type)}/{_seg(name)}/versions",
+            f"{_policy_path(policy_type, name)}/versions",
         )
 
     def create_ram_policy_version(
@@ -257,19 +264,19 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         return self.parsed(
             schemas.ram.PolicyVersion,
             "POST",
-            f"/ram/policies/Custom/{_seg(name)}/versions",
+            f"{_policy_path(_CUSTOM, name)}/versions",
             json=body,
         )
 
     def set_ram_policy_default_version(self, name: str, version_id: str) -> None:
         self.request(
             "PUT",
-            f"/ram/policies/Custom/{_seg(name)}/default-version",
+            f"{_policy_path(_CUSTOM, name)}/default-version",
             json={"version_id": version_id},
         )
 
     def delete_ram_policy_version(self, name: str, version_id: str) -> None:
-        self.request("DELETE", f"/ram/policies/Custom/{_seg(name)}/versions/{_seg(version_id)}")
+        self.request("DELETE", f"{_policy_path(_CUSTOM, name)}/versions/{_seg(version_id)}")
 
     def list_ram_policy_attachments(
         self, policy_type: str, name: str
@@ -277,7 +284,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
         return self.parsed_list(
             schemas.ram.AttachedEntity,
             "GET",
-            f"/ram/policies/{_seg(policy_type)}/{_seg(name)}/attachments",
+            f"{_policy_path(policy_type, name)}/attachments",
         )
 
     # attachments: `holder` is "users", "groups" or "roles"
@@ -315,8 +322,7 @@ class Client(client_capacity.CapacityCalls, client_engines.EngineCalls, client_j
     def update_ram_role(
         self, name: str, *, description: str | None = None, trust_policy: str | None = None
     ) -> schemas.ram.Role:
-        change = {"description": description, "trust_policy": trust_policy}
-        body = {k: v for k, v in change.items() if v is not None}
+        body = _given(description=description, trust_policy=trust_policy)
         return self.parsed(schemas.ram.Role, "PATCH", f"/ram/roles/{_seg(name)}", json=body)
 
     def delete_ram_role(self, name: str) -> None:

@@ -7,7 +7,7 @@ callers read attributes; an answer that does not fit it is an ApiError, not a cr
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -37,6 +37,11 @@ def segment(value: str) -> str:
     if set(value) == {"."}:
         return "%2E" * len(value)
     return quote(value, safe="")
+
+
+def given(**fields: Any) -> dict[str, Any]:
+    """The fields of a request that were given (None: left out, the server keeps its value)."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 class Transport:
@@ -69,23 +74,30 @@ class Transport:
         try:
             response = self.http.request(method, "/api/v1" + path, **kwargs)
         except httpx.HTTPError as exc:
-            message = f"cannot reach {self.endpoint}: {exc}"
-            raise ApiError(0, "ConnectionFailed", message, "", None) from None
+            raise self.unreachable(exc) from None
         if response.status_code == 204:
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"code": f"Http{response.status_code}", "message": response.text[:500]}
         if response.status_code >= 400:
-            raise ApiError(
-                response.status_code,
-                str(body.get("code", "Error")),
-                str(body.get("message", "")),
-                str(body.get("request_id", response.headers.get("x-request-id", ""))),
-                body,
-            )
-        return body
+            raise error_of(response)
+        return body_of(response)
+
+    def download(self, path: str, sink: BinaryIO) -> int:
+        """Write the answer to GET `path` to `sink` as it arrives; the number of bytes."""
+        written = 0
+        try:
+            with self.http.stream("GET", "/api/v1" + path) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise error_of(response)
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+                    written += len(chunk)
+        except httpx.HTTPError as exc:
+            raise self.unreachable(exc) from None
+        return written
+
+    def unreachable(self, exc: httpx.HTTPError) -> ApiError:
+        return ApiError(0, "ConnectionFailed", f"cannot reach {self.endpoint}: {exc}", "", None)
 
     def parsed(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
         """The answer of `request` as `model`, the route's response model."""
@@ -104,6 +116,26 @@ class Transport:
             return [model.model_validate(item) for item in body]
         except pydantic.ValidationError as exc:
             raise unexpected(model, method, path, body, exc) from None
+
+
+def body_of(response: httpx.Response) -> Any:
+    """The answer's JSON; one that is not JSON (a proxy's page) as an error body."""
+    try:
+        return response.json()
+    except ValueError:
+        return {"code": f"Http{response.status_code}", "message": response.text[:500]}
+
+
+def error_of(response: httpx.Response) -> ApiError:
+    """The ApiError of an error answer: its stable code, message and request id."""
+    body = body_of(response)
+    return ApiError(
+        response.status_code,
+        str(body.get("code", "Error")),
+        str(body.get("message", "")),
+        str(body.get("request_id", response.headers.get("x-request-id", ""))),
+        body,
+    )
 
 
 def unexpected(

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-import httpx
-
 from rtcompute.client import base as client_base
 from rtcompute.client import schemas
 
-ApiError = client_base.ApiError
 _seg = client_base.segment
+_given = client_base.given
 
 
 class CapacityCalls(client_base.Transport):
@@ -30,8 +28,7 @@ class CapacityCalls(client_base.Transport):
     ) -> schemas.projects.Project:
         """A shared project from a paid order (`order_id`), or `cu` CU in a `cluster`."""
         body: dict[str, Any] = {"name": name, "description": description}
-        extra = {"order_id": order_id, "cluster": cluster, "cu": cu}
-        body |= {k: v for k, v in extra.items() if v is not None}
+        body |= _given(order_id=order_id, cluster=cluster, cu=cu)
         return self.parsed(schemas.projects.Project, "POST", "/projects", json=body)
 
     def get_project(self, name: str) -> schemas.projects.Project:
@@ -41,8 +38,7 @@ class CapacityCalls(client_base.Transport):
         self, name: str, *, description: str | None = None, cu: int | None = None
     ) -> schemas.projects.Project:
         """Change the note, or resize a project in a cluster (`cu`)."""
-        change = {"description": description, "cu": cu}
-        body = {k: v for k, v in change.items() if v is not None}
+        body = _given(description=description, cu=cu)
         return self.parsed(schemas.projects.Project, "PATCH", f"/projects/{_seg(name)}", json=body)
 
     def delete_project(self, name: str) -> None:
@@ -100,7 +96,7 @@ class CapacityCalls(client_base.Transport):
     def create_order(self, mode: str, **purchase: Any) -> schemas.orders.Order:
         """Place an order: `mode` shared (cu, months) or exclusive (master_type, master_count,
         slave_type, slave_count, months or billing="payg"); unset fields are left out."""
-        body = {"mode": mode} | {k: v for k, v in purchase.items() if v is not None}
+        body = {"mode": mode} | _given(**purchase)
         return self.parsed(schemas.orders.Order, "POST", "/orders", json=body)
 
     def list_orders(self, *, unconsumed: bool = False) -> list[schemas.orders.Order]:
@@ -257,8 +253,7 @@ class CapacityCalls(client_base.Transport):
     def update_bucket(
         self, name: str, *, acl: str | None = None, storage_class: str | None = None
     ) -> schemas.buckets.Bucket:
-        change = {"acl": acl, "storage_class": storage_class}
-        body = {k: v for k, v in change.items() if v is not None}
+        body = _given(acl=acl, storage_class=storage_class)
         return self.parsed(schemas.buckets.Bucket, "PATCH", f"/buckets/{_seg(name)}", json=body)
 
     def delete_bucket(self, name: str) -> None:
@@ -282,34 +277,7 @@ class CapacityCalls(client_base.Transport):
 
     def download_object(self, bucket: str, key: str, sink: BinaryIO) -> int:
         """Write the object's content to `sink` as it arrives; the number of bytes."""
-        path = f"/api/v1/buckets/{_seg(bucket)}/objects/{_seg(key)}"
-        written = 0
-        try:
-            with self.http.stream("GET", path) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._raise(response)
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
-                    written += len(chunk)
-        except httpx.HTTPError as exc:
-            message = f"cannot reach {self.endpoint}: {exc}"
-            raise ApiError(0, "ConnectionFailed", message, "", None) from None
-        return written
+        return self.download(f"/buckets/{_seg(bucket)}/objects/{_seg(key)}", sink)
 
     def delete_object(self, bucket: str, key: str) -> None:
         self.request("DELETE", f"/buckets/{_seg(bucket)}/objects/{_seg(key)}")
-
-    def _raise(self, response: httpx.Response) -> None:
-        """Raise the ApiError of an error answer (as `request` does)."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"code": f"Http{response.status_code}", "message": response.text[:500]}
-        raise ApiError(
-            response.status_code,
-            str(body.get("code", "Error")),
-            str(body.get("message", "")),
-            str(body.get("request_id", response.headers.get("x-request-id", ""))),
-            body,
-        )

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-import httpx
-
 from rtcompute.client import base as client_base
 from rtcompute.client import schemas
 
-ApiError = client_base.ApiError
 _seg = client_base.segment
+_given = client_base.given
 
 
 def project_path(project: str) -> str:
@@ -26,11 +24,6 @@ def project_path(project: str) -> str:
 def job_path(project: str, job: str) -> str:
     """`/projects/<p>/jobs/<j>`; a name like `a:start` or `..` stays the job's name."""
     return f"{project_path(project)}/jobs/{_seg(job)}"
-
-
-def _changes(**fields: Any) -> dict[str, Any]:
-    """The fields of a partial update that were given."""
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 class JobCalls(client_base.Transport):
@@ -65,7 +58,7 @@ class JobCalls(client_base.Transport):
     def list_jobs(
         self, project: str, *, folder: str | None = None
     ) -> list[schemas.jobs.JobSummary]:
-        params = _changes(folder=folder)
+        params = _given(folder=folder)
         return self.parsed_list(
             schemas.jobs.JobSummary, "GET", f"{project_path(project)}/jobs", params=params
         )
@@ -89,7 +82,7 @@ class JobCalls(client_base.Transport):
             "engine_version": engine_version,
             "description": description,
         }
-        body |= _changes(settings=settings)
+        body |= _given(settings=settings)
         return self.parsed(schemas.jobs.Job, "POST", f"{project_path(project)}/jobs", json=body)
 
     def get_job(self, project: str, job: str) -> schemas.jobs.Job:
@@ -109,7 +102,7 @@ class JobCalls(client_base.Transport):
     ) -> schemas.jobs.Job:
         """Save the draft; a change of SQL, settings or version is a new revision. With
         `base_revision` the save is refused (RevisionConflict) if someone saved since."""
-        body = _changes(
+        body = _given(
             sql=sql,
             settings=settings,
             engine_version=engine_version,
@@ -123,7 +116,7 @@ class JobCalls(client_base.Transport):
         self, project: str, job: str, *, folder: str | None = None, new_name: str | None = None
     ) -> schemas.jobs.Job:
         """Rename the job (`new_name`) or move it to another folder."""
-        body = _changes(folder=folder, name=new_name)
+        body = _given(folder=folder, name=new_name)
         return self.parsed(schemas.jobs.Job, "POST", f"{job_path(project, job)}:move", json=body)
 
     def delete_job(self, project: str, job: str) -> None:
@@ -176,7 +169,7 @@ class JobCalls(client_base.Transport):
     ) -> schemas.jobs.Deployment:
         """mode: stateless | latest_checkpoint | latest_savepoint | savepoint (+ savepoint_id)."""
         body: dict[str, Any] = {"mode": mode, "allow_non_restored_state": allow_non_restored_state}
-        body |= _changes(savepoint_id=savepoint_id)
+        body |= _given(savepoint_id=savepoint_id)
         return self.parsed(
             schemas.jobs.Deployment, "POST", f"{job_path(project, job)}:start", json=body
         )
@@ -229,20 +222,7 @@ class JobCalls(client_base.Transport):
 
     def download_job_log(self, project: str, job: str, name: str, sink: BinaryIO) -> int:
         """Write one log file to `sink` as it arrives; the number of bytes."""
-        path = f"/api/v1{job_path(project, job)}/logs/{_seg(name)}"
-        written = 0
-        try:
-            with self.http.stream("GET", path) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _error_of(response)
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
-                    written += len(chunk)
-        except httpx.HTTPError as exc:
-            message = f"cannot reach {self.endpoint}: {exc}"
-            raise ApiError(0, "ConnectionFailed", message, "", None) from None
-        return written
+        return self.download(f"{job_path(project, job)}/logs/{_seg(name)}", sink)
 
     def get_job_alerts(self, project: str, job: str) -> list[schemas.jobs.AlertRule]:
         """The rules: kind failed|restarts|checkpoint_failures, threshold, window_seconds."""
@@ -268,18 +248,3 @@ class JobCalls(client_base.Transport):
         path = f"{job_path(project, job)}/resources"
         body = {"resources": resources}
         return self.parsed(schemas.jobs.JobResources, "PUT", path, json=body).resources
-
-
-def _error_of(response: httpx.Response) -> ApiError:
-    """The ApiError of an error answer read outside `request` (a streamed download)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"code": f"Http{response.status_code}", "message": response.text[:500]}
-    return ApiError(
-        response.status_code,
-        str(body.get("code", "Error")),
-        str(body.get("message", "")),
-        str(body.get("request_id", response.headers.get("x-request-id", ""))),
-        body,
-    )

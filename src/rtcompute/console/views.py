@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtcompute import errors, http_status
 from rtcompute.console import auth, error_links, i18n
 from rtcompute.console.i18n import N_
+from rtcompute.domain import names
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -101,6 +102,7 @@ def environment(language: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["names"] = names  # the name rules, for the inputs' patterns (domain/names.py)
     catalog = i18n.translations(language)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         catalog.gettext, catalog.ngettext, newstyle=True

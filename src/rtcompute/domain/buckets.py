@@ -11,7 +11,6 @@ with the OSS code of the name it refuses.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from rtcompute import errors
@@ -24,11 +23,6 @@ PUBLIC_READ = "public-read"
 ACLS = (PRIVATE, PUBLIC_READ)
 
 # OSS bucket naming rule
-BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
-BUCKET_NAME_RULE = (
-    "3-63 characters: lowercase letters, digits and hyphens, "
-    "starting and ending with a letter or digit"
-)
 # OSS object key rule: 1-1023 bytes of UTF-8
 MAX_KEY_BYTES = 1023
 # each segment becomes a file or directory name; Linux refuses names over 255 bytes
@@ -40,18 +34,6 @@ KEY_CODE = "InvalidObjectName"
 
 def _bad_key(message: str, zh: str) -> errors.Invalid:
     return errors.Invalid(message, zh, code=KEY_CODE)
-
-
-def check_bucket_name(name: str) -> str:
-    """An OSS bucket name."""
-    if not BUCKET_NAME.fullmatch(name):
-        raise errors.Invalid(
-            f"bucket name must be {BUCKET_NAME_RULE}; got {name!r}",
-            f"存储桶名称须为 3-63 个字符，只含小写字母、数字和连字符，并以字母或数字开头和结尾；"
-            f"而不是 {name!r}",
-            code=BUCKET_NAME_CODE,
-        )
-    return name
 
 
 def check_object_key(key: str) -> str:

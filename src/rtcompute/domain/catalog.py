@@ -7,8 +7,9 @@ operator may change prices and add types; these rows seed an empty catalog.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from rtcompute.domain import names
 
 # guide, glossary: 1 CU = 1 CPU core + 4 GB of memory
 CORES_PER_CU = 1
@@ -18,8 +19,7 @@ MASTER = "master"
 SLAVE = "slave"
 ROLES = (MASTER, SLAVE)
 
-TYPE_NAME = re.compile(r"^([1-9][0-9]{0,2})c([1-9][0-9]{0,3})g$")
-REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+TYPE_NAME = names.MACHINE_TYPE.compiled
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ a Conflict instead of undoing the first one's work.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 STARTING = "starting"
@@ -108,7 +107,6 @@ def can_move(source: str, target: str) -> bool:
 
 
 # letters, digits and underscores, starting with a letter (also used in resource names)
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,63}$")
 
 # node states
 NODE_PENDING = "pending"  # placed (address, zone), no processes yet

@@ -10,19 +10,19 @@ A version is an `apache-flink` release: `flink-2.2.1` is `apache-flink==2.2.1`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rtcompute import errors
+from rtcompute.domain import names
 
 # guide: 最多安装3个版本 (Flink versions exceeded max limitation:3)
 MAX_INSTALLED = 3
 # guide: 每个版本设有服役时间, 默认一年 (one year of service by default)
 DEFAULT_SERVICE_DAYS = 365
 
-NAME = re.compile(r"flink-([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
+NAME = names.ENGINE_VERSION.compiled
 
 # guide's tags: stable (recommended), beta (special cases only), none (historic stable)
 STABLE = "stable"
@@ -55,7 +55,7 @@ def cluster_target(cluster_id: int) -> str:
 
 
 def is_name(name: str) -> bool:
-    return NAME.fullmatch(name) is not None
+    return names.ENGINE_VERSION.fits(name)
 
 
 def release_of(name: str) -> str:

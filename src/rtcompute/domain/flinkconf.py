@@ -9,9 +9,10 @@ job's state, ports, memory or classpath: those the platform sets itself.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from rtcompute.domain import names
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ V1_KEYS = StateKeys(
     unaligned="execution.checkpointing.unaligned",
 )
 
-_VERSION = re.compile(r"flink-(\d+)\.(\d+)\.(\d+)")
+_VERSION = names.ENGINE_VERSION.compiled
 
 
 def major_minor(version: str) -> tuple[int, int]:

@@ -18,25 +18,9 @@ class IdentityType(enum.StrEnum):
     ROLE_SESSION = "role_session"
 
 
-# Vendor RAM account alias rule: 3-32 characters, lowercase letters, digits and hyphens,
-# not starting or ending with a hyphen. The alias appears in the sign-in URL /login/<alias>.
-ALIAS_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$")
 DISPLAY_NAME_MAX = 64
 # printable, no white space, no control characters (NUL included) on either side of the @
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,190}$")
-
-
-def check_alias(alias: str) -> str:
-    """Return the alias if it follows the rule, else raise Invalid saying the rule."""
-    if not ALIAS_PATTERN.fullmatch(alias):
-        raise errors.Invalid(
-            f"account alias {alias[:40]!r} is not valid: use 3-32 lowercase letters, digits "
-            "and hyphens, starting and ending with a letter or digit",
-            f"账号别名无效（{alias[:40]!r}）：请使用 3-32 个小写字母、数字或连字符，"
-            "并以字母或数字开头和结尾",
-            code="InvalidAccountAlias",
-        )
-    return alias
 
 
 def check_display_name(name: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rtcompute.domain import flinkconf, sqlscript
+from rtcompute.domain import flinkconf, names, sqlscript
 
 OSS = "oss"
 FILE = "file"
@@ -60,7 +60,6 @@ _STORAGE_SCHEMES = frozenset(
     {"file", "oss", "hdfs", "s3", "s3a", "s3n", "s3p", "gs", "wasb", "wasbs", "abfs", "abfss",
      "viewfs", "ftp", "sftp", "http", "https", "jar", "cos", "obs", "har"}
 )  # fmt: skip
-BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 
 
 def _blank_skipped(sql: str) -> str:
@@ -103,7 +102,7 @@ def classify(raw: str) -> tuple[str, str, str] | str:
     if scheme == OSS:
         rest = value[len("oss://") :] if value.lower().startswith("oss://") else ""
         bucket, _, key = rest.partition("/")
-        if BUCKET.fullmatch(bucket) is None:
+        if not names.BUCKET.fits(bucket):
             return "an oss location reads oss://<bucket>/<key>"
         segments = [s for s in key.split("/") if s]
         if any(s in ("..", ".") for s in segments) or "\\" in key:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtcompute import errors
-from rtcompute.domain import flinkconf, jobpaths
+from rtcompute.domain import flinkconf, jobpaths, names
 
 # development states of the job row (DESIGN glossary: draft -> checked -> online -> offline)
 DRAFT = "draft"
@@ -103,18 +103,6 @@ ACTIONS = {
 }
 
 
-def refusal(action: Action, state: str, job: str) -> str:
-    verbs = {
-        "start": "started",
-        "resume": "resumed",
-        "stop": "stopped",
-        "suspend": "suspended",
-        "offline": "taken offline",
-    }
-    allowed = ", ".join(sorted(action.sources))
-    return f"job {job} is {state}: it can be {verbs[action.name]} only when {allowed}"
-
-
 # a deployment's state in a Chinese sentence (the console's words for it)
 STATES_ZH = {
     READY: "已上线",
@@ -126,19 +114,25 @@ STATES_ZH = {
     FAILED: "失败",
     FINISHED: "已完成",
 }
+# what each action does to a job, in both languages
+VERBS = {
+    "start": ("started", "启动"),
+    "resume": ("resumed", "恢复"),
+    "stop": ("stopped", "停止"),
+    "suspend": ("suspended", "暂停"),
+    "offline": ("taken offline", "下线"),
+}
 
 
-def refusal_zh(action: Action, state: str, job: str) -> str:
-    verbs = {
-        "start": "启动",
-        "resume": "恢复",
-        "stop": "停止",
-        "suspend": "暂停",
-        "offline": "下线",
-    }
-    allowed = "、".join(STATES_ZH.get(s, s) for s in sorted(action.sources))
-    return (
-        f"作业 {job} 当前{STATES_ZH.get(state, state)}：只有在{allowed}时才能{verbs[action.name]}"
+def refusal(action: Action, state: str, job: str) -> errors.Conflict:
+    """The action is not allowed in the job's state: which states allow it."""
+    verb, verb_zh = VERBS[action.name]
+    allowed = ", ".join(sorted(action.sources))
+    allowed_zh = "、".join(STATES_ZH.get(s, s) for s in sorted(action.sources))
+    return errors.Conflict(
+        f"job {job} is {state}: it can be {verb} only when {allowed}",
+        f"作业 {job} 当前{STATES_ZH.get(state, state)}：只有在{allowed_zh}时才能{verb_zh}",
+        code="JobStateConflict",
     )
 
 
@@ -260,7 +254,6 @@ def _choice(raw: Mapping[str, Any], key: str, default: str, allowed: tuple[str, 
     return str(value)
 
 
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _KEY = re.compile(r"[A-Za-z0-9_.\-]{1,200}")
 # a value is written on one line of the config file (flinkconf.render_config)
 _BREAK = re.compile(r"[\r\n\0]")
@@ -375,7 +368,7 @@ def parse_settings(raw: Any, base: JobSettings | None = None) -> JobSettings:
             raise _unknown_setting(str(key)[:40])
     merged = {**current.as_dict(), **raw}
     bucket = merged.get("state_bucket") or ""
-    if not isinstance(bucket, str) or (bucket and _BUCKET.fullmatch(bucket) is None):
+    if not isinstance(bucket, str) or (bucket and not names.BUCKET.fits(bucket)):
         raise wrong_setting(
             "state_bucket",
             "a bucket name (3-63 lowercase letters, digits, -)",
@@ -449,7 +442,6 @@ def restore_config(version: str, path: str | None, allow_non_restored: bool) -> 
 
 # ---- names and folders ------------------------------------------------------------------
 
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,127}")
 FOLDER_SEGMENT = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_\-. ]{0,63}")
 MAX_FOLDER_DEPTH = 8
 

@@ -28,10 +28,19 @@ class Rule:
     words: str  # the rule in words: "3-64 letters, digits and underscores, ..."
     words_zh: str
     code: str
+    # the sentences of a refusal; {what}, {words} and {value} (the refused name, quoted)
+    template: str = "{what} must be {words}; got {value}"
+    template_zh: str = "{what}须为{words}；而不是 {value}"
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "compiled", re.compile(self.pattern))
+
+    @property
+    def html_pattern(self) -> str:
+        """The pattern as an HTML input states it: implicitly anchored, and valid with the
+        `v` flag browsers compile it with (a literal `-` in a class escaped)."""
+        return re.sub(r"(?<!\\)-\]", r"\\-]", self.pattern.removeprefix("^").removesuffix("$"))
 
     def fits(self, value: object) -> bool:
         return (
@@ -40,39 +49,43 @@ class Rule:
             and self.compiled.fullmatch(value) is not None
         )
 
-    def refusal(self) -> errors.Invalid:
+    def refusal(self, value: str = "") -> errors.Invalid:
+        shown = repr(value[:64])
         return errors.Invalid(
-            f"{self.what} must be {self.words}",
-            f"{self.what_zh}须为{self.words_zh}",
+            self.template.format(what=self.what, words=self.words, value=shown),
+            self.template_zh.format(what=self.what_zh, words=self.words_zh, value=shown),
             code=self.code,
         )
 
     def check(self, value: str) -> str:
         """`value` if it fits, else Invalid with the rule in words and the rule's code."""
         if not self.fits(value):
-            raise self.refusal()
+            raise self.refusal(value)
         return value
 
 
 # guide, 创建项目: letters, digits and underscores, starting with a letter; also a safe path
 # segment and a resource name without `/` or `:`
+_PROJECT_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{2,63}$"
+_PROJECT_WORDS = "3-64 letters, digits and underscores, starting with a letter"
+_PROJECT_WORDS_ZH = " 3-64 个字母、数字或下划线，并以字母开头"
 PROJECT = Rule(
     "project name",
     "项目名称",
-    r"^[A-Za-z][A-Za-z0-9_]{2,63}$",
+    _PROJECT_PATTERN,
     64,
-    "3-64 letters, digits and underscores, starting with a letter",
-    " 3-64 个字母、数字或下划线，以字母开头",
+    _PROJECT_WORDS,
+    _PROJECT_WORDS_ZH,
     "InvalidParameter.ProjectName",
 )
 # guide, 创建集群: the same shape as a project's
 CLUSTER = Rule(
     "cluster name",
     "集群名称",
-    r"^[A-Za-z][A-Za-z0-9_]{2,63}$",
+    _PROJECT_PATTERN,
     64,
-    "3-64 letters, digits and underscores, starting with a letter",
-    " 3-64 个字母、数字或下划线，以字母开头",
+    _PROJECT_WORDS,
+    _PROJECT_WORDS_ZH,
     "InvalidParameter.ClusterName",
 )
 JOB = Rule(
@@ -81,7 +94,7 @@ JOB = Rule(
     r"^[A-Za-z][A-Za-z0-9_\-]{0,127}$",
     128,
     "1-128 letters, digits, _ and -, starting with a letter",
-    " 1-128 个字母、数字、_ 或 -，以字母开头",
+    " 1-128 个字母、数字、_ 或 -，并以字母开头",
     "InvalidParameter.JobName",
 )
 # OSS bucket naming rule
@@ -92,64 +105,56 @@ BUCKET = Rule(
     63,
     "3-63 characters: lowercase letters, digits and hyphens, starting and ending with a "
     "letter or digit",
-    " 3-63 个小写字母、数字或连字符，以字母或数字开头和结尾",
-    "InvalidBucketName",  # OSS's code, the one the API has always answered
+    " 3-63 个字符，只含小写字母、数字和连字符，并以字母或数字开头和结尾",
+    "InvalidBucketName",
 )
-# the networks and subnets the operator registers (VPC and VSwitch stand-ins)
+# the networks, subnets and zones the operator registers (VPC, VSwitch and zone stand-ins)
+_NETWORK_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,63}$"
+_NETWORK_WORDS = "2-64 characters: letters, digits, '-' and '_', starting with a letter"
+_NETWORK_WORDS_ZH = " 2-64 个字符，只含字母、数字、'-' 和 '_'，并以字母开头"
 NETWORK = Rule(
     "network name",
     "专有网络名称",
-    r"^[A-Za-z][A-Za-z0-9_-]{1,63}$",
+    _NETWORK_PATTERN,
     64,
-    "2-64 characters: letters, digits, '-' and '_', starting with a letter",
-    " 2-64 个字母、数字、'-' 或 '_'，以字母开头",
+    _NETWORK_WORDS,
+    _NETWORK_WORDS_ZH,
     "InvalidParameter.NetworkName",
 )
 SUBNET = Rule(
     "subnet name",
     "交换机名称",
-    NETWORK.pattern,
+    _NETWORK_PATTERN,
     64,
-    NETWORK.words,
-    NETWORK.words_zh,
+    _NETWORK_WORDS,
+    _NETWORK_WORDS_ZH,
     "InvalidParameter.SubnetName",
+)
+ZONE = Rule(
+    "zone name",
+    "可用区名称",
+    _NETWORK_PATTERN,
+    64,
+    _NETWORK_WORDS,
+    _NETWORK_WORDS_ZH,
+    "InvalidParameter.ZoneName",
 )
 # RAM: 1-128 of letters, digits, `.`, `_`, `@`, `-`, starting with a letter or digit
 _RAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$"
 _RAM_WORDS = (
     "1-128 characters of letters, digits, '.', '_', '@' and '-', starting with a letter or digit"
 )
-_RAM_WORDS_ZH = " 1-128 个字母、数字、'.'、'_'、'@' 或 '-'，以字母或数字开头"
-USER = Rule(
-    "user name", "用户名", _RAM_PATTERN, 128, _RAM_WORDS, _RAM_WORDS_ZH, "InvalidParameter.UserName"
-)
-GROUP = Rule(
-    "group name",
-    "用户组名称",
-    _RAM_PATTERN,
-    128,
-    _RAM_WORDS,
-    _RAM_WORDS_ZH,
-    "InvalidParameter.GroupName",
-)
-ROLE = Rule(
-    "role name",
-    "角色名称",
-    _RAM_PATTERN,
-    128,
-    _RAM_WORDS,
-    _RAM_WORDS_ZH,
-    "InvalidParameter.RoleName",
-)
-POLICY = Rule(
-    "policy name",
-    "权限策略名称",
-    _RAM_PATTERN,
-    128,
-    _RAM_WORDS,
-    _RAM_WORDS_ZH,
-    "InvalidParameter.PolicyName",
-)
+_RAM_WORDS_ZH = " 1-128 个字母、数字或 '.'、'_'、'@'、'-'，并以字母或数字开头"
+
+
+def _ram(what: str, what_zh: str, code: str) -> Rule:
+    return Rule(what, what_zh, _RAM_PATTERN, 128, _RAM_WORDS, _RAM_WORDS_ZH, code)
+
+
+USER = _ram("user name", "RAM 用户名称", "InvalidParameter.UserName")
+GROUP = _ram("group name", "用户组名称", "InvalidParameter.GroupName")
+ROLE = _ram("role name", "角色名称", "InvalidParameter.RoleName")
+POLICY = _ram("policy name", "权限策略名称", "InvalidParameter.PolicyName")
 # Vendor RAM account alias rule: 3-32 characters, lowercase letters, digits and hyphens, not
 # starting or ending with a hyphen; the alias appears in the sign-in URL /login/<alias>
 ACCOUNT_ALIAS = Rule(
@@ -158,13 +163,15 @@ ACCOUNT_ALIAS = Rule(
     r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$",
     32,
     "3-32 lowercase letters, digits and hyphens, starting and ending with a letter or digit",
-    " 3-32 个小写字母、数字或连字符，以字母或数字开头和结尾",
+    " 3-32 个小写字母、数字或连字符，并以字母或数字开头和结尾",
     "InvalidAccountAlias",
+    template="{what} {value} is not valid: use {words}",
+    template_zh="{what}无效（{value}）：请使用{words}",
 )
 ENGINE_VERSION = Rule(
     "engine version name",
     "引擎版本名称",
-    r"^flink-[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$",
+    r"^flink-([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$",
     32,
     "flink-<major>.<minor>.<patch>, e.g. flink-2.2.1",
     " flink-<主版本>.<次版本>.<修订号>，例如 flink-2.2.1",
@@ -174,7 +181,7 @@ ENGINE_VERSION = Rule(
 MACHINE_TYPE = Rule(
     "machine type name",
     "机型名称",
-    r"^[1-9][0-9]{0,2}c[1-9][0-9]{0,3}g$",
+    r"^([1-9][0-9]{0,2})c([1-9][0-9]{0,3})g$",
     16,
     "<cores>c<memory GB>g, e.g. 8c32g",
     " <核数>c<内存 GB>g，例如 8c32g",
@@ -186,7 +193,7 @@ REGION = Rule(
     r"^[a-z0-9][a-z0-9-]{1,31}$",
     32,
     "2-32 lowercase letters, digits and hyphens",
-    " 2-32 个小写字母、数字或连字符",
+    " 2-32 个小写字母、数字和连字符",
     "InvalidParameter.Region",
 )
 
@@ -197,6 +204,7 @@ RULES = (
     BUCKET,
     NETWORK,
     SUBNET,
+    ZONE,
     USER,
     GROUP,
     ROLE,

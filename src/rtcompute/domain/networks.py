@@ -28,15 +28,11 @@ SUBNET_PREFIXES = (16, 29)
 RESERVED_PER_SUBNET = 4
 _RESERVED_AT_START = 3
 
-# network, subnet and zone names
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{1,63}")
-NAME_RULE = "2-64 characters: letters, digits, '-' and '_', starting with a letter"
-
 MAX_NODES_PER_TYPE = 100_000
 
 CIDR_CODE = "InvalidParameter.CidrBlock"
 CAPACITY_CODE = "InvalidParameter.Capacity"
-# what `check_name` calls each kind in Chinese, and the code of its refusal
+# what each kind is called in Chinese, and the code of a refused name
 _NAME_KINDS = {
     "network": ("专有网络", "InvalidParameter.NetworkName"),
     "subnet": ("交换机", "InvalidParameter.SubnetName"),
@@ -170,19 +166,6 @@ def next_free(subnet: ipaddress.IPv4Network, taken: Collection[str], count: int)
         if number not in busy:
             chosen.append(str(ipaddress.IPv4Address(number)))
     return chosen
-
-
-def check_name(kind: str, name: str) -> str:
-    """A network, subnet or zone name; the message names the `kind`."""
-    if not NAME.fullmatch(name):
-        kind_zh, code = _NAME_KINDS[kind]
-        raise errors.Invalid(
-            f"{kind} name must be {NAME_RULE}; got {name!r}",
-            f"{kind_zh}名称须为 2-64 个字符，只含字母、数字、'-' 和 '_'，并以字母开头；"
-            f"而不是 {name!r}",
-            code=code,
-        )
-    return name
 
 
 def _type_order(name: str) -> tuple[list[int], str]:

@@ -7,7 +7,6 @@ the limit it hit so that a user knows which one to raise or work around.
 from __future__ import annotations
 
 import json
-import re
 from enum import StrEnum
 
 from rtcompute import errors
@@ -25,7 +24,6 @@ MAX_POLICY_VERSIONS = 5
 MAX_NAME = 128
 MAX_DESCRIPTION = 1_024
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
 # the Chinese words of the kinds and fields the checks below name
 KIND_ZH = {"user": "RAM 用户", "group": "用户组", "role": "角色", "policy": "权限策略"}
 FIELD_ZH = {"comment": "备注", "description": "描述", "display name": "显示名称"}
@@ -51,19 +49,6 @@ class PrincipalKind(StrEnum):
     USER = "User"
     GROUP = "Group"
     ROLE = "Role"
-
-
-def check_name(kind: str, name: str) -> str:
-    """A user, group, role or policy name: 1-128 of letters, digits, `.`, `_`, `@`, `-`."""
-    if not name or len(name) > MAX_NAME or NAME_PATTERN.fullmatch(name) is None:
-        raise errors.Invalid(
-            f"{kind} name must be 1-{MAX_NAME} characters of letters, digits, '.', '_', '@' "
-            "and '-', starting with a letter or digit",
-            f"{KIND_ZH.get(kind, kind)}名称须为 1-{MAX_NAME} 个字母、数字或 '.'、'_'、'@'、'-'，"
-            "并以字母或数字开头",
-            code=f"InvalidParameter.{kind.capitalize()}Name",
-        )
-    return name
 
 
 def check_text(field: str, value: str, limit: int) -> str:

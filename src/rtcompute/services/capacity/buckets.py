@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import buckets as bucket_domain
-from rtcompute.domain import text
+from rtcompute.domain import names
 from rtcompute.services.iam import service_role
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.services.kernel import principals
@@ -93,7 +93,7 @@ def read_bucket(
         bucket_store.read_bucket(
             session=session, account_id=account_id, name=name, lock=lock, share=share
         )
-        if text.is_storable(name)
+        if names.BUCKET.fits(name)
         else None
     )
     if found is None:
@@ -139,7 +139,7 @@ def create_bucket(
     storage_class: str = bucket_domain.STANDARD,
     acl: str = bucket_domain.PRIVATE,
 ) -> BucketView:
-    bucket_domain.check_bucket_name(name)
+    names.BUCKET.check(name)
     bucket_domain.check_storage_class(storage_class)
     bucket_domain.check_acl(acl)
     service_role.check_pass_role(platform, principal, request)

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import names, ram, resources
 from rtcompute.domain import orders as order_rules
-from rtcompute.domain import ram, resources, text
 from rtcompute.services.capacity import buckets, machine_types, networks, order_use, zones
 from rtcompute.services.iam import service_role
 from rtcompute.services.kernel import platform as platform_module
@@ -30,8 +30,6 @@ from rtcompute.store import usage as usage_store
 from rtcompute.store.tables import capacity as capacity_tables
 
 Cluster = capacity_tables.Cluster
-NAME_RULE = "cluster name must be 3-64 letters, digits and underscores, starting with a letter"
-NAME_RULE_ZH = "集群名称须为 3-64 个字母、数字或下划线，并以字母开头"
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def state_zh(state: str) -> str:
 def find(session: db.Session, account_id: str, name: str, *, lock: bool = False) -> Cluster:
     found = (
         cluster_store.find_cluster(session=session, account_id=account_id, name=name, lock=lock)
-        if text.is_storable(name)
+        if names.CLUSTER.fits(name)
         else None
     )
     if found is None:
@@ -121,8 +119,7 @@ def create_cluster(
     placement: Placement,
 ) -> Cluster:
     """The guide's steps: order -> basic information -> configuration -> confirm."""
-    if not (text.is_storable(name) and cluster_rules.NAME.fullmatch(name)):
-        raise errors.Invalid(NAME_RULE, NAME_RULE_ZH, code="InvalidParameter.ClusterName")
+    names.CLUSTER.check(name)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     principals.require_account(principal, "create clusters")
     service_role.check_exclusive(platform, principal.account_id, creating=True)
@@ -322,10 +319,10 @@ def release_cluster(platform: platform_module.Platform, account_id: str, name: s
             )
         held = project_store.list_projects_in_cluster(session=session, cluster_id=cluster.id)
         if held:
-            names = ", ".join(p.name for p in held)
+            listed = ", ".join(p.name for p in held)
             raise errors.Conflict(
-                f"cluster {cluster.name} still holds projects {names}: delete them first",
-                f"集群 {cluster.name} 中还有项目 {names}，请先删除它们",
+                f"cluster {cluster.name} still holds projects {listed}: delete them first",
+                f"集群 {cluster.name} 中还有项目 {listed}，请先删除它们",
                 code="ClusterHasProjects",
             )
         move(session, platform, cluster, cluster_rules.RELEASING)

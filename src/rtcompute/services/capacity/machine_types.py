@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
-from rtcompute.domain import text
+from rtcompute.domain import names, text
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import catalog as catalog_store
 from rtcompute.store import db
@@ -95,12 +95,7 @@ def update_region(
     shared_cu_month_cents: int,
 ) -> RegionInfo:
     """Add a region or change its shared CU price (operator)."""
-    if not (text.is_storable(name) and catalog_domain.REGION_NAME.fullmatch(name)):
-        raise errors.Invalid(
-            "region name must be 2-32 lowercase letters, digits and hyphens",
-            "地域名称须为 2-32 个小写字母、数字和连字符",
-            code="InvalidParameter.Region",
-        )
+    names.REGION.check(name)
     if not text.is_name_text(display_name) or len(display_name) > 64:
         raise errors.Invalid(
             "display name: at most 64 characters, without NUL or bidirectional control characters",

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
+from rtcompute.domain import names, ram
 from rtcompute.domain import networks as network_domain
-from rtcompute.domain import ram, text
 from rtcompute.services.capacity import zones
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.services.kernel import principals
@@ -65,7 +65,7 @@ def read_network(session: db.Session, account_id: str, name: str) -> Network:
     """The account's network of that name, or NotFound."""
     found = (
         network_store.read_network(session=session, account_id=account_id, name=name)
-        if text.is_storable(name)
+        if names.NETWORK.fits(name)
         else None
     )
     if found is None:
@@ -81,7 +81,7 @@ def read_subnet(session: db.Session, network: Network, name: str) -> Subnet:
     """The network's subnet of that name, or NotFound."""
     found = (
         network_store.read_subnet(session=session, network_id=network.id, name=name)
-        if text.is_storable(name)
+        if names.SUBNET.fits(name)
         else None
     )
     if found is None:
@@ -141,7 +141,7 @@ def create_network(
     *,
     description: str = "",
 ) -> NetworkView:
-    network_domain.check_name("network", name)
+    names.NETWORK.check(name)
     block = network_domain.check_network_cidr(cidr)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     taken = errors.Conflict(
@@ -210,13 +210,15 @@ def delete_network(platform: platform_module.Platform, account_id: str, name: st
 
 def _subnet_views(session: db.Session, network: Network, subnets: list[Subnet]) -> list[SubnetView]:
     taken = network_store.taken_addresses(session=session, subnet_ids=[s.id for s in subnets])
-    names = zone_store.zone_names(session=session, zone_ids=sorted({s.zone_id for s in subnets}))
+    zone_names = zone_store.zone_names(
+        session=session, zone_ids=sorted({s.zone_id for s in subnets})
+    )
     return [
         SubnetView(
             network.name,
             subnet.name,
             subnet.cidr,
-            names.get(subnet.zone_id, ""),
+            zone_names.get(subnet.zone_id, ""),
             network_domain.usable_addresses(_block(subnet)),
             network_domain.free_addresses(_block(subnet), taken[subnet.id]),
             subnet.created_at,
@@ -235,7 +237,7 @@ def create_subnet(
     zone_name: str,
 ) -> SubnetView:
     """A subnet inside the network, in one of the region's zones, overlapping no sibling."""
-    network_domain.check_name("subnet", name)
+    names.SUBNET.check(name)
     taken = errors.Conflict(
         f"network {network_name} already has a subnet named {name}; choose another name",
         f"专有网络 {network_name} 中已有名为 {name} 的交换机，请换一个名称",

@@ -7,15 +7,13 @@ only the account itself creates projects (guide: 请使用主账号开通服务�
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import jobs as job_rules
+from rtcompute.domain import names, ram, resources
 from rtcompute.domain import orders as order_rules
-from rtcompute.domain import ram, resources, text
 from rtcompute.services.capacity import clusters, machine_types, order_use
 from rtcompute.services.iam import service_role
 from rtcompute.services.kernel import platform as platform_module
@@ -26,23 +24,10 @@ from rtcompute.store import jobs as job_store
 from rtcompute.store import projects as project_store
 from rtcompute.store.tables import capacity as capacity_tables
 
-# letters, digits and underscores, starting with a letter: also a safe path segment and a
-# resource name without `/` or `:`
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,63}$")
 SHARED = order_rules.SHARED
 EXCLUSIVE = order_rules.EXCLUSIVE
 RUNNING = "running"
 EXPIRED = "expired"
-
-
-def check_name(name: str) -> str:
-    if NAME_PATTERN.fullmatch(name) is None:
-        raise errors.Invalid(
-            "project name must be 3-64 letters, digits and underscores, starting with a letter",
-            "项目名称须为 3-64 个字母、数字或下划线，并以字母开头",
-            code="InvalidParameter.ProjectName",
-        )
-    return name
 
 
 def not_found(name: str) -> errors.NotFound:
@@ -56,7 +41,7 @@ def find(session: db.Session, account_id: str, name: str, *, lock: bool = False)
     check-then-write on its CU)."""
     found = (
         project_store.read_project(session=session, account_id=account_id, name=name)
-        if text.is_storable(name)
+        if names.PROJECT.fits(name)
         else None
     )
     if found is None:
@@ -91,7 +76,7 @@ def create_project(
     cu: int | None = None,
 ) -> tables.Project:
     """A shared project from a paid order, or a project of `cu` CU in a running cluster."""
-    check_name(name)
+    names.PROJECT.check(name)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     if (order_id is None) == (cluster is None) or (order_id is not None and cu is not None):
         raise errors.Invalid(

@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
+from rtcompute.domain import names, text
 from rtcompute.domain import networks as network_domain
-from rtcompute.domain import text
 from rtcompute.services.capacity import machine_types
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
@@ -89,7 +89,7 @@ def read_zone(
     """The zone of that name in the region, or NotFound."""
     found = (
         zone_store.read_zone(session=session, region=region, name=name, lock=lock)
-        if text.is_storable(name) and text.is_storable(region)
+        if names.ZONE.fits(name) and names.REGION.fits(region)
         else None
     )
     if found is None:
@@ -118,7 +118,7 @@ def create_zone(
     *,
     region: str | None = None,
 ) -> ZoneView:
-    network_domain.check_name("zone", name)
+    names.ZONE.check(name)
     taken = errors.Conflict(
         f"a zone named {name} already exists in this region; update its capacity instead",
         f"本地域已有名为 {name} 的可用区，请改为更新它的容量",

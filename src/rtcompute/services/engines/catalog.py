@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from rtcompute import errors
 from rtcompute.domain import engines as engine_rules
-from rtcompute.domain import text
+from rtcompute.domain import names, text
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import engines as engine_store
@@ -50,7 +50,7 @@ def not_found(name: str) -> errors.NotFound:
 
 
 def entry_of(session: db.Session, name: str) -> tuple[engine_rules.CatalogEntry, bool]:
-    found = entries(session).get(name) if text.is_storable(name) else None
+    found = entries(session).get(name) if names.ENGINE_VERSION.fits(name) else None
     if found is None:
         raise not_found(name)
     return found
@@ -93,7 +93,7 @@ def update_entry(
     listed: bool,
 ) -> EngineInfo:
     """Add a version to the catalog or change one (operator)."""
-    if not (text.is_storable(name) and engine_rules.is_name(name)):
+    if not names.ENGINE_VERSION.fits(name):
         raise errors.Invalid(
             "engine version names read flink-<major>.<minor>.<patch>, e.g. flink-2.2.1 "
             "(the apache-flink release behind it)",

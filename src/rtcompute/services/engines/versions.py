@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from rtcompute import errors
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as engine_rules
-from rtcompute.domain import text
+from rtcompute.domain import names, text
 from rtcompute.services.capacity import clusters
 from rtcompute.services.engines import catalog as engines
 from rtcompute.services.kernel import platform as platform_module
@@ -150,7 +150,7 @@ def list_versions(
 def _find(session: db.Session, target: Target, version: str) -> engine_tables.EngineDeployment:
     row = (
         engine_store.find_deployment(session=session, target=target.key, version=version)
-        if text.is_storable(version)
+        if names.ENGINE_VERSION.fits(version)
         else None
     )
     if row is None:

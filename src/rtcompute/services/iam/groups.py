@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import ram, text
+from rtcompute.domain import names, ram
 from rtcompute.services.iam import authz
 from rtcompute.services.iam import users as ram_users
 from rtcompute.services.kernel import platform as platform_module
@@ -28,7 +28,7 @@ def not_found(name: str) -> errors.NotFound:
 def find_group(session: db.Session, account_id: str, name: str) -> tables.RamGroup:
     group = (
         group_store.read_group(session=session, account_id=account_id, name=name)
-        if text.is_storable(name)
+        if names.GROUP.fits(name)
         else None
     )
     if group is None:
@@ -52,7 +52,7 @@ def create_group(
     display_name: str = "",
     comment: str = "",
 ) -> tables.RamGroup:
-    ram.check_name("group", name)
+    names.GROUP.check(name)
     ram.check_display_name(display_name)
     ram.check_text("comment", comment, ram.MAX_DESCRIPTION)
     try:
@@ -106,7 +106,7 @@ def update_group(
     comment: str | None = None,
 ) -> tables.RamGroup:
     if new_name:
-        ram.check_name("group", new_name)
+        names.GROUP.check(new_name)
     try:
         with authz.changing(platform, account_id) as session:
             group = find_group(session, account_id, name)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import policies, ram, text
+from rtcompute.domain import names, policies, ram, text
 from rtcompute.services.iam import authz
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import attachments as attachment_store
@@ -62,7 +62,7 @@ def check_type(policy_type: str) -> ram.PolicyType:
 def find_policy(session: db.Session, account_id: str, name: str) -> tables.RamPolicy:
     found = (
         policy_store.read_policy(session=session, account_id=account_id, name=name)
-        if text.is_storable(name)
+        if names.POLICY.fits(name)
         else None
     )
     if found is None:
@@ -110,7 +110,7 @@ def create_policy(
     *,
     description: str = "",
 ) -> PolicyView:
-    ram.check_name("policy", name)
+    names.POLICY.check(name)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     policies.parse(document)
     if name in ram.SYSTEM_POLICIES:

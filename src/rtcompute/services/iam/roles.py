@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import policies, ram, text
+from rtcompute.domain import names, policies, ram
 from rtcompute.services.iam import authz
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import attachments as attachment_store
@@ -26,7 +26,7 @@ def not_found(name: str) -> errors.NotFound:
 def find_role(session: db.Session, account_id: str, name: str) -> tables.RamRole:
     role = (
         role_store.read_role(session=session, account_id=account_id, name=name)
-        if text.is_storable(name)
+        if names.ROLE.fits(name)
         else None
     )
     if role is None:
@@ -51,7 +51,7 @@ def create_role(
     trust_policy: str | None = None,
 ) -> tables.RamRole:
     """A role; without a trust policy, any identity of the account may assume it."""
-    ram.check_name("role", name)
+    names.ROLE.check(name)
     ram.check_text("description", description, ram.MAX_DESCRIPTION)
     trust = trust_policy if trust_policy is not None else ram.account_trust_policy(account_id)
     policies.parse_trust(trust)

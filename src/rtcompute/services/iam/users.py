@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import identities, ram, text, throttling
+from rtcompute.domain import identities, names, ram, throttling
 from rtcompute.services.iam import authz
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import attachments as attachment_store
@@ -51,7 +51,7 @@ def find_user(session: db.Session, account_id: str, name: str) -> tables.Identit
     """The RAM user of that name, or EntityNotExist.User."""
     identity = (
         identity_store.read_identity_by_name(session=session, account_id=account_id, name=name)
-        if text.is_storable(name)
+        if names.USER.fits(name)
         else None
     )
     if identity is None or identity.identity_type != identities.IdentityType.RAM_USER:
@@ -77,7 +77,7 @@ def _taken(name: str) -> errors.Conflict:
 def create_user(
     platform: platform_module.Platform, account_id: str, new: NewUser
 ) -> tables.Identity:
-    name = ram.check_name("user", new.name)
+    name = names.USER.check(new.name)
     display_name = ram.check_display_name(new.display_name)
     comment = ram.check_text("comment", new.comment, ram.MAX_DESCRIPTION)
     if new.console_enabled and not new.password:
@@ -140,7 +140,7 @@ def read_user(platform: platform_module.Platform, account_id: str, name: str) ->
 def update_user(
     platform: platform_module.Platform, account_id: str, name: str, change: UserChange
 ) -> tables.Identity:
-    new_name = ram.check_name("user", change.new_name) if change.new_name else None
+    new_name = names.USER.check(change.new_name) if change.new_name else None
     try:
         with authz.changing(platform, account_id) as session:
             user = find_user(session, account_id, name)

@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import jobs as job_rules
-from rtcompute.domain import resources, text
+from rtcompute.domain import names, resources, text
 from rtcompute.services.capacity import projects
 from rtcompute.services.jobs import sql
 from rtcompute.services.kernel import platform as platform_module
@@ -75,16 +74,6 @@ def not_found(name: str) -> errors.NotFound:
     )
 
 
-def check_name(name: str) -> str:
-    if not text.is_storable(name) or job_rules.NAME.fullmatch(name) is None:
-        raise errors.Invalid(
-            "job name: 1-128 letters, digits, _ and -, starting with a letter",
-            "作业名称须为 1-128 个字母、数字、_ 或 -，并以字母开头",
-            code="InvalidParameter.JobName",
-        )
-    return name
-
-
 def check_folder(path: str) -> str:
     if not text.is_storable(path):
         raise errors.Invalid(
@@ -96,7 +85,7 @@ def check_folder(path: str) -> str:
 
 
 def check_version(version: str) -> str:
-    if version and not (text.is_storable(version) and engine_rules.is_name(version)):
+    if version and not names.ENGINE_VERSION.fits(version):
         raise errors.Invalid(
             "engine_version reads flink-<major>.<minor>.<patch> (or empty: the cluster's "
             "current version)",
@@ -358,7 +347,7 @@ def create_job(
     description: str = "",
 ) -> JobView:
     """A new draft; its first revision is its content at creation."""
-    check_name(name)
+    names.JOB.check(name)
     folder = check_folder(folder)
     _sql_text(sql_text)
     parsed = settings_of(settings)
@@ -479,7 +468,7 @@ def move_job(
     """Rename a job or move it to another folder (an online job keeps running)."""
     target_folder = check_folder(folder) if folder is not None else None
     if new_name is not None:
-        check_name(new_name)
+        names.JOB.check(new_name)
     try:
         with db.transaction(platform.sessions) as session:
             found = projects.find(session, principal.account_id, project, lock=True)

@@ -319,11 +319,7 @@ def _online(
 def _allow(action_name: str, job: str, deployment: job_store.Deployment) -> job_rules.Action:
     action = job_rules.ACTIONS[action_name]
     if deployment.state not in action.sources:
-        raise errors.Conflict(
-            job_rules.refusal(action, deployment.state, job),
-            job_rules.refusal_zh(action, deployment.state, job),
-            code="JobStateConflict",
-        )
+        raise job_rules.refusal(action, deployment.state, job)
     return action
 
 

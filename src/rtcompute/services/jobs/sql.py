@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rtcompute import errors
 from rtcompute.domain import engines as engine_rules
-from rtcompute.domain import sqlscript, text
+from rtcompute.domain import names, sqlscript, text
 from rtcompute.services.capacity import projects
 from rtcompute.services.engines import versions as engine_versions
 from rtcompute.services.jobs import paths as job_paths
@@ -41,7 +41,7 @@ def engine_for(
     platform: platform_module.Platform, account_id: str, project: str, version: str | None
 ) -> str:
     """The version a check of the project's SQL runs on; 30006 when it is not installed."""
-    if version is not None and not (text.is_storable(version) and engine_rules.is_name(version)):
+    if version is not None and not names.ENGINE_VERSION.fits(version):
         raise errors.Invalid(
             "engine_version reads flink-<major>.<minor>.<patch>, e.g. flink-2.2.1",
             "引擎版本须写成 flink-<主版本>.<次版本>.<补丁版本>，例如 flink-2.2.1",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
-from rtcompute.domain import credentials, identities
+from rtcompute.domain import credentials, identities, names
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.services.kernel import principals
 from rtcompute.store import accounts as account_store
@@ -67,7 +67,7 @@ def read_account(platform: platform_module.Platform, account_id: str) -> tables.
 
 def find_account_id(platform: platform_module.Platform, alias: str) -> str | None:
     """The id behind an alias, so that failed sign-ins land in that account's audit trail."""
-    if not identities.ALIAS_PATTERN.fullmatch(alias):
+    if not names.ACCOUNT_ALIAS.fits(alias):
         return None  # no account can have this alias
     with db.transaction(platform.sessions) as session:
         account = account_store.read_account_by_alias(session=session, alias=alias)
@@ -77,7 +77,7 @@ def find_account_id(platform: platform_module.Platform, alias: str) -> str | Non
 def _create(
     platform: platform_module.Platform, new: NewAccount, *, is_operator: bool
 ) -> tables.Account:
-    alias = identities.check_alias(new.alias)
+    alias = names.ACCOUNT_ALIAS.check(new.alias)
     display_name = identities.check_display_name(new.display_name)
     email = identities.check_email(new.email)
     identities.check_password(

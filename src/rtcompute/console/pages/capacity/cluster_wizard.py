@@ -20,8 +20,7 @@ from rtcompute.console import guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import buckets as bucket_domain
-from rtcompute.domain import clusters as cluster_rules
-from rtcompute.domain import operations
+from rtcompute.domain import names, operations
 from rtcompute.domain import orders as order_rules
 from rtcompute.services.capacity import buckets, clusters, networks, orders, zones
 from rtcompute.services.kernel import principals
@@ -103,7 +102,7 @@ def step_problem(
         return say(N_("Choose a paid exclusive-mode order that has no cluster yet."))
     if step == 1:
         return None
-    if not cluster_rules.NAME.fullmatch(values.get("name", "")):
+    if not names.CLUSTER.fits(values.get("name", "")):
         return say(
             N_("Cluster names are 3-64 letters, digits and underscores, starting with a letter.")
         )

@@ -10,6 +10,7 @@ Create Date: 2026-12-07 06:00:00.000000
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,33 +42,29 @@ def _drop_defaults() -> None:
                 op.alter_column(table, column, server_default=None)
 
 
+def _alter(to: sa.types.TypeEngine[Any], was: sa.types.TypeEngine[Any], cast: str) -> None:
+    """Every column to type `to`, with its server default in that type."""
+    for table, columns in COLUMNS.items():
+        with op.batch_alter_table(table) as batch:
+            for column, _, default in columns:
+                batch.alter_column(
+                    column,
+                    type_=to,
+                    existing_type=was,
+                    existing_nullable=False,
+                    server_default=default if cast == "json" else OLD_DEFAULTS.get((table, column)),
+                    postgresql_using=f"{column}::{cast}",
+                )
+
+
 def upgrade() -> None:
     _drop_defaults()
     for table, columns in COLUMNS.items():
         for column, empty, _ in columns:
             op.execute(sa.text(f"UPDATE {table} SET {column} = '{empty}' WHERE {column} = ''"))
-        with op.batch_alter_table(table) as batch:
-            for column, _, default in columns:
-                batch.alter_column(
-                    column,
-                    type_=sa.JSON(),
-                    existing_type=sa.Text(),
-                    existing_nullable=False,
-                    server_default=default,
-                    postgresql_using=f"{column}::json",
-                )
+    _alter(sa.JSON(), sa.Text(), "json")
 
 
 def downgrade() -> None:
     _drop_defaults()
-    for table, columns in COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for column, _, _ in columns:
-                batch.alter_column(
-                    column,
-                    type_=sa.Text(),
-                    existing_type=sa.JSON(),
-                    existing_nullable=False,
-                    server_default=OLD_DEFAULTS.get((table, column)),
-                    postgresql_using=f"{column}::text",
-                )
+    _alter(sa.Text(), sa.JSON(), "text")
