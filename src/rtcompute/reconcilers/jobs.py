@@ -50,7 +50,11 @@ log = logging.getLogger("rtcompute.reconcilers.jobs")
 
 TERMINAL = frozenset({"FAILED", "FINISHED", "CANCELED"})
 # first retry after Flink's REST API failed a call a moment after it answered
-FLINK_RETRY_SECONDS = 2.0
+FLINK_RETRY_SECONDS = 1.0
+# a job is watched for its user: a failing step waits at most this long before it is tried
+# again (Flink's REST API fails calls for seconds around a failover, and a minute's back-off
+# would hide the job's recovery that long)
+RETRY_CAP_SECONDS = 10.0
 # first retry after a submission's worker died or timed out (the pool starts a new one)
 SUBMIT_RETRY_SECONDS = 5.0
 Work = job_runs.Work
@@ -77,7 +81,7 @@ class JobReconciler:
         self._tasks_at: dict[tuple[int, int], int] = {}
         self._watch_due: dict[int, float] = {}
         self._lock = threading.Lock()
-        self.retries = base.Backoff(monotonic)
+        self.retries = base.Backoff(monotonic, cap=RETRY_CAP_SECONDS)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
