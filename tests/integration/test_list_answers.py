@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from rtcompute.api.routes import projects as project_routes
+from rtcompute.services.kernel import leadership
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import projects as project_store
@@ -43,7 +45,9 @@ def test_a_list_is_answered_again_from_memory_until_a_write(
     shared_project(api, owner, "alpha", cu=1)
     first = api.get(PROJECTS, headers=owner.headers)
     kept = api.app.state.answers.get(  # type: ignore[attr-defined]
-        (owner.account_id, PROJECTS, ""), db.committed_writes(platform.engine), platform.now()
+        (owner.account_id, PROJECTS, ""),
+        db.committed_writes(platform.engine, project_routes.PROJECT_TABLES),
+        platform.now(),
     )
     assert kept == first.content  # the answer is kept, as it was sent
     assert api.get(PROJECTS, headers=owner.headers).content == first.content
@@ -109,3 +113,38 @@ def test_authorization_is_decided_before_a_kept_answer_is_served(
     detach(api, owner, "users/ops", "AdministratorAccess", "System")
     refused = api.get(PROJECTS, headers=ops)
     assert refused.status_code == 403, refused.text
+
+
+def test_one_tenant_never_gets_another_s_kept_list(api: TestClient, owner: Owner) -> None:
+    shared_project(api, owner, "alpha", cu=1)
+    assert names(api, owner.headers) == ["alpha"]  # kept for the first account
+    other = account(api, "globex")
+    authorize_service_role(api, other)
+    assert names(api, other.headers) == []
+    shared_project(api, other, "beta", cu=1)
+    assert names(api, other.headers) == ["beta"]
+    assert names(api, owner.headers) == ["alpha"]
+
+
+def test_a_write_elsewhere_keeps_a_list_a_write_of_its_tables_retires_it(
+    api: TestClient, owner: Owner, platform: platform_module.Platform
+) -> None:
+    """The leader's lease (renewed twice a second) does not retire a project list."""
+    shared_project(api, owner, "alpha", cu=1)
+    first = api.get(PROJECTS, headers=owner.headers).content
+    tables = project_routes.PROJECT_TABLES
+    before = db.committed_writes(platform.engine, tables)
+    leadership.hold(platform, name="bench", holder="h1", seconds=15)
+    assert db.committed_writes(platform.engine, tables) == before
+    assert db.committed_writes(platform.engine) > before
+    assert api.get(PROJECTS, headers=owner.headers).content == first
+    kept = api.app.state.answers.get(  # type: ignore[attr-defined]
+        (owner.account_id, PROJECTS, ""), before, platform.now()
+    )
+    assert kept == first  # still kept after the lease write
+    with db.transaction(platform.sessions) as session:
+        row = project_store.read_project(session=session, account_id=owner.account_id, name="alpha")
+        assert row is not None
+        row.description = "changed here"
+    assert db.committed_writes(platform.engine, tables) > before
+    assert ok(api.get(PROJECTS, headers=owner.headers))[0]["description"] == "changed here"

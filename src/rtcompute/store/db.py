@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,48 +31,66 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class WriteCount:
-    """How many transactions that wrote have committed through an engine in this process.
+    """When each table was last written by a committed transaction of this process, as a
+    number that only grows (one counter for all tables).
 
     Counted twice per write: when the commit starts and when its connection goes back to
     the pool (after the commit), so that a reader that noted the count before producing an
     answer can tell, afterwards, that a write may have committed meanwhile
-    (`api/answers.py` keeps answers of list routes on this).
+    (`api/answers.py` keeps answers of list routes on this). A statement whose table is not
+    recognized counts as a write of every table.
     """
 
     def __init__(self) -> None:
         self._count = itertools.count(1)
-        self.value = 0
+        self.by_table: dict[str, int] = {}
 
-    def bump(self) -> None:
-        self.value = next(self._count)
+    def bump(self, tables: Iterable[str]) -> None:
+        number = next(self._count)
+        for table in tables:
+            self.by_table[table] = number
+
+    def of(self, tables: Iterable[str] | None) -> int:
+        """The newest write among `tables` (None: among all)."""
+        counts = self.by_table
+        if tables is None:
+            return max(counts.values(), default=0)
+        return max([counts.get(ANY_TABLE, 0), *(counts.get(t, 0) for t in tables)])
 
 
 _WRITES: weakref.WeakKeyDictionary[Engine, WriteCount] = weakref.WeakKeyDictionary()
+ANY_TABLE = "*"
+# the table a write statement names (SQLAlchemy's INSERT, UPDATE and DELETE, both dialects)
+_WRITTEN = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
-def committed_writes(engine: Engine) -> int:
-    """The engine's write count now (see `WriteCount`)."""
-    return _WRITES[engine].value
+def committed_writes(engine: Engine, tables: Iterable[str] | None = None) -> int:
+    """The newest committed write of `tables` through `engine` (None: of any table)."""
+    return _WRITES[engine].of(tables)
 
 
 def _count_writes(engine: Engine) -> None:
     counter = _WRITES[engine] = WriteCount()
 
     def executed(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip()[:9].upper().startswith(_READS):
-            conn.info[_WROTE] = True
+        if statement.lstrip()[:9].upper().startswith(_READS):
+            return
+        found = _WRITTEN.match(statement)
+        conn.info.setdefault(_WROTE, set()).add(found.group(1).lower() if found else ANY_TABLE)
 
     def committing(conn: Any) -> None:
-        if conn.info.pop(_WROTE, False):
-            conn.info[_COMMITTED] = True
-            counter.bump()
+        tables = conn.info.pop(_WROTE, None)
+        if tables:
+            conn.info[_COMMITTED] = tables
+            counter.bump(tables)
 
     def rolled_back(conn: Any) -> None:
         conn.info.pop(_WROTE, None)
 
     def checked_in(_dbapi: Any, record: Any) -> None:
-        if record.info.pop(_COMMITTED, False):
-            counter.bump()
+        tables = record.info.pop(_COMMITTED, None)
+        if tables:
+            counter.bump(tables)
 
     event.listen(engine, "before_cursor_execute", executed)
     event.listen(engine, "commit", committing)

@@ -78,4 +78,6 @@ async def list_audit_events(
 
     # what an identity sees of the trail depends on who it is (the operator sees more)
     owner = f"identity:{principal.identity_id}"
-    return await answers.answer(request, platform, owner, produce, PAGE)
+    return await answers.answer(
+        request, platform, owner, produce, PAGE, ("accounts", "audit_events")
+    )

@@ -24,6 +24,8 @@ router = APIRouter(
 CLUSTERS = "acs:stream:{region}:{account_id}:cluster/*"
 CLUSTER = "acs:stream:{region}:{account_id}:cluster/{cluster}"
 CLUSTER_LIST = TypeAdapter(list[schemas.Cluster])
+# what a cluster list is read from (answers.answer)
+CLUSTER_TABLES = ("accounts", "clusters", "cluster_nodes", "cluster_components", "projects")
 
 
 def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
@@ -97,7 +99,9 @@ async def list_clusters(
         )
         return [cluster_out(c) for c in await listing.visible(found, clusters.resource_of)]
 
-    return await answers.answer(request, platform, listing.owner, produce, CLUSTER_LIST)
+    return await answers.answer(
+        request, platform, listing.owner, produce, CLUSTER_LIST, CLUSTER_TABLES
+    )
 
 
 @router.post("", status_code=201, response_model=schemas.Cluster)

@@ -39,6 +39,8 @@ NEW_JOB = BASE + "/job/{body[name]}"
 FOLDERS = BASE + "/folder/*"
 FOLDER = BASE + "/folder{body[path]}"
 JOB_LIST = TypeAdapter(list[schemas.JobSummary])
+# what a job list is read from (answers.answer)
+JOB_TABLES = ("accounts", "projects", "job_folders", "jobs", "job_deployments", "job_runs")
 PREFIX = "/projects/{project}"
 CHUNK = 64 * 1024
 
@@ -126,7 +128,9 @@ async def list_jobs(
         )
         return [schemas.JobSummary.model_validate(j) for j in found]
 
-    return await answers.answer(request, platform, principal.account_id, produce, JOB_LIST)
+    return await answers.answer(
+        request, platform, principal.account_id, produce, JOB_LIST, JOB_TABLES
+    )
 
 
 @router.post(PREFIX + "/jobs", status_code=201, response_model=schemas.Job)

@@ -22,6 +22,8 @@ router = APIRouter(
 PROJECTS = "acs:stream:{region}:{account_id}:*"
 PROJECT = "acs:stream:{region}:{account_id}:{project}"
 PROJECT_LIST = TypeAdapter(list[schemas.Project])
+# what a project list is read from (answers.answer)
+PROJECT_TABLES = ("accounts", "projects", "clusters")
 
 
 def project_out(project: tables.Project, cluster_names: dict[int, str]) -> schemas.Project:
@@ -66,7 +68,9 @@ async def list_projects(
         )
         return await _out(platform, await listing.visible(found, projects.resource_of))
 
-    return await answers.answer(request, platform, listing.owner, produce, PROJECT_LIST)
+    return await answers.answer(
+        request, platform, listing.owner, produce, PROJECT_LIST, PROJECT_TABLES
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Project)
