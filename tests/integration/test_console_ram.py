@@ -679,3 +679,22 @@ def test_odd_path_and_query_values(
     events = trail_of(platform, "ram:DeleteUser", "failed")
     assert len(events) == (0 if "/" in value else 1)
     assert all(e.resource.startswith("acs:ram::") and "\x00" not in e.resource for e in events)
+
+
+@pytest.mark.parametrize(
+    "page", ["/console/ram/users/dev", "/console/ram/groups/devs", "/console/ram/roles/runner"]
+)
+def test_the_attach_form_chooses_no_policy_beforehand(
+    api: TestClient, acme: str, page: str
+) -> None:
+    """Guide, 为子账号授权: the user picks the policy; nothing is granted by one click."""
+    seed(api)
+    text = api.get(page).text
+    select = text[text.index('<select name="policy"') :]
+    select = select[: select.index("</select>")]
+    options = re.findall(r"<option[^>]*>", select)
+    assert options[0] == '<option value="" selected disabled>', options[:2]
+    assert [o for o in options[1:] if "selected" in o] == []
+    assert 'value="System:AdministratorAccess"' in select  # still offered
+    refused = post(api, f"{page}/policies", acme, policy="")  # as a form sends no choice
+    assert refused.status_code == 422, refused.text
