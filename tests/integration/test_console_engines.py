@@ -208,6 +208,15 @@ def test_version_management_of_a_cluster(
     full = text(api.get(f"{PAGE}?tab=installed"))
     assert "(3/3)" in full and "data-held>3 / 3<" in full
     assert "设置为current" in text(api.get(f"{PAGE}?tab=installed", headers=ZH))
+    # a full cluster offers no install that would be refused: disabled, with the reason
+    installable = text(api.get(f"{PAGE}?tab=installable"))
+    assert "data-install-blocked" in installable
+    assert "At most 3 versions can be installed: uninstall one first." in installable
+    assert '<button type="submit" disabled aria-describedby="install-why">' in row_of(
+        installable, OLD
+    )
+    zh_installable = text(api.get(f"{PAGE}?tab=installable", headers=ZH))
+    assert "最多安装 3 个版本：请先卸载一个。" in zh_installable
     refused(
         install(api, token, OLD),
         409,
@@ -229,6 +238,10 @@ def test_version_management_of_a_cluster(
     assert "data-current-flag" in row_of(after, V1) and "data-current-flag" not in row_of(after, V2)
     assert f"data-current-version>{V1}<" in after
     assert f"{PAGE}/{V1}/current" not in after and f"{PAGE}/{V2}/current" in after
+    # the current version's Uninstall is disabled with the reason; the others' are not
+    assert "data-uninstall-blocked" in row_of(after, V1)
+    assert f"{PAGE}/{V1}/uninstall" not in after and f"{PAGE}/{V2}/uninstall" in after
+    assert "data-uninstall-blocked" not in row_of(after, V2)
 
     # the current version, and a version an online job references, are not uninstalled
     current = post(api, f"{PAGE}/{V1}/uninstall", token)

@@ -363,6 +363,7 @@ def test_going_online_and_the_lifecycle_buttons(
     del engine
     job = new_job(api, token, "live")
     assert send(api, f"{job}/save", editor_form(token, FIXED, 1)).status_code == 303
+    assert '<button type="submit" id="publish">' in text(api.get(job))  # a draft may go online
     online = post(api, f"{job}/publish", token)
     assert online.headers["location"] == f"{job}/online?done=created"
     page = text(api.get(online.headers["location"]))
@@ -409,7 +410,12 @@ def test_going_online_and_the_lifecycle_buttons(
     assert api.get(f"{job}/logs/..%2Fsecret").status_code == 404
     assert api.get(f"{job}/logs/nothere.log").status_code == 404
 
-    # refusals while running: another revision online, offline, delete
+    # refusals while running: another revision online, offline, delete; the editor's
+    # Go online is disabled with the reason, as the service would refuse it
+    editor = text(api.get(job))
+    assert '<button type="submit" id="publish" disabled aria-describedby="publish-why">' in editor
+    assert "Stop the job before it goes online with another revision." in editor
+    assert "请先停止作业，再以其他修订上线。" in text(api.get(job, headers=ZH))
     refused(post(api, f"{job}/publish", token), 409, "JobIsRunning", "stop it before")
     refused(post(api, f"{job}/offline", token), 409, "JobStateConflict", "taken offline only when")
     refused(post(api, f"{job}/delete", token), 409, "JobIsOnline", "take it offline")

@@ -163,6 +163,8 @@ async def editor_response(
         "project": project,
         "cluster": cluster,
         "job": found,
+        # a running job is stopped before another revision goes online (the service refuses)
+        "active_states": job_rules.ACTIVE,
         "versions": versions,
         "values": values,
         "gutter": gutter(values["sql"], {p.line for p in problems}),
