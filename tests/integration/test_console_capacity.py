@@ -352,8 +352,14 @@ def test_cluster_in_four_steps_with_refusals_on_their_step(
         "network": "vpc1",
         "zone": "zone-a",
     }
+    # a public bucket and a non-standard one are different fixes: each its own sentence
     public = text(step(3, bucket="open-bucket", subnet="sw1", **where))
-    assert "a cluster needs a standard-class bucket that is not public-read" in public
+    assert "bucket open-bucket is public-read; a cluster's bucket must not be" in public
+    assert "has storage class" not in public
+    post(api, "/console/buckets", token, name="cold-bucket", storage_class="infrequent")
+    cold = text(step(3, bucket="cold-bucket", subnet="sw1", **where))
+    assert "bucket cold-bucket has storage class infrequent" in cold
+    assert "public-read; a cluster" not in cold
     crowded = {**EXCLUSIVE, "slave_count": 4}
     big = paid_order(api, owner, **crowded)
     small = text(step(3, bucket="udf-bucket", subnet="tiny", **{**where, "order_id": big["id"]}))

@@ -107,23 +107,7 @@ def read_bucket(
 
 def check_for_cluster(bucket: Bucket) -> None:
     """Guide, exclusive cluster configuration: standard storage, and never public-read."""
-    if bucket.storage_class != bucket_domain.STANDARD:
-        raise errors.Invalid(
-            f"bucket {bucket.name} has storage class {bucket.storage_class}; a cluster keeps "
-            "its UDF packages in a standard-class bucket: choose or create one with "
-            f"storage_class {bucket_domain.STANDARD}",
-            f"存储桶 {bucket.name} 的存储类型是 {bucket.storage_class}；集群的 UDF 包须存放在"
-            f"标准存储类型的存储桶中：请选择或创建存储类型为 {bucket_domain.STANDARD} 的存储桶",
-            code="InvalidParameter.BucketStorageClass",
-        )
-    if bucket.acl == bucket_domain.PUBLIC_READ:
-        raise errors.Invalid(
-            f"bucket {bucket.name} is public-read; a cluster's bucket must not be: set its acl "
-            f"to {bucket_domain.PRIVATE} or choose a private bucket",
-            f"存储桶 {bucket.name} 是公共读的，集群的存储桶不能公共读：请将其读写权限改为 "
-            f"{bucket_domain.PRIVATE}，或选择一个私有存储桶",
-            code="InvalidParameter.BucketAcl",
-        )
+    bucket_domain.check_for_cluster(bucket.name, bucket.storage_class, bucket.acl)
 
 
 def _root(platform: platform_module.Platform, bucket: Bucket) -> Path:

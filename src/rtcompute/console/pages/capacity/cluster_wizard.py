@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
+from rtcompute import errors
 from rtcompute.console import guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages.capacity import shared
@@ -102,10 +103,10 @@ def step_problem(
         return say(N_("Choose a paid exclusive-mode order that has no cluster yet."))
     if step == 1:
         return None
-    if not names.CLUSTER.fits(values.get("name", "")):
-        return say(
-            N_("Cluster names are 3-64 letters, digits and underscores, starting with a letter.")
-        )
+    try:
+        names.CLUSTER.check(values.get("name", ""))
+    except errors.Invalid as refused:
+        return views.error_message(request, refused)
     if step == 2:
         return None
     bucket = next((b for b in chosen["buckets"] if b.name == values.get("bucket")), None)
@@ -113,13 +114,10 @@ def step_problem(
     zone = next((z for z in chosen["zones"] if z.name == values.get("zone")), None)
     if bucket is None or subnet is None or zone is None:
         return say(N_("Choose a bucket, a network, a zone and a subnet."))
-    if bucket.storage_class != bucket_domain.STANDARD or bucket.acl == bucket_domain.PUBLIC_READ:
-        return say(
-            N_(
-                "Bucket %(bucket)s is not usable: a cluster needs a standard-class bucket "
-                "that is not public-read."
-            )
-        ) % {"bucket": bucket.name}
+    try:  # the service's own rule and words: a class and a public ACL are different fixes
+        bucket_domain.check_for_cluster(bucket.name, bucket.storage_class, bucket.acl)
+    except errors.Invalid as refused:
+        return views.error_message(request, refused)
     if subnet.zone != zone.name:
         return say(N_("Subnet %(subnet)s lies in zone %(other)s, not %(zone)s.")) % {
             "subnet": subnet.name,
