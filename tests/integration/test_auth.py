@@ -217,16 +217,24 @@ def test_verification_sentences_follow_the_language(
     )
     body = assert_error(zh, 401, "VerificationRequired")
     assert body["message"] == (
-        "该身份已长时间未登录，6 位验证码已写入平台管理员的日志。请连同密码一起输入验证码。"
+        "该身份已长时间未登录，需要输入 6 位验证码：本账号收不到邮件，验证码已写入本平台的服务器"
+        "日志。请向平台运维人员索取，然后连同密码一起输入。"
     )
     english = assert_error(sign_in(api, "acme"), 401, "VerificationRequired")
     assert english["message"] == (
-        "This identity has been inactive for a long time; a 6-digit verification code was "
-        "written to the operator's log. Enter it with your password."
+        "This identity has been inactive for a long time, so a 6-digit code is needed: no "
+        "e-mail reaches this account, so the code was written to the server log of this "
+        "installation. Ask the installation's operator for it, then enter it with your password."
     )
-    assert auth.code_sent("email").text("zh-CN") == (
-        "该身份已长时间未登录，6 位验证码已通过邮件发送。请连同密码一起输入验证码。"
+    # by e-mail: the account reads its own address; a RAM user learns it went to the owner's
+    mailed = auth.code_sent("email", address="owner@example.com")
+    assert "e-mailed to this account's address (o***@example.com)" in mailed.message
+    assert "验证码已发送到本账号的邮箱（o***@example.com）" in mailed.text("zh-CN")
+    user = auth.code_sent("email", ram_user=True, address="owner@example.com")
+    assert "the account that owns this user (o***@example.com). Ask the account owner" in (
+        user.message
     )
+    assert "请向主账号所有者索取" in user.text("zh-CN")
 
 
 def test_verification_code_is_single_use_and_expires(

@@ -286,10 +286,10 @@ def test_chinese_sign_in_shows_the_services_sentences_alone(
         "/login/acme", data={"csrf_token": token, "password": PASSWORD}, headers=chinese
     )
     assert asked.status_code == 401
-    assert "6 位验证码已写入平台管理员的日志。请连同密码一起输入验证码。" in asked.text
-    assert "inactive" not in asked.text and "operator's log" not in asked.text
+    assert "验证码已写入本平台的服务器日志。请向平台运维人员索取" in asked.text
+    assert "inactive" not in asked.text and "server log" not in asked.text
     english = api.post("/login/acme", data={"csrf_token": token, "password": PASSWORD})
-    assert "a 6-digit verification code was written to the operator&#39;s log" in english.text
+    assert "the code was written to the server log of this installation" in english.text
 
 
 def test_ram_user_login_is_refused_without_users(

@@ -86,7 +86,10 @@ def test_verification_code_arrives_by_email(
             assert response.status_code == 401, response.text
             assert response.json()["code"] == "VerificationRequired"
             assert response.json()["verification"] == "email"
-            assert "by e-mail" in response.json()["message"]
+            assert (
+                "e-mailed to this account's address (o***@acme.example)"
+                in response.json()["message"]
+            )
             assert len(handler.messages) == 1
             recipients, message = handler.messages[0]
             assert recipients == ["owner@acme.example"]
@@ -150,3 +153,31 @@ def test_smtp_without_an_address_falls_back_to_the_log(
         assert signed.principal.account_alias == "nomail"
     finally:
         platform.engine.dispose()
+
+
+def test_a_ram_user_learns_the_code_went_to_the_account_owner(
+    database_url: str, tmp_path: Path, clock: FakeClock, inbox: tuple[Inbox, int]
+) -> None:
+    """The code of a RAM user goes to the account's address: the user is told whom to ask."""
+    handler, port = inbox
+    api, built = smtp_api(database_url, tmp_path / "data", clock, port)
+    try:
+        with api:
+            signup(api, "acme", email="owner@acme.example")
+            owner = sign_in(api).json()["token"]
+            created = api.post(
+                "/api/v1/ram/users",
+                headers={"Authorization": f"Bearer {owner}"},
+                json={"name": "dev", "password": PASSWORD, "console_enabled": True},
+            )
+            assert created.status_code == 201, created.text
+            assert sign_in(api, user="dev").status_code == 201
+            clock.advance(days=31)
+            response = sign_in(api, user="dev")
+            assert response.status_code == 401, response.text
+            message = response.json()["message"]
+            assert "the account that owns this user (o***@acme.example)" in message
+            assert "Ask the account owner for it" in message
+            assert [recipients for recipients, _ in handler.messages] == [["owner@acme.example"]]
+    finally:
+        built.engine.dispose()

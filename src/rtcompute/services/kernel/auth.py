@@ -287,22 +287,48 @@ def _check_second_factor(
         notifier.send, to=account.email, subject="rtcompute sign-in verification code", body=body
     )
     outbox.append(_CodeMail(identity_id=identity.id, send=send))
-    return code_sent(notifier.channel)
+    return code_sent(
+        notifier.channel,
+        ram_user=identity.identity_type == identities.IdentityType.RAM_USER,
+        address=account.email,
+    )
 
 
-def code_sent(channel: str) -> errors.VerificationRequired:
-    """After a long inactivity: a code went out by e-mail (`email`) or to the log (`log`)."""
+def masked(address: str) -> str:
+    """An e-mail address as a hint of where a code went: `a***@example.com`."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def code_sent(
+    channel: str, *, ram_user: bool = False, address: str = ""
+) -> errors.VerificationRequired:
+    """After a long inactivity: a code went out by e-mail (`email`, to the account's
+    address) or to the server log (`log`); the sentence says whom to ask for it."""
+    inactive = "This identity has been inactive for a long time, so a 6-digit code is needed: "
+    inactive_zh = "该身份已长时间未登录，需要输入 6 位验证码："
+    if channel == "email" and ram_user:
+        return errors.VerificationRequired(
+            inactive + f"it was e-mailed to the address of the account that owns this user "
+            f"({masked(address)}). Ask the account owner for it, then enter it with your "
+            "password.",
+            inactive_zh + f"验证码已发送到本用户所属主账号的邮箱（{masked(address)}）。"
+            "请向主账号所有者索取，然后连同密码一起输入。",
+            method=channel,
+        )
     if channel == "email":
         return errors.VerificationRequired(
-            "This identity has been inactive for a long time; a 6-digit verification code was "
-            "sent by e-mail. Enter it with your password.",
-            "该身份已长时间未登录，6 位验证码已通过邮件发送。请连同密码一起输入验证码。",
+            inactive + f"it was e-mailed to this account's address ({masked(address)}). Enter "
+            "it with your password.",
+            inactive_zh + f"验证码已发送到本账号的邮箱（{masked(address)}）。请连同密码一起输入。",
             method=channel,
         )
     return errors.VerificationRequired(
-        "This identity has been inactive for a long time; a 6-digit verification code was "
-        "written to the operator's log. Enter it with your password.",
-        "该身份已长时间未登录，6 位验证码已写入平台管理员的日志。请连同密码一起输入验证码。",
+        inactive + "no e-mail reaches this account, so the code was written to the server log "
+        "of this installation. Ask the installation's operator for it, then enter it with "
+        "your password.",
+        inactive_zh + "本账号收不到邮件，验证码已写入本平台的服务器日志。请向平台运维人员索取，"
+        "然后连同密码一起输入。",
         method=channel,
     )
 
