@@ -33,6 +33,7 @@ from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
 from rtcompute.services.capacity import buckets
 from rtcompute.services.engines import catalog as engines
+from rtcompute.services.engines import copies as engine_copies
 from rtcompute.services.jobs import drafts as jobs
 from rtcompute.services.jobs import lifecycle as job_lifecycle
 from rtcompute.services.jobs import records as job_records
@@ -303,7 +304,8 @@ def add_job(
             principal,
             project,
             job,
-            sql_text="SELECT 1",
+            sql_text="CREATE TABLE snk (a INT) WITH ('connector' = 'blackhole');\n"
+            "INSERT INTO snk SELECT 1",
             settings=settings,
             engine_version=version,
         )
@@ -722,6 +724,7 @@ def test_a_failed_install_leaves_the_cluster_running_and_alerts(
     installer: FakeInstaller,
     notifier: RecordingNotifier,
     webhook: tuple[str, list[dict[str, Any]]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     owner = setup.owner
     _, posted = webhook
@@ -734,11 +737,13 @@ def test_a_failed_install_leaves_the_cluster_running_and_alerts(
     settle(reconciler)
     assert cluster(api, owner)["state"] == "running"
     failed = ok(api.get(f"{versions_of()}/flink-2.2.1", headers=owner.headers))
+    # the tenant is told it failed and whom to ask; pip's words are the operator's (logged)
     assert (failed["state"], failed["current"], failed["message"]) == (
         "failed",
         False,
-        installer.fail,
+        engine_copies.tenant_message("flink-2.2.1"),
     )
+    assert installer.fail in caplog.text
     assert listing(api, owner) == [
         ("flink-2.2.1", "failed", False),
         ("flink-1.20.5", "installed", True),
@@ -746,11 +751,12 @@ def test_a_failed_install_leaves_the_cluster_running_and_alerts(
     alerts = notifier.sent[before:]
     assert len(alerts) == 1
     assert "flink-2.2.1" in alerts[0].subject and "cluster1" in alerts[0].subject
-    assert installer.fail in alerts[0].body
+    assert engine_copies.tenant_message("flink-2.2.1") in alerts[0].body
+    assert installer.fail not in alerts[0].body
     assert len(posted) == 1
     assert posted[0]["kind"] == "engine_install_failed"
     assert posted[0]["account"] == owner.alias
-    assert installer.fail in posted[0]["body"] and "flink-2.2.1" in posted[0]["subject"]
+    assert installer.fail not in posted[0]["body"] and "flink-2.2.1" in posted[0]["subject"]
     # the failed version is not installed: the rules still hold
     expect(
         api.post(f"{versions_of()}/flink-2.2.1/current", headers=owner.headers),
@@ -785,7 +791,9 @@ def test_a_failed_first_install_leaves_no_current(
     settle(reconciler)
     assert cluster(api, owner)["state"] == "running"
     assert listing(api, owner) == [("flink-2.2.1", "failed", False)]
-    assert "Java not found" in notifier.sent[-1].body
+    # the tenant's alert says what happened and whom to ask, not the host's missing Java
+    assert engine_copies.tenant_message("flink-2.2.1") in notifier.sent[-1].body
+    assert "Java" not in notifier.sent[-1].body
     # a failed version can be "uninstalled" (cleared from the list)
     ok(api.delete(f"{versions_of()}/flink-2.2.1", headers=owner.headers))
     assert listing(api, owner) == []

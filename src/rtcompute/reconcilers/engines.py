@@ -186,7 +186,9 @@ class EngineReconciler:
         )
 
     def _install_failed(self, version: str, message: str) -> None:
-        """The copy and the deployments waiting for it fail; their owners are alerted."""
+        """The copy and the deployments waiting for it fail; their owners are alerted (a
+        tenant without the operator's details: those are logged here)."""
+        log.warning("engine %s: the install failed: %s", version, message)
         for failed in engine_copies.copy_failed(self.platform, HOST, version, message):
             alerts.send(
                 self.platform,
@@ -195,7 +197,12 @@ class EngineReconciler:
                 subject=f"rtcompute: installing {version} on {failed.target} failed",
                 body=(
                     f"Installing engine version {version} on {failed.target} failed: "
-                    f"{message}\nThe cluster keeps running with its previous "
-                    "versions; install again once the cause is fixed."
+                    f"{failed.message}"
+                    + (
+                        ""  # a tenant's message says what goes on and whom to ask
+                        if failed.account_id
+                        else "\nThe shared pool keeps running with its previous versions; "
+                        "install again once the cause is fixed."
+                    )
                 ),
             )

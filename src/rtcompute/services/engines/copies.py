@@ -36,6 +36,17 @@ class Failed:
     account_id: str | None
     target: str  # the cluster's name, or "the shared pool"
     version: str
+    message: str  # what its owner is told (a tenant: no detail of the operator's setup)
+
+
+def tenant_message(version: str) -> str:
+    """A failed install as a tenant sees it: the cause (the operator's package index or
+    wheelhouse, paths, pip's output) is the operator's business and goes to the server log."""
+    return (
+        f"{version} could not be installed on this installation (the operator has the cause "
+        "in the server log); the cluster keeps running with its previous versions: try again "
+        "later, or ask the operator"
+    )
 
 
 def _drop_gone_targets(session: db.Session) -> None:
@@ -165,7 +176,9 @@ def copy_failed(
         ):
             if row.version != version:
                 continue
-            row.state, row.state_since, row.message = engine_rules.FAILED, now, message
+            # the shared pool is the operator's: its row keeps the cause itself
+            shown = message if row.cluster_id is None else tenant_message(version)
+            row.state, row.state_since, row.message = engine_rules.FAILED, now, shown
             row.current = False
             cluster = (
                 cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
@@ -180,6 +193,7 @@ def copy_failed(
                     cluster.account_id if cluster else None,
                     cluster.name if cluster else "the shared pool",
                     version,
+                    shown,
                 )
             )
     return failed
