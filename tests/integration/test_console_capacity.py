@@ -29,6 +29,7 @@ from tests.integration.test_ram_support import (
     account,
     allow,
     authorize_service_role,
+    cluster_running,
     create_policy,
     ok,
     paid_order,
@@ -140,6 +141,12 @@ def test_every_capacity_page_renders_in_both_languages(
     assert 'data-cluster="stream1"' in overview
     assert 'data-state="starting"' in overview
     assert 'id="kubernetes-table"' in overview
+    # guide, cluster list: a running cluster's row offers "Create project"; a starting one not
+    assert "data-create-project" not in overview
+    cluster_running(platform, "stream1")
+    row = text(api.get("/console/capacity")).split('data-cluster="stream1"')[1].split("</tr>")[0]
+    assert '<a href="/console/clusters/stream1#cluster-project-form" data-create-project>' in row
+    assert 'id="cluster-project-form"' in text(api.get("/console/clusters/stream1"))
 
 
 def test_buy_shared_pay_badge_and_create_project(api: TestClient, owner: Owner, token: str) -> None:

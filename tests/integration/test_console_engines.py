@@ -16,19 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import sqlscript
-from rtcompute.services.capacity import clusters
 from rtcompute.services.engines import catalog as engines
 from rtcompute.services.engines import copies as engine_copies
 from rtcompute.services.kernel import accounts
 from rtcompute.services.kernel import platform as platform_module
-from rtcompute.store import db
-from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import PASSWORD
 from tests.integration import test_engines_api
 from tests.integration.test_console import signin_via_form
@@ -38,6 +33,7 @@ from tests.integration.test_ram_support import (
     Owner,
     account,
     allow,
+    cluster_running,
     create_policy,
     ok,
 )
@@ -66,20 +62,11 @@ def text(response: Any) -> str:
     return html.unescape(response.text)
 
 
-def running(platform: platform_module.Platform, name: str) -> None:
-    """The cluster reconciler's part: the cluster's nodes came up."""
-    with db.transaction(platform.sessions) as session:
-        cluster = session.scalars(
-            select(capacity_tables.Cluster).where(capacity_tables.Cluster.name == name)
-        ).one()
-        clusters.move(session, platform, cluster, cluster_rules.RUNNING)
-
-
 @pytest.fixture
 def cluster(api: TestClient, owner: Owner, token: str, platform: platform_module.Platform) -> str:
     """A running exclusive cluster `stream1` of acme (and a shared project `analytics`)."""
     seed_everything(api, owner, token, platform)
-    running(platform, "stream1")
+    cluster_running(platform, "stream1")
     return "stream1"
 
 

@@ -11,8 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from rtcompute.domain import clusters as cluster_rules
+from rtcompute.services.capacity import clusters
+from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.conftest import PASSWORD, RecordingNotifier, login, signup
 
 API = "/api/v1"
@@ -156,3 +162,12 @@ def sign_in_again(api: TestClient, owner: Owner, notifier: RecordingNotifier) ->
         response = api.post(f"{API}/sessions", json=body | {"code": notifier.last_code()})
     token = ok(response, 201)["token"]
     return Owner(owner.alias, owner.account_id, {"Authorization": f"Bearer {token}"})
+
+
+def cluster_running(platform: platform_module.Platform, name: str) -> None:
+    """The cluster reconciler's part: the cluster's nodes came up."""
+    with db.transaction(platform.sessions) as session:
+        cluster = session.scalars(
+            select(capacity_tables.Cluster).where(capacity_tables.Cluster.name == name)
+        ).one()
+        clusters.move(session, platform, cluster, cluster_rules.RUNNING)
