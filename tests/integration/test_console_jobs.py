@@ -47,7 +47,12 @@ cluster = engine_pages.cluster
 V2, install, installed = engine_pages.V2, engine_pages.install, engine_pages.installed
 PROJECT = "inside"
 JOBS = f"/console/projects/{PROJECT}/jobs"
-BROKEN = "CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\nSELECT id FORM src;\n"
+BROKEN = (
+    "CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\n"
+    "CREATE TABLE out_rows (id BIGINT) WITH ('connector' = 'print');\n"
+    "INSERT INTO out_rows\n"
+    "SELECT id FORM src;\n"
+)
 FIXED = BROKEN.replace("FORM", "FROM")
 SETTINGS = {
     "parallelism": "1",
@@ -75,7 +80,7 @@ class TypoEngine:
     def _result(self, version: str, sql: str, plan: str) -> sqlscript.CheckResult:
         release = version.removeprefix("flink-")
         if "FORM" in sql:
-            problem = sqlscript.Problem(2, 11, 'Encountered "FORM" at line 2, column 11.')
+            problem = sqlscript.Problem(4, 11, 'Encountered "FORM" at line 2, column 11.')
             return sqlscript.CheckResult(False, (problem,), "", 9.0, release)
         return sqlscript.CheckResult(True, (), plan, 9.0, release)
 
@@ -290,14 +295,14 @@ def test_folders_drafts_revisions_and_the_check(
     assert checked.status_code == 200, checked.text[:800]
     page = text(checked)
     assert 'data-ok="false"' in page and f'data-engine-version="{V2}"' in page
-    assert '<li data-line="2" data-column="11">' in page and "<code>2:11</code>" in page
+    assert '<li data-line="4" data-column="11">' in page and "<code>4:11</code>" in page
     assert 'Encountered "FORM" at line 2, column 11.' in page
-    assert '<span data-gutter-line="2" class="bad">' in page
+    assert '<span data-gutter-line="4" class="bad">' in page
     assert 'data-revision="3"' in page  # nothing changed: no new revision
     # going online with the broken revision: the check's problems, on the editor
     failed = post(api, f"{job}/publish", token)
-    page = refused(failed, 409, "JobCheckFailed", "line 2, column 11")
-    assert '<li data-line="2" data-column="11">' in page
+    page = refused(failed, 409, "JobCheckFailed", "line 4, column 11")
+    assert '<li data-line="4" data-column="11">' in page
 
     # fix it: Check saves the form (a new revision) and passes
     fixed = send(
@@ -351,6 +356,26 @@ def test_folders_drafts_revisions_and_the_check(
         zh_page = api.get(path, headers=ZH)
         assert zh_page.status_code == 200, path
         assert chinese in text(zh_page), path
+
+
+def test_a_select_alone_is_refused_by_the_check_and_going_online(
+    api: TestClient, token: str, engine: TypoEngine
+) -> None:
+    """A job must write somewhere: the check names the SELECT's line before Flink is asked,
+    and going online says so in the page's language."""
+    job = new_job(api, token, "peek")
+    select_only = (
+        "CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\nSELECT id FROM src;\n"
+    )
+    page = text(send(api, f"{job}/check", editor_form(token, select_only, 1)))
+    assert 'data-ok="false"' in page and engine.calls == []
+    assert '<li data-line="2" data-column="1">' in page and "<code>2:1</code>" in page
+    assert "a SELECT alone has nowhere to write its rows" in page
+    assert '<span data-gutter-line="2" class="bad">' in page
+    refused(post(api, f"{job}/publish", token), 409, "JobCheckFailed", "line 2, column 1")
+    publish = send(api, f"{job}/publish", {"csrf_token": token}, headers=ZH)
+    zh = refused(publish, 409, "JobCheckFailed")
+    assert "第 2 行第 1 列：作业需要用 INSERT INTO 写入结果表" in zh
 
 
 def test_going_online_and_the_lifecycle_buttons(

@@ -146,7 +146,8 @@ def test_paths_outside_the_account_s_buckets_are_refused(
     refused(api, owner, "oss://globex-data/x", "bucket globex-data is not a bucket of this account")
     refused(api, owner, f"file://{theirs}/x", OUTSIDE)
     # a JAR, and SET of a platform key
-    found = check(api, owner, "j", "ADD JAR '/opt/evil.jar';\nSET 'rest.port' = '1'")
+    script = "ADD JAR '/opt/evil.jar';\nSET 'rest.port' = '1';\n" + sink(f"oss://{BUCKET}/out/")
+    found = check(api, owner, "j", script)
     assert [(p["line"], p["column"]) for p in found["problems"]] == [(1, 9), (2, 1)]
     assert found["problems"][0]["message"].startswith("jar '/opt/evil.jar': the path lies")
     assert found["problems"][1]["message"].startswith("SET 'rest.port' is not allowed")

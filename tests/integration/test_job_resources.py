@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import sqlscript
+from rtcompute.services.jobs import resources as job_resources
 from rtcompute.services.jobs import runs as job_runs
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
@@ -194,6 +195,45 @@ def test_what_cannot_be_attached(
     assert response.status_code == 400, response.text
     response = put(api, owner, "etl", (BUCKET, "a\x00b"))
     assert response.status_code in (400, 422), response.text
+
+
+def test_the_platforms_own_objects_are_neither_offered_nor_attached(
+    api: TestClient,
+    platform: platform_module.Platform,
+    owner: Owner,  # noqa: F811
+    bucket_root: Path,
+) -> None:
+    """Checkpoints, savepoints and HA metadata go below `rtcompute/` of a state bucket (as
+    test_job_reconciler.py sees the runs' directories); the picker does not offer them and
+    the API does not attach them (in any bucket: any bucket may be a job's state bucket)."""
+    for key in (
+        "rtcompute/jobs/alpha/1/checkpoints/0f3a/chk-7/_metadata",
+        "rtcompute/jobs/alpha/1/savepoints/savepoint-0f3a-1/udf.jar",
+    ):
+        path = bucket_root / key
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"PK")
+    upload(api, owner, BUCKET, "rtcompute-udfs/mine.jar")  # only the folder is the platform's
+    offered = job_resources.candidates(platform, owner.account_id, "alpha")
+    assert [(r.bucket, r.key) for r in offered if r.bucket == BUCKET] == [
+        (BUCKET, "rtcompute-udfs/mine.jar"),
+        (BUCKET, "udfs/twice.jar"),
+    ]
+    jar = (BUCKET, "rtcompute/jobs/alpha/1/savepoints/savepoint-0f3a-1/udf.jar")
+    response = put(api, owner, "etl", jar)
+    body = expect(response, 400, "JobResourcePlatformObject")
+    assert body["message"] == (
+        f"resource {BUCKET}/rtcompute/jobs/alpha/1/savepoints/savepoint-0f3a-1/udf.jar: objects "
+        "under rtcompute/ are the platform's own (jobs' checkpoints, savepoints and HA "
+        "metadata), not a job's resources: attach a JAR or file of your own"
+    )
+    zh = {**owner.headers, "Accept-Language": "zh-CN"}
+    url = job_url("etl", "/resources")
+    body = {"resources": [{"bucket": jar[0], "key": jar[1]}]}
+    message = api.put(url, headers=zh, json=body).json()["message"]
+    assert "rtcompute/ 下的对象属于平台自身" in message and "请挂载你自己的 JAR 或文件" in message
+    assert listed(api, owner, "etl") == []
+    ok(put(api, owner, "etl", (BUCKET, "rtcompute-udfs/mine.jar")))
 
 
 def test_a_bucket_in_another_region_is_refused(

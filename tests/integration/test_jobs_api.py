@@ -549,7 +549,10 @@ def test_publish_refused_when_the_check_fails(
         "job empty revision 1 does not pass its check: line 1, column 1: the job has no SQL yet"
     )
     # a location outside the account's buckets: refused before Flink is asked
-    sneaky = "CREATE TABLE t (a INT) WITH (\n  'connector' = 'filesystem',\n  'path' = '/etc')"
+    sneaky = (
+        "CREATE TABLE t (a INT) WITH (\n  'connector' = 'filesystem',\n  'path' = '/etc');\n"
+        "INSERT INTO t SELECT 1"
+    )
     new_job(api, owner, "sneaky", sql=sneaky)
     checked = ok(api.post(job_url("sneaky", ":validate"), headers=h))
     assert checked["ok"] is False and engine.calls == []
@@ -571,6 +574,68 @@ def test_publish_refused_when_the_check_fails(
     assert body["code"] == "JobCheckFailed"
     assert body["message"].endswith("line 2, column 5: Object 'nope' not found")
     expect(api.get(job_url("typo", "/deployment"), headers=h), 404, "JobNotOnline")
+
+
+def test_a_job_that_writes_nowhere_is_refused_at_check_publish_and_start(
+    api: TestClient, platform: platform_module.Platform, owner: Owner, engine: StubSqlEngine
+) -> None:
+    """A streaming job must write somewhere: a bare SELECT (or DDL alone) is refused by the
+    job's check, so by going online too, before Flink is asked; the project's syntax check,
+    which checks any SQL for the editor, still takes a SELECT."""
+    h = owner.headers
+    zh = {**h, "Accept-Language": "zh-CN"}
+    select_only = (
+        "CREATE TABLE src (a INT) WITH ('connector' = 'datagen');\n"
+        "-- what comes out?\n"
+        "SELECT a FROM src;\n"
+    )
+    says = (
+        "a job needs an INSERT INTO a sink table: a SELECT alone has nowhere to write its rows "
+        "(write INSERT INTO <sink> SELECT ...)"
+    )
+    new_job(api, owner, "peek", sql=select_only)
+    checked = ok(api.post(job_url("peek", ":validate"), headers=h))
+    assert checked["ok"] is False and engine.calls == []
+    assert checked["problems"] == [{"line": 3, "column": 1, "message": says}]
+    assert ok(api.get(job_url("peek"), headers=h))["state"] == "draft"
+    response = api.post(job_url("peek", ":publish"), headers=h)
+    assert response.status_code == 409, response.text
+    body = response.json()
+    assert (body["code"], body["problems"]) == ("JobCheckFailed", checked["problems"])
+    assert body["message"] == (
+        f"job peek revision 1 does not pass its check: line 3, column 1: {says}"
+    )
+    body = api.post(job_url("peek", ":publish"), headers=zh).json()
+    assert body["message"] == (
+        "作业 peek 的修订 1 未通过检查，第 3 行第 1 列：作业需要用 INSERT INTO 写入结果表："
+        "单独的 SELECT 查询结果无处写出（请写成 INSERT INTO <结果表> SELECT ...）"
+    )
+    expect(api.get(job_url("peek", "/deployment"), headers=h), 404, "JobNotOnline")
+    # DDL alone writes nothing either
+    new_job(api, owner, "tables_only", sql=SQL.rsplit(";", 1)[0])
+    checked = ok(api.post(job_url("tables_only", ":validate"), headers=h))
+    assert checked["ok"] is False and engine.calls == []
+    assert [(p["line"], p["column"]) for p in checked["problems"]] == [(1, 1)]
+    assert "the script has no INSERT" in checked["problems"][0]["message"]
+    body = api.post(job_url("tables_only", ":publish"), headers=zh).json()
+    assert body["code"] == "JobCheckFailed" and "脚本中没有 INSERT 语句" in body["message"]
+    # the editor's syntax check of the project's SQL takes a lone SELECT
+    adhoc = ok(
+        api.post(f"{API}/projects/{PROJECT}/sql:validate", headers=h, json={"sql": "SELECT 1"})
+    )
+    assert adhoc["ok"] is True and engine.calls == [("validate", "flink-2.2.1", "SELECT 1")]
+    # a deployment that went online with a SELECT alone (before the rule) stops at start,
+    # before any process starts
+    online(api, owner, "legacy")
+    with db.transaction(platform.sessions) as session:
+        row = job_store.read_deployment(session=session, job_id=job_id(platform, "legacy"))
+        assert row is not None
+        row.sql = select_only
+    response = api.post(job_url("legacy", ":start"), headers=h)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "JobCheckFailed"
+    assert response.json()["message"] == f"job legacy cannot start: line 3, column 1: {says}"
+    assert deployment(api, owner, "legacy")["state"] == "online"
 
 
 def pool_project(

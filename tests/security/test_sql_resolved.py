@@ -141,6 +141,13 @@ def variants(target: str, own: str) -> dict[str, str]:
     }  # fmt: skip
 
 
+# a job that writes somewhere (a job must): what each code form is checked beside
+PIPELINE = script(
+    "CREATE TABLE job_src (line STRING) WITH ('connector' = 'datagen')",
+    "CREATE TABLE job_dst (line STRING) WITH ('connector' = 'blackhole')",
+    "INSERT INTO job_dst SELECT * FROM job_src",
+)
+
 CODE = {
     "USING // JAR": "CREATE TEMPORARY FUNCTION f AS 'evil.F' USING // c\n JAR 'file:///tmp/e.jar'",
     "USING /* */ JAR": "CREATE FUNCTION f AS 'evil.F' USING /* c */ JAR '/tmp/e.jar'",
@@ -237,7 +244,10 @@ def test_no_code_loads_in_the_shared_worker(
     tmp_path: Path,
     form: str,
 ) -> None:
-    found = check(api, owner, "probe", CODE[form])
+    # a job must write somewhere: each form beside a pipeline that passes alone, so the
+    # refusal is the form's, not the check's of a script that writes nothing
+    assert check(api, owner, "control", PIPELINE)["ok"] is True
+    found = check(api, owner, "probe", script(CODE[form], PIPELINE))
     assert refused(found), found
     assert not Path("/tmp/rtc-plan.json").exists()
 

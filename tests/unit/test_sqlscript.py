@@ -175,3 +175,82 @@ def test_statements_that_load_user_code_are_refused(sql: str, named: str) -> Non
 @pytest.mark.parametrize("sql", NO_CODE)
 def test_other_statements_are_checked(sql: str) -> None:
     assert sqlscript.loads_code(sqlscript.Statement(sql, 1, 1)) is None
+
+
+KINDS = [
+    ("INSERT INTO snk SELECT * FROM src", sqlscript.WRITES),
+    ("insert overwrite snk select * from src", sqlscript.WRITES),
+    ("EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1", sqlscript.WRITES),
+    ("execute\n  insert into a select 1", sqlscript.WRITES),
+    ("CREATE TABLE t WITH ('connector' = 'print') AS SELECT id FROM src", sqlscript.WRITES),
+    ("CREATE OR REPLACE TABLE t AS (SELECT 1)", sqlscript.WRITES),
+    ("REPLACE TABLE t AS WITH x AS (SELECT 1) SELECT * FROM x", sqlscript.WRITES),
+    ("SELECT * FROM src", sqlscript.QUERY),
+    ("select /* INSERT INTO x */ 1", sqlscript.QUERY),
+    ("// a note\nINSERT INTO snk SELECT 1", sqlscript.WRITES),
+    ("SELECT 'oss://b/k' // INSERT\n FROM t", sqlscript.QUERY),
+    ("WITH x AS (SELECT 1) SELECT * FROM x", sqlscript.QUERY),
+    ("VALUES (1), (2)", sqlscript.QUERY),
+    ("(SELECT 1) UNION (SELECT 2)", sqlscript.QUERY),
+    (
+        "CREATE TABLE src (id BIGINT, ts AS PROCTIME()) WITH ('connector' = 'datagen')",
+        sqlscript.OTHER,
+    ),
+    ("CREATE TABLE t (a INT) WITH ('path' = 'AS SELECT')", sqlscript.OTHER),
+    ("CREATE TABLE `AS SELECT` (a INT) LIKE src", sqlscript.OTHER),
+    ("CREATE VIEW v AS SELECT * FROM src", sqlscript.OTHER),
+    ("SET 'pipeline.name' = 'SELECT'", sqlscript.OTHER),
+    ("BEGIN STATEMENT SET", sqlscript.OTHER),
+    ("END", sqlscript.OTHER),
+    ("EXPLAIN SELECT 1", sqlscript.OTHER),
+    ("SHOW TABLES", sqlscript.OTHER),
+]
+
+
+@pytest.mark.parametrize(("sql", "kind"), KINDS)
+def test_what_a_statement_does_with_rows(sql: str, kind: str) -> None:
+    assert sqlscript.kind_of(sqlscript.Statement(sql, 1, 1)) == kind
+
+
+SOURCE = "CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');\n"
+SINK = "CREATE TABLE snk (id BIGINT) WITH ('connector' = 'blackhole');\n"
+
+
+def test_a_select_alone_has_nowhere_to_write() -> None:
+    script = SOURCE + "-- look at the rows\n  SELECT id FROM src;\n"
+    (problem,) = sqlscript.nowhere_to_write(sqlscript.split(script))
+    assert (problem.line, problem.column) == (3, 3)
+    assert problem.message.startswith(
+        "a job needs an INSERT INTO a sink table: a SELECT alone has nowhere to write its rows"
+    )
+    assert problem.zh.startswith(
+        "作业需要用 INSERT INTO 写入结果表：单独的 SELECT 查询结果无处写出"
+    )
+
+
+def test_a_select_beside_an_insert_is_refused_too() -> None:
+    script = SOURCE + SINK + "INSERT INTO snk SELECT id FROM src;\nSELECT 1;\n"
+    problems = sqlscript.nowhere_to_write(sqlscript.split(script))
+    assert [(p.line, p.column) for p in problems] == [(4, 1)]
+
+
+def test_a_script_of_ddl_only_writes_nothing() -> None:
+    script = "\n" + SOURCE + SINK
+    (problem,) = sqlscript.nowhere_to_write(sqlscript.split(script))
+    assert (problem.line, problem.column) == (2, 1)
+    assert "the script has no INSERT" in problem.message
+    assert "脚本中没有 INSERT 语句" in problem.zh
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        SOURCE + SINK + "INSERT INTO snk SELECT id FROM src;",
+        SOURCE + SINK + "EXECUTE STATEMENT SET BEGIN\nINSERT INTO snk SELECT id FROM src;\nEND;",
+        SOURCE + SINK + "BEGIN STATEMENT SET;\nINSERT INTO snk SELECT id FROM src;\nEND;",
+        SOURCE + "CREATE TABLE copy WITH ('connector' = 'blackhole') AS SELECT id FROM src;",
+        "",  # no statement at all: the check says so itself
+    ],
+)
+def test_a_script_that_writes_passes(script: str) -> None:
+    assert sqlscript.nowhere_to_write(sqlscript.split(script)) == ()

@@ -58,6 +58,16 @@ STOP_WITH_SAVEPOINT = "savepoint"
 STOP_CANCEL = "cancel"
 STOP_MODES = (STOP_WITH_SAVEPOINT, STOP_CANCEL)
 
+# the platform's own folder in a bucket: every job's checkpoints, savepoints and HA metadata
+# go below `rtcompute/jobs/<project>/<job id>/` of its state bucket (services/jobs/runs.py),
+# so its objects are never offered as, nor attached as, a job's resources
+PLATFORM_FOLDER = "rtcompute"
+
+
+def is_platform_object(key: str) -> bool:
+    """The object key lies in the platform's own folder of its bucket."""
+    return key.split("/", 1)[0] == PLATFORM_FOLDER
+
 
 @dataclass(frozen=True)
 class Action:

@@ -26,11 +26,13 @@ class Statement:
 
 @dataclass(frozen=True)
 class Problem:
-    """What is wrong and where, in script coordinates (1-based)."""
+    """What is wrong and where, in script coordinates (1-based); `zh`: the same in Chinese,
+    for the platform's own rules (Flink's messages are English only)."""
 
     line: int
     column: int
     message: str
+    zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,4 +232,63 @@ def loads_code(statement: Statement) -> str | None:
     return (
         f"{what} is not run: the engines load no user code from SQL; attach JARs to the job "
         "as resources instead (CREATE FUNCTION ... AS 'class' then finds their classes)"
+    )
+
+
+# What a statement does with rows, by its first keywords once comments, strings and quoted
+# identifiers are blanked: a job's rows must go somewhere, and only these statements write
+# them (an INSERT, inside EXECUTE or a statement set too, or CREATE/REPLACE TABLE ... AS); a
+# bare query (SELECT, WITH, VALUES) would run with nowhere to write, which a submission
+# refuses after its processes started (runtime/engines/worker_main.py `Submitter`). Decided
+# on the text, not on Flink's operations, because the engines' check answer does not name
+# each statement's kind; the split already knows where every statement starts.
+WRITES, QUERY, OTHER = "writes", "query", "other"
+_NOT_CODE = re.compile(  # comments (Calcite's `//` too), strings, quoted identifiers
+    r"(?:--|//)[^\r\n]*|/\*.*?(?:\*/|$)|'(?:[^']|'')*'?|`(?:[^`]|``)*`?|\"(?:[^\"]|\"\")*\"?",
+    re.DOTALL,
+)
+_WRITING = re.compile(
+    r"^(?:INSERT|EXECUTE\s+(?:INSERT|STATEMENT\s+SET))\b"
+    r"|^(?:CREATE\s+(?:OR\s+REPLACE\s+)?|REPLACE\s+)(?:TEMPORARY\s+)?TABLE\b"
+    r".*\bAS\s*\(*\s*(?:SELECT|WITH|VALUES)\b",
+    re.DOTALL,
+)
+_QUERYING = re.compile(r"^(?:\(\s*)*(?:SELECT|WITH|VALUES|TABLE)\b")
+
+
+def kind_of(statement: Statement) -> str:
+    """WRITES (its rows go to a table), QUERY (a bare query) or OTHER (DDL, SET, USE, ...)."""
+    code = " ".join(_NOT_CODE.sub(" ", statement.sql).upper().split())
+    if _WRITING.match(code):
+        return WRITES
+    return QUERY if _QUERYING.match(code) else OTHER
+
+
+def nowhere_to_write(statements: tuple[Statement, ...]) -> tuple[Problem, ...]:
+    """Why a job's script cannot run as a job: each bare query, or no statement that writes."""
+    kinds = [kind_of(statement) for statement in statements]
+    problems = tuple(
+        Problem(
+            statement.line,
+            statement.column,
+            "a job needs an INSERT INTO a sink table: a SELECT alone has nowhere to write its "
+            "rows (write INSERT INTO <sink> SELECT ...)",
+            "作业需要用 INSERT INTO 写入结果表：单独的 SELECT 查询结果无处写出"
+            "（请写成 INSERT INTO <结果表> SELECT ...）",
+        )
+        for statement, kind in zip(statements, kinds, strict=True)
+        if kind == QUERY
+    )
+    if problems or not statements or WRITES in kinds:
+        return problems
+    first = statements[0]
+    return (
+        Problem(
+            first.line,
+            first.column,
+            "a job needs an INSERT INTO a sink table: the script has no INSERT (nor EXECUTE "
+            "STATEMENT SET with one), so the job would write nothing",
+            "作业需要用 INSERT INTO 写入结果表：脚本中没有 INSERT 语句"
+            "（也没有含 INSERT 的 EXECUTE STATEMENT SET），作业不会写出任何数据",
+        ),
     )

@@ -89,7 +89,7 @@ def _problems_zh(problems: tuple[sqlscript.Problem, ...]) -> str:
     """The first problem in a Chinese sentence (Flink's own words are kept)."""
     first = problems[0]
     more = f"（另有 {len(problems) - 1} 个问题）" if len(problems) > 1 else ""
-    return f"第 {first.line} 行第 {first.column} 列：{first.message}{more}"
+    return f"第 {first.line} 行第 {first.column} 列：{first.zh or first.message}{more}"
 
 
 def check_job(
@@ -131,8 +131,10 @@ def _check(
     *,
     explain: bool = False,
 ) -> sql.SqlCheck:
-    """The isolation rules (locations, attached resources), then Flink's check; a job with
-    JARs is checked by an isolated worker that loads them."""
+    """The isolation rules (locations, attached resources) and the job's need to write
+    somewhere (a bare SELECT, no INSERT), then Flink's check; a job with JARs is checked by
+    an isolated worker that loads them. The project's syntax check (`sql.check`) checks any
+    SQL for the editor, a lone SELECT too: the rule on writing is a job's alone."""
     if not script.strip():
         problem = sqlscript.Problem(1, 1, "the job has no SQL yet")
         return sql.SqlCheck(version, sqlscript.CheckResult(False, (problem,), "", 0.0, ""))
@@ -150,7 +152,7 @@ def _check(
         script,
         explain=explain,
         jars=attached.jars,
-        problems=attached.problems,
+        problems=attached.problems + sqlscript.nowhere_to_write(sqlscript.split(script)),
     )
 
 
@@ -465,19 +467,21 @@ def _recheck_locations(
     resources: tuple[job_rules.Attached, ...],
 ) -> None:
     """The isolation rules again at start: a bucket, an object or a role grant may have gone
-    since."""
+    since; and a deployment published before a SELECT-only script was refused at check
+    stops here, not after its processes started."""
+    statements = sqlscript.split(script)
     with db.transaction(platform.sessions) as session:
         resolved = job_paths.resolve(
             platform,
             session,
             account_id=account_id,
             region=region,
-            statements=sqlscript.split(script),
+            statements=statements,
         )
         attached = job_resources.resolve(
             platform, session, account_id=account_id, region=region, frozen=resources
         )
-    problems = attached.problems + resolved.problems
+    problems = attached.problems + resolved.problems + sqlscript.nowhere_to_write(statements)
     if problems:
         raise CheckFailed(
             f"job {name} cannot start: " + _problems_text(problems),

@@ -116,6 +116,15 @@ def _object(
     ref: Ref,
 ) -> str:
     """The object's resolved path, or Refused (the same rules at attach, check and start)."""
+    if job_rules.is_platform_object(ref.key):
+        folder = job_rules.PLATFORM_FOLDER
+        raise Refused(
+            "JobResourcePlatformObject",
+            f"objects under {folder}/ are the platform's own (jobs' checkpoints, savepoints "
+            "and HA metadata), not a job's resources: attach a JAR or file of your own",
+            f"{folder}/ 下的对象属于平台自身（作业的检查点、保存点和高可用元数据），"
+            "不能作为作业资源挂载：请挂载你自己的 JAR 或文件",
+        )
     bucket = _bucket(session, account_id, ref.bucket)
     if bucket is None:
         raise Refused(
@@ -281,7 +290,7 @@ def candidates(
     platform: platform_module.Platform, account_id: str, project: str, limit: int = 200
 ) -> list[Ref]:
     """Objects that could be attached: those of the account's buckets in the project's
-    region (the first `limit`, for the console's picker)."""
+    region, but for the platform's own (the first `limit`, for the console's picker)."""
     with db.transaction(platform.sessions) as session:
         found = projects.find(session, account_id, project)
         rows = [
@@ -292,6 +301,8 @@ def candidates(
     refs: list[Ref] = []
     for bucket in rows:
         for stored in bucket_store.list_objects(job_paths.bucket_root(platform, bucket)):
+            if job_rules.is_platform_object(stored.key):
+                continue
             refs.append(Ref(bucket.name, stored.key))
             if len(refs) >= limit:
                 return refs

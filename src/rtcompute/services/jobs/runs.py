@@ -123,7 +123,7 @@ def _state_dirs(
 ) -> tuple[str, str, str]:
     """Checkpoint, savepoint and HA directories in the job's state bucket (file:// URIs)."""
     bucket = _bucket(session, project.account_id, deployment.state_bucket)
-    base = f"rtcompute/jobs/{project.name}/{deployment.job_id}"
+    base = f"{job_rules.PLATFORM_FOLDER}/jobs/{project.name}/{deployment.job_id}"
     if bucket is None:
         return "", "", ""
     return (
