@@ -31,6 +31,7 @@ from rtcompute.services.jobs import runs as job_runs
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from rtcompute.store import jobs as job_store
+from rtcompute.store.tables import capacity as capacity_tables
 from tests.integration.test_clusters_api import (
     OPERATOR_PASSWORD,
     Setup,
@@ -1025,3 +1026,30 @@ def test_the_job_list_reads_the_same_few_rows_however_many_jobs(
         own = ok(api.get(job_url(shown["name"]), headers=owner.headers))
         assert (shown["state"], shown["online_revision"]) == (own["state"], own["online_revision"])
     assert {j["name"]: j["state"] for j in listed}["job-1"] == "online"
+
+
+def test_state_locations_are_shown_as_their_oss_addresses(
+    api: TestClient, platform: platform_module.Platform, owner: Owner
+) -> None:
+    """A savepoint, an event or a state message names oss://bucket/key, never the directory
+    the platform keeps the bucket in; a location outside the account's buckets is left."""
+    h = owner.headers
+    online(api, owner, "etl")
+    ident = job_id(platform, "etl")
+    with db.transaction(platform.sessions) as session:
+        bucket = session.scalars(
+            select(capacity_tables.Bucket).where(capacity_tables.Bucket.name == "acme-udfs")
+        ).one()
+        root = platform.settings.data_dir / "buckets" / str(bucket.id)
+    key = f"rtcompute/jobs/{PROJECT}/{ident}/savepoints/savepoint-1a2b"
+    job_records.record_savepoint(
+        platform, ident, 1, kind="savepoint", reason="stop", location=f"file:{root}/{key}"
+    )
+    job_records.add_event(platform, ident, "state", f"savepoint file://{root}/{key} taken")
+    job_records.add_event(platform, ident, "state", "restored from file:/elsewhere/x")
+    listed = ok(api.get(job_url("etl", "/savepoints"), headers=h))
+    assert listed[0]["location"] == f"oss://acme-udfs/{key}"
+    messages = [e["message"] for e in ok(api.get(job_url("etl", "/events"), headers=h))]
+    assert f"savepoint oss://acme-udfs/{key} taken" in messages
+    assert "restored from file:/elsewhere/x" in messages
+    assert not any(str(platform.settings.data_dir) in m for m in messages)

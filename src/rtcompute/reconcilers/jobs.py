@@ -305,12 +305,10 @@ class JobReconciler:
                     self.platform, work.job_id, flink_state="", message=f"{process.name}: {exc}"
                 )
                 continue
-            gone = f"{process.name} on {process.node} was gone"
+            where = f"{process.name} on {job_runs.node_label(process.node)}"
+            gone = f"{where} was gone"
             if killed:
-                gone = (
-                    f"{process.name} on {process.node} went over the memory its CU allows "
-                    "and was killed by its limit"
-                )
+                gone = f"{where} went over the memory its CU allows and was killed by its limit"
             job_records.add_event(
                 self.platform,
                 work.job_id,

@@ -266,10 +266,11 @@ def publish(
             f"by {principal.display}",
         )
         session.flush()
-        return deployment_view(session, found, job, deployment)
+        return deployment_view(platform, session, found, job, deployment)
 
 
 def deployment_view(
+    platform: platform_module.Platform,
     session: db.Session,
     project: tables.Project,
     job: job_store.Job,
@@ -297,7 +298,7 @@ def deployment_view(
         restarts=deployment.restarts,
         start_mode=deployment.start_mode,
         stop_mode=deployment.stop_mode,
-        message=deployment.message,
+        message=job_paths.shown(platform, session, project.account_id, deployment.message),
         published_by=deployment.published_by,
         published_at=deployment.published_at,
         state_since=deployment.state_since,
@@ -447,7 +448,7 @@ def start(
             note=f"start ({mode}) by {principal.display}",
         )
         session.flush()
-        return deployment_view(session, found, job, deployment)
+        return deployment_view(platform, session, found, job, deployment)
 
 
 def _deployed(
@@ -516,7 +517,7 @@ def resume(
             note=f"resume by {principal.display}",
         )
         session.flush()
-        return deployment_view(session, found, job, deployment)
+        return deployment_view(platform, session, found, job, deployment)
 
 
 def stop(
@@ -551,7 +552,7 @@ def stop(
             note=f"{verb} by {principal.display}",
         )
         session.flush()
-        return deployment_view(session, found, job, deployment)
+        return deployment_view(platform, session, found, job, deployment)
 
 
 def offline(
@@ -587,7 +588,7 @@ def read_deployment(
             raise errors.NotFound(
                 f"job {name} is not online", f"作业 {name} 未上线", code="JobNotOnline"
             )
-        return deployment_view(session, found, job, deployment)
+        return deployment_view(platform, session, found, job, deployment)
 
 
 def list_savepoints(
@@ -596,7 +597,14 @@ def list_savepoints(
     with db.transaction(platform.sessions) as session:
         job = jobs.find(session, projects.find(session, account_id, project), name)
         return [
-            SavepointView(s.id, s.run, s.kind, s.reason, s.location, s.created_at)
+            SavepointView(
+                s.id,
+                s.run,
+                s.kind,
+                s.reason,
+                job_paths.shown(platform, session, account_id, s.location),
+                s.created_at,
+            )
             for s in job_store.list_savepoints(session=session, job_id=job.id)
         ]
 
@@ -607,5 +615,6 @@ def list_events(
     with db.transaction(platform.sessions) as session:
         job = jobs.find(session, projects.find(session, account_id, project), name)
         return [
-            (e.at, e.kind, e.message) for e in job_store.list_events(session=session, job_id=job.id)
+            (e.at, e.kind, job_paths.shown(platform, session, account_id, e.message))
+            for e in job_store.list_events(session=session, job_id=job.id)
         ]

@@ -15,6 +15,7 @@ at publish, at start and at submission, where the worker runs the INSERTs only o
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,3 +223,33 @@ def state_location(
 ) -> str:
     """A file:// URI inside the bucket for Flink's own state (checkpoints, savepoints)."""
     return file_uri(bucket_root(platform, bucket) / key)
+
+
+# a file: URI in a sentence (Flink writes `file:/x`, the platform `file:///x`)
+_FILE_URI = re.compile(r"file:(?://)?(/[^\s,;'\"()]+)")
+
+
+def shown(
+    platform: platform_module.Platform, session: db.Session, account_id: str, text: str
+) -> str:
+    """`text` with every location inside one of the account's buckets written as its
+    `oss://bucket/key` address: a tenant never sees where the platform keeps its files."""
+    root = platform.settings.data_dir / "buckets"
+    names: dict[str, str] = {}
+
+    def address(found: re.Match[str]) -> str:
+        try:
+            inside = Path(found.group(1)).relative_to(root)
+        except ValueError:
+            return found.group(0)
+        bucket_id, *key = inside.parts
+        if bucket_id not in names:
+            bucket = (
+                session.get(capacity_tables.Bucket, int(bucket_id)) if bucket_id.isdigit() else None
+            )
+            names[bucket_id] = bucket.name if bucket and bucket.account_id == account_id else ""
+        if not names[bucket_id]:
+            return found.group(0)
+        return f"oss://{names[bucket_id]}/" + "/".join(key)
+
+    return _FILE_URI.sub(address, text) if "file:" in text else text

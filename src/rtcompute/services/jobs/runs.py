@@ -269,7 +269,7 @@ def _rooms(
     )
     usable = slave_type.cu if slave_type is not None and slave_type.cu else 0
     nodes = node_store.list_nodes(session=session, cluster_ids=[cluster.id])
-    key = f"c{cluster.id}:"
+    key = node_key(cluster.id, "")
     masters = [
         placement.Master(key + n.name, LOCAL_HOST, managers.get(key + n.name, 0))
         for n in nodes
@@ -468,3 +468,14 @@ def judge_submission(
 
 def restore_config(work: Work) -> dict[str, str]:
     return job_rules.restore_config(work.version, work.restore_path, work.allow_non_restored)
+
+
+def node_key(cluster_id: int, node: str) -> str:
+    """A cluster node as placements name it: unique across accounts (`c12:slave-0`)."""
+    return f"c{cluster_id}:{node}"
+
+
+def node_label(key: str) -> str:
+    """A placement's node as its user knows it: `slave-0` (the job's cluster is its own),
+    never the cluster's internal id."""
+    return key.partition(":")[2] or key
