@@ -92,6 +92,7 @@ class FakeRest:
         self.root_exception = ""
         self.checkpoint_path = ""
         self.failed_checkpoints = 0
+        self.checkpoint_failure = ""  # Flink's failure_message of the latest failed checkpoint
         self.savepoint = runtime_module.SavepointStatus("IN_PROGRESS", None, None)
         self.stop_calls: list[tuple[str, str]] = []
         self.cancelled: list[str] = []
@@ -138,7 +139,9 @@ class FakeRest:
 
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         self._answer()
-        latest = {"completed": {"external_path": self.checkpoint_path}}
+        latest: dict[str, Any] = {"completed": {"external_path": self.checkpoint_path}}
+        if self.checkpoint_failure:
+            latest["failed"] = {"failure_message": self.checkpoint_failure}
         return {"latest": latest, "counts": {"failed": self.failed_checkpoints}}
 
     def stop_with_savepoint(
@@ -691,14 +694,16 @@ def test_failovers_checkpoints_and_metrics_are_recorded(
     ]
     flink.checkpoint_path = "file:///b/chk-7"
     flink.failed_checkpoints = 2
+    flink.checkpoint_failure = "Not all required tasks are currently running.\n\tat org..."
     world.reconciler.reconcile_once()
     world.reconciler.reconcile_once()  # the same history again: counted once
     kinds = [e for e in world.events(ident) if e[0] in ("failover", "checkpoint")]
+    why = "a checkpoint failed: Not all required tasks are currently running."  # Flink's reason
     assert kinds == [
         ("failover", "java.io.IOException: a\nb"),
         ("failover", "java.lang.OOM"),
-        ("checkpoint", "a checkpoint failed"),
-        ("checkpoint", "a checkpoint failed"),
+        ("checkpoint", why),
+        ("checkpoint", why),
     ]
     deployment = world.get("etl/deployment")
     assert deployment["restarts"] == 2

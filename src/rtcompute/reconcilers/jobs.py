@@ -442,7 +442,11 @@ class JobReconciler:
                 location=str(location),
             )
         failed = int((found.get("counts") or {}).get("failed") or 0)
-        job_records.count_checkpoint_failures(self.platform, work.job_id, failed)
+        # Flink's reason for its latest failed checkpoint ("Not all required tasks are
+        # currently running.", a timeout, a storage error): the first line of it
+        latest_failed = (found.get("latest") or {}).get("failed") or {}
+        reason = _first_lines(str(latest_failed.get("failure_message") or ""), 1)[:500]
+        job_records.count_checkpoint_failures(self.platform, work.job_id, failed, reason)
 
     def _sample(self, work: Work, api: runtime_module.Rest) -> None:
         now = self.monotonic()

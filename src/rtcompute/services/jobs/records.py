@@ -207,8 +207,11 @@ def count_failovers(
         found.failover_seen_ms = max(found.failover_seen_ms, newest_ms)
 
 
-def count_checkpoint_failures(platform: platform_module.Platform, job_id: int, failed: int) -> None:
-    """Flink's count of failed checkpoints of the run; each new one is an event."""
+def count_checkpoint_failures(
+    platform: platform_module.Platform, job_id: int, failed: int, reason: str = ""
+) -> None:
+    """Flink's count of failed checkpoints of the run; each new one is an event, with
+    Flink's reason for the latest failure when it gave one."""
     with db.transaction(platform.sessions) as session:
         deployment = job_store.read_deployment(session=session, job_id=job_id)
         if deployment is None or failed <= deployment.checkpoint_failures:
@@ -222,7 +225,7 @@ def count_checkpoint_failures(platform: platform_module.Platform, job_id: int, f
                 job_id=job_id,
                 at=now,
                 kind="checkpoint",
-                message="a checkpoint failed",
+                message=f"a checkpoint failed: {reason}" if reason else "a checkpoint failed",
             )
         deployment.checkpoint_failures = failed
 
