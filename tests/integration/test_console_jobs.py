@@ -435,6 +435,12 @@ def test_going_online_and_the_lifecycle_buttons(
     assert api.get(f"{job}/logs/..%2Fsecret").status_code == 404
     assert api.get(f"{job}/logs/nothere.log").status_code == 404
 
+    # the jobs list: the CU the running deployment holds and the version it runs
+    row = text(api.get(JOBS)).split('<tr data-job="live">')[1].split("</tr>")[0]
+    held = deployment_of(platform, "live").cu_milli / 1000
+    assert f"<td data-cu>{held}</td>" in row
+    version = deployment_of(platform, "live").engine_version
+    assert f'<td class="nowrap" data-engine-version>{version}</td>' in row
     # refusals while running: another revision online, offline, delete; the editor's
     # Go online is disabled with the reason, as the service would refuse it
     editor = text(api.get(job))

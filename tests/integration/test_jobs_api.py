@@ -1053,3 +1053,18 @@ def test_state_locations_are_shown_as_their_oss_addresses(
     assert f"savepoint oss://acme-udfs/{key} taken" in messages
     assert "restored from file:/elsewhere/x" in messages
     assert not any(str(platform.settings.data_dir) in m for m in messages)
+
+
+def test_the_job_list_shows_what_the_deployment_runs_and_holds(
+    api: TestClient, platform: platform_module.Platform, owner: Owner
+) -> None:
+    h = owner.headers
+    online(api, owner, "etl")
+    (summary,) = ok(api.get(f"{API}/projects/{PROJECT}/jobs", headers=h))
+    assert (summary["deployed_version"], summary["held_cu"]) == ("flink-2.2.1", None)
+    with db.transaction(platform.sessions) as session:
+        row = job_store.read_deployment(session=session, job_id=job_id(platform, "etl"))
+        assert row is not None
+        row.state, row.cu_milli = job_rules.RUNNING, 1250
+    (summary,) = ok(api.get(f"{API}/projects/{PROJECT}/jobs", headers=h))
+    assert (summary["deployed_version"], summary["held_cu"]) == ("flink-2.2.1", 1.25)

@@ -90,6 +90,12 @@ class JobSummary(base.ResponseModel):
     online_revision: int | None
     cu: float
     updated_at: datetime
+    deployed_version: str = Field(
+        default="", description="the engine version the online deployment runs (resolved)"
+    )
+    held_cu: float | None = Field(
+        default=None, description="the CU the deployment holds while it runs"
+    )
 
 
 class Revision(base.ResponseModel):

@@ -49,6 +49,10 @@ class JobView:
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    # the online deployment's engine version (resolved when it went online: never "the
+    # current"), and the CU it holds while it runs ("" / None: none)
+    deployed_version: str = ""
+    held_cu: float | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,12 @@ def view_with(job: job_store.Job, deployment: job_store.Deployment | None) -> Jo
         created_at=job.created_at,
         updated_by=job.updated_by,
         updated_at=job.updated_at,
+        deployed_version=deployment.engine_version if deployment else "",
+        held_cu=(
+            deployment.cu_milli / job_rules.MILLI
+            if deployment and deployment.state in job_rules.HOLDING
+            else None
+        ),
     )
 
 
