@@ -41,10 +41,12 @@ def version(
 
 
 def build_app(*, client_commands: bool = True) -> typer.Typer:
+    from rtcompute.cli import root
     from rtcompute.server import commands as server_commands
 
     app = typer.Typer(
         name="rtc",
+        cls=root.RootGroup if client_commands else None,  # `rtc up` starts without Rich
         help=HELP,
         no_args_is_help=True,
         add_completion=False,
@@ -71,6 +73,7 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
             zones,
         )
 
+        app.callback()(commands.root_options)
         app.command("login")(commands.login)
         app.command("logout")(commands.logout)
         app.command("whoami")(commands.whoami)

@@ -3,15 +3,19 @@ editors parse (`FILE:LINE:COLUMN: message`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
-from rtcompute.cli import engine_versions, engines, sql
+from rtcompute.cli import commands, engine_versions, engines, sql
 from rtcompute.client import engines as client_engines
 from rtcompute.client import schemas
+from rtcompute.client.base import ApiError
+from rtcompute.main import build_app
 from tests.unit.cli_fakes import AT, answer
 
 VERSION = {
@@ -142,3 +146,73 @@ def test_a_cluster_name_stays_one_path_segment() -> None:
     assert client_engines.versions_path(None) == "/pool/versions"
     assert client_engines.versions_path("c1") == "/clusters/c1/versions"
     assert client_engines.versions_path("../pool") == "/clusters/..%2Fpool/versions"
+
+
+class Installs:
+    """The versions API while an install is under way: `install_version` refused with
+    `refusal`, `get_version` answering `states` in turn (the last one stays)."""
+
+    def __init__(self, refusal: ApiError, states: list[schemas.engines.Version]) -> None:
+        self.refusal = refusal
+        self.states = states
+        self.polls = 0
+
+    def __enter__(self) -> Installs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def install_version(
+        self, cluster: str | None, version: str, *, confirm_beta: bool
+    ) -> schemas.engines.Version:
+        raise self.refusal
+
+    def get_version(self, cluster: str | None, version: str) -> schemas.engines.Version:
+        self.polls += 1
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+    def get_cluster(self, name: str) -> schemas.clusters.Cluster:
+        return cluster(name, "deploying")
+
+
+def install(monkeypatch: pytest.MonkeyPatch, api: Installs, *args: str) -> Any:
+    monkeypatch.setattr(engine_versions.time, "sleep", lambda _: None)
+    monkeypatch.setattr(commands, "connect", lambda profile, timeout=30.0: api)
+    return CliRunner().invoke(build_app(), list(args))
+
+
+DEPLOYING = ApiError(409, "VersionDeploying", "another version is being installed", "r1", {})
+TWICE = ApiError(409, "VersionAlreadyInstalled", "flink-1.20.5 already installed", "r2", {})
+
+
+@pytest.mark.parametrize("refusal", [DEPLOYING, TWICE])
+@pytest.mark.parametrize(
+    "command", [("pool", "versions", "install"), ("clusters", "versions", "install", "c1")]
+)
+def test_install_wait_follows_the_same_install_already_under_way(
+    refusal: ApiError, command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Installs(refusal, [version(progress=60), version(state="installed", progress=100)])
+    result = install(monkeypatch, api, *command, "flink-1.20.5", "--wait", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["state"] == "installed"
+    assert "flink-1.20.5 is already being installed: waiting for that install" in result.stderr
+    assert refusal.code not in result.stderr
+    assert api.polls >= 2
+
+
+def test_install_refusals_stay_refusals_unless_this_version_is_installing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ("pool", "versions", "install", "flink-1.20.5")
+    other = Installs(DEPLOYING, [version(state="failed")])  # another version is installing
+    result = install(monkeypatch, other, *args, "--wait")
+    assert result.exit_code == 1 and "VersionDeploying" in result.stderr
+    done = Installs(TWICE, [version(state="installed", progress=100)])
+    result = install(monkeypatch, done, *args, "--wait")
+    assert result.exit_code == 1 and "VersionAlreadyInstalled" in result.stderr
+    without_wait = Installs(DEPLOYING, [version()])
+    result = install(monkeypatch, without_wait, *args)
+    assert result.exit_code == 1 and "VersionDeploying" in result.stderr
+    assert without_wait.polls == 0

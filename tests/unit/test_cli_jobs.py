@@ -165,6 +165,16 @@ METRIC_SAMPLE = {
 }
 
 
+NO_READINGS = {  # the first sample of a run: Flink had reported nothing yet
+    "records_in_per_second": None,
+    "records_out_per_second": None,
+    "backpressure": None,
+    "watermark_lag_ms": None,
+    "checkpoint_duration_ms": None,
+    "checkpoint_size_bytes": None,
+}
+
+
 def sample(**change: Any) -> schemas.jobs.MetricSample:
     return answer(schemas.jobs.MetricSample, METRIC_SAMPLE, change)
 
@@ -180,15 +190,17 @@ def test_metric_readings_as_a_person_reads_them() -> None:
         "checkpoint": "340 ms",
         "checkpoint size": "3.0 MB",
     }
-    empty = job_watch.metric_row(
-        sample(
-            backpressure=None,
-            watermark_lag_ms=None,
-            checkpoint_duration_ms=None,
-            checkpoint_size_bytes=None,
-        )
-    )
-    assert [empty[k] for k in ("backpressure", "watermark lag", "checkpoint")] == ["", "", ""]
+    empty = job_watch.metric_row(sample(**NO_READINGS))
+    assert empty == {
+        "at": "2025-01-01T00:00:05Z",
+        "run": "2",
+        "in/s": "-",
+        "out/s": "-",
+        "backpressure": "-",
+        "watermark lag": "-",
+        "checkpoint": "-",
+        "checkpoint size": "-",
+    }
     assert job_watch.size_text(900) == "900 B"
     assert job_watch.size_text(5 * 1024**4) == "5120.0 GB"
 
@@ -251,6 +263,58 @@ def test_wait_follows_the_deployment_until_it_settles(
         "etl: starting",
         "etl: starting (Flink CREATED), run 1",
         "etl: running (Flink RUNNING), run 1",
+    ]
+
+
+class Restart(FakeApi):
+    """A job that ran (run 1, cancelled) started again: the new run comes after some polls."""
+
+    def __enter__(self) -> Restart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def start_job(self, project: str, job: str, **options: Any) -> schemas.jobs.Deployment:
+        return deployment("starting", flink_state="CANCELED", run=1)
+
+    resume_job = start_job
+
+
+@pytest.mark.parametrize("command", ["start", "resume"])
+def test_wait_after_a_start_shows_only_the_new_run(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job_runs.time, "sleep", lambda _: None)
+    api = Restart(
+        [
+            deployment("starting", flink_state="CANCELED", run=1),
+            deployment("starting", flink_state="CANCELED", run=1, message="placing"),
+            deployment("starting", flink_state="CREATED", run=2),
+            deployment("running", flink_state="RUNNING", run=2),
+        ]
+    )
+    monkeypatch.setattr(commands, "connect", lambda profile, timeout=30.0: api)
+    result = CliRunner().invoke(build_app(), ["jobs", command, "etl", "-P", "p1", "--wait"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "etl: starting",
+        "etl: starting: placing",
+        "etl: starting (Flink CREATED), run 2",
+        "etl: running (Flink RUNNING), run 2",
+    ]
+
+
+def test_wait_after_a_stop_shows_the_run_it_stops(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(job_runs.time, "sleep", lambda _: None)
+    stopping = deployment("stopping", flink_state="RUNNING", run=3)
+    api: Any = FakeApi([stopping, deployment("stopped", flink_state="FINISHED", run=3)])
+    job_runs.follow(api, "p", "etl", ("stopped",), 60)
+    assert capsys.readouterr().err.splitlines() == [
+        "etl: stopping (Flink RUNNING), run 3",
+        "etl: stopped (Flink FINISHED), run 3",
     ]
 
 
@@ -398,6 +462,33 @@ def test_metrics_table_has_a_column_per_reading() -> None:
     table = job_watch.metrics_table([sample()])
     assert [c.header for c in table.columns] == list(job_watch.METRIC_COLUMNS)
     assert table.row_count == 1
+
+
+def test_metrics_prints_a_table_when_a_sample_has_no_readings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = sample(at="2025-01-01T00:00:00Z", **NO_READINGS)
+    answers = {"job_metrics": [first, sample()]}
+    result, _ = invoke(monkeypatch, answers, "jobs", "metrics", "etl", "-P", "p1")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if "2025-01-01T" in line]
+    assert len(rows) == 2
+    cells = [cell.strip() for cell in rows[0].strip("│ ").split("│")]
+    assert cells == ["2025-01-01T00:00:00Z", "2", "-", "-", "-", "-", "-", "-"]
+    assert "12,345.7" in rows[1]
+
+
+def test_metrics_watch_leaves_missing_readings_out_of_its_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def stop(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(job_watch.time, "sleep", stop)
+    answers = {"job_metrics": [sample(**(NO_READINGS | {"backpressure": 0.5}))]}
+    result, _ = invoke(monkeypatch, answers, "jobs", "metrics", "etl", "-P", "p1", "--watch")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "at=2025-01-01T00:00:05Z  run=2  backpressure=50%\n"
 
 
 def test_metrics_watch_prints_each_new_reading_once_until_ctrl_c(

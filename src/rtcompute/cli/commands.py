@@ -11,13 +11,35 @@ from typing import Annotated, TypeVar
 import typer
 
 from rtcompute import client
-from rtcompute.cli import config, output
+from rtcompute.cli import config, output, root
 from rtcompute.client import schemas
 
 Answer = TypeVar("Answer")
+PROFILE_HELP = "Profile in the CLI config."
 ProfileOption = Annotated[
-    str, typer.Option("--profile", "-p", envvar="RTC_PROFILE", help="Profile in the CLI config.")
+    str,
+    typer.Option(
+        "--profile", "-p", envvar="RTC_PROFILE", help=PROFILE_HELP, callback=root.given_before
+    ),
 ]
+
+
+def root_options(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help=f"{PROFILE_HELP} For every command; one after it wins."
+        ),
+    ] = None,
+    fmt: Annotated[
+        output.Format | None,
+        typer.Option(
+            "--output", "-o", help=f"{output.OUTPUT_HELP}. For every command; one after it wins."
+        ),
+    ] = None,
+) -> None:
+    """Options given before the command (`rtc -p work jobs list`); each command reads them
+    through `root.given_before`, so the names match the commands' parameters."""
 
 
 def connect(profile_name: str, *, timeout: float = 30.0) -> client.Client:

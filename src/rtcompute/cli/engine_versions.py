@@ -4,8 +4,10 @@ install (at most 3; beta versions ask first), set current, uninstall.
 
 The API only records the wish; the engine reconciler installs. `install --wait` follows it by
 polling the version (phase and percent) and, for a cluster, the cluster's state (`deploying`
-until the install ends); progress goes to stderr so stdout stays the version itself. Exit
-status: 0 installed, 1 failed, refused or out of time, 2 a usage mistake.
+until the install ends); progress goes to stderr so stdout stays the version itself. An
+install of the same version already under way (another `rtc`, the console) is refused by the
+API; `--wait` follows that one instead. Exit status: 0 installed, 1 failed, refused or out of
+time, 2 a usage mistake.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ TimeoutOption = Annotated[
     float, typer.Option(help="Seconds --wait waits before giving up (exit status 1).")
 ]
 POLL_SECONDS = 0.5
-INSTALLED, FAILED = "installed", "failed"
+INSTALLED, FAILED, INSTALLING = "installed", "failed", "installing"
+ALREADY_UNDER_WAY = frozenset({"VersionDeploying", "VersionAlreadyInstalled"})
 BETA_NOT_CONFIRMED = "BetaNotConfirmed"
 COLUMNS = ("version", "release", "tag", "state", "progress", "flags", "end_of_service", "message")
 
@@ -221,12 +224,36 @@ def install(
 ) -> None:
     with commands.connect(profile) as api:
         try:
-            found = start_install(api, cluster, version, yes=yes)
+            try:
+                found = start_install(api, cluster, version, yes=yes)
+            except client.ApiError as exc:
+                if not wait or not under_way(api, cluster, version, exc):
+                    raise
+                output.err_console.print(
+                    f"{version} is already being installed: waiting for that install",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
             if wait:
                 found = follow(api, cluster, version, timeout)
         except client.ApiError as exc:
             raise output.fail(exc) from None
     show(found, fmt)
+
+
+def under_way(
+    api: client.Client, cluster: str | None, version: str, refusal: client.ApiError
+) -> bool:
+    """Whether the install was refused because this version is being installed already (one
+    install at a time: `VersionDeploying`; two asked at once: `VersionAlreadyInstalled`), not
+    for another reason or because another version is being installed."""
+    if refusal.code not in ALREADY_UNDER_WAY:
+        return False
+    try:
+        return api.get_version(cluster, version).state == INSTALLING
+    except client.ApiError:
+        return False
 
 
 def list_versions(cluster: str | None, profile: str, fmt: output.Format) -> None:

@@ -85,9 +85,12 @@ def show_deployment(found: schemas.jobs.Deployment, fmt: output.Format) -> None:
     output.emit(found if fmt is output.Format.json else deployment_row(found), fmt)
 
 
-def state_line(found: schemas.jobs.Deployment) -> str:
-    """`etl: starting (Flink CREATED), run 3: a message`."""
+def state_line(found: schemas.jobs.Deployment, *, since_run: int = -1) -> str:
+    """`etl: starting (Flink CREATED), run 3: a message`; Flink's state and the run only for
+    a run after `since_run` (a start waits for a new run: the older ones are not its)."""
     line = f"{found.job}: {found.state}"
+    if found.run <= since_run:
+        return f"{line}: {found.message}" if found.message else line
     if found.flink_state:
         line += f" (Flink {found.flink_state})"
     if found.run:
@@ -128,8 +131,8 @@ class StateDisplay:
             self.spinner = spinner
             yield self
 
-    def update(self, found: schemas.jobs.Deployment) -> None:
-        line = state_line(found)
+    def update(self, found: schemas.jobs.Deployment, *, since_run: int = -1) -> None:
+        line = state_line(found, since_run=since_run)
         if self.spinner is not None:
             self.spinner.update(line)
         elif line != self.last:
@@ -141,15 +144,23 @@ class StateDisplay:
 
 
 def follow(
-    api: client.Client, project: str, job: str, wanted: tuple[str, ...], timeout: float
+    api: client.Client,
+    project: str,
+    job: str,
+    wanted: tuple[str, ...],
+    timeout: float,
+    *,
+    since_run: int = -1,
 ) -> schemas.jobs.Deployment:
-    """Poll the deployment until it leaves starting/stopping; exit 1 unless it is `wanted`."""
+    """Poll the deployment until it leaves starting/stopping; exit 1 unless it is `wanted`.
+    A start passes the run the job had (`since_run`): until the reconciler places the new
+    run, the deployment still carries the old run's number and Flink state, not shown."""
     display = StateDisplay()
     deadline = time.monotonic() + timeout
     with display.running(f"{job}: waiting"):
         while True:
             found = api.get_deployment(project, job)
-            display.update(found)
+            display.update(found, since_run=since_run)
             if found.state not in TRANSIENT:
                 break
             if time.monotonic() >= deadline:
@@ -173,13 +184,16 @@ def lifecycle(
     wait: bool,
     timeout: float,
     fmt: output.Format,
+    new_run: bool = False,
 ) -> None:
-    """Make the lifecycle call (`send`), follow it with --wait, print the deployment."""
+    """Make the lifecycle call (`send`), follow it with --wait, print the deployment;
+    `new_run`: the call starts a run (start, resume), the one it answers with is the last."""
     with commands.connect(profile) as api:
         try:
             found = send(api)
             if wait:
-                found = follow(api, project, job, wanted, timeout)
+                since_run = found.run if new_run else -1
+                found = follow(api, project, job, wanted, timeout, since_run=since_run)
         except client.ApiError as exc:
             raise output.fail(exc) from None
     show_deployment(found, fmt)
@@ -230,6 +244,7 @@ def jobs_start(
         wait=wait,
         timeout=timeout,
         fmt=fmt,
+        new_run=True,
     )
 
 
@@ -299,6 +314,7 @@ def jobs_resume(
         wait=wait,
         timeout=timeout,
         fmt=fmt,
+        new_run=True,
     )
 
 

@@ -3,7 +3,8 @@ from the API (the job reconciler records Flink's state, failovers, checkpoints a
 Merged into `rtc jobs` (cli/jobs.py).
 
 `metrics --watch` refreshes a live table on a terminal; elsewhere (a log, a pipe) it prints
-each new reading once, as `key=value` pairs or a JSON line, so it can be followed like a log.
+each new reading once, as `key=value` pairs (of the readings it has) or a JSON line, so it
+can be followed like a log.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SAVEPOINT_COLUMNS = ("id", "kind", "run", "reason", "location", "created_at")
 EVENT_COLUMNS = ("at", "kind", "message")
 LOG_COLUMNS = ("name", "process", "kind", "size_bytes")
 ALERT_COLUMNS = ("kind", "threshold", "window_seconds")
+MISSING = "-"  # a reading the sample lacks: Flink had not reported it (a job just started)
 METRIC_COLUMNS = (
     "at",
     "run",
@@ -52,7 +54,7 @@ watch_app = typer.Typer()
 
 def size_text(value: int | None) -> str:
     if value is None:
-        return ""
+        return MISSING
     amount = float(value)
     for unit in ("B", "KB", "MB", "GB"):
         if amount < 1024 or unit == "GB":
@@ -63,19 +65,24 @@ def size_text(value: int | None) -> str:
 
 def millis_text(value: int | None) -> str:
     if value is None:
-        return ""
+        return MISSING
     return f"{value} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
+def rate_text(value: float | None) -> str:
+    return MISSING if value is None else f"{value:,.1f}"
+
+
 def metric_row(sample: schemas.jobs.MetricSample) -> dict[str, str]:
-    """One reading as a person reads it: rates with 1 decimal, backpressure in percent."""
+    """One reading as a person reads it: rates with 1 decimal, backpressure in percent, `-`
+    for what the sample lacks (the first samples of a run may lack every reading)."""
     pressure = sample.backpressure
     return {
         "at": str(output.json_value(sample.at)),
         "run": str(sample.run),
-        "in/s": f"{sample.records_in_per_second:,.1f}",
-        "out/s": f"{sample.records_out_per_second:,.1f}",
-        "backpressure": "" if pressure is None else f"{pressure * 100:.0f}%",
+        "in/s": rate_text(sample.records_in_per_second),
+        "out/s": rate_text(sample.records_out_per_second),
+        "backpressure": MISSING if pressure is None else f"{pressure * 100:.0f}%",
         "watermark lag": millis_text(sample.watermark_lag_ms),
         "checkpoint": millis_text(sample.checkpoint_duration_ms),
         "checkpoint size": size_text(sample.checkpoint_size_bytes),
@@ -205,7 +212,8 @@ def watch_metrics(
             if fmt is output.Format.json:
                 typer.echo(json.dumps(output.fields(sample), ensure_ascii=False))
             else:
-                typer.echo("  ".join(f"{k}={v}" for k, v in metric_row(sample).items() if v))
+                pairs = metric_row(sample).items()
+                typer.echo("  ".join(f"{k}={v}" for k, v in pairs if v != MISSING))
         if fresh:
             seen = fresh[-1].at
         sys.stdout.flush()

@@ -2,6 +2,10 @@
 
 The client answers with the API's response models; they print as the API sent them (their
 JSON form: times as ISO text), so a table cell and a JSON field read the same as the answer.
+
+A terminal gets lines as wide as the terminal; anything else (a pipe, a file, a CI log) gets
+whole lines: Rich would otherwise cut tables and wrap words at 80 columns, and a script
+reading `rtc ... | grep` would see half a row. `COLUMNS` still sets the width when given.
 """
 
 from __future__ import annotations
@@ -14,15 +18,35 @@ from typing import Annotated, Any
 import pydantic
 import pydantic_core
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Table
 
 from rtcompute import client
+from rtcompute.cli import root
+
+UNWRAPPED_WIDTH = 1_000_000  # off a terminal: wider than any row, so nothing is cut
+
+
+class Output(Console):
+    """A console as wide as the terminal, or unwrapped when its stream is not a terminal."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        measured = super().size
+        chosen = self._width is not None or self._environ.get("COLUMNS", "").isdigit()
+        if self.is_terminal or chosen:
+            return measured
+        return ConsoleDimensions(UNWRAPPED_WIDTH, measured.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
 
 # markup off: names and messages are data; "[/x]" in a display name must print, not crash
-console = Console(emoji=False, highlight=False, markup=False)
-err_console = Console(stderr=True, emoji=False)
+console = Output(emoji=False, highlight=False, markup=False)
+err_console = Output(stderr=True, emoji=False)
 
 
 class Format(enum.StrEnum):
@@ -30,8 +54,10 @@ class Format(enum.StrEnum):
     json = "json"
 
 
+OUTPUT_HELP = "table for people, json for scripts"
 OutputOption = Annotated[
-    Format, typer.Option("--output", "-o", help="table for people, json for scripts")
+    Format,
+    typer.Option("--output", "-o", help=OUTPUT_HELP, callback=root.given_before),
 ]
 
 
