@@ -361,25 +361,33 @@ def test_a_process_that_spins_gets_no_more_cpu_than_its_ceiling(tmp_path: Path) 
     """A quarter of a core (the ceiling twice that: half a core) for two processes that
     spin for 1.5 s: together they get about 0.75 CPU-seconds, not the 3 two free cores give,
     and the cgroup records the throttling."""
-    key = f"rtc-test-spin-{os.getpid()}"
-    argv = sandbox.wrap(
-        ["env", "-i", "/usr/bin/python3", "-c", programs.SPIN],
-        key=key,
-        tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), ()),
-        limits=cgroups.Limits(cpu_cores=0.25, memory_mb=256),
-        readable=[],
-        workdir=tmp_path,
-    )
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-        stat = cgroups.host().file(key, "cpu", "cpu.stat").read_text()
-    finally:
-        cgroups.remove(key)
-    assert done.returncode == 0, done.stderr[-500:]
-    used = float(done.stdout.split()[-1])
-    assert used <= 0.5 * 1.5 + 0.25, f"{used} CPU-seconds in 1.5 s under a 0.5-core ceiling"
-    throttled = dict(line.split() for line in stat.splitlines())
-    assert int(throttled["nr_throttled"]) > 0, stat
+    ceiling = 0.5 * 1.5  # CPU-seconds two processes may get in 1.5 s under a 0.5-core ceiling
+    for attempt in range(3):
+        key = f"rtc-test-spin-{os.getpid()}-{attempt}"
+        argv = sandbox.wrap(
+            ["env", "-i", "/usr/bin/python3", "-c", programs.SPIN],
+            key=key,
+            tenant=sandbox.Tenant(sandbox.user_of(ACCOUNT), ()),
+            limits=cgroups.Limits(cpu_cores=0.25, memory_mb=256),
+            readable=[],
+            workdir=tmp_path,
+        )
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+            stat = cgroups.host().file(key, "cpu", "cpu.stat").read_text()
+        finally:
+            cgroups.remove(key)
+        assert done.returncode == 0, done.stderr[-500:]
+        used = float(done.stdout.split()[-1])
+        assert used <= ceiling + 0.25, f"{used} CPU-seconds in 1.5 s under a 0.5-core ceiling"
+        throttled = dict(line.split() for line in stat.splitlines())
+        if int(throttled["nr_throttled"]) > 0:
+            return
+        # not throttled: fair only when the busy host gave the spinners less than the ceiling
+        # (the suite's other workers): then spin again; a process that got its ceiling and
+        # was never throttled fails here
+        assert used < 0.8 * ceiling, (used, stat)
+    raise AssertionError(f"the host never let the spinners reach their ceiling: {stat}")
 
 
 def test_the_host_layout_is_found_and_a_host_without_controllers_is_told_what_is_missing(
