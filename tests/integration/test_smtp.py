@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import socket
@@ -67,6 +68,19 @@ def smtp_api(
     return TestClient(app_module.create_app(built), raise_server_exceptions=False), built
 
 
+@contextlib.contextmanager
+def served(
+    database_url: str, data_dir: Path, clock: FakeClock, port: int
+) -> Iterator[tuple[TestClient, platform_module.Platform]]:
+    """The app on a platform that mails through 127.0.0.1:`port`, disposed afterwards."""
+    api, built = smtp_api(database_url, data_dir, clock, port)
+    try:
+        with api:
+            yield api, built
+    finally:
+        built.engine.dispose()
+
+
 def sign_in(api: TestClient, **fields: str) -> Any:
     return api.post("/api/v1/sessions", json={"account": "acme", "password": PASSWORD, **fields})
 
@@ -75,54 +89,46 @@ def test_verification_code_arrives_by_email(
     database_url: str, tmp_path: Path, clock: FakeClock, inbox: tuple[Inbox, int]
 ) -> None:
     handler, port = inbox
-    api, built = smtp_api(database_url, tmp_path / "data", clock, port)
-    try:
-        with api:
-            signup(api, "acme", email="owner@acme.example")
-            assert sign_in(api).status_code == 201
-            assert handler.messages == []
-            clock.advance(days=31)
-            response = sign_in(api)
-            assert response.status_code == 401, response.text
-            assert response.json()["code"] == "VerificationRequired"
-            assert response.json()["verification"] == "email"
-            assert (
-                "e-mailed to this account's address (o***@acme.example)"
-                in response.json()["message"]
-            )
-            assert len(handler.messages) == 1
-            recipients, message = handler.messages[0]
-            assert recipients == ["owner@acme.example"]
-            assert message["To"] == "owner@acme.example"
-            assert message["From"] == "rtc@platform.example"
-            body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
-            codes = re.findall(r"\b\d{6}\b", body)
-            assert len(codes) == 1, body
-            assert "acme" in body
-            ok = sign_in(api, code=codes[0])
-            assert ok.status_code == 201, ok.text
-            assert len(handler.messages) == 1
-    finally:
-        built.engine.dispose()
+    with served(database_url, tmp_path / "data", clock, port) as (api, _):
+        signup(api, "acme", email="owner@acme.example")
+        assert sign_in(api).status_code == 201
+        assert handler.messages == []
+        clock.advance(days=31)
+        response = sign_in(api)
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "VerificationRequired"
+        assert response.json()["verification"] == "email"
+        assert (
+            "e-mailed to this account's address (o***@acme.example)" in response.json()["message"]
+        )
+        assert len(handler.messages) == 1
+        recipients, message = handler.messages[0]
+        assert recipients == ["owner@acme.example"]
+        assert message["To"] == "owner@acme.example"
+        assert message["From"] == "rtc@platform.example"
+        body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        codes = re.findall(r"\b\d{6}\b", body)
+        assert len(codes) == 1, body
+        assert "acme" in body
+        ok = sign_in(api, code=codes[0])
+        assert ok.status_code == 201, ok.text
+        assert len(handler.messages) == 1
 
 
 def test_unreachable_mail_server_is_503_and_stores_no_code(
     database_url: str, tmp_path: Path, clock: FakeClock
 ) -> None:
-    api, built = smtp_api(database_url, tmp_path / "data", clock, free_port())  # nobody there
-    try:
-        with api:
-            signup(api, "acme", email="owner@acme.example")
-            clock.advance(days=31)
-            response = sign_in(api)
-            assert response.status_code == 503, response.text
-            assert response.json()["code"] == "NotificationFailed"
-            assert set(response.json()) == {"code", "message", "request_id"}
-            with db.transaction(built.sessions) as session:
-                pending = session.scalar(select(func.count()).select_from(tables.VerificationCode))
-            assert pending == 0
-    finally:
-        built.engine.dispose()
+    # nobody listens there
+    with served(database_url, tmp_path / "data", clock, free_port()) as (api, built):
+        signup(api, "acme", email="owner@acme.example")
+        clock.advance(days=31)
+        response = sign_in(api)
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "NotificationFailed"
+        assert set(response.json()) == {"code", "message", "request_id"}
+        with db.transaction(built.sessions) as session:
+            pending = session.scalar(select(func.count()).select_from(tables.VerificationCode))
+        assert pending == 0
 
 
 def test_smtp_without_an_address_falls_back_to_the_log(
@@ -160,24 +166,20 @@ def test_a_ram_user_learns_the_code_went_to_the_account_owner(
 ) -> None:
     """The code of a RAM user goes to the account's address: the user is told whom to ask."""
     handler, port = inbox
-    api, built = smtp_api(database_url, tmp_path / "data", clock, port)
-    try:
-        with api:
-            signup(api, "acme", email="owner@acme.example")
-            owner = sign_in(api).json()["token"]
-            created = api.post(
-                "/api/v1/ram/users",
-                headers={"Authorization": f"Bearer {owner}"},
-                json={"name": "dev", "password": PASSWORD, "console_enabled": True},
-            )
-            assert created.status_code == 201, created.text
-            assert sign_in(api, user="dev").status_code == 201
-            clock.advance(days=31)
-            response = sign_in(api, user="dev")
-            assert response.status_code == 401, response.text
-            message = response.json()["message"]
-            assert "the account that owns this user (o***@acme.example)" in message
-            assert "Ask the account owner for it" in message
-            assert [recipients for recipients, _ in handler.messages] == [["owner@acme.example"]]
-    finally:
-        built.engine.dispose()
+    with served(database_url, tmp_path / "data", clock, port) as (api, _):
+        signup(api, "acme", email="owner@acme.example")
+        owner = sign_in(api).json()["token"]
+        created = api.post(
+            "/api/v1/ram/users",
+            headers={"Authorization": f"Bearer {owner}"},
+            json={"name": "dev", "password": PASSWORD, "console_enabled": True},
+        )
+        assert created.status_code == 201, created.text
+        assert sign_in(api, user="dev").status_code == 201
+        clock.advance(days=31)
+        response = sign_in(api, user="dev")
+        assert response.status_code == 401, response.text
+        message = response.json()["message"]
+        assert "the account that owns this user (o***@acme.example)" in message
+        assert "Ask the account owner for it" in message
+        assert [recipients for recipients, _ in handler.messages] == [["owner@acme.example"]]
