@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,12 +67,11 @@ def test_migrations_match_the_tables(database_url: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new database of either kind, not migrated yet."""
+    """A new database of either kind, not migrated yet (PostgreSQL's as the suite decides:
+    skipped on a developer's run without RTC_TEST_POSTGRES_URL, a failure under CI)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    if not os.environ.get("RTC_TEST_POSTGRES_URL"):
-        pytest.skip("PostgreSQL suite off: set RTC_TEST_POSTGRES_URL (make test does)")
     with fresh_postgres_database("rtc_json") as url:
         yield url
 
