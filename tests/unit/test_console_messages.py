@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 import rtcompute
 from rtcompute import errors
@@ -31,9 +30,7 @@ HTTP_LEVEL = {*app_module.HTTP_CODES.values(), "MalformedJSON", "InvalidParamete
 
 
 def chinese_catalog() -> dict[str, str]:
-    path = i18n.LOCALES_DIR / i18n.CHINESE / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=i18n.CHINESE)
+    catalog = i18n.catalog(i18n.CHINESE)
     return {
         str(message.id): str(message.string)
         for message in catalog

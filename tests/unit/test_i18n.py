@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
 from rtcompute.console import i18n
 
@@ -38,9 +37,7 @@ def test_extraction_sees_templates_and_python() -> None:
 
 
 def test_every_message_has_a_chinese_translation() -> None:
-    path = i18n.LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale="zh_CN")
+    catalog = i18n.catalog(i18n.CHINESE)
     missing = []
     for msgid, where in extracted_messages().items():
         entry = catalog.get(msgid)
@@ -52,8 +49,7 @@ def test_every_message_has_a_chinese_translation() -> None:
 
 
 def test_placeholders_survive_translation() -> None:
-    with (i18n.LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="zh_CN")
+    catalog = i18n.catalog(i18n.CHINESE)
     for message in catalog:
         if message.id and isinstance(message.string, str) and "%(" in message.id:
             names = {part.split(")")[0] for part in str(message.id).split("%(")[1:]}
@@ -106,9 +102,22 @@ def test_normalize(tag: str, expected: str | None) -> None:
 
 def test_the_catalog_holds_no_message_the_console_no_longer_has() -> None:
     """A sentence that moved to its raise (errors.py) leaves the catalog with it."""
-    path = i18n.LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale="zh_CN")
+    catalog = i18n.catalog(i18n.CHINESE)
     used = set(extracted_messages())
     stale = sorted(str(message.id) for message in catalog if message.id and message.id not in used)
     assert not stale, f"{len(stale)} messages no longer used:\n" + "\n".join(stale[:20])
+
+
+def test_the_catalog_is_read_from_every_po_file_and_refuses_a_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "xx" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text('msgid "Jobs"\nmsgstr "作业"\n', encoding="utf-8")
+    (folder / "jobs.po").write_text('msgid "Run"\nmsgstr "运行"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    merged = i18n.catalog("xx")
+    assert {str(m.id): m.string for m in merged if m.id} == {"Jobs": "作业", "Run": "运行"}
+    (folder / "more.po").write_text('msgid "Jobs"\nmsgstr "任务"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="already in another catalog file"):
+        i18n.catalog("xx")

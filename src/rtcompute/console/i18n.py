@@ -2,7 +2,8 @@
 
 English is the source language (identity); Simplified Chinese is the guide's language. The
 catalogs are read with Babel's `read_po` and compiled in memory, so the package ships no .mo
-files and a translator edits one text file. One Jinja environment per language keeps the
+files and a translator edits text files: `messages.po`, plus one file per area where an area
+adds its own (a message id lives in one file only). One Jinja environment per language keeps the
 `jinja2.ext.i18n` callables per language without any per-request global state.
 """
 
@@ -13,6 +14,7 @@ import io
 from pathlib import Path
 
 from babel import support
+from babel.messages import catalog as catalogs
 from babel.messages import mofile, pofile
 
 ENGLISH = "en"
@@ -69,16 +71,33 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     return DEFAULT
 
 
+def catalog_files(language: str) -> list[Path]:
+    """The .po files of a language: `messages.po` and one file per area that adds its own."""
+    return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+def catalog(language: str) -> catalogs.Catalog:
+    """Every message of a language, merged from its .po files (a duplicate id is refused)."""
+    merged = catalogs.Catalog(locale=language)
+    for path in catalog_files(language):
+        with path.open("rb") as handle:
+            part = pofile.read_po(handle, locale=language)
+        for message in part:
+            if not message.id:
+                continue
+            if merged.get(message.id) is not None:
+                raise ValueError(f"{path.name}: {message.id!r} is already in another catalog file")
+            merged[message.id] = message
+    return merged
+
+
 @functools.cache
 def translations(language: str) -> support.NullTranslations:
-    """The catalog of a language, compiled in memory from its .po file."""
+    """The catalog of a language, compiled in memory from its .po files."""
     if language == ENGLISH:
         return support.NullTranslations()
-    path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as handle:
-        catalog = pofile.read_po(handle, locale=language)
     compiled = io.BytesIO()
-    mofile.write_mo(compiled, catalog)
+    mofile.write_mo(compiled, catalog(language))
     compiled.seek(0)
     return support.Translations(fp=compiled)
 
