@@ -206,3 +206,58 @@ def parse_capacity(raw: Mapping[str, object], known_types: Collection[str]) -> d
             )
         capacity[name] = count
     return capacity
+
+
+# --- can a zone and a subnet hold an order? one rule, for the wizard, the API and creation
+
+
+def nodes_needed(
+    master_type: str, master_count: int, slave_type: str, slave_count: int
+) -> dict[str, int]:
+    """Machine type -> nodes of it a cluster takes (masters and slaves may share a type)."""
+    needed: dict[str, int] = {}
+    for name, count in ((master_type, master_count), (slave_type, slave_count)):
+        needed[name] = needed.get(name, 0) + count
+    return needed
+
+
+def zone_shortfall(
+    needed: Mapping[str, int], remaining: Mapping[str, int]
+) -> tuple[str, int, int] | None:
+    """The first machine type the zone lacks room for: (type, left, needed); None if it fits."""
+    for machine_type, count in sorted(needed.items()):
+        left = remaining.get(machine_type, 0)
+        if count > left:
+            return machine_type, left, count
+    return None
+
+
+def zone_refusal(
+    zone: str, needed: Mapping[str, int], remaining: Mapping[str, int]
+) -> errors.QuotaExceeded | None:
+    """Why `zone` cannot place `needed` (the guide's "no zone to choose"), or None."""
+    short = zone_shortfall(needed, remaining)
+    if short is None:
+        return None
+    machine_type, left, count = short
+    return errors.QuotaExceeded(
+        f"zone {zone} can place {left} more {machine_type} nodes but {count} are needed: pick "
+        f"another zone or ask the operator to register more {machine_type} capacity in {zone}",
+        f"可用区 {zone} 还能放置 {left} 个 {machine_type} 节点，但需要 {count} 个：请选择其他"
+        f"可用区，或请运维人员为 {zone} 登记更多 {machine_type} 容量",
+        code="ZoneCapacityExceeded",
+    )
+
+
+def subnet_refusal(subnet: str, cidr: str, free: int, count: int) -> errors.QuotaExceeded | None:
+    """Why a subnet with `free` addresses cannot take `count` nodes (the guide: a VSwitch's
+    free IPs must be at least the cluster's node count), or None."""
+    if count <= free:
+        return None
+    return errors.QuotaExceeded(
+        f"subnet {subnet} ({cidr}) has {free} free addresses but {count} are needed, one per "
+        "node: choose a subnet with more free addresses or create a larger one",
+        f"交换机 {subnet}（{cidr}）只有 {free} 个空闲地址，但需要 {count} 个（每个节点一个）："
+        "请选择空闲地址更多的交换机，或创建一个更大的交换机",
+        code="SubnetAddressesExhausted",
+    )

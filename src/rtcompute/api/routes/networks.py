@@ -6,13 +6,15 @@ that the guide's policies work unchanged.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import anyio
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from rtcompute.api import deps
 from rtcompute.api.schemas import networks as schemas
 from rtcompute.domain import operations
-from rtcompute.services.capacity import networks
+from rtcompute.services.capacity import cluster_readiness, networks
 from rtcompute.services.kernel import principals
 
 router = APIRouter(
@@ -129,6 +131,57 @@ async def list_subnets(
     )
     shown = await listing.visible(found, lambda subnet: subnet.arn)
     return [subnet_out(subnet) for subnet in shown]
+
+
+@router.get("/{network}/placement", response_model=schemas.PlacementOptions)
+async def placement_options(
+    request: Request,
+    platform: deps.PlatformDep,
+    network: str,
+    order_id: Annotated[str, Query(max_length=20)] = "",
+    listing: deps.Listing = deps.requires(operations.DESCRIBE_V_SWITCHES),
+) -> schemas.PlacementOptions:
+    """Which zones and subnets of the network can hold a paid exclusive order's cluster
+    (the cluster wizard's step 3): the checks creation makes, asked before creating."""
+    account_id = listing.principal.account_id
+    found = await anyio.to_thread.run_sync(networks.list_subnets, platform, account_id, network)
+    shown = await listing.visible(found, lambda subnet: subnet.arn)
+    order = await anyio.to_thread.run_sync(
+        cluster_readiness.usable_order, platform, account_id, order_id
+    )
+    zone_fits, subnet_fits = await anyio.to_thread.run_sync(
+        cluster_readiness.placement_options, platform, order, shown
+    )
+    needs = cluster_readiness.needs_of(order)
+    language = request.headers.get("accept-language", "").split(",")[0]
+    return schemas.PlacementOptions(
+        order_id=order.id,
+        network=network,
+        addresses_needed=needs.addresses,
+        nodes_needed=needs.nodes,
+        zones=[
+            schemas.PlacementZone(
+                name=fit.zone.name,
+                remaining=fit.zone.remaining,
+                fits=fit.refusal is None,
+                code=fit.refusal.code if fit.refusal else None,
+                reason=fit.refusal.text(language) if fit.refusal else None,
+            )
+            for fit in zone_fits
+        ],
+        subnets=[
+            schemas.PlacementSubnet(
+                name=fit.subnet.name,
+                zone=fit.subnet.zone,
+                cidr=fit.subnet.cidr,
+                free_addresses=fit.subnet.free_addresses,
+                fits=fit.refusal is None,
+                code=fit.refusal.code if fit.refusal else None,
+                reason=fit.refusal.text(language) if fit.refusal else None,
+            )
+            for fit in subnet_fits
+        ],
+    )
 
 
 @router.delete("/{network}/subnets/{subnet}", status_code=status.HTTP_204_NO_CONTENT)

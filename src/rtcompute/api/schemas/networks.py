@@ -40,3 +40,36 @@ class SubnetCreate(base.RequestModel):
     name: base.SubnetName
     cidr: str = Field(min_length=1, max_length=43)
     zone: str = Field(min_length=1, max_length=64)
+
+
+class PlacementZone(base.ResponseModel):
+    """A zone and whether it has room for the order's nodes (reason and code when not)."""
+
+    name: str
+    remaining: dict[str, int]
+    fits: bool
+    code: str | None
+    reason: str | None
+
+
+class PlacementSubnet(base.ResponseModel):
+    """A subnet and whether it can hold the order: free addresses and its zone's room."""
+
+    name: str
+    zone: str
+    cidr: str
+    free_addresses: int
+    fits: bool
+    code: str | None
+    reason: str | None
+
+
+class PlacementOptions(base.ResponseModel):
+    """Where an order's cluster can go in one network, by the rules creation applies."""
+
+    order_id: str
+    network: str
+    addresses_needed: int
+    nodes_needed: dict[str, int]
+    zones: list[PlacementZone]
+    subnets: list[PlacementSubnet]

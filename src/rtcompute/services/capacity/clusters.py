@@ -17,6 +17,7 @@ from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import names, ram, resources
+from rtcompute.domain import networks as network_domain
 from rtcompute.domain import orders as order_rules
 from rtcompute.services.capacity import buckets, machine_types, networks, order_use, zones
 from rtcompute.services.iam import service_role
@@ -79,10 +80,7 @@ def find(session: db.Session, account_id: str, name: str, *, lock: bool = False)
 def _nodes_needed(
     master_type: str, master_count: int, slave_type: str, slave_count: int
 ) -> dict[str, int]:
-    needed: dict[str, int] = {}
-    for name, count in ((master_type, master_count), (slave_type, slave_count)):
-        needed[name] = needed.get(name, 0) + count
-    return needed
+    return network_domain.nodes_needed(master_type, master_count, slave_type, slave_count)
 
 
 def _node_rows(

@@ -109,15 +109,9 @@ def allocate(session: db.Session, subnet: Subnet, count: int) -> list[str]:
     network_store.lock_subnet(session=session, subnet_id=subnet.id)
     taken = network_store.taken_addresses(session=session, subnet_ids=[subnet.id])[subnet.id]
     free = network_domain.free_addresses(_block(subnet), taken)
-    if count > free:
-        raise errors.QuotaExceeded(
-            f"subnet {subnet.name} ({subnet.cidr}) has {free} free addresses but {count} are "
-            "needed, one per node: choose a subnet with more free addresses or create a larger "
-            "one",
-            f"交换机 {subnet.name}（{subnet.cidr}）只有 {free} 个空闲地址，但需要 {count} 个"
-            "（每个节点一个）：请选择空闲地址更多的交换机，或创建一个更大的交换机",
-            code="SubnetAddressesExhausted",
-        )
+    refused = network_domain.subnet_refusal(subnet.name, subnet.cidr, free, count)
+    if refused is not None:
+        raise refused
     return network_domain.next_free(_block(subnet), taken, count)
 
 

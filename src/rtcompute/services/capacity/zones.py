@@ -60,18 +60,9 @@ def require_capacity(
 ) -> None:
     """Refuse a placement the zone has no room for (the guide's "no zone to choose")."""
     zone_store.lock_zone(session=session, zone_id=zone.id)
-    left = remaining(session, zone)
-    for machine_type, count in sorted(needed.items()):
-        if count > left.get(machine_type, 0):
-            raise errors.QuotaExceeded(
-                f"zone {zone.name} can place {left.get(machine_type, 0)} more {machine_type} "
-                f"nodes but {count} are needed: pick another zone or ask the operator to "
-                f"register more {machine_type} capacity in {zone.name}",
-                f"可用区 {zone.name} 还能放置 {left.get(machine_type, 0)} 个 {machine_type} "
-                f"节点，但需要 {count} 个：请选择其他可用区，或请运维人员为 {zone.name} "
-                f"登记更多 {machine_type} 容量",
-                code="ZoneCapacityExceeded",
-            )
+    refused = network_domain.zone_refusal(zone.name, needed, remaining(session, zone))
+    if refused is not None:
+        raise refused
 
 
 def not_found(name: str) -> errors.NotFound:
