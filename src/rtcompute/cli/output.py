@@ -94,6 +94,12 @@ def emit(data: object, fmt: Format, columns: Sequence[str] | None = None, title:
     console.print(table)
 
 
+# what to run next for an error the CLI itself can fix (the API's message names no command)
+HINTS = {
+    "ServiceRoleNotAuthorized": "authorize it with `rtc ram service-role authorize`",
+}
+
+
 def fail(error: client.ApiError) -> typer.Exit:
     """Print an API error the same way everywhere; exit status 1."""
     suffix = f" (request id {error.request_id})" if error.request_id else ""
@@ -102,4 +108,7 @@ def fail(error: client.ApiError) -> typer.Exit:
         highlight=False,
         soft_wrap=True,
     )
+    hint = HINTS.get(error.code)
+    if hint:
+        err_console.print(f"hint: {escape(hint)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)

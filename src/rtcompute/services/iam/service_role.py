@@ -208,8 +208,8 @@ def reinitialize(platform: platform_module.Platform, account_id: str) -> Status:
 def not_authorized() -> errors.Forbidden:
     return errors.Forbidden(
         f"the account has not authorized the service role {ram.SERVICE_ROLE}: the stream "
-        f"service cannot act for it. Authorize it at {AUTHORIZATION_PAGE} (or `rtc ram "
-        "service-role authorize`), then retry",
+        "service cannot act for it. Authorize it on the console's service role page (RAM, "
+        "Service role), then retry",
         f"当前账号尚未授权服务角色 {ram.SERVICE_ROLE}，流计算服务无法代为操作。"
         "请在服务角色页面完成授权后重试",
         code="ServiceRoleNotAuthorized",
