@@ -471,7 +471,9 @@ def fill_account(port: int, bearer: str, items: int) -> None:
     bucket = "bench-bucket-" + secrets.token_hex(3)
     call("POST", "/buckets", {"name": bucket})
     for number in range(items):
-        order = call("POST", "/orders", {"mode": "shared", "cu": 2, "months": 1})
+        order = call(
+            "POST", "/orders", {"mode": "shared", "cu": 2, "months": 1, "agree_to_terms": True}
+        )
         call("POST", f"/orders/{order['id']}/pay")
         call("POST", "/projects", {"name": f"bench_{number}", "order_id": order["id"]})
     for number in range(items):
@@ -479,7 +481,7 @@ def fill_account(port: int, bearer: str, items: int) -> None:
         call("POST", "/projects/bench_0/jobs", job)
     for number in range(2):
         shape = {"master_type": "4c16g", "master_count": 1, "slave_type": "4c16g"}
-        body = {"mode": "exclusive", "months": 1, **shape, "slave_count": 2}
+        body = {"mode": "exclusive", "months": 1, **shape, "slave_count": 2, "agree_to_terms": True}
         order = call("POST", "/orders", body)
         call("POST", f"/orders/{order['id']}/pay")
         placement = {"network": "bench-net", "subnet": "bench-subnet", "zone": "bench-zone"}

@@ -141,6 +141,7 @@ def start_cluster(api: Api, bucket: str, name: str, masters: int) -> float:
             "master_count": masters,
             "slave_type": "4c16g",
             "slave_count": 2,
+            "agree_to_terms": True,
         },
     )
     paid = api.call("POST", f"/orders/{order['id']}/pay")

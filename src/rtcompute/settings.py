@@ -95,9 +95,17 @@ class ReconcilerSettings(BaseModel):
 
 
 class BillingSettings(BaseModel):
-    """How orders get paid: `auto` (development) or `operator` (an operator approves)."""
+    """How orders get paid: `auto` (development) or `operator` (an operator approves); the
+    currency prices are in; the service agreement a buyer accepts."""
 
     payment: Literal["auto", "operator"] | None = None
+    # every price is in this currency (ISO 4217 code) and shown with its symbol; the guide's
+    # prices are in yuan
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    currency_symbol: str = Field(default="¥", min_length=1, max_length=4)
+    # the service agreement buyers accept (guide: 勾选服务协议): a UTF-8 text file; empty: the
+    # default text shipped with rtcompute (services/capacity/agreement.py)
+    agreement_file: Path | None = None
 
     def resolved_payment(self, environment: str) -> str:
         if self.payment is not None:

@@ -107,7 +107,7 @@ def tenant(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Sign
 
 
 def test_buy_shared_pay_create_a_project(tenant: Signed) -> None:
-    placed = tenant.sub("orders", "buy", "shared", "--cu", "2", "--months", "1")
+    placed = tenant.sub("orders", "buy", "shared", "--agree", "--cu", "2", "--months", "1")
     assert placed.returncode == 0, placed.stderr
     assert "pending_payment" in placed.stdout and "400.00" in placed.stdout
     order_id = next(
@@ -149,14 +149,14 @@ def test_buy_shared_pay_create_a_project(tenant: Signed) -> None:
     described = tenant.json("projects", "update", "shop_etl", "--description", "orders")
     assert described["description"] == "orders"
 
-    cancelled = tenant.json("orders", "buy", "shared", "--cu", "1", "--months", "1")
+    cancelled = tenant.json("orders", "buy", "shared", "--agree", "--cu", "1", "--months", "1")
     assert tenant.json("orders", "cancel", cancelled["id"])["state"] != "pending_payment"
     assert tenant.run("projects", "delete", "shop_etl", "--yes").exit_code == 0
     assert tenant.run("projects", "show", "shop_etl").exit_code == 1
 
 
 def test_the_operator_approves_payment(tenant: Signed, operator: Signed) -> None:
-    order = tenant.json("orders", "buy", "shared", "--cu", "1", "--months", "1")
+    order = tenant.json("orders", "buy", "shared", "--agree", "--cu", "1", "--months", "1")
     assert tenant.run("orders", "pending").exit_code == 1  # the operator's view
     pending = operator.json("orders", "pending")
     assert order["id"] in [o["id"] for o in pending]
@@ -231,11 +231,33 @@ def test_sizing_and_catalog(tenant: Signed, operator: Signed) -> None:
     assert same == small
 
 
+def test_buying_asks_to_accept_the_service_agreement(tenant: Signed) -> None:
+    before = tenant.json("orders", "list")
+    refused = tenant.sub("orders", "buy", "shared", "--cu", "1", "--months", "1")
+    assert refused.returncode == 2, refused.stdout
+    said = flat(refused.stderr)
+    assert "--agree" in said and "rtc orders agreement" in said
+    assert tenant.json("orders", "list") == before  # nothing was ordered
+    shown = tenant.sub("orders", "agreement")
+    assert shown.returncode == 0, shown.stderr
+    assert "Service agreement" in shown.stdout and "服务协议" in shown.stdout
+    payg = tenant.json(
+        *("orders", "buy", "exclusive", "--agree", "--master-type", "4c16g", "--masters", "1"),
+        *("--slave-type", "4c16g", "--slaves", "2", "--payg"),
+    )
+    # 3 machines of 4 cores at 0.30 per core and hour: the rate the meter records
+    assert (payg["amount"], payg["hour"], payg["currency"]) == ("0.00", "3.60", "CNY")
+    listed = {o["id"]: o for o in tenant.json("orders", "list")}
+    assert listed[payg["id"]]["hour_cents"] == 360
+    assert tenant.json("orders", "cancel", payg["id"])["state"] == "cancelled"
+
+
 def test_exclusive_order_rules(tenant: Signed) -> None:
     two_masters = tenant.sub(
         "orders",
         "buy",
         "exclusive",
+        "--agree",
         "--master-type",
         "4c16g",
         "--masters",
@@ -252,7 +274,16 @@ def test_exclusive_order_rules(tenant: Signed) -> None:
     assert "InvalidParameter.Order" in message
     assert "a cluster has 1 master, or 3 for high availability; got 2" in message
     assert "Traceback" not in message
-    exclusive = ("orders", "buy", "exclusive", "--master-type", "4c16g", "--masters", "1")
+    exclusive = (
+        "orders",
+        "buy",
+        "exclusive",
+        "--agree",
+        "--master-type",
+        "4c16g",
+        "--masters",
+        "1",
+    )
     slaves = ("--slave-type", "4c16g", "--slaves", "2")
     neither = tenant.run(*exclusive, *slaves)
     assert neither.exit_code == 2 and "exactly one of --months or --payg" in flat(neither.output)
@@ -357,7 +388,7 @@ def test_cluster_create_wait_running_project_release(
     tenant.json("buckets", "create", bucket)
     made: list[str] = []
     try:
-        buy = ("orders", "buy", "exclusive", "--master-type", "4c16g", "--masters", "1")
+        buy = ("orders", "buy", "exclusive", "--agree", "--master-type", "4c16g", "--masters", "1")
         order = tenant.json(
             *buy, "--slave-type", "4c16g", "--slaves", "2", "--months", "1", "--pay"
         )
@@ -446,7 +477,9 @@ def test_ram_users_do_not_buy(tenant: Signed, tmp_path: Path) -> None:
         "RTC_ACCESS_KEY_ID": secret["id"],
         "RTC_ACCESS_KEY_SECRET": secret["secret"],
     }
-    bought = rtc(tmp_path, "orders", "buy", "shared", "--cu", "1", "--months", "1", env=env)
+    bought = rtc(
+        tmp_path, "orders", "buy", "shared", "--agree", "--cu", "1", "--months", "1", env=env
+    )
     assert bought.returncode == 1 and "Forbidden.MainAccountOnly" in flat(bought.stderr)
     seen = rtc(tmp_path, "orders", "list", "-o", "json", env=env)
     assert seen.returncode == 0, seen.stderr

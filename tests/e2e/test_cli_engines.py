@@ -78,7 +78,7 @@ def running_cluster(tenant: Signed, operator: Signed, name: str) -> None:
     bucket = "eng-" + secrets.token_hex(4)
     tenant.json("buckets", "create", bucket)
     order = tenant.json(
-        *("orders", "buy", "exclusive", "--master-type", "4c16g", "--masters", "1"),
+        *("orders", "buy", "exclusive", "--agree", "--master-type", "4c16g", "--masters", "1"),
         *("--slave-type", "4c16g", "--slaves", "2", "--months", "1", "--pay"),
     )
     place = ("--bucket", bucket, "--network", "vpc_e", "--subnet", "vsw_e", "--zone", zone)

@@ -43,7 +43,9 @@ def shared_project(server: LiveServer, config_dir: Path, project: str, cu: int) 
     assert answer.status_code == 201, answer.text
     tenant = sign_in(server, config_dir, alias, PASSWORD)
     assert tenant.json("ram", "service-role", "authorize")["authorized"] is True
-    order = tenant.json("orders", "buy", "shared", "--cu", str(cu), "--months", "1", "--pay")
+    order = tenant.json(
+        "orders", "buy", "shared", "--agree", "--cu", str(cu), "--months", "1", "--pay"
+    )
     tenant.json("projects", "create", project, "--order", order["id"])
     return tenant
 

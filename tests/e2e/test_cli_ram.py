@@ -92,7 +92,9 @@ def tenant(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 def paid_shared_order(config_dir: Path) -> str:
     """`rtc orders buy shared` then `rtc orders pay` as the account: the paid order's id."""
-    bought = rtc(config_dir, "orders", "buy", "shared", "--cu", "2", "--months", "1", "-o", "json")
+    bought = rtc(
+        config_dir, "orders", "buy", "shared", "--agree", "--cu", "2", "--months", "1", "-o", "json"
+    )
     assert bought.returncode == 0, bought.stderr
     order_id = str(json.loads(bought.stdout)["id"])
     paid = rtc(config_dir, "orders", "pay", order_id, "-o", "json")

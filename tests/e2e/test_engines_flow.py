@@ -75,6 +75,7 @@ def running_cluster(client: httpx.Client, operator: httpx.Client, name: str) -> 
         "slave_type": "4c16g",
         "slave_count": 2,
         "months": 1,
+        "agree_to_terms": True,
     }
     order = ok(client.post(f"{API}/orders", json=shape), 201)
     ok(client.post(f"{API}/orders/{order['id']}/pay"))

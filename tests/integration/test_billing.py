@@ -3,11 +3,13 @@ pay-as-you-go clusters are metered once per whole hour."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from rtcompute.domain import orders as order_rules
 from rtcompute.reconcilers import billing as billing_loop
 from rtcompute.services.capacity import billing
 from rtcompute.services.kernel import platform as platform_module
@@ -32,9 +34,15 @@ from tests.integration.test_ram_support import (
 )
 
 
+def at(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 def test_a_shared_project_expires_and_a_renewal_brings_it_back(
     api: TestClient, platform: platform_module.Platform, clock: FakeClock
 ) -> None:
+    # a month is a calendar month: bought on 31 January, it ends on 28 February
+    clock.now = datetime(2027, 1, 31, 12, tzinfo=UTC)
     owner = account(api)
     authorize_service_role(api, owner)
     project = shared_project(api, owner, "analytics", cu=3)
@@ -43,7 +51,8 @@ def test_a_shared_project_expires_and_a_renewal_brings_it_back(
     h = {"Authorization": f"Bearer {key['id']}:{key['secret']}"}
     order_id = project["order_id"]
     loop = billing_loop.Billing(platform, 60)
-    clock.advance(days=29)
+    assert at(project["expires_at"]) == datetime(2027, 2, 28, 12, tzinfo=UTC)
+    clock.advance(days=27)
     loop.reconcile_once()
     assert ok(api.get(f"{API}/projects/analytics", headers=h))["state"] == "running"
     clock.advance(days=1, seconds=1)
@@ -60,8 +69,7 @@ def test_a_shared_project_expires_and_a_renewal_brings_it_back(
     renewed = ok(api.get(f"{API}/projects/analytics", headers=h))
     assert renewed["state"] == "running"
     # an expired subscription restarts from the renewal, not from its old end
-    expires = datetime.fromisoformat(renewed["expires_at"].replace("Z", "+00:00"))
-    assert expires == clock.now + timedelta(days=60)
+    assert at(renewed["expires_at"]) == datetime(2027, 4, 28, 12, 0, 1, tzinfo=UTC)
     assert ok(api.get(f"{API}/orders/{order_id}", headers=h))["state"] == "consumed"
 
 
@@ -124,8 +132,12 @@ def test_a_subscription_cluster_expires_and_a_renewal_restarts_it(
     key = ok(api.post(f"{API}/access-keys", headers=setup.owner.headers), 201)
     h = {"Authorization": f"Bearer {key['id']}:{key['secret']}"}
     order = paid_order(api, setup.owner, **SMALL)
-    ok(create(api, setup, order["id"]), 201)
-    clock.advance(days=30, seconds=1)
+    made = ok(create(api, setup, order["id"]), 201)
+    end = at(made["expires_at"])
+    assert end == order_rules.add_months(at(made["created_at"]), 1)  # a calendar month
+    clock.now = end - timedelta(seconds=1)
+    assert billing.expire_due(platform) == 0
+    clock.now = end + timedelta(seconds=1)
     assert billing.meter(platform) == 0  # subscriptions are not metered
     assert billing.expire_due(platform) == 1
     found = ok(api.get(f"{API}/clusters/cluster1", headers=h))

@@ -66,7 +66,8 @@ def badge(api: TestClient, owner: Owner) -> dict[str, int]:
 
 def buy(api: TestClient, owner: Owner, **purchase: Any) -> dict[str, Any]:
     """Place and pay an order, checking the amount the purchase page showed."""
-    order = ok(api.post(f"{API}/orders", headers=owner.headers, json=purchase), 201)
+    body = {"agree_to_terms": True} | purchase
+    order = ok(api.post(f"{API}/orders", headers=owner.headers, json=body), 201)
     paid: dict[str, Any] = ok(api.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers))
     assert paid["amount"] == order["amount"] and paid["state"] == "paid"
     return paid

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram
 from rtcompute.services.kernel import accounts
 from rtcompute.services.kernel import platform as platform_module
@@ -50,6 +51,7 @@ SMALL = {
     "slave_type": "4c16g",
     "slave_count": 2,
     "months": 1,
+    "agree_to_terms": True,
 }
 
 
@@ -148,7 +150,7 @@ def test_create_a_cluster(api: TestClient, setup: Setup) -> None:
         2,
     )
     assert made["arn"] == f"acs:stream:local:{setup.owner.account_id}:cluster/cluster1"
-    assert at(made["expires_at"]) - at(made["created_at"]) == timedelta(days=30)
+    assert at(made["expires_at"]) == order_rules.add_months(at(made["created_at"]), 1)
     detail = cluster(api, setup.owner)
     assert (detail["usable_cu"], detail["project_cu"]) == (6, 0)
     assert [detail[k] for k in ("bucket", "network", "subnet", "zone")] == [
@@ -411,7 +413,7 @@ def test_renew_a_cluster(api: TestClient, platform: platform_module.Platform, se
     # (1 master + 2 slaves) x 600.00 x 2 months
     assert (renewal["purpose"], renewal["amount"]) == ("renew", "3600.00")
     ok(api.post(f"{ORDERS}/{renewal['id']}/pay", headers=h))
-    assert at(cluster(api, setup.owner)["expires_at"]) == expires + timedelta(days=60)
+    assert at(cluster(api, setup.owner)["expires_at"]) == order_rules.add_months(expires, 2)
     payg = paid_order(api, setup.owner, **SMALL | {"billing": "payg", "months": 0})
     ok(create(api, setup, payg["id"], "metered"), 201)
     assert cluster(api, setup.owner, "metered")["expires_at"] is None

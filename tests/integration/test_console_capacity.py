@@ -104,7 +104,7 @@ def seed_everything(api: TestClient, owner: Owner, token: str, platform: Any) ->
 
 # each page, with a text it shows in English and the Chinese of that text
 PAGES = {
-    "/console/capacity": ("Realtime Compute console", "实时计算管理控制台"),
+    "/console": ("Realtime Compute console", "实时计算管理控制台"),
     "/console/orders": ("Buy shared CU", "购买共享模式 CU"),
     "/console/shared-projects": ("New project", "新建项目"),
     "/console/exclusive-clusters": ("New cluster", "新建集群"),
@@ -136,7 +136,7 @@ def test_every_capacity_page_renders_in_both_languages(
         assert page.status_code == 200, path
         assert chinese in text(page), path
         assert english not in text(page), path
-    overview = text(api.get("/console/capacity"))
+    overview = text(api.get("/console"))
     assert 'data-project="analytics"' in overview
     assert 'data-cluster="stream1"' in overview
     assert 'data-state="starting"' in overview
@@ -144,7 +144,7 @@ def test_every_capacity_page_renders_in_both_languages(
     # guide, cluster list: a running cluster's row offers "Create project"; a starting one not
     assert "data-create-project" not in overview
     cluster_running(platform, "stream1")
-    row = text(api.get("/console/capacity")).split('data-cluster="stream1"')[1].split("</tr>")[0]
+    row = text(api.get("/console")).split('data-cluster="stream1"')[1].split("</tr>")[0]
     assert '<a href="/console/clusters/stream1#cluster-project-form" data-create-project>' in row
     assert 'id="cluster-project-form"' in text(api.get("/console/clusters/stream1"))
 
@@ -152,8 +152,8 @@ def test_every_capacity_page_renders_in_both_languages(
 def test_buy_shared_pay_badge_and_create_project(api: TestClient, owner: Owner, token: str) -> None:
     authorize_service_role(api, owner)
     price = api.get("/console/purchase/price", params={"mode": "shared", "cu": "3", "months": "2"})
-    assert "data-price>1200.00<" in price.text  # 3 CU x 2 months x 200.00
-    bought = post(api, "/console/purchase/shared", token, cu="3", months="2")
+    assert "data-price>¥1200.00 <" in price.text  # 3 CU x 2 months x 200.00, in yuan
+    bought = post(api, "/console/purchase/shared", token, cu="3", months="2", agree="true")
     assert bought.status_code == 303, bought.text
     match = ORDER_LINK.search(bought.headers["location"])
     assert match and bought.headers["location"].endswith("?done=ordered")
@@ -278,7 +278,7 @@ def test_purchase_rules_shown_live_and_on_the_form(
         },
     )
     assert "data-usable-cu>12<" in fine.text
-    assert "6.00 per hour" in text(fine)  # (4 + 2 x 8) cores x 0.30 per core and hour
+    assert "¥6.00 / hour" in text(fine)  # (4 + 2 x 8) cores x 0.30 per core and hour
 
     estimate = text(api.get("/console/purchase/sizing", params={"qps": "50000"}))
     assert "About 5 CU." in estimate
@@ -305,10 +305,13 @@ def test_purchase_rules_shown_live_and_on_the_form(
         master_count="1",
         slave_type="4c16g",
         slave_count="2",
+        agree="true",
     )
     assert bought.status_code == 303, bought.text
     order = text(api.get(bought.headers["location"]))
-    assert "(metered hourly)" in order
+    # 3 machines of 4 cores x 0.30: the rate the billing loop meters, not the amount 0.00
+    assert 'data-hour-rate="360">¥3.60 / hour<' in order
+    assert "0.00" not in order
 
 
 def test_cluster_in_four_steps_with_refusals_on_their_step(
@@ -323,6 +326,19 @@ def test_cluster_in_four_steps_with_refusals_on_their_step(
             api, "/console/exclusive-clusters/new", token, step=str(number), go=go, **values
         )
 
+    # step 1 checks the account's prerequisites (tests/integration/test_console_cluster_wizard.py)
+    authorize_service_role(api, owner)
+    add_zone(platform)
+    assert post(api, "/console/networks", token, name="vpc1", cidr="10.0.0.0/16").status_code == 303
+    assert post(api, "/console/networks", token, name="vpc2", cidr="10.1.0.0/16").status_code == 303
+    post(
+        api, "/console/networks/vpc1/subnets", token, name="tiny", cidr="10.0.2.0/29", zone="zone-a"
+    )  # 8 addresses, 4 usable
+    post(
+        api, "/console/networks/vpc1/subnets", token, name="sw1", cidr="10.0.1.0/24", zone="zone-a"
+    )
+    post(api, "/console/buckets", token, name="open-bucket", acl="public-read")
+    post(api, "/console/buckets", token, name="udf-bucket")
     first = api.get(f"/console/exclusive-clusters/new?order={order['id']}").text
     assert f'<option value="{order["id"]}" selected>' in first
     assert "Choose a paid exclusive-mode order" in text(step(1, order_id="nope"))
@@ -332,24 +348,14 @@ def test_cluster_in_four_steps_with_refusals_on_their_step(
     assert bad_name.status_code == 400 and 'data-step="2"' in bad_name.text
     third = text(step(2, order_id=order["id"], name="stream1", description="first"))
     assert 'data-step="3"' in third
-    # nothing to choose yet: each empty case says what to do
-    assert 'data-empty="zone"' in third and "Ask the operator" in third
-    assert 'data-empty="network"' in third and 'href="/console/networks"' in third
-    assert 'data-empty="bucket"' in third and 'href="/console/buckets"' in third
-
-    add_zone(platform)
-    assert post(api, "/console/networks", token, name="vpc1", cidr="10.0.0.0/16").status_code == 303
-    no_subnet = text(api.get("/console/exclusive-clusters/new/placement?network=vpc1"))
-    assert 'data-empty="subnet"' in no_subnet and 'href="/console/networks/vpc1"' in no_subnet
-    post(
-        api, "/console/networks/vpc1/subnets", token, name="tiny", cidr="10.0.2.0/29", zone="zone-a"
-    )  # 8 addresses, 4 usable
-    post(
-        api, "/console/networks/vpc1/subnets", token, name="sw1", cidr="10.0.1.0/24", zone="zone-a"
+    # a network without a subnet says what to do
+    no_subnet = text(
+        api.get(f"/console/exclusive-clusters/new/placement?network=vpc2&order_id={order['id']}")
     )
-    post(api, "/console/buckets", token, name="open-bucket", acl="public-read")
-    post(api, "/console/buckets", token, name="udf-bucket")
-    placement = text(api.get("/console/exclusive-clusters/new/placement?network=vpc1"))
+    assert 'data-empty="subnet"' in no_subnet and 'href="/console/networks/vpc2"' in no_subnet
+    placement = text(
+        api.get(f"/console/exclusive-clusters/new/placement?network=vpc1&order_id={order['id']}")
+    )
     assert "sw1 · 10.0.1.0/24 · zone-a · 252 free addresses" in placement
     assert "room for 10 \u00d7 4c16g" in placement
     where = {
@@ -370,15 +376,16 @@ def test_cluster_in_four_steps_with_refusals_on_their_step(
     crowded = {**EXCLUSIVE, "slave_count": 4}
     big = paid_order(api, owner, **crowded)
     small = text(step(3, bucket="udf-bucket", subnet="tiny", **{**where, "order_id": big["id"]}))
-    assert "has 4 free addresses but the cluster needs 5, one per node" in small
+    assert "has 4 free addresses but 5 are needed, one per node" in small
     confirm = text(step(3, bucket="udf-bucket", subnet="sw1", **where))
     assert 'data-step="4"' in confirm and "data-name>stream1<" in confirm
 
-    # the service role is checked when "Create" is pressed: refused on the confirm step
+    # the service checks the role again when "Create" is pressed: refused, back on step 1
     fields = {**where, "bucket": "udf-bucket", "subnet": "sw1"}
+    ok(api.delete(f"{API}/ram/service-role", headers=owner.headers))
     unauthorized = post(api, "/console/exclusive-clusters", token, **fields)
     assert unauthorized.status_code == 403
-    assert 'data-step="4"' in unauthorized.text
+    assert 'data-step="1"' in unauthorized.text
     assert 'href="/console/ram/service-role"' in unauthorized.text
     assert "ServiceRoleNotAuthorized" in unauthorized.text
     authorize_service_role(api, owner)
@@ -404,7 +411,7 @@ def test_cluster_in_four_steps_with_refusals_on_their_step(
     )
     crowded_zone = {**fields, "zone": "zone-b", "subnet": "swb"}
     full = text(step(3, **crowded_zone))
-    assert "Zone zone-b can place 1 more 4c16g nodes but 3 are needed" in full
+    assert "zone zone-b can place 1 more 4c16g nodes but 3 are needed" in full
     refused_zone = post(api, "/console/exclusive-clusters", token, **crowded_zone)
     assert refused_zone.status_code == 409 and 'data-step="3"' in refused_zone.text
     assert "ZoneCapacityExceeded" in refused_zone.text
@@ -624,7 +631,9 @@ def test_a_ram_user_with_list_only_sees_but_cannot_create(
         page = api.get(path)
         assert page.status_code == 200, (path, page.text[:300])
     listing = text(api.get("/console/shared-projects"))
-    assert 'data-project="analytics"' in listing and 'data-unconsumed="1"' in listing
+    assert 'data-project="analytics"' in listing
+    # buying and creating belong to the account: a RAM user is not offered "New project"
+    assert 'id="new-project"' not in listing and "data-unconsumed" not in listing
     for path, data in (
         ("/console/purchase/shared", {"cu": "2", "months": "1"}),
         ("/console/shared-projects", {"name": "mine", "order_id": "1"}),

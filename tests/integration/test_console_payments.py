@@ -30,7 +30,7 @@ def test_the_operator_approves_a_tenants_order(
 ) -> None:
     assert accounts.bootstrap(platform) is not None
     owner = account(api)
-    body = {"mode": "shared", "cu": 2, "months": 1}
+    body = {"mode": "shared", "cu": 2, "months": 1, "agree_to_terms": True}
     order = ok(api.post(f"{API}/orders", headers=owner.headers, json=body), 201)
     expect(
         api.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers),

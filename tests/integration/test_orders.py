@@ -39,6 +39,7 @@ EXCLUSIVE = {
     "slave_type": "8c32g",
     "slave_count": 2,
     "months": 2,
+    "agree_to_terms": True,
 }
 MASTERS = "4c16g, 8c32g, 16c64g, 24c96g"
 SLAVES = "4c16g, 8c32g, 16c64g, 24c96g, 32c128g, 56c224g, 64c256g"
@@ -64,7 +65,8 @@ def operator(api: TestClient, platform: platform_module.Platform) -> dict[str, s
 
 
 def place(api: TestClient, owner: Owner, **body: Any) -> Any:
-    return api.post(ORDERS, headers=owner.headers, json=body)
+    """POST an order, accepting the service agreement unless the body says otherwise."""
+    return api.post(ORDERS, headers=owner.headers, json={"agree_to_terms": True} | body)
 
 
 def refused(api: TestClient, owner: Owner, **body: Any) -> str:
@@ -246,7 +248,11 @@ def test_only_the_account_buys(api: TestClient, owner: Owner) -> None:
     full = ram_user(api, owner, "dev", system=["StreamFullAccess"])
     for response in (
         api.post(ORDERS, headers=full, json=EXCLUSIVE),
-        api.post(ORDERS, headers=full, json={"mode": "shared", "cu": 1, "months": 1}),
+        api.post(
+            ORDERS,
+            headers=full,
+            json={"mode": "shared", "cu": 1, "months": 1, "agree_to_terms": True},
+        ),
         api.post(f"{ORDERS}/{pending['id']}/pay", headers=full),
     ):
         message = expect(response, 403, "Forbidden.MainAccountOnly")["message"]

@@ -115,6 +115,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "master_count": 1,
         "slave_type": "8c32g",
         "slave_count": 2,
+        "agree_to_terms": True,
     },
     ("POST", "/api/v1/clusters"): {
         "order_id": "1",

@@ -137,7 +137,7 @@ def authorize_service_role(api: TestClient, owner: Owner) -> dict[str, Any]:
 
 def paid_order(api: TestClient, owner: Owner, **purchase: Any) -> dict[str, Any]:
     """Place and pay an order (auto payment): shared CU unless `mode` says otherwise."""
-    body = {"mode": "shared", "cu": 2, "months": 1} | purchase
+    body = {"mode": "shared", "cu": 2, "months": 1, "agree_to_terms": True} | purchase
     order = ok(api.post(f"{API}/orders", headers=owner.headers, json=body), 201)
     paid: dict[str, Any] = ok(api.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers))
     assert paid["state"] == "paid"

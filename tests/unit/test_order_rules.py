@@ -204,11 +204,13 @@ def test_every_order_rule_names_its_race() -> None:
 @pytest.mark.parametrize(
     ("left", "months"),
     [
-        (timedelta(days=90), 3),
-        (timedelta(days=61), 3),
-        (timedelta(days=60), 2),
-        (timedelta(days=30, seconds=1), 2),
-        (timedelta(days=30), 1),
+        # NOW is 1 March: calendar months end on 1 April (31 days), 1 May (61), 1 June (92)
+        (timedelta(days=92), 3),
+        (timedelta(days=62), 3),
+        (timedelta(days=61), 2),
+        (timedelta(days=31, seconds=1), 2),
+        (timedelta(days=31), 1),
+        (timedelta(days=30, seconds=1), 1),
         (timedelta(hours=1), 1),
         (timedelta(0), 1),
         (-timedelta(days=10), 1),  # expired: a scale is still paid for one month
@@ -216,6 +218,29 @@ def test_every_order_rule_names_its_race() -> None:
 )
 def test_remaining_months(left: timedelta, months: int) -> None:
     assert orders.remaining_months(NOW + left, NOW) == months
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (datetime(2026, 1, 31, 9, 30, tzinfo=UTC), 1, datetime(2026, 2, 28, 9, 30, tzinfo=UTC)),
+        (datetime(2028, 1, 31, tzinfo=UTC), 1, datetime(2028, 2, 29, tzinfo=UTC)),  # leap year
+        (datetime(2026, 3, 31, tzinfo=UTC), 1, datetime(2026, 4, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 15, tzinfo=UTC), 2, datetime(2027, 1, 15, tzinfo=UTC)),
+        (datetime(2026, 12, 31, tzinfo=UTC), 14, datetime(2028, 2, 29, tzinfo=UTC)),
+        (datetime(2026, 5, 10, tzinfo=UTC), 36, datetime(2029, 5, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_month_is_a_calendar_month_with_the_day_clamped(
+    start: datetime, months: int, end: datetime
+) -> None:
+    assert orders.add_months(start, months) == end
+
+
+def test_the_hourly_rate_is_the_types_hourly_prices_and_none_for_an_unknown_type() -> None:
+    rate = orders.cluster_hour_cents(catalog.DEFAULT_CATALOG, "4c16g", 1, "8c32g", 2)
+    assert rate == (4 + 2 * 8) * 30  # 0.30 per core and hour
+    assert orders.cluster_hour_cents(catalog.DEFAULT_CATALOG, "4c16g", 1, "9c9g", 2) is None
 
 
 def test_remaining_months_without_an_end() -> None:

@@ -19,6 +19,13 @@ from rtcompute.client import schemas
 ProfileOption = commands.ProfileOption
 OrderId = Annotated[str, typer.Argument(help="The order's id, from `rtc orders list`.")]
 Region = Annotated[str | None, typer.Option(help="Region to buy in (default: the server's).")]
+Agree = Annotated[
+    bool,
+    typer.Option(
+        "--agree",
+        help="Accept the service agreement (read it with `rtc orders agreement`); required.",
+    ),
+]
 ORDER_COLUMNS = (
     "id",
     "mode",
@@ -55,8 +62,28 @@ def size(order: schemas.orders.Order) -> str:
     return f"{masters} + {slaves}" if masters else slaves
 
 
+def amount(order: schemas.orders.Order) -> str:
+    """What an order costs, with its currency: `300.00 CNY`, or pay-as-you-go `1.80 CNY/hour`."""
+    if order.hour is not None:
+        return f"{order.hour} {order.currency}/hour"
+    return f"{order.amount} {order.currency}"
+
+
 def table_rows(orders: list[schemas.orders.Order]) -> list[dict[str, Any]]:
-    return [output.fields(o) | {"size": size(o), "months": o.months or ""} for o in orders]
+    return [
+        output.fields(o) | {"size": size(o), "months": o.months or "", "amount": amount(o)}
+        for o in orders
+    ]
+
+
+def require_agreement(agree: bool) -> None:
+    """Buying accepts the service agreement (guide: 勾选服务协议): say what to add."""
+    if not agree:
+        raise commands.usage(
+            "placing an order accepts the service agreement: read it with "
+            "`rtc orders agreement`, then add --agree",
+            "--agree",
+        )
 
 
 def show_placed(
@@ -109,12 +136,17 @@ def buy_shared(
     months: Annotated[int, typer.Option(help="Subscription length in months.")],
     region: Region = None,
     pay: Annotated[bool, typer.Option("--pay", help="Pay the order at once.")] = False,
+    agree: Agree = False,
     profile: ProfileOption = "default",
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Buy shared-mode CU for a project (then `rtc projects create NAME --order ID`)."""
+    require_agreement(agree)
     order = commands.call(
-        profile, lambda api: api.create_order("shared", cu=cu, months=months, region=region)
+        profile,
+        lambda api: api.create_order(
+            "shared", agree_to_terms=True, cu=cu, months=months, region=region
+        ),
     )
     show_placed(order, fmt, pay=pay, profile=profile)
 
@@ -133,16 +165,19 @@ def buy_exclusive(
     ] = False,
     region: Region = None,
     pay: Annotated[bool, typer.Option("--pay", help="Pay the order at once.")] = False,
+    agree: Agree = False,
     profile: ProfileOption = "default",
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
     """Buy an exclusive cluster (then `rtc clusters create NAME --order ID ...`)."""
     if (months is None) == (not payg):
         raise commands.usage("give exactly one of --months or --payg", "--months")
+    require_agreement(agree)
     order = commands.call(
         profile,
         lambda api: api.create_order(
             "exclusive",
+            agree_to_terms=True,
             billing="payg" if payg else "subscription",
             months=months,
             master_type=master_type,
@@ -153,6 +188,13 @@ def buy_exclusive(
         ),
     )
     show_placed(order, fmt, pay=pay, profile=profile)
+
+
+@orders_app.command("agreement")
+def orders_agreement(profile: ProfileOption = "default") -> None:
+    """Print the service agreement that `--agree` accepts."""
+    found = commands.call(profile, lambda api: api.agreement())
+    output.console.print(found.text, highlight=False, markup=False)
 
 
 @orders_app.command("pay")

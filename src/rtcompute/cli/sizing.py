@@ -78,7 +78,7 @@ def sizing_quote(
         fmt,
     )
     output.console.print(
-        f"buy it: rtc orders buy exclusive --master-type {quote.master_type} "
+        f"buy it: rtc orders buy exclusive --agree --master-type {quote.master_type} "
         f"--masters {quote.master_count} --slave-type {quote.slave_type} "
         f"--slaves {quote.slave_count} --months 1"
     )

@@ -93,11 +93,18 @@ class CapacityCalls(client_base.Transport):
         return self.parsed(schemas.orders.Quote, "GET", "/sizing/quote", params=params)
 
     # orders
-    def create_order(self, mode: str, **purchase: Any) -> schemas.orders.Order:
+    def create_order(
+        self, mode: str, *, agree_to_terms: bool = False, **purchase: Any
+    ) -> schemas.orders.Order:
         """Place an order: `mode` shared (cu, months) or exclusive (master_type, master_count,
-        slave_type, slave_count, months or billing="payg"); unset fields are left out."""
-        body = {"mode": mode} | _given(**purchase)
+        slave_type, slave_count, months or billing="payg"); unset fields are left out. The
+        service refuses it unless `agree_to_terms` (the service agreement: `agreement()`)."""
+        body = {"mode": mode, "agree_to_terms": agree_to_terms} | _given(**purchase)
         return self.parsed(schemas.orders.Order, "POST", "/orders", json=body)
+
+    def agreement(self) -> schemas.orders.Agreement:
+        """The service agreement an order accepts."""
+        return self.parsed(schemas.orders.Agreement, "GET", "/catalog/agreement")
 
     def list_orders(self, *, unconsumed: bool = False) -> list[schemas.orders.Order]:
         params = {"unconsumed": "true"} if unconsumed else {}

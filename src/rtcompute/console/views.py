@@ -19,17 +19,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rtcompute import errors, http_status
 from rtcompute.console import auth, error_links, i18n
 from rtcompute.console.i18n import N_
-from rtcompute.domain import names
+from rtcompute.domain import identities, names, operations, policies
+from rtcompute.services.iam import authz
+from rtcompute.services.kernel import principals
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True)
 class NavItem:
+    """An entry of the navigation; shown only to a caller whose policies allow `operation` on
+    its whole collection (None: to everyone signed in)."""
+
     key: str
     href: str
     label: str
     children: tuple[NavItem, ...] = ()
+    operation: operations.Operation | None = None
 
 
 # guide, RAM console: 概览 (the section's own page), users, groups, policies, roles; and the
@@ -41,17 +47,45 @@ RAM_NAV = (
     NavItem("ram-roles", "/console/ram/roles", N_("Roles")),
     NavItem("ram-service-role", "/console/ram/service-role", N_("Service role")),
 )
-# guide, chapter 1 (management console): the sections of the console, in the guide's order
+# guide, chapter 1: the management console (管理控制台) first, then its sections in the guide's
+# order, what clusters need (networks, buckets), RAM, engine versions and the audit trail
 NAV = (
-    NavItem("overview", "/console", N_("Overview")),
-    NavItem("orders", "/console/orders", N_("Orders")),
-    NavItem("shared-projects", "/console/shared-projects", N_("Shared projects")),
-    NavItem("exclusive-clusters", "/console/exclusive-clusters", N_("Exclusive clusters")),
-    NavItem("kubernetes-clusters", "/console/kubernetes-clusters", N_("Kubernetes clusters")),
-    NavItem("ram", "/console/ram", N_("RAM"), RAM_NAV),
+    NavItem("overview", "/console", N_("Management console")),
+    NavItem("orders", "/console/orders", N_("Orders"), operation=operations.LIST_EVERY_ORDER),
+    NavItem(
+        "shared-projects",
+        "/console/shared-projects",
+        N_("Shared projects"),
+        operation=operations.LIST_PROJECTS,
+    ),
+    NavItem(
+        "exclusive-clusters",
+        "/console/exclusive-clusters",
+        N_("Exclusive clusters"),
+        operation=operations.LIST_CLUSTERS,
+    ),
+    NavItem(
+        "kubernetes-clusters",
+        "/console/kubernetes-clusters",
+        N_("Kubernetes clusters"),
+        operation=operations.LIST_KUBERNETES_CLUSTERS,
+    ),
+    NavItem(
+        "networks",
+        "/console/networks",
+        N_("Networks and subnets"),
+        operation=operations.DESCRIBE_VPCS,
+    ),
+    NavItem("buckets", "/console/buckets", N_("Buckets"), operation=operations.LIST_BUCKETS),
+    NavItem("ram", "/console/ram", N_("RAM"), RAM_NAV, operations.GET_ACCOUNT_SUMMARY),
     # guide ch. 7 版本管理: the catalog; a cluster's versions are managed from its page
-    NavItem("engine-versions", "/console/engines", N_("Engine versions")),
-    NavItem("audit", "/console/audit", N_("Audit")),
+    NavItem(
+        "engine-versions",
+        "/console/engines",
+        N_("Engine versions"),
+        operation=operations.DESCRIBE_CATALOG,
+    ),
+    NavItem("audit", "/console/audit", N_("Audit"), operation=operations.LOOKUP_EVENTS),
 )
 # shown to the operator only
 NAV_OPERATOR = (
@@ -59,10 +93,56 @@ NAV_OPERATOR = (
     NavItem("payments", "/console/payments", N_("Payments")),
     NavItem("pool-versions", "/console/pool/versions", N_("Pool versions")),
 )
+# the "Account" group: who is signed in (the identity card), keys and settings
 NAV_ACCOUNT = (
+    NavItem("identity", "/console/identity", N_("Account")),
     NavItem("access-keys", "/console/access-keys", N_("Access keys")),
     NavItem("settings", "/console/settings", N_("Settings")),
 )
+
+
+def _may(request: Request, principal: Any, operation: operations.Operation) -> bool:
+    """May the caller perform `operation` on its whole collection: the page's own decision
+    (from the decisions the page's guard just cached, else one read of the policies)."""
+    platform = request.app.state.platform
+    resource = authz.resource_of(platform, principal, operation, {})
+    context = authz.context_of(
+        principal,
+        principals.RequestContext(
+            source_ip=request.client.host if request.client else "",
+            secure_transport=request.url.scheme == "https",
+        ),
+        platform.now(),
+    )
+    verdict = authz.cached_decision(platform, principal, operation.action, resource, context)
+    if verdict is None:
+        verdict = authz.decide(platform, principal, operation.action, resource, context)
+    return verdict.decision is policies.Decision.ALLOW
+
+
+def navigation(request: Request, items: tuple[NavItem, ...]) -> tuple[NavItem, ...]:
+    """The entries of `items` this caller may use: an entry a RAM user's policies never
+    allow is hidden, not disabled. Computed once per request and list."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or getattr(request.app.state, "platform", None) is None:
+        return items
+    if principal.identity_type is identities.IdentityType.ACCOUNT:
+        return items  # the account itself may do everything of its own
+    cache: dict[int, tuple[NavItem, ...]] = request.state.__dict__.setdefault("nav_cache", {})
+    if id(items) not in cache:
+        cache[id(items)] = tuple(
+            item
+            for item in items
+            if item.operation is None or _may(request, principal, item.operation)
+        )
+    return cache[id(items)]
+
+
+def may_buy(principal: Any) -> bool:
+    """Only the account itself buys and creates projects and clusters (the guide: 主账号):
+    a RAM user is not offered "Buy", "New project" or "New cluster"."""
+    return principal is not None and principal.identity_type is identities.IdentityType.ACCOUNT
+
 
 # What the console says for the errors that are not domain errors: those of HTTP itself and
 # of request parsing (api/app.py answers them with these codes). A domain error brings its
@@ -170,9 +250,10 @@ def render(
         "languages": i18n.LANGUAGE_NAMES,
         "principal": principal,
         "csrf_token": getattr(principal, "csrf_token", ""),
-        "nav": NAV,
-        "nav_account": NAV_ACCOUNT,
+        "nav": navigation(request, NAV),
+        "nav_account": navigation(request, NAV_ACCOUNT),
         "nav_operator": NAV_OPERATOR if getattr(principal, "is_operator", False) else (),
+        "may_buy": may_buy(principal),
         "path": request.url.path,
         # the operator turned the sandbox off: every page says so (docs/security.md)
         "single_tenant": _single_tenant(request),

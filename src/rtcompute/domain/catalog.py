@@ -90,3 +90,8 @@ DEFAULT_CATALOG = Catalog(DEFAULT_MACHINE_TYPES, DEFAULT_SHARED_CU_MONTH_CENTS)
 
 def money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
+
+
+def priced(cents: int, symbol: str) -> str:
+    """An amount with its currency's symbol: `¥150.00`."""
+    return f"{symbol}{money(cents)}"

@@ -8,7 +8,7 @@ Chinese, and `refusal` makes the error of an order's problems (one code, every r
 
 from __future__ import annotations
 
-import math
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,8 +50,8 @@ MODES_ZH = {SHARED: "共享模式", EXCLUSIVE: "独享模式"}
 # purchase limits (the guide's console offers 1-36 months and up to a few thousand CU)
 MIN_MONTHS, MAX_MONTHS = 1, 36
 MIN_SHARED_CU, MAX_SHARED_CU = 1, 2000
-DAYS_PER_MONTH = 30
 ORDER_CODE = "InvalidParameter.Order"
+AGREEMENT_CODE = "InvalidParameter.ServiceAgreement"
 
 
 @dataclass(frozen=True)
@@ -256,9 +256,47 @@ def exclusive_hour_cents(
     return master.hour_cents * master_count + slave.hour_cents * slave_count
 
 
+def add_months(start: datetime, months: int) -> datetime:
+    """`start` moved by calendar months, the day clamped to the month's last day (Jan 31 + 1
+    month = Feb 28 or 29): a subscription month is a calendar month, as a buyer expects."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
 def remaining_months(expires_at: datetime | None, now: datetime) -> int:
-    """Whole months left of a subscription, at least 1 (a scale-out is paid to the end)."""
-    if expires_at is None:
+    """Calendar months left of a subscription, rounded up, at least 1 (a scale-out is paid to
+    the end): the fewest months that, added to now, reach the end."""
+    if expires_at is None or expires_at <= now:
         return 1
-    days = max((expires_at - now).total_seconds() / 86400, 0.0)
-    return max(1, math.ceil(days / DAYS_PER_MONTH))
+    months = 1
+    while add_months(now, months) < expires_at and months < MAX_MONTHS * 100:
+        months += 1
+    return months
+
+
+def cluster_hour_cents(
+    catalog: catalog_module.Catalog,
+    master_type: str,
+    master_count: int,
+    slave_type: str,
+    slave_count: int,
+) -> int | None:
+    """The hourly rate of a pay-as-you-go cluster of this shape: what the meter records for
+    each hour it holds its nodes (the types' own hourly prices, not a month divided); None
+    when the catalog no longer sells a type."""
+    master = catalog.find(catalog_module.MASTER, master_type)
+    slave = catalog.find(catalog_module.SLAVE, slave_type)
+    if master is None or slave is None:
+        return None
+    return exclusive_hour_cents(master, master_count, slave, slave_count)
+
+
+def agreement_refusal() -> errors.Invalid:
+    """An order placed without accepting the service agreement (guide: 勾选服务协议)."""
+    return errors.Invalid(
+        "Read and accept the service agreement to place an order.",
+        "请阅读并同意服务协议后再下单。",
+        code=AGREEMENT_CODE,
+    )

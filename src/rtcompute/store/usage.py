@@ -31,3 +31,12 @@ def list_usage(*, session: Session, cluster_id: int, limit: int = 1000) -> list[
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def totals(*, session: Session, cluster_id: int) -> tuple[int, int]:
+    """(hours recorded, their amount in cents) of a cluster."""
+    query = select(func.count(Usage.id), func.coalesce(func.sum(Usage.amount_cents), 0)).where(
+        Usage.cluster_id == cluster_id
+    )
+    row = session.execute(query).one()
+    return int(row[0]), int(row[1])

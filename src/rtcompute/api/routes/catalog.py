@@ -11,7 +11,7 @@ from rtcompute.api import deps
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations, sizing
-from rtcompute.services.capacity import machine_types
+from rtcompute.services.capacity import agreement, machine_types
 from rtcompute.services.kernel import principals
 
 router = APIRouter(prefix=deps.API_PREFIX, tags=["catalog"], responses=deps.ERROR_RESPONSES)
@@ -55,9 +55,20 @@ async def read_catalog(
     regions = await anyio.to_thread.run_sync(machine_types.list_regions, platform)
     return schemas.Catalog(
         region=name,
+        currency=platform.settings.billing.currency,
         regions=[region_out(r) for r in regions],
         machine_types=[machine_type_out(t) for t in found.machine_types],
     )
+
+
+@router.get("/catalog/agreement", response_model=schemas.Agreement)
+async def read_agreement(
+    platform: deps.PlatformDep,
+    principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
+) -> schemas.Agreement:
+    """The service agreement a buyer accepts (`agree_to_terms` of an order)."""
+    text = await anyio.to_thread.run_sync(agreement.agreement_text, platform)
+    return schemas.Agreement(text=text)
 
 
 @router.put("/catalog/regions/{region}", response_model=schemas.Region)
@@ -139,6 +150,7 @@ async def size_quote(
         master_type=quote.master.name,
         master_count=quote.master_count,
         usable_cu=quote.usable_cu,
+        currency=platform.settings.billing.currency,
         month=money(quote.month_cents),
         hour=money(quote.hour_cents),
         month_cents=quote.month_cents,

@@ -181,7 +181,7 @@ async def scale_cluster(
             platform, principal, kind="cluster", target=cluster, slave_count=body.slave_count
         )
     )
-    return order_routes.order_out(order)
+    return await order_routes.one_out(platform, order)
 
 
 @router.post("/{cluster}/renew", status_code=201, response_model=order_schemas.Order)
@@ -197,7 +197,7 @@ async def renew_cluster(
             platform, principal, kind="cluster", target=cluster, months=body.months
         )
     )
-    return order_routes.order_out(order)
+    return await order_routes.one_out(platform, order)
 
 
 @router.get("/{cluster}/usage", response_model=list[schemas.UsageRecord])

@@ -148,7 +148,7 @@ async def renew_project(
             platform, principal, kind="project", target=project, months=body.months
         )
     )
-    return order_routes.order_out(order)
+    return await order_routes.one_out(platform, order)
 
 
 @router.post(
@@ -164,4 +164,4 @@ async def scale_project(
     order = await anyio.to_thread.run_sync(
         lambda: orders.follow_up(platform, principal, kind="project", target=project, cu=body.cu)
     )
-    return order_routes.order_out(order)
+    return await order_routes.one_out(platform, order)

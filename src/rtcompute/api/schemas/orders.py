@@ -20,6 +20,9 @@ class OrderCreate(base.RequestModel):
     master_count: int = Field(default=0, ge=0, le=1000)
     slave_type: str = Field(default="", max_length=16)
     slave_count: int = Field(default=0, ge=0, le=100_000)
+    # the buyer accepts the service agreement (guide: 勾选服务协议); without it the order is
+    # refused with InvalidParameter.ServiceAgreement
+    agree_to_terms: bool = False
 
 
 class Order(base.ResponseModel):
@@ -37,6 +40,11 @@ class Order(base.ResponseModel):
     months: int
     amount: str
     amount_cents: int
+    # ISO 4217 code of every amount (settings.billing.currency)
+    currency: str
+    # pay-as-you-go: the hourly rate the cluster is metered at (amount is 0); else None
+    hour: str | None = None
+    hour_cents: int | None = None
     state: str
     consumed_by: str
     created_by: str
@@ -73,6 +81,7 @@ class Region(base.ResponseModel):
 
 class Catalog(base.ResponseModel):
     region: str
+    currency: str
     regions: list[Region]
     machine_types: list[MachineType]
 
@@ -104,7 +113,14 @@ class Quote(base.ResponseModel):
     master_type: str
     master_count: int
     usable_cu: int
+    currency: str
     month: str
     hour: str
     month_cents: int
     hour_cents: int
+
+
+class Agreement(base.ResponseModel):
+    """The service agreement an order accepts with `agree_to_terms: true`."""
+
+    text: str

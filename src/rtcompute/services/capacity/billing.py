@@ -95,13 +95,15 @@ def meter(platform: platform_module.Platform) -> int:
             if cluster.region not in catalogs:
                 catalogs[cluster.region] = machine_types.load(session, platform, cluster.region)
             catalog_ = catalogs[cluster.region]
-            master = catalog_.find(catalog_domain.MASTER, cluster.master_type)
-            slave = catalog_.find(catalog_domain.SLAVE, cluster.slave_type)
-            if master is None or slave is None:
-                continue
-            price = order_rules.exclusive_hour_cents(
-                master, cluster.master_count, slave, cluster.slave_count
+            price = order_rules.cluster_hour_cents(
+                catalog_,
+                cluster.master_type,
+                cluster.master_count,
+                cluster.slave_type,
+                cluster.slave_count,
             )
+            if price is None:
+                continue
             for _ in range(MAX_HOURS_PER_PASS):
                 if hour + HOUR > end:
                     break

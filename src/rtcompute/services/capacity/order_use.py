@@ -4,7 +4,7 @@ order service imports both, so this cannot live there)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rtcompute import errors
 from rtcompute.domain import orders as order_rules
@@ -87,7 +87,8 @@ def consume(session: db.Session, order: capacity_tables.Order, by: str, now: dat
 
 
 def end_after(start: datetime, months: int) -> datetime:
-    return start + timedelta(days=order_rules.DAYS_PER_MONTH * months)
+    """The end of `months` calendar months from `start` (domain/orders.add_months)."""
+    return order_rules.add_months(start, months)
 
 
 def renewed_end(expires_at: datetime | None, now: datetime, months: int) -> datetime:

@@ -40,6 +40,9 @@ class Purchase:
     master_count: int = 0
     slave_type: str = ""
     slave_count: int = 0
+    # the buyer accepted the service agreement (guide: 勾选服务协议); an order is refused
+    # without it
+    agree_to_terms: bool = False
 
 
 def _new_id(now: datetime) -> str:
@@ -119,6 +122,8 @@ def place_order(
     with db.transaction(platform.sessions) as session:
         catalog_ = machine_types.load(session, platform, region)
         amount = price(catalog_, purchase)
+        if not purchase.agree_to_terms:
+            raise order_rules.agreement_refusal()
         return _insert(
             session,
             platform,

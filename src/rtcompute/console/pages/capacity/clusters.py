@@ -19,7 +19,7 @@ from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
-from rtcompute.services.capacity import clusters, projects
+from rtcompute.services.capacity import clusters, costs, projects
 from rtcompute.services.kernel import principals
 
 router = APIRouter(include_in_schema=False)
@@ -76,11 +76,14 @@ async def cluster_page_response(
         if exc.code != "ServiceRoleNotAuthorized":
             raise
         role_missing = True
+    cost = await shared.run(costs.cluster_cost, platform, cluster)
     return shared.render(
         request,
         "capacity/cluster.html",
         "exclusive-clusters",
         status,
+        cost=cost,
+        money=costs.currency(platform).amount,
         projects=held,
         role_missing=role_missing,
         refused=refused,

@@ -13,20 +13,15 @@ from fastapi import APIRouter, Request, Response
 from rtcompute import errors
 from rtcompute.console import guard
 from rtcompute.console.pages.capacity import shared
-from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
-from rtcompute.services.capacity import orders
+from rtcompute.services.capacity import costs, orders
 from rtcompute.services.kernel import principals
 from rtcompute.store.tables import capacity as capacity_tables
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/orders"
 ORDER_PAGE = PAGE + "/{order_id}"
-
-
-def money(cents: int) -> str:
-    return catalog_domain.money(cents)
 
 
 def next_step(order: capacity_tables.Order) -> tuple[str, str] | None:
@@ -55,8 +50,14 @@ async def orders_page(
     platform = guard.platform_of(request)
     found = await shared.run(orders.list_orders, platform, listing.principal.account_id)
     found = await listing.visible(found, orders.resource_of)
+    rates = await shared.run(costs.hour_rates, platform, found)
     return shared.render(
-        request, "capacity/orders.html", "orders", orders=found, money=money, next_step=next_step
+        request,
+        "capacity/orders.html",
+        "orders",
+        orders=found,
+        money=costs.currency(platform).amount,
+        hour_rates=rates,
     )
 
 
@@ -68,10 +69,10 @@ async def order_page(
 ) -> Response:
     platform = guard.platform_of(request)
     order = await shared.run(orders.read_order, platform, principal.account_id, order_id)
-    return _order(request, order)
+    return await _order(request, order)
 
 
-def _order(
+async def _order(
     request: Request,
     order: capacity_tables.Order,
     status: int = 200,
@@ -84,7 +85,8 @@ def _order(
         "orders",
         status,
         order=order,
-        money=money,
+        money=costs.currency(platform).amount,
+        hour_rates=await shared.run(costs.hour_rates, platform, [order]),
         next_step=next_step(order),
         target_page=target_page(order),
         auto_payment=platform.settings.payment == "auto",
@@ -104,7 +106,7 @@ async def pay(
     except (errors.Conflict, errors.Forbidden) as exc:
         order = await shared.run(orders.read_order, platform, principal.account_id, order_id)
         refused = shared.refusal(request, exc)
-        return _order(request, order, refused.status, refused)
+        return await _order(request, order, refused.status, refused)
     return shared.see_other(request, shared.path_of(PAGE, order_id), "paid")
 
 
@@ -120,5 +122,5 @@ async def cancel(
     except errors.Conflict as exc:
         order = await shared.run(orders.read_order, platform, principal.account_id, order_id)
         refused = shared.refusal(request, exc)
-        return _order(request, order, refused.status, refused)
+        return await _order(request, order, refused.status, refused)
     return shared.see_other(request, shared.path_of(PAGE, order_id), "cancelled")

@@ -19,7 +19,7 @@ from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations, sizing
 from rtcompute.domain import orders as order_rules
-from rtcompute.services.capacity import machine_types, orders
+from rtcompute.services.capacity import agreement, costs, machine_types, orders
 from rtcompute.services.kernel import principals
 
 router = APIRouter(include_in_schema=False)
@@ -30,6 +30,10 @@ Count = Annotated[str, Query(max_length=12)]
 Field = Annotated[str, Query(max_length=32)]
 FormCount = Annotated[str, Form(max_length=12)]
 FormField = Annotated[str, Form(max_length=32)]
+
+
+# what a checked "I accept the service agreement" box sends
+AGREED = ("true", "on")
 
 
 def number(value: str) -> int:
@@ -49,6 +53,7 @@ def purchase_of(values: dict[str, str]) -> orders.Purchase:
         master_count=number(values.get("master_count", "")),
         slave_type=values.get("slave_type", ""),
         slave_count=number(values.get("slave_count", "")),
+        agree_to_terms=values.get("agree", "") in AGREED,
     )
 
 
@@ -60,14 +65,15 @@ def quote_of(
     if problems:
         language, _ = views.language_of(request)
         return {"problems": [problem.text(language) for problem in problems]}
+    money = costs.currency(guard.platform_of(request)).amount
     amount = orders.price(catalog_, purchase)
-    answer: dict[str, Any] = {"problems": [], "amount": catalog_domain.money(amount)}
+    answer: dict[str, Any] = {"problems": [], "amount": money(amount), "months": purchase.months}
     if purchase.mode == order_rules.EXCLUSIVE:
         master = catalog_.find(catalog_domain.MASTER, purchase.master_type)
         slave = catalog_.find(catalog_domain.SLAVE, purchase.slave_type)
         assert master is not None and slave is not None and slave.cu is not None
         answer["usable_cu"] = slave.cu * purchase.slave_count
-        answer["hour"] = catalog_domain.money(
+        answer["hour"] = money(
             order_rules.exclusive_hour_cents(
                 master, purchase.master_count, slave, purchase.slave_count
             )
@@ -161,9 +167,10 @@ async def buy_shared(
     cu: FormCount = "",
     months: FormCount = "",
     region: FormField = "",
+    agree: FormField = "",
     principal: principals.Principal = guard.requires(operations.CREATE_ORDER),
 ) -> Response:
-    values = {"cu": cu, "months": months, "region": region}
+    values = {"cu": cu, "months": months, "region": region, "agree": agree}
     return await _buy(request, principal, order_rules.SHARED, values)
 
 
@@ -177,9 +184,11 @@ async def buy_exclusive(
     slave_type: FormField = "",
     slave_count: FormCount = "",
     months: FormCount = "",
+    agree: FormField = "",
     principal: principals.Principal = guard.requires(operations.CREATE_ORDER),
 ) -> Response:
     values = {
+        "agree": agree,
         "billing": billing,
         "region": region,
         "master_type": master_type,
@@ -189,6 +198,17 @@ async def buy_exclusive(
         "months": months,
     }
     return await _buy(request, principal, order_rules.EXCLUSIVE, values)
+
+
+@router.get(BASE + "/agreement")
+async def agreement_page(
+    request: Request,
+    principal: principals.Principal = guard.requires(operations.DESCRIBE_CATALOG),
+) -> Response:
+    """The service agreement the purchase forms ask to accept (the operator's, or the
+    default text)."""
+    text = await shared.run(agreement.agreement_text, guard.platform_of(request))
+    return shared.render(request, "capacity/agreement.html", "orders", text=text)
 
 
 @router.get(BASE + "/price")
@@ -271,7 +291,7 @@ async def cheapest_mix(
         slaves=catalog_.of_role(catalog_domain.SLAVE),
         quote=found,
         asked_cu=number(quote_cu),
-        quote_month=catalog_domain.money(found.month_cents),
+        quote_month=costs.currency(guard.platform_of(request)).amount(found.month_cents),
         price=quote_of(request, catalog_, purchase_of({**values, "mode": order_rules.EXCLUSIVE})),
         oob=True,
     )
