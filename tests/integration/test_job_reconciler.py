@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -636,8 +637,14 @@ def test_a_dead_taskmanager_is_started_again(world: World) -> None:
     assert world.runtime.started == ["jobmanager-0", "taskmanager-0", "taskmanager-0"]
     gone = "taskmanager-0 on pool was gone: started again; Flink restarts the job from its last "
     assert ("failover", gone + "checkpoint") in world.events(ident)
-    # Flink's own word for the job, told truthfully
-    assert world.state(ident)[:3] == ("running", "running", "RESTARTING")
+    # Flink restarts the job: it is not shown as running (issue 18), and Flink's own word
+    # for it is told truthfully
+    assert world.state(ident) == (
+        "restarting",
+        "running",
+        "RESTARTING",
+        "Flink restarts the job after a failure",
+    )
 
 
 def test_a_taskmanager_killed_by_its_memory_limit_is_started_again_and_the_event_says_so(
@@ -678,7 +685,7 @@ def test_flink_failing_to_answer_a_read_is_retried_with_back_off(
     monotonic.now += 2 * job_reconciler.FLINK_RETRY_SECONDS
     world.reconciler.reconcile_once()
     # the job kept running all along; what Flink says is recorded once it answers
-    assert world.state(ident)[:3] == ("running", "running", "RESTARTING")
+    assert world.state(ident)[:3] == ("restarting", "running", "RESTARTING")
     assert world.reconciler.retries.failures(ident) == 0
 
 
@@ -689,7 +696,11 @@ def test_failovers_checkpoints_and_metrics_are_recorded(
     flink = world.flink
     now_ms = int(clock.now.timestamp() * 1000)
     flink.exception_history = [
-        {"timestamp": now_ms - 2000, "exceptionName": "java.io.IOException", "stacktrace": "a\nb"},
+        {
+            "timestamp": now_ms - 2000,
+            "exceptionName": "java.io.IOException",
+            "stacktrace": "java.io.IOException: a\n\tat b",
+        },
         {"timestamp": now_ms - 1000, "exceptionName": "java.lang.OOM", "stacktrace": ""},
     ]
     flink.checkpoint_path = "file:///b/chk-7"
@@ -700,13 +711,16 @@ def test_failovers_checkpoints_and_metrics_are_recorded(
     kinds = [e for e in world.events(ident) if e[0] in ("failover", "checkpoint")]
     why = "a checkpoint failed: Not all required tasks are currently running."  # Flink's reason
     assert kinds == [
-        ("failover", "java.io.IOException: a\nb"),
+        ("failover", "java.io.IOException: a"),
         ("failover", "java.lang.OOM"),
-        ("checkpoint", why),
-        ("checkpoint", why),
+        ("checkpoint", why),  # the two failed checkpoints, folded into one event
     ]
+    folded = [e for e in world.get("etl/events") if e["kind"] == "checkpoint"]
+    assert [(e["count"], e["message"]) for e in folded] == [(2, why)]
     deployment = world.get("etl/deployment")
     assert deployment["restarts"] == 2
+    assert deployment["state"] == "restarting"  # Flink recorded failures: not `running`
+    assert deployment["message"] == "Flink restarts the job after a failure: java.lang.OOM"
     saved = world.get("etl/savepoints")
     assert [(s["kind"], s["location"], s["run"]) for s in saved] == [
         ("checkpoint", "file:///b/chk-7", 1)
@@ -741,13 +755,16 @@ def test_failed_in_flink_is_failed_with_its_root_exception(
     world.put("etl/alerts", {"rules": [{"kind": "failed"}]})
     before = len(notifier.sent)
     world.flink.root_exception = (
-        "org.apache.flink.runtime.JobException: Recovery is suppressed\n\tat x\n\tat y\n\tat z"
+        "org.apache.flink.runtime.JobException: Recovery is suppressed by "
+        "FailureRateRestartBackoffTimeStrategy(...)\n\tat x\n\tat y\nCaused by: "
+        "java.lang.OutOfMemoryError: Java heap space\n\tat z\n\t... 3 more"
     )
     world.flink.run("f00d", state="FAILED")
     world.reconciler.reconcile_once()
     found = world.state(ident)
     assert found[:2] == ("failed", "stopped")
-    assert found[3] == ("org.apache.flink.runtime.JobException: Recovery is suppressed\nat x\nat y")
+    # Flink's cause, not its wrapper that says it gave up
+    assert found[3] == "the job failed in Flink: java.lang.OutOfMemoryError: Java heap space"
     assert world.runtime.alive == {} and world.runtime.stops == 1
     assert world.run_of(ident).step == "ended"
     assert len(notifier.sent) == before + 1
@@ -968,3 +985,142 @@ def test_a_job_is_running_only_once_its_tasks_run(world: World) -> None:
     world.flink.run("f00d")
     world.reconciler.reconcile_once()
     assert world.state(ident)[:3] == ("running", "running", "RUNNING")
+
+
+# ---------------------------------------------------------------- failures (issue 18)
+
+OOM_TRACE = (
+    "java.lang.OutOfMemoryError: Java heap space\n\tat org.example.Source.run(Source.java:1)"
+    "\n\tat org.apache.flink.streaming.runtime.tasks.StreamTask.invoke(StreamTask.java:2)"
+)
+
+
+def _failure(clock: FakeClock, seconds_ago: float = 0, trace: str = OOM_TRACE) -> dict[str, Any]:
+    """An entry of Flink's exception history, as its REST API sends it."""
+    at = int((clock.now.timestamp() - seconds_ago) * 1000)
+    return {"timestamp": at, "exceptionName": trace.split(":")[0], "stacktrace": trace}
+
+
+def test_a_failure_while_starting_says_why_at_once(world: World, clock: FakeClock) -> None:
+    """An OutOfMemoryError in a source while the job starts: on the next pass the job is
+    `restarting` with the error's class and first line, in both languages, and an event says
+    it (not `starting` until the start timeout)."""
+    ident = world.start()
+    world.flink.up = True
+    world.until(lambda: world.run_of(ident).step == "running", "the submission")
+    world.flink.run("f00d", state="RESTARTING", tasks="CANCELED")
+    world.flink.exception_history = [_failure(clock)]
+    world.reconciler.reconcile_once()
+    state, desired, flink_state, message = world.state(ident)
+    assert (state, desired, flink_state) == ("restarting", "running", "RESTARTING")
+    assert message == (
+        "Flink restarts the job after a failure: java.lang.OutOfMemoryError: Java heap space"
+    )
+    assert ("failover", "java.lang.OutOfMemoryError: Java heap space") in world.events(ident)
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9", **world.owner.headers}
+    found = ok(world.api.get(f"{JOBS}/etl/deployment", headers=chinese))
+    assert found["message"] == (
+        "作业出现故障，Flink 正在重启：java.lang.OutOfMemoryError: Java heap space"
+    )
+    events = ok(world.api.get(f"{JOBS}/etl/events", headers=chinese))
+    assert "java.lang.OutOfMemoryError: Java heap space" in [e["message"] for e in events]
+    assert any(e["message"].startswith("重启中：作业出现故障") for e in events)
+    assert any(e["message"].endswith(" 启动作业（无状态启动）") for e in events)
+
+
+def test_a_restarting_job_runs_again_after_a_quiet_minute(world: World, clock: FakeClock) -> None:
+    ident = world.running()
+    world.flink.exception_history = [_failure(clock)]
+    world.flink.run("f00d", state="RUNNING")  # restarted at once: its tasks run again
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[0] == "restarting"
+    clock.advance(seconds=30)
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[0] == "restarting"  # it may fail again: not running yet
+    clock.advance(seconds=31)
+    world.reconciler.reconcile_once()
+    assert world.state(ident)[:3] == ("running", "running", "RUNNING")
+    assert world.get("etl/deployment")["restarts"] == 1
+
+
+def test_a_job_that_keeps_failing_ends_failed_with_its_cause(
+    world: World, clock: FakeClock
+) -> None:
+    """Each failure is a restart with its reason (folded events); when Flink's restart
+    strategy gives up (FAILED), the job is `failed` with Flink's cause."""
+    ident = world.running()
+    gc = "java.lang.OutOfMemoryError: GC overhead limit exceeded\n\tat x.y(Z.java:1)"
+    for _ in range(3):
+        clock.advance(seconds=11)
+        world.flink.exception_history.append(_failure(clock, trace=gc))
+        world.flink.run("f00d", state="RESTARTING")
+        world.reconciler.reconcile_once()
+        assert world.state(ident)[0] == "restarting"
+        assert world.state(ident)[3].endswith("GC overhead limit exceeded")
+    failover = [e for e in world.get("etl/events") if e["kind"] == "failover"]
+    assert [(e["count"], e["message"]) for e in failover] == [
+        (3, "java.lang.OutOfMemoryError: GC overhead limit exceeded")
+    ]
+    assert failover[0]["first_at"] < failover[0]["at"]
+    assert world.get("etl/deployment")["restarts"] == 3
+    world.flink.root_exception = (
+        "org.apache.flink.runtime.JobException: Recovery is suppressed by "
+        "FailureRateRestartBackoffTimeStrategy(failuresIntervalMS=300000, maxFailuresPerInterval"
+        "=3)\n\tat a.b(C.java:1)\nCaused by: " + gc
+    )
+    world.flink.run("f00d", state="FAILED")
+    world.reconciler.reconcile_once()
+    state, desired, _, message = world.state(ident)
+    assert (state, desired) == ("failed", "stopped")
+    assert (
+        message == "the job failed in Flink: java.lang.OutOfMemoryError: GC overhead limit exceeded"
+    )
+
+
+def test_jobmanager_failovers_count_as_restarts_per_run(world: World) -> None:
+    ident = world.running()
+    del world.runtime.alive["jobmanager-0"]
+    world.reconciler.reconcile_once()
+    assert world.run_of(ident).jobmanager_failovers == 1
+    assert world.get("etl/deployment")["restarts"] == 1
+    gone = "jobmanager-0 on pool was gone: started again; Flink restarts the job from its last "
+    assert ("failover", gone + "checkpoint") in world.events(ident)
+
+
+def test_identical_events_are_folded_and_alerts_count_every_occurrence(
+    world: World, clock: FakeClock, notifier: RecordingNotifier
+) -> None:
+    ident = world.running()
+    world.put("etl/alerts", {"rules": [{"kind": "checkpoint_failures", "threshold": 36}]})
+    world.flink.checkpoint_failure = "Not all required tasks are currently running."
+    first = clock.now
+    for count in range(1, 38):
+        world.flink.failed_checkpoints = count
+        world.reconciler.reconcile_once()
+        clock.advance(seconds=10)
+    folded = [e for e in world.get("etl/events") if e["kind"] == "checkpoint"]
+    assert len(folded) == 1
+    assert folded[0]["count"] == 37
+    assert (
+        folded[0]["message"] == "a checkpoint failed: Not all required tasks are currently running."
+    )
+    assert folded[0]["first_at"].startswith(first.strftime("%Y-%m-%dT%H:%M:%S"))
+    # 37 in 600 s is above 36: the alert counts the folded occurrences, not the one row
+    assert notifier.sent[-1].subject == "job etl: 37 failed checkpoints in 600 s"
+    chinese = {"Accept-Language": "zh", **world.owner.headers}
+    shown = ok(world.api.get(f"{JOBS}/etl/events", headers=chinese))
+    assert "检查点失败：Not all required tasks are currently running." in [
+        e["message"] for e in shown
+    ]
+    # a different event in between starts a new row
+    world.flink.checkpoint_failure = "Checkpoint expired before completing."
+    world.flink.failed_checkpoints = 38
+    world.reconciler.reconcile_once()
+    rows = [e for e in world.get("etl/events") if e["kind"] == "checkpoint"]
+    assert [e["count"] for e in rows] == [1, 37]
+    with db.transaction(world.platform.sessions) as session:
+        since = clock.now - timedelta(seconds=100)
+        # the 37-row's last ten (10 s apart) fall in the last 100 s, and the new one
+        assert job_store.count_events(
+            session=session, job_id=ident, kind="checkpoint", since=since
+        ) in (10, 11)

@@ -432,7 +432,7 @@ def test_publish_start_stop_suspend_resume_offline(
     assert deployment(api, owner, "etl")["revision"] == 1
     # the actions allowed from "online" (never started)
     for verb, says in (
-        ("stop", "job etl is online: it can be stopped only when running, starting"),
+        ("stop", "job etl is online: it can be stopped only when restarting, running, starting"),
         ("suspend", "job etl is online: it can be suspended only when running"),
         ("resume", "job etl is online: it can be resumed only when suspended"),
     ):

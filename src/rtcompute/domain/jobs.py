@@ -28,12 +28,25 @@ OFFLINE = "offline"  # was online, taken offline; editing makes it a draft again
 READY = "online"  # online, never started (or taken back after a start that failed at once)
 STARTING = "starting"
 RUNNING = "running"
+# Flink restarts the job after a failure (its restart strategy has not given up yet); the
+# state message names the failure (issue 18: a job that keeps failing is not `running`)
+RESTARTING = "restarting"
 STOPPING = "stopping"
 STOPPED = "stopped"
 SUSPENDED = "suspended"
 FAILED = "failed"
 FINISHED = "finished"
-DEPLOYMENT_STATES = (READY, STARTING, RUNNING, STOPPING, STOPPED, SUSPENDED, FAILED, FINISHED)
+DEPLOYMENT_STATES = (
+    READY,
+    STARTING,
+    RUNNING,
+    RESTARTING,
+    STOPPING,
+    STOPPED,
+    SUSPENDED,
+    FAILED,
+    FINISHED,
+)
 
 # what the API may ask for
 WANT_RUNNING = "running"
@@ -43,10 +56,10 @@ WANT_SUSPENDED = "suspended"
 # published jobs pin their engine version until they are taken offline (guide ch. 7)
 ONLINE_STATES = frozenset(DEPLOYMENT_STATES)
 # deployments whose Flink processes may be up: the reconciler looks after them
-ACTIVE = frozenset({STARTING, RUNNING, STOPPING})
+ACTIVE = frozenset({STARTING, RUNNING, RESTARTING, STOPPING})
 # deployments that hold their CU of the project's quota: a suspended job keeps it, so
 # that its resume cannot be refused for quota
-HOLDING = frozenset({STARTING, RUNNING, STOPPING, SUSPENDED})
+HOLDING = frozenset({STARTING, RUNNING, RESTARTING, STOPPING, SUSPENDED})
 
 # start modes (the peers' top pain points: choose where state comes from)
 STATELESS = "stateless"
@@ -54,6 +67,13 @@ LATEST_CHECKPOINT = "latest_checkpoint"
 LATEST_SAVEPOINT = "latest_savepoint"
 SAVEPOINT = "savepoint"
 START_MODES = (STATELESS, LATEST_CHECKPOINT, LATEST_SAVEPOINT, SAVEPOINT)
+# the start modes and event kinds in the console's Chinese (and the API's, by Accept-Language)
+START_MODES_ZH = {
+    STATELESS: "无状态启动",
+    LATEST_CHECKPOINT: "从最新检查点启动",
+    LATEST_SAVEPOINT: "从最新保存点启动",
+    SAVEPOINT: "从指定保存点启动",
+}
 STOP_WITH_SAVEPOINT = "savepoint"
 STOP_CANCEL = "cancel"
 STOP_MODES = (STOP_WITH_SAVEPOINT, STOP_CANCEL)
@@ -94,7 +114,7 @@ ACTIONS = {
     ),
     "stop": Action(
         "stop",
-        frozenset({STARTING, RUNNING}),
+        frozenset({STARTING, RUNNING, RESTARTING}),
         WANT_STOPPED,
         "a stop of a job that is already stopping would take a second savepoint",
     ),
@@ -118,6 +138,7 @@ STATES_ZH = {
     READY: "已上线",
     STARTING: "启动中",
     RUNNING: "运行中",
+    RESTARTING: "重启中",
     STOPPING: "停止中",
     STOPPED: "已停止",
     SUSPENDED: "已暂停",
@@ -152,14 +173,27 @@ ALERT_KINDS = ("failed", "restarts", "checkpoint_failures")
 # the reconciler's moves of the observed state
 MOVES: dict[str, frozenset[str]] = {
     STARTING: frozenset({READY, STOPPED, SUSPENDED, FAILED, FINISHED}),
-    # STOPPING -> RUNNING: a stop with savepoint failed; the job keeps running
-    RUNNING: frozenset({STARTING, STOPPING}),
-    STOPPING: frozenset({STARTING, RUNNING}),
+    # STOPPING -> RUNNING: a stop with savepoint failed; the job keeps running.
+    # RESTARTING -> RUNNING: the job ran without a failure for RECOVERED_AFTER_SECONDS
+    RUNNING: frozenset({STARTING, RESTARTING, STOPPING}),
+    # Flink recorded a failure of a starting or running job and restarts it
+    RESTARTING: frozenset({STARTING, RUNNING}),
+    STOPPING: frozenset({STARTING, RUNNING, RESTARTING}),
     STOPPED: frozenset({STOPPING, STARTING}),
     SUSPENDED: frozenset({STOPPING}),
-    FAILED: frozenset({STARTING, RUNNING, STOPPING}),
-    FINISHED: frozenset({RUNNING, STOPPING}),
+    # RESTARTING -> FAILED: Flink's restart strategy gave up
+    FAILED: frozenset({STARTING, RUNNING, RESTARTING, STOPPING}),
+    FINISHED: frozenset({RUNNING, RESTARTING, STOPPING}),
 }
+
+# a restarting job is running again once all its tasks run and Flink recorded no failure
+# for this long (a job failing at once after each restart must not flap back to `running`)
+RECOVERED_AFTER_SECONDS = 60
+
+
+def recovered(tasks_running: bool, seconds_since_failure: float) -> bool:
+    """A restarting job counts as running again."""
+    return tasks_running and seconds_since_failure >= RECOVERED_AFTER_SECONDS
 
 
 def can_move(source: str, target: str) -> bool:
@@ -207,7 +241,11 @@ def _unknown_setting(field_name: str) -> errors.Invalid:
 
 @dataclass(frozen=True)
 class RestartStrategy:
-    type: str = "exponential-delay"  # Flink's own default once checkpointing is on
+    """How Flink restarts a failing job. The default gives up: more than 3 failures within
+    5 minutes (10 s apart) and the job ends FAILED with its cause (issue 18; Flink's own
+    default once checkpointing is on, exponential-delay, restarts forever). docs/jobs.md."""
+
+    type: str = "failure-rate"
     attempts: int = 10  # fixed-delay
     delay_seconds: int = 10  # fixed-delay, failure-rate
     max_failures: int = 3  # failure-rate, per interval

@@ -33,10 +33,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rtcompute import errors
+from rtcompute.domain import job_events
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import base
@@ -126,7 +127,7 @@ class JobReconciler:
                 self._submit(work)
             elif work.step == job_runs.RUN_RUNNING:
                 self._watch(work)
-        elif work.state == job_rules.RUNNING:
+        elif work.state in (job_rules.RUNNING, job_rules.RESTARTING):
             if work.step in (job_runs.RUN_RUNNING, job_runs.SUBMITTING, job_runs.LAUNCHING):
                 if not self._due(work):
                     return
@@ -136,7 +137,12 @@ class JobReconciler:
                 elif work.step == job_runs.SUBMITTING:
                     self._submit(work)
             else:
-                job_records.move(self.platform, work.job_id, job_rules.FAILED, message="run lost")
+                job_records.move(
+                    self.platform,
+                    work.job_id,
+                    job_rules.FAILED,
+                    message=job_events.plain("run lost", "运行记录丢失"),
+                )
         elif work.state == job_rules.STOPPING:
             self._stop(work)
 
@@ -272,7 +278,10 @@ class JobReconciler:
             step=job_runs.RUN_RUNNING,
         )
         job_records.add_event(
-            self.platform, work.job_id, "state", f"run {work.run}: submitted as {result.job_id}"
+            self.platform,
+            work.job_id,
+            job_events.STATE,
+            job_events.submitted(work.run, result.job_id),
         )
 
     def _adopt(self, work: Work, api: runtime_module.Rest, existing: list[dict[str, Any]]) -> None:
@@ -287,7 +296,7 @@ class JobReconciler:
             self.platform, work.job_id, work.run, flink_job_id=keep, step=job_runs.RUN_RUNNING
         )
         job_records.add_event(
-            self.platform, work.job_id, "state", f"run {work.run}: adopted Flink job {keep}"
+            self.platform, work.job_id, job_events.STATE, job_events.adopted(work.run, keep)
         )
 
     # ---- running -------------------------------------------------------------------------
@@ -302,28 +311,30 @@ class JobReconciler:
                 self.runtime.start(work, process)
             except runtime_module.LaunchError as exc:
                 job_records.observe(
-                    self.platform, work.job_id, flink_state="", message=f"{process.name}: {exc}"
+                    self.platform,
+                    work.job_id,
+                    flink_state="",
+                    message=job_events.process_refused(process.name, str(exc)),
                 )
                 continue
-            where = f"{process.name} on {job_runs.node_label(process.node)}"
-            gone = f"{where} was gone"
-            if killed:
-                gone = f"{where} went over the memory its CU allows and was killed by its limit"
+            if process.kind == placement.JOBMANAGER:
+                # a JobManager failover: Flink's own restart count starts again with the new
+                # JobManager, so the platform counts it (a standby took over, or it is back)
+                job_records.count_jobmanager_failover(self.platform, work.job_id, work.run)
             job_records.add_event(
                 self.platform,
                 work.job_id,
-                "failover",
-                f"{gone}: started again; Flink restarts the job from its last checkpoint",
+                job_events.FAILOVER,
+                job_events.process_back(
+                    process.name, job_runs.node_label(process.node), killed=bool(killed)
+                ),
             )
 
     def _watch(self, work: Work) -> None:
         api = self._answering(work)
         if api is None:
             job_records.observe(
-                self.platform,
-                work.job_id,
-                flink_state="",
-                message="the JobManager does not answer; it is being started again",
+                self.platform, work.job_id, flink_state="", message=job_events.jobmanager_silent()
             )
             return
         try:
@@ -339,10 +350,10 @@ class JobReconciler:
         duration = _running_ms(details, self._tasks_running_at(api, work, details))
         if duration is not None:
             job_records.update_run(self.platform, work.job_id, work.run, flink_duration_ms=duration)
-        if state == "FAILED":
-            root = self._root_exception(api, work)
+        failures = self._history(work, api)
+        if state == "FAILED":  # Flink's restart strategy gave up (or allows no restart)
             self._end(work)
-            self._fail(work, root or "the job failed", stop=False)
+            self._fail(work, job_events.gave_up(failures.root or failures.cause), stop=False)
             return
         if state == "FINISHED":
             self._end(work)
@@ -357,17 +368,10 @@ class JobReconciler:
                 work.job_id,
                 job_rules.STOPPED,
                 flink_state=state,
-                message="the job was cancelled in Flink",
+                message=job_events.plain("the job was cancelled in Flink", "作业在 Flink 中被取消"),
             )
             return
-        if work.state == job_rules.STARTING and state == "RUNNING" and _tasks_running(details):
-            job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
-        elif work.state == job_rules.STARTING and self._timed_out(work):
-            limit = self.platform.settings.jobs.start_timeout_seconds
-            raise base.Permanent(f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
-        else:
-            job_records.observe(self.platform, work.job_id, flink_state=state, message="")
-        self._history(work, api)
+        self._follow(work, state, _tasks_running(details), failures)
         self._checkpoints(work, api)
         self._sample(work, api)
         job_alerts.evaluate(self.platform, work.job_id)
@@ -385,45 +389,69 @@ class JobReconciler:
             restore_path=location or work.restore_path,
         )
         job_records.add_event(
-            self.platform,
-            work.job_id,
-            "failover",
-            "the JobManager lost the job: submitting it again from "
-            + (location or "its start state"),
+            self.platform, work.job_id, job_events.FAILOVER, job_events.job_lost(location or "")
         )
 
-    def _root_exception(self, api: runtime_module.Rest, work: Work) -> str:
-        try:
-            found = api.exceptions(work.flink_job_id)
-        except (runtime_module.Unreachable, runtime_module.FlinkError):
-            return ""
-        root = found.get("root-exception") or ""
-        history = (found.get("exceptionHistory") or {}).get("entries") or []
-        if not root and history:
-            root = history[0].get("stacktrace") or history[0].get("exceptionName") or ""
-        return _first_lines(str(root))
+    def _follow(self, work: Work, state: str, tasks_running: bool, failures: Failures) -> None:
+        """The job's state from Flink's: a failure Flink recorded makes a starting or
+        running job `restarting` with its cause at once; a restarting job is `running`
+        again when its tasks run and no failure came for RECOVERED_AFTER_SECONDS."""
+        since_failure = (
+            (self.platform.now() - job_records.from_millis(failures.newest_ms)).total_seconds()
+            if failures.newest_ms
+            else float("inf")
+        )
+        failing = state in ("RESTARTING", "FAILING") or failures.fresh > 0
+        message = job_events.restarting(failures.cause)
+        if failing and work.state in (job_rules.STARTING, job_rules.RUNNING):
+            job_records.move(
+                self.platform,
+                work.job_id,
+                job_rules.RESTARTING,
+                flink_state=state,
+                message=message,
+            )
+        elif work.state == job_rules.RESTARTING:
+            if not failing and job_rules.recovered(tasks_running, since_failure):
+                job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
+            else:
+                job_records.observe(self.platform, work.job_id, flink_state=state, message=message)
+        elif work.state == job_rules.STARTING and state == "RUNNING" and tasks_running:
+            job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
+        elif work.state == job_rules.STARTING and self._timed_out(work):
+            limit = self.platform.settings.jobs.start_timeout_seconds
+            raise base.Permanent(f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
+        else:
+            job_records.observe(self.platform, work.job_id, flink_state=state, message="")
 
-    def _history(self, work: Work, api: runtime_module.Rest) -> None:
+    def _history(self, work: Work, api: runtime_module.Rest) -> Failures:
+        """Failures Flink recorded (its exception history): the new ones become failover
+        events with their cause, and count as restarts."""
         try:
             found = api.exceptions(work.flink_job_id)
         except (runtime_module.Unreachable, runtime_module.FlinkError):
-            return
-        entries = (found.get("exceptionHistory") or {}).get("entries") or []
-        fresh = [e for e in entries if int(e.get("timestamp") or 0) > work.failover_seen_ms]
-        if not fresh:
-            return
-        for entry in sorted(fresh, key=lambda e: int(e.get("timestamp") or 0)):
-            text = entry.get("exceptionName") or ""
-            stack = _first_lines(str(entry.get("stacktrace") or ""), 2)
+            return Failures(0, "", "", work.failover_seen_ms)
+        root = job_events.cause_of(str(found.get("root-exception") or ""))
+        entries = [
+            e
+            for e in (found.get("exceptionHistory") or {}).get("entries") or ()
+            if isinstance(e, dict)
+        ]
+        entries.sort(key=_stamp)
+        fresh = [e for e in entries if _stamp(e) > work.failover_seen_ms]
+        newest = max([work.failover_seen_ms, *(_stamp(e) for e in entries)])
+        cause = _cause(entries[-1]) if entries else root
+        for entry in fresh:
             job_records.add_event(
                 self.platform,
                 work.job_id,
-                "failover",
-                f"{text}: {stack}" if stack else str(text),
-                at=job_records.from_millis(int(entry.get("timestamp") or 0)),
+                job_events.FAILOVER,
+                job_events.failure(_cause(entry)),
+                at=job_records.from_millis(_stamp(entry)),
             )
-        newest = max(int(e.get("timestamp") or 0) for e in fresh)
-        job_records.count_failovers(self.platform, work.job_id, work.run, len(fresh), newest)
+        if fresh:
+            job_records.count_failovers(self.platform, work.job_id, work.run, len(fresh), newest)
+        return Failures(len(fresh), cause, root, newest)
 
     def _checkpoints(self, work: Work, api: runtime_module.Rest) -> None:
         try:
@@ -501,7 +529,10 @@ class JobReconciler:
                 return
             self._end(work)
             job_records.move(
-                self.platform, work.job_id, job_rules.STOPPED, message="stopped before it ran"
+                self.platform,
+                work.job_id,
+                job_rules.STOPPED,
+                message=job_events.plain("stopped before it ran", "作业在运行前已停止"),
             )
             return
         api = self._answering(work)
@@ -512,7 +543,10 @@ class JobReconciler:
                     self.platform,
                     work.job_id,
                     job_rules.STOPPED,
-                    message="the JobManager did not answer; its processes were stopped",
+                    message=job_events.plain(
+                        "the JobManager did not answer; its processes were stopped",
+                        "JobManager 没有响应，已停止其进程",
+                    ),
                 )
             return
         if work.trigger_id:
@@ -587,7 +621,7 @@ class JobReconciler:
                 work.job_id,
                 target,
                 flink_state="FINISHED",
-                message=f"savepoint {status.location}",
+                message=job_events.savepoint_taken(status.location),
             )
         elif status.state == "FAILED":
             self._stop_failed(work, status.failure or "the savepoint failed")
@@ -599,10 +633,7 @@ class JobReconciler:
             self.platform, work.job_id, work.run, trigger_id="", step=job_runs.RUN_RUNNING
         )
         job_records.stop_failed(
-            self.platform,
-            work.job_id,
-            f"stop with savepoint failed: {_first_lines(why)}; the job keeps running (stop "
-            "with mode cancel to stop it without a savepoint)",
+            self.platform, work.job_id, job_events.stop_failed(_first_lines(why))
         )
 
     # ---- ending --------------------------------------------------------------------------
@@ -631,12 +662,39 @@ class JobReconciler:
         self._metrics_due.pop(work.job_id, None)
         self._watch_due.pop(work.job_id, None)
 
-    def _fail(self, work: Work, message: str, *, stop: bool = True) -> None:
+    def _fail(self, work: Work, message: str | job_events.Said, *, stop: bool = True) -> None:
         """The job goes to FAILED with `message` (and its alert); its run ends."""
         if stop and work.step:
             self._end(work)
         if job_records.move(self.platform, work.job_id, job_rules.FAILED, message=message):
-            job_alerts.job_failed(self.platform, work.job_id, message)
+            english = message.en if isinstance(message, job_events.Said) else message
+            job_alerts.job_failed(self.platform, work.job_id, english)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """What Flink's exception history says of a run: how many failures are new since the
+    last read, the latest one's cause, the root exception, the newest failure's time."""
+
+    fresh: int
+    cause: str
+    root: str
+    newest_ms: int
+
+
+def _stamp(entry: dict[str, Any]) -> int:
+    try:
+        return int(entry.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _cause(entry: dict[str, Any]) -> str:
+    """A history entry's cause in one line (its class and message), else its class name."""
+    return (
+        job_events.cause_of(str(entry.get("stacktrace") or ""))
+        or str(entry.get("exceptionName") or "an unknown failure")[:500]
+    )
 
 
 def _flink_failed(what: str, exc: Exception) -> base.Temporary:

@@ -6,7 +6,7 @@ Functions take `session` by keyword and never commit: the service owns the trans
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ Event = job_tables.JobEvent
 AlertRule = job_tables.JobAlertRule
 Resource = job_tables.JobResource
 MetricSample = job_tables.JobMetricSample
+# repeats further apart than this start a new row: a folded row's occurrences are then close
+# together, so a count over a window (count_events) is near exact at the window's edge too
+FOLD_GAP = timedelta(minutes=5)
 
 # ---- folders ----------------------------------------------------------------------------
 
@@ -203,22 +206,71 @@ def read_savepoint(*, session: Session, job_id: int, savepoint_id: int) -> Savep
     return session.scalars(query).one_or_none()
 
 
-def add_event(*, session: Session, job_id: int, at: datetime, kind: str, message: str) -> None:
-    session.add(Event(job_id=job_id, at=at, kind=kind, message=message[:4000]))
+def add_event(
+    *, session: Session, job_id: int, at: datetime, kind: str, message: str, message_zh: str = ""
+) -> Event:
+    """A new event, or the job's latest one of its kind counted once more when it says the
+    same within FOLD_GAP of its last time (a checkpoint failing every minute is one row:
+    `count` times since `first_at`, whatever state events came in between)."""
+    message, message_zh = message[:4000], message_zh[:4000]
+    query = (
+        select(Event)
+        .where(Event.job_id == job_id, Event.kind == kind)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    latest = session.scalars(query).first()
+    if (
+        latest is not None
+        and latest.message == message
+        and latest.message_zh == message_zh
+        and abs(at - latest.at) <= FOLD_GAP
+    ):
+        latest.count += 1
+        latest.first_at = latest.first_at or latest.at
+        latest.at = max(latest.at, at)
+        return latest
+    event = Event(
+        job_id=job_id,
+        at=at,
+        first_at=at,
+        kind=kind,
+        message=message,
+        message_zh=message_zh,
+        count=1,
+    )
+    session.add(event)
+    return event
 
 
 def list_events(*, session: Session, job_id: int, limit: int = 200) -> list[Event]:
-    query = select(Event).where(Event.job_id == job_id).order_by(Event.id.desc()).limit(limit)
+    """Newest first: a folded event by its last time."""
+    query = (
+        select(Event)
+        .where(Event.job_id == job_id)
+        .order_by(Event.at.desc(), Event.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
 def count_events(*, session: Session, job_id: int, kind: str, since: datetime) -> int:
-    query = (
-        select(func.count())
-        .select_from(Event)
-        .where(Event.job_id == job_id, Event.kind == kind, Event.at >= since)
+    """Occurrences of `kind` since `since`. A folded row counts its `count` when its first
+    occurrence is that recent too; when it began earlier, the share of its occurrences
+    after `since`, taking them as evenly spaced from its first to its last (repeated
+    failures are: a checkpoint interval, a restart delay)."""
+    query = select(Event.count, Event.first_at, Event.at).where(
+        Event.job_id == job_id, Event.kind == kind, Event.at >= since
     )
-    return int(session.scalar(query) or 0)
+    total = 0
+    for count, first_at, last_at in session.execute(query):
+        first = first_at or last_at
+        if first >= since or count <= 1:
+            total += count
+            continue
+        share = (last_at - since) / (last_at - first)
+        total += 1 + int((count - 1) * share)
+    return total
 
 
 def list_alert_rules(*, session: Session, job_id: int) -> list[AlertRule]:

@@ -49,8 +49,24 @@ def job_out(found: jobs.JobView) -> schemas.Job:
     return schemas.Job.model_validate(found)
 
 
-def deployment_out(found: job_lifecycle.DeploymentView) -> schemas.Deployment:
-    return schemas.Deployment.model_validate(found)
+def deployment_out(
+    found: job_lifecycle.DeploymentView, language: str = errors.ENGLISH
+) -> schemas.Deployment:
+    """The deployment, its state message in `language` (Accept-Language, as errors)."""
+    out = schemas.Deployment.model_validate(found)
+    return out.model_copy(update={"message": found.message_in(language)})
+
+
+def language_of(request: Request) -> str:
+    """The first language of Accept-Language the platform speaks (zh or en), as errors
+    are answered (api/app.localized); English by default."""
+    for part in request.headers.get("accept-language", "").split(",")[:20]:
+        tag = part.split(";")[0].strip()
+        if errors.language_of(tag) == errors.CHINESE:
+            return errors.CHINESE
+        if tag.lower().startswith("en"):
+            return errors.ENGLISH
+    return errors.ENGLISH
 
 
 # ---- folders ----------------------------------------------------------------------------
@@ -415,16 +431,19 @@ async def offline_job(
 
 @router.get(PREFIX + "/jobs/{job}/deployment", response_model=schemas.Deployment)
 async def get_deployment(
+    request: Request,
     platform: deps.PlatformDep,
     project: str,
     job: str,
     principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> schemas.Deployment:
-    """The online job: desired and observed state, Flink's own state, its run."""
+    """The online job: desired and observed state (`restarting` while Flink restarts it
+    after a failure, the message naming the failure), Flink's own state, its run; the
+    message in the Accept-Language language."""
     found = await anyio.to_thread.run_sync(
         job_lifecycle.read_deployment, platform, principal.account_id, project, job
     )
-    return deployment_out(found)
+    return deployment_out(found, language_of(request))
 
 
 @router.get(PREFIX + "/jobs/{job}/savepoints", response_model=list[schemas.Savepoint])
@@ -443,16 +462,29 @@ async def list_savepoints(
 
 @router.get(PREFIX + "/jobs/{job}/events", response_model=list[schemas.Event])
 async def list_events(
+    request: Request,
     platform: deps.PlatformDep,
     project: str,
     job: str,
     principal: principals.Principal = deps.requires(operations.DESCRIBE_JOB),
 ) -> list[schemas.Event]:
-    """State changes, failovers (with Flink's root exception), checkpoint failures, alerts."""
+    """State changes, failovers (with Flink's root exception), checkpoint failures, alerts,
+    newest first; repeats folded (`count` times since `first_at`); the message in the
+    Accept-Language language."""
     found = await anyio.to_thread.run_sync(
         job_lifecycle.list_events, platform, principal.account_id, project, job
     )
-    return [schemas.Event(at=at, kind=kind, message=message) for at, kind, message in found]
+    language = language_of(request)
+    return [
+        schemas.Event(
+            at=e.at,
+            kind=e.kind,
+            message=e.message_in(language),
+            count=e.count,
+            first_at=e.first_at,
+        )
+        for e in found
+    ]
 
 
 @router.get(PREFIX + "/jobs/{job}/metrics", response_model=list[schemas.MetricSample])

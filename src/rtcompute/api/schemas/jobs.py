@@ -136,7 +136,10 @@ class Deployment(base.ResponseModel):
     cu: float
     parallelism: int
     desired: str
-    state: str
+    state: str = Field(
+        description="online | starting | running | restarting | stopping | stopped | "
+        "suspended | failed | finished (`restarting`: Flink restarts it after a failure)"
+    )
     flink_state: str = Field(description="Flink's own state of the job, as last read")
     flink_job_id: str
     flink_duration_ms: int = Field(
@@ -146,10 +149,12 @@ class Deployment(base.ResponseModel):
         )
     )
     run: int
-    restarts: int
+    restarts: int = Field(
+        description="failovers of the current run: Flink's restarts plus its JobManager's"
+    )
     start_mode: str
     stop_mode: str
-    message: str
+    message: str = Field(description="why the state, in the Accept-Language language")
     published_by: str
     published_at: datetime
     state_since: datetime
@@ -165,9 +170,11 @@ class Savepoint(base.ResponseModel):
 
 
 class Event(base.ResponseModel):
-    at: datetime
-    kind: str
-    message: str
+    at: datetime = Field(description="when it happened (its last time, when folded)")
+    kind: str = Field(description="state | failover | checkpoint | alert")
+    message: str = Field(description="in the Accept-Language language (zh or en)")
+    count: int = Field(default=1, description="identical events folded into this one")
+    first_at: datetime | None = Field(default=None, description="the first time, when folded")
 
 
 class MetricSample(base.ResponseModel):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from rtcompute import errors
+from rtcompute.domain import job_events
 from rtcompute.domain import jobs as job_rules
 from rtcompute.services.capacity import projects
 from rtcompute.services.jobs import drafts as jobs
@@ -105,17 +106,22 @@ def _send(
     session: db.Session,
     job: job_store.Job,
     rule: job_store.AlertRule,
-    subject: str,
+    subject: job_events.Said,
     body: str,
 ) -> tuple[str, str, str, str]:
     project = session.get(tables.Project, job.project_id)
     assert project is not None
     rule.last_fired_at = platform.now()
     job_store.add_event(
-        session=session, job_id=job.id, at=platform.now(), kind="alert", message=subject
+        session=session,
+        job_id=job.id,
+        at=platform.now(),
+        kind="alert",
+        message=subject.en,
+        message_zh=subject.zh,
     )
     link = _link(platform, project.name, job.name)
-    return project.account_id, rule.kind, subject, f"{body}\n\n{link}"
+    return project.account_id, rule.kind, subject.en, f"{body}\n\n{link}"
 
 
 def job_failed(platform: platform_module.Platform, job_id: int, message: str) -> None:
@@ -128,7 +134,14 @@ def job_failed(platform: platform_module.Platform, job_id: int, message: str) ->
         for rule in job_store.list_alert_rules(session=session, job_id=job_id):
             if rule.kind == "failed":
                 outgoing.append(
-                    _send(platform, session, job, rule, f"job {job.name} failed", message)
+                    _send(
+                        platform,
+                        session,
+                        job,
+                        rule,
+                        job_events.plain(f"job {job.name} failed", f"作业 {job.name} 失败"),
+                        message,
+                    )
                 )
     for account_id, kind, subject, body in outgoing:
         alerts.send(platform, account_id=account_id, kind=f"job_{kind}", subject=subject, body=body)
@@ -154,11 +167,15 @@ def evaluate(platform: platform_module.Platform, job_id: int) -> None:
             )
             if count > rule.threshold:
                 what = "restarts" if rule.kind == "restarts" else "failed checkpoints"
-                subject = f"job {job.name}: {count} {what} in {rule.window_seconds} s"
+                what_zh = "次重启" if rule.kind == "restarts" else "次检查点失败"
+                subject = job_events.plain(
+                    f"job {job.name}: {count} {what} in {rule.window_seconds} s",
+                    f"作业 {job.name}：{rule.window_seconds} 秒内 {count} {what_zh}",
+                )
                 body = (
                     f"job {job.name} had {count} {what} in the last {rule.window_seconds} s "
                     f"(alert above {rule.threshold})"
                 )
                 outgoing.append(_send(platform, session, job, rule, subject, body))
-    for account_id, kind, subject, body in outgoing:
-        alerts.send(platform, account_id=account_id, kind=f"job_{kind}", subject=subject, body=body)
+    for account_id, kind, title, body in outgoing:
+        alerts.send(platform, account_id=account_id, kind=f"job_{kind}", subject=title, body=body)

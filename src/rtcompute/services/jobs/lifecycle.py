@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rtcompute import errors
+from rtcompute.domain import job_events, sqlscript
 from rtcompute.domain import jobs as job_rules
-from rtcompute.domain import sqlscript
 from rtcompute.services.capacity import projects
 from rtcompute.services.iam import service_role
 from rtcompute.services.jobs import drafts as jobs
@@ -50,6 +50,28 @@ class DeploymentView:
     published_by: str
     published_at: datetime
     state_since: datetime
+    message_zh: str = ""  # the state message in Chinese ("": it has none)
+
+    def message_in(self, language: str) -> str:
+        return job_events.text(job_events.Said(self.message, self.message_zh), language)
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as shown: folded repeats are `count` times from `first_at` to `at`."""
+
+    at: datetime
+    kind: str
+    message: str
+    message_zh: str
+    count: int
+    first_at: datetime
+
+    def message_in(self, language: str) -> str:
+        return job_events.text(job_events.Said(self.message, self.message_zh), language)
+
+    def kind_in(self, language: str) -> str:
+        return job_events.KINDS_ZH.get(self.kind, self.kind) if language == "zh" else self.kind
 
 
 @dataclass(frozen=True)
@@ -257,13 +279,14 @@ def publish(
         deployment.desired_at = now
         job.state = job_rules.ONLINE
         job.checked_revision = revision
+        said = job_events.went_online(revision, checked.engine_version, principal.display)
         job_store.add_event(
             session=session,
             job_id=job.id,
             at=now,
-            kind="state",
-            message=f"revision {revision} went online on {checked.engine_version} "
-            f"by {principal.display}",
+            kind=job_events.STATE,
+            message=said.en,
+            message_zh=said.zh,
         )
         session.flush()
         return deployment_view(platform, session, found, job, deployment)
@@ -302,6 +325,7 @@ def deployment_view(
         published_by=deployment.published_by,
         published_at=deployment.published_at,
         state_since=deployment.state_since,
+        message_zh=job_paths.shown(platform, session, project.account_id, deployment.message_zh),
     )
 
 
@@ -334,14 +358,21 @@ def _move(
     *,
     desired: str,
     state: str,
-    note: str,
+    note: job_events.Said,
 ) -> None:
     now = platform.now()
     deployment.desired, deployment.desired_at = desired, now
     if deployment.state != state:
         deployment.state, deployment.state_since = state, now
-    deployment.message = ""
-    job_store.add_event(session=session, job_id=job.id, at=now, kind="state", message=note)
+    deployment.message, deployment.message_zh = "", ""
+    job_store.add_event(
+        session=session,
+        job_id=job.id,
+        at=now,
+        kind=job_events.STATE,
+        message=note.en,
+        message_zh=note.zh,
+    )
 
 
 def _restore_of(
@@ -445,7 +476,7 @@ def start(
             deployment,
             desired=job_rules.WANT_RUNNING,
             state=job_rules.STARTING,
-            note=f"start ({mode}) by {principal.display}",
+            note=job_events.started(mode, principal.display),
         )
         session.flush()
         return deployment_view(platform, session, found, job, deployment)
@@ -514,7 +545,7 @@ def resume(
             deployment,
             desired=job_rules.WANT_RUNNING,
             state=job_rules.STARTING,
-            note=f"resume by {principal.display}",
+            note=job_events.resumed(principal.display),
         )
         session.flush()
         return deployment_view(platform, session, found, job, deployment)
@@ -541,7 +572,6 @@ def stop(
         job, deployment = _online(session, found, name)
         _allow("suspend" if suspend else "stop", name, deployment)
         deployment.stop_mode = job_rules.STOP_WITH_SAVEPOINT if suspend else mode
-        verb = "suspend" if suspend else f"stop ({mode})"
         _move(
             session,
             platform,
@@ -549,7 +579,7 @@ def stop(
             deployment,
             desired=job_rules.WANT_SUSPENDED if suspend else job_rules.WANT_STOPPED,
             state=job_rules.STOPPING,
-            note=f"{verb} by {principal.display}",
+            note=job_events.stopping(mode, principal.display, suspend=suspend),
         )
         session.flush()
         return deployment_view(platform, session, found, job, deployment)
@@ -568,12 +598,14 @@ def offline(
         _allow("offline", name, deployment)
         session.delete(deployment)
         job.state = job_rules.OFFLINE
+        said = job_events.taken_offline(principal.display)
         job_store.add_event(
             session=session,
             job_id=job.id,
             at=platform.now(),
-            kind="state",
-            message=f"offline by {principal.display}",
+            kind=job_events.STATE,
+            message=said.en,
+            message_zh=said.zh,
         )
 
 
@@ -611,10 +643,18 @@ def list_savepoints(
 
 def list_events(
     platform: platform_module.Platform, account_id: str, project: str, name: str
-) -> list[tuple[datetime, str, str]]:
+) -> list[EventView]:
+    """The job's events, newest first, repeats folded, locations as their oss:// address."""
     with db.transaction(platform.sessions) as session:
         job = jobs.find(session, projects.find(session, account_id, project), name)
         return [
-            (e.at, e.kind, job_paths.shown(platform, session, account_id, e.message))
+            EventView(
+                at=e.at,
+                kind=e.kind,
+                message=job_paths.shown(platform, session, account_id, e.message),
+                message_zh=job_paths.shown(platform, session, account_id, e.message_zh),
+                count=e.count,
+                first_at=e.first_at or e.at,
+            )
             for e in job_store.list_events(session=session, job_id=job.id)
         ]

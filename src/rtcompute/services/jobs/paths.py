@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,4 +253,28 @@ def shown(
             return found.group(0)
         return f"oss://{names[bucket_id]}/" + "/".join(key)
 
-    return _FILE_URI.sub(address, text) if "file:" in text else text
+    text = _FILE_URI.sub(address, text) if "file:" in text else text
+    return _hide_data_dir(platform, text, address)
+
+
+def _hide_data_dir(
+    platform: platform_module.Platform, text: str, address: Callable[[re.Match[str]], str]
+) -> str:
+    """Paths inside the data directory that a Java exception names without `file:`: a
+    bucket's as its oss:// address, any other (a run's directory, an engine) as `…/<its
+    last part>`, so a tenant never sees where the platform keeps its files (issue 18)."""
+    data = str(platform.settings.data_dir).rstrip("/")
+    if not data or data not in text:
+        return text
+    pattern = re.compile(re.escape(data) + r"(?:/[^\s,;'\"()]*)?")
+
+    def hidden(found: re.Match[str]) -> str:
+        path = found.group(0)
+        whole = re.fullmatch(r"(.*)", path)  # address() reads the path from group 1
+        assert whole is not None
+        if (shown_as := address(whole)) != path:
+            return shown_as
+        tail = path[len(data) :].rstrip("/").rsplit("/", 1)[-1]
+        return f"…/{tail}" if tail else "…"
+
+    return pattern.sub(hidden, text)

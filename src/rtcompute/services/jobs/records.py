@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 
+from rtcompute.domain import job_events
 from rtcompute.domain import jobs as job_rules
 from rtcompute.services.jobs import runs as job_runs
 from rtcompute.services.kernel import platform as platform_module
@@ -26,12 +27,13 @@ def move(
     job_id: int,
     target: str,
     *,
-    message: str = "",
+    message: str | job_events.Said = "",
     flink_state: str | None = None,
     expect_desired: str | None = None,
 ) -> bool:
     """Move the deployment's observed state along MOVES; False when it is not allowed (the
-    API changed the desired state in between)."""
+    API changed the desired state in between). A plain `message` has no Chinese text."""
+    said = _said(message)
     now = platform.now()
     with db.transaction(platform.sessions) as session:
         deployment = job_store.read_deployment(session=session, job_id=job_id, lock=True)
@@ -40,7 +42,7 @@ def move(
         if expect_desired is not None and deployment.desired != expect_desired:
             return False
         deployment.state, deployment.state_since = target, now
-        deployment.message = message[:4000]
+        deployment.message, deployment.message_zh = said.en[:4000], said.zh[:4000]
         if flink_state is not None:
             deployment.flink_state = flink_state
         if (
@@ -48,9 +50,20 @@ def move(
             and deployment.desired == job_rules.WANT_RUNNING
         ):
             deployment.desired = job_rules.WANT_STOPPED
-        note = f"{target}" + (f": {message}" if message else "")
-        job_store.add_event(session=session, job_id=job_id, at=now, kind="state", message=note)
+        note = job_events.moved(target, said if said.en else None)
+        job_store.add_event(
+            session=session,
+            job_id=job_id,
+            at=now,
+            kind=job_events.STATE,
+            message=note.en,
+            message_zh=note.zh,
+        )
         return True
+
+
+def _said(message: str | job_events.Said) -> job_events.Said:
+    return message if isinstance(message, job_events.Said) else job_events.Said(message, "")
 
 
 def update_run(
@@ -75,7 +88,7 @@ def observe(
     flink_state: str,
     restarts: int | None = None,
     checkpoint_failures: int | None = None,
-    message: str | None = None,
+    message: str | job_events.Said | None = None,
 ) -> None:
     with db.transaction(platform.sessions) as session:
         deployment = job_store.read_deployment(session=session, job_id=job_id)
@@ -87,19 +100,28 @@ def observe(
         if checkpoint_failures is not None:
             deployment.checkpoint_failures = checkpoint_failures
         if message is not None:
-            deployment.message = message[:4000]
+            said = _said(message)
+            deployment.message, deployment.message_zh = said.en[:4000], said.zh[:4000]
 
 
 def add_event(
     platform: platform_module.Platform,
     job_id: int,
     kind: str,
-    message: str,
+    message: str | job_events.Said,
     at: datetime | None = None,
 ) -> None:
+    """An event (folded into the job's latest one of its kind when it says the same); a
+    plain `message` has no Chinese text."""
+    message = _said(message)
     with db.transaction(platform.sessions) as session:
         job_store.add_event(
-            session=session, job_id=job_id, at=at or platform.now(), kind=kind, message=message
+            session=session,
+            job_id=job_id,
+            at=at or platform.now(),
+            kind=kind,
+            message=message.en,
+            message_zh=message.zh,
         )
 
 
@@ -198,6 +220,7 @@ def latest_checkpoint(platform: platform_module.Platform, job_id: int, run: int)
 def count_failovers(
     platform: platform_module.Platform, job_id: int, run: int, count: int, newest_ms: int
 ) -> None:
+    """Failovers Flink recorded (its exception history, up to `newest_ms`)."""
     with db.transaction(platform.sessions) as session:
         deployment = job_store.read_deployment(session=session, job_id=job_id)
         found = job_store.read_run(session=session, job_id=job_id, number=run)
@@ -205,6 +228,19 @@ def count_failovers(
             return
         deployment.restarts += count
         found.failover_seen_ms = max(found.failover_seen_ms, newest_ms)
+
+
+def count_jobmanager_failover(platform: platform_module.Platform, job_id: int, run: int) -> None:
+    """The platform saw the run's JobManager fail over (a standby took over, or it was
+    started again): one more restart of the job, kept per run."""
+    with db.transaction(platform.sessions) as session:
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        found = job_store.read_run(session=session, job_id=job_id, number=run)
+        if deployment is None or found is None:
+            return
+        found.jobmanager_failovers += 1
+        if deployment.run == run:
+            deployment.restarts += 1
 
 
 def count_checkpoint_failures(
@@ -219,18 +255,20 @@ def count_checkpoint_failures(
                 deployment.checkpoint_failures = failed  # a new run counts from 0
             return
         now = platform.now()
+        said = job_events.checkpoint_failed(reason)
         for _ in range(failed - deployment.checkpoint_failures):
             job_store.add_event(
                 session=session,
                 job_id=job_id,
                 at=now,
-                kind="checkpoint",
-                message=f"a checkpoint failed: {reason}" if reason else "a checkpoint failed",
+                kind=job_events.CHECKPOINT,
+                message=said.en,
+                message_zh=said.zh,
             )
         deployment.checkpoint_failures = failed
 
 
-def stop_failed(platform: platform_module.Platform, job_id: int, message: str) -> None:
+def stop_failed(platform: platform_module.Platform, job_id: int, message: job_events.Said) -> None:
     """A stop with savepoint that failed: the job runs on, and is wanted running again."""
     now = platform.now()
     with db.transaction(platform.sessions) as session:
@@ -239,5 +277,12 @@ def stop_failed(platform: platform_module.Platform, job_id: int, message: str) -
             return
         deployment.state, deployment.state_since = job_rules.RUNNING, now
         deployment.desired, deployment.desired_at = job_rules.WANT_RUNNING, now
-        deployment.message = message[:4000]
-        job_store.add_event(session=session, job_id=job_id, at=now, kind="state", message=message)
+        deployment.message, deployment.message_zh = message.en[:4000], message.zh[:4000]
+        job_store.add_event(
+            session=session,
+            job_id=job_id,
+            at=now,
+            kind=job_events.STATE,
+            message=message.en,
+            message_zh=message.zh,
+        )

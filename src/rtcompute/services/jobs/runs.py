@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from rtcompute.domain import flinkconf, sqlscript
+from rtcompute.domain import flinkconf, job_events, sqlscript
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
 from rtcompute.services.capacity import machine_types
@@ -357,12 +357,14 @@ def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
         run.config = _config(platform, session, project, deployment, run, processes)
         session.add(run)
         deployment.run, deployment.restarts, deployment.flink_state = number, 0, ""
+        said = job_events.placed(number, len(processes))
         job_store.add_event(
             session=session,
             job_id=job_id,
             at=now,
-            kind="state",
-            message=f"run {number}: {len(processes)} Flink processes placed",
+            kind=job_events.STATE,
+            message=said.en,
+            message_zh=said.zh,
         )
         session.flush()
         return _work(platform, session, deployment)

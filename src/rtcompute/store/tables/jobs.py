@@ -163,6 +163,8 @@ class JobDeployment(Base):
     restarts: Mapped[int] = mapped_column(Integer, default=0)  # of the current run
     checkpoint_failures: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    # the state message in Chinese ("" when it has none: the English one shows; 0012)
+    message_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
     published_by: Mapped[str] = mapped_column(String(200), default="")
     published_at: Mapped[datetime] = mapped_column(UtcDateTime())
     desired_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -203,6 +205,9 @@ class JobRun(Base):
     flink_duration_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     # failovers already counted from Flink's exception history (its newest timestamp, ms)
     failover_seen_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    # JobManager failovers the platform saw (a standby took over, or it was started
+    # again); the deployment's restarts include them (0012)
+    jobmanager_failovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     message: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     running_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
@@ -223,7 +228,10 @@ class JobSavepoint(Base):
 
 
 class JobEvent(Base):
-    """What happened to a job: state changes, failovers, checkpoint failures, alerts."""
+    """What happened to a job: state changes, failovers, checkpoint failures, alerts.
+
+    An event identical to the job's latest one (same kind and message) is folded into it:
+    `count` goes up, `at` is the last time and `first_at` the first (0012)."""
 
     __tablename__ = "job_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -231,6 +239,9 @@ class JobEvent(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     kind: Mapped[str] = mapped_column(String(16))  # state | failover | checkpoint | alert
     message: Mapped[str] = mapped_column(Text)
+    message_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class JobAlertRule(Base):

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRouter
 
 from rtcompute import errors
-from rtcompute.console import fields, guard
+from rtcompute.console import fields, guard, i18n, views
 from rtcompute.console.pages.capacity import shared
 from rtcompute.console.pages.jobs import folders as pages
 from rtcompute.domain import jobs as job_rules
@@ -104,7 +104,15 @@ async def live_context(
         "poll_seconds": POLL_SECONDS,
         "savepoints": savepoints,
         "start_modes": job_rules.START_MODES,
+        # events and state messages carry both languages (domain/job_events.py)
+        "text_lang": text_language(request),
     }
+
+
+def text_language(request: Request) -> str:
+    """The page's language as domain/job_events names it (`zh` or `en`)."""
+    language, _ = views.language_of(request)
+    return "zh" if language == i18n.CHINESE else "en"
 
 
 async def page_response(
