@@ -482,6 +482,9 @@ def test_submission_problems_fail_the_job(world: World, notifier: RecordingNotif
         "",
         "submission refused by Flink: Table 'x' not found",
     )
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9", **world.owner.headers}
+    found = ok(world.api.get(f"{JOBS}/etl/deployment", headers=chinese))
+    assert found["message"] == "Flink 拒绝了作业提交：Table 'x' not found"
     assert world.runtime.stops == 1 and world.runtime.alive == {}
     assert world.run_of(ident).step == "ended"
     # the failed rule alerts through the notifier, with a link to the job
@@ -502,6 +505,8 @@ def test_submission_problems_fail_the_job(world: World, notifier: RecordingNotif
     world.until(lambda: world.state(ident)[0] == "failed", "failed again")
     message = world.state(ident)[3]
     assert message.startswith("line 2, column ") and "bucket not-mine is not a bucket" in message
+    found = ok(world.api.get(f"{JOBS}/etl/deployment", headers=chinese))
+    assert found["message"].startswith("第 2 行第 ") and "not-mine" in found["message"]
     assert world.runtime.submitted == []
 
 
@@ -535,6 +540,10 @@ def test_a_jobmanager_that_never_answers_times_out(world: World, clock: FakeCloc
     found = world.state(ident)
     assert found[0] == "failed" and "did not come up in 300 s" in found[3]
     assert "ERROR the JobManager could not bind" in found[3]
+    chinese = {"Accept-Language": "zh-CN", **world.owner.headers}
+    shown = ok(world.api.get(f"{JOBS}/etl/deployment", headers=chinese))["message"]
+    assert shown.startswith("作业的 Flink 集群在 300 秒内未能启动")
+    assert "ERROR the JobManager could not bind" in shown
     assert world.runtime.stops == 1
 
 

@@ -54,9 +54,9 @@ class Widgets:
             raise planned.pop(0)
         self.states[name] = "ready"
 
-    def fail(self, name: str, message: str) -> None:
+    def fail(self, name: str, failure: base.Permanent) -> None:
         self.states[name] = "failed"
-        self.messages[name] = message
+        self.messages[name] = failure.message
 
 
 def tick(widgets: Widgets, seconds: float, passes: int = 1) -> None:
@@ -125,11 +125,11 @@ def test_a_failure_that_cannot_be_recorded_is_tried_again() -> None:
     backoff = base.Backoff(clock)
     recorded: list[str] = []
 
-    def record(message: str) -> None:
+    def record(failure: base.Permanent) -> None:
         if not recorded:
             recorded.append("")
             raise ConnectionError("database gone")
-        recorded.append(message)
+        recorded.append(failure.message)
 
     def permanent() -> None:
         raise base.Permanent("no room")

@@ -40,7 +40,13 @@ class Temporary(Exception):
 
 
 class Permanent(Exception):
-    """It will not pass by itself: the resource goes to its failed state with this message."""
+    """It will not pass by itself: the resource goes to its failed state with this message
+    (and its Chinese sentence, where the resource shows one: a job's state message)."""
+
+    def __init__(self, message: str, zh: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.zh = zh
 
 
 class Waiting:
@@ -121,12 +127,12 @@ def attempt(
     step: Callable[[], object],
     *,
     what: str,
-    fail: Callable[[str], object] | None = None,
+    fail: Callable[[Permanent], object] | None = None,
     logger: logging.Logger = log,
 ) -> bool:
     """Run `step` for the resource `key` if it is due, and act on how it ended.
 
-    `fail(message)` puts the resource in its failed state after a `Permanent` (without it,
+    `fail(permanent)` puts the resource in its failed state after a `Permanent` (without it,
     the failure is only logged). True when the step is over (it returned, or its permanent
     failure is recorded); False when it waits for its next attempt (or returned `WAITING`)."""
     if not backoff.due(key):
@@ -138,7 +144,7 @@ def attempt(
         logger.warning("%s: failed: %s", what, message)
         if fail is not None:
             try:
-                fail(message)
+                fail(exc)
             except Exception as unrecorded:  # the next attempt fails it again
                 _surprise(backoff, key, f"{what}: recording its failure", unrecorded, logger)
                 return False

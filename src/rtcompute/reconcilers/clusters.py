@@ -81,7 +81,7 @@ class ClusterReconciler:
             view.id,
             lambda: step(view),
             what=f"cluster {view.name} ({view.id})",
-            fail=lambda message: self._fail(view, message),
+            fail=lambda exc: self._fail(view, exc.message),
             logger=log,
         )
 

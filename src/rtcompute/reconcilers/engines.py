@@ -113,7 +113,10 @@ class EngineReconciler:
             return bool(self._running)
 
     def _attempt(
-        self, version: str, step: Callable[[], None], fail: Callable[[str], None] | None = None
+        self,
+        version: str,
+        step: Callable[[], None],
+        fail: Callable[[base.Permanent], None] | None = None,
     ) -> bool:
         return base.attempt(
             self.retries, version, step, what=f"engine {version}", fail=fail, logger=log
@@ -185,9 +188,10 @@ class EngineReconciler:
             source=outcome.copy.source,
         )
 
-    def _install_failed(self, version: str, message: str) -> None:
+    def _install_failed(self, version: str, failure: base.Permanent) -> None:
         """The copy and the deployments waiting for it fail; their owners are alerted (a
         tenant without the operator's details: those are logged here)."""
+        message = failure.message
         log.warning("engine %s: the install failed: %s", version, message)
         for failed in engine_copies.copy_failed(self.platform, HOST, version, message):
             alerts.send(

@@ -111,7 +111,7 @@ class JobReconciler:
             work.job_id,
             step,
             what=f"job {work.project}/{work.job}",
-            fail=lambda message: self._fail(latest, message),
+            fail=lambda exc: self._fail(latest, job_events.Said(exc.message, exc.zh)),
             logger=log,
         )
 
@@ -161,7 +161,7 @@ class JobReconciler:
         try:
             return job_runs.begin_run(self.platform, work.job_id)
         except job_runs.CannotStart as exc:
-            raise base.Permanent(f"cannot start: {exc}") from exc
+            raise base.Permanent(f"cannot start: {exc}", f"无法启动：{exc}") from exc
 
     def _timed_out(self, work: Work) -> bool:
         limit = self.platform.settings.jobs.start_timeout_seconds
@@ -171,10 +171,12 @@ class JobReconciler:
     def _launch(self, work: Work) -> None:
         if self._timed_out(work):
             tail = self.runtime.log_tail(work)
+            limit = self.platform.settings.jobs.start_timeout_seconds
+            log_part = f"; JobManager log:\n{tail}" if tail else ""
             raise base.Permanent(
-                "the job's Flink cluster did not come up in "
-                f"{self.platform.settings.jobs.start_timeout_seconds:.0f} s"
-                + (f"; JobManager log:\n{tail}" if tail else "")
+                f"the job's Flink cluster did not come up in {limit:.0f} s{log_part}",
+                f"作业的 Flink 集群在 {limit:.0f} 秒内未能启动"
+                + (f"；JobManager 日志：\n{tail}" if tail else ""),
             )
         try:
             # every process at once: TaskManagers retry until their JobManager is up, so
@@ -183,7 +185,7 @@ class JobReconciler:
                 if self.runtime.find(work, process) is None:
                     self.runtime.start(work, process)
         except runtime_module.LaunchError as exc:  # the host or the sandbox refused it
-            raise base.Permanent(str(exc)) from exc
+            raise base.Permanent(str(exc), f"进程无法启动：{exc}") from exc
         if self._answering(work) is not None:
             # submit as soon as the JobManager answers: Flink schedules the job when the
             # TaskManagers' slots register
@@ -209,7 +211,8 @@ class JobReconciler:
         if api is None:
             if self._timed_out(work) and work.state == job_rules.STARTING:
                 raise base.Permanent(
-                    "the JobManager stopped answering before the job was submitted"
+                    "the JobManager stopped answering before the job was submitted",
+                    "作业提交之前 JobManager 已停止响应",
                 )
             return
         with self._lock:
@@ -225,7 +228,7 @@ class JobReconciler:
             submission = job_runs.submission(self.platform, work.job_id)
             if submission.problems:
                 first = submission.problems[0]
-                raise base.Permanent(f"line {first.line}, column {first.column}: {first.message}")
+                raise base.Permanent(*_at_line(first.line, first.column, first.message))
             config = dict(work.config)
             config.update(job_runs.restore_config(work))
             leader = work.leader
@@ -259,17 +262,20 @@ class JobReconciler:
             result = future.result()
         except Exception as exc:
             if isinstance(exc, errors.RtcError) and not isinstance(exc, errors.Unavailable):
-                raise base.Permanent(exc.message) from exc  # the version is gone, say
+                # the version is gone, say
+                raise base.Permanent(exc.message, exc.text("zh_CN")) from exc
             # the worker died, timed out or was busy: submit again, later
             raise base.Temporary(
                 f"the submission did not finish: {exc}", delay=SUBMIT_RETRY_SECONDS
             ) from exc
         if result.job_id is None and not result.approved and result.problems:
             first = result.problems[0]
-            raise base.Permanent(f"line {first.line}, column {first.column}: {first.message}")
+            raise base.Permanent(*_at_line(first.line, first.column, first.message))
         if result.job_id is None:
             message = result.problems[0].message if result.problems else "the submission failed"
-            raise base.Permanent(f"submission refused by Flink: {message}")
+            raise base.Permanent(
+                f"submission refused by Flink: {message}", f"Flink 拒绝了作业提交：{message}"
+            )
         job_records.update_run(
             self.platform,
             work.job_id,
@@ -420,7 +426,10 @@ class JobReconciler:
             job_records.move(self.platform, work.job_id, job_rules.RUNNING, flink_state=state)
         elif work.state == job_rules.STARTING and self._timed_out(work):
             limit = self.platform.settings.jobs.start_timeout_seconds
-            raise base.Permanent(f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s")
+            raise base.Permanent(
+                f"the job stayed {state or 'unknown'} in Flink for {limit:.0f} s",
+                f"作业在 Flink 中停留在 {state or '未知'} 状态达 {limit:.0f} 秒",
+            )
         else:
             job_records.observe(self.platform, work.job_id, flink_state=state, message="")
 
@@ -695,6 +704,11 @@ def _cause(entry: dict[str, Any]) -> str:
         job_events.cause_of(str(entry.get("stacktrace") or ""))
         or str(entry.get("exceptionName") or "an unknown failure")[:500]
     )
+
+
+def _at_line(line: int, column: int, message: str) -> tuple[str, str]:
+    """A problem Flink found in the script, where it is (Flink's words kept in both)."""
+    return f"line {line}, column {column}: {message}", f"第 {line} 行第 {column} 列：{message}"
 
 
 def _flink_failed(what: str, exc: Exception) -> base.Temporary:
