@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox cgroup2-vm wheelhouse
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox cgroup2-vm wheelhouse screenshots
 
 # An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
 # once per checkout, then every engine install in the suite is offline.
@@ -30,8 +30,19 @@ run: $(STAMP) zookeeper sandbox
 	$(BIN)/rtc db upgrade
 	$(BIN)/rtc up
 
+# Headless Chromium for the browser tests, and a CJK font so that Chinese pages render (and
+# their screenshots show characters, not boxes).
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	@{ test -x /usr/bin/chromium && test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc; } || \
+		(apt-get update && apt-get install -y chromium fonts-noto-cjk)
+
+# The console's main pages in English and Chinese, as docs/console.md shows them: a browser
+# test with its own server, a running cluster and a job on real Flink (a few minutes).
+SCREENSHOTS ?= docs/screenshots
+screenshots: $(DEVSTAMP) chromium sandbox wheelhouse
+	@mkdir -p $(SCREENSHOTS)
+	RTC_SCREENSHOTS=$(abspath $(SCREENSHOTS)) RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) \
+		$(BIN)/pytest tests/e2e/test_console_screenshots.py
 
 # ZooKeeper for the quorum of 3-master clusters (Debian package; Java 17 is a prerequisite).
 zookeeper:

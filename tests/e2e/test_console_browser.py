@@ -10,6 +10,7 @@ import playwright.sync_api as playwright_sync
 import pytest
 
 from tests.conftest import LiveServer
+from tests.e2e import screens
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -21,7 +22,7 @@ ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "correct-horse-9"
-SCREENSHOT = Path("/tmp/console.png")
+SCREENSHOT = screens.directory() / "console.png"
 
 pytestmark = pytest.mark.slow
 

@@ -22,11 +22,12 @@ import playwright.sync_api as playwright_sync
 import pytest
 
 from tests.conftest import LiveServer, start_server, stop_server
+from tests.e2e import screens
 from tests.e2e.test_console_browser import ARGS, CHROMIUM
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.integration.test_cluster_reconciler import kill_all_under, port_window
 
-SCREENSHOTS = Path("/tmp")
+SCREENSHOTS = screens.directory()
 RUNNING_TIMEOUT_MS = 120_000
 
 pytestmark = pytest.mark.slow

@@ -21,6 +21,7 @@ import pytest
 
 from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
+from tests.e2e import screens
 from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.e2e.test_engines_flow import running_cluster
@@ -29,7 +30,7 @@ from tests.integration.test_cluster_reconciler import kill_all_under
 pytestmark = pytest.mark.slow
 
 V2, V1 = "flink-2.2.1", "flink-1.20.5"
-SCREENSHOTS = Path("/tmp")
+SCREENSHOTS = screens.directory()
 INSTALL_TIMEOUT_MS = 240_000
 
 

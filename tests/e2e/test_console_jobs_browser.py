@@ -24,6 +24,7 @@ import pytest
 
 from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
+from tests.e2e import screens
 from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.e2e.test_engines_flow import installed, ok, running_cluster
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 API = "/api/v1"
 V2 = "flink-2.2.1"
-SCREENSHOTS = Path("/tmp")
+SCREENSHOTS = screens.directory()
 RUNNING_TIMEOUT_MS = 240_000
 STOPPED_TIMEOUT_MS = 180_000
 # an endless, rate-limited source into the print sink (the TaskManager's stdout): the job

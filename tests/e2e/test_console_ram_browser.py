@@ -16,9 +16,10 @@ import playwright.sync_api as playwright_sync
 import pytest
 
 from tests.conftest import LiveServer
+from tests.e2e import screens
 from tests.e2e.test_console_browser import ARGS, CHROMIUM, PASSWORD
 
-SCREENSHOTS = Path("/tmp")
+SCREENSHOTS = screens.directory()
 BAD = json.dumps(
     {
         "Version": "1",

@@ -245,7 +245,8 @@ def test_folders_drafts_revisions_and_the_check(
     assert '<tr data-job="etl_job">' in listing and 'data-job-state="draft"' in listing
 
     editor = text(api.get(job))
-    assert 'id="sql-text"' in editor and 'data-gutter-line="12"' in editor
+    assert 'id="sql-text"' in editor and 'data-gutter-line="1"' in editor
+    assert 'data-gutter-line="2"' not in editor  # no line numbers past the (empty) text's one
     assert f'<option value="{V2}">{V2} (current)</option>' in editor
     assert 'data-revision="1"' in editor
 
