@@ -100,24 +100,41 @@ def _entry(name: str, tag: str, released_on: date, notes: str) -> CatalogEntry:
 # Current releases of the 1.20 and 2.x lines with wheels for Python 3.11 (release dates from
 # the package index). The operator edits tags and dates and adds versions; these rows are
 # the catalog of an installation that has not changed them.
-DEFAULT_CATALOG = (
-    _entry(
-        "flink-2.3.0",
-        BETA,
-        date(2026, 6, 22),
+# each default entry's note, in English and in Chinese
+_NOTES = {
+    "flink-2.3.0": (
         "Newest release line; under evaluation here. Install only for a specific need.",
+        "最新的版本系列，尚在评估中。仅在有特定需求时安装。",
     ),
-    _entry("flink-2.2.1", STABLE, date(2026, 5, 11), "Recommended: the default engine."),
-    _entry("flink-2.2.0", NO_TAG, date(2025, 12, 3), "Earlier 2.2 release."),
-    _entry("flink-2.1.3", NO_TAG, date(2026, 6, 12), "Last 2.1 release."),
-    _entry("flink-2.0.2", NO_TAG, date(2026, 5, 9), "Last 2.0 release."),
-    _entry(
-        "flink-1.20.5",
-        STABLE,
-        date(2026, 6, 12),
+    "flink-2.2.1": ("Recommended: the default engine.", "推荐使用：默认引擎。"),
+    "flink-2.2.0": ("Earlier 2.2 release.", "2.2 系列的较早版本。"),
+    "flink-2.1.3": ("Last 2.1 release.", "2.1 系列的最后一个版本。"),
+    "flink-2.0.2": ("Last 2.0 release.", "2.0 系列的最后一个版本。"),
+    "flink-1.20.5": (
         "1.x long-term line: flat flink-conf.yaml, state.checkpoints.dir keys.",
+        "1.x 长期支持系列：使用扁平的 flink-conf.yaml 和 state.checkpoints.dir 等配置项。",
     ),
+}
+DEFAULT_CATALOG = (
+    _entry("flink-2.3.0", BETA, date(2026, 6, 22), _NOTES["flink-2.3.0"][0]),
+    _entry("flink-2.2.1", STABLE, date(2026, 5, 11), _NOTES["flink-2.2.1"][0]),
+    _entry("flink-2.2.0", NO_TAG, date(2025, 12, 3), _NOTES["flink-2.2.0"][0]),
+    _entry("flink-2.1.3", NO_TAG, date(2026, 6, 12), _NOTES["flink-2.1.3"][0]),
+    _entry("flink-2.0.2", NO_TAG, date(2026, 5, 9), _NOTES["flink-2.0.2"][0]),
+    _entry("flink-1.20.5", STABLE, date(2026, 6, 12), _NOTES["flink-1.20.5"][0]),
 )
+# the catalog's own notes, English to Chinese: a note the operator kept is shown in Chinese
+# too; one the operator wrote is shown as written
+NOTES_ZH = dict(_NOTES.values())
+
+
+def notes_in(language: str, notes: str) -> str:
+    """A catalog note in `language` (`zh_CN`, `zh` or `en`)."""
+    if language.lower().startswith("zh"):
+        return NOTES_ZH.get(notes, notes)
+    return notes
+
+
 DEFAULT_VERSION = "flink-2.2.1"
 
 

@@ -38,6 +38,8 @@ SERVICE_ROLE_DESCRIPTION = (
     "other services"
 )
 SERVICE_ROLE_POLICY_DESCRIPTION = "The policy of the stream computing service's default role"
+SERVICE_ROLE_DESCRIPTION_ZH = "实时计算服务默认使用此角色访问您在其他服务中的资源"
+SERVICE_ROLE_POLICY_DESCRIPTION_ZH = "实时计算服务默认角色的权限策略"
 
 
 class PolicyType(StrEnum):
@@ -185,3 +187,31 @@ SYSTEM_POLICIES: dict[str, tuple[str, str]] = {
         ),
     ),
 }
+# the Chinese of the system policies' descriptions (the English is in SYSTEM_POLICIES)
+SYSTEM_POLICY_DESCRIPTIONS_ZH: dict[str, str] = {
+    "AdministratorAccess": "管理账号下所有资源的权限",
+    "StreamFullAccess": "管理实时计算的权限",
+    "StreamReadOnlyAccess": "只读访问实时计算的权限",
+    "RAMFullAccess": "管理用户、用户组、权限策略和角色的权限",
+    "RAMReadOnlyAccess": "只读访问用户、用户组、权限策略和角色的权限",
+    "ObjectStorageFullAccess": "管理对象存储的权限",
+    "NetworkFullAccess": "实时计算集群所需的网络操作权限",
+}
+# every description the platform ships, English to Chinese: the service role and its policy
+# are stored in the account with their English description, shown in Chinese from here
+SHIPPED_DESCRIPTIONS_ZH: dict[str, str] = {
+    SERVICE_ROLE_DESCRIPTION: SERVICE_ROLE_DESCRIPTION_ZH,
+    SERVICE_ROLE_POLICY_DESCRIPTION: SERVICE_ROLE_POLICY_DESCRIPTION_ZH,
+    **{
+        english: SYSTEM_POLICY_DESCRIPTIONS_ZH[name]
+        for name, (english, _) in SYSTEM_POLICIES.items()
+    },
+}
+
+
+def description_in(language: str, description: str) -> str:
+    """A description in `language` (`zh_CN` or `en`): the platform's own descriptions have a
+    Chinese one; what an account wrote is shown as written."""
+    if language.lower().replace("-", "_").startswith("zh"):
+        return SHIPPED_DESCRIPTIONS_ZH.get(description, description)
+    return description

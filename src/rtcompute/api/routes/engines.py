@@ -5,10 +5,12 @@ engine. Installs only write desired state; the engine reconciler installs."""
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from rtcompute.api import deps
+from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.schemas import engines as schemas
+from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import operations
 from rtcompute.services.engines import catalog as engines
 from rtcompute.services.engines import versions as engine_versions
@@ -38,12 +40,18 @@ def version_out(found: engine_versions.VersionView) -> schemas.Version:
 
 @router.get("/engines", response_model=list[schemas.EngineVersion])
 async def list_engines(
+    request: Request,
     platform: deps.PlatformDep,
     principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> list[schemas.EngineVersion]:
-    """The installable versions, newest first; `retired`: past the end of service."""
+    """The installable versions, newest first; `retired`: past the end of service. The
+    catalog's own notes are answered in the Accept-Language language."""
     found = await anyio.to_thread.run_sync(engines.list_catalog, platform)
-    return [engine_out(e) for e in found]
+    language = policy_routes.language_of(request)
+    return [
+        engine_out(e).model_copy(update={"notes": engine_rules.notes_in(language, e.notes)})
+        for e in found
+    ]
 
 
 @router.put("/engines/{version}", response_model=schemas.EngineVersion)

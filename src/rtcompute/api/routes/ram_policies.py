@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 import anyio
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
+from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
-from rtcompute.domain import operations, policies
+from rtcompute.domain import operations, policies, ram
 from rtcompute.services.iam import attachments
 from rtcompute.services.iam import policies as ram_policies
 from rtcompute.services.kernel import principals
@@ -23,11 +24,18 @@ HolderPath = Literal["users", "groups", "roles"]
 HOLDERS = {"users": ("User", "user"), "groups": ("Group", "group"), "roles": ("Role", "role")}
 
 
-def policy_out(view: ram_policies.PolicyView) -> schemas.Policy:
+def language_of(request: Request) -> str:
+    """The first language of Accept-Language: `zh` or `en` (the platform's own descriptions
+    are answered in it; what an account wrote is answered as written)."""
+    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
+    return errors.language_of(first)
+
+
+def policy_out(view: ram_policies.PolicyView, language: str = errors.ENGLISH) -> schemas.Policy:
     return schemas.Policy(
         name=view.name,
         policy_type=view.policy_type,
-        description=view.description,
+        description=ram.description_in(language, view.description),
         default_version=view.default_version,
         document=view.document,
         created_at=view.created_at,
@@ -37,6 +45,7 @@ def policy_out(view: ram_policies.PolicyView) -> schemas.Policy:
 
 @router.get("/policies", response_model=schemas.PolicyPage)
 async def list_policies(
+    request: Request,
     platform: deps.PlatformDep,
     policy_type: PolicyType | None = None,
     limit: user_routes.Limit = 100,
@@ -49,7 +58,8 @@ async def list_policies(
             platform, principal.account_id, policy_type, limit=limit, offset=offset
         )
     )
-    return schemas.PolicyPage(policies=[policy_out(p) for p in found], total=total)
+    language = language_of(request)
+    return schemas.PolicyPage(policies=[policy_out(p, language) for p in found], total=total)
 
 
 @router.post("/policies", status_code=status.HTTP_201_CREATED, response_model=schemas.Policy)
@@ -89,6 +99,7 @@ async def validate_policy(
 
 @router.get("/policies/{policy_type}/{name}", response_model=schemas.Policy)
 async def get_policy(
+    request: Request,
     platform: deps.PlatformDep,
     policy_type: PolicyType,
     name: str,
@@ -97,7 +108,7 @@ async def get_policy(
     view = await anyio.to_thread.run_sync(
         ram_policies.read_policy, platform, principal.account_id, policy_type, name
     )
-    return policy_out(view)
+    return policy_out(view, language_of(request))
 
 
 @router.delete("/policies/Custom/{name}", status_code=status.HTTP_204_NO_CONTENT)
@@ -210,6 +221,7 @@ def _holder_routes(path: str, kind: str, noun: str) -> None:
         name=f"list_policies_for_{noun}",
     )
     async def list_attached(
+        request: Request,
         platform: deps.PlatformDep,
         name: str,
         principal: principals.Principal = deps.requires(list_policies),
@@ -221,7 +233,7 @@ def _holder_routes(path: str, kind: str, noun: str) -> None:
             schemas.Attachment(
                 policy_type=a.policy_type,
                 policy_name=a.policy_name,
-                description=a.description,
+                description=ram.description_in(language_of(request), a.description),
                 attached_at=a.attached_at,
             )
             for a in found

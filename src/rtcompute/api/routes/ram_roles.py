@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.routes import auth as auth_routes
+from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
 from rtcompute.domain import operations, ram, resources
@@ -22,10 +23,10 @@ ROLE = "acs:ram::{account_id}:role/{role}"
 SERVICE_ROLE = f"acs:ram::{{account_id}}:role/{ram.SERVICE_ROLE}"
 
 
-def role_out(role: tables.RamRole) -> schemas.Role:
+def role_out(role: tables.RamRole, language: str = errors.ENGLISH) -> schemas.Role:
     return schemas.Role(
         name=role.name,
-        description=role.description,
+        description=ram.description_in(language, role.description),
         trust_policy=role.trust_policy,
         created_at=role.created_at,
         updated_at=role.updated_at,
@@ -35,6 +36,7 @@ def role_out(role: tables.RamRole) -> schemas.Role:
 
 @router.get("/roles", response_model=schemas.RolePage)
 async def list_roles(
+    request: Request,
     platform: deps.PlatformDep,
     limit: user_routes.Limit = 100,
     offset: user_routes.Offset = 0,
@@ -43,7 +45,8 @@ async def list_roles(
     found, total = await anyio.to_thread.run_sync(
         lambda: roles.list_roles(platform, principal.account_id, limit=limit, offset=offset)
     )
-    return schemas.RolePage(roles=[role_out(r) for r in found], total=total)
+    language = policy_routes.language_of(request)
+    return schemas.RolePage(roles=[role_out(r, language) for r in found], total=total)
 
 
 @router.post("/roles", status_code=status.HTTP_201_CREATED, response_model=schemas.Role)
@@ -67,12 +70,13 @@ async def create_role(
 
 @router.get("/roles/{role}", response_model=schemas.Role)
 async def get_role(
+    request: Request,
     platform: deps.PlatformDep,
     role: str,
     principal: principals.Principal = deps.requires(operations.GET_ROLE),
 ) -> schemas.Role:
     found = await anyio.to_thread.run_sync(roles.read_role, platform, principal.account_id, role)
-    return role_out(found)
+    return role_out(found, policy_routes.language_of(request))
 
 
 @router.patch("/roles/{role}", response_model=schemas.Role)
@@ -138,11 +142,13 @@ async def simulate_policy(
     return schemas.SimulationResult.model_validate(outcome)
 
 
-def service_role_out(current: service_role.Status) -> schemas.ServiceRole:
+def service_role_out(
+    current: service_role.Status, language: str = errors.ENGLISH
+) -> schemas.ServiceRole:
     return schemas.ServiceRole(
         authorized=current.authorized,
         role=current.role,
-        description=current.description,
+        description=ram.description_in(language, current.description),
         policy=current.policy,
         policy_document=current.policy_document,
         policy_attached=current.policy_attached,
@@ -154,26 +160,29 @@ def service_role_out(current: service_role.Status) -> schemas.ServiceRole:
 
 @router.get("/service-role", response_model=schemas.ServiceRole)
 async def get_service_role(
+    request: Request,
     platform: deps.PlatformDep,
     principal: principals.Principal = deps.requires(operations.GET_SERVICE_ROLE),
 ) -> schemas.ServiceRole:
     """Whether the service may act for the account, with the role's current policy."""
     current = await anyio.to_thread.run_sync(service_role.status, platform, principal.account_id)
-    return service_role_out(current)
+    return service_role_out(current, policy_routes.language_of(request))
 
 
 @router.post("/service-role", response_model=schemas.ServiceRole)
 async def authorize_service_role(
+    request: Request,
     platform: deps.PlatformDep,
     principal: principals.Principal = deps.requires(operations.CREATE_SERVICE_ROLE),
 ) -> schemas.ServiceRole:
     """ "Agree": create the role StreamDefaultRole and its policy StreamRolePolicy."""
     current = await anyio.to_thread.run_sync(service_role.authorize, platform, principal.account_id)
-    return service_role_out(current)
+    return service_role_out(current, policy_routes.language_of(request))
 
 
 @router.delete("/service-role", response_model=schemas.ServiceRole)
 async def reinitialize_service_role(
+    request: Request,
     platform: deps.PlatformDep,
     principal: principals.Principal = deps.requires(operations.DELETE_SERVICE_ROLE),
 ) -> schemas.ServiceRole:
@@ -182,7 +191,7 @@ async def reinitialize_service_role(
     current = await anyio.to_thread.run_sync(
         service_role.reinitialize, platform, principal.account_id
     )
-    return service_role_out(current)
+    return service_role_out(current, policy_routes.language_of(request))
 
 
 @router.get("/overview", response_model=schemas.Overview)

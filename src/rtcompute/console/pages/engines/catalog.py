@@ -9,6 +9,8 @@ section (`/console/engine-versions`, a placeholder until this release) leads her
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -42,8 +44,15 @@ async def catalog_page(
             "max_installed": engine_rules.MAX_INSTALLED,
             "service_days": engine_rules.DEFAULT_SERVICE_DAYS,
             "today": platform.now().date(),
+            "note": note_for(request),
         },
     )
+
+
+def note_for(request: Request) -> Callable[[str], str]:
+    """A catalog note in the page's language (the catalog's own notes have a Chinese one)."""
+    language, _ = views.language_of(request)
+    return lambda notes: engine_rules.notes_in(language, notes)
 
 
 @router.get(OLD_PAGE)

@@ -26,6 +26,7 @@ from rtcompute import errors
 from rtcompute.console import fields, guard, views
 from rtcompute.console.i18n import N_
 from rtcompute.console.pages.capacity import shared
+from rtcompute.console.pages.engines import catalog as catalog_page
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import operations
@@ -135,6 +136,7 @@ async def page_response(
     context["installable"] = [e for e in catalog if e.listed and e.name not in held]
     context["notice"] = notice_of(request)
     context["refused"] = refused
+    context["note"] = catalog_page.note_for(request)
     return views.render(request, "engines/versions.html", context, status=status)
 
 

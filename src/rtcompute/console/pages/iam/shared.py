@@ -19,7 +19,7 @@ from fastapi import Form, Path, Query, Request, Response
 from rtcompute import errors
 from rtcompute.console import fields, views
 from rtcompute.console.i18n import N_
-from rtcompute.domain import policies
+from rtcompute.domain import policies, ram
 
 T = TypeVar("T")
 BASE = "/console/ram"
@@ -83,7 +83,17 @@ async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def render(
     request: Request, template: str, active: str, status: int = 200, **context: Any
 ) -> Response:
-    values = {"active": active, "notice": notice_of(request), "ram_base": BASE, **context}
+    language, _ = views.language_of(request)
+    values = {
+        "active": active,
+        "notice": notice_of(request),
+        "ram_base": BASE,
+        # a description in the page's language: the platform's own in Chinese too, what the
+        # account wrote as written (ram_macros.description marks that translate="no")
+        "describe": lambda text: ram.description_in(language, text),
+        "shipped_description": lambda text: text in ram.SHIPPED_DESCRIPTIONS_ZH,
+        **context,
+    }
     return views.render(request, template, values, status=status)
 
 
