@@ -77,6 +77,9 @@ ALLOWED_WORDS = frozenset(
         "rtcompute",
         "Kubernetes",
         "Java",
+        "JavaScript",
+        # the web's word for an HTTP callback; Chinese consoles write it as is
+        "Webhook",
         # the guide's terms
         "SQL",
         "CU",

@@ -52,7 +52,7 @@ def moved(target: str, why: Said | None) -> Said:
 def went_online(revision: int, version: str, who: str) -> Said:
     return Said(
         f"revision {revision} went online on {version} by {who}",
-        f"{who} 将版本 {revision} 上线（引擎 {version}）",
+        f"{who} 将修订 {revision} 上线（引擎版本 {version}）",
     )
 
 

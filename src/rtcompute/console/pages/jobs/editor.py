@@ -124,8 +124,9 @@ def settings_of(form: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def gutter(sql_text: str, marked: set[int]) -> list[tuple[int, bool]]:
-    """Line numbers for the editor's gutter, the lines with problems marked."""
-    count = max(sql_text.count("\n") + 1, 12)
+    """Line numbers for the editor's gutter (one per line of the script, no more), the lines
+    with problems marked."""
+    count = sql_text.count("\n") + 1
     return [(n, n in marked) for n in range(1, count + 1)]
 
 
