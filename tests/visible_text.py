@@ -98,10 +98,11 @@ def english_words(
     found: list[str] = []
     longest_first = sorted(values, key=len, reverse=True)
     for piece in pieces:
-        for value in longest_first:
-            piece = piece.replace(value, " ")
+        # identifiers first: a resource name holds names (`acs:...:cluster/stream1/...`)
         for pattern in value_patterns:
             piece = pattern.sub(" ", piece)
+        for value in longest_first:
+            piece = piece.replace(value, " ")
         for word in LATIN_WORD.findall(piece):
             if word.lower() not in allowed_words and word not in found:
                 found.append(word)
