@@ -43,10 +43,12 @@ class Signed:
     config_dir: Path
     alias: str
 
-    def run(self, *args: str, stdin: str = "") -> Result:
-        """`rtc ARGS` in-process."""
-        env = {"RTC_CONFIG_DIR": str(self.config_dir), "COLUMNS": "200", "RTC_PROFILE": "default"}
-        return CliRunner().invoke(main.build_app(), list(args), input=stdin, env=env)
+    def run(self, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> Result:
+        """`rtc ARGS` in-process (`env`: more environment, e.g. a locale)."""
+        given = {"RTC_CONFIG_DIR": str(self.config_dir), "COLUMNS": "200", "RTC_PROFILE": "default"}
+        return CliRunner().invoke(
+            main.build_app(), list(args), input=stdin, env=given | (env or {})
+        )
 
     def json(self, *args: str) -> Any:
         result = self.run(*args, "-o", "json")
@@ -174,6 +176,9 @@ def test_sizing_and_catalog(tenant: Signed, operator: Signed) -> None:
     assert simple.returncode == 0, simple.stderr
     assert "50,000 records/s, simple: 5 CU" in simple.stdout
     assert "10,000 records/s per CU" in flat(simple.stdout)
+    chinese = tenant.run("sizing", "cu", "--qps", "50000", env={"LC_ALL": "zh_CN.UTF-8"})
+    assert chinese.exit_code == 0, chinese.output
+    assert "每秒 50,000 条记录" in flat(chinese.stdout) and "需要 5 CU" in flat(chinese.stdout)
     complex_ = tenant.json("sizing", "cu", "--qps", "50000", "--complexity", "complex")
     assert (complex_["low"], complex_["high"]) == (10, 50) and complex_["reasoning"]
     assert (
@@ -465,6 +470,92 @@ def test_cluster_create_wait_running_project_release(
         tenant.run("buckets", "delete", bucket)
         tenant.run("networks", "delete-subnet", "vpc_c", "vsw_c")
         tenant.run("networks", "delete", "vpc_c")
+
+
+def test_placement_says_which_zones_and_subnets_hold_an_order(
+    server: LiveServer, operator: Signed, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`rtc networks placement`: the cluster wizard's step 3 on the command line. Its own
+    account, so that the paid order it leaves unused is no other test's count."""
+    alias = "place-" + secrets.token_hex(4)
+    answer = httpx.post(
+        server.url + "/api/v1/signup", json={"alias": alias, "password": PASSWORD}, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    buyer = sign_in(server, tmp_path_factory.mktemp("placement"), alias, PASSWORD)
+    roomy, full = "zone_" + secrets.token_hex(3), "zone_" + secrets.token_hex(3)
+    operator.json("zones", "create", roomy, "--capacity", "4c16g=6")
+    operator.json("zones", "create", full, "--capacity", "4c16g=1")
+    try:
+        buyer.json("networks", "create", "vpc_p", "--cidr", "10.30.0.0/16")
+        for name, cidr, zone in (
+            ("vsw_ok", "10.30.1.0/24", roomy),
+            ("vsw_tiny", "10.30.2.0/29", roomy),  # /29: 4 usable addresses for 5 nodes
+            ("vsw_full", "10.30.3.0/24", full),
+        ):
+            subnet = ("networks", "add-subnet", "vpc_p", name, "--cidr", cidr, "--zone", zone)
+            made = buyer.run(*subnet)
+            assert made.exit_code == 0, made.output
+        buy = ("orders", "buy", "exclusive", "--agree", "--master-type", "4c16g", "--masters", "1")
+        order = buyer.json(*buy, "--slave-type", "4c16g", "--slaves", "4", "--months", "1", "--pay")
+        assert order["state"] == "paid"
+
+        options = buyer.json("networks", "placement", "vpc_p", "--order", order["id"])
+        assert (options["order_id"], options["network"]) == (order["id"], "vpc_p")
+        assert (options["addresses_needed"], options["nodes_needed"]) == (5, {"4c16g": 5})
+        zones = {z["name"]: z for z in options["zones"]}
+        assert (zones[roomy]["fits"], zones[roomy]["reason"]) == (True, None)
+        assert zones[full]["fits"] is False
+        assert zones[full]["code"] == "ZoneCapacityExceeded"
+        assert f"zone {full} can place 1 more 4c16g nodes but 5 are needed" in zones[full]["reason"]
+        subnets = {s["name"]: s for s in options["subnets"]}
+        assert set(subnets) == {"vsw_ok", "vsw_tiny", "vsw_full"}
+        assert subnets["vsw_ok"]["fits"] is True
+        assert subnets["vsw_tiny"]["code"] == "SubnetAddressesExhausted"
+        assert "has 4 free addresses but 5 are needed" in subnets["vsw_tiny"]["reason"]
+        assert subnets["vsw_full"]["fits"] is False  # its zone has no room
+
+        table = buyer.run("networks", "placement", "vpc_p", "--order", order["id"])
+        assert table.exit_code == 0, table.output
+        shown = flat(table.stdout)
+        assert f"order {order['id']} needs 4c16g x 5 and 5 addresses" in shown
+        for column in ("kind", "name", "zone", "room", "fits", "reason"):
+            assert column in shown, column
+        rows = {
+            line.split("│")[2].strip(): line
+            for line in table.stdout.splitlines()
+            if line.count("│") >= 6
+        }
+        assert "yes" in rows["vsw_ok"] and "no" in rows["vsw_tiny"]
+        assert "4c16g: 6 left" in rows[roomy] and "4c16g: 1 left" in rows[full]
+        assert "ZoneCapacityExceeded" not in shown  # the reason in words, not the code
+
+        # a Chinese locale gets the reasons in Chinese, as it gets errors
+        chinese = buyer.run(
+            "networks",
+            "placement",
+            "vpc_p",
+            "--order",
+            order["id"],
+            "-o",
+            "json",
+            env={"LC_ALL": "zh_CN.UTF-8"},
+        )
+        assert chinese.exit_code == 0, chinese.output
+        reasons = {z["name"]: z["reason"] for z in json.loads(chinese.stdout)["zones"]}
+        assert f"可用区 {full} 还能放置 1 个 4c16g 节点" in reasons[full]
+
+        unknown = buyer.sub("networks", "placement", "vpc_p", "--order", "999999")
+        assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+        assert "999999" in flat(unknown.stderr)
+        missing = buyer.sub("networks", "placement", "vpc_p")
+        assert missing.returncode == 2 and "--order" in flat(missing.stderr)
+    finally:
+        for name in ("vsw_ok", "vsw_tiny", "vsw_full"):
+            buyer.run("networks", "delete-subnet", "vpc_p", name)
+        buyer.run("networks", "delete", "vpc_p")
+        operator.run("zones", "delete", roomy)
+        operator.run("zones", "delete", full)
 
 
 def test_ram_users_do_not_buy(tenant: Signed, tmp_path: Path) -> None:

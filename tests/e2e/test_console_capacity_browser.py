@@ -103,13 +103,14 @@ def test_buy_create_project_and_cluster_then_scale_out(
     expect(page.locator("#service-role-status")).to_have_attribute("data-authorized", "true")
 
     # shared mode: buy 2 CU for a month (the price follows the form), pay
-    page.get_by_role("link", name="Capacity overview").click()
-    expect(page).to_have_url(url + "/console/capacity")
+    page.get_by_role("link", name="Management console").click()
+    expect(page).to_have_url(url + "/console")
     page.get_by_role("link", name="Buy shared CU").first.click()
     page.locator("input[name=cu]").fill("3")
-    expect(page.locator("[data-price]")).to_have_text("600.00")
+    expect(page.locator("[data-price]")).to_contain_text("¥600.00")
     page.locator("input[name=cu]").fill("2")
-    expect(page.locator("[data-price]")).to_have_text("400.00")
+    expect(page.locator("[data-price]")).to_contain_text("¥400.00")
+    page.locator("input[name=agree]").check()  # the service agreement
     page.get_by_role("button", name="Buy now").click()
     pay_order(page, url)
 
@@ -141,6 +142,7 @@ def test_buy_create_project_and_cluster_then_scale_out(
     page.locator("input[name=slave_count]").fill("2")
     expect(page.locator("[data-usable-cu]")).to_have_text("6")
     page.screenshot(path=str(SCREENSHOTS / "console-capacity-purchase.png"), full_page=True)
+    page.locator("input[name=agree]").check()
     page.get_by_role("button", name="Buy now").click()
     pay_order(page, url)
 

@@ -449,7 +449,11 @@ def test_a_shared_project_job_runs_on_the_pool(shared: World) -> None:
         wait_for("the pool's flink-2.2.1", installed(tenant.operator, pool, V2), 120)
         ok(tenant.client.post(f"{API}/ram/service-role"))
         order = ok(
-            tenant.client.post(f"{API}/orders", json={"mode": "shared", "cu": 2, "months": 1}), 201
+            tenant.client.post(
+                f"{API}/orders",
+                json={"mode": "shared", "cu": 2, "months": 1, "agree_to_terms": True},
+            ),
+            201,
         )
         ok(tenant.client.post(f"{API}/orders/{order['id']}/pay"))
         ok(
@@ -498,6 +502,7 @@ def ha_cluster(tenant: Tenant, name: str) -> None:
         "slave_type": "4c16g",
         "slave_count": 2,
         "months": 1,
+        "agree_to_terms": True,
     }
     order = ok(client.post(f"{API}/orders", json=shape), 201)
     ok(client.post(f"{API}/orders/{order['id']}/pay"))

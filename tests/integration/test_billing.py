@@ -3,6 +3,8 @@ pay-as-you-go clusters are metered once per whole hour."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from tests.integration.test_clusters_api import (  # noqa: F401 (fixtures)
     settings_overrides,
     setup,
 )
+from tests.integration.test_console import signin_via_form
 from tests.integration.test_ram_support import (
     API,
     account,
@@ -121,6 +124,61 @@ def test_a_pay_as_you_go_cluster_is_metered_once_per_whole_hour(
     body = {"months": 1}
     refused = api.post(f"{API}/clusters/cluster1/renew", headers=h, json=body)
     assert refused.status_code == 400 and "metered hourly" in refused.json()["message"]
+
+
+def cluster_page(api: TestClient, alias: str, **headers: str) -> str:
+    """The console's cluster page, signed in afresh (the fake clock skips hours, past the
+    console's idle sign-out)."""
+    api.cookies.clear()
+    signin_via_form(api, alias)
+    page = api.get("/console/clusters/cluster1", headers=headers)
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def cost_facts(page: str) -> dict[str, str]:
+    """The cluster page's cost facts (`data-cost="hour"`, `"metered"`), as text."""
+    found = re.findall(r'<dd data-cost="(\w+)">(.*?)</dd>', page, flags=re.S)
+    return {kind: html.unescape(re.sub(r"<[^>]+>", "", text)).strip() for kind, text in found}
+
+
+def test_a_pay_as_you_go_cluster_page_shows_what_was_metered_so_far(
+    api: TestClient,
+    platform: platform_module.Platform,
+    clock: FakeClock,
+    setup: Setup,  # noqa: F811 (the fixture)
+) -> None:
+    """The cluster page's cost is the meter's own totals (store/usage.totals): the hourly
+    rate, then the amount and hours recorded, growing with each whole hour metered."""
+    h = setup.owner.headers
+    clock.now = clock.now.replace(minute=0, second=0, microsecond=0)
+    order = paid_order(api, setup.owner, **(SMALL | {"billing": "payg", "months": 0}))
+    ok(create(api, setup, order["id"]), 201)
+    page = cluster_page(api, setup.owner.alias)
+    # 1 master + 2 slaves of 4c16g at 0.30 per core and hour
+    assert cost_facts(page) == {"hour": "¥3.60 / hour", "metered": "¥0.00 for 0 hours"}
+
+    clock.advance(hours=2, minutes=10)
+    assert billing.meter(platform) == 2
+    usage = ok(api.get(f"{API}/clusters/cluster1/usage", headers=h))
+    assert len(usage) == 2
+    shown = cost_facts(cluster_page(api, setup.owner.alias))
+    assert shown["metered"] == "¥7.20 for 2 hours"
+    assert shown["hour"] == "¥3.60 / hour"  # the rate does not change with time
+
+    clock.advance(hours=1)
+    assert billing.meter(platform) == 1
+    usage = ok(api.get(f"{API}/clusters/cluster1/usage", headers=h))
+    total = sum(u["amount_cents"] for u in usage)
+    assert (len(usage), total) == (3, 3 * 360)
+    zh = cluster_page(api, setup.owner.alias, **{"Accept-Language": "zh-CN"})
+    assert cost_facts(zh) == {"hour": "¥3.60 / 小时", "metered": "¥10.80，共 3 小时"}
+    assert "已计量费用" in zh and "Metered so far" not in zh
+    # a subscription cluster shows its month price and no meter
+    other = paid_order(api, setup.owner, **SMALL)
+    ok(create(api, setup, other["id"], name="cluster2"), 201)
+    monthly = cost_facts(api.get("/console/clusters/cluster2").text)
+    assert monthly == {"month": "¥1800.00 / month"}  # three 4-core nodes at 150.00
 
 
 def test_a_subscription_cluster_expires_and_a_renewal_restarts_it(

@@ -287,6 +287,17 @@ def test_purchase_rules_shown_live_and_on_the_form(
         api.get("/console/purchase/sizing", params={"qps": "50000", "complexity": "complex"})
     )
     assert "Between 10 and 50 CU." in complex_
+    assert "needs 10 to 50 CU" in complex_
+    # on a Chinese page the calculator's reasoning is Chinese, its numbers filled in
+    complex_zh = text(
+        api.get(
+            "/console/purchase/sizing",
+            params={"qps": "50000", "complexity": "complex"},
+            headers=ZH,
+        )
+    )
+    assert "需要 10 到 50 CU" in complex_zh and "每秒 50,000 条记录" in complex_zh
+    assert "records/s" not in complex_zh and "needs" not in complex_zh
     quote = text(api.get("/console/purchase/quote", params={"quote_cu": "40", "ha": "true"}))
     assert 'name="master_count"' in quote
     assert '<option value="3" selected>' in quote

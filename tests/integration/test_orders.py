@@ -442,6 +442,16 @@ def test_sizing_answers(api: TestClient, owner: Owner) -> None:
     simple = ok(api.get(f"{API}/sizing/cu", headers=h, params={"qps": 50_000}))
     assert (simple["low"], simple["high"], simple["complexity"]) == (5, 5, "simple")
     assert "10,000" in simple["reasoning"]
+    assert "records/s per CU" in simple["reasoning"]
+    # the reasoning comes in the Accept-Language language, as errors do
+    chinese = ok(
+        api.get(
+            f"{API}/sizing/cu",
+            headers={**h, "Accept-Language": "zh-CN,zh;q=0.9"},
+            params={"qps": 50_000},
+        )
+    )
+    assert "每秒 50,000 条记录" in chinese["reasoning"] and "需要 5 CU" in chinese["reasoning"]
     complex_ = ok(
         api.get(f"{API}/sizing/cu", headers=h, params={"qps": 50_000, "complexity": "complex"})
     )

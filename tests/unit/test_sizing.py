@@ -80,6 +80,26 @@ def test_complex_is_a_range_from_5000_to_1000_per_cu(qps: int, low: int, high: i
     assert "1,000-5,000 records/s per CU" in estimate.reasoning
 
 
+@pytest.mark.parametrize(
+    ("qps", "complexity", "numbers"),
+    [
+        (50_000, "simple", ("50,000", "10,000", "需要 5 CU。")),
+        (10_001, "simple", ("10,001", "需要 2 CU（向上取整）")),
+        (45_001, "complex", ("45,001", "1,000-5,000", "需要 10 到 46 CU")),
+    ],
+)
+def test_the_reasoning_is_chinese_on_a_chinese_page(
+    qps: int, complexity: str, numbers: tuple[str, ...]
+) -> None:
+    estimate = sizing.cu_for_qps(qps, complexity)
+    chinese = estimate.reasoning_in("zh-CN")
+    assert chinese == estimate.reasoning_zh != estimate.reasoning
+    assert all(number in chinese for number in numbers)
+    assert "records" not in chinese and "needs" not in chinese
+    assert estimate.reasoning_in("en-US") == estimate.reasoning
+    assert estimate.reasoning_in("fr") == estimate.reasoning
+
+
 def test_constants_are_the_guides() -> None:
     assert sizing.SIMPLE_RECORDS_PER_CU == 10_000
     assert sizing.COMPLEX_RECORDS_PER_CU == (1_000, 5_000)

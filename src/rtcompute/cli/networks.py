@@ -1,7 +1,9 @@
 """`rtc networks`: a tenant's networks and their subnets (the guide's VPC and VSwitch).
 
 A cluster's nodes take their addresses from one subnet, so a subnet must sit in the zone the
-cluster is placed in and have as many free addresses as the cluster has nodes.
+cluster is placed in and have as many free addresses as the cluster has nodes. `placement`
+asks the server which zones and subnets can hold a paid order's cluster (the rule creation
+applies, the one the console's cluster wizard offers its choices by), before creating it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from typing import Annotated
 import typer
 
 from rtcompute.cli import commands, output
+from rtcompute.client import schemas
 
 ProfileOption = commands.ProfileOption
 NetworkName = Annotated[str, typer.Argument(help="The network's name.")]
 SubnetName = Annotated[str, typer.Argument(help="The subnet's name.")]
 NETWORK_COLUMNS = ("name", "region", "cidr", "subnets", "description", "created_at")
 SUBNET_COLUMNS = ("network", "name", "cidr", "zone", "usable_addresses", "free_addresses")
+PLACEMENT_COLUMNS = ("kind", "name", "zone", "room", "fits", "reason")
 
 networks_app = typer.Typer(
     help="Networks (VPC) and their subnets (VSwitch) for exclusive clusters.",
@@ -105,3 +109,58 @@ def networks_delete_subnet(
     """Delete a subnet in which no cluster node holds an address."""
     commands.call(profile, lambda api: api.delete_subnet(network, name))
     output.emit({"deleted": f"{network}/{name}"}, fmt)
+
+
+def nodes_text(nodes: dict[str, int]) -> str:
+    """`{"4c16g": 3}` -> `4c16g x 3` (machine types and node counts)."""
+    return ", ".join(f"{name} x {count}" for name, count in sorted(nodes.items()))
+
+
+def placement_rows(options: schemas.networks.PlacementOptions) -> list[dict[str, str]]:
+    """One row per zone, then per subnet: its room, whether the order fits, and why not."""
+    rows = [
+        {
+            "kind": "zone",
+            "name": zone.name,
+            "zone": zone.name,
+            "room": ", ".join(f"{t}: {n} left" for t, n in sorted(zone.remaining.items()))
+            or "none",
+            "fits": "yes" if zone.fits else "no",
+            "reason": zone.reason or "",
+        }
+        for zone in options.zones
+    ]
+    rows += [
+        {
+            "kind": "subnet",
+            "name": subnet.name,
+            "zone": subnet.zone,
+            "room": f"{subnet.free_addresses} free addresses ({subnet.cidr})",
+            "fits": "yes" if subnet.fits else "no",
+            "reason": subnet.reason or "",
+        }
+        for subnet in options.subnets
+    ]
+    return rows
+
+
+@networks_app.command("placement")
+def networks_placement(
+    network: NetworkName,
+    order: Annotated[
+        str,
+        typer.Option("--order", help="A paid exclusive-cluster order (see `rtc orders list`)."),
+    ],
+    profile: ProfileOption = "default",
+    fmt: output.OutputOption = output.Format.table,
+) -> None:
+    """Which zones and subnets of NETWORK can hold the cluster of a paid order, and why not."""
+    options = commands.call(profile, lambda api: api.placement_options(network, order))
+    if fmt is output.Format.json:
+        output.emit(options, fmt)
+        return
+    title = (
+        f"order {options.order_id} needs {nodes_text(options.nodes_needed)} "
+        f"and {options.addresses_needed} addresses"
+    )
+    output.emit(placement_rows(options), fmt, PLACEMENT_COLUMNS, title=title)

@@ -244,6 +244,16 @@ class CapacityCalls(client_base.Transport):
     def delete_subnet(self, network: str, name: str) -> None:
         self.request("DELETE", f"/networks/{_seg(network)}/subnets/{_seg(name)}")
 
+    def placement_options(self, network: str, order_id: str) -> schemas.networks.PlacementOptions:
+        """Which zones and subnets of `network` can hold the cluster of the paid exclusive
+        order `order_id`, each with why not (the checks creation makes)."""
+        return self.parsed(
+            schemas.networks.PlacementOptions,
+            "GET",
+            f"/networks/{_seg(network)}/placement",
+            params={"order_id": order_id},
+        )
+
     # buckets and objects; an object key is one segment too (its slashes are encoded)
     def list_buckets(self) -> list[schemas.buckets.Bucket]:
         return self.parsed_list(schemas.buckets.Bucket, "GET", "/buckets")

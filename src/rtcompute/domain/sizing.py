@@ -40,9 +40,19 @@ _MASTER = catalog.MASTER
 
 @dataclass(frozen=True)
 class CuEstimate:
+    """A CU range and why, in English (`reasoning`) and Chinese (`reasoning_zh`), made where
+    the numbers are known, as errors carry both sentences."""
+
     low: int
     high: int
     reasoning: str
+    reasoning_zh: str
+
+    def reasoning_in(self, language: str) -> str:
+        """The reasoning in `language` (a tag such as `zh-CN`)."""
+        return (
+            self.reasoning_zh if errors.language_of(language) == errors.CHINESE else self.reasoning
+        )
 
 
 def _ceil_div(numerator: int, denominator: int) -> int:
@@ -65,12 +75,15 @@ def cu_for_qps(qps: int, complexity: str) -> CuEstimate:
         )
     if complexity == SIMPLE:
         cu = _ceil_div(qps, SIMPLE_RECORDS_PER_CU)
-        rounded = "" if qps % SIMPLE_RECORDS_PER_CU == 0 else " (rounded up)"
+        exact = qps % SIMPLE_RECORDS_PER_CU == 0
+        rounded, rounded_zh = ("", "") if exact else (" (rounded up)", "（向上取整）")
         return CuEstimate(
             cu,
             cu,
             f"{qps:,} records/s at {SIMPLE_RECORDS_PER_CU:,} records/s per CU (simple jobs: "
             f"single-stream filtering, string transformation) needs {cu:,} CU{rounded}.",
+            f"每秒 {qps:,} 条记录，按每 CU 每秒处理 {SIMPLE_RECORDS_PER_CU:,} 条（简单作业："
+            f"单流过滤、字符串转换）计算，需要 {cu:,} CU{rounded_zh}。",
         )
     slow, fast = COMPLEX_RECORDS_PER_CU
     low, high = _ceil_div(qps, fast), _ceil_div(qps, slow)
@@ -80,6 +93,9 @@ def cu_for_qps(qps: int, complexity: str) -> CuEstimate:
         f"{qps:,} records/s at {slow:,}-{fast:,} records/s per CU (complex jobs: JOIN, WINDOW, "
         f"GROUP BY) needs {low:,} to {high:,} CU. Start near the high end for large joins "
         "or windows, and measure.",
+        f"每秒 {qps:,} 条记录，按每 CU 每秒处理 {slow:,}-{fast:,} 条（复杂作业：JOIN、WINDOW、"
+        f"GROUP BY）计算，需要 {low:,} 到 {high:,} CU。大型 JOIN 或窗口请从较高的一端开始，"
+        "并实测调整。",
     )
 
 

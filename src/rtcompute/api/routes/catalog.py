@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from rtcompute.api import deps
+from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations, sizing
@@ -114,18 +115,20 @@ async def update_machine_type(
 
 @router.get("/sizing/cu", response_model=schemas.CuEstimate)
 async def size_cu(
+    request: Request,
     qps: int = Query(ge=1, le=sizing.MAX_QPS),
     complexity: Literal["simple", "complex"] = "simple",
     principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.CuEstimate:
-    """The guide's rule: simple jobs 10,000 records/s per CU, complex 1,000-5,000."""
+    """The guide's rule: simple jobs 10,000 records/s per CU, complex 1,000-5,000; the
+    reasoning in the Accept-Language language (English or Chinese), as errors."""
     estimate = sizing.cu_for_qps(qps, complexity)
     return schemas.CuEstimate(
         qps=qps,
         complexity=complexity,
         low=estimate.low,
         high=estimate.high,
-        reasoning=estimate.reasoning,
+        reasoning=estimate.reasoning_in(policy_routes.language_of(request)),
     )
 
 

@@ -255,7 +255,14 @@ async def size_cu(
     except errors.Invalid as exc:
         problem = views.error_message(request, exc)
         return shared.render(request, "capacity/purchase_sizing.html", "orders", problem=problem)
-    return shared.render(request, "capacity/purchase_sizing.html", "orders", estimate=estimate)
+    language, _ = views.language_of(request)
+    return shared.render(
+        request,
+        "capacity/purchase_sizing.html",
+        "orders",
+        estimate=estimate,
+        reasoning=estimate.reasoning_in(language),
+    )
 
 
 @router.get(BASE + "/quote")
