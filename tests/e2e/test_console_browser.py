@@ -59,7 +59,11 @@ def test_sign_up_sign_in_access_key_sign_out(live_server: LiveServer, page: obje
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(live_server.url + "/console")
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    # the guide's management console first; the identity card is the "Account" page
+    expect(page.get_by_role("heading", name="Realtime Compute console")).to_be_visible()
+    page.get_by_role("link", name="Account", exact=True).first.click()
+    expect(page).to_have_url(live_server.url + "/console/identity")
+    expect(page.get_by_text(f"/login/{alias}")).to_be_visible()
 
     page.get_by_role("link", name="Access keys").first.click()
     expect(page).to_have_url(live_server.url + "/console/access-keys")

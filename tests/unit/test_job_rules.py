@@ -20,7 +20,8 @@ def test_default_settings_round_trip() -> None:
     parsed = job_rules.parse_settings(None)
     assert parsed == job_rules.JobSettings()
     assert job_rules.parse_settings(parsed.as_dict()) == parsed
-    assert parsed.as_dict()["restart"]["type"] == "exponential-delay"
+    # a bounded default: Flink gives up after too many failures in a window (docs/jobs.md)
+    assert parsed.as_dict()["restart"]["type"] == "failure-rate"
 
 
 def test_a_partial_update_keeps_the_rest() -> None:
@@ -168,7 +169,11 @@ def test_actions_allow_only_their_sources() -> None:
     assert job_rules.READY in start.sources and job_rules.RUNNING not in start.sources
     assert job_rules.ACTIONS["resume"].sources == {job_rules.SUSPENDED}
     assert job_rules.ACTIONS["suspend"].sources == {job_rules.RUNNING}
-    assert job_rules.ACTIONS["stop"].sources == {job_rules.STARTING, job_rules.RUNNING}
+    assert job_rules.ACTIONS["stop"].sources == {
+        job_rules.STARTING,
+        job_rules.RUNNING,
+        job_rules.RESTARTING,
+    }
     assert not job_rules.ACTIONS["offline"].sources & job_rules.ACTIVE
     for action in job_rules.ACTIONS.values():
         assert action.why
