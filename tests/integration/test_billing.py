@@ -200,6 +200,8 @@ def test_a_subscription_cluster_expires_and_a_renewal_restarts_it(
     assert billing.expire_due(platform) == 1
     found = ok(api.get(f"{API}/clusters/cluster1", headers=h))
     assert found["state"] == "expired" and "Renew it" in found["message"]
+    zh = ok(api.get(f"{API}/clusters/cluster1", headers=h | {"Accept-Language": "zh-CN"}))
+    assert zh["message"].startswith(f"包年包月已于 {end:%Y-%m-%d %H:%M}（UTC）到期")
     assert ok(api.get(f"{API}/orders/{order['id']}", headers=h))["state"] == "expired"
     renewal = ok(api.post(f"{API}/clusters/cluster1/renew", headers=h, json={"months": 1}), 201)
     assert renewal["amount_cents"] == 3 * 4 * 15000  # three 4-core nodes, one month

@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from rtcompute.domain import orders as order_rules
 from rtcompute.domain import ram
+from rtcompute.reconcilers import clusters as cluster_reconciler
 from rtcompute.services.kernel import accounts
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
@@ -39,6 +40,7 @@ from tests.integration.test_ram_support import (
     ram_user,
     shared_project,
 )
+from tests.unit.test_cluster_reconciler import FakeProvider
 
 CLUSTERS = f"{API}/clusters"
 ORDERS = f"{API}/orders"
@@ -498,3 +500,49 @@ def test_a_released_clusters_name_is_free_again_and_its_record_stays(
         ("cluster1", "released"),
         ("cluster1", "starting"),
     ]
+
+
+def test_the_reconcilers_messages_answer_in_the_accept_language(
+    api: TestClient, platform: platform_module.Platform, setup: Setup, clock: Any
+) -> None:
+    """A real pass of the cluster reconciler (a fake provider: no processes) writes the
+    cluster's and its components' messages in both languages; the API answers each reader in
+    its Accept-Language, the list too (a list answer is kept per language)."""
+    h = setup.owner.headers
+    ok(create(api, setup, paid_order(api, setup.owner, **SMALL)["id"]), 201)
+    provider = FakeProvider()
+    reconciler = cluster_reconciler.ClusterReconciler(platform, provider)
+    reconciler.reconcile_once()  # places the nodes, starts every agent
+    english = cluster(api, setup.owner)
+    chinese = ok(api.get(f"{CLUSTERS}/cluster1", headers=h | {"Accept-Language": "zh-CN"}))
+    assert english["message"].startswith("0 of 3 components answer; waiting for master-1 agent")
+    assert chinese["message"].startswith("3 个组件中已有 0 个响应；正在等待：master-1 的节点代理")
+    said = {c["message"] for n in english["nodes"] for c in n["components"]}
+    assert said == {"started"}
+    said = {c["message"] for n in chinese["nodes"] for c in n["components"]}
+    assert said == {"已启动"}
+    # one agent never answers: the cluster fails, and says why in the reader's language
+    provider.serve_all()
+    provider.answering.discard(("slave-2", "agent"))
+    clock.advance(seconds=platform.settings.local_provider.start_timeout_seconds + 1)
+    reconciler.reconcile_once()
+    listed = {
+        language: ok(api.get(CLUSTERS, headers=h | {"Accept-Language": language}))[0]["message"]
+        for language in ("en-US,en;q=0.9", "zh-CN,zh;q=0.9", "en")
+    }
+    assert listed["en-US,en;q=0.9"] == listed["en"]
+    assert listed["en"].startswith("slave-2 agent: no answer on port")
+    assert "Release the cluster and create it again" in listed["en"]
+    assert listed["zh-CN,zh;q=0.9"].startswith("slave-2 的节点代理：端口")
+    assert "请释放集群后重新创建" in listed["zh-CN,zh;q=0.9"]
+    chinese = ok(api.get(f"{CLUSTERS}/cluster1", headers=h | {"Accept-Language": "zh"}))
+    assert chinese["state"] == "failed"
+    by_node = {n["name"]: n["components"][0]["message"] for n in chinese["nodes"]}
+    assert by_node["master-1"] == "正常"
+    assert by_node["slave-2"].startswith("端口") and "秒内没有响应" in by_node["slave-2"]
+    # the component's log file is the operator's: in no message, in no language
+    for body in (chinese, cluster(api, setup.owner)):
+        messages = [body["message"]] + [
+            c["message"] for n in body["nodes"] for c in n["components"]
+        ]
+        assert not any(".log" in m or "/clusters/" in m for m in messages), messages

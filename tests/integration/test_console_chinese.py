@@ -25,15 +25,19 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from rtcompute.console import routes as console_routes
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import jobs as job_rules
 from rtcompute.domain import ram as ram_rules
+from rtcompute.reconcilers import clusters as cluster_reconciler
 from rtcompute.services.kernel import accounts
 from rtcompute.services.kernel import platform as platform_module
-from tests.conftest import PASSWORD
+from rtcompute.store import db
+from rtcompute.store.tables import capacity as capacity_tables
+from tests.conftest import PASSWORD, FakeClock
 from tests.integration import test_console_jobs as job_pages
 from tests.integration.test_console import signin_via_form
 from tests.integration.test_console_capacity import post
@@ -50,6 +54,7 @@ from tests.integration.test_ram_support import (
     paid_order,
     ram_user,
 )
+from tests.unit.test_cluster_reconciler import FakeProvider
 from tests.visible_text import english_words, visible_text
 
 # the engine and job pages' fixtures: a running cluster stream1 with project `inside` and
@@ -342,7 +347,29 @@ def seed(
     job_pages.reconciled(platform, LIVE, job_rules.RUNNING, flink_state="RUNNING", restarts=1)
     every_order = ok(api.get(f"{API}/orders", headers=headers))
     assert {unused["id"], pending["id"]} <= {order["id"] for order in every_order}
+    cluster_failed(platform, "stream1")
     return {"order_id": [str(order["id"]) for order in every_order]}
+
+
+def cluster_failed(platform: platform_module.Platform, name: str) -> None:
+    """The cluster reconciler's part, last: two real passes with a provider that starts no
+    process (its fake), the last slave's agent never answering; the cluster fails, its page
+    shows every component's message and the cluster's, written by the reconciler."""
+    provider = FakeProvider()
+    reconciler = cluster_reconciler.ClusterReconciler(platform, provider)
+    reconciler.reconcile_once()  # places the nodes, starts their components
+    provider.serve_all()
+    last = max(node for node, _ in provider.running if node.startswith("slave-"))
+    provider.answering.discard((last, "agent"))
+    clock = platform.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds=platform.settings.local_provider.start_timeout_seconds + 1)
+    reconciler.reconcile_once()
+    with db.transaction(platform.sessions) as session:
+        row = session.scalars(
+            select(capacity_tables.Cluster).where(capacity_tables.Cluster.name == name)
+        ).one()
+        assert row.state == "failed" and row.message_zh.startswith(f"{last} 的节点代理")
 
 
 # ---- the walk --------------------------------------------------------------------------------

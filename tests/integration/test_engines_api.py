@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from rtcompute.domain import cluster_events, identities, sqlscript
 from rtcompute.domain import engines as engine_rules
-from rtcompute.domain import identities, sqlscript
 from rtcompute.domain import jobs as job_rules
 from rtcompute.reconcilers import engines as engine_reconciler
 from rtcompute.services.capacity import buckets
@@ -744,6 +744,13 @@ def test_a_failed_install_leaves_the_cluster_running_and_alerts(
         engine_copies.tenant_message("flink-2.2.1"),
     )
     assert installer.fail in caplog.text
+    # in the reader's language, one version or the list (Accept-Language, as errors)
+    zh = owner.headers | {"Accept-Language": "zh-CN"}
+    chinese = ok(api.get(f"{versions_of()}/flink-2.2.1", headers=zh))["message"]
+    assert chinese == cluster_events.install_failed("flink-2.2.1").zh
+    assert chinese.startswith("flink-2.2.1 无法在本平台上安装") and "pip" not in chinese
+    listed = {v["version"]: v["message"] for v in ok(api.get(versions_of(), headers=zh))}
+    assert listed["flink-2.2.1"] == chinese
     assert listing(api, owner) == [
         ("flink-2.2.1", "failed", False),
         ("flink-1.20.5", "installed", True),

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from rtcompute.domain import cluster_events, placement
 from rtcompute.domain import clusters as cluster_rules
-from rtcompute.domain import placement
 from rtcompute.reconcilers import clusters as reconciler
 from rtcompute.runtime.providers import base
 from rtcompute.services.capacity import cluster_nodes
+from tests.visible_text import english_words
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TIMEOUT = timedelta(seconds=60)
@@ -27,7 +28,8 @@ class FakeProvider:
     running: dict[tuple[str, str], int] = field(default_factory=dict)
     answering: set[tuple[str, str]] = field(default_factory=set)
     modes: dict[tuple[str, str], str] = field(default_factory=dict)
-    broken: str = ""  # start() raises ProviderError with this message
+    broken: cluster_events.Said | None = None  # start() raises ProviderError with this
+    broken_detail: str = ""  # and this detail for the operator
     started: list[tuple[str, str]] = field(default_factory=list)
     stopped: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -43,8 +45,8 @@ class FakeProvider:
         return self.running.get((component.node.name, component.kind))
 
     def start(self, component: base.ComponentSpec) -> int:
-        if self.broken:
-            raise base.ProviderError(self.broken)
+        if self.broken is not None:
+            raise base.ProviderError(self.broken, self.broken_detail)
         self.next_pid += 1
         key = (component.node.name, component.kind)
         self.running[key] = self.next_pid
@@ -54,8 +56,9 @@ class FakeProvider:
     def probe(self, component: base.ComponentSpec) -> base.Health:
         key = (component.node.name, component.kind)
         if key not in self.answering:
-            return base.Health(False, "no answer")
-        return base.Health(True, "ok", self.modes.get(key, ""))
+            return base.Health(False, cluster_events.agent_silent())
+        mode = self.modes.get(key, "")
+        return base.Health(True, cluster_events.healthy(mode or cluster_events.OK), mode)
 
     def stop(self, components: Sequence[base.ComponentSpec]) -> None:
         for component in components:
@@ -106,7 +109,7 @@ def view(
                 state=component_state,
                 since=since,
                 restarts=0,
-                message="",
+                message=cluster_events.NOTHING,
             )
             for k, kind in enumerate(cluster_rules.components_of(role, masters))
         )
@@ -125,7 +128,7 @@ def view(
                 components,
             )
         )
-    return cluster_nodes.ClusterView(7, "c", state, masters, "", tuple(nodes))
+    return cluster_nodes.ClusterView(7, "c", state, masters, cluster_events.NOTHING, tuple(nodes))
 
 
 def apply(
@@ -174,9 +177,11 @@ def test_a_fresh_cluster_starts_every_component_and_waits() -> None:
         + [("slave-1", "agent"), ("slave-2", "agent")]
     )
     assert {c.state for c in outcome.components} == {"starting"}
-    assert all(c.restarts == 0 and c.message == "started" for c in outcome.components)
+    assert all(c.restarts == 0 and c.message == ("started", "已启动") for c in outcome.components)
     assert outcome.state is None
-    assert outcome.message is not None and outcome.message.startswith("0 of 8 components answer")
+    assert outcome.message is not None
+    assert outcome.message.en.startswith("0 of 8 components answer")
+    assert outcome.message.zh.startswith("8 个组件中已有 0 个响应；正在等待：")
 
 
 def test_running_only_when_every_component_answers() -> None:
@@ -186,7 +191,8 @@ def test_running_only_when_every_component_answers() -> None:
     pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
     half = decide(view(1, 2, pids=pids), provider)
     assert half.state is None
-    assert half.message is not None and "slave-2 agent" in half.message
+    assert half.message is not None and "slave-2 agent" in half.message.en
+    assert "slave-2 的节点代理" in half.message.zh
     provider.serve_all()
     done = decide(view(1, 2, pids=pids), provider)
     assert done.state == cluster_rules.RUNNING and done.message is None
@@ -201,7 +207,8 @@ def test_a_quorum_without_a_leader_is_not_running() -> None:
     pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
     outcome = decide(view(3, 2, pids=pids), provider)
     assert outcome.state is None
-    assert outcome.message is not None and "no leader" in outcome.message
+    assert outcome.message is not None and "no leader" in outcome.message.en
+    assert "尚未选出领导者" in outcome.message.zh
     provider.serve_all(leader="master-2")
     assert decide(view(3, 2, pids=pids), provider).state == cluster_rules.RUNNING
 
@@ -225,19 +232,22 @@ def test_no_answer_within_the_start_timeout_fails_the_cluster_with_what_to_do() 
     late = decide(view(1, 2, pids=pids), provider, now=T0 + TIMEOUT + timedelta(seconds=1))
     assert late.state == cluster_rules.FAILED
     assert late.message is not None
-    assert late.message.startswith("slave-2 agent: no answer on port 21020 within 60 s")
-    assert "/data/clusters/7/slave-2/agent.log" in late.message
-    assert "Release the cluster and create it again" in late.message
+    assert late.message.en.startswith("slave-2 agent: no answer on port 21020 within 60 s")
+    assert "Release the cluster and create it again" in late.message.en
+    assert late.message.zh.startswith("slave-2 的节点代理：端口 21020 在 60 秒内没有响应")
+    assert "请释放集群后重新创建" in late.message.zh
     failed = [c for c in late.components if c.state == "failed"]
     assert len(failed) == 1
     assert late.node_states[2] == cluster_rules.NODE_FAILED
 
 
 def test_a_component_that_cannot_start_fails_at_once() -> None:
-    provider = FakeProvider(broken="ZooKeeper is not installed: install the Debian package")
+    provider = FakeProvider(broken=cluster_events.zookeeper_missing(), broken_detail="/opt/zk")
     outcome = decide(view(3, 2), provider)
     assert outcome.state == cluster_rules.FAILED
-    assert outcome.message is not None and "install the Debian package" in outcome.message
+    assert outcome.message is not None and "install the Debian package" in outcome.message.en
+    assert "请联系运维人员安装 Debian 软件包" in outcome.message.zh
+    assert "/opt/zk" not in outcome.message.en + outcome.message.zh  # the operator's, logged
 
 
 def test_a_dead_member_of_a_running_cluster_is_restarted_and_the_cluster_stays_running() -> None:
@@ -328,3 +338,132 @@ def test_lowest_free_block_skips_used_and_unbindable_blocks() -> None:
     assert choose([21000, 21010, 21020, 21030, 21040]) is None
     with pytest.raises(ValueError):
         placement.lowest_free_block([], port_min=1, port_max=100, size=2, bindable=bool)
+
+
+# ---- messages: both languages, nothing of the server's ---------------------------------------
+
+
+def stored_messages(cluster: cluster_nodes.ClusterView) -> list[cluster_events.Said]:
+    return [cluster.message] + [c.message for node in cluster.nodes for c in node.components]
+
+
+def test_a_healthy_component_says_its_mode_as_a_value_with_a_chinese_label() -> None:
+    provider = FakeProvider()
+    cluster = view(3, 2)
+    cluster = apply(cluster, decide(cluster, provider))
+    provider.serve_all(leader="master-2")
+    running = apply(cluster, decide(cluster, provider))
+    said = {(node.name, c.kind): c.message for node in running.nodes for c in node.components}
+    assert said[("master-2", "zookeeper")] == ("leader", "领导者")
+    assert said[("master-1", "zookeeper")] == ("follower", "跟随者")
+    assert said[("slave-1", "agent")] == ("ok", "正常")
+    assert running.message == ("", "")  # running: the progress message is cleared
+
+
+def test_a_waiting_component_says_what_its_probe_saw_in_both_languages() -> None:
+    provider = FakeProvider()
+    cluster = view(1, 1)
+    cluster = apply(cluster, decide(cluster, provider))
+    waiting = decide(cluster, provider, now=T0 + timedelta(seconds=5))
+    change = next(c for c in waiting.components if c.id == 10)  # slave-1 agent
+    assert change.message == (
+        "the node agent does not answer its health check",
+        "节点代理未响应健康检查",
+    )
+    assert waiting.message is not None
+    assert "slave-1 agent (the node agent does not answer its health check)" in waiting.message.en
+    assert "slave-1 的节点代理（节点代理未响应健康检查）" in waiting.message.zh
+
+
+def test_no_stored_message_names_a_server_path_the_operator_reads_it_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provider = FakeProvider()
+    cluster = view(1, 2)
+    cluster = apply(cluster, decide(cluster, provider))
+    provider.answering = {("master-1", "agent"), ("slave-1", "agent")}
+    late = T0 + TIMEOUT + timedelta(seconds=1)
+    with caplog.at_level("WARNING", logger="rtcompute.reconcilers.clusters"):
+        failed = apply(cluster, decide(cluster, provider, now=late))
+    assert failed.state == cluster_rules.FAILED
+    said = stored_messages(failed)
+    assert any("no answer on port 21020" in s.en for s in said)
+    for message in said:
+        assert "/data/" not in message.en and "/data/" not in message.zh, message
+        assert ".log" not in message.en and ".log" not in message.zh, message
+    assert "/data/clusters/7/slave-2/agent.log" in caplog.text
+
+
+def test_a_provider_refusal_shows_its_sentence_and_logs_its_detail(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    detail = "ZooKeeper is not installed (/usr/share/zookeeper/lib/zookeeper.jar is missing)"
+    provider = FakeProvider(broken=cluster_events.zookeeper_missing(), broken_detail=detail)
+    with caplog.at_level("WARNING", logger="rtcompute.reconcilers.clusters"):
+        failed = apply(view(3, 2), decide(view(3, 2), provider))
+    for message in stored_messages(failed):
+        assert "/usr/share" not in message.en + message.zh
+    assert failed.message.en.startswith("master-1 agent: ZooKeeper is not installed on the host")
+    assert failed.message.zh.startswith("master-1 的节点代理：主机上没有安装 ZooKeeper")
+    assert detail in caplog.text
+
+
+def test_an_expired_cluster_says_so_in_both_languages() -> None:
+    provider = FakeProvider()
+    decide(view(1, 1), provider)
+    pids = {f"{n}/{k}": pid for (n, k), pid in provider.running.items()}
+    outcome = decide(view(1, 1, state=cluster_rules.EXPIRED, pids=pids), provider)
+    assert {c.message for c in outcome.components} == {
+        (
+            "stopped: the cluster expired; renew it to start it again",
+            "已停止：集群已到期，续费后将重新启动",
+        )
+    }
+
+
+# every sentence of domain/cluster_events.py, with sample arguments
+SENTENCES = {
+    "healthy": cluster_events.healthy("standalone"),
+    "zookeeper_silent": cluster_events.zookeeper_silent(),
+    "no_quorum": cluster_events.no_quorum(),
+    "agent_silent": cluster_events.agent_silent(),
+    "port_taken": cluster_events.port_taken(21020),
+    "zookeeper_missing": cluster_events.zookeeper_missing(),
+    "directory_refused": cluster_events.directory_refused(),
+    "cannot_start": cluster_events.cannot_start("agent"),
+    "unknown_kind": cluster_events.unknown_kind("kafka"),
+    "started": cluster_events.started(),
+    "restarted": cluster_events.restarted(),
+    "no_answer_within": cluster_events.no_answer_within(21020, 60, cluster_events.agent_silent()),
+    "expired_stopped": cluster_events.expired_stopped(),
+    "component_failed": cluster_events.component_failed(
+        "slave-2", "agent", cluster_events.agent_silent()
+    ),
+    "a_component_failed": cluster_events.a_component_failed(),
+    "not_placed": cluster_events.not_placed("slave-2"),
+    "component_waiting": cluster_events.component_waiting(
+        "master-1", "zookeeper", cluster_events.no_quorum()
+    ),
+    "quorum_waiting": cluster_events.quorum_waiting(),
+    "progress": cluster_events.progress(
+        1, 5, [cluster_events.not_placed(f"slave-{i}") for i in range(1, 5)]
+    ),
+    "no_port_block": cluster_events.no_port_block("slave-2"),
+    "subscription_ended": cluster_events.subscription_ended("2026-12-08 10:00"),
+    "install_failed": cluster_events.install_failed("flink-2.2.1"),
+}
+# names and values a Chinese sentence keeps as they are
+KEPT = frozenset({"zookeeper", "java", "debian", "utc"})
+VALUES = ("kafka", "slave-1", "slave-2", "slave-3", "slave-4", "master-1", "flink-2.2.1")
+
+
+@pytest.mark.parametrize("name", sorted(SENTENCES))
+def test_every_sentence_has_its_chinese_and_no_internals(name: str) -> None:
+    said = SENTENCES[name]
+    assert said.en and said.zh and said.zh != said.en, name
+    assert english_words([said.zh], allowed_words=KEPT, values=VALUES) == [], said.zh
+    for text in said:
+        assert "RTC_" not in text and "/api/" not in text and "rtc " not in text, text
+        assert ".log" not in text and "/data" not in text, text
+    if name == "progress":
+        assert said.en.endswith(" ...") and said.zh.endswith("……")

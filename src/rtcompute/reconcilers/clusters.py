@@ -17,6 +17,10 @@ ProviderError: a missing package, an unusable directory; or the start timeout) i
 `Permanent` failure: what each component did is recorded first, then the cluster goes to
 FAILED with a message that says what to do. Anything else (the provider or the database
 failing a call) is retried with back-off, without holding up the other clusters.
+
+Every message is written in English and in Chinese (domain/cluster_events.py) for the
+tenant who reads it; where a component's log file is and what the host said are the
+operator's, and go to the server log.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from rtcompute.domain import cluster_events, placement
 from rtcompute.domain import clusters as cluster_rules
-from rtcompute.domain import placement
 from rtcompute.reconcilers import base as reconciler_base
 from rtcompute.runtime.providers import base
 from rtcompute.services.capacity import cluster_nodes
@@ -38,6 +42,7 @@ from rtcompute.services.kernel import platform as platform_module
 log = logging.getLogger("rtcompute.reconcilers.clusters")
 
 Views = cluster_nodes.ClusterView
+Said = cluster_events.Said
 Outcome = cluster_nodes.Outcome
 RUNNING = cluster_nodes.COMPONENT_RUNNING
 STARTING = cluster_nodes.COMPONENT_STARTING
@@ -81,7 +86,7 @@ class ClusterReconciler:
             view.id,
             lambda: step(view),
             what=f"cluster {view.name} ({view.id})",
-            fail=lambda exc: self._fail(view, exc.message),
+            fail=lambda exc: self._fail(view, Said(exc.message, exc.zh)),
             logger=log,
         )
 
@@ -92,7 +97,8 @@ class ClusterReconciler:
         if outcome.state == cluster_rules.FAILED:
             # what each component did first (which one failed, and why); then the cluster
             cluster_nodes.record(self.platform, replace(outcome, state=None, message=None))
-            raise reconciler_base.Permanent(outcome.message or "a component failed")
+            said = outcome.message or cluster_events.a_component_failed()
+            raise reconciler_base.Permanent(said.en, said.zh)
         if is_change(outcome):
             cluster_nodes.record(self.platform, outcome)
 
@@ -105,9 +111,9 @@ class ClusterReconciler:
             bindable=self.provider.ports_available,
         )
         if problem is not None:  # the host has no room left for it
-            raise reconciler_base.Permanent(problem)
+            raise reconciler_base.Permanent(problem.en, problem.zh)
 
-    def _fail(self, view: Views, message: str) -> None:
+    def _fail(self, view: Views, message: Said) -> None:
         cluster_nodes.record(
             self.platform,
             Outcome(view.id, view.state, state=cluster_rules.FAILED, message=message),
@@ -198,7 +204,7 @@ def release(view: Views, provider: base.Provider) -> Outcome:
         view.state,
         removed_nodes=[node.id for node in view.nodes],
         state=cluster_rules.RELEASED,
-        message="",
+        message=cluster_events.NOTHING,
     )
 
 
@@ -209,7 +215,7 @@ def stop_all(view: Views, provider: base.Provider, now: datetime) -> Outcome:
     if all(c.state == STOPPED and c.pid is None for c in components):
         return outcome
     provider.stop(list(component_specs(view).values()))
-    message = "stopped: the cluster expired; renew it to start it again"
+    message = cluster_events.expired_stopped()
     for c in components:
         outcome.components.append(
             cluster_nodes.ComponentChange(c.id, None, STOPPED, now, c.restarts, message)
@@ -224,8 +230,8 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
     """Starting, running or scaling: remove, start, adopt, probe; then judge the cluster."""
     outcome = Outcome(view.id, view.state)
     specs = component_specs(view)
-    failures: list[str] = []
-    waiting: list[str] = []
+    failures: list[Said] = []
+    waiting: list[Said] = []
     modes: list[str] = []
     total = 0
     for node in view.nodes:
@@ -234,7 +240,7 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
             outcome.removed_nodes.append(node.id)
             continue
         if node.port_base is None:
-            waiting.append(f"{node.name} (not placed)")
+            waiting.append(cluster_events.not_placed(node.name))
             continue
         states = []
         for c in node.components:
@@ -248,9 +254,9 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
                 modes.append(health.mode)
             message = change.message if change else c.message
             if state == FAILED:
-                failures.append(f"{node.name} {c.kind}: {message}")
+                failures.append(cluster_events.component_failed(node.name, c.kind, message))
             elif state != RUNNING:
-                waiting.append(f"{node.name} {c.kind} ({message or 'starting'})")
+                waiting.append(cluster_events.component_waiting(node.name, c.kind, message))
         node_state = (
             cluster_rules.NODE_FAILED
             if FAILED in states
@@ -262,20 +268,16 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
             outcome.node_states[node.id] = node_state
     has_quorum = view.master_count != 3 or "leader" in modes
     if not waiting and not failures and not has_quorum:
-        waiting.append("the ZooKeeper quorum (no leader elected yet)")
+        waiting.append(cluster_events.quorum_waiting())
     if failures:
         outcome.state = cluster_rules.FAILED
-        outcome.message = (
-            f"{failures[0]}. Release the cluster and create it again; if that fails too, "
-            "ask the operator to check the host (java, the zookeeper package, free ports)"
-        )
+        outcome.message = failures[0]
     elif not waiting:
         if view.state in BECOMES_RUNNING:
             outcome.state = cluster_rules.RUNNING
-        outcome.message = "" if view.message else None
+        outcome.message = cluster_events.NOTHING if (view.message.en or view.message.zh) else None
     else:
-        progress = f"{total - len(waiting)} of {total} components answer; waiting for "
-        progress += ", ".join(waiting[:3]) + (" ..." if len(waiting) > 3 else "")
+        progress = cluster_events.progress(total - len(waiting), total, waiting)
         outcome.message = progress if progress != view.message else None
     return outcome
 
@@ -312,8 +314,10 @@ def observe(
         try:
             new_pid = provider.start(spec)
         except base.ProviderError as exc:
-            return replace(current, pid=None, state=FAILED, since=now, message=str(exc)), None
-        message = "restarted: its process was gone" if restarted else "started"
+            if exc.detail:  # the operator's part (paths, the system's error)
+                log.warning("%s %s cannot start: %s", spec.node.name, c.kind, exc.detail)
+            return replace(current, pid=None, state=FAILED, since=now, message=exc.said), None
+        message = cluster_events.restarted() if restarted else cluster_events.started()
         change = replace(
             current,
             pid=new_pid,
@@ -331,10 +335,18 @@ def observe(
         # it answered before: give it a fresh start timeout from now
         change = replace(current, pid=pid, state=STARTING, since=now, message=health.detail)
     elif now - c.since > timeout:
-        log_file = provider.log_of(spec)
         seconds = timeout.total_seconds()
-        message = (
-            f"no answer on port {c.port} within {seconds:.0f} s ({health.detail}; log: {log_file})"
+        message = cluster_events.no_answer_within(c.port, seconds, health.detail)
+        # where the component wrote why is the operator's to read, not the tenant's
+        log.warning(
+            "cluster %s: %s %s gave no answer on port %d within %.0f s (%s); its log: %s",
+            spec.node.cluster_id,
+            spec.node.name,
+            c.kind,
+            c.port,
+            seconds,
+            health.detail.en,
+            provider.log_of(spec),
         )
         change = replace(current, pid=pid, state=FAILED, since=now, message=message)
     else:

@@ -1,5 +1,9 @@
 """Exclusive clusters: create from a paid order, read with nodes and components, scale,
-renew, release. Requests only write desired state; the cluster reconciler acts."""
+renew, release. Requests only write desired state; the cluster reconciler acts.
+
+The messages of a cluster and of its components are the platform's own sentences, stored
+in English and in Chinese (domain/cluster_events.py): they are answered in the
+Accept-Language language, as errors are."""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from pydantic import TypeAdapter
 
+from rtcompute import errors
 from rtcompute.api import answers, deps
+from rtcompute.api.routes import jobs as job_routes
 from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import clusters as schemas
 from rtcompute.api.schemas import orders as order_schemas
@@ -28,7 +34,9 @@ CLUSTER_LIST = TypeAdapter(list[schemas.Cluster])
 CLUSTER_TABLES = ("accounts", "clusters", "cluster_nodes", "cluster_components", "projects")
 
 
-def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
+def cluster_fields(
+    cluster: capacity_tables.Cluster, language: str = errors.ENGLISH
+) -> dict[str, object]:
     return {
         "name": cluster.name,
         "region": cluster.region,
@@ -40,7 +48,7 @@ def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
         "slave_type": cluster.slave_type,
         "slave_count": cluster.slave_count,
         "state": cluster.state,
-        "message": cluster.message,
+        "message": clusters.message_in(cluster, language),
         "expires_at": cluster.expires_at,
         "created_by": cluster.created_by,
         "created_at": cluster.created_at,
@@ -49,15 +57,21 @@ def cluster_fields(cluster: capacity_tables.Cluster) -> dict[str, object]:
     }
 
 
-def cluster_out(cluster: capacity_tables.Cluster) -> schemas.Cluster:
-    return schemas.Cluster.model_validate(cluster_fields(cluster))
+def cluster_out(
+    cluster: capacity_tables.Cluster, language: str = errors.ENGLISH
+) -> schemas.Cluster:
+    return schemas.Cluster.model_validate(cluster_fields(cluster, language))
 
 
-def detail_out(detail: clusters.ClusterDetail) -> schemas.ClusterDetail:
+def detail_out(
+    detail: clusters.ClusterDetail, language: str = errors.ENGLISH
+) -> schemas.ClusterDetail:
     by_node: dict[int, list[schemas.Component]] = {}
     for component in detail.components:
         by_node.setdefault(component.node_id, []).append(
-            schemas.Component.model_validate(component)
+            schemas.Component.model_validate(component).model_copy(
+                update={"message": clusters.message_in(component, language)}
+            )
         )
     nodes = [
         schemas.Node(
@@ -74,7 +88,7 @@ def detail_out(detail: clusters.ClusterDetail) -> schemas.ClusterDetail:
         for node in detail.nodes
     ]
     return schemas.ClusterDetail.model_validate(
-        cluster_fields(detail.cluster)
+        cluster_fields(detail.cluster, language)
         | {
             "usable_cu": detail.usable_cu,
             "project_cu": detail.project_cu,
@@ -93,15 +107,19 @@ async def list_clusters(
     platform: deps.PlatformDep,
     listing: deps.Listing = deps.requires(operations.LIST_CLUSTERS),
 ) -> Response:
+    """The account's clusters, their messages in the Accept-Language language."""
+    language = job_routes.language_of(request)
+
     async def produce() -> list[schemas.Cluster]:
         found = await anyio.to_thread.run_sync(
             clusters.list_clusters, platform, listing.principal.account_id
         )
-        return [cluster_out(c) for c in await listing.visible(found, clusters.resource_of)]
+        visible = await listing.visible(found, clusters.resource_of)
+        return [cluster_out(c, language) for c in visible]
 
-    return await answers.answer(
-        request, platform, listing.owner, produce, CLUSTER_LIST, CLUSTER_TABLES
-    )
+    # an answer is kept per language too: its messages are in the reader's
+    owner = None if listing.owner is None else f"{listing.owner}/{language}"
+    return await answers.answer(request, platform, owner, produce, CLUSTER_LIST, CLUSTER_TABLES)
 
 
 @router.post("", status_code=201, response_model=schemas.Cluster)
@@ -129,15 +147,17 @@ async def create_cluster(
 
 @router.get("/{cluster}", response_model=schemas.ClusterDetail)
 async def get_cluster(
+    request: Request,
     platform: deps.PlatformDep,
     cluster: str,
     principal: principals.Principal = deps.requires(operations.DESCRIBE_CLUSTER),
 ) -> schemas.ClusterDetail:
-    """The cluster with its nodes and their components (the guide's 组件 view)."""
+    """The cluster with its nodes and their components (the guide's 组件 view); its and
+    their messages in the Accept-Language language."""
     detail = await anyio.to_thread.run_sync(
         clusters.read_cluster, platform, principal.account_id, cluster
     )
-    return detail_out(detail)
+    return detail_out(detail, job_routes.language_of(request))
 
 
 @router.patch("/{cluster}", response_model=schemas.Cluster)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import anyio
 from fastapi import APIRouter, Request
 
+from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.schemas import engines as schemas
@@ -34,8 +35,12 @@ def engine_out(found: engines.EngineInfo) -> schemas.EngineVersion:
     return schemas.EngineVersion.model_validate(found)
 
 
-def version_out(found: engine_versions.VersionView) -> schemas.Version:
-    return schemas.Version.model_validate(found)
+def version_out(
+    found: engine_versions.VersionView, language: str = errors.ENGLISH
+) -> schemas.Version:
+    """A version of a target; its message (a failed install's) in `language`."""
+    out = schemas.Version.model_validate(found)
+    return out.model_copy(update={"message": found.message_in(language)})
 
 
 @router.get("/engines", response_model=list[schemas.EngineVersion])
@@ -81,19 +86,23 @@ async def update_engine(
 
 @router.get("/clusters/{cluster}/versions", response_model=list[schemas.Version])
 async def list_cluster_versions(
+    request: Request,
     platform: deps.PlatformDep,
     cluster: str,
     principal: principals.Principal = deps.requires(operations.LIST_ENGINE_VERSIONS),
 ) -> list[schemas.Version]:
-    """Installed versions of the cluster (with installing and failed ones), newest first."""
+    """Installed versions of the cluster (with installing and failed ones), newest first;
+    messages in the Accept-Language language."""
     found = await anyio.to_thread.run_sync(
         engine_versions.list_versions, platform, principal.account_id, cluster
     )
-    return [version_out(v) for v in found]
+    language = policy_routes.language_of(request)
+    return [version_out(v, language) for v in found]
 
 
 @router.get("/clusters/{cluster}/versions/{version}", response_model=schemas.Version)
 async def get_cluster_version(
+    request: Request,
     platform: deps.PlatformDep,
     cluster: str,
     version: str,
@@ -102,7 +111,7 @@ async def get_cluster_version(
     found = await anyio.to_thread.run_sync(
         engine_versions.read_version, platform, principal.account_id, cluster, version
     )
-    return version_out(found)
+    return version_out(found, policy_routes.language_of(request))
 
 
 @router.post("/clusters/{cluster}/versions", status_code=201, response_model=schemas.Version)

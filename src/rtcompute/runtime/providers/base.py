@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from rtcompute.domain import cluster_events
+from rtcompute.domain.cluster_events import Said
+
 
 @dataclass(frozen=True)
 class ZooKeeperPeer:
@@ -46,15 +49,24 @@ class ComponentSpec:
 
 @dataclass(frozen=True)
 class Health:
-    """What a probe saw: `answers` is the verdict; `mode` is ZooKeeper's leader/follower/..."""
+    """What a probe saw: `answers` is the verdict; `detail` says it in both languages (a
+    tenant reads it); `mode` is ZooKeeper's leader/follower/... (a value)."""
 
     answers: bool
-    detail: str = ""
+    detail: Said = cluster_events.NOTHING
     mode: str = ""
 
 
 class ProviderError(Exception):
-    """A component cannot be started at all (missing package, unusable directory)."""
+    """A component cannot be started at all (missing package, unusable directory).
+
+    `said` is what the tenant reads, in both languages; `detail` is what the operator needs
+    (paths, the system's error), for the server log only."""
+
+    def __init__(self, said: Said, detail: str = "") -> None:
+        super().__init__(said.en)
+        self.said = said
+        self.detail = detail
 
 
 class Provider(Protocol):
@@ -85,4 +97,4 @@ class Provider(Protocol):
         """Delete what is left of a released cluster's files."""
 
     def log_of(self, component: ComponentSpec) -> str:
-        """Where an operator reads why a component did not start."""
+        """Where an operator reads why a component did not start (logged, never shown)."""

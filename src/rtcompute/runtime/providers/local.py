@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rtcompute import settings as settings_module
+from rtcompute.domain import cluster_events
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.runtime import processes, zookeeper
 from rtcompute.runtime.providers import base
@@ -94,14 +95,16 @@ class LocalProvider:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise base.ProviderError(f"cannot create {directory}: {exc.strerror}") from exc
+            raise base.ProviderError(
+                cluster_events.directory_refused(), f"cannot create {directory}: {exc.strerror}"
+            ) from exc
         if component.kind == AGENT:
             argv = [sys.executable, "-m", AGENT_MODULE, "--node-dir", str(directory)]
             argv += ["--port", str(component.port), "--host", component.node.host]
         elif component.kind == ZOOKEEPER:
             argv = self._zookeeper_command(component)
         else:
-            raise base.ProviderError(f"unknown component kind {component.kind!r}")
+            raise base.ProviderError(cluster_events.unknown_kind(component.kind))
         try:
             child = processes.spawn(
                 argv,
@@ -110,7 +113,10 @@ class LocalProvider:
                 cwd=directory,
             )
         except OSError as exc:
-            raise base.ProviderError(f"cannot start {argv[0]}: {exc.strerror}") from exc
+            raise base.ProviderError(
+                cluster_events.cannot_start(component.kind),
+                f"cannot start {argv[0]}: {exc.strerror}",
+            ) from exc
         self._children[child.pid] = child
         return child.pid
 
@@ -119,9 +125,9 @@ class LocalProvider:
         jar = zookeeper.jar_directory(home) / "zookeeper.jar"
         if not jar.exists():
             raise base.ProviderError(
-                f"ZooKeeper is not installed ({jar} is missing): "
-                "install the Debian package `zookeeper` (`make zookeeper`), then renew or "
-                "recreate the cluster"
+                cluster_events.zookeeper_missing(),
+                f"ZooKeeper is not installed ({jar} is missing): install the Debian package "
+                "`zookeeper` (`make zookeeper`)",
             )
         peers = [
             zookeeper.Peer(p.myid, p.host, p.peer_port, p.election_port) for p in component.peers
@@ -144,25 +150,25 @@ class LocalProvider:
         host, timeout = component.node.host, self.probe_timeout
         if component.kind == ZOOKEEPER:
             if zookeeper.four_letter(host, component.port, "ruok", timeout=timeout) != "imok":
-                return base.Health(False, "no answer to ruok")
+                return base.Health(False, cluster_events.zookeeper_silent())
             mode = zookeeper.mode(
                 zookeeper.four_letter(host, component.port, "srvr", timeout=timeout)
             )
             if mode not in zookeeper.SERVING_MODES:
-                return base.Health(False, "not serving (no quorum yet)")
-            return base.Health(True, mode, mode)
+                return base.Health(False, cluster_events.no_quorum())
+            return base.Health(True, cluster_events.healthy(mode), mode)
         connection = http.client.HTTPConnection(host, component.port, timeout=timeout)
         try:
             connection.request("GET", "/health")
             response = connection.getresponse()
             body = json.loads(response.read()) if response.status == 200 else {}
         except (OSError, ValueError, http.client.HTTPException):
-            return base.Health(False, "no answer to GET /health")
+            return base.Health(False, cluster_events.agent_silent())
         finally:
             connection.close()
         if not isinstance(body, dict) or body.get("node") != component.node.name:
-            return base.Health(False, f"port {component.port} answers for another node")
-        return base.Health(True, "ok")
+            return base.Health(False, cluster_events.port_taken(component.port))
+        return base.Health(True, cluster_events.healthy())
 
     def stop(self, components: Sequence[base.ComponentSpec]) -> None:
         self._reap()

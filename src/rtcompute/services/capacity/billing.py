@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import cluster_events
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import orders as order_rules
 from rtcompute.services.capacity import machine_types, projects
@@ -63,10 +64,8 @@ def expire_due(platform: platform_module.Platform) -> int:
             if not cluster_rules.can_move(cluster.state, cluster_rules.EXPIRED):
                 continue
             cluster.state, cluster.state_since = cluster_rules.EXPIRED, now
-            cluster.message = (
-                f"the subscription ended on {cluster.expires_at:%Y-%m-%d %H:%M} UTC; its "
-                "processes are stopped. Renew it to start it again"
-            )
+            ended = cluster_events.subscription_ended(f"{cluster.expires_at:%Y-%m-%d %H:%M}")
+            cluster.message, cluster.message_zh = ended.en, ended.zh
             order_store.move(
                 session=session,
                 order_id=cluster.order_id,

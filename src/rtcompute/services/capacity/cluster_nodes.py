@@ -7,6 +7,10 @@ reconciler saw and did in one short transaction per cluster. Nothing here waits 
 process: the reconciler acts between a snapshot and its write, outside any transaction,
 so a slow probe never holds a database lock.
 
+Messages are written in both languages (domain/cluster_events.py): a tenant reads them on
+the cluster's page and in the API, so they never carry a server path or a setting's name;
+what the operator needs is logged here or by the reconciler.
+
 A write re-reads the rows: a cluster released or a node marked for removal between the
 snapshot and the write keeps its new desired state (the cluster moves only if it is still
 in the state the reconciler saw, and only along `domain.clusters.can_move`).
@@ -14,17 +18,20 @@ in the state the reconciler saw, and only along `domain.clusters.can_move`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rtcompute.domain import cluster_events, placement
 from rtcompute.domain import clusters as cluster_rules
-from rtcompute.domain import placement
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import cluster_nodes, db
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store.tables import capacity as capacity_tables
 
+log = logging.getLogger("rtcompute.services.capacity.cluster_nodes")
+Said = cluster_events.Said
 # component states
 COMPONENT_STARTING = "starting"
 COMPONENT_RUNNING = "running"
@@ -50,7 +57,7 @@ class ComponentView:
     state: str
     since: datetime
     restarts: int
-    message: str
+    message: Said
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class ClusterView:
     name: str
     state: str
     master_count: int
-    message: str
+    message: Said
     nodes: tuple[NodeView, ...] = ()
 
 
@@ -82,7 +89,7 @@ class ComponentChange:
     state: str
     since: datetime
     restarts: int
-    message: str
+    message: Said
 
 
 @dataclass
@@ -95,7 +102,7 @@ class Outcome:
     node_states: dict[int, str] = field(default_factory=dict)
     removed_nodes: list[int] = field(default_factory=list)
     state: str | None = None  # move the cluster here (if it is still in seen_state)
-    message: str | None = None  # the cluster's message (progress or what to do)
+    message: Said | None = None  # the cluster's message (progress or what to do)
 
 
 def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
@@ -109,7 +116,15 @@ def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
     for c in components:
         by_node.setdefault(c.node_id, []).append(
             ComponentView(
-                c.id, c.node_id, c.kind, c.port, c.pid, c.state, c.since, c.restarts, c.message
+                c.id,
+                c.node_id,
+                c.kind,
+                c.port,
+                c.pid,
+                c.state,
+                c.since,
+                c.restarts,
+                Said(c.message, c.message_zh),
             )
         )
     by_cluster: dict[int, list[NodeView]] = {}
@@ -127,7 +142,12 @@ def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
         by_cluster.setdefault(n.cluster_id, []).append(view)
     return [
         ClusterView(
-            c.id, c.name, c.state, c.master_count, c.message, tuple(by_cluster.get(c.id, ()))
+            c.id,
+            c.name,
+            c.state,
+            c.master_count,
+            Said(c.message, c.message_zh),
+            tuple(by_cluster.get(c.id, ())),
         )
         for c in clusters
     ]
@@ -139,10 +159,11 @@ def place_pending_nodes(
     *,
     directory_of: Callable[[str], str],
     bindable: Callable[[int], bool],
-) -> str | None:
+) -> Said | None:
     """Give each unplaced node a port block, a directory and its component rows.
 
-    Returns None, or a message when the host has no free port block left."""
+    Returns None, or a message when the host has no free port block left (the range, a
+    setting of the operator's, is logged for the operator, not told to the tenant)."""
     config = platform.settings.local_provider
     now = platform.now()
     with db.transaction(platform.sessions) as session:
@@ -162,11 +183,16 @@ def place_pending_nodes(
                 bindable=bindable,
             )
             if port_base is None:
-                return (
-                    f"no free block of {config.ports_per_node} ports between "
-                    f"{config.port_min} and {config.port_max} for {node.name}: release "
-                    "unused clusters, or ask the operator to widen RTC_LOCAL_PROVIDER__PORT_MAX"
+                log.warning(
+                    "cluster %s: no free block of %d ports between %d and %d for %s: widen "
+                    "RTC_LOCAL_PROVIDER__PORT_MAX, or release unused clusters",
+                    cluster.name,
+                    config.ports_per_node,
+                    config.port_min,
+                    config.port_max,
+                    node.name,
                 )
+                return cluster_events.no_port_block(node.name)
             used.append(port_base)
             node.port_base = port_base
             node.directory = directory_of(node.name)
@@ -182,6 +208,7 @@ def place_pending_nodes(
                     state=COMPONENT_STARTING,
                     restarts=0,
                     message="",
+                    message_zh="",
                     since=now,
                 )
                 cluster_nodes.create_component(session=session, component=component)
@@ -201,7 +228,8 @@ def record(platform: platform_module.Platform, outcome: Outcome) -> None:
             if row is None:
                 continue
             row.pid, row.state, row.since = change.pid, change.state, change.since
-            row.restarts, row.message = change.restarts, change.message
+            row.restarts = change.restarts
+            row.message, row.message_zh = change.message.en, change.message.zh
         for node_id, state in outcome.node_states.items():
             node = cluster_nodes.read_node(session=session, node_id=node_id)
             # a node marked for removal since the snapshot keeps that mark
@@ -217,4 +245,4 @@ def record(platform: platform_module.Platform, outcome: Outcome) -> None:
         if moved and outcome.state is not None:
             cluster.state, cluster.state_since = outcome.state, now
         if outcome.message is not None and (moved or cluster.state == outcome.seen_state):
-            cluster.message = outcome.message
+            cluster.message, cluster.message_zh = outcome.message.en, outcome.message.zh

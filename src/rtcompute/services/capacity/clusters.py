@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import cluster_events, names, ram, resources
 from rtcompute.domain import clusters as cluster_rules
-from rtcompute.domain import names, ram, resources
 from rtcompute.domain import networks as network_domain
 from rtcompute.domain import orders as order_rules
 from rtcompute.services.capacity import buckets, machine_types, networks, order_use, zones
@@ -54,6 +54,12 @@ class ClusterDetail:
     network: str
     subnet: str
     zone: str
+
+
+def message_in(row: Cluster | capacity_tables.ClusterComponent, language: str) -> str:
+    """A cluster's or a component's message in `language` (`zh` or `en`), as stored by the
+    cluster reconciler in both (domain/cluster_events.py); English when it has no Chinese."""
+    return cluster_events.text(cluster_events.Said(row.message, row.message_zh), language)
 
 
 def not_found(name: str) -> errors.NotFound:
@@ -291,9 +297,10 @@ def move(
     platform: platform_module.Platform,
     cluster: Cluster,
     target: str,
-    message: str = "",
+    message: cluster_events.Said = cluster_events.NOTHING,
 ) -> None:
-    """Move along domain.clusters.TRANSITIONS, or Conflict naming the current state."""
+    """Move along domain.clusters.TRANSITIONS, or Conflict naming the current state; the
+    message (both languages) replaces the one of the state it leaves."""
     if not cluster_rules.can_move(cluster.state, target):
         raise errors.Conflict(
             f"cluster {cluster.name} is {cluster.state.replace('_', ' ')}: it cannot go to "
@@ -302,7 +309,8 @@ def move(
             f"“{state_zh(target)}”",
             code="ClusterStateConflict",
         )
-    cluster.state, cluster.message, cluster.state_since = target, message, platform.now()
+    cluster.state, cluster.state_since = target, platform.now()
+    cluster.message, cluster.message_zh = message.en, message.zh
 
 
 def release_cluster(platform: platform_module.Platform, account_id: str, name: str) -> Cluster:

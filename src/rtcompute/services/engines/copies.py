@@ -4,12 +4,15 @@
 A copy serves every target of its version on the machine; it is removed once no
 deployment references it. A failed install removes its copy row, marks the waiting
 deployments failed and puts their clusters back to running with their previous versions.
+A failed deployment's message is written in English and in Chinese
+(domain/cluster_events.py): a tenant reads it on the versions page and in the API.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rtcompute.domain import cluster_events
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as engine_rules
 from rtcompute.services.capacity import clusters
@@ -40,13 +43,8 @@ class Failed:
 
 
 def tenant_message(version: str) -> str:
-    """A failed install as a tenant sees it: the cause (the operator's package index or
-    wheelhouse, paths, pip's output) is the operator's business and goes to the server log."""
-    return (
-        f"{version} could not be installed on this installation (the operator has the cause "
-        "in the server log); the cluster keeps running with its previous versions: try again "
-        "later, or ask the operator"
-    )
+    """A failed install as a tenant sees it, in English (cluster_events.install_failed)."""
+    return cluster_events.install_failed(version).en
 
 
 def _drop_gone_targets(session: db.Session) -> None:
@@ -152,7 +150,7 @@ def finish_deployments(platform: platform_module.Platform, host: str) -> list[st
                 continue
             others = engine_store.list_deployments(session=session, target=row.target)
             row.state, row.state_since = engine_rules.INSTALLED, now
-            row.phase, row.progress, row.message = "done", 100, ""
+            row.phase, row.progress, row.message, row.message_zh = "done", 100, "", ""
             if not any(other.current for other in others):
                 row.current = True
             session.flush()
@@ -177,8 +175,13 @@ def copy_failed(
             if row.version != version:
                 continue
             # the shared pool is the operator's: its row keeps the cause itself
-            shown = message if row.cluster_id is None else tenant_message(version)
-            row.state, row.state_since, row.message = engine_rules.FAILED, now, shown
+            said = (
+                cluster_events.installer_said(message)
+                if row.cluster_id is None
+                else cluster_events.install_failed(version)
+            )
+            row.state, row.state_since = engine_rules.FAILED, now
+            row.message, row.message_zh = said.en, said.zh
             row.current = False
             cluster = (
                 cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
@@ -193,7 +196,7 @@ def copy_failed(
                     cluster.account_id if cluster else None,
                     cluster.name if cluster else "the shared pool",
                     version,
-                    shown,
+                    said.en,
                 )
             )
     return failed

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
+from rtcompute.domain import cluster_events, names, text
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as engine_rules
-from rtcompute.domain import names, text
 from rtcompute.services.capacity import clusters
 from rtcompute.services.engines import catalog as engines
 from rtcompute.services.kernel import platform as platform_module
@@ -72,6 +72,10 @@ class VersionView:
     state_since: datetime
     end_of_service: date
     retired: bool
+    message_zh: str = ""  # the message in Chinese ("": it has none; cluster_events)
+
+    def message_in(self, language: str) -> str:
+        return cluster_events.text(cluster_events.Said(self.message, self.message_zh), language)
 
 
 def resolve(
@@ -132,6 +136,7 @@ def view(
         state_since=row.state_since,
         end_of_service=end,
         retired=engine_rules.is_retired(end, platform.now().date()),
+        message_zh=row.message_zh,
     )
 
 

@@ -163,6 +163,8 @@ class Cluster(Base):
     # | released
     state: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
+    # the message in Chinese ("": it has none; 0013), see domain/cluster_events.py
+    message_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -203,6 +205,7 @@ class ClusterComponent(Base):
     state: Mapped[str] = mapped_column(String(16), default="starting")
     restarts: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    message_zh: Mapped[str] = mapped_column(Text, default="", server_default="")  # 0013
     since: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

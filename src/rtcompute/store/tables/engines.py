@@ -60,6 +60,8 @@ class EngineDeployment(Base):
     phase: Mapped[str] = mapped_column(String(64), default="")
     progress: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    # the message in Chinese ("": it has none; 0013), see domain/cluster_events.py
+    message_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
     requested_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     state_since: Mapped[datetime] = mapped_column(UtcDateTime())

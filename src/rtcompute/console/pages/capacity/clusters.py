@@ -5,6 +5,9 @@ While the cluster moves (starting, scaling, releasing) the live part of the page
 itself every two seconds with htmx and stops once the state settles, so the user watches
 the reconciler bring nodes up without reloading. Scale and renew make orders; paying the
 order (on its page) is what starts the change, as the guide's purchase flow does.
+
+The messages of the cluster and of its components are stored in English and in Chinese by
+the reconciler (domain/cluster_events.py); the page shows them in its own language.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from rtcompute import errors
-from rtcompute.console import guard
+from rtcompute.console import guard, i18n, views
 from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import operations
@@ -48,7 +51,10 @@ async def live_context(
 ) -> dict[str, Any]:
     platform = guard.platform_of(request)
     detail = await shared.run(clusters.read_cluster, platform, principal.account_id, name)
+    language = "zh" if views.language_of(request)[0] == i18n.CHINESE else "en"
     return {
+        # a cluster's or a component's message in the page's language
+        "message_in": lambda row: clusters.message_in(row, language),
         "detail": detail,
         "cluster": detail.cluster,
         "components": components_by_node(detail),
