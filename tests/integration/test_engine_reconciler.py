@@ -336,7 +336,7 @@ def test_a_failed_pool_install_alerts_the_operator(
     engine_copies.copy_ready(platform, HOST, "flink-2.2.1", path="/p", size_bytes=1, source="x")
     pool_deployment(platform, "flink-1.20.5")
     settle(reconciler)
-    failed = engine_versions.read_version(platform, "nobody", None, "flink-1.20.5")
+    failed = engine_versions.read_version(platform, "nobody", None, "flink-1.20.5", operator=True)
     assert (failed.state, failed.current, failed.message) == (
         "failed",
         False,
@@ -368,7 +368,7 @@ def test_an_install_error_with_a_message_attribute(
     installer.install = broken  # type: ignore[method-assign]
     pool_deployment(platform, "flink-2.2.1")
     settle(reconciler)
-    found = engine_versions.read_version(platform, "nobody", None, "flink-2.2.1")
+    found = engine_versions.read_version(platform, "nobody", None, "flink-2.2.1", operator=True)
     assert (found.state, found.message) == ("failed", "the package index did not answer")
 
 
@@ -447,8 +447,14 @@ def test_an_alert_that_cannot_be_delivered_never_fails_the_reconciler(
     settle(reconciler)
     assert platform.settings.alerts.webhook_url == webhook_url
     assert notifier.sent[-1].subject.endswith("installing flink-2.2.1 on the shared pool failed")
-    found = engine_versions.read_version(platform, "nobody", None, "flink-2.2.1")
+    # the operator reads the installer's cause; a tenant reads what a cluster's owner reads
+    found = engine_versions.read_version(platform, "nobody", None, "flink-2.2.1", operator=True)
     assert (found.state, found.message) == ("failed", "no space left on device")
+    tenant = engine_versions.read_version(platform, "nobody", None, "flink-2.2.1")
+    listed = engine_versions.list_versions(platform, "nobody", None)
+    assert tenant.message == engine_copies.tenant_message("flink-2.2.1")
+    assert [v.message for v in listed if v.version == "flink-2.2.1"] == [tenant.message]
+    assert "no space" not in tenant.message + tenant.message_zh
 
 
 def test_a_copy_left_installing_for_nobody_is_removed(

@@ -80,7 +80,6 @@ def detail_out(
             machine_type=node.machine_type,
             address=node.address,
             port_base=node.port_base,
-            directory=node.directory,
             state=node.state,
             since=node.since,
             components=by_node.get(node.id, []),

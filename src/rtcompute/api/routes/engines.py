@@ -4,6 +4,8 @@ engine. Installs only write desired state; the engine reconciler installs."""
 
 from __future__ import annotations
 
+import functools
+
 import anyio
 from fastapi import APIRouter, Request
 
@@ -169,7 +171,13 @@ async def list_pool_versions(
 ) -> list[schemas.Version]:
     """The shared pool's versions; shared projects run on its current one."""
     found = await anyio.to_thread.run_sync(
-        engine_versions.list_versions, platform, principal.account_id, None
+        functools.partial(
+            engine_versions.list_versions,
+            platform,
+            principal.account_id,
+            None,
+            operator=principal.is_operator,
+        )
     )
     return [version_out(v) for v in found]
 
@@ -181,7 +189,14 @@ async def get_pool_version(
     principal: principals.Principal = deps.requires(operations.DESCRIBE_CATALOG),
 ) -> schemas.Version:
     found = await anyio.to_thread.run_sync(
-        engine_versions.read_version, platform, principal.account_id, None, version
+        functools.partial(
+            engine_versions.read_version,
+            platform,
+            principal.account_id,
+            None,
+            version,
+            operator=principal.is_operator,
+        )
     )
     return version_out(found)
 

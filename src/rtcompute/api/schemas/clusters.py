@@ -43,7 +43,6 @@ class Node(base.ResponseModel):
     machine_type: str
     address: str
     port_base: int | None
-    directory: str
     state: str
     since: datetime
     components: list[Component]

@@ -10,7 +10,7 @@ for the pool), so two installs racing for the last of the 3 places cannot both w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -140,8 +140,21 @@ def view(
     )
 
 
+def seen_by(found: VersionView, *, pool: bool, operator: bool) -> VersionView:
+    """A failed install of the shared pool keeps the installer's cause (the operator's setup:
+    paths, settings) for the operator; a tenant reads what a cluster's owner reads."""
+    if not pool or operator or found.state != engine_rules.FAILED:
+        return found
+    said = cluster_events.install_failed(found.version)
+    return replace(found, message=said.en, message_zh=said.zh)
+
+
 def list_versions(
-    platform: platform_module.Platform, account_id: str, cluster: str | None
+    platform: platform_module.Platform,
+    account_id: str,
+    cluster: str | None,
+    *,
+    operator: bool = False,
 ) -> list[VersionView]:
     """Installed (and installing, failed) versions, newest first; the current one flagged."""
     with db.transaction(platform.sessions) as session:
@@ -149,7 +162,10 @@ def list_versions(
         rows = engine_store.list_deployments(session=session, target=target.key)
         ordered = sorted(rows, key=lambda r: engine_rules.sort_key(r.version), reverse=True)
         catalog = engines.entries(session)
-        return [view(session, platform, row, catalog) for row in ordered]
+        return [
+            seen_by(view(session, platform, row, catalog), pool=cluster is None, operator=operator)
+            for row in ordered
+        ]
 
 
 def _find(session: db.Session, target: Target, version: str) -> engine_tables.EngineDeployment:
@@ -168,11 +184,17 @@ def _find(session: db.Session, target: Target, version: str) -> engine_tables.En
 
 
 def read_version(
-    platform: platform_module.Platform, account_id: str, cluster: str | None, version: str
+    platform: platform_module.Platform,
+    account_id: str,
+    cluster: str | None,
+    version: str,
+    *,
+    operator: bool = False,
 ) -> VersionView:
     with db.transaction(platform.sessions) as session:
         target = resolve(session, account_id, cluster)
-        return view(session, platform, _find(session, target, version))
+        found = view(session, platform, _find(session, target, version))
+        return seen_by(found, pool=cluster is None, operator=operator)
 
 
 def install(

@@ -97,7 +97,11 @@ async def live_context(
 ) -> dict[str, Any]:
     platform = guard.platform_of(request)
     versions = await shared.run(
-        engine_versions.list_versions, platform, principal.account_id, cluster
+        engine_versions.list_versions,
+        platform,
+        principal.account_id,
+        cluster,
+        operator=principal.is_operator,
     )
     found = None
     if cluster is not None:
