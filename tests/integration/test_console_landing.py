@@ -111,6 +111,13 @@ def test_an_order_without_the_service_agreement_is_refused_everywhere(
         assert "service agreement" in refused.json()["message"]
     zh = api.post(f"{API}/orders", headers=owner.headers | ZH, json=body)
     assert "服务协议" in zh.json()["message"]
+    for loose in ("yes", "true", 1):  # consent is the JSON true, nothing that passes for it
+        refused = api.post(
+            f"{API}/orders", headers=owner.headers, json=body | {"agree_to_terms": loose}
+        )
+        assert refused.status_code in (400, 422), refused.text
+        assert refused.json()["code"].startswith("InvalidParameter"), refused.text
+    assert ok(api.get(f"{API}/orders", headers=owner.headers)) == []
     token = signin_via_form(api, owner.alias)
     form = text(api.get("/console/purchase/shared"))
     assert 'name="agree" value="true" required' in form

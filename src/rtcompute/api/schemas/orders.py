@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from rtcompute.api.schemas import base
 
@@ -21,8 +21,9 @@ class OrderCreate(base.RequestModel):
     slave_type: str = Field(default="", max_length=16)
     slave_count: int = Field(default=0, ge=0, le=100_000)
     # the buyer accepts the service agreement (guide: 勾选服务协议); without it the order is
-    # refused with InvalidParameter.ServiceAgreement
-    agree_to_terms: bool = False
+    # refused with InvalidParameter.ServiceAgreement; consent is the JSON `true` itself, not a
+    # value that would pass for it ("yes", 1)
+    agree_to_terms: StrictBool = False
 
 
 class Order(base.ResponseModel):
