@@ -192,6 +192,7 @@ def test_a_ram_user_granted_one_project_lands_on_a_page_that_works(
         for word in words:
             assert word in shown
         assert 'data-project="analytics"' in shown and "secret_one" not in shown
+        assert 'id="nothing-granted"' not in shown
         assert 'href="/console/projects/analytics"' in shown
         links = nav_links(shown)
         assert links[0] == "/console" and "/console/identity" in links
@@ -199,8 +200,16 @@ def test_a_ram_user_granted_one_project_lands_on_a_page_that_works(
             assert never not in links, never
         for buy in ("/console/purchase/shared", 'id="new-project"', 'id="new-cluster"'):
             assert buy not in shown, buy
-    assert api.get("/console/projects/analytics").status_code == 200
+    project = api.get("/console/projects/analytics")
+    assert project.status_code == 200
+    # renewing and scaling are orders, the account's alone; its policy allows deleting
+    assert 'id="renew"' not in project.text and 'id="scale"' not in project.text
+    assert "/console/projects/analytics/delete" in project.text
     assert api.get("/console/identity").status_code == 200
+    api.cookies.clear()
+    signin_via_form(api, "acme")
+    mine = api.get("/console/projects/analytics").text
+    assert 'id="renew"' in mine and 'id="scale"' in mine and "/delete" in mine
 
 
 def test_a_ram_user_without_policies_still_lands(api: TestClient, owner: Owner) -> None:
@@ -210,6 +219,9 @@ def test_a_ram_user_without_policies_still_lands(api: TestClient, owner: Owner) 
     page = text(api.get("/console"))
     assert 'id="orders-section"' not in page and 'id="shared-section"' not in page
     assert nav_links(page)[0] == "/console" and "/console/audit" not in nav_links(page)
+    # not a blank page: it says what is missing and whom to ask
+    assert 'id="nothing-granted"' in page and "Ask the account owner" in page
+    assert "请联系主账号在 RAM 中为您授权" in text(api.get("/console", headers=ZH))
 
 
 def test_a_cluster_page_says_what_it_costs(

@@ -97,11 +97,20 @@ async def project_page_response(
     if project.cluster_id is not None:
         names = await shared.run(clusters.cluster_names, platform, principal.account_id)
         cluster = names.get(project.cluster_id, "")
+    # renewing and scaling are orders: the account's alone (views.may_buy); resizing in a
+    # cluster and deleting are offered when the caller's policies allow them
+    may = await guard.may(
+        request,
+        principal,
+        {"resize": operations.UPDATE_PROJECT, "delete": operations.DELETE_PROJECT},
+        project=name,
+    )
     context: dict[str, Any] = {
         "project": project,
         "cluster": cluster,
         "refused": refused,
         "max_months": order_rules.MAX_MONTHS,
+        "may": may,
     }
     return shared.render(request, "capacity/project.html", "shared-projects", status, **context)
 
