@@ -15,6 +15,29 @@ ENGLISH = "en"
 CHINESE = "zh"
 
 
+def accepted_language(header: str | None) -> str:
+    """The language of an Accept-Language header the platform speaks, `zh` or `en`: the
+    highest quality among the zh and en tags (the first of equals); English by default.
+    The API answers errors, events and the platform's own texts in it, all alike."""
+    best: tuple[tuple[float, int], str] | None = None
+    for position, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().replace("_", "-").split("-")[0]
+        if primary not in (CHINESE, ENGLISH) or not quality > 0:  # NaN is no quality
+            continue
+        key = (-quality, position)
+        if best is None or key < best[0]:
+            best = (key, primary)
+    return best[1] if best else ENGLISH
+
+
 def language_of(tag: str) -> str:
     """`zh`, `zh-CN`, `zh_CN` -> `zh`; anything else -> `en`."""
     return CHINESE if tag.lower().replace("_", "-").split("-")[0] == CHINESE else ENGLISH

@@ -542,7 +542,7 @@ def test_a_chinese_page_shows_the_error_s_chinese_sentence(
     bad = zh_post("/console/buckets", name="Bad_Name")
     assert bad.status_code == 400
     assert refusal_of(bad, "InvalidBucketName") == (
-        "存储桶名称须为 3-63 个字符，只含小写字母、数字和连字符，并以字母或数字开头和结尾；"
+        "存储空间名称须为 3-63 个字符，只含小写字母、数字和连字符，并以字母或数字开头和结尾；"
         "而不是 'Bad_Name'"
     )
     assert "bucket name must be" not in text(bad)

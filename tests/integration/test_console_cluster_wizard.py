@@ -282,4 +282,10 @@ def test_the_api_answers_which_zones_and_subnets_hold_an_order(
         400,
         "InvalidParameter.Order",
     )
-    expect(api.get(f"{API}/networks/vpc1/placement", headers=owner.headers), 404, "OrderNotFound")
+    for missing in ("", "?order_id="):  # says what is missing, not "order  does not exist"
+        body = expect(
+            api.get(f"{API}/networks/vpc1/placement{missing}", headers=owner.headers),
+            400,
+            "InvalidParameter.OrderId",
+        )
+        assert "order_id is required" in body["message"]

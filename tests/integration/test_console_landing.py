@@ -24,6 +24,7 @@ from tests.integration.test_ram_support import (
     Owner,
     account,
     allow,
+    attach,
     authorize_service_role,
     create_policy,
     ok,
@@ -233,3 +234,47 @@ def test_a_cluster_page_says_what_it_costs(
     # 1 master + 2 slaves of 4c16g at 600.00 a month each
     assert 'data-cost="month">¥1800.00 / month<' in page
     assert "¥1800.00 / 月" in text(api.get("/console/clusters/stream1", headers=ZH))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["\u00b2", "\u2460", "\u0661", "\uff11", "3\u00b2"],  # ², ①, Arabic-Indic 1, full-width 1
+)
+def test_a_count_in_other_digits_is_refused_not_a_crash(
+    api: TestClient, owner: Owner, typed: str
+) -> None:
+    """`str.isdigit` passes superscripts, circled and Arabic-Indic digits: a form's count is
+    ASCII digits or refused with the purchase rules, never a 500, never another number."""
+    token = signin_via_form(api, owner.alias)
+    answer = post(api, "/console/purchase/shared", token, cu=typed, months="1", agree="true")
+    assert answer.status_code == 400, answer.text[:300]
+    price = api.get("/console/purchase/price", params={"mode": "shared", "cu": typed, "months": 1})
+    assert price.status_code in (200, 400), price.text[:300]
+    assert ok(api.get(f"{API}/orders", headers=owner.headers)) == []
+
+
+def test_a_ram_user_is_not_offered_creations_it_can_never_make(
+    api: TestClient, owner: Owner
+) -> None:
+    """Even with stream:* on everything: creating a project or a cluster from a paid order is
+    the account's alone, so the uninitialized orders' rows offer it to the account only."""
+    authorize_service_role(api, owner)
+    shared_order = paid_order(api, owner)
+    cluster_order = paid_order(api, owner, **EXCLUSIVE)
+    create_policy(api, owner, "StreamAll", allow("stream:*", "*"))
+    user = {"name": "dev", "password": PASSWORD, "console_enabled": True}
+    ok(api.post(f"{API}/ram/users", headers=owner.headers, json=user), 201)
+    attach(api, owner, "users/dev", "StreamAll")
+    links = (
+        f"/console/shared-projects/new?order={shared_order['id']}",
+        f"/console/exclusive-clusters/new?order={cluster_order['id']}",
+    )
+    signin_via_form(api, "acme", user="dev")
+    for page in ("/console", "/console/shared-projects", "/console/exclusive-clusters"):
+        shown = api.get(page)
+        assert shown.status_code == 200, page
+        assert shared_order["id"] in shown.text or cluster_order["id"] in shown.text, page
+        assert not any(link in shown.text for link in links), page
+    api.cookies.clear()
+    signin_via_form(api, "acme")
+    assert all(link in api.get("/console").text for link in links)

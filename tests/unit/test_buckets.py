@@ -149,7 +149,7 @@ def test_refusals_carry_the_oss_code_and_a_chinese_sentence() -> None:
     with pytest.raises(errors.Invalid) as name:
         names.BUCKET.check("My_Bucket")
     assert name.value.code == "InvalidBucketName"
-    assert name.value.zh.startswith("存储桶名称须为 3-63 个字符")
+    assert name.value.zh.startswith("存储空间名称须为 3-63 个字符")
     assert name.value.zh.endswith("而不是 'My_Bucket'")
     with pytest.raises(errors.Invalid) as key:
         buckets.check_object_key("a/../b")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from rtcompute import errors
 from rtcompute.console import i18n
 
 CONSOLE = Path(i18n.__file__).parent
@@ -121,3 +122,26 @@ def test_the_catalog_is_read_from_every_po_file_and_refuses_a_duplicate(
     (folder / "more.po").write_text('msgid "Jobs"\nmsgstr "任务"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="already in another catalog file"):
         i18n.catalog("xx")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "en"),
+        ("", "en"),
+        ("zh-CN", "zh"),
+        ("zh;q=0.9", "zh"),
+        ("fr, zh-CN", "zh"),
+        ("de-DE, zh-CN;q=0.8", "zh"),
+        ("en;q=0.1, zh-CN", "zh"),
+        ("zh;q=0.5, en;q=0.9", "en"),
+        ("zh-CN;q=0, en", "en"),
+        ("zh-CN;q=nan", "en"),
+        ("zh-CN;q=banana", "en"),
+        ("zh_TW, en", "zh"),
+        ("x" * 5000, "en"),
+    ],
+)
+def test_the_api_reads_accept_language_one_way(header: str | None, expected: str) -> None:
+    """errors, events, descriptions and placement reasons all answer in this language."""
+    assert errors.accepted_language(header) == expected

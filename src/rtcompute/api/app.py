@@ -87,14 +87,8 @@ def error_response(
 
 
 def localized(request: Request, exc: errors.RtcError) -> str:
-    """The error's message in the first language of Accept-Language it has, else English."""
-    for part in request.headers.get("accept-language", "").split(",")[:20]:
-        tag = part.split(";")[0].strip()
-        if errors.language_of(tag) == errors.CHINESE and exc.zh:
-            return exc.zh
-        if tag.lower().startswith("en"):
-            return exc.message
-    return exc.message
+    """The error's message in the Accept-Language language (English where it has no other)."""
+    return exc.text(errors.accepted_language(request.headers.get("accept-language")))
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:

@@ -277,7 +277,7 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 def _declared_length(scope: Scope) -> int | None:
     """The Content-Length the client announced, when it announced a readable one."""
     value = _header(scope, b"content-length")
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return int(value)
 

@@ -178,7 +178,7 @@ def _verdict_row(result: schemas.ram.SimulationResult, files: list[str]) -> dict
         return {"decision": result.decision, "policy": "none: no statement allows it"}
     policy = f"{kind} policy {name}"
     index = name.removeprefix("policy[").removesuffix("]")
-    if kind == "Inline" and index.isdigit() and int(index) < len(files):
+    if kind == "Inline" and index.isascii() and index.isdigit() and int(index) < len(files):
         policy = f"{name} from {files[int(index)]}"
     return {"decision": result.decision, "policy": policy, "statement": result.statement}
 

@@ -34,7 +34,11 @@ def parse_capacity(values: list[str]) -> dict[str, int]:
     capacity: dict[str, int] = {}
     for value in values:
         name, equals, count = value.partition("=")
-        if not equals or not name.strip() or not count.strip().isdigit():
+        if (
+            not equals
+            or not name.strip()
+            or not (count.strip().isascii() and count.strip().isdigit())
+        ):
             raise commands.usage(f"{value!r} is not TYPE=COUNT (e.g. 4c16g=10)", "--capacity")
         if name.strip() in capacity:
             raise commands.usage(f"{name.strip()} is given twice", "--capacity")

@@ -119,6 +119,10 @@ def check_acl(value: str) -> str:
     return value
 
 
+# the storage classes in the console's Chinese words (capacity.po: 标准存储, 低频访问, 归档存储)
+STORAGE_CLASSES_ZH = {"standard": "标准存储", "infrequent": "低频访问", "archive": "归档存储"}
+
+
 def check_for_cluster(name: str, storage_class: str, acl: str) -> None:
     """Guide, exclusive cluster configuration: standard storage, and never public-read."""
     if storage_class != STANDARD:
@@ -126,15 +130,15 @@ def check_for_cluster(name: str, storage_class: str, acl: str) -> None:
             f"bucket {name} has storage class {storage_class}; a cluster keeps "
             "its UDF packages in a standard-class bucket: choose or create one with "
             f"storage_class {STANDARD}",
-            f"存储桶 {name} 的存储类型是 {storage_class}；集群的 UDF 包须存放在"
-            f"标准存储类型的存储桶中：请选择或创建存储类型为 {STANDARD} 的存储桶",
+            f"存储空间 {name} 的存储类型是{STORAGE_CLASSES_ZH.get(storage_class, storage_class)}；"
+            "集群的 UDF 包须存放在标准存储类型的存储空间中：请选择或创建一个标准存储的存储空间",
             code="InvalidParameter.BucketStorageClass",
         )
     if acl == PUBLIC_READ:
         raise errors.Invalid(
             f"bucket {name} is public-read; a cluster's bucket must not be: set its acl "
             f"to {PRIVATE} or choose a private bucket",
-            f"存储桶 {name} 是公共读的，集群的存储桶不能公共读：请将其读写权限改为 "
-            f"{PRIVATE}，或选择一个私有存储桶",
+            f"存储空间 {name} 是公共读的，集群的存储空间不能公共读：请将其读写权限改为私有，"
+            "或选择一个私有存储空间",
             code="InvalidParameter.BucketAcl",
         )

@@ -420,7 +420,7 @@ def parse_settings(raw: Any, base: JobSettings | None = None) -> JobSettings:
         raise wrong_setting(
             "state_bucket",
             "a bucket name (3-63 lowercase letters, digits, -)",
-            "须为存储桶名称（3-63 个小写字母、数字或 -）",
+            "须为存储空间名称（3-63 个小写字母、数字或 -）",
         )
     return JobSettings(
         parallelism=_int(merged, "parallelism", 1, 1, MAX_PARALLELISM, "parallelism"),

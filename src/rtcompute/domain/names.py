@@ -100,7 +100,7 @@ JOB = Rule(
 # OSS bucket naming rule
 BUCKET = Rule(
     "bucket name",
-    "存储桶名称",
+    "存储空间名称",
     r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
     63,
     "3-63 characters: lowercase letters, digits and hyphens, starting and ending with a "

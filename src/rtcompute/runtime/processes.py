@@ -46,7 +46,7 @@ def search(markers: Sequence[str]) -> list[int]:
     """Every live process started with `markers` (a pid file lost in a crash)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and matches(int(entry.name), markers):
+        if entry.name.isascii() and entry.name.isdigit() and matches(int(entry.name), markers):
             found.append(int(entry.name))
     return sorted(found)
 
@@ -56,7 +56,7 @@ def read_pid(pid_file: Path) -> int | None:
         text = pid_file.read_text().strip()
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def live_pid(pid_file: Path, markers: Sequence[str]) -> int | None:

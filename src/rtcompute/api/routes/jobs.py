@@ -58,15 +58,8 @@ def deployment_out(
 
 
 def language_of(request: Request) -> str:
-    """The first language of Accept-Language the platform speaks (zh or en), as errors
-    are answered (api/app.localized); English by default."""
-    for part in request.headers.get("accept-language", "").split(",")[:20]:
-        tag = part.split(";")[0].strip()
-        if errors.language_of(tag) == errors.CHINESE:
-            return errors.CHINESE
-        if tag.lower().startswith("en"):
-            return errors.ENGLISH
-    return errors.ENGLISH
+    """The Accept-Language language (zh or en), as errors are answered (api/app.localized)."""
+    return errors.accepted_language(request.headers.get("accept-language"))
 
 
 # ---- folders ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Query, Request, Response, status
 
+from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.schemas import networks as schemas
 from rtcompute.domain import operations
@@ -146,6 +147,12 @@ async def placement_options(
     account_id = listing.principal.account_id
     found = await anyio.to_thread.run_sync(networks.list_subnets, platform, account_id, network)
     shown = await listing.visible(found, lambda subnet: subnet.arn)
+    if not order_id:  # after the authorization: who may list nothing is refused first
+        raise errors.Invalid(
+            "order_id is required: the paid exclusive order whose cluster is to be placed",
+            "须提供 order_id：要放置其集群的已支付独享模式订单",
+            code="InvalidParameter.OrderId",
+        )
     order = await anyio.to_thread.run_sync(
         cluster_readiness.usable_order, platform, account_id, order_id
     )
@@ -153,7 +160,7 @@ async def placement_options(
         cluster_readiness.placement_options, platform, order, shown
     )
     needs = cluster_readiness.needs_of(order)
-    language = request.headers.get("accept-language", "").split(",")[0]
+    language = errors.accepted_language(request.headers.get("accept-language"))
     return schemas.PlacementOptions(
         order_id=order.id,
         network=network,

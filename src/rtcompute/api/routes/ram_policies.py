@@ -27,8 +27,7 @@ HOLDERS = {"users": ("User", "user"), "groups": ("Group", "group"), "roles": ("R
 def language_of(request: Request) -> str:
     """The first language of Accept-Language: `zh` or `en` (the platform's own descriptions
     are answered in it; what an account wrote is answered as written)."""
-    first = request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip()
-    return errors.language_of(first)
+    return errors.accepted_language(request.headers.get("accept-language"))
 
 
 def policy_out(view: ram_policies.PolicyView, language: str = errors.ENGLISH) -> schemas.Policy:

@@ -16,9 +16,8 @@ DEFAULT_TEXT = """\
 Service agreement / 服务协议
 
 This is the default service agreement of an rtcompute installation. The operator of this
-installation replaces it with their own terms (setting RTC_BILLING__AGREEMENT_FILE).
-本文是 rtcompute 安装的默认服务协议。本平台的运维人员可以用自己的条款替换它
-（设置 RTC_BILLING__AGREEMENT_FILE）。
+installation may replace it with their own terms.
+本文是 rtcompute 安装的默认服务协议。本平台的运维人员可以用自己的条款替换它。
 
 1. What you buy / 购买内容
    An order buys shared-mode CU for a project, or an exclusive cluster, in one region, for

@@ -99,7 +99,7 @@ def read_bucket(
     if found is None:
         raise errors.NotFound(
             f"bucket {name[:63]!r} does not exist in this account; create it first",
-            f"本账号中不存在存储桶 {name[:63]!r}，请先创建",
+            f"本账号中不存在存储空间 {name[:63]!r}，请先创建",
             code="NoSuchBucket",
         )
     return found
@@ -130,7 +130,7 @@ def create_bucket(
     taken = errors.Conflict(
         f"the bucket name {name} is taken (bucket names are unique across the installation); "
         "choose another",
-        f"存储桶名称 {name} 已被占用（存储桶名称在整个平台内唯一），请换一个",
+        f"存储空间名称 {name} 已被占用（存储空间名称在整个平台内唯一），请换一个",
         code="BucketAlreadyExists",
     )
     try:
@@ -192,7 +192,7 @@ def update_bucket(
                 raise errors.Conflict(
                     f"bucket {name} is used by {clusters} clusters, which need it standard "
                     f"and not public-read: {exc.message}",
-                    f"存储桶 {name} 正被 {clusters} 个集群使用，它们要求存储桶为标准存储类型且"
+                    f"存储空间 {name} 正被 {clusters} 个集群使用，它们要求存储空间为标准存储类型且"
                     f"不是公共读：{exc.zh}",
                     code="BucketInUse",
                 ) from None
@@ -213,14 +213,14 @@ def delete_bucket(
         if clusters:
             raise errors.Conflict(
                 f"bucket {name} is used by {clusters} clusters: release them first",
-                f"存储桶 {name} 正被 {clusters} 个集群使用，请先释放这些集群",
+                f"存储空间 {name} 正被 {clusters} 个集群使用，请先释放这些集群",
                 code="BucketInUse",
             )
         root = _root(platform, bucket)
         if bucket_store.has_objects(root):
             raise errors.Conflict(
                 f"bucket {name} is not empty: delete its objects first",
-                f"存储桶 {name} 不为空，请先删除其中的对象",
+                f"存储空间 {name} 不为空，请先删除其中的对象",
                 code="BucketNotEmpty",
             )
         bucket_store.delete_bucket(session=session, bucket_id=bucket.id)
@@ -286,7 +286,7 @@ def _remaining_size(handle: BinaryIO) -> int:
 def _outside(key: str) -> errors.Invalid:
     return errors.Invalid(
         f"object key {key[:200]!r} would lie outside the bucket",
-        f"对象名 {key[:200]!r} 会指向存储桶之外",
+        f"对象名 {key[:200]!r} 会指向存储空间之外",
         code=bucket_domain.KEY_CODE,
     )
 

@@ -188,7 +188,7 @@ def _state_bucket(
         if found is None:
             raise errors.NotFound(
                 f"settings.state_bucket: bucket {settings.state_bucket} does not exist",
-                f"作业设置中的状态存储桶 {settings.state_bucket} 不存在",
+                f"作业设置中的状态存储空间 {settings.state_bucket} 不存在",
                 code="NoSuchBucket",
             )
         return found.name
@@ -204,8 +204,8 @@ def _state_bucket(
     raise errors.Invalid(
         "the job needs a bucket for its checkpoints and savepoints: set settings.state_bucket "
         "(a shared-mode project has no cluster bucket)",
-        "作业需要一个存储桶保存检查点和保存点：请在作业设置中指定状态存储桶"
-        "（共享模式的项目没有集群存储桶）",
+        "作业需要一个存储空间保存检查点和保存点：请在作业设置中指定状态存储空间"
+        "（共享模式的项目没有集群存储空间）",
         code="JobStateBucketRequired",
     )
 

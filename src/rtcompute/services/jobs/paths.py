@@ -246,7 +246,9 @@ def shown(
         bucket_id, *key = inside.parts
         if bucket_id not in names:
             bucket = (
-                session.get(capacity_tables.Bucket, int(bucket_id)) if bucket_id.isdigit() else None
+                session.get(capacity_tables.Bucket, int(bucket_id))
+                if bucket_id.isascii() and bucket_id.isdigit()
+                else None
             )
             names[bucket_id] = bucket.name if bucket and bucket.account_id == account_id else ""
         if not names[bucket_id]:

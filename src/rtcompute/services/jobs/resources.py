@@ -94,7 +94,7 @@ def _refs(wanted: Sequence[Ref]) -> list[Ref]:
         if not (text.is_storable(ref.bucket) and text.is_storable(ref.key)) or not ref.bucket:
             raise errors.Invalid(
                 "a resource names a bucket and an object key",
-                "资源须指明存储桶和对象键",
+                "资源须指明存储空间和对象键",
                 code="InvalidParameter.JobResource",
             )
         buckets.check_key(ref.key)
@@ -130,14 +130,14 @@ def _object(
         raise Refused(
             "NoSuchBucket",
             f"bucket {ref.bucket[:63]} is not a bucket of this account",
-            f"存储桶 {ref.bucket[:63]} 不属于本账号",
+            f"存储空间 {ref.bucket[:63]} 不属于本账号",
         )
     if bucket.region != region:
         raise Refused(
             "JobResourceWrongRegion",
             f"bucket {bucket.name} is in region {bucket.region}; the job's cluster reaches "
             f"only storage in its own region ({region})",
-            f"存储桶 {bucket.name} 位于地域 {bucket.region}；作业所在集群只能访问本地域"
+            f"存储空间 {bucket.name} 位于地域 {bucket.region}；作业所在集群只能访问本地域"
             f"（{region}）的存储",
         )
     root = job_paths.bucket_root(platform, bucket)
@@ -145,13 +145,15 @@ def _object(
         found = bucket_store.read_object(root, ref.key)
     except bucket_store.OutsideBucket:
         raise Refused(
-            "InvalidObjectName", "the key would lie outside the bucket", "该对象键会超出存储桶范围"
+            "InvalidObjectName",
+            "the key would lie outside the bucket",
+            "该对象键会超出存储空间范围",
         ) from None
     if found is None or not os.path.realpath(found).startswith(os.path.realpath(root) + "/"):
         raise Refused(
             "NoSuchKey",
             f"object {ref.key[:200]} does not exist in {bucket.name}",
-            f"存储桶 {bucket.name} 中没有对象 {ref.key[:200]}",
+            f"存储空间 {bucket.name} 中没有对象 {ref.key[:200]}",
         )
     if not job_paths.role_allows(platform, session, account_id, bucket.name, ref.key, READ_ACTIONS):
         raise Refused(

@@ -37,9 +37,11 @@ AGREED = ("true", "on")
 
 
 def number(value: str) -> int:
-    """A count typed in a form: digits only, else 0 (the rules then say what is wrong)."""
+    """A count typed in a form: ASCII digits only, else 0 (the rules then say what is wrong;
+    `isdigit` alone passes superscripts and other scripts' digits, which `int` refuses or
+    reads as another number)."""
     value = value.strip()
-    return int(value) if value.isdigit() and len(value) <= 9 else 0
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
 
 
 def purchase_of(values: dict[str, str]) -> orders.Purchase:

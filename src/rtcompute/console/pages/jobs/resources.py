@@ -30,7 +30,7 @@ def ref_of(value: str) -> job_resources.Ref:
     if not sep or not bucket or not key:
         raise errors.Invalid(
             "choose an object (bucket/key) to attach",
-            "请选择要挂载的对象（存储桶/对象键）",
+            "请选择要挂载的对象（存储空间/对象键）",
             code="InvalidParameter.JobResource",
         )
     return job_resources.Ref(bucket, key)
