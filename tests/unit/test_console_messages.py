@@ -90,3 +90,11 @@ def test_service_role_texts_match_the_domain() -> None:
     """The console marks the domain's descriptions for translation; they must stay equal."""
     assert ram_service_role.ROLE_DESCRIPTION == ram.SERVICE_ROLE_DESCRIPTION
     assert ram_service_role.POLICY_DESCRIPTION == ram.SERVICE_ROLE_POLICY_DESCRIPTION
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (44062, "43.0 KiB"), (5 << 20, "5.0 MiB")],
+)
+def test_sizes_are_shown_for_people(count: int, shown: str) -> None:
+    assert views.size(count) == shown

@@ -173,6 +173,17 @@ def status_of(error: errors.RtcError) -> int:
     return http_status.status_of(error)
 
 
+def size(count: int) -> str:
+    """A size in bytes for people: `512 B`, `43.0 KiB`, `1.2 MiB` (units read alike in every
+    language)."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # invariant: the loop returns at GiB
+
+
 @functools.cache
 def environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -183,6 +194,7 @@ def environment(language: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["names"] = names  # the name rules, for the inputs' patterns (domain/names.py)
+    env.filters["size"] = size
     catalog = i18n.translations(language)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         catalog.gettext, catalog.ngettext, newstyle=True
