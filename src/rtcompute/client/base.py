@@ -44,6 +44,10 @@ def given(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+# methods that read: sent again once when the server dropped a kept-alive connection
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class Transport:
     def __init__(
         self,
@@ -71,10 +75,18 @@ class Transport:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self.http.request(method, "/api/v1" + path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise self.unreachable(exc) from None
+        # a kept-alive connection the server closed as the request left (its idle timeout):
+        # a reading is sent once more on a new connection; a change never is
+        attempts = 2 if method.upper() in IDEMPOTENT else 1
+        for attempt in range(attempts):
+            try:
+                response = self.http.request(method, "/api/v1" + path, **kwargs)
+                break
+            except httpx.RemoteProtocolError as exc:
+                if attempt + 1 == attempts:
+                    raise self.unreachable(exc) from None
+            except httpx.HTTPError as exc:
+                raise self.unreachable(exc) from None
         if response.status_code == 204:
             return None
         if response.status_code >= 400:
