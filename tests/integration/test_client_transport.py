@@ -64,17 +64,21 @@ def test_a_dropped_reading_is_sent_again_once(dropping: Dropping) -> None:
 
 
 def test_a_dropped_change_is_not_sent_twice(dropping: Dropping) -> None:
-    with base.Transport(f"http://127.0.0.1:{dropping.port}") as transport:
-        with pytest.raises(base.ApiError) as refused:
-            transport.request("POST", "/orders", json={"mode": "shared"})
+    with (
+        base.Transport(f"http://127.0.0.1:{dropping.port}") as transport,
+        pytest.raises(base.ApiError) as refused,
+    ):
+        transport.request("POST", "/orders", json={"mode": "shared"})
     assert refused.value.code == "ConnectionFailed"
     assert dropping.requests == [b"POST"]
 
 
 def test_a_reading_dropped_twice_is_a_connection_failure(dropping: Dropping) -> None:
     dropping.drops = 2
-    with base.Transport(f"http://127.0.0.1:{dropping.port}") as transport:
-        with pytest.raises(base.ApiError) as refused:
-            transport.request("GET", "/whoami")
+    with (
+        base.Transport(f"http://127.0.0.1:{dropping.port}") as transport,
+        pytest.raises(base.ApiError) as refused,
+    ):
+        transport.request("GET", "/whoami")
     assert refused.value.code == "ConnectionFailed"
     assert dropping.requests == [b"GET", b"GET"]
