@@ -23,7 +23,6 @@ import pytest
 
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.e2e import screens
-from tests.e2e.test_console_browser import ARGS, CHROMIUM
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.integration.test_cluster_reconciler import kill_all_under, port_window
 
@@ -31,20 +30,6 @@ SCREENSHOTS = screens.directory()
 RUNNING_TIMEOUT_MS = 120_000
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def page() -> Iterator[playwright_sync.Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make does it)")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import pytest
 from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
 from tests.e2e import screens
-from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.e2e.test_engines_flow import running_cluster
 from tests.integration.test_cluster_reconciler import kill_all_under
@@ -76,7 +75,7 @@ def install(view: playwright_sync.Page, url: str, cluster: str, version: str) ->
 
 def test_install_switch_and_uninstall_versions_in_the_browser(
     server: LiveServer,
-    page: playwright_sync.Page,  # noqa: F811
+    page: playwright_sync.Page,
 ) -> None:
     expect = playwright_sync.expect
     page.on("dialog", lambda dialog: dialog.accept())  # the uninstall confirmation

@@ -25,7 +25,6 @@ import pytest
 from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
 from tests.e2e import screens
-from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import sign_up_and_in
 from tests.e2e.test_engines_flow import installed, ok, running_cluster
 from tests.integration.test_cluster_reconciler import kill_all_under
@@ -90,7 +89,7 @@ def project_on_a_cluster(server: LiveServer, alias: str) -> None:
 
 def test_write_check_fix_go_online_watch_and_stop_in_the_browser(
     server: LiveServer,
-    page: playwright_sync.Page,  # noqa: F811
+    page: playwright_sync.Page,
 ) -> None:
     expect = playwright_sync.expect
     url = server.url

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
-from pathlib import Path
 
 import playwright.sync_api as playwright_sync
 import pytest
 
 from tests.conftest import LiveServer
 from tests.e2e import screens
-from tests.e2e.test_console_browser import ARGS, CHROMIUM, PASSWORD
+from tests.e2e.test_console_browser import PASSWORD
 
 SCREENSHOTS = screens.directory()
 BAD = json.dumps(
@@ -33,20 +31,6 @@ BAD = json.dumps(
 GOOD = BAD.replace('"Alow"', '"Allow"')
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def page() -> Iterator[playwright_sync.Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make does it)")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 def sign_up_and_in(page: playwright_sync.Page, url: str, alias: str) -> None:

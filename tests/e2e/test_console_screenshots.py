@@ -27,7 +27,6 @@ import pytest
 from tests import ports
 from tests.conftest import LiveServer, login, start_server, stop_server
 from tests.e2e import screens
-from tests.e2e.test_console_capacity_browser import page  # noqa: F401
 from tests.e2e.test_console_ram_browser import BAD, GOOD, sign_up_and_in
 from tests.e2e.test_engines_flow import installed, ok
 from tests.integration.test_cluster_reconciler import kill_all_under
@@ -259,7 +258,7 @@ def assert_purchase_form_like_the_others(tab: playwright_sync.Page) -> None:
 
 def test_main_pages_in_english_and_chinese(
     server: LiveServer,
-    page: playwright_sync.Page,  # noqa: F811
+    page: playwright_sync.Page,
 ) -> None:
     expect = playwright_sync.expect
     url = server.url
