@@ -286,3 +286,9 @@ async def _context(request: Request) -> principals.RequestContext:
 
 
 ContextDep = Annotated[principals.RequestContext, Depends(_context)]
+
+
+def language(request: Request) -> str:
+    """The Accept-Language language, `zh` or `en`: the platform's own texts, job and cluster
+    messages and reasons are answered in it, as errors are (errors.accepted_language)."""
+    return errors.accepted_language(request.headers.get("accept-language"))

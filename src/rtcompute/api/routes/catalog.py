@@ -8,7 +8,6 @@ import anyio
 from fastapi import APIRouter, Query, Request
 
 from rtcompute.api import deps
-from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.schemas import orders as schemas
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import operations, sizing
@@ -128,7 +127,7 @@ async def size_cu(
         complexity=complexity,
         low=estimate.low,
         high=estimate.high,
-        reasoning=estimate.reasoning_in(policy_routes.language_of(request)),
+        reasoning=estimate.reasoning_in(deps.language(request)),
     )
 
 

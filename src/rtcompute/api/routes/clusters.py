@@ -13,7 +13,6 @@ from pydantic import TypeAdapter
 
 from rtcompute import errors
 from rtcompute.api import answers, deps
-from rtcompute.api.routes import jobs as job_routes
 from rtcompute.api.routes import orders as order_routes
 from rtcompute.api.schemas import clusters as schemas
 from rtcompute.api.schemas import orders as order_schemas
@@ -107,7 +106,7 @@ async def list_clusters(
     listing: deps.Listing = deps.requires(operations.LIST_CLUSTERS),
 ) -> Response:
     """The account's clusters, their messages in the Accept-Language language."""
-    language = job_routes.language_of(request)
+    language = deps.language(request)
 
     async def produce() -> list[schemas.Cluster]:
         found = await anyio.to_thread.run_sync(
@@ -156,7 +155,7 @@ async def get_cluster(
     detail = await anyio.to_thread.run_sync(
         clusters.read_cluster, platform, principal.account_id, cluster
     )
-    return detail_out(detail, job_routes.language_of(request))
+    return detail_out(detail, deps.language(request))
 
 
 @router.patch("/{cluster}", response_model=schemas.Cluster)

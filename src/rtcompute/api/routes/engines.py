@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 
 from rtcompute import errors
 from rtcompute.api import deps
-from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.schemas import engines as schemas
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import operations
@@ -54,7 +53,7 @@ async def list_engines(
     """The installable versions, newest first; `retired`: past the end of service. The
     catalog's own notes are answered in the Accept-Language language."""
     found = await anyio.to_thread.run_sync(engines.list_catalog, platform)
-    language = policy_routes.language_of(request)
+    language = deps.language(request)
     return [
         engine_out(e).model_copy(update={"notes": engine_rules.notes_in(language, e.notes)})
         for e in found
@@ -98,7 +97,7 @@ async def list_cluster_versions(
     found = await anyio.to_thread.run_sync(
         engine_versions.list_versions, platform, principal.account_id, cluster
     )
-    language = policy_routes.language_of(request)
+    language = deps.language(request)
     return [version_out(v, language) for v in found]
 
 
@@ -113,7 +112,7 @@ async def get_cluster_version(
     found = await anyio.to_thread.run_sync(
         engine_versions.read_version, platform, principal.account_id, cluster, version
     )
-    return version_out(found, policy_routes.language_of(request))
+    return version_out(found, deps.language(request))
 
 
 @router.post("/clusters/{cluster}/versions", status_code=201, response_model=schemas.Version)

@@ -57,11 +57,6 @@ def deployment_out(
     return out.model_copy(update={"message": found.message_in(language)})
 
 
-def language_of(request: Request) -> str:
-    """The Accept-Language language (zh or en), as errors are answered (api/app.localized)."""
-    return errors.accepted_language(request.headers.get("accept-language"))
-
-
 # ---- folders ----------------------------------------------------------------------------
 
 
@@ -436,7 +431,7 @@ async def get_deployment(
     found = await anyio.to_thread.run_sync(
         job_lifecycle.read_deployment, platform, principal.account_id, project, job
     )
-    return deployment_out(found, language_of(request))
+    return deployment_out(found, deps.language(request))
 
 
 @router.get(PREFIX + "/jobs/{job}/savepoints", response_model=list[schemas.Savepoint])
@@ -467,7 +462,7 @@ async def list_events(
     found = await anyio.to_thread.run_sync(
         job_lifecycle.list_events, platform, principal.account_id, project, job
     )
-    language = language_of(request)
+    language = deps.language(request)
     return [
         schemas.Event(
             at=e.at,

@@ -160,7 +160,7 @@ async def placement_options(
         cluster_readiness.placement_options, platform, order, shown
     )
     needs = cluster_readiness.needs_of(order)
-    language = errors.accepted_language(request.headers.get("accept-language"))
+    language = deps.language(request)
     return schemas.PlacementOptions(
         order_id=order.id,
         network=network,

@@ -24,12 +24,6 @@ HolderPath = Literal["users", "groups", "roles"]
 HOLDERS = {"users": ("User", "user"), "groups": ("Group", "group"), "roles": ("Role", "role")}
 
 
-def language_of(request: Request) -> str:
-    """The first language of Accept-Language: `zh` or `en` (the platform's own descriptions
-    are answered in it; what an account wrote is answered as written)."""
-    return errors.accepted_language(request.headers.get("accept-language"))
-
-
 def policy_out(view: ram_policies.PolicyView, language: str = errors.ENGLISH) -> schemas.Policy:
     return schemas.Policy(
         name=view.name,
@@ -57,7 +51,7 @@ async def list_policies(
             platform, principal.account_id, policy_type, limit=limit, offset=offset
         )
     )
-    language = language_of(request)
+    language = deps.language(request)
     return schemas.PolicyPage(policies=[policy_out(p, language) for p in found], total=total)
 
 
@@ -107,7 +101,7 @@ async def get_policy(
     view = await anyio.to_thread.run_sync(
         ram_policies.read_policy, platform, principal.account_id, policy_type, name
     )
-    return policy_out(view, language_of(request))
+    return policy_out(view, deps.language(request))
 
 
 @router.delete("/policies/Custom/{name}", status_code=status.HTTP_204_NO_CONTENT)
@@ -232,7 +226,7 @@ def _holder_routes(path: str, kind: str, noun: str) -> None:
             schemas.Attachment(
                 policy_type=a.policy_type,
                 policy_name=a.policy_name,
-                description=ram.description_in(language_of(request), a.description),
+                description=ram.description_in(deps.language(request), a.description),
                 attached_at=a.attached_at,
             )
             for a in found

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, Response, status
 from rtcompute import errors
 from rtcompute.api import deps
 from rtcompute.api.routes import auth as auth_routes
-from rtcompute.api.routes import ram_policies as policy_routes
 from rtcompute.api.routes import ram_users as user_routes
 from rtcompute.api.schemas import ram as schemas
 from rtcompute.domain import operations, ram, resources
@@ -45,7 +44,7 @@ async def list_roles(
     found, total = await anyio.to_thread.run_sync(
         lambda: roles.list_roles(platform, principal.account_id, limit=limit, offset=offset)
     )
-    language = policy_routes.language_of(request)
+    language = deps.language(request)
     return schemas.RolePage(roles=[role_out(r, language) for r in found], total=total)
 
 
@@ -76,7 +75,7 @@ async def get_role(
     principal: principals.Principal = deps.requires(operations.GET_ROLE),
 ) -> schemas.Role:
     found = await anyio.to_thread.run_sync(roles.read_role, platform, principal.account_id, role)
-    return role_out(found, policy_routes.language_of(request))
+    return role_out(found, deps.language(request))
 
 
 @router.patch("/roles/{role}", response_model=schemas.Role)
@@ -166,7 +165,7 @@ async def get_service_role(
 ) -> schemas.ServiceRole:
     """Whether the service may act for the account, with the role's current policy."""
     current = await anyio.to_thread.run_sync(service_role.status, platform, principal.account_id)
-    return service_role_out(current, policy_routes.language_of(request))
+    return service_role_out(current, deps.language(request))
 
 
 @router.post("/service-role", response_model=schemas.ServiceRole)
@@ -177,7 +176,7 @@ async def authorize_service_role(
 ) -> schemas.ServiceRole:
     """ "Agree": create the role StreamDefaultRole and its policy StreamRolePolicy."""
     current = await anyio.to_thread.run_sync(service_role.authorize, platform, principal.account_id)
-    return service_role_out(current, policy_routes.language_of(request))
+    return service_role_out(current, deps.language(request))
 
 
 @router.delete("/service-role", response_model=schemas.ServiceRole)
@@ -191,7 +190,7 @@ async def reinitialize_service_role(
     current = await anyio.to_thread.run_sync(
         service_role.reinitialize, platform, principal.account_id
     )
-    return service_role_out(current, policy_routes.language_of(request))
+    return service_role_out(current, deps.language(request))
 
 
 @router.get("/overview", response_model=schemas.Overview)
