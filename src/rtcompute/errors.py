@@ -108,4 +108,12 @@ class PayloadTooLarge(RtcError):
 
 
 class Unavailable(RtcError):
+    """It may pass by itself: the answer says when to try again (`Retry-After`)."""
+
     code = "ServiceUnavailable"
+
+    def __init__(
+        self, message: str, zh: str = "", *, code: str | None = None, retry_after: int = 5
+    ) -> None:
+        super().__init__(message, zh, code=code)
+        self.retry_after = retry_after

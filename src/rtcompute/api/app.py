@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -46,6 +46,7 @@ from rtcompute.api.routes import (
 from rtcompute.console import routes as console_routes
 from rtcompute.services.kernel import health
 from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
 
 log = logging.getLogger("rtcompute.api")
 
@@ -73,16 +74,23 @@ def error_response(
     extra: dict[str, Any] | None = None,
     *,
     error: errors.RtcError | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The error body of the API, or the console's error page on a console path (in the
     page's language: `error` carries both sentences)."""
     request.state.error_code = code
     request_id = getattr(request.state, "request_id", "")
+    headers = dict(headers or {})
+    if isinstance(error, errors.Unavailable):
+        headers["Retry-After"] = str(error.retry_after)
     if middleware.renders_html(request.url.path):
-        return console_routes.render_error(request, status, code, message, error=error)
+        page = console_routes.render_error(request, status, code, message, error=error)
+        page.headers.update(headers)
+        return page
     body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     body.update(extra or {})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -122,10 +130,13 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code
         if exc.status_code == 404:
             message = f"no such path: {request.url.path[:200]}"
-        return error_response(request, exc.status_code, code, message)
+        # a 405 says which methods the path has (`Allow`, RFC 9110)
+        return error_response(request, exc.status_code, code, message, headers=exc.headers)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if db.is_fault(exc):  # a fault met outside a unit of work (db.transaction)
+            return await domain_error(request, db.unavailable(exc))
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(
             request, 500, "InternalError", "an internal error occurred; quote the request id"
         )

@@ -1,7 +1,9 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
 
 One pass gives every request an id and the security headers, caps its body, times it for
-/metrics and, for state-changing calls, writes the audit event once the outcome is known.
+/metrics, logs one line for each request that failed on the server's side, and, for
+state-changing calls, keeps the audit event: written with the change, completed before the
+answer goes out (services/kernel/audit.py).
 
 How much body a request may send is asked of `admit` (api/gate.py) before any of it is read:
 a caller that is not authenticated sends none, or a small one to a public route.
@@ -10,6 +12,7 @@ a caller that is not authenticated sends none, or a small one to a public route.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -23,11 +26,15 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rtcompute import errors
 from rtcompute.api import security_headers
 from rtcompute.console import routes as console_routes
 from rtcompute.services.capacity import buckets
 from rtcompute.services.kernel import audit, principals
 from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db
+
+log = logging.getLogger("rtcompute.api")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -108,13 +115,11 @@ class RequestMiddleware:
         platform: platform_module.Platform,
         metrics: Metrics,
         admit: Admit,
-        record_audit: Callable[[audit.Event], None] | None = None,
     ) -> None:
         self.app = app
         self.platform = platform
         self.metrics = metrics
         self.admit = admit
-        self.record_audit = record_audit or (lambda event: audit.record(platform, event))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -135,48 +140,78 @@ class RequestMiddleware:
             extra_headers.append((b"cache-control", b"no-store"))
         # set when the body is left unread: the connection must not serve another request
         unread_body = [False]
+        method = scope["method"]
+        # the audit event of a state-changing call: written with its change, completed (or
+        # written, when nothing changed) before the answer goes out
+        trail = (
+            audit.Trail(
+                self.platform,
+                lambda: _event(scope, state, 200) if "audit_action" in state else None,
+            )
+            if method in STATE_CHANGING
+            else None
+        )
 
         async def send_with_id(message: Message) -> None:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder[0] = message["status"]
+                if trail is not None and "audit_action" in state:
+                    event = _event(scope, state, message["status"])
+                    await anyio.to_thread.run_sync(trail.finish, event)
                 closing = [(b"connection", b"close")] if unread_body[0] else []
                 message["headers"] = [*message.get("headers", []), *extra_headers, *closing]
             await send(message)
 
-        method = scope["method"]
-        failure: Exception | None = None
         try:
-            if method in STATE_CHANGING:
-                allowance = await self.admit(scope)
-                await self._with_body(scope, receive, send_with_id, allowance, unread_body)
+            if trail is not None:
+                with db.on_write(trail):
+                    allowance = await self.admit(scope)
+                    await self._with_body(scope, receive, send_with_id, allowance, unread_body)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception as exc:
             # An unhandled error would otherwise reach Starlette's outermost handler, which
-            # answers without the request id header, uncounted and unaudited. Answer here,
-            # then re-raise so that the server still logs the traceback.
-            failure = exc
+            # answers without the request id header, uncounted and unaudited, and then the
+            # server's, which logs its traceback every time. Answer here; the line below
+            # logs it (its traceback once a minute: quietlog).
+            state["error_cause"] = exc
             if not response_started:
                 unread_body[0] = True  # its body may be half read: close after the answer
-                status_holder[0] = 500
-                state["error_code"] = "InternalError"
-                await self._send_error(
-                    send_with_id,
-                    500,
-                    "InternalError",
-                    "an internal error occurred; quote the request id",
-                    request_id,
-                )
+                await self._send_failure(scope, send_with_id, exc)
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         status = status_holder[0]
         self.metrics.observe(method, template, status, time.perf_counter() - started)
-        if method in STATE_CHANGING and "audit_action" in state:
-            await anyio.to_thread.run_sync(self.record_audit, _event(scope, state, status))
-        if failure is not None:
-            raise failure
+        if status >= 500:
+            cause = state.get("error_cause")
+            log.warning(
+                "%s %s answered %d %s (request %s)",
+                method,
+                template,
+                status,
+                state.get("error_code", ""),
+                request_id,
+                exc_info=cause if isinstance(cause, BaseException) else None,
+            )
+
+    async def _send_failure(self, scope: Scope, send: Send, exc: Exception) -> None:
+        """503 for a fault of the database (it may pass: `Retry-After`), else 500."""
+        if db.is_fault(exc):
+            error = db.unavailable(exc)
+            language = errors.accepted_language(_text_header(scope, b"accept-language"))
+            await self._send_error_answer(
+                scope,
+                send,
+                503,
+                error.code,
+                error.text(language),
+                [(b"retry-after", str(error.retry_after).encode())],
+            )
+        else:
+            message = "an internal error occurred; quote the request id"
+            await self._send_error_answer(scope, send, 500, "InternalError", message)
 
     @staticmethod
     def _request_id(scope: Scope) -> str:
@@ -234,22 +269,28 @@ class RequestMiddleware:
     async def _reject_too_large(
         self, scope: Scope, send: Send, limit: int, unread_body: list[bool]
     ) -> None:
-        """413 before the route runs: JSON, or the console's error page on its paths."""
+        """413 before the route runs."""
         unread_body[0] = True
-        state = scope["state"]
-        state["error_code"] = "PayloadTooLarge"
-        if renders_html(scope["path"]):
-            request = Request(scope)
-            page = console_routes.render_error(request, 413, "PayloadTooLarge", _too_large(limit))
-            await page(scope, _replay(b""), send)
-            return
-        await self._send_error(send, 413, "PayloadTooLarge", _too_large(limit), state["request_id"])
+        await self._send_error_answer(scope, send, 413, "PayloadTooLarge", _too_large(limit))
 
     @staticmethod
-    async def _send_error(
-        send: Send, status: int, code: str, message: str, request_id: str
+    async def _send_error_answer(
+        scope: Scope,
+        send: Send,
+        status: int,
+        code: str,
+        message: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        body = _error_body(code, message, request_id)
+        """An error answered here, not by a route: JSON, or the console's page on its paths."""
+        state = scope["state"]
+        state["error_code"] = code
+        if renders_html(scope["path"]):
+            page = console_routes.render_error(Request(scope), status, code, message)
+            page.raw_headers.extend(headers or [])
+            await page(scope, _replay(b""), send)
+            return
+        body = _error_body(code, message, state["request_id"])
         await send(
             {
                 "type": "http.response.start",
@@ -257,6 +298,7 @@ class RequestMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
+                    *(headers or []),
                 ],
             }
         )
@@ -272,6 +314,11 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def _text_header(scope: Scope, name: bytes) -> str | None:
+    value = _header(scope, name)
+    return None if value is None else value.decode("latin-1")
 
 
 def _declared_length(scope: Scope) -> int | None:

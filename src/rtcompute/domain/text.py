@@ -35,6 +35,15 @@ def is_storable(value: str) -> bool:
     return True
 
 
+def storable(value: str) -> str:
+    """`value` with what a database cannot store escaped (NUL, lone surrogates) as `\\x00`,
+    `\\udc80`: for records that must keep whatever a caller sent (the audit trail)."""
+    if is_storable(value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace("\x00", "\\x00")
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def check_storable(value: str) -> str:
     """`value`, or ValueError (the validators' way to refuse) when the store cannot hold it."""
     if not is_storable(value):

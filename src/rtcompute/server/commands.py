@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import pydantic
 import typer
 
-from rtcompute import errors
+from rtcompute import errors, quietlog
 from rtcompute import settings as settings_module
 
 if TYPE_CHECKING:
@@ -178,6 +178,7 @@ def up(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quietlog.install()
     prepare(settings)
     platform = platform_module.build_platform(settings)
     base_url = f"http://{settings.host}:{settings.port}"
@@ -209,6 +210,7 @@ def up(
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go to the handler above, through its filter
         access_log=False,
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,

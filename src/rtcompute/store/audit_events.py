@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rtcompute.store import tables
@@ -26,6 +26,11 @@ def create_audit_event(*, session: Session, event: tables.AuditEvent) -> tables.
     session.add(event)
     session.flush()
     return event
+
+
+def update_audit_event(*, session: Session, event_id: int, values: dict[str, object]) -> None:
+    event = tables.AuditEvent
+    session.execute(update(event).where(event.id == event_id).values(**values))
 
 
 def list_audit_events(

@@ -1,19 +1,40 @@
-"""Engines and sessions for SQLite (WAL, foreign keys on) and PostgreSQL."""
+"""Engines and sessions for SQLite (WAL, foreign keys on) and PostgreSQL.
+
+Every unit of work goes through `transaction`. There, a fault of the database that is not
+the caller's doing (connection lost, read-only, locked, disk full) becomes
+`errors.Unavailable`, which the API answers with 503 and `Retry-After`; and the code running
+the transaction may add to any write it makes before it commits (`on_write`): a request its
+audit event, so that a change and its event commit together, a reconciler the check of its
+leader lease (fencing).
+"""
 
 from __future__ import annotations
 
 import itertools
 import re
+import sqlite3
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Session", "committed_writes", "make_engine", "make_sessionmaker", "transaction"]
+from rtcompute import errors
+
+__all__ = [
+    "Session",
+    "committed_writes",
+    "is_fault",
+    "make_engine",
+    "make_sessionmaker",
+    "on_write",
+    "transaction",
+]
 
 # statements that change nothing: a transaction of only these is not a write
 _READS = ("SELECT", "PRAGMA", "SHOW", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")
@@ -102,6 +123,53 @@ POOL_SIZE = 20
 POOL_OVERFLOW = 20
 
 
+# SQLite's primary result codes of a fault of the file or its locks, not of the statement
+# (https://www.sqlite.org/rescode.html): BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN,
+# PROTOCOL
+_SQLITE_FAULTS = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+# ... of which a connection stays broken after the cause is gone: one opened while the file
+# was read-only stays read-only, so it is dropped (and the rest of the pool with it)
+_SQLITE_STALE = frozenset({8, 10, 14})
+# PostgreSQL's SQLSTATE classes and codes of a fault of the server: connection exception,
+# insufficient resources (disk full, too many connections), operator intervention
+# (terminated, shutting down, cancelled), system error; read-only transaction, serialization
+# failure, deadlock, lock not available
+_PG_FAULT_CLASSES = frozenset({"08", "53", "57", "58"})
+_PG_FAULT_CODES = frozenset({"25006", "40001", "40P01", "55P03", "55006"})
+
+
+def _sqlite_code(error: BaseException | None) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(error, sqlite3.Error) and isinstance(code, int) else None
+
+
+def is_fault(exc: BaseException) -> bool:
+    """Whether `exc` is a fault of the database (it may pass if tried again), not of the
+    statement or of the data a caller sent."""
+    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    original = exc.orig
+    code = _sqlite_code(original)
+    if code is not None:
+        return code in _SQLITE_FAULTS
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate[:2] in _PG_FAULT_CLASSES or sqlstate in _PG_FAULT_CODES
+    # the driver's own errors without a state: the connection is closed or broken
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+
+
+def _drop_stale_sqlite(context: Any) -> None:
+    """A read-only or I/O error of SQLite counts as a lost connection: SQLAlchemy drops it
+    and renews the pool, so the pool recovers by itself once the file is writable again."""
+    if _sqlite_code(context.original_exception) in _SQLITE_STALE:
+        context.is_disconnect = True
+
+
 def make_engine(url: str) -> Engine:
     """One engine per process; URLs without a driver get psycopg 3 for PostgreSQL."""
     if url.startswith("postgresql://"):
@@ -117,6 +185,7 @@ def make_engine(url: str) -> Engine:
             max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _drop_stale_sqlite)
     else:
         engine = create_engine(
             url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
@@ -129,8 +198,66 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+class WriteHook(Protocol):
+    """What the code running a transaction adds to each write it makes."""
+
+    def before_commit(self, session: Session) -> None:
+        """Called in the transaction, after its writes, before it commits; may write too,
+        or raise to roll it all back."""
+
+    def committed(self) -> None:
+        """Called once that transaction has committed."""
+
+
+_ON_WRITE: ContextVar[tuple[WriteHook, ...]] = ContextVar("rtc_on_write", default=())
+
+
+@contextmanager
+def on_write(hook: WriteHook) -> Iterator[None]:
+    """`hook` joins every write transaction of this context (a request, a reconciler pass)."""
+    token = _ON_WRITE.set((*_ON_WRITE.get(), hook))
+    try:
+        yield
+    finally:
+        _ON_WRITE.reset(token)
+
+
+def _wrote(session: Session) -> bool:
+    session.flush()
+    return bool(session.connection().info.get(_WROTE))
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(exc: BaseException) -> errors.Unavailable:
+    """The error a caller sees for a fault of the database."""
+    return errors.Unavailable(
+        f"the database is not available at the moment ({type(exc).__name__}): retry in "
+        f"{RETRY_AFTER_SECONDS} seconds",
+        f"数据库暂时不可用（{type(exc).__name__}）：请在 {RETRY_AFTER_SECONDS} 秒后重试",
+        code="ServiceUnavailable.Database",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any exception."""
-    with factory() as session, session.begin():
-        yield session
+    """A unit of work: commit on success, roll back on any exception; a fault of the
+    database raises `errors.Unavailable`."""
+    hooks = _ON_WRITE.get()
+    try:
+        with factory() as session:
+            joined: tuple[WriteHook, ...] = ()
+            with session.begin():
+                yield session
+                if hooks and _wrote(session):
+                    joined = hooks
+                    for hook in joined:
+                        hook.before_commit(session)
+            for hook in joined:
+                hook.committed()
+    except sa_exc.SQLAlchemyError as exc:
+        if is_fault(exc):
+            raise unavailable(exc) from exc
+        raise

@@ -1,10 +1,21 @@
-"""The audit trail: written for every state-changing call (denied ones too), read by page."""
+"""The audit trail: written for every state-changing call (denied ones too), read by page.
+
+A change and its event commit together: a `Trail` joins the first write transaction of its
+request (`db.on_write`) and adds the event to it, marked a success; when the answer is
+known, before it is sent, the event is completed (a refusal or a failure after the change)
+or, for a request that changed nothing, written then. A process killed at any step leaves
+no change without its event. What a caller sent is kept whatever its bytes: text the
+database cannot store is escaped, never a reason to drop the event.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from rtcompute import errors
 from rtcompute.domain import identities, text
@@ -32,27 +43,87 @@ class Event:
     claimed_principal: str = ""
 
 
+def _fields(event: Event) -> dict[str, object]:
+    """The event's columns but its time, cut to their lengths, storable whatever was sent."""
+    who = event.principal
+
+    def cut(value: str, length: int) -> str:
+        return text.storable(value)[:length]
+
+    return {
+        "account_id": who.account_id if who else event.claimed_account_id,
+        "identity_type": who.identity_type.value if who else "",
+        "principal": cut(who.display if who else event.claimed_principal, 200),
+        "source_ip": cut(event.context.source_ip, 64),
+        "action": cut(event.action, 128),
+        "resource": cut(event.resource, 512),
+        "outcome": event.outcome,
+        "error_code": cut(event.error_code, 64),
+        "request_id": cut(event.context.request_id, 64),
+        "detail": cut(event.detail, 2000),
+    }
+
+
+def _new_row(platform: platform_module.Platform, event: Event) -> tables.AuditEvent:
+    return tables.AuditEvent(occurred_at=platform.now(), **_fields(event))
+
+
 def record(platform: platform_module.Platform, event: Event) -> None:
     """Append one event in its own transaction; a failure here is logged, never raised."""
-    who = event.principal
-    row = tables.AuditEvent(
-        occurred_at=platform.now(),
-        account_id=who.account_id if who else event.claimed_account_id,
-        identity_type=who.identity_type.value if who else "",
-        principal=(who.display if who else event.claimed_principal)[:200],
-        source_ip=event.context.source_ip[:64],
-        action=event.action[:128],
-        resource=event.resource[:512],
-        outcome=event.outcome,
-        error_code=event.error_code[:64],
-        request_id=event.context.request_id[:64],
-        detail=event.detail[:2000],
-    )
     try:
         with db.transaction(platform.sessions) as session:
-            audit_store.create_audit_event(session=session, event=row)
-    except Exception:  # the audit must not turn a done action into an error
-        log.exception("could not write audit event %s %s", event.action, event.resource)
+            audit_store.create_audit_event(session=session, event=_new_row(platform, event))
+    except Exception as exc:  # the audit must not turn a done action into an error
+        log.error("could not write audit event %s %s", event.action, event.resource, exc_info=exc)
+
+
+class Trail:
+    """The event of one state-changing request (see the module docstring); a `db.WriteHook`.
+
+    `draft()` is the event as it stands (the caller, the resource, the outcome of a success),
+    read when a write of the request is about to commit; None while the request has not
+    named its action yet (a write on the way there, such as a session's last use, is not
+    the request's change)."""
+
+    def __init__(
+        self, platform: platform_module.Platform, draft: Callable[[], Event | None]
+    ) -> None:
+        self.platform = platform
+        self.draft = draft
+        self.written: tuple[int, Event] | None = None  # committed with a change
+        self._pending: tuple[int, Event] | None = None
+        self._finishing = False
+
+    def before_commit(self, session: Session) -> None:
+        if self.written is not None or self._finishing:
+            return
+        event = self.draft()
+        if event is None:
+            return
+        row = audit_store.create_audit_event(session=session, event=_new_row(self.platform, event))
+        self._pending = (row.id, event)
+
+    def committed(self) -> None:
+        if self.written is None and self._pending is not None:
+            self.written = self._pending
+
+    def finish(self, event: Event) -> None:
+        """The event as answered: completes the one written with the change, or writes it;
+        a failure is logged, never raised (the answer goes out all the same)."""
+        self._finishing = True
+        if self.written is None:
+            record(self.platform, event)
+            return
+        row_id, drafted = self.written
+        if drafted == event:
+            return
+        try:
+            with db.transaction(self.platform.sessions) as session:
+                audit_store.update_audit_event(
+                    session=session, event_id=row_id, values=_fields(event)
+                )
+        except Exception as exc:
+            log.error("could not complete audit event %s", row_id, exc_info=exc)
 
 
 def page_token(token: str | None) -> int | None:
