@@ -19,6 +19,16 @@ Progress is pip's own output, parsed line by line (Collecting / Processing / Dow
 then one `.dist-info` per package installed), then the verification's steps. The installer
 runs in a reconciler's worker thread: it never prints, it logs; installs of different
 versions may run in parallel, two installs of one version are serialized.
+
+Each child (venv, pip, the verification) runs in a process group of its own, so one kill
+also stops a JVM its Python started. A killed `rtc up` kills none: they run on under PID 1,
+writing into the partial directory. So each group is recorded as it starts, in
+`<home>/.flink-2.2.1.pids` (a processes.GroupRecord), and dropped as it ends; the next
+install or removal of the version stops what the record names before touching anything.
+The record sits beside the partial directory, not in it: the first child creates that
+directory, a discard would delete the record before its groups are stopped, and the rename
+would carry it into the finished copy. A kill in the millisecond between a child's start
+and its record leaves that child unnamed.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from rtcompute.domain import engines
+from rtcompute.runtime import processes
 from rtcompute.runtime.engines import venvs, verify
 
 log = logging.getLogger(__name__)
@@ -57,6 +68,8 @@ MIN_FREE_BYTES = 1 << 30
 TAIL_LINES = 12
 # `pip --python` (install into another interpreter) exists since pip 22.3
 PIP_PYTHON_OPTION = (22, 3)
+# how long a killed install's pip or JVM gets to end on SIGTERM before SIGKILL
+LEFT_OVER_GRACE_SECONDS = 3.0
 
 
 class InstallFailed(Exception):
@@ -134,6 +147,10 @@ class Installer:
     def _partial_of(self, version: str) -> Path:
         return self.home / f".{version}.partial"
 
+    def pids_of(self, version: str) -> Path:
+        """The record of the process groups an install of `version` has running."""
+        return self.path_of(version).with_name(f".{version}.pids")
+
     def source(self) -> str:
         if self.wheelhouse is not None:
             return f"wheelhouse:{self.wheelhouse}"
@@ -157,6 +174,7 @@ class Installer:
     def remove(self, version: str) -> None:
         """Delete the version's copy (and whatever a killed install left)."""
         with self._lock_of(version):
+            self._stop_left_over(version)
             self._discard(self.path_of(version))
             self._discard(self._partial_of(version))
             self._sweep(version)
@@ -169,6 +187,7 @@ class Installer:
         release = engines.release_of(version)
         report = _Reporter(version, on_progress)
         with self._lock_of(version):
+            self._stop_left_over(version)
             adopted = self._adopt(version)
             if adopted is not None:
                 report("done", 100, "already installed")
@@ -213,10 +232,11 @@ class Installer:
             venvs.venv_command(partial, prompt=version, with_pip=not use_outer_pip),
             deadline,
             what="creating the virtual environment",
+            pids=self.pids_of(version),
         )
         report("environment", venvs.ENVIRONMENT_DONE, "virtual environment created")
-        self._pip_install(partial, release, use_outer_pip, deadline, report)
-        flink_version, size = self._verify(partial, release, java_home, deadline, report)
+        self._pip_install(partial, version, use_outer_pip, deadline, report)
+        flink_version, size = self._verify(partial, version, java_home, deadline, report)
         final = self.path_of(version)
         venvs.relocate(partial, final)
         installed_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -237,8 +257,9 @@ class Installer:
         return Installed(final, size, self.source(), flink_version)
 
     def _pip_install(
-        self, venv: Path, release: str, use_outer_pip: bool, deadline: float, report: _Reporter
+        self, venv: Path, version: str, use_outer_pip: bool, deadline: float, report: _Reporter
     ) -> None:
+        release = engines.release_of(version)
         python = venv / "bin" / "python"
         if use_outer_pip:
             pip = [sys.executable, "-m", "pip", "--python", str(python)]
@@ -271,7 +292,10 @@ class Installer:
                 report(*event)
 
         report(phase, venvs.ENVIRONMENT_DONE, f"apache-flink=={release} from {self.source()}")
-        code, tail = self._run(command, deadline, on_line=on_line, on_tick=on_tick)
+        what, pids = f"pip install apache-flink=={release}", self.pids_of(version)
+        code, tail = self._run(
+            command, deadline, what=what, pids=pids, on_line=on_line, on_tick=on_tick
+        )
         if code != 0:
             raise InstallFailed(self._pip_failure(release, tail))
         report("installing", venvs.INSTALLING_DONE, "packages installed")
@@ -304,16 +328,25 @@ class Installer:
             )
 
     def _verify(
-        self, venv: Path, release: str, java_home: Path, deadline: float, report: _Reporter
+        self, venv: Path, version: str, java_home: Path, deadline: float, report: _Reporter
     ) -> tuple[str, int]:
         """Import, jars and a tiny job in the version's interpreter; returns (flink, size)."""
+        release = engines.release_of(version)
         report("verifying", venvs.INSTALLING_DONE + 1, "importing pyflink")
         sizing = venvs.Sizing(venv)
         answers = verify.Answers(report)
         with tempfile.TemporaryDirectory(prefix="rtc-verify-") as scratch:
             env = verify.environment(_clean_env(), java_home, scratch)
             command = verify.command(venv / "bin" / "python", release)
-            code, tail = self._run(command, deadline, on_line=answers.feed, env=env, cwd=scratch)
+            code, tail = self._run(
+                command,
+                deadline,
+                what="the verification",
+                pids=self.pids_of(version),
+                on_line=answers.feed,
+                env=env,
+                cwd=scratch,
+            )
         size = sizing.result()
         try:
             return answers.flink_version(release, code, tail), size
@@ -322,8 +355,8 @@ class Installer:
 
     # ------------------------------------------------------------------ processes
 
-    def _run_step(self, command: list[str], deadline: float, *, what: str) -> None:
-        code, tail = self._run(command, deadline)
+    def _run_step(self, command: list[str], deadline: float, *, what: str, pids: Path) -> None:
+        code, tail = self._run(command, deadline, what=what, pids=pids)
         if code != 0:
             said = " ".join(tail[-3:]) or f"exit status {code}"
             raise InstallFailed(f"{what} failed: {said}")
@@ -333,6 +366,8 @@ class Installer:
         command: list[str],
         deadline: float,
         *,
+        what: str,
+        pids: Path,
         on_line: Callable[[str], None] | None = None,
         on_tick: Callable[[], None] | None = None,
         env: dict[str, str] | None = None,
@@ -342,17 +377,7 @@ class Installer:
         past the install's deadline the whole group is killed and the install fails."""
         log.debug("running %s", command[:6])
         tail: collections.deque[str] = collections.deque(maxlen=200)
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env if env is not None else _clean_env(),
-            cwd=cwd,
-            start_new_session=True,
-            text=True,
-            errors="replace",
-        )
+        process, group = start(command, pids=pids, what=what, env=env, cwd=cwd)
 
         def read() -> None:
             assert process.stdout is not None
@@ -384,10 +409,30 @@ class Installer:
                         on_tick()
         finally:
             _kill_group(process)  # also when it exited: a child (a JVM) may outlive it
+            processes.GroupRecord(pids).drop(group)
             reader.join(timeout=10)
             if process.stdout is not None:
                 process.stdout.close()
         return process.returncode, list(tail)[-TAIL_LINES * 4 :]
+
+    def _stop_left_over(self, version: str) -> None:
+        """Stop the process groups a killed install of `version` left running, before its
+        directories are discarded or reused; the record goes once none of them is left."""
+        record = processes.GroupRecord(self.pids_of(version))
+        try:
+            stopped = record.stop_all(grace=LEFT_OVER_GRACE_SECONDS)
+        except processes.StillRunning as exc:
+            raise InstallFailed(
+                f"a killed install of {version} left processes that do not stop ({exc}): "
+                f"kill them by hand and install again"
+            ) from exc
+        if stopped:
+            log.warning(
+                "engine %s: stopped what a killed install left running in %s: %s",
+                version,
+                self._partial_of(version),
+                "; ".join(stopped),
+            )
 
     # ------------------------------------------------------------------ helpers
 
@@ -415,6 +460,36 @@ class Installer:
         shutil.rmtree(trash, ignore_errors=True)
         if trash.exists():
             raise InstallFailed(f"could not delete {trash}: remove it by hand")
+
+
+def start(
+    command: Sequence[str],
+    *,
+    pids: Path,
+    what: str,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+) -> tuple[subprocess.Popen[str], processes.Group]:
+    """Start `command` in a process group of its own, added to the record `pids` at once."""
+    token = secrets.token_hex(8)
+    process = subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**(env if env is not None else _clean_env()), processes.GROUP_TOKEN: token},
+        cwd=cwd,
+        start_new_session=True,
+        text=True,
+        errors="replace",
+    )
+    try:
+        group = processes.group_of(process.pid, token)
+        processes.GroupRecord(pids).add(what, group)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return process, group
 
 
 def _outer_pip_usable() -> bool:
