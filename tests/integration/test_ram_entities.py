@@ -102,7 +102,7 @@ def test_names_over_128_characters_are_refused(api: TestClient, owner: Owner, ki
     longest = "n" * ram.MAX_NAME
     ok(api.post(f"{API}/ram/{kind}", headers=owner.headers, json={**body, "name": longest}), 201)
     too_long = {**body, "name": "n" * (ram.MAX_NAME + 1)}
-    refused = expect(api.post(f"{API}/ram/{kind}", headers=owner.headers, json=too_long), 422)
+    refused = expect(api.post(f"{API}/ram/{kind}", headers=owner.headers, json=too_long), 400)
     assert "128" in refused["message"]
     bad = api.post(f"{API}/ram/{kind}", headers=owner.headers, json={**body, "name": "a b"})
     assert expect(bad, 400)["code"].startswith("InvalidParameter.")

@@ -1,9 +1,9 @@
 """What a name may be: one rule per kind of name, checked here and stated in the API schema.
 
 A rule is a full-match pattern, a length and its words in English and Chinese. The services
-check names with `rule.check`, the API schemas (`api/schemas/base.name_field`) publish the
-same pattern in the OpenAPI document and run the same check, and the console's fields come
-from the API's rules: a name is refused one way, with one code, wherever it enters.
+check names with `rule.check`, the API schemas (`api/schemas/base`) publish the same pattern
+in the OpenAPI document and run the same check, and the console's fields come from the API's
+rules: a name is refused one way, with one code, wherever it enters.
 
 Every pattern refuses NUL, lone surrogates and bidirectional controls (they are outside each
 character class), so a name that fits can be stored and shown as it is.

@@ -10,7 +10,7 @@ from rtcompute.api.schemas import base
 
 
 class AccountCreate(base.RequestModel):
-    alias: str = Field(max_length=64, description="3-32 lowercase letters, digits, hyphens")
+    alias: base.AccountAlias
     password: str = Field(max_length=256)
     display_name: str = Field(default="", max_length=64)
     email: str = Field(default="", max_length=255)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from rtcompute.api.schemas import base
 
@@ -47,7 +47,7 @@ class MfaDevice(base.ResponseModel):
 
 
 class MfaUpdate(base.RequestModel):
-    enabled: bool
+    enabled: StrictBool
     code: str = Field(min_length=6, max_length=8)
 
 

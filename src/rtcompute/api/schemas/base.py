@@ -29,21 +29,27 @@ class ErrorBody(BaseModel):
 
 
 def _stated(rule: names.Rule) -> Any:
-    """The rule as the OpenAPI document states it (pattern and length)."""
+    """The rule as the OpenAPI document states it: pattern, length and words. Stated, not
+    enforced by pydantic (`pattern=` would answer its own 422): the rule's check enforces all
+    of it, so that an empty or overlong name gets the rule's code like any other."""
     return Field(
-        min_length=1, max_length=rule.max_length, json_schema_extra={"pattern": rule.pattern}
+        description=rule.words,
+        json_schema_extra={"pattern": rule.pattern, "minLength": 1, "maxLength": rule.max_length},
     )
 
 
 # Names as requests carry them: the OpenAPI document states the domain's pattern, and the
 # domain's check refuses a name that does not fit, with the rule's code (400), as the
-# service would (names are validated once, in `domain/names.py`)
+# service would (names are validated once, in `domain/names.py`). A field that only names an
+# existing resource may stay a plain string (a cluster's network, subnet and zone): the
+# lookup answers that it does not exist.
 ProjectName = Annotated[str, _stated(names.PROJECT), AfterValidator(names.PROJECT.check)]
 ClusterName = Annotated[str, _stated(names.CLUSTER), AfterValidator(names.CLUSTER.check)]
 JobName = Annotated[str, _stated(names.JOB), AfterValidator(names.JOB.check)]
 BucketName = Annotated[str, _stated(names.BUCKET), AfterValidator(names.BUCKET.check)]
 NetworkName = Annotated[str, _stated(names.NETWORK), AfterValidator(names.NETWORK.check)]
 SubnetName = Annotated[str, _stated(names.SUBNET), AfterValidator(names.SUBNET.check)]
+ZoneName = Annotated[str, _stated(names.ZONE), AfterValidator(names.ZONE.check)]
 UserName = Annotated[str, _stated(names.USER), AfterValidator(names.USER.check)]
 GroupName = Annotated[str, _stated(names.GROUP), AfterValidator(names.GROUP.check)]
 RoleName = Annotated[str, _stated(names.ROLE), AfterValidator(names.ROLE.check)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from rtcompute.api.schemas import base
 
@@ -31,7 +31,7 @@ class EngineVersionUpdate(base.RequestModel):
         default=None, description="default: one year after released_on"
     )
     notes: str = Field(default="", max_length=1024)
-    listed: bool = True
+    listed: StrictBool = True
 
 
 class Version(base.ResponseModel):
@@ -52,7 +52,7 @@ class Version(base.ResponseModel):
 
 class VersionInstall(base.RequestModel):
     version: base.EngineVersionName
-    confirm_beta: bool = Field(
+    confirm_beta: StrictBool = Field(
         default=False, description="a beta version installs only with this set"
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from rtcompute.api.schemas import base
 from rtcompute.api.schemas import engines as engine_schemas
@@ -60,7 +60,7 @@ class JobUpdate(base.RequestModel):
 
 class JobMove(base.RequestModel):
     folder: str | None = Field(default=None, max_length=600)
-    name: str | None = Field(default=None, max_length=128, description="a new name")
+    name: base.JobName | None = Field(default=None, description="a new name")
 
 
 class Job(base.ResponseModel):
@@ -121,7 +121,7 @@ class StartRequest(base.RequestModel):
     savepoint_id: int | None = Field(
         default=None, ge=1, le=MAX_NUMBER, description="with mode savepoint"
     )
-    allow_non_restored_state: bool = False
+    allow_non_restored_state: StrictBool = False
 
 
 class StopRequest(base.RequestModel):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from rtcompute.api.schemas import base
 
-NAME = Field(min_length=1, max_length=128)
 DOCUMENT = Field(min_length=1, max_length=65_536, description="the policy document, JSON text")
 
 
@@ -30,14 +29,14 @@ class UserCreate(base.RequestModel):
     display_name: str = Field(default="", max_length=128)
     comment: str = Field(default="", max_length=1024)
     password: str | None = Field(default=None, max_length=256)
-    console_enabled: bool = False
+    console_enabled: StrictBool = False
 
 
 class UserUpdate(base.RequestModel):
     new_name: base.UserName | None = None
     display_name: str | None = Field(default=None, max_length=128)
     comment: str | None = Field(default=None, max_length=1024)
-    console_enabled: bool | None = None
+    console_enabled: StrictBool | None = None
 
 
 class PasswordSet(base.RequestModel):
@@ -104,7 +103,7 @@ class PolicyVersion(base.ResponseModel):
 
 class VersionCreate(base.RequestModel):
     document: str = DOCUMENT
-    set_as_default: bool = False
+    set_as_default: StrictBool = False
 
 
 class DefaultVersion(base.RequestModel):

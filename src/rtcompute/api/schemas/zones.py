@@ -26,7 +26,7 @@ class Zone(base.ResponseModel):
 
 
 class ZoneCreate(base.RequestModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: base.ZoneName
     region: str | None = Field(default=None, max_length=32)
     capacity: RawCapacity = Field(default_factory=dict, max_length=64)
 
