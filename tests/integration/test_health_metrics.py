@@ -25,7 +25,10 @@ def test_healthz(api: TestClient) -> None:
 def test_readyz_when_ready(api: TestClient) -> None:
     response = api.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "writes": "ok", "migrations": "ok"},
+    }
 
 
 @pytest.fixture

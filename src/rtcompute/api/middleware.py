@@ -184,7 +184,7 @@ class RequestMiddleware:
         template = getattr(route, "path", None) or "unmatched"
         status = status_holder[0]
         self.metrics.observe(method, template, status, time.perf_counter() - started)
-        if status >= 500:
+        if status >= 500 and template != "/readyz":  # not ready is an answer, not a failure
             cause = state.get("error_cause")
             log.warning(
                 "%s %s answered %d %s (request %s)",

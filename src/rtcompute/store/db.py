@@ -106,7 +106,8 @@ def _count_writes(engine: Engine) -> None:
             counter.bump(tables)
 
     def rolled_back(conn: Any) -> None:
-        conn.info.pop(_WROTE, None)
+        if not conn.invalidated:  # an invalidated one has no info left (and raises on it)
+            conn.info.pop(_WROTE, None)
 
     def checked_in(_dbapi: Any, record: Any) -> None:
         tables = record.info.pop(_COMMITTED, None)
