@@ -24,7 +24,7 @@ import secrets
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -310,8 +310,14 @@ class LiveServer:
 
 
 def start_server(
-    data_dir: Path, env_extra: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path,
+    env_extra: dict[str, str] | None = None,
+    port: int | None = None,
+    *,
+    prefix: Sequence[str] = (),
 ) -> LiveServer:
+    """`rtc up` on `data_dir`, run under `prefix` (a command that runs the rest, such as
+    setpriv), healthy when returned."""
     port = port or free_port()
     password = "operator-" + secrets.token_hex(6)
     env = {
@@ -328,7 +334,7 @@ def start_server(
     log_path = data_dir / "server.log"
     handle = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "rtcompute.main", "up"],
+        [*prefix, sys.executable, "-m", "rtcompute.main", "up"],
         stdout=handle,
         stderr=subprocess.STDOUT,
         env=env,
@@ -378,3 +384,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 # engine fixtures: the wheelhouse, versions installed once per session, per-test homes
 from tests.engines_fixtures import *  # noqa: E402, F403
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The counts of the fault suite (tests/faults), one line per fault, at the end."""
+    lines = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "fault_counts" and isinstance(value, dict):
+                    numbers = ", ".join(f"{k} {v}" for k, v in value.items() if k != "fault")
+                    lines.append(f"{value.get('fault')} ({outcome}): {numbers}")
+    if lines:
+        terminalreporter.section("faults: counts")
+        for line in lines:
+            terminalreporter.write_line(line)

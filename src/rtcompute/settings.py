@@ -235,6 +235,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local/share/rtcompute")
     database_url: str = ""
+    # reopen a database connection older than this (seconds; none: keep them open), for a
+    # proxy or a server that drops idle connections
+    database_pool_recycle_seconds: float | None = Field(default=None, gt=0)
     host: str = "127.0.0.1"
     port: int = 8080
     # the address users reach the console at, for links in alerts (default http://host:port)

@@ -113,6 +113,8 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.RtcError)
+        if isinstance(exc, errors.Unavailable) and exc.__cause__ is not None:
+            request.state.error_cause = exc.__cause__  # for the request's log line
         extra = exc.details()
         message = localized(request, exc)
         status = http_status.status_of(exc)

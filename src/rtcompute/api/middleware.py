@@ -159,7 +159,9 @@ class RequestMiddleware:
                 status_holder[0] = message["status"]
                 if trail is not None and "audit_action" in state:
                     event = _event(scope, state, message["status"])
-                    await anyio.to_thread.run_sync(trail.finish, event)
+                    lost = await anyio.to_thread.run_sync(trail.finish, event)
+                    if lost is not None:
+                        state["audit_lost"] = lost
                 closing = [(b"connection", b"close")] if unread_body[0] else []
                 message["headers"] = [*message.get("headers", []), *extra_headers, *closing]
             await send(message)
@@ -184,16 +186,27 @@ class RequestMiddleware:
         template = getattr(route, "path", None) or "unmatched"
         status = status_holder[0]
         self.metrics.observe(method, template, status, time.perf_counter() - started)
+        lost = state.get("audit_lost")
         if status >= 500 and template != "/readyz":  # not ready is an answer, not a failure
-            cause = state.get("error_cause")
+            cause = state.get("error_cause") or lost
             log.warning(
-                "%s %s answered %d %s (request %s)",
+                "%s %s answered %d %s (request %s)%s",
                 method,
                 template,
                 status,
                 state.get("error_code", ""),
                 request_id,
+                "; its audit event was not written either" if lost is not None else "",
                 exc_info=cause if isinstance(cause, BaseException) else None,
+            )
+        elif lost is not None:
+            log.error(
+                "%s %s answered %d but its audit event was not written (request %s)",
+                method,
+                template,
+                status,
+                request_id,
+                exc_info=lost,
             )
 
     async def _send_failure(self, scope: Scope, send: Send, exc: Exception) -> None:

@@ -171,8 +171,9 @@ def _drop_stale_sqlite(context: Any) -> None:
         context.is_disconnect = True
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, recycle_seconds: float | None = None) -> Engine:
     """One engine per process; URLs without a driver get psycopg 3 for PostgreSQL."""
+    recycle = -1 if recycle_seconds is None else int(max(1, recycle_seconds))
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # a connection per worker thread that may hold one at once (anyio's 40), kept open: a
@@ -184,12 +185,17 @@ def make_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 10},
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
+            pool_recycle=recycle,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "handle_error", _drop_stale_sqlite)
     else:
         engine = create_engine(
-            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            url,
+            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_recycle=recycle,
         )
     _count_writes(engine)
     return engine

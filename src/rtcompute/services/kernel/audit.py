@@ -68,13 +68,23 @@ def _new_row(platform: platform_module.Platform, event: Event) -> tables.AuditEv
     return tables.AuditEvent(occurred_at=platform.now(), **_fields(event))
 
 
-def record(platform: platform_module.Platform, event: Event) -> None:
-    """Append one event in its own transaction; a failure here is logged, never raised."""
+def _append(platform: platform_module.Platform, event: Event) -> Exception | None:
+    """Append one event in its own transaction; the failure, if any (never raised)."""
     try:
         with db.transaction(platform.sessions) as session:
             audit_store.create_audit_event(session=session, event=_new_row(platform, event))
     except Exception as exc:  # the audit must not turn a done action into an error
-        log.error("could not write audit event %s %s", event.action, event.resource, exc_info=exc)
+        return exc
+    return None
+
+
+def record(platform: platform_module.Platform, event: Event) -> None:
+    """Append one event in its own transaction; a failure here is logged, never raised."""
+    failure = _append(platform, event)
+    if failure is not None:
+        log.error(
+            "could not write audit event %s %s", event.action, event.resource, exc_info=failure
+        )
 
 
 class Trail:
@@ -107,23 +117,24 @@ class Trail:
         if self.written is None and self._pending is not None:
             self.written = self._pending
 
-    def finish(self, event: Event) -> None:
-        """The event as answered: completes the one written with the change, or writes it;
-        a failure is logged, never raised (the answer goes out all the same)."""
+    def finish(self, event: Event) -> Exception | None:
+        """The event as answered: completes the one written with the change, or writes it.
+        A failure is returned, never raised (the answer goes out all the same), for the
+        caller's one log line of the request."""
         self._finishing = True
         if self.written is None:
-            record(self.platform, event)
-            return
+            return _append(self.platform, event)
         row_id, drafted = self.written
         if drafted == event:
-            return
+            return None
         try:
             with db.transaction(self.platform.sessions) as session:
                 audit_store.update_audit_event(
                     session=session, event_id=row_id, values=_fields(event)
                 )
         except Exception as exc:
-            log.error("could not complete audit event %s", row_id, exc_info=exc)
+            return exc
+        return None
 
 
 def page_token(token: str | None) -> int | None:

@@ -77,7 +77,9 @@ def build_platform(
     notifier: notifier_module.Notifier | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Platform:
-    engine = db.make_engine(settings.resolved_database_url)
+    engine = db.make_engine(
+        settings.resolved_database_url, recycle_seconds=settings.database_pool_recycle_seconds
+    )
     return Platform(
         settings=settings,
         engine=engine,
