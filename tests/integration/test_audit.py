@@ -274,3 +274,32 @@ def test_operator_ram_users_never_read_other_accounts(
     own = events(api, auditor)  # the operator account's own trail stays readable
     assert own
     assert {e["account_id"] for e in own} == {e["account_id"] for e in events(api, operator)}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["victim%00", "victim%00%00x", "%ED%B2%80v", "back%5Cslash%00"],
+)
+def test_denied_attempts_are_audited_whatever_bytes_they_carry(
+    api: TestClient, platform: platform_module.Platform, target: str
+) -> None:
+    """A NUL (PostgreSQL cannot store one) or an undecodable byte in the path is escaped in
+    the event, never a reason to drop it: a caller cannot hide a denied attempt."""
+    signup(api, "acme")
+    owner = login(api, "acme")
+    created = api.post(
+        "/api/v1/ram/users",
+        headers=owner,
+        json={"name": "nobody", "password": PASSWORD, "console_enabled": True},
+    )
+    assert created.status_code == 201, created.text
+    nobody = login(api, "acme", user="nobody")
+    refused = api.delete(f"/api/v1/ram/users/{target}", headers=nobody)
+    assert refused.status_code == 403, refused.text
+    trail = events(api, owner, outcome="denied")
+    attempt = next(e for e in trail if e["request_id"] == refused.headers["x-request-id"])
+    assert attempt["action"] == "ram:DeleteUser"
+    assert attempt["principal"].startswith("nobody")
+    assert "\x00" not in attempt["resource"]
+    if "%00" in target:
+        assert "\\x00" in attempt["resource"], attempt["resource"]
