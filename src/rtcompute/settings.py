@@ -81,7 +81,8 @@ class ReconcilerSettings(BaseModel):
     """The runner that hosts every reconciler loop under one leader lease."""
 
     enabled: bool = True
-    lease_seconds: float = 15.0
+    # a standby takes over within about this plus a third of it after the leader dies
+    lease_seconds: float = 3.0
     session_janitor: LoopSettings = LoopSettings()
     # brings clusters to their desired state: nodes, processes, health (one step per pass)
     clusters: LoopSettings = LoopSettings(interval_seconds=1.0)

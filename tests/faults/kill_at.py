@@ -63,9 +63,9 @@ def install(step: str) -> None:
 
         async def call_then_die(self: Any, scope: Any, receive: Any, send: Any) -> None:
             await call(self, scope, receive, send)
-            if scope["type"] == "http" and scope.get("state", {}).get(
-                "request_id", ""
-            ).startswith(TARGET):
+            if scope["type"] == "http" and scope.get("state", {}).get("request_id", "").startswith(
+                TARGET
+            ):
                 _die()
 
         middleware.RequestMiddleware.__call__ = call_then_die  # type: ignore[method-assign]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from rtcompute.reconcilers import base, runner
 from rtcompute.services.kernel import leadership
 from rtcompute.services.kernel import platform as platform_module
+from rtcompute.store import db, tables
 from tests.conftest import FakeClock
 
 
@@ -174,3 +177,71 @@ def test_start_and_stop_release_the_lease(platform: platform_module.Platform) ->
     b = runner.Runner(platform, [], holder="runner-b")
     b.tick()
     assert b.is_leader
+
+
+@dataclass
+class Writer:
+    """A reconciler whose every pass writes: a lease row of its own, named by the runner."""
+
+    platform: platform_module.Platform
+    name: str = "writer"
+    interval_seconds: float = 1.0
+    passes: int = 0
+
+    def reconcile_once(self) -> None:
+        self.passes += 1
+        with db.transaction(self.platform.sessions) as session:
+            session.add(tables.Lease(name=f"pass-{self.passes}", holder="w", expires_at=T0))
+
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def written(platform: platform_module.Platform) -> set[str]:
+    with db.transaction(platform.sessions) as session:
+        rows = session.scalars(select(tables.Lease.name).where(tables.Lease.name.like("pass-%")))
+        return set(rows)
+
+
+def test_an_old_leader_that_wakes_up_cannot_act(
+    platform: platform_module.Platform, clock: FakeClock
+) -> None:
+    """A stalls past its lease, B takes over in a new term; A, awake again, with a fence its
+    own clock still calls valid (a clock that did not see the stall), writes nothing."""
+    ticks = Monotonic()
+    writer = Writer(platform)
+    a = runner.Runner(platform, [writer], holder="runner-a", monotonic=ticks)
+    b = runner.Runner(platform, [], holder="runner-b", monotonic=ticks)
+    a.tick()
+    assert a.is_leader and writer.passes == 1 and written(platform) == {"pass-1"}
+    stale = a.fence
+    assert stale is not None and stale.term == 1
+    clock.advance(seconds=platform.settings.reconcilers.lease_seconds + 1)
+    b.tick()
+    assert b.is_leader and b.fence is not None and b.fence.term == 2
+    # A's pass, under its old fence: the step runs (its clock saw no stall) but its write is
+    # refused in the database, rolled back, and A stops acting
+    ticks.now += 1.0  # due again; within A's lease by A's own clock
+    a.run_due()
+    assert writer.passes == 2
+    assert written(platform) == {"pass-1"}
+    assert not a.is_leader and a.fence is None
+    # and what A hands to a thread is fenced too
+    with leadership.acting(stale), pytest.raises(leadership.Fenced):
+        base.in_context(writer.reconcile_once)()
+    assert written(platform) == {"pass-1"}
+
+
+def test_a_leader_past_its_lease_takes_no_step(platform: platform_module.Platform) -> None:
+    """By its own clock: the lease it renewed last has run out, so no step starts (no
+    database needed to know it)."""
+    ticks = Monotonic()
+    first = FakeReconciler(interval_seconds=1.0)
+    a = runner.Runner(platform, [first], holder="runner-a", monotonic=ticks)
+    a.tick()
+    assert first.calls == 1
+    ticks.now += platform.settings.reconcilers.lease_seconds + 0.1  # no renewal meanwhile
+    a.run_due()
+    assert first.calls == 1
+    a.tick()  # renewed: acting again (nobody took it over)
+    assert first.calls == 2 and a.is_leader

@@ -14,11 +14,14 @@ reconciler's own clock, so the tests drive it with a fake one.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from rtcompute.services.kernel import leadership
 
 log = logging.getLogger("rtcompute.reconcilers")
 
@@ -137,8 +140,11 @@ def attempt(
     failure is recorded); False when it waits for its next attempt (or returned `WAITING`)."""
     if not backoff.due(key):
         return False
+    leadership.check_acting()  # a leader that lost its lease takes no more steps
     try:
         result = step()
+    except leadership.Fenced:
+        raise
     except Permanent as exc:
         message = str(exc)
         logger.warning("%s: failed: %s", what, message)
@@ -164,6 +170,17 @@ def attempt(
         return False
     backoff.succeeded(key)
     return True
+
+
+def in_context(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, to be run in another thread in a copy of this context: work a step hands
+    to a thread stays under the step's fence (its writes are fenced too)."""
+    context = contextvars.copy_context()
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return context.run(function, *args, **kwargs)
+
+    return run
 
 
 def _surprise(

@@ -132,7 +132,10 @@ class EngineReconciler:
     def _start(self, version: str) -> None:
         engine_copies.start_copy(self.platform, HOST, version, str(self.installer.path_of(version)))
         thread = threading.Thread(
-            target=self._install, args=(version,), name=f"install-{version}", daemon=True
+            target=base.in_context(self._install),
+            args=(version,),
+            name=f"install-{version}",
+            daemon=True,
         )
         with self._lock:
             self._running[version] = thread

@@ -246,7 +246,7 @@ class JobReconciler:
                 # the worker runs the INSERTs once the rules approved what Flink resolved
                 approve = functools.partial(job_runs.judge_submission, self.platform, work.job_id)
                 self._submits[key] = self._pool.submit(
-                    self.runtime.submit,
+                    base.in_context(self.runtime.submit),
                     work.version,
                     submission.script,
                     config,

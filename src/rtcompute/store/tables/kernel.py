@@ -131,3 +131,5 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # raised by one at each take-over by a new holder: the fencing token of its actions
+    term: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
