@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -603,3 +604,27 @@ def test_unhandled_error_is_500_with_request_id_counted_and_audited(
     assert len(failed) == 1, [r.getMessage() for r in caplog.records]
     assert "POST /api/v1/boom answered 500 InternalError" in failed[0].getMessage()
     assert failed[0].exc_info is not None and "boom" in str(failed[0].exc_info[1])
+
+
+@pytest.mark.one_database
+def test_every_405_says_every_method_of_its_path(api: TestClient) -> None:
+    """`Allow` lists what the path answers, over all its routes (FastAPI makes one route per
+    method, and Starlette's own 405 names the first one's only)."""
+    by_path: dict[str, set[str]] = {}
+    for route in api.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1/"):
+            by_path.setdefault(route.path, set()).update(route.methods)
+    checked = 0
+    for template, methods in sorted(by_path.items()):
+        path = re.sub(r"\{[^}]+\}", "zz-unlikely", template)
+        # the concrete path may match another template too (a literal segment): skip those
+        matching = {t for t in by_path if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", t), path)}
+        if matching != {template}:
+            continue
+        wrong = next(m for m in ("PATCH", "PUT", "DELETE", "POST", "GET") if m not in methods)
+        response = api.request(wrong, path)
+        assert response.status_code == 405, (template, wrong, response.status_code)
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert allowed == methods, template
+        checked += 1
+    assert checked > 40

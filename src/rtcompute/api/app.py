@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 import rtcompute
 from rtcompute import errors, http_status
@@ -99,6 +100,16 @@ def localized(request: Request, exc: errors.RtcError) -> str:
     return exc.text(errors.accepted_language(request.headers.get("accept-language")))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the request's path answers (RFC 9110 `Allow`), over all its routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     problems = exc.errors()
     if any(p.get("type") == "json_invalid" for p in problems):
@@ -132,8 +143,10 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code
         if exc.status_code == 404:
             message = f"no such path: {request.url.path[:200]}"
-        # a 405 says which methods the path has (`Allow`, RFC 9110)
-        return error_response(request, exc.status_code, code, message, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not the first route's alone
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(request, exc.status_code, code, message, headers=headers)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         if db.is_fault(exc):  # a fault met outside a unit of work (db.transaction)
