@@ -1,8 +1,9 @@
 """A killed `rtc up` leaves its install's processes running under PID 1; the next install or
-removal of that version stops them before it touches the partial directory.
+removal of that version stops them before it touches the partial directory, and so does the
+next `rtc up` as it starts, whatever the version.
 
 `rtc up` is played by another interpreter that starts a child the installer's way
-(`installer.start`, recorded beside the partial directory) and is then killed with SIGKILL,
+(`children.start`, recorded beside the partial directory) and is then killed with SIGKILL,
 so the child really is reparented and nothing of ours cleans up after it. The child starts a
 grandchild that ignores SIGTERM (a JVM busy in its shutdown hooks); both write into the
 partial directory every 20 ms and note, in a file outside it, any write that found it gone:
@@ -26,11 +27,12 @@ from pathlib import Path
 import pytest
 
 from rtcompute.runtime import processes
-from rtcompute.runtime.engines import installer
+from rtcompute.runtime.engines import children, installer
 
 pytestmark = pytest.mark.slow
 
 VERSION = "flink-2.2.1"
+OTHER = "flink-1.20.5"
 NO_JAVA = "/nonexistent/java"  # the install stops at its Java check, after the sweep
 
 # child: starts the grandchild, writes its pid, then runs on or exits (`exit`)
@@ -60,10 +62,10 @@ for _ in range(3000):  # a minute at most, should a failing test leave it
 RTC_UP = """
 import sys, time
 from pathlib import Path
-from rtcompute.runtime.engines import installer
+from rtcompute.runtime.engines import children, installer
 home, version, command = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 pids = installer.Installer(home, wheelhouse=None).pids_of(version)
-process, _ = installer.start(command, pids=pids, what="a test child")
+process, _ = children.start(command, pids=pids, what="a test child")
 print(process.pid, flush=True)
 process.wait()
 time.sleep(300)
@@ -234,6 +236,41 @@ def test_a_grandchild_whose_leader_ended_is_stopped_by_a_removal(
     assert leftovers(left.home) == []
 
 
+def test_rtc_up_stops_what_every_record_names_as_it_starts(
+    killed_rtc_up: Callable[[str], Left],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a version neither installed nor removed again: only the next `rtc up` stops its children
+    left = killed_rtc_up("run")
+    assert alive(left.child) and alive(left.grandchild)
+    assert parent_of(left.child) not in (left.rtc_up, os.getpid())
+    # and a version whose install was killed after its last child had ended
+    engines = installer.Installer(left.home, wheelhouse=None)
+    ended, _ = children.start(
+        [sys.executable, "-c", "pass"], pids=engines.pids_of(OTHER), what="an ended child"
+    )
+    ended.wait(timeout=10)
+    assert ended.stdout is not None
+    ended.stdout.close()
+    assert (left.home / f".{OTHER}.pids").exists()
+    (left.home / ".not-a-version.pids").write_text("[]\n")  # not ours: left alone
+    monkeypatch.setattr(installer, "LEFT_OVER_GRACE_SECONDS", 0.2)
+    caplog.set_level(logging.WARNING, logger=installer.__name__)
+
+    assert engines.stop_left_overs() == [VERSION]
+
+    assert not alive(left.child)
+    assert not alive(left.grandchild)
+    # the partial directory is the next install's to discard; it was there until they ended
+    assert not left.witness.exists(), left.witness.read_text()
+    assert leftovers(left.home) == [f".{VERSION}.partial", ".not-a-version.pids"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert VERSION in warnings[0] and "a test child" in warnings[0]
+    assert engines.stop_left_overs() == []  # nothing left to stop
+
+
 # a child that runs on, and one that ends at once leaving its grandchild in the group
 SLEEPER = "import time; time.sleep(300)"
 LEAVER = "import subprocess, sys; subprocess.Popen([sys.executable, '-c', {sleeper!r}])"
@@ -256,7 +293,7 @@ def test_a_record_never_stops_a_process_that_is_not_its_own(
     home.mkdir()
     engines = installer.Installer(home, wheelhouse=None, java=NO_JAVA)
     record = processes.GroupRecord(engines.pids_of(VERSION))
-    process, group = installer.start(
+    process, group = children.start(
         [sys.executable, "-c", command], pids=record.path, what="someone else's"
     )
     cleanup.add(process.pid)

@@ -184,6 +184,9 @@ def up(
     base_url = f"http://{settings.host}:{settings.port}"
     bootstrap_operator(platform, base_url)
     installer, workers = engine_runtime(settings)
+    # what an install of a killed `rtc up` on this data directory left running (pip, a
+    # verifier) is stopped before anything installs again
+    installer.stop_left_overs()
     platform.sql_engine = workers
     if settings.engines.install_default and engine_versions.pool_is_empty(platform):
         install_default_engine(platform, installer)

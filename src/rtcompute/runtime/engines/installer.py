@@ -20,20 +20,14 @@ then one `.dist-info` per package installed), then the verification's steps. The
 runs in a reconciler's worker thread: it never prints, it logs; installs of different
 versions may run in parallel, two installs of one version are serialized.
 
-Each child (venv, pip, the verification) runs in a process group of its own, so one kill
-also stops a JVM its Python started. A killed `rtc up` kills none: they run on under PID 1,
-writing into the partial directory. So each group is recorded as it starts, in
-`<home>/.flink-2.2.1.pids` (a processes.GroupRecord), and dropped as it ends; the next
-install or removal of the version stops what the record names before touching anything.
-The record sits beside the partial directory, not in it: the first child creates that
-directory, a discard would delete the record before its groups are stopped, and the rename
-would carry it into the finished copy. A kill in the millisecond between a child's start
-and its record leaves that child unnamed.
+Each child (venv, pip, the verification) runs in a process group of its own, recorded in
+`<home>/.flink-2.2.1.pids` while it runs (children.py): a killed `rtc up` leaves them running,
+so the next install or removal of the version stops what the record names before touching
+anything, and `rtc up` stops what every record names as it starts (`stop_left_overs`).
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import importlib.metadata
 import json
@@ -42,8 +36,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,7 +48,7 @@ from typing import Any
 
 from rtcompute.domain import engines
 from rtcompute.runtime import processes
-from rtcompute.runtime.engines import venvs, verify
+from rtcompute.runtime.engines import children, venvs, verify
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +56,6 @@ MARKER = ".rtcompute-engine.json"
 PYTHON_DIR = f"python{sys.version_info.major}.{sys.version_info.minor}"
 # an engine environment takes ~700-850 MB; refuse to start below this
 MIN_FREE_BYTES = 1 << 30
-# the output lines an error message quotes
-TAIL_LINES = 12
 # `pip --python` (install into another interpreter) exists since pip 22.3
 PIP_PYTHON_OPTION = (22, 3)
 # how long a killed install's pip or JVM gets to end on SIGTERM before SIGKILL
@@ -194,7 +184,10 @@ class Installer:
                 return adopted
             partial = self._partial_of(version)
             try:
-                return self._install(version, release, partial, report)
+                try:
+                    return self._install(version, release, partial, report)
+                except (children.Failed, verify.Failed) as exc:  # the install's failure
+                    raise InstallFailed(exc.message) from exc
             except BaseException:
                 try:
                     self._discard(partial)
@@ -216,19 +209,16 @@ class Installer:
 
     def _install(self, version: str, release: str, partial: Path, report: _Reporter) -> Installed:
         started = time.monotonic()
-        deadline = started + self.timeout
+        deadline = children.Deadline(self.timeout, started + self.timeout)
         report("environment", 0, "checking Java and disk space")
         self.home.mkdir(parents=True, exist_ok=True)
         self._discard(partial)
         self._sweep(version)
-        try:
-            java_home = verify.java_home(self.java, release)
-        except verify.Failed as exc:
-            raise InstallFailed(exc.message) from exc
+        java_home = verify.java_home(self.java, release)
         self._check_disk()
         report("environment", 2, "creating the virtual environment")
         use_outer_pip = _outer_pip_usable()
-        self._run_step(
+        children.run_step(
             venvs.venv_command(partial, prompt=version, with_pip=not use_outer_pip),
             deadline,
             what="creating the virtual environment",
@@ -257,7 +247,12 @@ class Installer:
         return Installed(final, size, self.source(), flink_version)
 
     def _pip_install(
-        self, venv: Path, version: str, use_outer_pip: bool, deadline: float, report: _Reporter
+        self,
+        venv: Path,
+        version: str,
+        use_outer_pip: bool,
+        deadline: children.Deadline,
+        report: _Reporter,
     ) -> None:
         release = engines.release_of(version)
         python = venv / "bin" / "python"
@@ -293,7 +288,7 @@ class Installer:
 
         report(phase, venvs.ENVIRONMENT_DONE, f"apache-flink=={release} from {self.source()}")
         what, pids = f"pip install apache-flink=={release}", self.pids_of(version)
-        code, tail = self._run(
+        code, tail = children.run(
             command, deadline, what=what, pids=pids, on_line=on_line, on_tick=on_tick
         )
         if code != 0:
@@ -328,7 +323,12 @@ class Installer:
             )
 
     def _verify(
-        self, venv: Path, version: str, java_home: Path, deadline: float, report: _Reporter
+        self,
+        venv: Path,
+        version: str,
+        java_home: Path,
+        deadline: children.Deadline,
+        report: _Reporter,
     ) -> tuple[str, int]:
         """Import, jars and a tiny job in the version's interpreter; returns (flink, size)."""
         release = engines.release_of(version)
@@ -336,9 +336,9 @@ class Installer:
         sizing = venvs.Sizing(venv)
         answers = verify.Answers(report)
         with tempfile.TemporaryDirectory(prefix="rtc-verify-") as scratch:
-            env = verify.environment(_clean_env(), java_home, scratch)
+            env = verify.environment(children.clean_env(), java_home, scratch)
             command = verify.command(venv / "bin" / "python", release)
-            code, tail = self._run(
+            code, tail = children.run(
                 command,
                 deadline,
                 what="the verification",
@@ -348,76 +348,31 @@ class Installer:
                 cwd=scratch,
             )
         size = sizing.result()
-        try:
-            return answers.flink_version(release, code, tail), size
-        except verify.Failed as exc:
-            raise InstallFailed(exc.message) from exc
+        return answers.flink_version(release, code, tail), size
 
     # ------------------------------------------------------------------ processes
 
-    def _run_step(self, command: list[str], deadline: float, *, what: str, pids: Path) -> None:
-        code, tail = self._run(command, deadline, what=what, pids=pids)
-        if code != 0:
-            said = " ".join(tail[-3:]) or f"exit status {code}"
-            raise InstallFailed(f"{what} failed: {said}")
-
-    def _run(
-        self,
-        command: list[str],
-        deadline: float,
-        *,
-        what: str,
-        pids: Path,
-        on_line: Callable[[str], None] | None = None,
-        on_tick: Callable[[], None] | None = None,
-        env: dict[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> tuple[int, list[str]]:
-        """Run a command in its own process group, feeding its output lines to `on_line`;
-        past the install's deadline the whole group is killed and the install fails."""
-        log.debug("running %s", command[:6])
-        tail: collections.deque[str] = collections.deque(maxlen=200)
-        process, group = start(command, pids=pids, what=what, env=env, cwd=cwd)
-
-        def read() -> None:
-            assert process.stdout is not None
-            for raw in process.stdout:
-                line = raw.rstrip()
-                tail.append(line)
-                if on_line is not None:
-                    try:
-                        on_line(line)
-                    except Exception:
-                        log.exception("reading %s output failed", command[0])
-
-        reader = threading.Thread(target=read, name="installer-output", daemon=True)
-        reader.start()
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise InstallFailed(
-                        f"the install took longer than {self.timeout:.0f} s and was stopped "
-                        "(RTC_ENGINES__INSTALL_TIMEOUT_SECONDS); check the network or the "
-                        "machine's load and install again"
-                    )
+    def stop_left_overs(self) -> list[str]:
+        """Stop what killed installs of every version left running (as `rtc up` starts);
+        returns the versions something was stopped for. One whose processes do not stop is
+        logged and keeps its record, for its next install or removal to report."""
+        stopped = []
+        for record in sorted(self.home.glob(".*.pids")):
+            version = record.name.removeprefix(".").removesuffix(".pids")
+            if engines.NAME.fullmatch(version) is None:
+                continue  # not a record of ours
+            with self._lock_of(version):
                 try:
-                    process.wait(timeout=min(0.5, remaining))
-                    break
-                except subprocess.TimeoutExpired:
-                    if on_tick is not None:
-                        on_tick()
-        finally:
-            _kill_group(process)  # also when it exited: a child (a JVM) may outlive it
-            processes.GroupRecord(pids).drop(group)
-            reader.join(timeout=10)
-            if process.stdout is not None:
-                process.stdout.close()
-        return process.returncode, list(tail)[-TAIL_LINES * 4 :]
+                    if self._stop_left_over(version):
+                        stopped.append(version)
+                except InstallFailed as exc:
+                    log.error("engine %s: %s", version, exc.message)
+        return stopped
 
-    def _stop_left_over(self, version: str) -> None:
+    def _stop_left_over(self, version: str) -> list[str]:
         """Stop the process groups a killed install of `version` left running, before its
-        directories are discarded or reused; the record goes once none of them is left."""
+        directories are discarded or reused; the record goes once none of them is left.
+        Returns what was stopped, one line each."""
         record = processes.GroupRecord(self.pids_of(version))
         try:
             stopped = record.stop_all(grace=LEFT_OVER_GRACE_SECONDS)
@@ -433,6 +388,7 @@ class Installer:
                 self._partial_of(version),
                 "; ".join(stopped),
             )
+        return stopped
 
     # ------------------------------------------------------------------ helpers
 
@@ -462,36 +418,6 @@ class Installer:
             raise InstallFailed(f"could not delete {trash}: remove it by hand")
 
 
-def start(
-    command: Sequence[str],
-    *,
-    pids: Path,
-    what: str,
-    env: dict[str, str] | None = None,
-    cwd: str | None = None,
-) -> tuple[subprocess.Popen[str], processes.Group]:
-    """Start `command` in a process group of its own, added to the record `pids` at once."""
-    token = secrets.token_hex(8)
-    process = subprocess.Popen(
-        list(command),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**(env if env is not None else _clean_env()), processes.GROUP_TOKEN: token},
-        cwd=cwd,
-        start_new_session=True,
-        text=True,
-        errors="replace",
-    )
-    try:
-        group = processes.group_of(process.pid, token)
-        processes.GroupRecord(pids).add(what, group)
-    except BaseException:
-        _kill_group(process)
-        raise
-    return process, group
-
-
 def _outer_pip_usable() -> bool:
     """The control plane's pip can install into another interpreter (`pip --python`)."""
     try:
@@ -500,19 +426,3 @@ def _outer_pip_usable() -> bool:
         return False
     numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
     return numbers >= PIP_PYTHON_OPTION
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment of a child: ours without what would point Python elsewhere."""
-    env = dict(os.environ)
-    for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"):
-        env.pop(name, None)
-    env["PIP_NO_INPUT"] = "1"
-    return env
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
