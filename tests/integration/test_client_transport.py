@@ -19,11 +19,21 @@ ANSWER = (
 )
 
 
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: %d\r\nContent-Length: 80\r\nConnection: close\r\n\r\n"
+    b'{"code": "ServiceUnavailable.Database", "message": "retry", "request_id": "r-1"}'
+)
+
+
 @dataclass
 class Dropping:
-    """Drops the first `drops` requests without an answer, answers the others."""
+    """Drops the first `drops` requests without an answer, answers the next `busy` ones 503
+    (with Retry-After: `retry_after`), answers the others."""
 
     drops: int
+    busy: int = 0
+    retry_after: int = 1
     port: int = 0
     requests: list[bytes] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -40,8 +50,10 @@ class Dropping:
                 if not head:
                     continue
                 self.requests.append(head.split(b" ", 1)[0])
-                if len(self.requests) > self.drops:
+                if len(self.requests) > self.drops + self.busy:
                     connection.sendall(ANSWER)
+                elif len(self.requests) > self.drops:
+                    connection.sendall(BUSY % self.retry_after)
 
 
 @pytest.fixture
@@ -82,3 +94,31 @@ def test_a_reading_dropped_twice_is_a_connection_failure(dropping: Dropping) -> 
         transport.request("GET", "/whoami")
     assert refused.value.code == "ConnectionFailed"
     assert dropping.requests == [b"GET", b"GET"]
+
+
+def test_a_reading_answered_503_is_sent_again_after_the_wait_it_asks(dropping: Dropping) -> None:
+    dropping.drops, dropping.busy, dropping.retry_after = 0, 2, 3
+    waits: list[float] = []
+    with base.Transport(f"http://127.0.0.1:{dropping.port}", sleep=waits.append) as transport:
+        assert transport.request("GET", "/whoami") == {"ok": True}
+    assert waits == [3, 3]
+    assert dropping.requests == [b"GET"] * 3
+
+
+@pytest.mark.parametrize(
+    ("method", "busy", "retry_after"), [("POST", 1, 1), ("GET", 3, 1), ("GET", 1, 60)]
+)
+def test_a_503_is_answered_when_it_is_a_change_keeps_on_or_asks_too_long(
+    dropping: Dropping, method: str, busy: int, retry_after: int
+) -> None:
+    dropping.drops, dropping.busy, dropping.retry_after = 0, busy, retry_after
+    waits: list[float] = []
+    with (
+        base.Transport(f"http://127.0.0.1:{dropping.port}", sleep=waits.append) as transport,
+        pytest.raises(base.ApiError) as refused,
+    ):
+        transport.request(method, "/whoami")
+    assert refused.value.code == "ServiceUnavailable.Database"
+    sent = 1 if method == "POST" or retry_after > base.MAX_RETRY_AFTER_SECONDS else 3
+    assert dropping.requests == [method.encode()] * sent
+    assert len(waits) == sent - 1

@@ -7,6 +7,8 @@ callers read attributes; an answer that does not fit it is an ApiError, not a cr
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote
 
@@ -44,8 +46,21 @@ def given(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-# methods that read: sent again once when the server dropped a kept-alive connection
+# methods that read: sent again once when the server dropped a kept-alive connection, and
+# after the wait a 503 asks for (Retry-After: its database had a fault), twice at most
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+BUSY_RETRIES = 2
+MAX_RETRY_AFTER_SECONDS = 10
+
+
+def retry_after(response: httpx.Response) -> int | None:
+    """The seconds a 503 asks to wait before trying again (None: not a 503 that asks, or a
+    wait longer than a command should sit through)."""
+    value = response.headers.get("retry-after", "").strip()
+    if response.status_code != 503 or not (value.isascii() and value.isdigit()):
+        return None
+    seconds = int(value)
+    return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None
 
 
 class Transport:
@@ -56,6 +71,7 @@ class Transport:
         *,
         timeout: float = 30.0,
         language: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         headers = {"User-Agent": "rtc-cli"}
         if token:
@@ -64,6 +80,7 @@ class Transport:
             headers["Accept-Language"] = language
         self.endpoint = endpoint.rstrip("/")
         self.http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout)
+        self.sleep = sleep
 
     def close(self) -> None:
         self.http.close()
@@ -75,23 +92,34 @@ class Transport:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        # a kept-alive connection the server closed as the request left (its idle timeout):
-        # a reading is sent once more on a new connection; a change never is
-        attempts = 2 if method.upper() in IDEMPOTENT else 1
-        for attempt in range(attempts):
-            try:
-                response = self.http.request(method, "/api/v1" + path, **kwargs)
+        reading = method.upper() in IDEMPOTENT
+        response = self._send(method, path, reading, **kwargs)
+        for _ in range(BUSY_RETRIES if reading else 0):
+            wait = retry_after(response)
+            if wait is None:
                 break
-            except httpx.RemoteProtocolError as exc:
-                if attempt + 1 == attempts:
-                    raise self.unreachable(exc) from None
-            except httpx.HTTPError as exc:
-                raise self.unreachable(exc) from None
+            self.sleep(wait)
+            response = self._send(method, path, reading, **kwargs)
         if response.status_code == 204:
             return None
         if response.status_code >= 400:
             raise error_of(response)
         return body_of(response)
+
+    def _send(self, method: str, path: str, reading: bool, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.http.request(method, "/api/v1" + path, **kwargs)
+        except httpx.RemoteProtocolError as exc:
+            # a kept-alive connection the server closed as the request left (its idle
+            # timeout): a reading is sent once more on a new connection; a change never is
+            if not reading:
+                raise self.unreachable(exc) from None
+        except httpx.HTTPError as exc:
+            raise self.unreachable(exc) from None
+        try:
+            return self.http.request(method, "/api/v1" + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise self.unreachable(exc) from None
 
     def download(self, path: str, sink: BinaryIO) -> int:
         """Write the answer to GET `path` to `sink` as it arrives; the number of bytes."""
