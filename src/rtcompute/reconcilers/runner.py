@@ -46,6 +46,7 @@ class Runner:
         self.backoff = base.Backoff(monotonic)
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._unreachable = False  # the last renewal could not reach the database
 
     @property
     def lease_seconds(self) -> float:
@@ -62,8 +63,14 @@ class Runner:
                 seconds=self.lease_seconds,
             )
         except Exception as exc:
-            log.error("could not reach the database to hold the lease", exc_info=exc)
+            if not self._unreachable:  # said once, and again when it is over
+                log.error("could not reach the database to hold the lease", exc_info=exc)
+            self._unreachable = True
             term = None
+        else:
+            if self._unreachable:
+                log.info("reached the database again to hold the lease")
+            self._unreachable = False
         with self._lock:
             fence = self.fence
             if term is None:
