@@ -186,3 +186,13 @@ class Report:
 
 
 COUNTS_PROPERTY = "fault_counts"
+
+
+def logged_tracebacks(log: str) -> int:
+    """How many records of the server's log carry a traceback (a chained one counts once)."""
+    lines = log.splitlines()
+    return sum(
+        1
+        for before, line in zip(lines, lines[1:], strict=False)
+        if line.startswith("Traceback (most recent call last)") and before[:4].isdigit()
+    )

@@ -86,7 +86,7 @@ def test_sqlite_file_read_only_then_back(tmp_path: Path, fault_report: harness.R
         changes_without_event=len(missing),
         readyz_503_while_writes_failed=during.count(503),
         log_bytes=len(log.encode()),
-        tracebacks=log.count("Traceback"),
+        tracebacks=harness.logged_tracebacks(log),
     )
     assert counts["500"] == 0, [s for s in sent if s.status >= 500 and s.status != 503][:5]
     assert counts["503"] > 0, "writes never failed: the fault did not bite"
@@ -102,5 +102,5 @@ def test_sqlite_file_read_only_then_back(tmp_path: Path, fault_report: harness.R
     after = [s for s in sent if s.sent_at > writable_at + RECOVERY_SECONDS]
     assert after and {s.status for s in after} == {201}, [s for s in after if s.status != 201]
     # quiet: one line per failed request, a traceback once per distinct error per minute
-    assert log.count("Traceback") <= 6, log[-5000:]
+    assert harness.logged_tracebacks(log) <= 6, log[-5000:]
     assert len(log.encode()) < 100 * 1024 + 400 * counts["503"]
