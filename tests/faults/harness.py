@@ -7,6 +7,7 @@ that request's audit event: a change without its event is what these tests hunt.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -193,6 +194,6 @@ def logged_tracebacks(log: str) -> int:
     lines = log.splitlines()
     return sum(
         1
-        for before, line in zip(lines, lines[1:], strict=False)
+        for before, line in itertools.pairwise(lines)
         if line.startswith("Traceback (most recent call last)") and before[:4].isdigit()
     )
