@@ -30,7 +30,9 @@ def holder_pid(holder: str | None) -> int | None:
     return None if holder is None else int(holder.split(":")[1])
 
 
-def test_one_leader_and_failover(database_url: str, tmp_path: Path) -> None:
+def test_one_leader_and_failover(sqlite_url: str, tmp_path: Path) -> None:
+    """On one SQLite file (PostgreSQL: tests/faults/test_leader_failover.py)."""
+    database_url = sqlite_url
     # the suite's database holds other tests' clusters: a leader would start their node
     # agents under its own directory (and the SIGKILL below would leave them running)
     env = {
