@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from rtcompute import errors
 from rtcompute.reconcilers import base
 
 
@@ -191,3 +192,19 @@ def test_a_step_waiting_on_work_it_started_keeps_the_failures_counted() -> None:
     outcomes.append(base.Temporary("worker died"))
     assert not base.attempt(backoff, "job 1", submit, what="job 1")
     assert backoff.failures("job 1") == 2 and backoff.retry_at("job 1") == clock.now + 10.0
+
+
+def test_a_database_not_available_is_a_temporary_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backoff = base.Backoff(lambda: 0.0)
+
+    def step() -> None:
+        raise errors.Unavailable("the database is not available at the moment")
+
+    caplog.set_level(logging.WARNING)
+    assert not base.attempt(backoff, "k", step, what="job j")
+    assert backoff.failures("k") == 1
+    assert backoff.retry_at("k") == base.DEFAULT_DELAY_SECONDS
+    assert [r.exc_info for r in caplog.records] == [None]
+    assert "not available" in caplog.records[0].getMessage()

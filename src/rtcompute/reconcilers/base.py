@@ -3,7 +3,8 @@ Permanent, `execution.py`).
 
 A reconciler's step for one resource either returns (done for this pass), raises
 `Temporary` (it may pass by itself: the resource is tried again after a delay that doubles
-with each failure in a row, up to a cap) or raises `Permanent` (it will not pass: the
+with each failure in a row, up to a cap; `errors.Unavailable`, a database or engine worker
+not available for a moment, counts as one) or raises `Permanent` (it will not pass: the
 resource goes to its failed state with the message, which says what to do). Any other
 exception is a surprise (a bug, a lost database connection): its traceback is logged the
 first time, then it is retried like a `Temporary`. `attempt` applies these rules, in one
@@ -21,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from rtcompute import errors
 from rtcompute.services.kernel import leadership
 
 log = logging.getLogger("rtcompute.reconcilers")
@@ -156,8 +158,10 @@ def attempt(
                 return False
         backoff.succeeded(key)
         return True
-    except Temporary as exc:
-        wait = backoff.failed(key, exc.delay)
+    except (Temporary, errors.Unavailable) as exc:
+        # a database (or engine worker) that is not available for a moment is a Temporary
+        delay = exc.delay if isinstance(exc, Temporary) else DEFAULT_DELAY_SECONDS
+        wait = backoff.failed(key, delay)
         logger.warning(
             "%s: %s (failure %d in a row; again in %.0f s)", what, exc, backoff.failures(key), wait
         )
