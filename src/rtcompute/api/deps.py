@@ -200,6 +200,7 @@ class Requires:
         principal, resource, verdict = await self.decide(request)
         if verdict.decision is not policies.Decision.ALLOW:
             raise await refusal(request, principal, self.action, resource, verdict)
+        request.state.audit_allowed = True  # what the route writes now is the change
         return principal
 
 
@@ -263,6 +264,7 @@ class Public:
 
     async def __call__(self, request: Request) -> None:
         request.state.audit_action = self.action
+        request.state.audit_allowed = True
 
 
 def requires(operation: operations.Operation) -> Any:

@@ -144,10 +144,7 @@ class RequestMiddleware:
         # the audit event of a state-changing call: written with its change, completed (or
         # written, when nothing changed) before the answer goes out
         trail = (
-            audit.Trail(
-                self.platform,
-                lambda: _event(scope, state, 200) if "audit_action" in state else None,
-            )
+            audit.Trail(self.platform, lambda: _draft(scope, state))
             if method in STATE_CHANGING
             else None
         )
@@ -375,6 +372,14 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+def _draft(scope: Scope, state: dict[str, Any]) -> audit.Event | None:
+    """The event of a success, once the request is allowed to make its change (a write on
+    the way there, such as a session's last use, is not the change: None)."""
+    if "audit_action" not in state or not state.get("audit_allowed"):
+        return None
+    return _event(scope, state, 200)
 
 
 def _event(scope: Scope, state: dict[str, Any], status: int) -> audit.Event:

@@ -128,6 +128,7 @@ class Requires:
         await allowed_or_raise(request, principal, self.action, resource)
         if not self.audited:
             del request.state.audit_action
+        request.state.audit_allowed = True  # what the page writes now is the change
         return principal
 
 
@@ -245,6 +246,7 @@ class Public:
         if self.action is not None:
             request.state.audit_action = self.action
             request.state.audit_resource = ""
+            request.state.audit_allowed = True
         if request.method in auth.STATE_CHANGING:
             await auth.check_presession_csrf(request)
 

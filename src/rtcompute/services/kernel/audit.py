@@ -91,8 +91,8 @@ class Trail:
     """The event of one state-changing request (see the module docstring); a `db.WriteHook`.
 
     `draft()` is the event as it stands (the caller, the resource, the outcome of a success),
-    read when a write of the request is about to commit; None while the request has not
-    named its action yet (a write on the way there, such as a session's last use, is not
+    read when a write of the request is about to commit; None until the request is allowed
+    to make its change (a write on the way there, such as a session's last use, is not
     the request's change)."""
 
     def __init__(
