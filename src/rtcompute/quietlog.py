@@ -4,8 +4,9 @@ A database that is gone for a minute fails every request and every reconciler pa
 each failure carries the same traceback (SQLAlchemy's pool logs its own as well). The
 filter below sits on the server's log handler, so it sees every record, ours and the
 libraries': the first record of an error within a minute keeps its traceback, the next ones
-keep their one line, marked as seen. An error is "the same" when its type, the place it
-was raised and its first line (digits aside: pids, ports, counts) are the same.
+keep their one line, marked as seen. An error is "the same" when its root cause's type, the
+place it was raised and its first line (digits aside: pids, ports, counts) are the same: a
+read-only file and a lock, both wrapped in one domain error, are two errors.
 """
 
 from __future__ import annotations
@@ -26,8 +27,18 @@ _DIGITS = re.compile(r"\d+")
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
+def root_cause(exc: BaseException) -> BaseException:
+    """The error at the bottom of `raise ... from ...` (a domain error wraps a database's)."""
+    seen = {id(exc)}
+    while exc.__cause__ is not None and id(exc.__cause__) not in seen:
+        exc = exc.__cause__
+        seen.add(id(exc))
+    return exc
+
+
 def error_key(exc: BaseException) -> tuple[str, str, str]:
-    """What makes two errors the same one for the log."""
+    """What makes two errors the same one for the log: those of their root causes."""
+    exc = root_cause(exc)
     where = ""
     tb = exc.__traceback__
     while tb is not None:
@@ -66,6 +77,7 @@ class OncePerMinute(logging.Filter):
             return True
         exc = info[1]
         if not self.first_in_window(exc):
+            exc = root_cause(exc)  # the one line names the cause
             first_line = (str(exc).splitlines() or [""])[0][:300]
             record.msg = f"{record.getMessage()} ({type(exc).__name__}: {first_line}; "
             record.msg += "traceback shown in the last minute)"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from rtcompute.services.kernel import accounts
+from rtcompute.services.kernel import accounts, audit, principals
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db, tables
 from tests.conftest import PASSWORD, FakeClock, login, signup
+from tests.integration.test_console import signin_via_form
 
 OPERATOR_PASSWORD = "operator-pass-42"
 EVENTS = "/api/v1/audit-events"
@@ -303,3 +304,113 @@ def test_denied_attempts_are_audited_whatever_bytes_they_carry(
     assert "\x00" not in attempt["resource"]
     if "%00" in target:
         assert "\\x00" in attempt["resource"], attempt["resource"]
+
+
+def trail_event(outcome: str = "success", error_code: str = "") -> audit.Event:
+    return audit.Event(
+        action="ram:CreateUser",
+        resource="acs:ram::1:user/u",
+        outcome=outcome,
+        principal=None,
+        context=principals.RequestContext(
+            source_ip="127.0.0.1", secure_transport=False, request_id="trail-1"
+        ),
+        error_code=error_code,
+    )
+
+
+def trail_rows(platform: platform_module.Platform) -> list[tuple[str, str]]:
+    with db.transaction(platform.sessions) as session:
+        rows = session.scalars(
+            select(tables.AuditEvent).where(tables.AuditEvent.request_id == "trail-1")
+        )
+        return [(row.outcome, row.error_code) for row in rows]
+
+
+def test_a_change_made_keeps_success_when_a_later_step_fails(
+    platform: platform_module.Platform,
+) -> None:
+    """The change committed with its event; the answer was a 503 of a later read: the
+    event still says the change was made, with the answer's code."""
+    trail = audit.Trail(platform, trail_event)
+    with db.on_write(trail), db.transaction(platform.sessions) as session:
+        session.add(tables.Lease(name="change", holder="x", expires_at=clock_now()))
+    assert trail.written is not None
+    assert trail.finish(trail_event("failed", "ServiceUnavailable.Database")) is None
+    assert trail_rows(platform) == [("success", "ServiceUnavailable.Database")]
+
+
+def test_a_commit_whose_acknowledgement_was_lost_is_not_written_twice(
+    platform: platform_module.Platform,
+) -> None:
+    trail = audit.Trail(platform, trail_event)
+    with db.transaction(platform.sessions) as session:  # committed; `committed()` never told
+        trail.before_commit(session)
+    assert trail.written is None
+    assert trail.finish(trail_event("failed", "ServiceUnavailable.Database")) is None
+    assert trail_rows(platform) == [("success", "ServiceUnavailable.Database")]
+
+
+def clock_now() -> datetime:
+    return datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_attempts_refused_before_their_route_ran_are_audited(
+    api: TestClient, platform: platform_module.Platform
+) -> None:
+    """A body that is not JSON, not UTF-8 or too large is refused before the route's own
+    dependencies run: the event names the action the route declares all the same."""
+    signup(api, "acme")
+    owner = login(api, "acme")
+    sent = {
+        "not-json": api.post(
+            "/api/v1/ram/users",
+            headers={**owner, "Content-Type": "application/json", "X-Request-Id": "pre-1"},
+            content=b'{"name": ',
+        ),
+        "not-utf8": api.post(
+            "/api/v1/sessions",
+            headers={"Content-Type": "application/json", "X-Request-Id": "pre-2"},
+            content=b'{"account": "\xff\xfe"}',
+        ),
+        "too-large": api.post(
+            "/api/v1/ram/users",
+            headers={**owner, "Content-Type": "application/json", "X-Request-Id": "pre-3"},
+            content=b'{"name": "' + b"x" * (platform.settings.max_body_bytes + 10) + b'"}',
+        ),
+    }
+    assert [r.status_code for r in sent.values()] == [400, 400, 413], [
+        r.text for r in sent.values()
+    ]
+    with db.transaction(platform.sessions) as session:
+        rows = {
+            row.request_id: (row.action, row.outcome, row.error_code)
+            for row in session.scalars(
+                select(tables.AuditEvent).where(tables.AuditEvent.request_id.like("pre-%"))
+            )
+        }
+    assert rows == {
+        "pre-1": ("ram:CreateUser", "failed", "MalformedJSON"),
+        "pre-2": ("rtc:SignIn", "failed", rows["pre-2"][2]),
+        "pre-3": ("ram:CreateUser", "failed", "PayloadTooLarge"),
+    }
+    assert rows["pre-2"][2] in ("MalformedJSON", "BadRequest")
+
+
+def test_a_console_read_refused_is_audited_as_through_the_api(
+    api: TestClient, platform: platform_module.Platform
+) -> None:
+    signup(api, "acme")
+    owner = login(api, "acme")
+    created = api.post(
+        "/api/v1/ram/users",
+        headers=owner,
+        json={"name": "viewer", "password": PASSWORD, "console_enabled": True},
+    )
+    assert created.status_code == 201, created.text
+    signin_via_form(api, "acme", user="viewer")
+    page = api.get("/console/ram/users", headers={"X-Request-Id": "console-denied-1"})
+    assert page.status_code == 403
+    trail = events(api, owner, outcome="denied")
+    attempt = next(e for e in trail if e["request_id"] == "console-denied-1")
+    assert (attempt["action"], attempt["principal"]) == ("ram:ListUsers", "viewer@acme")

@@ -242,6 +242,19 @@ def test_a_submission_runs_only_what_the_platform_approved(pool: workers.WorkerP
     assert approved.problems[0].line == 6  # it went on to the cluster, which is not there
 
 
+    # an approval that cannot be decided (a leader that lost its lease): the prepared job is
+    # aborted, its error raised, and the worker answers the next submission as before
+    def lost(
+        statements: tuple[sqlscript.Statement, ...], resolved: sqlscript.Resolved
+    ) -> tuple[sqlscript.Problem, ...]:
+        raise RuntimeError("no longer the leader")
+
+    with pytest.raises(RuntimeError, match="no longer the leader"):
+        pool.submit(V2, script, config, timeout=60, approve=lost)
+    again = pool.submit(V2, script, config, timeout=60, approve=refuse)
+    assert again.problems == (sqlscript.Problem(3, 1, "not yours"),)
+
+
 def listening(pids: set[int]) -> list[str]:
     """The local addresses the processes listen on (TCP), from `ss`."""
     out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout

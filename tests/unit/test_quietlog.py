@@ -62,3 +62,23 @@ def test_records_without_an_error_pass_untouched() -> None:
     for _ in range(3):
         logger.warning("plain %s", "line")
     assert out.getvalue() == "plain line\n" * 3
+
+
+def wrapped(message: str) -> Exception:
+    try:
+        try:
+            raise OSError(message)
+        except OSError as cause:
+            raise ValueError("the database is not available at the moment") from cause
+    except ValueError as exc:
+        return exc
+
+
+def test_wrapped_errors_are_told_apart_by_their_cause() -> None:
+    logger, out = logger_with(Clock())
+    logger.error("a", exc_info=wrapped("database is locked"))
+    logger.error("b", exc_info=wrapped("attempt to write a readonly database"))
+    logger.error("c", exc_info=wrapped("database is locked"))
+    text = out.getvalue()
+    assert text.count("Traceback (most recent call last)") == 4  # a and b, each with its cause
+    assert "c (OSError: database is locked; traceback shown" in text

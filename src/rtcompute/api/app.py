@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 import rtcompute
 from rtcompute import errors, http_status
@@ -101,11 +101,18 @@ def localized(request: Request, exc: errors.RtcError) -> str:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """The methods the request's path answers (RFC 9110 `Allow`), over all its routes."""
+    """The methods the request's path answers (RFC 9110 `Allow`), over all its routes (the
+    console's routers are included whole: their routes are listed at start, `ALL_ROUTES`)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
+    # from the app's root, whether the 405 came from inside a mount (the static files) or not
+    scope = {**request.scope, "root_path": "", "path": request.url.path}
+    for route in request.app.state.all_routes:
+        match, _ = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):  # the static files
+            methods.update(("GET", "HEAD"))
+        else:
             methods.update(getattr(route, "methods", None) or ())
     return sorted(methods)
 
@@ -259,9 +266,14 @@ def create_app(
     # every route is in place: the gate lists the public ones now (the console's routers
     # are included as a whole, so their routes are read from the routers themselves)
     pages = [route for router in console_routes.ROUTERS for route in router.routes]
-    body_gate = gate.Gate(platform, [*app.routes, *pages])
+    app.state.all_routes = [*app.routes, *pages]
+    body_gate = gate.Gate(platform, app.state.all_routes)
     app.add_middleware(
-        middleware.RequestMiddleware, platform=platform, metrics=metrics, admit=body_gate.admit
+        middleware.RequestMiddleware,
+        platform=platform,
+        metrics=metrics,
+        admit=body_gate.admit,
+        declared=body_gate.declared,
     )
     return app
 

@@ -168,15 +168,16 @@ async def refusal(
     denied read is recorded here (reads that succeed are not audited)."""
     denial = authz.denied(principal, action, resource, verdict)
     if request.method not in middleware.STATE_CHANGING:
-        event = audit.Event(
-            action=action,
-            resource=resource,
-            outcome="denied",
-            principal=principal,
-            context=request_context(request),
-            error_code=denial.code,
+        context = request_context(request)
+        await anyio.to_thread.run_sync(
+            audit.record_denial,
+            get_platform(request),
+            principal,
+            action,
+            resource,
+            context,
+            denial.code,
         )
-        await anyio.to_thread.run_sync(audit.record, get_platform(request), event)
     return denial
 
 

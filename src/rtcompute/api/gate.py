@@ -61,6 +61,22 @@ def is_public(route: APIRoute) -> bool:
     return False
 
 
+def declared_action(route: APIRoute) -> tuple[str, str] | None:
+    """The action and resource a route declares for the audit (`requires` or `public`, the
+    API's or the console's), None when it audits nothing."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        call = (dependant := pending.pop()).call
+        if isinstance(call, deps.Requires):
+            return call.action, call.operation.resource
+        if isinstance(call, guard.Requires):
+            return (call.action, call.operation.resource) if call.audited else None
+        if isinstance(call, deps.Public | guard.Public):
+            return (call.action, "") if call.action else None
+        pending.extend(dependant.dependencies)
+    return None
+
+
 def credential(request: Request) -> str | None:
     """The credential the request's route will check: a bearer token on the API, the session
     cookie on the console; None when there is none."""
@@ -76,9 +92,21 @@ def credential(request: Request) -> str | None:
 class Gate:
     def __init__(self, platform: platform_module.Platform, routes: Iterable[Any]) -> None:
         self.platform = platform
-        self.public_routes = [r for r in routes if isinstance(r, APIRoute) and is_public(r)]
+        api_routes = [r for r in routes if isinstance(r, APIRoute)]
+        self.public_routes = [r for r in api_routes if is_public(r)]
+        self.declaring = [
+            (route, found) for route in api_routes if (found := declared_action(route))
+        ]
         self.max_body = platform.settings.max_body_bytes
         self.max_object = platform.settings.storage.max_object_bytes
+
+    def declared(self, scope: Scope) -> tuple[str, str] | None:
+        """The action and resource the request's route declares: for the audit event of a
+        request refused before its route ran (a body that is not JSON, too large)."""
+        for route, found in self.declaring:
+            if route.matches(scope)[0] is Match.FULL:
+                return found
+        return None
 
     async def admit(self, scope: Scope) -> middleware.Allowance:
         """The body this state-changing request may send."""
@@ -103,6 +131,8 @@ class Gate:
             return True
         try:
             await deps.authenticate_once(request, self.platform, token)
+        except errors.Unavailable:
+            raise  # the database, not the credential: 503, never a body dropped as anonymous
         except errors.RtcError:
             return False
         return True

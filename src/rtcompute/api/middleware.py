@@ -38,6 +38,7 @@ log = logging.getLogger("rtcompute.api")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+AUDIT_LOST = "; its audit event could not be written or completed"
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,13 @@ class RequestMiddleware:
         platform: platform_module.Platform,
         metrics: Metrics,
         admit: Admit,
+        declared: Callable[[Scope], tuple[str, str] | None] = lambda scope: None,
     ) -> None:
         self.app = app
         self.platform = platform
         self.metrics = metrics
         self.admit = admit
+        self.declared = declared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,13 +157,24 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status_holder[0] = message["status"]
+                if trail is not None and "audit_action" not in state:
+                    # refused before its route ran (a body that is not JSON, too large):
+                    # the action its route declares
+                    found = self.declared(scope)
+                    if found is not None:
+                        state["audit_action"], state["audit_resource"] = found
                 if trail is not None and "audit_action" in state:
                     event = _event(scope, state, message["status"])
                     lost = await anyio.to_thread.run_sync(trail.finish, event)
                     if lost is not None:
                         state["audit_lost"] = lost
                 closing = [(b"connection", b"close")] if unread_body[0] else []
-                message["headers"] = [*message.get("headers", []), *extra_headers, *closing]
+                headers = [*message.get("headers", []), *extra_headers, *closing]
+                if message["status"] == 503 and not any(k == b"retry-after" for k, _ in headers):
+                    # every 503 says when to try again, a page that shows the refusal in its
+                    # form as well as an error answer
+                    headers.append((b"retry-after", str(db.RETRY_AFTER_SECONDS).encode()))
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -193,12 +207,12 @@ class RequestMiddleware:
                 status,
                 state.get("error_code", ""),
                 request_id,
-                "; its audit event was not written either" if lost is not None else "",
+                AUDIT_LOST if lost is not None else "",
                 exc_info=cause if isinstance(cause, BaseException) else None,
             )
         elif lost is not None:
             log.error(
-                "%s %s answered %d but its audit event was not written (request %s)",
+                "%s %s answered %d (request %s)" + AUDIT_LOST,
                 method,
                 template,
                 status,
@@ -208,8 +222,10 @@ class RequestMiddleware:
 
     async def _send_failure(self, scope: Scope, send: Send, exc: Exception) -> None:
         """503 for a fault of the database (it may pass: `Retry-After`), else 500."""
-        if db.is_fault(exc):
-            error = db.unavailable(exc)
+        if isinstance(exc, errors.Unavailable) or db.is_fault(exc):
+            error = exc if isinstance(exc, errors.Unavailable) else db.unavailable(exc)
+            if exc.__cause__ is not None:
+                scope["state"]["error_cause"] = exc.__cause__
             language = errors.accepted_language(_text_header(scope, b"accept-language"))
             await self._send_error_answer(
                 scope,

@@ -22,8 +22,8 @@ from rtcompute import errors
 from rtcompute.console import auth, fields
 from rtcompute.domain import credentials, operations, policies
 from rtcompute.services.iam import authz
+from rtcompute.services.kernel import audit, principals, sessions
 from rtcompute.services.kernel import platform as platform_module
-from rtcompute.services.kernel import principals, sessions
 
 
 def platform_of(request: Request) -> platform_module.Platform:
@@ -66,13 +66,42 @@ def source_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def context_of(request: Request) -> principals.RequestContext:
+    return principals.RequestContext(
+        source_ip=source_ip(request),
+        secure_transport=request.url.scheme == "https",
+        request_id=getattr(request.state, "request_id", ""),
+    )
+
+
 async def decision(
     request: Request, principal: principals.Principal, action: str, resource: str
 ) -> policies.Verdict:
-    context = principals.RequestContext(
-        source_ip=source_ip(request), secure_transport=request.url.scheme == "https"
-    )
+    context = context_of(request)
     return await authz.decide_request(platform_of(request), principal, action, resource, context)
+
+
+async def refused(
+    request: Request,
+    principal: principals.Principal,
+    action: str,
+    resource: str,
+    verdict: policies.Verdict,
+) -> errors.Forbidden:
+    """The 403 of a denied call; a denied read is audited here, as the API does (a write's
+    refusal is recorded by the request's trail)."""
+    denial = authz.denied(principal, action, resource, verdict)
+    if request.method not in auth.STATE_CHANGING:
+        await anyio.to_thread.run_sync(
+            audit.record_denial,
+            platform_of(request),
+            principal,
+            action,
+            resource,
+            context_of(request),
+            denial.code,
+        )
+    return denial
 
 
 async def allowed_or_raise(
@@ -80,7 +109,7 @@ async def allowed_or_raise(
 ) -> None:
     verdict = await decision(request, principal, action, resource)
     if verdict.decision is not policies.Decision.ALLOW:
-        raise authz.denied(principal, action, resource, verdict)
+        raise await refused(request, principal, action, resource, verdict)
 
 
 async def signed_in(request: Request) -> principals.Principal:
@@ -219,7 +248,7 @@ class Listing:
         ]
         if not shown:
             resource, verdict = self.denied
-            raise authz.denied(self.principal, self.action, resource, verdict)
+            raise await refused(self.request, self.principal, self.action, resource, verdict)
         return shown
 
 

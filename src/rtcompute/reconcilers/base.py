@@ -20,12 +20,13 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rtcompute import errors
 from rtcompute.services.kernel import leadership
 
 log = logging.getLogger("rtcompute.reconcilers")
+T = TypeVar("T")
 
 # the first retry of a failure that named no delay (an unexpected exception, or a Temporary
 # without one); every failure in a row doubles it, up to MAX_DELAY_SECONDS
@@ -183,6 +184,18 @@ def in_context(function: Callable[..., Any]) -> Callable[..., Any]:
 
     def run(*args: Any, **kwargs: Any) -> Any:
         return context.run(function, *args, **kwargs)
+
+    return run
+
+
+def fenced(function: Callable[..., T]) -> Callable[..., T]:
+    """`function`, refused (`leadership.Fenced`) once the fence of the context that runs it
+    is no longer valid: for a decision that writes nothing (an approval), so that no write's
+    check stops an old leader."""
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        leadership.check_acting()
+        return function(*args, **kwargs)
 
     return run
 

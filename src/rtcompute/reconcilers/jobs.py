@@ -244,7 +244,9 @@ class JobReconciler:
                 config["pipeline.jars"] = ";".join(submission.jars)
             with self._lock:
                 # the worker runs the INSERTs once the rules approved what Flink resolved
-                approve = functools.partial(job_runs.judge_submission, self.platform, work.job_id)
+                approve = base.fenced(
+                    functools.partial(job_runs.judge_submission, self.platform, work.job_id)
+                )
                 self._submits[key] = self._pool.submit(
                     base.in_context(self.runtime.submit),
                     work.version,

@@ -28,6 +28,11 @@ def create_audit_event(*, session: Session, event: tables.AuditEvent) -> tables.
     return event
 
 
+def audit_event_exists(*, session: Session, event_id: int) -> bool:
+    event = tables.AuditEvent
+    return session.execute(select(event.id).where(event.id == event_id)).first() is not None
+
+
 def update_audit_event(*, session: Session, event_id: int, values: dict[str, object]) -> None:
     event = tables.AuditEvent
     session.execute(update(event).where(event.id == event_id).values(**values))

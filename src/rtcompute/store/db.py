@@ -32,6 +32,7 @@ __all__ = [
     "is_fault",
     "make_engine",
     "make_sessionmaker",
+    "not_a_change",
     "on_write",
     "transaction",
 ]
@@ -137,6 +138,7 @@ _SQLITE_STALE = frozenset({8, 10, 14})
 # failure, deadlock, lock not available
 _PG_FAULT_CLASSES = frozenset({"08", "53", "57", "58"})
 _PG_FAULT_CODES = frozenset({"25006", "40001", "40P01", "55P03", "55006"})
+_PG_STALE = frozenset({"25006"})
 
 
 def _sqlite_code(error: BaseException | None) -> int | None:
@@ -164,10 +166,14 @@ def is_fault(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
-def _drop_stale_sqlite(context: Any) -> None:
-    """A read-only or I/O error of SQLite counts as a lost connection: SQLAlchemy drops it
-    and renews the pool, so the pool recovers by itself once the file is writable again."""
-    if _sqlite_code(context.original_exception) in _SQLITE_STALE:
+def _drop_stale(context: Any) -> None:
+    """A connection that stays broken after its cause is gone counts as lost: SQLAlchemy
+    drops it and renews the pool, so the pool recovers by itself. SQLite's read-only and
+    I/O errors (a connection opened while the file was read-only stays read-only);
+    PostgreSQL's read-only transaction (`default_transaction_read_only` is read once, when
+    the connection opens)."""
+    original = context.original_exception
+    if _sqlite_code(original) in _SQLITE_STALE or getattr(original, "sqlstate", None) in _PG_STALE:
         context.is_disconnect = True
 
 
@@ -188,7 +194,6 @@ def make_engine(url: str, *, recycle_seconds: float | None = None) -> Engine:
             pool_recycle=recycle,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "handle_error", _drop_stale_sqlite)
     else:
         engine = create_engine(
             url,
@@ -197,6 +202,7 @@ def make_engine(url: str, *, recycle_seconds: float | None = None) -> Engine:
             max_overflow=POOL_OVERFLOW,
             pool_recycle=recycle,
         )
+    event.listen(engine, "handle_error", _drop_stale)
     _count_writes(engine)
     return engine
 
@@ -229,6 +235,16 @@ def on_write(hook: WriteHook) -> Iterator[None]:
         _ON_WRITE.reset(token)
 
 
+_NOT_A_CHANGE = "rtc_not_a_change"
+
+
+def not_a_change(session: Session) -> None:
+    """What this transaction commits is bookkeeping of a refusal (a failed sign-in's
+    throttle count, a code sent), not the change the request asked for: the write hooks
+    (the request's audit event) do not join it."""
+    session.info[_NOT_A_CHANGE] = True
+
+
 def _wrote(session: Session) -> bool:
     session.flush()
     return bool(session.connection().info.get(_WROTE))
@@ -258,7 +274,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             joined: tuple[WriteHook, ...] = ()
             with session.begin():
                 yield session
-                if hooks and _wrote(session):
+                if hooks and not session.info.get(_NOT_A_CHANGE) and _wrote(session):
                     joined = hooks
                     for hook in joined:
                         hook.before_commit(session)

@@ -218,10 +218,17 @@ class WorkerPool:
             "confirm": approve is not None,
         }
         disapproved: list[sqlscript.Problem] = []
+        # an approval that could not be decided (the caller lost its right to act, its
+        # database failed) aborts the prepared job, then its error is raised here
+        undecided: list[Exception] = []
 
         def decide(prepared: dict[str, Any]) -> dict[str, Any]:
             assert approve is not None
-            disapproved.extend(approve(statements, resolved_of(prepared.get("resolved"))))
+            try:
+                disapproved.extend(approve(statements, resolved_of(prepared.get("resolved"))))
+            except Exception as exc:
+                undecided.append(exc)
+                return {"id": prepared.get("id"), "op": "abort"}
             return {"id": prepared.get("id"), "op": "abort" if disapproved else "proceed"}
 
         follow_up = decide if approve is not None else None
@@ -239,6 +246,8 @@ class WorkerPool:
                     return self._ask(worker, relayed, wait, follow_up=follow_up)
 
             response = self._shared(version, python, account, ask, wait)
+        if undecided:
+            raise undecided[0]
         if disapproved:
             return SubmitResult(None, tuple(disapproved), _since(started), approved=False)
         problems = tuple(_problem(statements, p) for p in response.get("problems") or ())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -87,6 +87,26 @@ def record(platform: platform_module.Platform, event: Event) -> None:
         )
 
 
+def record_denial(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    action: str,
+    resource: str,
+    context: principals.RequestContext,
+    error_code: str,
+) -> None:
+    """A refused read, API or console (a refused write is recorded by the request's trail)."""
+    event = Event(
+        action=action,
+        resource=resource,
+        outcome="denied",
+        principal=principal,
+        context=context,
+        error_code=error_code,
+    )
+    record(platform, event)
+
+
 class Trail:
     """The event of one state-changing request (see the module docstring); a `db.WriteHook`.
 
@@ -119,19 +139,29 @@ class Trail:
 
     def finish(self, event: Event) -> Exception | None:
         """The event as answered: completes the one written with the change, or writes it.
-        A failure is returned, never raised (the answer goes out all the same), for the
-        caller's one log line of the request."""
+        A change that was made keeps `success` (with the answer's error code, when a later
+        step failed); a commit whose acknowledgement was lost is looked up, not written
+        twice. A failure is returned, never raised (the answer goes out all the same), for
+        the caller's one log line of the request."""
         self._finishing = True
-        if self.written is None:
-            return _append(self.platform, event)
-        row_id, drafted = self.written
-        if drafted == event:
-            return None
         try:
             with db.transaction(self.platform.sessions) as session:
-                audit_store.update_audit_event(
-                    session=session, event_id=row_id, values=_fields(event)
-                )
+                written = self.written
+                if written is None and self._pending is not None:
+                    row_id = self._pending[0]
+                    if audit_store.audit_event_exists(session=session, event_id=row_id):
+                        written = self._pending  # committed, unacknowledged
+                if written is None:
+                    audit_store.create_audit_event(
+                        session=session, event=_new_row(self.platform, event)
+                    )
+                    return None
+                row_id, drafted = written
+                final = replace(event, outcome="success")  # the change was made
+                if final != drafted:
+                    audit_store.update_audit_event(
+                        session=session, event_id=row_id, values=_fields(final)
+                    )
         except Exception as exc:
             return exc
         return None

@@ -93,6 +93,8 @@ def sign_in(platform: platform_module.Platform, request: SignIn) -> SignedIn:
     outbox: list[_CodeMail] = []
     with db.transaction(platform.sessions) as session:
         outcome = _sign_in(platform, session, request, outbox)
+        if isinstance(outcome, errors.RtcError):
+            db.not_a_change(session)  # the refusal's counts and codes, not a sign-in
     # notifications go out after the commit: a slow mail server must not hold the database
     for mail in outbox:
         try:
