@@ -241,7 +241,6 @@ def test_a_submission_runs_only_what_the_platform_approved(pool: workers.WorkerP
     assert approved.approved and approved.job_id is None
     assert approved.problems[0].line == 6  # it went on to the cluster, which is not there
 
-
     # an approval that cannot be decided (a leader that lost its lease): the prepared job is
     # aborted, its error raised, and the worker answers the next submission as before
     def lost(
