@@ -19,8 +19,8 @@ from rtcompute.api import middleware
 from rtcompute.api.schemas import base as base_schemas
 from rtcompute.domain import credentials, operations, policies
 from rtcompute.services.iam import authz
-from rtcompute.services.kernel import audit, principals, sessions
 from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals, sessions
 
 # Every API route path starts with this. The route modules put it in their own router's
 # prefix: FastAPI keeps an included router's prefix out of `APIRoute.path`, and that path
@@ -164,21 +164,16 @@ async def refusal(
     resource: str,
     verdict: policies.Verdict,
 ) -> errors.Forbidden:
-    """The 403 of a denied call. Every denial is audited: the middleware records writes, a
-    denied read is recorded here (reads that succeed are not audited)."""
-    denial = authz.denied(principal, action, resource, verdict)
-    if request.method not in middleware.STATE_CHANGING:
-        context = request_context(request)
-        await anyio.to_thread.run_sync(
-            audit.record_denial,
-            get_platform(request),
-            principal,
-            action,
-            resource,
-            context,
-            denial.code,
-        )
-    return denial
+    """The 403 of a denied call, its denied read audited (authz.refused)."""
+    return await authz.refused(
+        get_platform(request),
+        principal,
+        action,
+        resource,
+        verdict,
+        request_context(request),
+        read=request.method not in middleware.STATE_CHANGING,
+    )
 
 
 class Requires:

@@ -22,8 +22,8 @@ from rtcompute import errors
 from rtcompute.console import auth, fields
 from rtcompute.domain import credentials, operations, policies
 from rtcompute.services.iam import authz
-from rtcompute.services.kernel import audit, principals, sessions
 from rtcompute.services.kernel import platform as platform_module
+from rtcompute.services.kernel import principals, sessions
 
 
 def platform_of(request: Request) -> platform_module.Platform:
@@ -88,20 +88,16 @@ async def refused(
     resource: str,
     verdict: policies.Verdict,
 ) -> errors.Forbidden:
-    """The 403 of a denied call; a denied read is audited here, as the API does (a write's
-    refusal is recorded by the request's trail)."""
-    denial = authz.denied(principal, action, resource, verdict)
-    if request.method not in auth.STATE_CHANGING:
-        await anyio.to_thread.run_sync(
-            audit.record_denial,
-            platform_of(request),
-            principal,
-            action,
-            resource,
-            context_of(request),
-            denial.code,
-        )
-    return denial
+    """The 403 of a denied call, its denied read audited as the API's is (authz.refused)."""
+    return await authz.refused(
+        platform_of(request),
+        principal,
+        action,
+        resource,
+        verdict,
+        context_of(request),
+        read=request.method not in auth.STATE_CHANGING,
+    )
 
 
 async def allowed_or_raise(

@@ -27,7 +27,7 @@ import anyio
 
 from rtcompute import errors
 from rtcompute.domain import identities, operations, policies, ram, resources
-from rtcompute.services.kernel import authz_cache, principals
+from rtcompute.services.kernel import audit, authz_cache, principals
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import accounts as account_store
 from rtcompute.store import attachments as attachment_store
@@ -282,6 +282,26 @@ def denied(
         "请联系主账号在 RAM 中授权",
         code="Forbidden.RAM",
     )
+
+
+async def refused(
+    platform: platform_module.Platform,
+    principal: principals.Principal,
+    action: str,
+    resource: str,
+    verdict: policies.Verdict,
+    context: principals.RequestContext,
+    *,
+    read: bool,
+) -> errors.Forbidden:
+    """The 403 of a denied call, API or console. Every denial is audited: a denied read is
+    recorded here (reads that succeed are not), a denied write by its request's trail."""
+    denial = denied(principal, action, resource, verdict)
+    if read:
+        await anyio.to_thread.run_sync(
+            audit.record_denial, platform, principal, action, resource, context, denial.code
+        )
+    return denial
 
 
 @contextmanager
