@@ -188,15 +188,20 @@ def killed_rtc_up(tmp_path: Path, cleanup: Leftovers) -> Callable[[str], Left]:
     return leave
 
 
+def assert_orphaned(left: Left) -> None:
+    """The child and grandchild run on: the killed `rtc up` did not take them along, they
+    run under another parent."""
+    assert alive(left.child) and alive(left.grandchild)
+    assert parent_of(left.child) not in (left.rtc_up, os.getpid())
+
+
 def test_a_killed_install_is_stopped_before_its_directory_is_reused(
     killed_rtc_up: Callable[[str], Left],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     left = killed_rtc_up("run")
-    assert alive(left.child) and alive(left.grandchild)
-    # the killed `rtc up` did not take them along: they run on under another parent
-    assert parent_of(left.child) not in (left.rtc_up, os.getpid())
+    assert_orphaned(left)
     assert (left.home / f".{VERSION}.pids").exists()
     monkeypatch.setattr(installer, "LEFT_OVER_GRACE_SECONDS", 0.5)
     caplog.set_level(logging.WARNING, logger=installer.__name__)
@@ -243,8 +248,7 @@ def test_rtc_up_stops_what_every_record_names_as_it_starts(
 ) -> None:
     # a version neither installed nor removed again: only the next `rtc up` stops its children
     left = killed_rtc_up("run")
-    assert alive(left.child) and alive(left.grandchild)
-    assert parent_of(left.child) not in (left.rtc_up, os.getpid())
+    assert_orphaned(left)
     # and a version whose install was killed after its last child had ended
     engines = installer.Installer(left.home, wheelhouse=None)
     ended, _ = children.start(

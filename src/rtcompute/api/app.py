@@ -47,7 +47,6 @@ from rtcompute.api.routes import (
 from rtcompute.console import routes as console_routes
 from rtcompute.services.kernel import health
 from rtcompute.services.kernel import platform as platform_module
-from rtcompute.store import db
 
 log = logging.getLogger("rtcompute.api")
 
@@ -102,7 +101,7 @@ def localized(request: Request, exc: errors.RtcError) -> str:
 
 def allowed_methods(request: Request) -> list[str]:
     """The methods the request's path answers (RFC 9110 `Allow`), over all its routes (the
-    console's routers are included whole: their routes are listed at start, `ALL_ROUTES`)."""
+    console's routers are included whole: their routes are listed at start, `all_routes`)."""
     methods: set[str] = set()
     # from the app's root, whether the 405 came from inside a mount (the static files) or not
     scope = {**request.scope, "root_path": "", "path": request.url.path}
@@ -156,8 +155,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, exc.status_code, code, message, headers=headers)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        if db.is_fault(exc):  # a fault met outside a unit of work (db.transaction)
-            return await domain_error(request, db.unavailable(exc))
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(
             request, 500, "InternalError", "an internal error occurred; quote the request id"

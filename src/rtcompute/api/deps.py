@@ -15,8 +15,8 @@ import anyio
 from fastapi import Depends, Request
 
 from rtcompute import errors
-from rtcompute.api import middleware
 from rtcompute.api.schemas import base as base_schemas
+from rtcompute.console import guard
 from rtcompute.domain import credentials, operations, policies
 from rtcompute.services.iam import authz
 from rtcompute.services.kernel import platform as platform_module
@@ -114,14 +114,9 @@ async def authenticate_once(
     return principal
 
 
-def request_context(request: Request) -> principals.RequestContext:
-    """Source IP, TLS and request id: what policies' conditions and the audit need."""
-    client = request.client
-    return principals.RequestContext(
-        source_ip=client.host if client else "",
-        secure_transport=request.url.scheme == "https",
-        request_id=getattr(request.state, "request_id", ""),
-    )
+# source IP, TLS and request id: what policies' conditions and the audit need (the console's
+# own, the same for both)
+request_context = guard.context_of
 
 
 async def parameters(request: Request, operation: operations.Operation) -> dict[str, str]:
@@ -147,33 +142,10 @@ async def render_resource(
     return authz.resource_of(get_platform(request), principal, operation, params)
 
 
-async def check(
-    request: Request, principal: principals.Principal, action: str, resource: str
-) -> policies.Verdict:
-    """The decision on one action and resource for this request's caller and context."""
-    platform = get_platform(request)
-    return await authz.decide_request(
-        platform, principal, action, resource, request_context(request)
-    )
-
-
-async def refusal(
-    request: Request,
-    principal: principals.Principal,
-    action: str,
-    resource: str,
-    verdict: policies.Verdict,
-) -> errors.Forbidden:
-    """The 403 of a denied call, its denied read audited (authz.refused)."""
-    return await authz.refused(
-        get_platform(request),
-        principal,
-        action,
-        resource,
-        verdict,
-        request_context(request),
-        read=request.method not in middleware.STATE_CHANGING,
-    )
+# the decision on one action and resource for this request's caller and context, and the
+# 403 of a denied one with its denied read audited: the console's, the same for both
+check = guard.decision
+refusal = guard.refused
 
 
 class Requires:
