@@ -81,12 +81,7 @@ def render(
     return views.render(request, template, values, status=status)
 
 
-def request_context(request: Request) -> principals.RequestContext:
-    return principals.RequestContext(
-        source_ip=guard.source_ip(request),
-        secure_transport=request.url.scheme == "https",
-        request_id=str(getattr(request.state, "request_id", "")),
-    )
+request_context = guard.context_of  # the caller's context, as every console page reads it
 
 
 # the refusals a capacity form shows on its page (anything else is the error page)
