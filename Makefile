@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export RTC_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox cgroup2-vm wheelhouse screenshots
+.PHONY: run test prereqs lint typecheck contracts pytest fast clean bench bench-iam bench-clusters bench-engines bench-jobs bench-fairness chromium zookeeper sandbox netlab cgroup2-vm wheelhouse screenshots
 
 # An offline wheelhouse (`pip wheel` output) of the engine versions the tests install: built
 # once per checkout, then every engine install in the suite is offline.
@@ -54,6 +54,12 @@ sandbox:
 	@test "$$(id -u)" != 0 || { test -x /usr/bin/bwrap && test -x /usr/sbin/nft; } || \
 		(apt-get update && apt-get install -y bubblewrap nftables)
 
+# Network namespaces as the hosts of the multi-host tests (tests/netlab.py): `ip` of the
+# Debian package iproute2 (only root can use them).
+netlab:
+	@test "$$(id -u)" != 0 || command -v ip >/dev/null 2>&1 || \
+		(apt-get update && apt-get install -y iproute2)
+
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
@@ -87,7 +93,7 @@ cgroup2-vm:
 # much of the suite waits on Flink, browsers and servers (2 workers kept 1.2 cores busy).
 TEST_WORKERS ?= 3
 
-pytest: $(DEVSTAMP) chromium zookeeper sandbox cgroup2-vm wheelhouse
+pytest: $(DEVSTAMP) chromium zookeeper sandbox netlab cgroup2-vm wheelhouse
 	RTC_TEST_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Fast subset for developers: no browser, no subprocess servers.

@@ -16,7 +16,7 @@ import typer
 
 import rtcompute
 
-SERVER_COMMANDS = frozenset({"up", "db"})
+SERVER_COMMANDS = frozenset({"up", "db", "agent"})
 HELP = (
     "rtcompute: managed Apache Flink, self-hosted. Start the platform with `rtc up`, "
     "sign in with `rtc login`."
@@ -53,6 +53,7 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     app.command("up")(server_commands.up)
+    app.command("agent")(server_commands.agent)
     app.add_typer(server_commands.db_app, name="db")
     if client_commands:
         from rtcompute.cli import (

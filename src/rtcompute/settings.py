@@ -93,6 +93,8 @@ class ReconcilerSettings(BaseModel):
     # drives online jobs to their desired state (per-job Flink clusters), one step per pass;
     # running jobs are read every `jobs.watch_interval_seconds`
     jobs: LoopSettings = LoopSettings(interval_seconds=0.5)
+    # marks hosts whose agent went silent `hosts.lost_after_seconds` ago as lost
+    hosts: LoopSettings = LoopSettings(interval_seconds=1.0)
 
 
 class BillingSettings(BaseModel):
@@ -206,6 +208,20 @@ class JobsSettings(BaseModel):
     metric_samples_kept: int = 360
 
 
+class HostsSettings(BaseModel):
+    """Joined hosts and their node agents (docs/hosts.md)."""
+
+    # an agent reports every `heartbeat_seconds`; silent for `lost_after_seconds`, its host is
+    # lost (five missed reports: one late packet or a GC pause is not a lost machine)
+    heartbeat_seconds: float = Field(default=2.0, gt=0)
+    lost_after_seconds: float = Field(default=10.0, gt=0)
+    # how long the platform waits for an agent's answer
+    call_timeout_seconds: float = Field(default=5.0, gt=0)
+    # the platform's signing key for calls to agents (Ed25519, raw, 0600); several `rtc up`
+    # on one database must share it. Default `<data_dir>/hosts/platform.key`
+    platform_key_file: Path | None = None
+
+
 class AlertSettings(BaseModel):
     """Where operational alerts go besides the server log (the guide sends an SMS)."""
 
@@ -263,6 +279,7 @@ class Settings(BaseSettings):
     engines: EngineSettings = EngineSettings()
     jobs: JobsSettings = JobsSettings()
     alerts: AlertSettings = AlertSettings()
+    hosts: HostsSettings = HostsSettings()
     # an offline wheelhouse (`pip wheel` output): installs use it instead of the index
     engine_wheelhouse: Path | None = None
     # the platform's clock runs this many days ahead of the machine's (or behind, negative):
@@ -308,6 +325,10 @@ class Settings(BaseSettings):
     @property
     def console_base(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def platform_key_file(self) -> Path:
+        return self.hosts.platform_key_file or self.data_dir / "hosts" / "platform.key"
 
     @property
     def engines_home(self) -> Path:

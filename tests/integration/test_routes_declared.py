@@ -105,8 +105,23 @@ def test_public_routes_are_the_expected_few(api: TestClient) -> None:
         for route in api_routes(api)
         for method in route.methods
         if isinstance(declared(route.dependant)[0], deps.Public)
+        and not isinstance(declared(route.dependant)[0], deps.AgentCall)
     }
-    assert public == {("POST", "/api/v1/signup"), ("POST", "/api/v1/sessions")}
+    assert public == {
+        ("POST", "/api/v1/signup"),
+        ("POST", "/api/v1/sessions"),
+        # a node agent joins with a join token (tests/integration/test_hosts.py)
+        ("GET", "/api/v1/agent/join-probes/{token_id}"),
+        ("POST", "/api/v1/agent/join"),
+    }
+    # and reports with its host's signature, nothing else
+    signed = {
+        (method, route.path)
+        for route in api_routes(api)
+        for method in route.methods
+        if isinstance(declared(route.dependant)[0], deps.AgentCall)
+    }
+    assert signed == {("POST", "/api/v1/agent/hosts/{host_id}/heartbeat")}
 
 
 def requires_calls(api: TestClient) -> list[tuple[str, str]]:
@@ -252,6 +267,7 @@ def world(api: TestClient) -> tuple[Owner, dict[str, str]]:
         # zones are the operator's and a cluster needs one: these two names do not exist
         "subnet": "subnet1",
         "zone": "zone1",
+        "host": "host1",
         "cluster": "cluster1",
         "region": "local",
         "policy_type": "Custom",

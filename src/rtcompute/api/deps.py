@@ -8,6 +8,7 @@ any route that declares neither (deny by default, checked, not hoped).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +18,8 @@ from fastapi import Depends, Request
 from rtcompute import errors
 from rtcompute.api.schemas import base as base_schemas
 from rtcompute.console import guard
-from rtcompute.domain import credentials, operations, policies
+from rtcompute.domain import credentials, operations, policies, signatures
+from rtcompute.services.capacity import hosts as host_service
 from rtcompute.services.iam import authz
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.services.kernel import principals, sessions
@@ -233,6 +235,61 @@ class Public:
     async def __call__(self, request: Request) -> None:
         request.state.audit_action = self.action
         request.state.audit_allowed = True
+
+
+class AgentCall(Public):
+    """A call a node agent signs with its host's key (domain/signatures.py): the route's
+    `host_id` names the host, whose stored public key must verify the request. The gate sees
+    it as public (small bodies); the route runs only for the host's own agent. A heartbeat
+    is not audited (`audited=False`): a report every few seconds is no change anyone made."""
+
+    replays = signatures.Replays()
+
+    def __init__(self, action: str, *, audited: bool = True) -> None:
+        super().__init__(action)
+        self.audited = audited
+
+    async def __call__(self, request: Request) -> None:
+        if self.audited:
+            request.state.audit_action = self.action
+            request.state.audit_allowed = True
+        host_id = str(request.path_params.get("host_id", ""))
+        if (
+            not host_id.isdigit()
+            or len(host_id) > 12
+            or request.headers.get(signatures.KEY_HEADER) != f"host-{host_id}"
+        ):
+            raise errors.Unauthenticated(
+                "this call is not signed by the host's agent",
+                "此调用未由该主机的代理签名",
+                code="Agent.BadSignature",
+            )
+        platform = get_platform(request)
+        public = await anyio.to_thread.run_sync(
+            lambda: host_service.public_key_of(platform, int(host_id))
+        )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        try:
+            nonce = signatures.verify_request(
+                public,
+                request.headers,
+                request.method,
+                target,
+                await request.body(),
+                now=time.time(),
+                replays=self.replays,
+            )
+        except signatures.BadSignature as exc:
+            raise errors.Unauthenticated(
+                f"the agent's signature does not hold: {exc}",
+                f"代理的签名无效：{exc}",
+                code="Agent.BadSignature",
+            ) from None
+        request.state.agent_nonce = nonce
+
+
+def agent_call(action: str, *, audited: bool = True) -> Any:
+    return Depends(AgentCall(action, audited=audited))
 
 
 def requires(operation: operations.Operation) -> Any:

@@ -71,6 +71,8 @@ def declared_action(route: APIRoute) -> tuple[str, str] | None:
             return call.action, call.operation.resource
         if isinstance(call, guard.Requires):
             return (call.action, call.operation.resource) if call.audited else None
+        if isinstance(call, deps.AgentCall) and not call.audited:
+            return None
         if isinstance(call, deps.Public | guard.Public):
             return (call.action, "") if call.action else None
         pending.extend(dependant.dependencies)

@@ -137,6 +137,12 @@ CREATE_ZONE = Operation("rtc:CreateZone", "acs:vpc:{region}:*:zone/{name}")
 UPDATE_ZONE = Operation("rtc:UpdateZone", "acs:vpc:{region}:*:zone/{zone}")
 DELETE_ZONE = Operation("rtc:DeleteZone", "acs:vpc:{region}:*:zone/{zone}")
 MANAGE_POOL_VERSIONS = Operation("rtc:ManagePoolVersions", STREAM + ":pool")
+HOSTS = "acs:ecs:{region}:*:host"
+LIST_HOSTS = Operation("rtc:ListHosts", HOSTS + "/*")
+DESCRIBE_HOST = Operation("rtc:DescribeHost", HOSTS + "/{host}")
+CREATE_HOST_JOIN_TOKEN = Operation("rtc:CreateHostJoinToken", "acs:vpc:{region}:*:zone/{zone}")
+UPDATE_HOST = Operation("rtc:UpdateHost", HOSTS + "/{host}")
+DELETE_HOST = Operation("rtc:DeleteHost", HOSTS + "/{host}")
 
 # capacity: the catalog, orders, projects, clusters, networks, buckets
 DESCRIBE_CATALOG = Operation("stream:DescribeCatalog", STREAM + ":catalog")

@@ -122,7 +122,7 @@ def reconcilers(
     installer: installer_module.Installer,
     workers: workers_module.WorkerPool,
 ) -> list[reconciler_base.Reconciler]:
-    """The loops the settings turn on: sessions, clusters, engines, jobs, billing."""
+    """The loops the settings turn on: sessions, hosts, clusters, engines, jobs, billing."""
     from rtcompute.reconcilers import sessions as session_reconciler
 
     settings = platform.settings.reconcilers
@@ -130,6 +130,10 @@ def reconcilers(
     if settings.session_janitor.enabled:
         interval = settings.session_janitor.interval_seconds
         loops.append(session_reconciler.SessionJanitor(platform, interval))
+    if settings.hosts.enabled:
+        from rtcompute.reconcilers import hosts as host_reconciler
+
+        loops.append(host_reconciler.HostWatch(platform, settings.hosts.interval_seconds))
     if settings.clusters.enabled:
         from rtcompute.reconcilers import clusters as cluster_reconciler
         from rtcompute.runtime.providers import local as local_provider
@@ -297,3 +301,63 @@ def install_default_engine(
     )
     engine_versions.seed_pool(platform, version, "rtc up (first start)")
     print(f"rtcompute: engine {version} installed: the shared pool's current version", flush=True)
+
+
+def agent(
+    server: Annotated[str, typer.Option(help="The platform's URL, e.g. http://10.0.0.1:8080.")],
+    token: Annotated[
+        str | None,
+        typer.Option(help="Join token (`rtc hosts join-token create`); first start only."),
+    ] = None,
+    state_dir: Annotated[
+        Path,
+        typer.Option(help="Where the agent keeps its key and identity."),
+    ] = Path("/var/lib/rtcompute-agent"),
+    name: Annotated[str | None, typer.Option(help="Host name (default: this machine's).")] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Address the platform reaches this host at (default: the route's)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port the agent serves on.")] = 7400,
+    cores: Annotated[
+        int | None, typer.Option(help="Cores offered to rtcompute (default: all).")
+    ] = None,
+    memory_gb: Annotated[
+        int | None, typer.Option(help="Memory offered, GB (default: all).")
+    ] = None,
+    pin: Annotated[
+        str | None, typer.Option(help="Serve only nodes of this machine type, e.g. 8c32g.")
+    ] = None,
+) -> None:
+    """Run the node agent of a joined host: join once with a token, then report and serve."""
+    import socket
+
+    from rtcompute.runtime import hostagent
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    state = hostagent.State(state_dir)
+    identity = state.identity()
+    try:
+        if identity is None:
+            if token is None:
+                fail(f"{state_dir} holds no identity: start the agent with --token to join")
+            identity = hostagent.join(
+                state,
+                server=server.rstrip("/"),
+                token=token,
+                name=name or socket.gethostname(),
+                address=address or hostagent.address_towards(server),
+                port=port,
+                cores=cores,
+                memory_mb=memory_gb * 1024 if memory_gb else None,
+                pinned_type=pin,
+            )
+            print(f"joined zone {identity.zone} as host {identity.name}", flush=True)
+        elif token is not None:
+            print(f"already joined as host {identity.name}: the token is not used", flush=True)
+        code = hostagent.Agent(state, identity).run()
+    except hostagent.AgentError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot reach or serve: {exc}")
+    raise typer.Exit(code)

@@ -21,6 +21,7 @@ Lockable = (
     | type[capacity_tables.Zone]
     | type[capacity_tables.Network]
     | type[capacity_tables.Subnet]
+    | type[capacity_tables.Host]
 )
 
 

@@ -31,6 +31,7 @@ def zone_out(zone: zones.ZoneView) -> schemas.Zone:
         used=zone.used,
         remaining=zone.remaining,
         created_at=zone.created_at,
+        provider=zone.provider,
     )
 
 
@@ -53,7 +54,9 @@ async def create_zone(
 ) -> schemas.Zone:
     """Register a zone and how many nodes of each machine type it can hold (operator)."""
     zone = await anyio.to_thread.run_sync(
-        lambda: zones.create_zone(platform, body.name, body.capacity, region=body.region)
+        lambda: zones.create_zone(
+            platform, body.name, body.capacity, region=body.region, provider=body.provider
+        )
     )
     return zone_out(zone)
 

@@ -23,12 +23,15 @@ class Zone(base.ResponseModel):
     used: Capacity
     remaining: Capacity
     created_at: datetime
+    # local: this machine; hosts: joined hosts (its capacity: hosts in service that fit)
+    provider: str
 
 
 class ZoneCreate(base.RequestModel):
     name: base.ZoneName
     region: str | None = Field(default=None, max_length=32)
     capacity: RawCapacity = Field(default_factory=dict, max_length=64)
+    provider: str = Field(default="local", max_length=16)
 
 
 class ZoneUpdate(base.RequestModel):

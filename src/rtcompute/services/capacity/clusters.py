@@ -17,9 +17,17 @@ from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import cluster_events, names, ram, resources
 from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import networks as network_domain
 from rtcompute.domain import orders as order_rules
-from rtcompute.services.capacity import buckets, machine_types, networks, order_use, zones
+from rtcompute.services.capacity import (
+    buckets,
+    hosts,
+    machine_types,
+    networks,
+    order_use,
+    zones,
+)
 from rtcompute.services.iam import service_role
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.services.kernel import principals
@@ -141,7 +149,7 @@ def create_cluster(
             )
             if same is not None and same.state != cluster_rules.RELEASED:
                 raise taken
-            place = _place(session, principal.account_id, order, placement)
+            place = _place(session, platform, principal.account_id, order, placement)
             cluster = cluster_store.create_cluster(
                 session=session,
                 cluster=Cluster(
@@ -170,7 +178,9 @@ def create_cluster(
                     state_since=now,
                 ),
             )
-            cluster_store.add_nodes(session=session, nodes=_nodes_of(cluster, order, place, now))
+            nodes = _nodes_of(cluster, order, place, now)
+            cluster_store.add_nodes(session=session, nodes=nodes)
+            hosts.claim_for_nodes(session, nodes, place.hosts)
             order_use.consume(session, order, name, now)
             return cluster
     except IntegrityError as exc:
@@ -186,10 +196,15 @@ class _Placed:
     subnet_id: int
     zone_id: int
     addresses: list[str]
+    hosts: list[int]  # in a hosts zone: the host of each node, in the order of `addresses`
 
 
 def _place(
-    session: db.Session, account_id: str, order: capacity_tables.Order, placement: Placement
+    session: db.Session,
+    platform: platform_module.Platform,
+    account_id: str,
+    order: capacity_tables.Order,
+    placement: Placement,
 ) -> _Placed:
     """The guide's configuration step: a bucket fit for a cluster, a subnet of the chosen
     zone, and room in the zone (under its row lock) and the subnet for every node."""
@@ -210,8 +225,21 @@ def _place(
         order.master_type, order.master_count, order.slave_type, order.slave_count
     )
     zones.require_capacity(session, zone, needed)
+    if zone.provider == host_rules.HOSTS:
+        wanted = [(catalog_domain.MASTER, order.master_type)] * order.master_count + [
+            (catalog_domain.SLAVE, order.slave_type)
+        ] * order.slave_count
+        chosen = hosts.choose_for(session, platform, zone, subnet, order.region, wanted)
+        return _Placed(
+            bucket.id,
+            network.id,
+            subnet.id,
+            zone.id,
+            [h.address for h in chosen],
+            [h.id for h in chosen],
+        )
     addresses = networks.allocate(session, subnet, order.master_count + order.slave_count)
-    return _Placed(bucket.id, network.id, subnet.id, zone.id, addresses)
+    return _Placed(bucket.id, network.id, subnet.id, zone.id, addresses, [])
 
 
 def _nodes_of(
@@ -479,20 +507,25 @@ def apply_order(
                 code="PlacementGone",
             )
         zones.require_capacity(session, zone, {cluster.slave_type: added})
-        addresses = networks.allocate(session, subnet, added)
+        host_ids: list[int] = []
+        if zone.provider == host_rules.HOSTS:
+            wanted = [(catalog_domain.SLAVE, cluster.slave_type)] * added
+            chosen = hosts.choose_for(session, platform, zone, subnet, cluster.region, wanted)
+            addresses, host_ids = [h.address for h in chosen], [h.id for h in chosen]
+        else:
+            addresses = networks.allocate(session, subnet, added)
         last = int(slaves[-1].name.rsplit("-", 1)[1]) if slaves else 0
-        cluster_store.add_nodes(
-            session=session,
-            nodes=_node_rows(
-                cluster,
-                zone.id,
-                catalog_domain.SLAVE,
-                cluster.slave_type,
-                range(last + 1, last + 1 + added),
-                addresses,
-                now,
-            ),
+        added_nodes = _node_rows(
+            cluster,
+            zone.id,
+            catalog_domain.SLAVE,
+            cluster.slave_type,
+            range(last + 1, last + 1 + added),
+            addresses,
+            now,
         )
+        cluster_store.add_nodes(session=session, nodes=added_nodes)
+        hosts.claim_for_nodes(session, added_nodes, host_ids)
         move(session, platform, cluster, cluster_rules.SCALING_OUT)
     else:
         for node in slaves[order.slave_count :]:

@@ -17,11 +17,13 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
+from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import names, text
 from rtcompute.domain import networks as network_domain
 from rtcompute.services.capacity import machine_types
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
+from rtcompute.store import hosts as host_store
 from rtcompute.store import zones as zone_store
 from rtcompute.store.tables import capacity as capacity_tables
 
@@ -34,6 +36,7 @@ class ZoneView:
     used: dict[str, int]
     remaining: dict[str, int]
     created_at: datetime
+    provider: str = host_rules.LOCAL
 
 
 def capacity_of(zone: capacity_tables.Zone) -> dict[str, int]:
@@ -51,15 +54,44 @@ def _remaining(capacity: Mapping[str, int], used: Mapping[str, int]) -> dict[str
 
 
 def remaining(session: db.Session, zone: capacity_tables.Zone) -> dict[str, int]:
-    """Nodes of each machine type the zone can still place."""
+    """Nodes of each machine type a zone of this machine can still place."""
     return _remaining(capacity_of(zone), zone_store.used_by_type(session=session, zone_id=zone.id))
+
+
+def candidates(session: db.Session, zone_id: int) -> list[host_rules.Candidate]:
+    """The hosts of a hosts zone a new node may claim."""
+    return [
+        host_rules.Candidate(h.id, h.name, h.address, h.cores, h.memory_mb, h.pinned_type)
+        for h in host_store.free_hosts(session=session, zone_id=zone_id)
+    ]
+
+
+def _host_room(
+    session: db.Session, platform: platform_module.Platform, zone: capacity_tables.Zone
+) -> tuple[dict[str, int], dict[str, int]]:
+    """A hosts zone's capacity (hosts in service that fit each type, in use or not) and
+    what remains (free hosts that fit each type)."""
+    types = machine_types.load(session, platform, zone.region).machine_types
+    in_service = [
+        host_rules.Candidate(h.id, h.name, h.address, h.cores, h.memory_mb, h.pinned_type)
+        for h in host_store.list_hosts(session=session, zone_ids=[zone.id])
+        if not h.draining and h.lost_since is None
+    ]
+    names_ = sorted({t.name for t in types})
+    unique = [next(t for t in types if t.name == name) for name in names_]
+    return host_rules.remaining(in_service, unique), host_rules.remaining(
+        candidates(session, zone.id), unique
+    )
 
 
 def require_capacity(
     session: db.Session, zone: capacity_tables.Zone, needed: Mapping[str, int]
 ) -> None:
-    """Refuse a placement the zone has no room for (the guide's "no zone to choose")."""
+    """Refuse a placement the zone has no room for (the guide's "no zone to choose"); a
+    hosts zone is checked host by host where its nodes are placed (`host_rules.choose`)."""
     zone_store.lock_zone(session=session, zone_id=zone.id)
+    if zone.provider == host_rules.HOSTS:
+        return
     refused = network_domain.zone_refusal(zone.name, needed, remaining(session, zone))
     if refused is not None:
         raise refused
@@ -88,11 +120,31 @@ def read_zone(
     return found
 
 
-def _view(zone: capacity_tables.Zone, used: Mapping[str, int]) -> ZoneView:
-    capacity = capacity_of(zone)
+def _view(
+    session: db.Session,
+    platform: platform_module.Platform,
+    zone: capacity_tables.Zone,
+    used: Mapping[str, int],
+) -> ZoneView:
+    if zone.provider == host_rules.HOSTS:
+        capacity, room = _host_room(session, platform, zone)
+    else:
+        capacity = capacity_of(zone)
+        room = _remaining(capacity, used)
     return ZoneView(
-        zone.name, zone.region, capacity, dict(used), _remaining(capacity, used), zone.created_at
+        zone.name, zone.region, capacity, dict(used), room, zone.created_at, zone.provider
     )
+
+
+def check_provider(provider: str) -> None:
+    if provider not in host_rules.PROVIDERS:
+        raise errors.Invalid(
+            f"a zone's provider is local (this machine) or hosts (joined hosts), not "
+            f"{provider[:32]!r}",
+            "可用区的承载方式只能是 local（本机）或 hosts（已加入的主机），"
+            f"而不是 {provider[:32]!r}",
+            code="InvalidParameter.Provider",
+        )
 
 
 def _capacity(
@@ -108,8 +160,11 @@ def create_zone(
     capacity: Mapping[str, object],
     *,
     region: str | None = None,
+    provider: str = host_rules.LOCAL,
 ) -> ZoneView:
+    """Register a zone: `local` with its capacity, or `hosts` (its capacity is its hosts)."""
     names.ZONE.check(name)
+    check_provider(provider)
     taken = errors.Conflict(
         f"a zone named {name} already exists in this region; update its capacity instead",
         f"本地域已有名为 {name} 的可用区，请改为更新它的容量",
@@ -130,9 +185,10 @@ def create_zone(
                     name=name,
                     capacity=json.dumps(parsed, sort_keys=True),
                     created_at=platform.now(),
+                    provider=provider,
                 ),
             )
-            return _view(zone, {})
+            return _view(session, platform, zone, {})
     except IntegrityError as exc:
         raise taken from exc
 
@@ -148,6 +204,14 @@ def update_zone(
     region = region or platform.settings.region
     with db.transaction(platform.sessions) as session:
         zone = read_zone(session, region, name, lock=True)
+        if zone.provider == host_rules.HOSTS:
+            raise errors.Conflict(
+                f"zone {name} is backed by joined hosts: its capacity is its hosts; join, "
+                "drain or remove hosts instead (`rtc hosts`)",
+                f"可用区 {name} 由已加入的主机承载：其容量就是这些主机；请改为加入、排空或移除"
+                "主机（rtc hosts）",
+                code="ZoneCapacityFromHosts",
+            )
         parsed = _capacity(session, platform, region, capacity)
         used = zone_store.used_by_type(session=session, zone_id=zone.id)
         for machine_type, count in sorted(used.items()):
@@ -161,7 +225,7 @@ def update_zone(
                     code="ZoneCapacityInUse",
                 )
         zone.capacity = json.dumps(parsed, sort_keys=True)
-        return _view(zone, used)
+        return _view(session, platform, zone, used)
 
 
 def delete_zone(
@@ -179,6 +243,13 @@ def delete_zone(
             zone = read_zone(session, region, name, lock=True)
             nodes = zone_store.count_nodes(session=session, zone_id=zone.id)
             subnets = zone_store.count_subnets(session=session, zone_id=zone.id)
+            joined = host_store.count_in_zone(session=session, zone_id=zone.id)
+            if joined:
+                raise errors.Conflict(
+                    f"{joined} hosts have joined zone {name}: remove them first",
+                    f"已有 {joined} 台主机加入可用区 {name}：请先移除它们",
+                    code="ZoneInUse",
+                )
             clusters = zone_store.count_clusters(session=session, zone_id=zone.id)
             if nodes or subnets or clusters[False]:
                 raise errors.Conflict(
@@ -209,4 +280,4 @@ def list_zones(platform: platform_module.Platform, *, region: str | None = None)
             return []
         found = zone_store.list_zones(session=session, region=region)
         used = zone_store.used_by_zone(session=session, zone_ids=[zone.id for zone in found])
-        return [_view(zone, used[zone.id]) for zone in found]
+        return [_view(session, platform, zone, used[zone.id]) for zone in found]

@@ -60,6 +60,12 @@ OPERATOR_ACTIONS = frozenset(
         "rtc:listpendingorders",
         # the shared pool's engine versions
         "rtc:managepoolversions",
+        # the machines joined to the installation (docs/hosts.md)
+        "rtc:listhosts",
+        "rtc:describehost",
+        "rtc:createhostjointoken",
+        "rtc:updatehost",
+        "rtc:deletehost",
     }
 )
 

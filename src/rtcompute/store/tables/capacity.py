@@ -78,6 +78,8 @@ class Zone(Base):
     region: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(64))
     capacity: Mapped[str] = mapped_column(Text, default="{}")  # JSON {"4c16g": 10}
+    # local: this machine's processes (capacity above); hosts: joined hosts (domain/hosts.py)
+    provider: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -246,3 +248,55 @@ class Project(Base):
     # running | expired
     state: Mapped[str] = mapped_column(String(16), default="running")
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class Host(Base):
+    """A machine joined through its node agent (domain/hosts.py); in a hosts zone a node is
+    placed on one. Its agent's public key is its credential: deleting the row revokes it."""
+
+    __tablename__ = "hosts"
+    __table_args__ = (UniqueConstraint("name"), UniqueConstraint("address"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(45))
+    agent_port: Mapped[int] = mapped_column(Integer)
+    public_key: Mapped[str] = mapped_column(String(64))
+    # what placement counts on (the operator's declaration, else what the agent saw) ...
+    cores: Mapped[int] = mapped_column(Integer)
+    memory_mb: Mapped[int] = mapped_column(Integer)
+    # ... and what the agent saw
+    detected_cores: Mapped[int] = mapped_column(Integer)
+    detected_memory_mb: Mapped[int] = mapped_column(Integer)
+    disk_mb: Mapped[int] = mapped_column(BigInteger, default=0)
+    pinned_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    draining: Mapped[bool] = mapped_column(default=False)
+    lost_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # the node it serves; a node's row going (release, scale-in) frees the host
+    node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cluster_nodes.id", ondelete="SET NULL"), default=None, unique=True
+    )
+    agent_version: Mapped[str] = mapped_column(String(32), default="")
+    # what the agent last said runs on it (JSON), for the listing and for adoption
+    report: Mapped[str] = mapped_column(Text, default="{}")
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class HostJoinToken(Base):
+    """A single-use, expiring token an agent joins a zone with; its secret is hashed."""
+
+    __tablename__ = "host_join_tokens"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    # the SHA-256 of the probe object written under the storage root: reading it back proves
+    # that the host mounts the platform's storage at the same path
+    probe_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    host_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id", ondelete="SET NULL"), default=None
+    )
