@@ -63,6 +63,7 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
             commands,
             engines,
             folders,
+            hosts,
             jobs,
             networks,
             orders,
@@ -88,6 +89,7 @@ def build_app(*, client_commands: bool = True) -> typer.Typer:
         app.add_typer(networks.networks_app, name="networks")
         app.add_typer(buckets.buckets_app, name="buckets")
         app.add_typer(zones.zones_app, name="zones")
+        app.add_typer(hosts.hosts_app, name="hosts")
         app.add_typer(sizing.sizing_app, name="sizing")
         app.add_typer(catalog.catalog_app, name="catalog")
         app.add_typer(engines.engines_app, name="engines")

@@ -4,6 +4,7 @@ what remains, to pick a zone for a subnet and a cluster."""
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Any
 
 import typer
@@ -21,7 +22,7 @@ CapacityOption = Annotated[
         help="TYPE=COUNT: nodes of a machine type the zone holds, e.g. 4c16g=10; repeat it.",
     ),
 ]
-ZONE_COLUMNS = ("name", "region", "capacity", "used", "remaining", "created_at")
+ZONE_COLUMNS = ("name", "region", "provider", "capacity", "used", "remaining", "created_at")
 
 zones_app = typer.Typer(
     help="Zones and their capacity for nodes (create, update, delete: operator).",
@@ -70,17 +71,36 @@ def zones_list(
     output.emit(rows, fmt, ZONE_COLUMNS)
 
 
+class Provider(enum.StrEnum):
+    local = "local"
+    hosts = "hosts"
+
+
 @zones_app.command("create")
 def zones_create(
     name: ZoneName,
-    capacity: CapacityOption,
+    capacity: Annotated[
+        list[str],
+        typer.Option(
+            "--capacity",
+            help="TYPE=COUNT: nodes of a machine type the zone holds, e.g. 4c16g=10; repeat "
+            "it (a zone of this machine; a hosts zone's capacity is its hosts).",
+        ),
+    ] = [],  # noqa: B006 (typer's way to say: none given)
+    provider: Annotated[
+        Provider,
+        typer.Option(help="local: nodes on this machine; hosts: on joined hosts (`rtc hosts`)."),
+    ] = Provider.local,
     region: Region = None,
     profile: ProfileOption = "default",
     fmt: output.OutputOption = output.Format.table,
 ) -> None:
-    """Register a zone with its node capacity (operator)."""
+    """Register a zone: this machine with its node capacity, or joined hosts (operator)."""
     wanted = parse_capacity(capacity)
-    zone = commands.call(profile, lambda api: api.create_zone(name, wanted, region=region))
+    zone = commands.call(
+        profile,
+        lambda api: api.create_zone(name, wanted, region=region, provider=provider.value),
+    )
     output.emit(zone if fmt is output.Format.json else table_row(zone), fmt)
 
 

@@ -189,9 +189,14 @@ class CapacityCalls(client_base.Transport):
         return self.parsed_list(schemas.zones.Zone, "GET", "/zones", params=params)
 
     def create_zone(
-        self, name: str, capacity: dict[str, int], *, region: str | None = None
+        self,
+        name: str,
+        capacity: dict[str, int],
+        *,
+        region: str | None = None,
+        provider: str = "local",
     ) -> schemas.zones.Zone:
-        body: dict[str, Any] = {"name": name, "capacity": capacity}
+        body: dict[str, Any] = {"name": name, "capacity": capacity, "provider": provider}
         if region:
             body["region"] = region
         return self.parsed(schemas.zones.Zone, "POST", "/zones", json=body)
@@ -211,6 +216,29 @@ class CapacityCalls(client_base.Transport):
     def delete_zone(self, name: str, *, region: str | None = None) -> None:
         params = {"region": region} if region else {}
         self.request("DELETE", f"/zones/{_seg(name)}", params=params)
+
+    # hosts (the operator's machines, joined through their node agents)
+    def list_hosts(self, *, zone: str | None = None) -> list[schemas.hosts.Host]:
+        params = {"zone": zone} if zone else {}
+        return self.parsed_list(schemas.hosts.Host, "GET", "/hosts", params=params)
+
+    def get_host(self, name: str) -> schemas.hosts.Host:
+        return self.parsed(schemas.hosts.Host, "GET", f"/hosts/{_seg(name)}")
+
+    def drain_host(self, name: str, draining: bool = True) -> schemas.hosts.Host:
+        body = {"draining": draining}
+        return self.parsed(schemas.hosts.Host, "PATCH", f"/hosts/{_seg(name)}", json=body)
+
+    def remove_host(self, name: str) -> None:
+        self.request("DELETE", f"/hosts/{_seg(name)}")
+
+    def create_join_token(
+        self, zone: str, *, ttl_seconds: int | None = None
+    ) -> schemas.hosts.JoinTokenCreated:
+        body: dict[str, Any] = {"zone": zone}
+        if ttl_seconds is not None:
+            body["ttl_seconds"] = ttl_seconds
+        return self.parsed(schemas.hosts.JoinTokenCreated, "POST", "/hosts/join-tokens", json=body)
 
     # networks and subnets
     def list_networks(self) -> list[schemas.networks.Network]:

@@ -1,0 +1,173 @@
+"""`rtc agent` as a real process on test hosts (network namespaces, tests/netlab.py)
+against a real `rtc up`: it joins, reports, answers only the platform's signed calls, is
+found lost when its link is cut and back when it returns, keeps its identity across a
+restart, and stops when its host is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rtcompute.domain import signatures
+from rtcompute.runtime import hostagent
+from tests import netlab
+from tests.conftest import LiveServer, free_port, start_server, stop_server
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+LOST_AFTER = 3.0
+
+
+@pytest.fixture
+def lab() -> Iterator[netlab.Lab]:
+    reason = netlab.available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
+        pytest.skip(reason)
+    with netlab.Lab(2) as made:
+        yield made
+
+
+@pytest.fixture
+def server(tmp_path: Path, lab: netlab.Lab) -> Iterator[LiveServer]:
+    live = start_server(
+        tmp_path / "data",
+        {
+            "RTC_HOST": "0.0.0.0",  # the hosts reach it at the lab's gateway
+            "RTC_HOSTS__HEARTBEAT_SECONDS": "0.5",
+            "RTC_HOSTS__LOST_AFTER_SECONDS": str(LOST_AFTER),
+            "RTC_RECONCILERS__CLUSTERS__ENABLED": "false",
+            "RTC_RECONCILERS__JOBS__ENABLED": "false",
+            "RTC_RECONCILERS__ENGINES__ENABLED": "false",
+        },
+        port=free_port(),
+    )
+    yield live
+    stop_server(live)
+
+
+def operator(server: LiveServer) -> httpx.Client:
+    client = httpx.Client(base_url=server.url + "/api/v1", timeout=10)
+    made = client.post("/sessions", json={"account": "operator", "password": server.password})
+    assert made.status_code == 201, made.text
+    client.headers["authorization"] = f"Bearer {made.json()['token']}"
+    return client
+
+
+def start_agent(
+    lab: netlab.Lab, server: LiveServer, i: int, state: Path, token: str | None
+) -> subprocess.Popen[str]:
+    port = server.url.rsplit(":", 1)[1]
+    argv = [sys.executable, "-m", "rtcompute.main", "agent"]
+    argv += ["--server", f"http://{lab.gateway}:{port}", "--state-dir", str(state)]
+    argv += ["--name", f"h{i}", "--address", lab.address(i), "--cores", "4", "--memory-gb", "16"]
+    if token:
+        argv += ["--token", token]
+    return lab.popen(i, argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def answers(server: LiveServer, address: str) -> bool:
+    try:
+        return platform_call(server, address).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def reporting(client: httpx.Client) -> set[str]:
+    """Hosts that are ready and have sent a heartbeat since they joined."""
+    found = client.get("/hosts").json()
+    return {h["name"] for h in found if h["state"] == "ready" and "uptime_seconds" in h["report"]}
+
+
+def states(client: httpx.Client) -> dict[str, str]:
+    return {h["name"]: h["state"] for h in client.get("/hosts").json()}
+
+
+def platform_call(server: LiveServer, address: str, key_id: str = "platform") -> httpx.Response:
+    keys = signatures.KeyPair.from_bytes((server.data_dir / "hosts" / "platform.key").read_bytes())
+    headers = signatures.sign_request(keys, key_id, "GET", "/v1/status", b"", now=time.time())  # noqa: TID251 (a signature carries wall time)
+    response = httpx.get(f"http://{address}:7400/v1/status", headers=headers, timeout=5)
+    response.request.headers.update(headers)
+    return response
+
+
+def test_agents_join_report_are_lost_and_come_back(
+    lab: netlab.Lab, server: LiveServer, tmp_path: Path
+) -> None:
+    client = operator(server)
+    made = client.post("/zones", json={"name": "rack1", "provider": "hosts"})
+    assert made.status_code == 201, made.text
+    tokens = [
+        client.post("/hosts/join-tokens", json={"zone": "rack1"}).json()["token"] for _ in range(2)
+    ]
+    agents = [start_agent(lab, server, i, tmp_path / f"h{i}", tokens[i]) for i in range(2)]
+    try:
+        wait_for("both hosts ready and reporting", lambda: reporting(client) == {"h0", "h1"}, 30)
+        shown = {h["name"]: h for h in client.get("/hosts").json()}
+        assert shown["h0"]["address"] == lab.address(0) and shown["h0"]["cores"] == 4
+        assert shown["h1"]["report"]["uptime_seconds"] >= 0
+        # the agent answers the platform's signed call, signed with its own key ...
+        answer = platform_call(server, lab.address(0))
+        assert answer.status_code == 200 and answer.json()["host"] == "h0"
+        agent_key = signatures.KeyPair.from_bytes((tmp_path / "h0" / "agent.key").read_bytes())
+        signatures.verify_answer(
+            agent_key.public,
+            answer.headers[signatures.SIGNATURE_HEADER],
+            200,
+            answer.request.headers[signatures.NONCE_HEADER],
+            answer.content,
+        )
+        # ... and no one else's: unsigned, or signed by another key
+        assert httpx.get(f"http://{lab.address(0)}:7400/v1/status", timeout=5).status_code == 401
+        stranger = signatures.KeyPair.generate()
+        forged = signatures.sign_request(
+            stranger,
+            "platform",
+            "GET",
+            "/v1/status",
+            b"",
+            now=time.time(),  # noqa: TID251 (a signature carries wall time)
+        )
+        assert (
+            httpx.get(
+                f"http://{lab.address(0)}:7400/v1/status", headers=forged, timeout=5
+            ).status_code
+            == 401
+        )
+        # the link of h1 is cut: lost after LOST_AFTER seconds, with its alert in the log
+        lab.link_down(1)
+        wait_for("h1 lost", lambda: states(client)["h1"] == "lost", LOST_AFTER + 10)
+        assert states(client)["h0"] == "ready"
+        assert "host h1 is lost" in server.log()
+        lab.link_up(1)
+        wait_for("h1 back", lambda: states(client)["h1"] == "ready", 15)
+        # an agent restarted without its token keeps its identity
+        agents[0].kill()
+        agents[0].wait(5)
+        agents[0] = start_agent(lab, server, 0, tmp_path / "h0", None)
+        wait_for("h0 answers again", lambda: answers(server, lab.address(0)), 20)
+        identity = json.loads((tmp_path / "h0" / "identity.json").read_text())
+        assert identity["name"] == "h0" and states(client)["h0"] == "ready"
+        # removed: its next heartbeat is refused and it stops, forgetting its key
+        assert client.delete("/hosts/h0").status_code == 204
+        assert agents[0].wait(15) == hostagent.EXIT_REMOVED
+        assert not (tmp_path / "h0" / "agent.key").exists()
+        assert "was removed from the platform" in (
+            agents[0].stdout.read() if agents[0].stdout else ""
+        )
+        assert set(states(client)) == {"h1"}
+    finally:
+        for agent in agents:
+            agent.kill()
+            agent.wait(5)
