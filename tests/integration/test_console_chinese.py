@@ -164,7 +164,7 @@ FRAGMENTS = {
     "/console/exclusive-clusters/new/placement",
 }
 # Pages only the operator may see: the account gets the (Chinese) 403 page there.
-OPERATOR_ONLY = {"/console/accounts", "/console/payments"}
+OPERATOR_ONLY = {"/console/accounts", "/console/payments", "/console/zones", "/console/hosts"}
 
 JOB = "etl_job"  # a draft with revisions, resources and a folder
 LIVE = "live_job"  # a job that went online and ran

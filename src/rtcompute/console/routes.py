@@ -20,11 +20,13 @@ from rtcompute.console.pages.capacity import (
     buckets,
     cluster_wizard,
     clusters,
+    hosts,
     networks,
     orders,
     payments,
     projects,
     purchase,
+    zones,
 )
 from rtcompute.console.pages.capacity import overview as capacity
 from rtcompute.console.pages.engines import catalog as engines
@@ -74,6 +76,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     settings.router,
     accounts.router,
     payments.router,
+    # the installation's zones and joined hosts (the operator's)
+    zones.router,
+    hosts.router,
     ram_overview.router,
     ram_users.router,
     ram_groups.router,

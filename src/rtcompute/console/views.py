@@ -92,6 +92,8 @@ NAV_OPERATOR = (
     NavItem("accounts", "/console/accounts", N_("Accounts")),
     NavItem("payments", "/console/payments", N_("Payments")),
     NavItem("pool-versions", "/console/pool/versions", N_("Pool versions")),
+    NavItem("zones", "/console/zones", N_("Zones")),
+    NavItem("hosts", "/console/hosts", N_("Hosts")),
 )
 # the "Account" group: who is signed in (the identity card), keys and settings
 NAV_ACCOUNT = (

@@ -20,9 +20,10 @@ from rtcompute import errors
 from rtcompute.console import guard, i18n, views
 from rtcompute.console.pages.capacity import shared
 from rtcompute.domain import clusters as cluster_rules
+from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import operations
 from rtcompute.domain import orders as order_rules
-from rtcompute.services.capacity import clusters, costs, projects
+from rtcompute.services.capacity import clusters, costs, hosts, projects, zones
 from rtcompute.services.kernel import principals
 
 router = APIRouter(include_in_schema=False)
@@ -46,13 +47,41 @@ def components_by_node(detail: clusters.ClusterDetail) -> dict[int, list[Any]]:
     return found
 
 
+async def host_names(
+    request: Request, principal: principals.Principal, detail: clusters.ClusterDetail
+) -> tuple[bool, dict[str, str]]:
+    """Whether the cluster's zone is backed by joined hosts (each node's address is then its
+    host's), and, for the operator alone (the machines are the operator's), the name of the
+    host each node runs on, by node name."""
+    platform = guard.platform_of(request)
+    every = await shared.run(lambda: zones.list_zones(platform))
+    zone = next((z for z in every if z.name == detail.zone), None)
+    if zone is None or zone.provider != host_rules.HOSTS:
+        return False, {}
+    may = await guard.may(request, principal, {"hosts": operations.LIST_HOSTS})
+    if not may.hosts:
+        return True, {}
+    joined = await shared.run(lambda: hosts.list_hosts(platform, zone=detail.zone))
+    addresses = {node.address: node.name for node in detail.nodes}
+    return True, {
+        addresses[host.address]: host.name
+        for host in joined
+        if host.cluster == detail.cluster.name
+        and host.address in addresses
+        and host.node == addresses[host.address]
+    }
+
+
 async def live_context(
     request: Request, principal: principals.Principal, name: str
 ) -> dict[str, Any]:
     platform = guard.platform_of(request)
     detail = await shared.run(clusters.read_cluster, platform, principal.account_id, name)
     language = "zh" if views.language_of(request)[0] == i18n.CHINESE else "en"
+    on_hosts, names_of_hosts = await host_names(request, principal, detail)
     return {
+        "on_hosts": on_hosts,
+        "host_names": names_of_hosts,
         # a cluster's or a component's message in the page's language
         "message_in": lambda row: clusters.message_in(row, language),
         "detail": detail,
