@@ -183,6 +183,7 @@ def test_join_refusals_say_what_to_do(
         ({"name": "bad name!"}, "InvalidParameter.HostName"),
         ({"public_key": "AAAA"}, "InvalidParameter.PublicKey"),
         ({"agent_port": 70000}, "InvalidParameter.Port"),
+        ({"pinned_type": "big"}, "InvalidParameter.PinnedType"),
     ):
         expect(api.post(f"{API}/agent/join", json=body | change), 400, code)
     assert listed(api, setup) == {}

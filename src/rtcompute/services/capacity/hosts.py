@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
+from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
 from rtcompute.services.capacity import machine_types, zones
@@ -320,6 +321,14 @@ def _check_join(request: JoinRequest) -> None:
             f"port {request.agent_port} is out of range",
             f"端口 {request.agent_port} 超出范围",
             code="InvalidParameter.Port",
+        )
+    if request.pinned_type is not None and not catalog_domain.TYPE_NAME.fullmatch(
+        request.pinned_type
+    ):
+        raise errors.Invalid(
+            f"{request.pinned_type!r} is not a machine type such as 8c32g (--pin)",
+            f"{request.pinned_type!r} 不是 8c32g 这样的机型（--pin）",
+            code="InvalidParameter.PinnedType",
         )
     try:
         signatures.public_key(request.public_key)
