@@ -42,6 +42,7 @@ API = "/api/v1/agent"
 EXIT_REMOVED = 3
 EXIT_REFUSED = 2
 DEFAULT_PORT = 7400
+MAX_CALL_BYTES = 1 << 20
 
 
 class AgentError(Exception):
@@ -326,8 +327,12 @@ class Agent:
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(min(length, 1 << 20)) if length else b""
+                text = self.headers.get("content-length") or "0"
+                if not text.isdigit() or int(text) > MAX_CALL_BYTES:
+                    self.send_error(400, "a call's body is at most 1 MiB, with its length")
+                    return
+                length = int(text)
+                body = self.rfile.read(length) if length else b""
                 status, payload, nonce = agent.handle(self.command, self.path, self.headers, body)
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
