@@ -47,9 +47,20 @@ MAX_REPORT_BYTES = 12 * 1024
 # ---------------------------------------------------------------------------- keys and paths
 
 
+_KEYS: dict[Path, signatures.KeyPair] = {}
+
+
 def platform_keys(platform: platform_module.Platform) -> signatures.KeyPair:
-    """The platform's signing key, made on first use (0600: the operator's secret)."""
+    """The platform's signing key, made on first use (0600: the operator's secret); read
+    once per process, not on every answer to an agent."""
     path = platform.settings.platform_key_file
+    found = _KEYS.get(path)
+    if found is None:
+        found = _KEYS[path] = _load_or_make(path)
+    return found
+
+
+def _load_or_make(path: Path) -> signatures.KeyPair:
     try:
         return signatures.KeyPair.from_bytes(path.read_bytes())
     except FileNotFoundError:
@@ -151,6 +162,11 @@ def _view(session: db.Session, host: Host, zone_names: Mapping[int, str]) -> Hos
     )
 
 
+def _view_one(session: db.Session, host: Host) -> HostView:
+    zone = session.get(capacity_tables.Zone, host.zone_id)
+    return _view(session, host, {host.zone_id: zone.name if zone else ""})
+
+
 def _zone_names(session: db.Session, region: str) -> dict[int, str]:
     return {z.id: z.name for z in zone_store.list_zones(session=session, region=region)}
 
@@ -189,9 +205,7 @@ def _read(session: db.Session, name: str, *, lock: bool = False) -> Host:
 
 def read_host(platform: platform_module.Platform, name: str) -> HostView:
     with db.transaction(platform.sessions) as session:
-        host = _read(session, name)
-        zone = session.get(capacity_tables.Zone, host.zone_id)
-        return _view(session, host, {host.zone_id: zone.name if zone else ""})
+        return _view_one(session, _read(session, name))
 
 
 # ---------------------------------------------------------------------------- join tokens
@@ -487,8 +501,7 @@ def set_draining(platform: platform_module.Platform, name: str, draining: bool) 
     with db.transaction(platform.sessions) as session:
         host = _read(session, name, lock=True)
         host.draining = draining
-        zone = session.get(capacity_tables.Zone, host.zone_id)
-        return _view(session, host, {host.zone_id: zone.name if zone else ""})
+        return _view_one(session, host)
 
 
 def remove_host(platform: platform_module.Platform, name: str) -> None:

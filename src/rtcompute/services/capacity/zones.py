@@ -77,8 +77,7 @@ def _host_room(
         for h in host_store.list_hosts(session=session, zone_ids=[zone.id])
         if not h.draining and h.lost_since is None
     ]
-    names_ = sorted({t.name for t in types})
-    unique = [next(t for t in types if t.name == name) for name in names_]
+    unique = list({t.name: t for t in types}.values())  # a name is sold as master and slave
     return host_rules.remaining(in_service, unique), host_rules.remaining(
         candidates(session, zone.id), unique
     )
