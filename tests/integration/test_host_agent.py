@@ -6,8 +6,10 @@ restart, and stops when its host is removed.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +23,14 @@ from rtcompute.domain import signatures
 from rtcompute.runtime import hostagent
 from tests import netlab
 from tests.conftest import LiveServer, free_port, start_server, stop_server
+from tests.integration.test_clusters_api import SMALL
+from tests.integration.test_ram_support import (
+    API,
+    account,
+    authorize_service_role,
+    ok,
+    paid_order,
+)
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -171,3 +181,141 @@ def test_agents_join_report_are_lost_and_come_back(
         for agent in agents:
             agent.kill()
             agent.wait(5)
+
+
+@pytest.fixture
+def lab5() -> Iterator[netlab.Lab]:
+    reason = netlab.available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
+        pytest.skip(reason)
+    with netlab.Lab(5) as made:
+        yield made
+
+
+def command_lines(lab: netlab.Lab, i: int) -> list[str]:
+    lines = []
+    for pid in netlab.namespace_pids(lab.names[i]):
+        try:
+            lines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return lines
+
+
+def test_a_three_master_cluster_runs_its_nodes_on_its_hosts(
+    lab5: netlab.Lab, tmp_path: Path
+) -> None:
+    """The nodes' processes (node agents, the ZooKeeper quorum) run on the hosts, bound to
+    their addresses, started by the hosts' agents; an agent restart adopts them; a release
+    stops them and frees the hosts."""
+    lab = lab5
+    live = start_server(
+        tmp_path / "data",
+        {
+            "RTC_HOST": "0.0.0.0",
+            "RTC_HOSTS__HEARTBEAT_SECONDS": "0.5",
+            "RTC_RECONCILERS__JOBS__ENABLED": "false",
+            "RTC_RECONCILERS__ENGINES__ENABLED": "false",
+        },
+        port=free_port(),
+    )
+    agents: list[subprocess.Popen[str]] = []
+    try:
+        admin = operator(live)
+        assert admin.post("/zones", json={"name": "rack1", "provider": "hosts"}).status_code == 201
+        for i in range(5):
+            token = admin.post("/hosts/join-tokens", json={"zone": "rack1"}).json()["token"]
+            agents.append(start_agent(lab, live, i, tmp_path / f"h{i}", token))
+        wait_for("five hosts reporting", lambda: len(reporting(admin)) == 5, 30)
+        tenant = httpx.Client(base_url=live.url, timeout=10)
+        owner = account(tenant)  # type: ignore[arg-type]
+        authorize_service_role(tenant, owner)  # type: ignore[arg-type]
+        network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
+        ok(
+            tenant.post(
+                f"{API}/networks", headers=owner.headers, json={"name": "net1", "cidr": network}
+            ),
+            201,
+        )
+        subnet = {"name": "sub1", "cidr": lab.subnet, "zone": "rack1"}
+        ok(tenant.post(f"{API}/networks/net1/subnets", headers=owner.headers, json=subnet), 201)
+        ok(tenant.post(f"{API}/buckets", headers=owner.headers, json={"name": "acme-udfs"}), 201)
+        order = paid_order(tenant, owner, **SMALL | {"master_count": 3})  # type: ignore[arg-type]
+        body = {
+            "order_id": order["id"],
+            "name": "cluster1",
+            "description": "",
+            "bucket": "acme-udfs",
+            "network": "net1",
+            "subnet": "sub1",
+            "zone": "rack1",
+        }
+        ok(tenant.post(f"{API}/clusters", headers=owner.headers, json=body), 201)
+
+        def state() -> str:
+            found: str = tenant.get(f"{API}/clusters/cluster1", headers=owner.headers).json()[
+                "state"
+            ]
+            return found
+
+        wait_for("the cluster running on its hosts", lambda: state() == "running", 120)
+        detail = tenant.get(f"{API}/clusters/cluster1", headers=owner.headers).json()
+        by_host = {h["node"]: h for h in admin.get("/hosts").json()}
+        assert set(by_host) == {"master-1", "master-2", "master-3", "slave-1", "slave-2"}
+        index = {lab.address(i): i for i in range(5)}
+        modes = set()
+        for node in detail["nodes"]:
+            assert node["address"] == by_host[node["name"]]["address"]
+            i = index[node["address"]]
+            lines = " ".join(command_lines(lab, i))
+            # the node's processes run inside its host, not on the platform's machine
+            assert "rtcompute.runtime.agent" in lines
+            if node["role"] == "master":
+                assert "zookeeper" in lines.lower()
+                zk = next(c for c in node["components"] if c["kind"] == "zookeeper")
+                modes.add(four_letter_mode(node["address"], zk["port"]))
+        assert modes == {"leader", "follower"}
+        # an agent restarted adopts its node's processes: same pids, no restart
+        before = {n["name"]: [c["pid"] for c in n["components"]] for n in detail["nodes"]}
+        first = index[by_host["master-1"]["address"]]
+        agents[first].kill()
+        agents[first].wait(5)
+        agents[first] = start_agent(lab, live, first, tmp_path / f"h{first}", None)
+        wait_for("its agent answers", lambda: answers(live, lab.address(first)), 20)
+        time.sleep(3)  # a few reconciler passes through the restarted agent
+        after = tenant.get(f"{API}/clusters/cluster1", headers=owner.headers).json()
+        assert after["state"] == "running"
+        assert {n["name"]: [c["pid"] for c in n["components"]] for n in after["nodes"]} == before
+        assert all(c["restarts"] == 0 for n in after["nodes"] for c in n["components"])
+        # released: the processes stop on every host and the hosts are free again
+        assert tenant.delete(f"{API}/clusters/cluster1", headers=owner.headers).status_code == 200
+        wait_for("released", lambda: state() == "released", 60)
+        wait_for(
+            "hosts free", lambda: {h["state"] for h in admin.get("/hosts").json()} == {"ready"}, 10
+        )
+        for i in range(5):
+            leftover = [
+                line
+                for line in command_lines(lab, i)
+                if "zookeeper" in line.lower() or "rtcompute.runtime.agent " in line
+            ]
+            assert leftover == [], leftover
+    finally:
+        for agent in agents:
+            agent.kill()
+            agent.wait(5)
+        stop_server(live)
+
+
+def four_letter_mode(address: str, port: int) -> str:
+    with socket.create_connection((address, port), timeout=3) as sock:
+        sock.sendall(b"srvr")
+        text = b""
+        while chunk := sock.recv(4096):
+            text += chunk
+    for line in text.decode().splitlines():
+        if line.startswith("Mode:"):
+            return line.split(":", 1)[1].strip()
+    return ""

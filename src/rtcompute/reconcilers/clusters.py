@@ -140,9 +140,17 @@ def is_change(outcome: Outcome) -> bool:
 
 
 def node_spec(cluster_id: int, node: cluster_nodes.NodeView) -> base.NodeSpec | None:
+    """The node as a provider sees it: on its joined host (its address, its agent) in a
+    hosts zone, else on this machine."""
     if node.port_base is None or not node.directory:
         return None
-    return base.NodeSpec(cluster_id, node.name, Path(node.directory), node.port_base)
+    if node.host is None:
+        return base.NodeSpec(cluster_id, node.name, Path(node.directory), node.port_base)
+    link = node.host
+    agent = base.AgentLink(link.name, link.address, link.agent_port, link.public_key)
+    return base.NodeSpec(
+        cluster_id, node.name, Path(node.directory), node.port_base, link.address, agent
+    )
 
 
 def member_id(node_name: str) -> int:
@@ -155,7 +163,7 @@ def component_specs(view: Views) -> dict[int, base.ComponentSpec]:
     peers = tuple(
         base.ZooKeeperPeer(
             myid=member_id(node.name),
-            host="127.0.0.1",
+            host=node.host.address if node.host is not None else "127.0.0.1",
             client_port=node.port_base + placement.ZOOKEEPER_CLIENT_OFFSET,
             peer_port=node.port_base + placement.ZOOKEEPER_PEER_OFFSET,
             election_port=node.port_base + placement.ZOOKEEPER_ELECTION_OFFSET,

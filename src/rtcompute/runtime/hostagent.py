@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import threading
@@ -33,8 +34,11 @@ from typing import Any
 import httpx
 
 import rtcompute
+from rtcompute import settings as settings_module
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
+from rtcompute.runtime.providers import base as provider_base
+from rtcompute.runtime.providers import local as local_provider
 
 log = logging.getLogger("rtcompute.agent")
 
@@ -42,6 +46,16 @@ API = "/api/v1/agent"
 EXIT_REMOVED = 3
 EXIT_REFUSED = 2
 DEFAULT_PORT = 7400
+NODE_CALLS = frozenset(
+    {
+        "/v1/components/find",
+        "/v1/components/start",
+        "/v1/components/probe",
+        "/v1/components/stop",
+        "/v1/nodes/remove",
+    }
+)
+NODE_NAME = re.compile(r"(master|slave)-[0-9]{1,4}")
 MAX_CALL_BYTES = 1 << 20
 
 
@@ -238,6 +252,12 @@ class Agent:
         self.exit_code = 0
         self.last_answer: dict[str, Any] = {}
         self.server: ThreadingHTTPServer | None = None
+        # the node processes of this host, run as the `local` provider runs them, under the
+        # agent's state directory
+        self.provider = local_provider.LocalProvider(
+            settings_module.Settings(data_dir=state.directory)
+        )
+        self.lock = threading.Lock()
 
     # ------------------------------------------------------------ calls to the platform
 
@@ -320,7 +340,56 @@ class Agent:
             status = {"host": self.identity.name, "host_id": self.identity.host_id}
             status.update(self.report())
             return 200, json.dumps(status).encode(), nonce
+        if method == "POST" and target in NODE_CALLS:
+            try:
+                payload = json.loads(body)
+                with self.lock:
+                    answer = self.node_call(target, payload)
+            except (ValueError, KeyError, TypeError) as exc:
+                refused = {"code": "Agent.BadCall", "message": str(exc)[:200]}
+                return 400, json.dumps(refused).encode(), nonce
+            return 200, json.dumps(answer).encode(), nonce
         return 404, b'{"code": "Agent.NoSuchCall"}', nonce
+
+    # ------------------------------------------------------------ the nodes on this host
+
+    def node_directory(self, cluster_id: int, name: str) -> Path:
+        if not NODE_NAME.fullmatch(name) or cluster_id < 1:
+            raise ValueError(f"{name[:40]!r} of cluster {cluster_id} is no node")
+        return self.provider.node_directory(cluster_id, name)
+
+    def node_call(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run one of the cluster reconciler's provider calls on this host."""
+        if target == "/v1/nodes/remove":
+            cluster_id = int(payload["cluster_id"])
+            directory = self.node_directory(cluster_id, str(payload["name"]))
+            self.provider.remove_node(
+                provider_base.NodeSpec(cluster_id, directory.name, directory, 0)
+            )
+            with contextlib.suppress(OSError):
+                directory.parent.rmdir()  # the cluster's folder, once its last node is gone
+            return {}
+        if target == "/v1/components/stop":
+            listed = [
+                provider_base.component_from_dict(raw, self.node_directory)
+                for raw in payload["components"]
+            ]
+            self.provider.stop(listed)
+            return {}
+        component = provider_base.component_from_dict(payload, self.node_directory)
+        if component.node.host != self.identity.address:
+            raise ValueError(f"the node is not on this host ({component.node.host})")
+        if target == "/v1/components/find":
+            return {"pid": self.provider.find(component)}
+        if target == "/v1/components/start":
+            try:
+                return {"pid": self.provider.start(component)}
+            except provider_base.ProviderError as exc:
+                log.warning("cannot start %s: %s", component.kind, exc.detail)
+                return {"refused": {"en": exc.said.en, "zh": exc.said.zh}}
+        health = self.provider.probe(component)
+        detail = {"en": health.detail.en, "zh": health.detail.zh}
+        return {"answers": health.answers, "detail": detail, "mode": health.mode}
 
     def serve(self) -> ThreadingHTTPServer:
         agent = self

@@ -136,9 +136,17 @@ def reconcilers(
         loops.append(host_reconciler.HostWatch(platform, settings.hosts.interval_seconds))
     if settings.clusters.enabled:
         from rtcompute.reconcilers import clusters as cluster_reconciler
+        from rtcompute.runtime.providers import hosts as hosts_provider
         from rtcompute.runtime.providers import local as local_provider
+        from rtcompute.services.capacity import hosts as host_service
 
-        provider = local_provider.LocalProvider(platform.settings)
+        provider = hosts_provider.Routing(
+            local_provider.LocalProvider(platform.settings),
+            hosts_provider.HostsProvider(
+                host_service.platform_keys(platform),
+                timeout=platform.settings.hosts.call_timeout_seconds,
+            ),
+        )
         interval = settings.clusters.interval_seconds
         loops.append(cluster_reconciler.ClusterReconciler(platform, provider, interval))
     if settings.engines.enabled:

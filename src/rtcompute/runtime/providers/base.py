@@ -9,10 +9,10 @@ Kubernetes providers of later issues plug in behind the same five calls.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from rtcompute.domain import cluster_events
 from rtcompute.domain.cluster_events import Said
@@ -28,12 +28,24 @@ class ZooKeeperPeer:
 
 
 @dataclass(frozen=True)
+class AgentLink:
+    """The node agent of the joined host a node runs on (runtime/hostagent.py)."""
+
+    name: str
+    address: str
+    port: int
+    public_key: str
+
+
+@dataclass(frozen=True)
 class NodeSpec:
     cluster_id: int
     name: str
     directory: Path
     port_base: int
     host: str = "127.0.0.1"
+    # on a joined host: its agent runs the node's processes (None: this machine)
+    agent: AgentLink | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,44 @@ class Health:
     answers: bool
     detail: Said = cluster_events.NOTHING
     mode: str = ""
+
+
+def component_to_dict(component: ComponentSpec) -> dict[str, Any]:
+    """What a call to a host's agent carries of a component (the agent's link stays here)."""
+    node = component.node
+    return {
+        "kind": component.kind,
+        "port": component.port,
+        "myid": component.myid,
+        "peers": [asdict(peer) for peer in component.peers],
+        "node": {
+            "cluster_id": node.cluster_id,
+            "name": node.name,
+            "port_base": node.port_base,
+            "host": node.host,
+        },
+    }
+
+
+def component_from_dict(
+    raw: dict[str, Any], directory_of: Callable[[int, str], Path]
+) -> ComponentSpec:
+    """The component a call names, its node's directory chosen by the receiving side."""
+    node = raw["node"]
+    cluster_id, name = int(node["cluster_id"]), str(node["name"])
+    return ComponentSpec(
+        kind=str(raw["kind"]),
+        node=NodeSpec(
+            cluster_id,
+            name,
+            directory_of(cluster_id, name),
+            int(node["port_base"]),
+            str(node["host"]),
+        ),
+        port=int(raw["port"]),
+        myid=int(raw.get("myid", 0)),
+        peers=tuple(ZooKeeperPeer(**peer) for peer in raw.get("peers", ())),
+    )
 
 
 class ProviderError(Exception):

@@ -28,6 +28,7 @@ from rtcompute.domain import clusters as cluster_rules
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import cluster_nodes, db
 from rtcompute.store import clusters as cluster_store
+from rtcompute.store import hosts as host_store
 from rtcompute.store.tables import capacity as capacity_tables
 
 log = logging.getLogger("rtcompute.services.capacity.cluster_nodes")
@@ -61,6 +62,16 @@ class ComponentView:
 
 
 @dataclass(frozen=True)
+class HostLink:
+    """How the platform reaches the agent of the host a node runs on (a hosts zone)."""
+
+    name: str
+    address: str
+    agent_port: int
+    public_key: str
+
+
+@dataclass(frozen=True)
 class NodeView:
     id: int
     name: str
@@ -70,6 +81,7 @@ class NodeView:
     state: str
     since: datetime
     components: tuple[ComponentView, ...] = ()
+    host: HostLink | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,12 @@ def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
         ids = [cluster.id for cluster in clusters]
         nodes = cluster_nodes.list_nodes(session=session, cluster_ids=ids) if ids else []
         components = cluster_nodes.list_components(session=session, cluster_ids=ids) if ids else []
+        links = {
+            node_id: HostLink(h.name, h.address, h.agent_port, h.public_key)
+            for node_id, h in host_store.hosts_of_nodes(
+                session=session, node_ids=[n.id for n in nodes]
+            ).items()
+        }
     by_node: dict[int, list[ComponentView]] = {}
     for c in components:
         by_node.setdefault(c.node_id, []).append(
@@ -138,6 +156,7 @@ def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
             n.state,
             n.since,
             tuple(by_node.get(n.id, ())),
+            links.get(n.id),
         )
         by_cluster.setdefault(n.cluster_id, []).append(view)
     return [
