@@ -285,8 +285,10 @@ class Lab:
         return str(self._subnet.network_address + _FIRST_HOST + self._index(index))
 
     def inside(self, index: int, argv: Sequence[str]) -> list[str]:
-        """The command line that runs `argv` on host `index`."""
-        return ["ip", "netns", "exec", self.names[index], *argv]
+        """The command line that runs `argv` on host `index`: in its network namespace
+        only (`nsenter --net`), not `ip netns exec`, whose own mount namespace remounts /sys
+        and hides the cgroup hierarchies a real host has."""
+        return ["nsenter", f"--net=/run/netns/{self.names[index]}", "--", *argv]
 
     def popen(self, index: int, argv: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[Any]:
         return subprocess.Popen(self.inside(index, argv), **popen_kwargs)

@@ -215,8 +215,8 @@ class HostsSettings(BaseModel):
     # lost (five missed reports: one late packet or a GC pause is not a lost machine)
     heartbeat_seconds: float = Field(default=2.0, gt=0)
     lost_after_seconds: float = Field(default=10.0, gt=0)
-    # how long the platform waits for an agent's answer
-    call_timeout_seconds: float = Field(default=5.0, gt=0)
+    # how long the platform waits for an agent's answer (a Flink process's start included)
+    call_timeout_seconds: float = Field(default=15.0, gt=0)
     # the platform's signing key for calls to agents (Ed25519, raw, 0600); several `rtc up`
     # on one database must share it. Default `<data_dir>/hosts/platform.key`
     platform_key_file: Path | None = None

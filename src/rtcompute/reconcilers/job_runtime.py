@@ -17,7 +17,11 @@ from rtcompute.domain import sqlscript
 from rtcompute.runtime import netrules, sandbox
 from rtcompute.runtime.engines import workers as worker_module
 from rtcompute.runtime.flink import cluster as cluster_module
+from rtcompute.runtime.flink import hosted
 from rtcompute.runtime.flink import rest as rest_module
+from rtcompute.runtime.providers import base as provider_base
+from rtcompute.runtime.providers import hosts as hosts_provider
+from rtcompute.services.capacity import hosts as host_service
 from rtcompute.services.jobs import runs as job_runs
 from rtcompute.services.kernel import platform as platform_module
 
@@ -69,6 +73,41 @@ class Runtime(Protocol):
     def log_tail(self, work: job_runs.Work) -> str: ...
 
 
+class Agents(Protocol):
+    """The joined hosts' agents: the link of the host at an address (None: this machine)."""
+
+    @property
+    def client(self) -> hosts_provider.AgentClient: ...
+
+    def link(self, host: str) -> provider_base.AgentLink | None: ...
+
+
+class HostAgents:
+    """The agents of the hosts joined to this platform, found by address."""
+
+    LOCAL = frozenset({"127.0.0.1", "localhost"})
+
+    def __init__(
+        self, platform: platform_module.Platform, client: hosts_provider.AgentClient
+    ) -> None:
+        self.platform = platform
+        self._client = client
+
+    @property
+    def client(self) -> hosts_provider.AgentClient:
+        return self._client
+
+    def link(self, host: str) -> provider_base.AgentLink | None:
+        if host in self.LOCAL:
+            return None
+        found = host_service.link_at(self.platform, host)
+        if found is None:
+            return None
+        return provider_base.AgentLink(
+            found.name, found.address, found.agent_port, found.public_key
+        )
+
+
 class FlinkRuntime:
     """Per-job Flink clusters from the version's installed package, on this machine."""
 
@@ -83,10 +122,13 @@ class FlinkRuntime:
         platform: platform_module.Platform | None = None,
         single_tenant: bool = False,
         sandbox_paths: tuple[str, ...] = (),
+        agents: Agents | None = None,
     ) -> None:
         """With `platform`, every process of a job runs in its tenant's sandbox
         (runtime/sandbox.py), or does not start where this host cannot sandbox, unless the
-        operator chose `single_tenant` (every job trusted: no sandbox)."""
+        operator chose `single_tenant` (every job trusted: no sandbox). With `agents`, a
+        process placed on a joined host's address is started, found and stopped by that
+        host's agent (docs/hosts.md); the others run on this machine."""
         self.engines_home = engines_home
         self.workers = workers
         self.java_home = java_home
@@ -98,6 +140,7 @@ class FlinkRuntime:
         self.refusal = None if self.single_tenant else sandbox.unavailable()
         self.shared_mounts = tuple(sandbox.Mount(path, True) for path in sandbox_paths)
         self._clusters: dict[str, cluster_module.JobCluster] = {}
+        self.agents = agents
 
     def cluster(self, work: job_runs.Work) -> cluster_module.JobCluster:
         """The run as the launcher sees it, built once per run (a run's placement and
@@ -130,6 +173,23 @@ class FlinkRuntime:
             + self.shared_mounts,
         )
 
+    def _agent(self, host: str) -> provider_base.AgentLink | None:
+        return self.agents.link(host) if self.agents is not None else None
+
+    def _remote(
+        self,
+        agent: provider_base.AgentLink,
+        path: str,
+        cluster: cluster_module.JobCluster,
+        **more: str,
+    ) -> dict[str, Any]:
+        assert self.agents is not None
+        payload = {"cluster": hosted.cluster_to_dict(cluster), **more}
+        try:
+            return self.agents.client.call(agent, path, payload)
+        except hosts_provider.AgentUnreachable as exc:
+            raise Unreachable(str(exc)) from exc
+
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
         if not self.single_tenant and self.refusal is not None:
             raise LaunchError(
@@ -138,29 +198,53 @@ class FlinkRuntime:
                 "is trusted, turn on single-tenant mode (RTC_JOBS__SINGLE_TENANT=true)"
             )
         cluster = self.cluster(work)
-        if cluster.tenant is not None:
-            uid, _ = sandbox.ensure_user(cluster.tenant.user)
-            try:  # the engine workers submit through the platform's relay: not let in
-                netrules.guard_run(work.run_key, _port_span(work), uid, _zookeeper_ports(work))
-            except netrules.RuleError as exc:
-                raise LaunchError(f"cannot guard the job's ports: {exc}") from exc
-        return self.launcher.start(cluster, process)
+        agent = self._agent(process.host)
+        if agent is None:
+            return hosted.start(self.launcher, cluster, process)
+        answer = self._remote(agent, "/v1/flink/start", cluster, process=process.name)
+        if "refused" in answer:
+            raise LaunchError(f"host {agent.name}: {answer['refused']}")
+        return int(answer["pid"])
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:
-        return self.launcher.find(self.cluster(work), process)
+        agent = self._agent(process.host)
+        if agent is None:
+            return self.launcher.find(self.cluster(work), process)
+        answer = self._remote(agent, "/v1/flink/find", self.cluster(work), process=process.name)
+        pid = answer.get("pid")
+        return int(pid) if isinstance(pid, int) else None
 
     def memory_kills(self, work: job_runs.Work, process: placement.Process) -> int:
         """Kills by the process's memory limit in its last life (0 without the sandbox)."""
-        return self.launcher.memory_kills(self.cluster(work), process)
+        agent = self._agent(process.host)
+        if agent is None:
+            return self.launcher.memory_kills(self.cluster(work), process)
+        answer = self._remote(
+            agent, "/v1/flink/memory-kills", self.cluster(work), process=process.name
+        )
+        return int(answer.get("kills", 0))
 
     def stop(self, work: job_runs.Work) -> None:
-        self.launcher.stop(self.cluster(work))
-        self._clusters.pop(work.run_key, None)
+        """Stop every process of the run: those of joined hosts through their agents."""
+        cluster = self.cluster(work)
+        here = []
+        for host in sorted({p.host for p in cluster.processes}):
+            agent = self._agent(host)
+            if agent is not None:
+                self._remote(agent, "/v1/flink/stop", cluster)
+            else:
+                here += [p for p in cluster.processes if p.host == host]
+        self.launcher.stop(cluster, here)
         if not self.single_tenant:
             netrules.release_run(work.run_key)
+        self._clusters.pop(work.run_key, None)
 
     def kill(self, work: job_runs.Work, process: placement.Process) -> None:
-        self.launcher.kill(self.cluster(work), process)
+        agent = self._agent(process.host)
+        if agent is None:
+            self.launcher.kill(self.cluster(work), process)
+            return
+        self._remote(agent, "/v1/flink/kill", self.cluster(work), process=process.name)
 
     def rest(self, process: placement.Process) -> Rest:
         return rest_module.FlinkRest(process.host, process.rest_port, timeout=self.rest_timeout)
@@ -192,19 +276,3 @@ class FlinkRuntime:
             errors = [line for line in text if " ERROR " in line or "Exception" in line]
             return "\n".join((errors or text)[-lines:])
         return ""
-
-
-def _port_span(work: job_runs.Work) -> tuple[int, int]:
-    """The lowest and highest port of the run's processes (all inside its block)."""
-    ports = [
-        port
-        for p in work.processes
-        for port in (p.rest_port, p.rpc_port, p.blob_port, p.data_port, p.metrics_port)
-        if port
-    ]
-    return min(ports), max(ports)
-
-
-def _zookeeper_ports(work: job_runs.Work) -> list[int]:
-    quorum = work.config.get("high-availability.zookeeper.quorum", "")
-    return [int(member.rsplit(":", 1)[1]) for member in quorum.split(",") if ":" in member]

@@ -37,6 +37,8 @@ import rtcompute
 from rtcompute import settings as settings_module
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
+from rtcompute.runtime.flink import cluster as flink_cluster
+from rtcompute.runtime.flink import hosted
 from rtcompute.runtime.providers import base as provider_base
 from rtcompute.runtime.providers import local as local_provider
 
@@ -53,6 +55,11 @@ NODE_CALLS = frozenset(
         "/v1/components/probe",
         "/v1/components/stop",
         "/v1/nodes/remove",
+        "/v1/flink/start",
+        "/v1/flink/find",
+        "/v1/flink/stop",
+        "/v1/flink/kill",
+        "/v1/flink/memory-kills",
     }
 )
 NODE_NAME = re.compile(r"(master|slave)-[0-9]{1,4}")
@@ -258,6 +265,7 @@ class Agent:
             settings_module.Settings(data_dir=state.directory)
         )
         self.lock = threading.Lock()
+        self.launcher = flink_cluster.FlinkLauncher()
 
     # ------------------------------------------------------------ calls to the platform
 
@@ -348,6 +356,10 @@ class Agent:
             except (ValueError, KeyError, TypeError) as exc:
                 refused = {"code": "Agent.BadCall", "message": str(exc)[:200]}
                 return 400, json.dumps(refused).encode(), nonce
+            except Exception as exc:  # the call fails, never the agent
+                log.exception("%s failed", target)
+                failed = {"code": "Agent.CallFailed", "message": f"{type(exc).__name__}: {exc}"}
+                return 500, json.dumps(failed)[:2000].encode(), nonce
             return 200, json.dumps(answer).encode(), nonce
         return 404, b'{"code": "Agent.NoSuchCall"}', nonce
 
@@ -358,8 +370,33 @@ class Agent:
             raise ValueError(f"{name[:40]!r} of cluster {cluster_id} is no node")
         return self.provider.node_directory(cluster_id, name)
 
+    def flink_call(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run one of the job runtime's calls for the processes of a run on this host."""
+        cluster = hosted.cluster_from_dict(payload["cluster"])
+        if target == "/v1/flink/stop":
+            mine = [p for p in cluster.processes if p.host == self.identity.address]
+            hosted.stop(self.launcher, cluster, mine)
+            return {}
+        process = hosted.process_named(cluster, str(payload["process"]))
+        if process.host != self.identity.address:
+            raise ValueError(f"{process.name} is not on this host ({process.host})")
+        if target == "/v1/flink/start":
+            try:
+                return {"pid": hosted.start(self.launcher, cluster, process)}
+            except hosted.LaunchError as exc:
+                log.warning("cannot start %s of %s: %s", process.name, cluster.run_key, exc)
+                return {"refused": str(exc)}
+        if target == "/v1/flink/find":
+            return {"pid": self.launcher.find(cluster, process)}
+        if target == "/v1/flink/kill":
+            self.launcher.kill(cluster, process)
+            return {}
+        return {"kills": self.launcher.memory_kills(cluster, process)}
+
     def node_call(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Run one of the cluster reconciler's provider calls on this host."""
+        if target.startswith("/v1/flink/"):
+            return self.flink_call(target, payload)
         if target == "/v1/nodes/remove":
             cluster_id = int(payload["cluster_id"])
             directory = self.node_directory(cluster_id, str(payload["name"]))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rtcompute.reconcilers import base as reconciler_base
     from rtcompute.runtime.engines import installer as installer_module
     from rtcompute.runtime.engines import workers as workers_module
+    from rtcompute.runtime.providers import hosts as hosts_provider
     from rtcompute.services.kernel import platform as platform_module
 
 # The web stack, the database layer and the reconcilers are imported inside the commands:
@@ -117,6 +118,17 @@ def bootstrap_operator(platform: platform_module.Platform, base_url: str) -> Non
     print("\n".join(lines), flush=True)
 
 
+def agent_client(platform: platform_module.Platform) -> hosts_provider.AgentClient:
+    """Signed calls to the joined hosts' agents (docs/hosts.md)."""
+    from rtcompute.runtime.providers import hosts as hosts_provider
+    from rtcompute.services.capacity import hosts as host_service
+
+    return hosts_provider.AgentClient(
+        host_service.platform_keys(platform),
+        timeout=platform.settings.hosts.call_timeout_seconds,
+    )
+
+
 def reconcilers(
     platform: platform_module.Platform,
     installer: installer_module.Installer,
@@ -138,14 +150,10 @@ def reconcilers(
         from rtcompute.reconcilers import clusters as cluster_reconciler
         from rtcompute.runtime.providers import hosts as hosts_provider
         from rtcompute.runtime.providers import local as local_provider
-        from rtcompute.services.capacity import hosts as host_service
 
         provider = hosts_provider.Routing(
             local_provider.LocalProvider(platform.settings),
-            hosts_provider.HostsProvider(
-                host_service.platform_keys(platform),
-                timeout=platform.settings.hosts.call_timeout_seconds,
-            ),
+            hosts_provider.HostsProvider(agent_client(platform)),
         )
         interval = settings.clusters.interval_seconds
         loops.append(cluster_reconciler.ClusterReconciler(platform, provider, interval))
@@ -164,6 +172,7 @@ def reconcilers(
             platform=platform,
             single_tenant=platform.settings.jobs.single_tenant,
             sandbox_paths=tuple(platform.settings.jobs.sandbox_paths),
+            agents=job_runtime.HostAgents(platform, agent_client(platform)),
         )
         loops.append(job_reconciler.JobReconciler(platform, runtime))
     if settings.billing.enabled:
@@ -343,6 +352,7 @@ def agent(
     from rtcompute.runtime import hostagent
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per heartbeat
     state = hostagent.State(state_dir)
     identity = state.identity()
     try:

@@ -433,8 +433,11 @@ class Submitter:
             return self._submit(statements, config, policy, confirm)
         # no network here: the JobManager is reached through the platform's socket, for as
         # long as this submission takes (a shared worker submits to the same ports again)
-        host, port = config.get("rest.address", ""), int(config.get("rest.port", 0))
-        server = listen_through(relay, host, port)
+        # this namespace has its loopback only: the client talks to it there, whatever the
+        # JobManager's own address (a joined host's, docs/hosts.md)
+        port = int(config.get("rest.port", 0))
+        config["rest.address"] = LOOPBACK
+        server = listen_through(relay, LOOPBACK, port)
         try:
             return self._submit(statements, config, policy, confirm)
         finally:  # shutdown wakes the thread in accept(), which close alone would not
@@ -489,6 +492,7 @@ class Submitter:
 
 
 RELAY_KEY = "rtcompute.relay"
+LOOPBACK = "127.0.0.1"
 
 
 def listen_through(path: str, host: str, port: int) -> socket.socket:

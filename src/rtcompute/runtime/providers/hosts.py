@@ -29,8 +29,8 @@ class AgentUnreachable(Exception):
     """The host's agent did not answer, or not with its own signature: retried later."""
 
 
-class HostsProvider:
-    name = "hosts"
+class AgentClient:
+    """Signed calls to hosts' agents, and their verified answers."""
 
     def __init__(
         self,
@@ -40,7 +40,6 @@ class HostsProvider:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
-        self.timeout = timeout
         self.clock = clock
         self.http = httpx.Client(timeout=timeout)
 
@@ -79,6 +78,16 @@ class HostsProvider:
             )
         answer: dict[str, Any] = json.loads(response.content)
         return answer
+
+
+class HostsProvider:
+    name = "hosts"
+
+    def __init__(self, client: AgentClient) -> None:
+        self.client = client
+
+    def call(self, agent: base.AgentLink, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.client.call(agent, path, payload)
 
     @staticmethod
     def _agent(component: base.ComponentSpec) -> base.AgentLink:

@@ -30,7 +30,7 @@ from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
-from rtcompute.services.capacity import machine_types, zones
+from rtcompute.services.capacity import cluster_nodes, machine_types, zones
 from rtcompute.services.kernel import alerts
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
@@ -447,6 +447,15 @@ def unknown_host() -> errors.Unauthenticated:
         "本主机未加入（已被移除，或从未在此加入）：请用新的令牌重新加入",
         code="Agent.UnknownHost",
     )
+
+
+def link_at(platform: platform_module.Platform, address: str) -> cluster_nodes.HostLink | None:
+    """How to reach the agent of the host at `address` (None: no joined host is there)."""
+    with db.transaction(platform.sessions) as session:
+        found = session.query(Host).filter(Host.address == address).first()
+        if found is None:
+            return None
+        return cluster_nodes.HostLink(found.name, found.address, found.agent_port, found.public_key)
 
 
 def public_key_of(platform: platform_module.Platform, host_id: int) -> str:

@@ -26,6 +26,7 @@ from rtcompute.store import buckets as bucket_store
 from rtcompute.store import cluster_nodes as node_store
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store import db, tables
+from rtcompute.store import hosts as host_store
 from rtcompute.store import jobs as job_store
 from rtcompute.store.tables import capacity as capacity_tables
 
@@ -141,7 +142,15 @@ def _quorum(session: db.Session, cluster_id: int | None) -> str:
         for c in node_store.list_components(session=session, cluster_ids=[cluster_id])
         if c.kind == ZOOKEEPER
     ]
-    return ",".join(f"{LOCAL_HOST}:{c.port}" for c in members)
+    host = host_of(session, node_store.list_nodes(session=session, cluster_ids=[cluster_id]))
+    return ",".join(f"{host.get(c.node_id, LOCAL_HOST)}:{c.port}" for c in members)
+
+
+def host_of(session: db.Session, nodes: list[capacity_tables.ClusterNode]) -> dict[int, str]:
+    """Where each node's processes run: its joined host's address (a hosts zone; the node's
+    address is its host's), else this machine."""
+    joined = host_store.hosts_of_nodes(session=session, node_ids=[n.id for n in nodes])
+    return {n.id: n.address if n.id in joined else LOCAL_HOST for n in nodes}
 
 
 def _config(
@@ -269,14 +278,15 @@ def _rooms(
     )
     usable = slave_type.cu if slave_type is not None and slave_type.cu else 0
     nodes = node_store.list_nodes(session=session, cluster_ids=[cluster.id])
+    host = host_of(session, nodes)
     key = node_key(cluster.id, "")
     masters = [
-        placement.Master(key + n.name, LOCAL_HOST, managers.get(key + n.name, 0))
+        placement.Master(key + n.name, host[n.id], managers.get(key + n.name, 0))
         for n in nodes
         if n.role == "master" and n.state == "running"
     ]
     slaves = [
-        placement.Slave(key + n.name, LOCAL_HOST, usable - slots.get(key + n.name, 0))
+        placement.Slave(key + n.name, host[n.id], usable - slots.get(key + n.name, 0))
         for n in nodes
         if n.role == "slave" and n.state == "running"
     ]

@@ -1,0 +1,133 @@
+"""A job on a cluster of joined hosts, end to end: namespace hosts (tests/netlab.py) with
+real `rtc agent`s, a real `rtc up`, real Flink. The job's JobManager runs on the master's
+host and its TaskManagers on the slaves' hosts, each started by its host's agent in its
+tenant's sandbox and bound to the host's address; the exactly-once window output is
+complete, without duplicates; stopping the job stops its processes on every host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import netlab, ports
+from tests.conftest import free_port, start_server, stop_server
+from tests.e2e.test_engines_flow import installed, ok
+from tests.e2e.test_jobs_flow import V2, Tenant, expected_windows, out_dir, output_rows
+from tests.engines_fixtures import InstalledEngines, engine_home
+from tests.integration.test_cluster_reconciler import kill_all_under
+from tests.integration.test_host_agent import command_lines, reporting, start_agent
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def lab() -> Iterator[netlab.Lab]:
+    reason = netlab.available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
+        pytest.skip(reason)
+    with netlab.Lab(3) as made:
+        yield made
+
+
+def test_a_job_runs_exactly_once_across_hosts(
+    lab: netlab.Lab, installed_engines: InstalledEngines, tmp_path: Path
+) -> None:
+    home = engine_home(installed_engines, tmp_path / "engines", [V2])
+    env = {
+        "RTC_HOST": "0.0.0.0",  # the hosts reach it at the lab's gateway
+        "RTC_HOSTS__HEARTBEAT_SECONDS": "0.5",
+        "RTC_ENGINES__HOME": str(home),
+        **ports.job_env(),
+        **ports.node_env(),
+    }
+    server = start_server(tmp_path / "data", env, port=free_port())
+    agents: list[subprocess.Popen[str]] = []
+    tenant = Tenant(server)
+    try:
+        operator = tenant.operator
+        ok(operator.post(f"{API}/zones", json={"name": "rack1", "provider": "hosts"}), 201)
+        for i in range(3):
+            token = ok(operator.post(f"{API}/hosts/join-tokens", json={"zone": "rack1"}), 201)
+            agents.append(start_agent(lab, server, i, tmp_path / f"h{i}", token["token"]))
+        hosts_api = httpx.Client(base_url=server.url + API, headers=operator.headers, timeout=10)
+        wait_for("three hosts reporting", lambda: len(reporting(hosts_api)) == 3, 30)
+        client = tenant.client
+        ok(client.post(f"{API}/ram/service-role"))
+        network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
+        ok(client.post(f"{API}/networks", json={"name": "net1", "cidr": network}), 201)
+        subnet = {"name": "sub1", "cidr": lab.subnet, "zone": "rack1"}
+        ok(client.post(f"{API}/networks/net1/subnets", json=subnet), 201)
+        tenant.bucket = "hosts-job"
+        ok(client.post(f"{API}/buckets", json={"name": tenant.bucket}), 201)
+        shape = {
+            "mode": "exclusive",
+            "master_type": "4c16g",
+            "master_count": 1,
+            "slave_type": "4c16g",
+            "slave_count": 2,
+            "months": 1,
+            "agree_to_terms": True,
+        }
+        order = ok(client.post(f"{API}/orders", json=shape), 201)
+        ok(client.post(f"{API}/orders/{order['id']}/pay"))
+        placement = {"bucket": tenant.bucket, "network": "net1", "subnet": "sub1", "zone": "rack1"}
+        ok(
+            client.post(
+                f"{API}/clusters", json={"order_id": order["id"], "name": "c_hosts", **placement}
+            ),
+            201,
+        )
+        wait_for(
+            "the cluster running on its hosts",
+            lambda: ok(client.get(f"{API}/clusters/c_hosts"))["state"] == "running",
+            timeout=90,
+        )
+        path = f"{API}/clusters/c_hosts/versions"
+        ok(client.post(path, json={"version": V2}), 201)
+        wait_for(f"{V2} installed", installed(client, path, V2), 120)
+        tenant.project("p_hosts", "c_hosts", cu=3)
+        job, job_id = tenant.windows_job(server, "p_hosts", "out_hosts")
+        ok(client.post(f"{job}:publish"))
+        ok(client.post(f"{job}:start", json={"mode": "stateless"}))
+        running = tenant.wait_state("p_hosts", "windows", {"running"})
+        assert running["flink_state"] == "RUNNING"
+        # where the processes run: the JobManager on the master's host, a TaskManager on
+        # a slave's host, none on the platform's machine
+        nodes = {
+            n["name"]: n["address"] for n in ok(client.get(f"{API}/clusters/c_hosts"))["nodes"]
+        }
+        index = {lab.address(i): i for i in range(3)}
+        marker = f"job-{job_id}-run-1"
+        master = " ".join(command_lines(lab, index[nodes["master-1"]]))
+        assert marker in master and "StandaloneSessionClusterEntrypoint" in master
+        slaves = [" ".join(command_lines(lab, index[nodes[s]])) for s in ("slave-1", "slave-2")]
+        assert any(marker in s and "TaskManagerRunner" in s for s in slaves)
+        finished = tenant.wait_state("p_hosts", "windows", {"finished"}, timeout=240)
+        assert finished["run"] == 1
+        assert output_rows(out_dir(server.data_dir, "out_hosts")) == expected_windows()
+        # released with the run: no process of it on any host
+        wait_for(
+            "the run's processes gone from every host",
+            lambda: not any(marker in " ".join(command_lines(lab, i)) for i in range(3)),
+            timeout=30,
+        )
+    finally:
+        tenant.close()
+        for agent in agents:
+            agent.kill()
+            agent.wait(5)
+        stop_server(server)
+        kill_all_under(tmp_path / "data")
+        kill_all_under(home)
