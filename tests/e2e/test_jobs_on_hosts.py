@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,11 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.slow
 
 API = "/api/v1"
+ROWS = 9000  # at 200 rows/s: 45 s, long enough to lose a host in the middle
+
+
+def runs_taskmanager(lab: netlab.Lab, i: int, marker: str) -> bool:
+    return any(marker in line and "TaskManagerRunner" in line for line in command_lines(lab, i))
 
 
 @pytest.fixture
@@ -98,13 +104,13 @@ def test_a_job_runs_exactly_once_across_hosts(
         ok(client.post(path, json={"version": V2}), 201)
         wait_for(f"{V2} installed", installed(client, path, V2), 120)
         tenant.project("p_hosts", "c_hosts", cu=3)
-        job, job_id = tenant.windows_job(server, "p_hosts", "out_hosts")
+        job, job_id = tenant.windows_job(server, "p_hosts", "out_hosts", rows=ROWS)
         ok(client.post(f"{job}:publish"))
         ok(client.post(f"{job}:start", json={"mode": "stateless"}))
         running = tenant.wait_state("p_hosts", "windows", {"running"})
         assert running["flink_state"] == "RUNNING"
-        # where the processes run: the JobManager on the master's host, a TaskManager on
-        # a slave's host, none on the platform's machine
+        # where the processes run: the JobManager on the master's host, the TaskManager on
+        # a slave's host
         nodes = {
             n["name"]: n["address"] for n in ok(client.get(f"{API}/clusters/c_hosts"))["nodes"]
         }
@@ -112,11 +118,42 @@ def test_a_job_runs_exactly_once_across_hosts(
         marker = f"job-{job_id}-run-1"
         master = " ".join(command_lines(lab, index[nodes["master-1"]]))
         assert marker in master and "StandaloneSessionClusterEntrypoint" in master
-        slaves = [" ".join(command_lines(lab, index[nodes[s]])) for s in ("slave-1", "slave-2")]
-        assert any(marker in s and "TaskManagerRunner" in s for s in slaves)
-        finished = tenant.wait_state("p_hosts", "windows", {"finished"}, timeout=240)
+        slaves = [index[nodes[s]] for s in ("slave-1", "slave-2")]
+        (lost,) = [i for i in slaves if runs_taskmanager(lab, i, marker)]
+        (other,) = [i for i in slaves if i != lost]
+        wait_for("a checkpoint", lambda: bool(tenant.savepoints(job, "checkpoint")), timeout=60)
+        # the slave's host is cut off: lost, its TaskManager placed on the other slave, the
+        # job restarted there from its checkpoint
+        cut = time.monotonic()
+        lab.link_down(lost)
+        try:
+            wait_for(
+                "the TaskManager running on the other slave's host",
+                lambda: (
+                    runs_taskmanager(lab, other, marker)
+                    and tenant.deployment("p_hosts", "windows")["flink_state"] == "RUNNING"
+                ),
+                timeout=90,
+                every=0.5,
+            )
+        except AssertionError as exc:
+            seen = tenant.deployment("p_hosts", "windows")
+            events = [e["message"] for e in ok(client.get(f"{job}/events"))]
+            raise AssertionError(
+                f"{exc}; a TaskManager on the other host: {runs_taskmanager(lab, other, marker)}"
+                f"; deployment {seen}; events {events[:8]}"
+            ) from None
+        print(f"slave host lost -> RUNNING again: {time.monotonic() - cut:.1f} s")
+        events = [e["message"] for e in ok(client.get(f"{job}/events"))]
+        assert any("is lost: taskmanager-0 moves to" in m for m in events), events
+        # the host comes back: its agent stops the stale TaskManager, no second copy
+        lab.link_up(lost)
+        wait_for(
+            "the stale TaskManager stopped", lambda: not runs_taskmanager(lab, lost, marker), 60
+        )
+        finished = tenant.wait_state("p_hosts", "windows", {"finished"}, timeout=300)
         assert finished["run"] == 1
-        assert output_rows(out_dir(server.data_dir, "out_hosts")) == expected_windows()
+        assert output_rows(out_dir(server.data_dir, "out_hosts")) == expected_windows(ROWS)
         # released with the run: no process of it on any host
         wait_for(
             "the run's processes gone from every host",

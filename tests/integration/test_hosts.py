@@ -112,6 +112,7 @@ def test_a_host_joins_once_with_a_token_and_reports(
         "draining": False,
         "cluster_id": None,
         "node": None,
+        "flink": [],
     }
     assert listed(api, setup)["h1"]["report"]["uptime_seconds"] >= 0
     # the audit has the join (the heartbeats are no one's change)

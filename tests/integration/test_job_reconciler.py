@@ -245,6 +245,9 @@ class FakeRuntime:
             self.rest_api.run(self.answer.job_id)
         return self.answer
 
+    def host_lost(self, host: str) -> bool:
+        return False  # this machine's processes only
+
     def log_tail(self, work: job_runs.Work) -> str:
         return "ERROR the JobManager could not bind"
 

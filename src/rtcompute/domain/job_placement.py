@@ -65,6 +65,12 @@ class Process:
         return f"{self.kind}-{self.index}"
 
 
+def conf_dir(run_directory: str, process: str) -> str:
+    """A process's own configuration folder: also the marker its command line carries, by
+    which its host finds it (runtime/flink/cluster.markers)."""
+    return f"{run_directory.rstrip('/')}/conf/{process}"
+
+
 class NoRoom(ValueError):
     """The nodes cannot hold the job now; the message says what is missing."""
 

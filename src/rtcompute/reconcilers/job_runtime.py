@@ -71,6 +71,7 @@ class Runtime(Protocol):
         account: str = "",
     ) -> Submitted: ...
     def log_tail(self, work: job_runs.Work) -> str: ...
+    def host_lost(self, host: str) -> bool: ...
 
 
 class Agents(Protocol):
@@ -80,6 +81,8 @@ class Agents(Protocol):
     def client(self) -> hosts_provider.AgentClient: ...
 
     def link(self, host: str) -> provider_base.AgentLink | None: ...
+
+    def lost(self, host: str) -> bool: ...
 
 
 class HostAgents:
@@ -106,6 +109,12 @@ class HostAgents:
         return provider_base.AgentLink(
             found.name, found.address, found.agent_port, found.public_key
         )
+
+    def lost(self, host: str) -> bool:
+        if host in self.LOCAL:
+            return False
+        found = host_service.link_at(self.platform, host)
+        return found is not None and found.lost
 
 
 class FlinkRuntime:
@@ -147,8 +156,8 @@ class FlinkRuntime:
         configuration are fixed when it is placed) with its tenant's sandbox, and handed to
         every call until the run stops."""
         found = self._clusters.get(work.run_key)
-        if found is not None:
-            return found
+        if found is not None and found.processes == tuple(work.processes):
+            return found  # (a TaskManager moved off a lost host: built again)
         built = cluster_module.JobCluster(
             run_key=work.run_key,
             version=work.version,
@@ -190,6 +199,10 @@ class FlinkRuntime:
         except hosts_provider.AgentUnreachable as exc:
             raise Unreachable(str(exc)) from exc
 
+    def host_lost(self, host: str) -> bool:
+        """Whether the joined host at this address is lost (its agent silent)."""
+        return self.agents is not None and self.agents.lost(host)
+
     def start(self, work: job_runs.Work, process: placement.Process) -> int:
         if not self.single_tenant and self.refusal is not None:
             raise LaunchError(
@@ -230,10 +243,11 @@ class FlinkRuntime:
         here = []
         for host in sorted({p.host for p in cluster.processes}):
             agent = self._agent(host)
-            if agent is not None:
-                self._remote(agent, "/v1/flink/stop", cluster)
-            else:
+            if agent is None:
                 here += [p for p in cluster.processes if p.host == host]
+            elif not self.host_lost(host):
+                self._remote(agent, "/v1/flink/stop", cluster)
+            # a lost host's agent stops them when it is back (its heartbeat's answer)
         self.launcher.stop(cluster, here)
         if not self.single_tenant:
             netrules.release_run(work.run_key)

@@ -312,7 +312,14 @@ class JobReconciler:
     def _supervise(self, work: Work) -> None:
         """Start again what died: Flink does the rest (restart from the checkpoint)."""
         for process in work.processes:
-            if self.runtime.find(work, process) is not None:
+            if self.runtime.host_lost(process.host):
+                self._off_lost_host(work, process)
+                continue
+            try:
+                if self.runtime.find(work, process) is not None:
+                    continue
+            except runtime_module.Unreachable:
+                # its host's agent does not answer: not known dead; lost soon, or back
                 continue
             killed = self.runtime.memory_kills(work, process)  # read before a fresh start
             try:
@@ -337,6 +344,60 @@ class JobReconciler:
                     process.name, job_runs.node_label(process.node), killed=bool(killed)
                 ),
             )
+
+    def _off_lost_host(self, work: Work, process: placement.Process) -> None:
+        """A process whose host is lost (docs/hosts.md): a TaskManager is placed again on a
+        slave with room, where Flink restarts the job from its latest checkpoint; without
+        room the job waits, saying how many CU it lacks. A JobManager's standby takes over
+        through ZooKeeper; without one the job waits for the host."""
+        node = job_runs.node_label(process.node)
+        if process.kind == placement.JOBMANAGER:
+            standby = any(
+                p.kind == placement.JOBMANAGER
+                and p.name != process.name
+                and not self.runtime.host_lost(p.host)
+                for p in work.processes
+            )
+            if not standby:
+                job_records.observe(
+                    self.platform,
+                    work.job_id,
+                    flink_state="",
+                    message=job_events.plain(
+                        f"the host of {node}, where the JobManager runs, is lost: the job "
+                        "waits for it to come back (a 3-master cluster has a standby)",
+                        f"{node} 所在主机失联，JobManager 在其上运行：作业等待该主机恢复"
+                        "（3 个 Master 的集群有备用 JobManager）",
+                    ),
+                )
+            return
+        moved = job_runs.move_taskmanager(self.platform, work.job_id, work.run, process.name)
+        if moved.process is None:
+            job_records.observe(
+                self.platform,
+                work.job_id,
+                flink_state="",
+                message=job_events.plain(
+                    f"the host of {node} is lost and no other slave has room for "
+                    f"{process.name}: {moved.missing} more CU are needed (scale the cluster "
+                    "out, or stop another job); the job waits",
+                    f"{node} 所在主机失联，其他 Slave 没有容纳 {process.name} 的余量：还需要 "
+                    f"{moved.missing} CU（请扩容集群或停止其他作业）；作业等待中",
+                ),
+            )
+            return
+        job_records.add_event(
+            self.platform,
+            work.job_id,
+            job_events.FAILOVER,
+            job_events.plain(
+                f"the host of {node} is lost: {process.name} moves to "
+                f"{job_runs.node_label(moved.process.node)}, where the job restarts from its "
+                "latest checkpoint",
+                f"{node} 所在主机失联：{process.name} 迁移到 "
+                f"{job_runs.node_label(moved.process.node)}，作业从最近的检查点重启",
+            ),
+        )
 
     def _watch(self, work: Work) -> None:
         api = self._answering(work)

@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,6 +37,7 @@ import rtcompute
 from rtcompute import settings as settings_module
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
+from rtcompute.runtime import processes
 from rtcompute.runtime.flink import cluster as flink_cluster
 from rtcompute.runtime.flink import hosted
 from rtcompute.runtime.providers import base as provider_base
@@ -63,6 +64,41 @@ NODE_CALLS = frozenset(
     }
 )
 NODE_NAME = re.compile(r"(master|slave)-[0-9]{1,4}")
+# the argument every Flink process of a run carries (runtime/flink/cluster.markers)
+MARKER = f"{flink_cluster.MARKER_KEY}="
+STALE_AFTER_SECONDS = 20.0
+
+
+def _flink_processes() -> list[tuple[int, list[str]]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        argv = processes.cmdline(int(entry.name))
+        if (
+            argv
+            and os.path.basename(argv[0]) not in processes.WRAPPERS
+            and any(MARKER in a for a in argv)
+        ):
+            found.append((int(entry.name), argv))
+    return found
+
+
+def _network_namespace(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return ""
+
+
+def _age_seconds(pid: int) -> float:
+    found = processes.stat(pid)
+    if found is None:
+        return 0.0
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return uptime - found.start_time / os.sysconf("SC_CLK_TCK")
+
+
 MAX_CALL_BYTES = 1 << 20
 
 
@@ -265,7 +301,10 @@ class Agent:
             settings_module.Settings(data_dir=state.directory)
         )
         self.lock = threading.Lock()
-        self.launcher = flink_cluster.FlinkLauncher()
+        here = _network_namespace(os.getpid())
+        self.launcher = flink_cluster.FlinkLauncher(
+            owns=lambda pid: _network_namespace(pid) == here
+        )
 
     # ------------------------------------------------------------ calls to the platform
 
@@ -295,6 +334,10 @@ class Agent:
         response = self.call("POST", "/heartbeat", {"report": self.report()})
         if response.status_code == 200:
             self.last_answer = response.json()
+            expected = self.last_answer.get("flink")
+            if isinstance(expected, list):
+                with self.lock:
+                    self.sweep({str(path) for path in expected})
             return
         code = ""
         with contextlib.suppress(ValueError):
@@ -306,6 +349,27 @@ class Agent:
                 EXIT_REMOVED,
             )
         log.warning("heartbeat refused: %s", _refusal(response))
+
+    def sweep(self, expected: set[str]) -> list[int]:
+        """Stop this host's Flink processes the platform no longer places here (a run that
+        moved off this host while it was lost, or ended meanwhile): never a second copy of
+        a job's process. A process younger than `STALE_AFTER_SECONDS` is left alone: the
+        answer may have been computed just before it was placed."""
+        here = _network_namespace(os.getpid())
+        stale: dict[int, Sequence[str]] = {}
+        found = _flink_processes()
+        for pid, argv in found:
+            marker = next(a for a in argv if MARKER in a)
+            path = marker.split("=", 1)[1]
+            if path in expected or _network_namespace(pid) != here:
+                continue
+            if _age_seconds(pid) < STALE_AFTER_SECONDS:
+                continue
+            stale[pid] = [marker]
+        if stale:
+            log.warning("stopping %d stale Flink processes: %s", len(stale), sorted(stale))
+            processes.terminate(list(stale), markers=stale, grace=5.0)
+        return sorted(stale)
 
     def heartbeats(self) -> None:
         silent_since: float | None = None

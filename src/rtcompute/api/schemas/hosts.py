@@ -84,6 +84,8 @@ class Heartbeat(base.RequestModel):
 
 class HeartbeatAnswer(base.ResponseModel):
     state: str
-    draining: StrictBool
+    draining: bool
     cluster_id: int | None
     node: str | None
+    # the Flink processes (conf folders) that should run on the host; the agent stops others
+    flink: list[str]

@@ -27,7 +27,7 @@ import shlex
 import shutil
 import socket
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def flink_home(engine_home: Path) -> Path | None:
 
 
 def conf_dir(cluster: JobCluster, process: FlinkProcess) -> Path:
-    return cluster.directory / "conf" / process.name
+    return Path(job_placement.conf_dir(str(cluster.directory), process.name))
 
 
 def cgroup_key(cluster: JobCluster, process: FlinkProcess) -> str:
@@ -251,8 +251,14 @@ def _assignments(env: Mapping[str, str]) -> list[str]:
 
 
 class FlinkLauncher:
-    def __init__(self, *, stop_grace: float = 10.0) -> None:
+    def __init__(
+        self, *, stop_grace: float = 10.0, owns: Callable[[int], bool] = lambda pid: True
+    ) -> None:
+        """`owns` tells this host's processes from others that share its /proc (hosts
+        simulated as network namespaces of one machine): a run's pid files lie on the
+        storage every host shares, so a pid there may be another host's."""
         self.stop_grace = stop_grace
+        self.owns = owns
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         # (java, FLINK_HOME, kind, sizing keys) -> (JVM memory flags, dynamic properties)
         self._sized: dict[tuple[object, ...], tuple[list[str], list[str]]] = {}
@@ -449,9 +455,9 @@ class FlinkLauncher:
         self._reap()
         wanted = markers(cluster, process)
         pid = processes.live_pid(pid_file(cluster, process), wanted)
-        if pid is not None:
+        if pid is not None and self.owns(pid):
             return pid
-        found = processes.search(wanted)
+        found = [p for p in processes.search(wanted) if self.owns(p)]
         if not found:
             return None
         keep, extras = found[0], found[1:]

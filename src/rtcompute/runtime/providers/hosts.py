@@ -41,7 +41,8 @@ class AgentClient:
     ) -> None:
         self.keys = keys
         self.clock = clock
-        self.http = httpx.Client(timeout=timeout)
+        # a silent host costs a short connect, not the long wait a Flink start may need
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
 
     def call(self, agent: base.AgentLink, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """One signed call to an agent, and its verified answer."""

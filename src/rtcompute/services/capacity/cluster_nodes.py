@@ -69,6 +69,7 @@ class HostLink:
     address: str
     agent_port: int
     public_key: str
+    lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ def snapshot(platform: platform_module.Platform) -> list[ClusterView]:
         nodes = cluster_nodes.list_nodes(session=session, cluster_ids=ids) if ids else []
         components = cluster_nodes.list_components(session=session, cluster_ids=ids) if ids else []
         links = {
-            node_id: HostLink(h.name, h.address, h.agent_port, h.public_key)
+            node_id: HostLink(
+                h.name, h.address, h.agent_port, h.public_key, h.lost_since is not None
+            )
             for node_id, h in host_store.hosts_of_nodes(
                 session=session, node_ids=[n.id for n in nodes]
             ).items()

@@ -29,12 +29,13 @@ from sqlalchemy.exc import IntegrityError
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
 from rtcompute.domain import hosts as host_rules
-from rtcompute.domain import signatures
+from rtcompute.domain import job_placement, signatures
 from rtcompute.services.capacity import cluster_nodes, machine_types, zones
 from rtcompute.services.kernel import alerts
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
 from rtcompute.store import hosts as host_store
+from rtcompute.store import jobs as job_store
 from rtcompute.store import zones as zone_store
 from rtcompute.store.tables import capacity as capacity_tables
 
@@ -455,7 +456,13 @@ def link_at(platform: platform_module.Platform, address: str) -> cluster_nodes.H
         found = session.query(Host).filter(Host.address == address).first()
         if found is None:
             return None
-        return cluster_nodes.HostLink(found.name, found.address, found.agent_port, found.public_key)
+        return cluster_nodes.HostLink(
+            found.name,
+            found.address,
+            found.agent_port,
+            found.public_key,
+            found.lost_since is not None,
+        )
 
 
 def public_key_of(platform: platform_module.Platform, host_id: int) -> str:
@@ -472,6 +479,18 @@ class Beat:
     draining: bool
     cluster_id: int | None
     node: str | None
+    # the Flink processes that should run on the host (their conf folders): the agent stops
+    # any other, so a host that comes back never runs a second copy of a job's process
+    flink: tuple[str, ...] = ()
+
+
+def expected_flink(session: db.Session, address: str) -> tuple[str, ...]:
+    return tuple(
+        job_placement.conf_dir(run.directory, p.name)
+        for run in job_store.live_runs(session=session)
+        for p in run.placement
+        if p.host == address
+    )
 
 
 def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str, Any]) -> Beat:
@@ -499,6 +518,7 @@ def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str
             host.draining,
             node.cluster_id if node else None,
             node.name if node else None,
+            expected_flink(session, host.address),
         )
 
 

@@ -9,6 +9,7 @@ instead of starting a second copy. Every state change goes through `domain/jobs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -146,6 +147,12 @@ def _quorum(session: db.Session, cluster_id: int | None) -> str:
     return ",".join(f"{host.get(c.node_id, LOCAL_HOST)}:{c.port}" for c in members)
 
 
+def lost_nodes(session: db.Session, nodes: list[capacity_tables.ClusterNode]) -> set[int]:
+    """The nodes whose host is lost: nothing new is placed there."""
+    joined = host_store.hosts_of_nodes(session=session, node_ids=[n.id for n in nodes])
+    return {node_id for node_id, h in joined.items() if h.lost_since is not None}
+
+
 def host_of(session: db.Session, nodes: list[capacity_tables.ClusterNode]) -> dict[int, str]:
     """Where each node's processes run: its joined host's address (a hosts zone; the node's
     address is its host's), else this machine."""
@@ -279,16 +286,17 @@ def _rooms(
     usable = slave_type.cu if slave_type is not None and slave_type.cu else 0
     nodes = node_store.list_nodes(session=session, cluster_ids=[cluster.id])
     host = host_of(session, nodes)
+    lost = lost_nodes(session, nodes)
     key = node_key(cluster.id, "")
     masters = [
         placement.Master(key + n.name, host[n.id], managers.get(key + n.name, 0))
         for n in nodes
-        if n.role == "master" and n.state == "running"
+        if n.role == "master" and n.state == "running" and n.id not in lost
     ]
     slaves = [
         placement.Slave(key + n.name, host[n.id], usable - slots.get(key + n.name, 0))
         for n in nodes
-        if n.role == "slave" and n.state == "running"
+        if n.role == "slave" and n.state == "running" and n.id not in lost
     ]
     return masters, slaves
 
@@ -318,6 +326,43 @@ def _restore_path(session: db.Session, deployment: job_store.Deployment) -> str:
             f"the {found.kind} to restore from is gone from the bucket: {found.location}"
         )
     return found.location
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A TaskManager placed again, off a lost host (`process` None: no room: `missing` slots)."""
+
+    process: placement.Process | None
+    missing: int = 0
+
+
+def move_taskmanager(
+    platform: platform_module.Platform, job_id: int, number: int, name: str
+) -> Moved:
+    """Place a TaskManager of a run on a slave with room, off the lost host it ran on: Flink
+    restarts the job from its latest checkpoint once the new one registers its slots."""
+    with db.transaction(platform.sessions) as session:
+        locks_of_runs(session)
+        run = job_store.read_run(session=session, job_id=job_id, number=number)
+        deployment = job_store.read_deployment(session=session, job_id=job_id)
+        if run is None or deployment is None:
+            return Moved(None)
+        current = list(run.placement)
+        old = next((p for p in current if p.name == name), None)
+        project = session.get(tables.Project, deployment.project_id)
+        if old is None or project is None:
+            return Moved(None)
+        live = [p for found in job_store.live_placements(session=session) for p in found]
+        live.remove(old)  # its slots are free: it is gone with its host
+        _, slaves = _rooms(platform, session, project, live)
+        fitting = [s for s in slaves if s.free_slots >= old.slots and s.name != old.node]
+        if not fitting:
+            best = max((s.free_slots for s in slaves), default=0)
+            return Moved(None, old.slots - max(best, 0))
+        target = max(fitting, key=lambda s: (s.free_slots, s.name))
+        moved = dataclasses.replace(old, node=target.name, host=target.host)
+        run.placement = tuple(moved if p == old else p for p in current)
+        return Moved(moved)
 
 
 def begin_run(platform: platform_module.Platform, job_id: int) -> Work:
