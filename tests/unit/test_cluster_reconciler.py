@@ -467,3 +467,41 @@ def test_every_sentence_has_its_chinese_and_no_internals(name: str) -> None:
         assert ".log" not in text and "/data" not in text, text
     if name == "progress":
         assert said.en.endswith(" ...") and said.zh.endswith("……")
+
+
+def on_hosts(cluster: cluster_nodes.ClusterView, lost: Sequence[str]) -> cluster_nodes.ClusterView:
+    """The same cluster with every node on a joined host, those of `lost` lost."""
+    nodes = tuple(
+        replace(
+            node,
+            host=cluster_nodes.HostLink(
+                f"h-{node.name}", f"10.9.0.{node.id + 10}", 7400, "key", node.name in lost
+            ),
+        )
+        for node in cluster.nodes
+    )
+    return replace(cluster, nodes=nodes)
+
+
+def test_a_lost_hosts_node_is_not_asked_and_the_cluster_stays_running_saying_so() -> None:
+    provider = FakeProvider()
+    cluster = on_hosts(view(3, 2), ())
+    cluster = apply(cluster, decide(cluster, provider))
+    provider.serve_all()
+    running = apply(cluster, decide(cluster, provider))
+    assert running.state == cluster_rules.RUNNING
+    del provider.running[("slave-2", "agent")]  # gone with its host
+    provider.started.clear()
+    lost = on_hosts(running, ("slave-2",))
+    outcome = decide(lost, provider)
+    assert provider.started == []  # nothing is started where no one answers
+    assert outcome.state is None and outcome.message is not None
+    assert "slave-2 (its host h-slave-2 is lost" in outcome.message.en
+    assert "失联" in outcome.message.zh
+    # released meanwhile: the reachable nodes are stopped and removed, the lost one freed
+    decide(lost, provider)
+    provider.stopped.clear()
+    released = decide(replace(lost, state=cluster_rules.RELEASING), provider)
+    assert ("slave-2", "agent") not in provider.stopped and len(provider.stopped) == 7
+    assert "slave-2" not in provider.removed and "slave-1" in provider.removed
+    assert sorted(released.removed_nodes) == [0, 1, 2, 3, 4]

@@ -154,6 +154,13 @@ def component_waiting(node: str, kind: str, seen: Said) -> Said:
     )
 
 
+def host_lost(node: str, host: str) -> Said:
+    return Said(
+        f"{node} (its host {host} is lost: its jobs' processes move to the nodes left)",
+        f"{node}（其主机 {host} 失联：其上作业的进程迁移到其余节点）",
+    )
+
+
 def quorum_waiting() -> Said:
     return Said(
         "the ZooKeeper quorum (no leader elected yet)",

@@ -139,6 +139,10 @@ def is_change(outcome: Outcome) -> bool:
 # ---------------------------------------------------------------------------- specs
 
 
+def on_lost_host(node: cluster_nodes.NodeView) -> bool:
+    return node.host is not None and node.host.lost
+
+
 def node_spec(cluster_id: int, node: cluster_nodes.NodeView) -> base.NodeSpec | None:
     """The node as a provider sees it: on its joined host (its address, its agent) in a
     hosts zone, else on this machine."""
@@ -201,8 +205,10 @@ def decide(view: Views, provider: base.Provider, *, now: datetime, timeout: time
 
 def release(view: Views, provider: base.Provider) -> Outcome:
     """Stop every process, delete every node's files and row: the ports are free again."""
-    provider.stop(list(component_specs(view).values()))
-    for node in view.nodes:
+    reachable = [n for n in view.nodes if not on_lost_host(n)]
+    specs = component_specs(view)
+    provider.stop([specs[c.id] for n in reachable for c in n.components if c.id in specs])
+    for node in reachable:  # a lost host's node is left to its host: it is freed all the same
         spec = node_spec(view.id, node)
         if spec is not None:
             provider.remove_node(spec)
@@ -240,6 +246,7 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
     specs = component_specs(view)
     failures: list[Said] = []
     waiting: list[Said] = []
+    lost: list[Said] = []
     modes: list[str] = []
     total = 0
     for node in view.nodes:
@@ -249,6 +256,11 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
             continue
         if node.port_base is None:
             waiting.append(cluster_events.not_placed(node.name))
+            continue
+        if on_lost_host(node):
+            # nothing to ask a silent agent: the cluster says so and goes on with the rest
+            assert node.host is not None
+            lost.append(cluster_events.host_lost(node.name, node.host.name))
             continue
         states = []
         for c in node.components:
@@ -280,6 +292,9 @@ def converge(view: Views, provider: base.Provider, *, now: datetime, timeout: ti
     if failures:
         outcome.state = cluster_rules.FAILED
         outcome.message = failures[0]
+    elif lost and not waiting:
+        message = cluster_events.progress(total - len(lost), total, lost)
+        outcome.message = message if message != view.message else None
     elif not waiting:
         if view.state in BECOMES_RUNNING:
             outcome.state = cluster_rules.RUNNING
