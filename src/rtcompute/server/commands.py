@@ -200,6 +200,8 @@ def up(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     quietlog.install()
+    # the calls to the hosts' agents are several a second: their lines only when they fail
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     prepare(settings)
     platform = platform_module.build_platform(settings)
     base_url = f"http://{settings.host}:{settings.port}"
