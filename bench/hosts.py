@@ -218,7 +218,7 @@ class Bench:
         return time.monotonic() - started
 
     def stop(self, path: str) -> None:
-        self.call("POST", f"{path}:stop", {"mode": "stateless"})
+        self.call("POST", f"{path}:stop", {"mode": "cancel"})
         wait(f"{path} stopped", lambda: self.state(path)["state"] in ("stopped", "offline"), 120)
 
     def close(self) -> None:
