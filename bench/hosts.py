@@ -17,11 +17,20 @@ What it does, in one invocation:
   4. a slave's host lost, once: a long exactly-once job runs on the hosts cluster; the
      TaskManager's host is cut off (its link down) and the clock runs until the job's
      TaskManager runs on the other slave's host and Flink says RUNNING again. Baseline: the
-     same job on this machine with its TaskManager killed (SIGKILL), until RUNNING again.
+     same job on this machine with its TaskManager killed (SIGKILL), until RUNNING again;
+  5. the leading JobManager's master host lost, once: the same job on a 3 masters + 2
+     slaves cluster (a JobManager and its standby, ZooKeeper on the masters); the leader's
+     master host dies (every process in it killed, its agent included) and the clock runs
+     until Flink says RUNNING again under the standby. Baseline: the same on this machine
+     with the leading JobManager killed (SIGKILL).
+
+The hosts have the version already (a hardlinked copy in each agent's engines folder, as an
+operator may provision machines), so the figures do not include installs.
 
 Prints medians, the ratio of each figure to its baseline, and PASS/FAIL against the
 targets of issue 19 (cluster on hosts <= 10 s; job start across hosts p50 <= 6 s; slave host
-lost -> RUNNING <= 30 s); exits 1 if one is missed. Run as root (namespaces):
+lost -> RUNNING <= 30 s; leader master host lost -> RUNNING <= 30 s); exits 1 if one is
+missed. Run as root (namespaces):
 
     .venv/bin/python bench/hosts.py --engines-home DIR [--rounds 3]
 """
@@ -47,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from tests import netlab  # noqa: E402
+from tests.flink_runs import leading_jobmanager  # noqa: E402
 
 import clusters as cluster_bench  # noqa: E402
 from rtcompute.runtime import processes  # noqa: E402
@@ -55,6 +65,7 @@ CLUSTER_TARGET = 10.0
 JOB_START_TARGET = 6.0
 LOST_TARGET = 30.0
 VERSION = "flink-2.2.1"
+HOSTS = 5
 SHAPE = {
     "mode": "exclusive",
     "master_type": "4c16g",
@@ -116,6 +127,7 @@ class Bench:
         self.api = cluster_bench.Api(self.server)
         self.agents: list[subprocess.Popen[bytes]] = []
         self.bucket = "bench-hosts-" + secrets.token_hex(3)
+        self.engines_home = engines_home
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.api.call(method, path, body)
@@ -141,6 +153,11 @@ class Bench:
         call("POST", "/buckets", {"name": self.bucket})
         server = f"http://{self.lab.gateway}:{self.server.port}"
         for i in range(len(self.lab.names)):
+            engines = self.work / f"h{i}" / "engines"
+            engines.mkdir(parents=True)
+            subprocess.run(
+                ["cp", "-al", str(self.engines_home / VERSION), str(engines / VERSION)], check=True
+            )
             token = call("POST", "/hosts/join-tokens", {"zone": "rack"})["token"]
             argv = [sys.executable, "-m", "rtcompute.main", "agent", "--server", server]
             argv += ["--token", token, "--state-dir", str(self.work / f"h{i}"), "--name", f"h{i}"]
@@ -156,8 +173,8 @@ class Bench:
             60,
         )
 
-    def cluster(self, name: str, hosts: bool) -> float:
-        order = self.call("POST", "/orders", SHAPE)
+    def cluster(self, name: str, hosts: bool, masters: int = 1) -> float:
+        order = self.call("POST", "/orders", SHAPE | {"master_count": masters})
         self.call("POST", f"/orders/{order['id']}/pay")
         where = (
             {"network": "net-h", "subnet": "sub-h", "zone": "rack"}
@@ -217,6 +234,34 @@ class Bench:
         wait(f"{path} running", lambda: self.state(path)["state"] == "running", 120)
         return time.monotonic() - started
 
+    def running_again(self, path: str) -> None:
+        """Flink leaves RUNNING (the failover begins), then says RUNNING again."""
+        wait("restarted", lambda: self.state(path)["flink_state"] != "RUNNING", 60, every=0.05)
+        wait(
+            "running again",
+            lambda: (
+                self.state(path)["flink_state"] == "RUNNING"
+                and self.state(path)["state"] == "running"
+            ),
+            120,
+        )
+
+    def checkpointed(self, path: str) -> None:
+        wait(
+            "a checkpoint",
+            lambda: any(s["kind"] == "checkpoint" for s in self.call("GET", f"{path}/savepoints")),
+            60,
+        )
+
+    def run_dir(self, path: str) -> Path:
+        """The run's directory of the job's live run (its JobManagers' logs are there)."""
+        project, job = path.split("/")[2], path.split("/")[4]
+        for found in sorted((self.work / "data" / "flink").glob("job-*-run-*")):
+            conf = found / "conf" / "jobmanager-0" / "config.yaml"
+            if conf.exists() and f"{project}.{job}" in conf.read_text():
+                latest = found
+        return latest
+
     def stop(self, path: str) -> None:
         self.call("POST", f"{path}:stop", {"mode": "cancel"})
         wait(f"{path} stopped", lambda: self.state(path)["state"] in ("stopped", "offline"), 120)
@@ -230,8 +275,8 @@ class Bench:
                 os.kill(pid, signal.SIGKILL)
 
 
-def taskmanagers(root: Path, marker: str) -> list[int]:
-    """The TaskManager JVMs under `root` whose command line names `marker`."""
+def java_processes(root: Path, *markers: str) -> list[int]:
+    """The JVMs under `root` whose command line names every marker."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -241,12 +286,39 @@ def taskmanagers(root: Path, marker: str) -> list[int]:
         if (
             argv
             and os.path.basename(argv[0]) == "java"
-            and marker in line
-            and "TaskManagerRunner" in line
             and str(root) in line
+            and all(marker in line for marker in markers)
         ):
             found.append(int(entry.name))
     return found
+
+
+def leader_drill(bench: Bench, lab: netlab.Lab) -> tuple[float, float]:
+    """(this machine, hosts): seconds from the leading JobManager's death (its process on
+    this machine; its whole master host on the hosts) to the job RUNNING again."""
+    figures = []
+    for name, hosts in (("ha_local", False), ("ha_hosts", True)):
+        bench.cluster(name, hosts=hosts, masters=3)
+        bench.with_version(name)
+        path = bench.job(f"p_{name}", "long", long_job(bench.bucket))
+        bench.start(path)
+        bench.checkpointed(path)
+        run_dir = bench.run_dir(path)
+        leader = leading_jobmanager(run_dir)
+        marker = f"{run_dir}/conf/{leader}"
+        if hosts:
+            (host,) = [i for i in range(HOSTS) if marker in command_lines(lab, i)]
+            killed = time.monotonic()
+            lab.kill_all(host)
+        else:
+            (pid,) = java_processes(run_dir, marker)
+            killed = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+        bench.running_again(path)
+        figures.append(time.monotonic() - killed)
+        print(f"leader master lost ({name}): RUNNING again after {figures[-1]:.1f} s", flush=True)
+        bench.stop(path)
+    return figures[0], figures[1]
 
 
 def main() -> int:
@@ -259,7 +331,7 @@ def main() -> int:
         raise SystemExit(f"bench/hosts.py needs network namespaces: {reason}")
     work = Path(tempfile.mkdtemp(prefix="rtc-bench-hosts-"))
     results: dict[str, list[float]] = {k: [] for k in ("c_local", "c_hosts", "j_local", "j_hosts")}
-    with netlab.Lab(3) as lab:
+    with netlab.Lab(HOSTS) as lab:
         bench = Bench(lab, work, args.engines_home)
         try:
             bench.set_up()
@@ -294,35 +366,15 @@ def main() -> int:
             ll = bench.job(f"p_{local}", "long", long_job(bench.bucket))
             lh = bench.job(f"p_{hosts}", "long", long_job(bench.bucket))
             bench.start(ll)
-            wait(
-                "a checkpoint",
-                lambda: any(
-                    s["kind"] == "checkpoint" for s in bench.call("GET", f"{ll}/savepoints")
-                ),
-                60,
-            )
-            (pid,) = taskmanagers(work / "data", "taskmanager-0")
+            bench.checkpointed(ll)
+            (pid,) = java_processes(work / "data", "taskmanager-0", "TaskManagerRunner")
             killed = time.monotonic()
             os.kill(pid, signal.SIGKILL)
-            wait("restarted", lambda: bench.state(ll)["flink_state"] != "RUNNING", 60, every=0.05)
-            wait(
-                "running again",
-                lambda: (
-                    bench.state(ll)["flink_state"] == "RUNNING"
-                    and bench.state(ll)["state"] == "running"
-                ),
-                120,
-            )
+            bench.running_again(ll)
             lost_local = time.monotonic() - killed
             bench.stop(ll)
             bench.start(lh)
-            wait(
-                "a checkpoint",
-                lambda: any(
-                    s["kind"] == "checkpoint" for s in bench.call("GET", f"{lh}/savepoints")
-                ),
-                60,
-            )
+            bench.checkpointed(lh)
             nodes = {
                 n["address"]: n["name"] for n in bench.call("GET", f"/clusters/{hosts}")["nodes"]
             }
@@ -342,6 +394,10 @@ def main() -> int:
             )
             lost_hosts = time.monotonic() - cut
             lab.link_up(tm_host)
+            bench.stop(lh)
+            # the leading JobManager's master lost: 3-master clusters, with a standby
+            bench.release(hosts)
+            lead_local, lead_hosts = leader_drill(bench, lab)
         finally:
             bench.close()
     med = {k: statistics.median(v) for k, v in results.items()}
@@ -350,6 +406,7 @@ def main() -> int:
         ("order paid -> cluster running", med["c_hosts"], med["c_local"], CLUSTER_TARGET),
         ("job start -> running (p50)", med["j_hosts"], med["j_local"], JOB_START_TARGET),
         ("slave lost -> RUNNING again", lost_hosts, lost_local, LOST_TARGET),
+        ("leader master lost -> RUNNING", lead_hosts, lead_local, LOST_TARGET),
     ]
     failed = False
     for what, on_hosts, here, target in rows:

@@ -340,3 +340,17 @@ class Lab:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def for_test(hosts: int) -> Iterator[Lab]:
+    """A lab of `hosts` for one test (yield from it in a fixture): skipped where namespaces
+    cannot be made, except in CI, where the multi-host tests must run."""
+    import pytest
+
+    reason = available()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
+        pytest.skip(reason)
+    with Lab(hosts) as made:
+        yield made

@@ -220,6 +220,10 @@ class HostsSettings(BaseModel):
     # the platform's signing key for calls to agents (Ed25519, raw, 0600); several `rtc up`
     # on one database must share it. Default `<data_dir>/hosts/platform.key`
     platform_key_file: Path | None = None
+    # a host keeps an engine version no cluster of the platform holds for this long before
+    # its agent removes it (a cache for the next cluster that claims the host; a copy the
+    # operator put there beforehand counts the same)
+    unused_engine_seconds: float = Field(default=86400.0, ge=0)
 
 
 class AlertSettings(BaseModel):

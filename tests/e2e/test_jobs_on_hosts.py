@@ -1,14 +1,19 @@
-"""A job on a cluster of joined hosts, end to end: namespace hosts (tests/netlab.py) with
-real `rtc agent`s, a real `rtc up`, real Flink. The job's JobManager runs on the master's
-host and its TaskManagers on the slaves' hosts, each started by its host's agent in its
-tenant's sandbox and bound to the host's address; the exactly-once window output is
-complete, without duplicates; stopping the job stops its processes on every host.
+"""A job on a 3-master + 2-slave cluster of joined hosts, end to end: five namespace hosts
+(tests/netlab.py) with real `rtc agent`s, a real `rtc up`, real Flink, a ZooKeeper quorum on
+the three master hosts. The job's JobManagers (leader and standby) run on two master hosts
+and its TaskManager on a slave's host, each started by its host's agent in its tenant's
+sandbox and bound to the host's address. While the job runs: its TaskManager's agent is
+restarted and `rtc up` is restarted (both adopt what runs: same processes, one submission);
+the slave's host is cut off (its TaskManager moves to the other slave, the job restarts from
+its checkpoint); later the leading JobManager's master host dies, agent and processes (the
+standby takes over through ZooKeeper); the host comes back (a fresh standby starts there).
+The exactly-once window output is complete, without duplicates; stopping the job stops its
+processes on every host; a removed host's agent is refused.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,33 +26,26 @@ from tests import netlab, ports
 from tests.conftest import free_port, start_server, stop_server
 from tests.e2e.test_engines_flow import installed, ok
 from tests.e2e.test_jobs_flow import V2, Tenant, expected_windows, out_dir, output_rows
-from tests.engines_fixtures import InstalledEngines, engine_home
+from tests.engines_fixtures import InstalledEngines, copy_engine, engine_home
+from tests.flink_runs import flink_pids, leading_jobmanager
 from tests.integration.test_cluster_reconciler import kill_all_under
-from tests.integration.test_host_agent import command_lines, reporting, start_agent
+from tests.integration.test_host_agent import answers, command_lines, reporting, start_agent
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 API = "/api/v1"
-ROWS = 9000  # at 200 rows/s: 45 s, long enough to lose a host in the middle
-
-
-def runs_taskmanager(lab: netlab.Lab, i: int, marker: str) -> bool:
-    return any(marker in line and "TaskManagerRunner" in line for line in command_lines(lab, i))
+# at 200 rows/s: 2 min of running, long enough for two restarts and two lost hosts
+ROWS = 24000
+HOSTS = 5
 
 
 @pytest.fixture
 def lab() -> Iterator[netlab.Lab]:
-    reason = netlab.available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
-        pytest.skip(reason)
-    with netlab.Lab(3) as made:
-        yield made
+    yield from netlab.for_test(HOSTS)
 
 
-def test_a_job_runs_exactly_once_across_hosts(
+def test_a_job_survives_a_lost_slave_host_and_its_leading_master_host(
     lab: netlab.Lab, installed_engines: InstalledEngines, tmp_path: Path
 ) -> None:
     home = engine_home(installed_engines, tmp_path / "engines", [V2])
@@ -58,17 +56,22 @@ def test_a_job_runs_exactly_once_across_hosts(
         **ports.job_env(),
         **ports.node_env(),
     }
-    server = start_server(tmp_path / "data", env, port=free_port())
+    port = free_port()
+    server = start_server(tmp_path / "data", env, port=port)
     agents: list[subprocess.Popen[str]] = []
     tenant = Tenant(server)
     try:
         operator = tenant.operator
         ok(operator.post(f"{API}/zones", json={"name": "rack1", "provider": "hosts"}), 201)
-        for i in range(3):
+        for i in range(HOSTS):
+            # hosts that have the version already (tests/integration/test_host_engines.py
+            # installs on hosts)
+            (tmp_path / f"h{i}" / "engines").mkdir(parents=True)
+            copy_engine(installed_engines.path(V2), tmp_path / f"h{i}" / "engines" / V2)
             token = ok(operator.post(f"{API}/hosts/join-tokens", json={"zone": "rack1"}), 201)
             agents.append(start_agent(lab, server, i, tmp_path / f"h{i}", token["token"]))
         hosts_api = httpx.Client(base_url=server.url + API, headers=operator.headers, timeout=10)
-        wait_for("three hosts reporting", lambda: len(reporting(hosts_api)) == 3, 30)
+        wait_for("five hosts reporting", lambda: len(reporting(hosts_api)) == HOSTS, 30)
         client = tenant.client
         ok(client.post(f"{API}/ram/service-role"))
         network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
@@ -80,7 +83,7 @@ def test_a_job_runs_exactly_once_across_hosts(
         shape = {
             "mode": "exclusive",
             "master_type": "4c16g",
-            "master_count": 1,
+            "master_count": 3,
             "slave_type": "4c16g",
             "slave_count": 2,
             "months": 1,
@@ -98,7 +101,7 @@ def test_a_job_runs_exactly_once_across_hosts(
         wait_for(
             "the cluster running on its hosts",
             lambda: ok(client.get(f"{API}/clusters/c_hosts"))["state"] == "running",
-            timeout=90,
+            timeout=120,
         )
         path = f"{API}/clusters/c_hosts/versions"
         ok(client.post(path, json={"version": V2}), 201)
@@ -109,57 +112,134 @@ def test_a_job_runs_exactly_once_across_hosts(
         ok(client.post(f"{job}:start", json={"mode": "stateless"}))
         running = tenant.wait_state("p_hosts", "windows", {"running"})
         assert running["flink_state"] == "RUNNING"
-        # where the processes run: the JobManager on the master's host, the TaskManager on
+        flink_job = running["flink_job_id"]
+
+        # where the processes run: the JobManagers on two master hosts, the TaskManager on
         # a slave's host
         nodes = {
             n["name"]: n["address"] for n in ok(client.get(f"{API}/clusters/c_hosts"))["nodes"]
         }
-        index = {lab.address(i): i for i in range(3)}
+        index = {lab.address(i): i for i in range(HOSTS)}
         marker = f"job-{job_id}-run-1"
-        master = " ".join(command_lines(lab, index[nodes["master-1"]]))
-        assert marker in master and "StandaloneSessionClusterEntrypoint" in master
+        masters = [index[nodes[f"master-{m}"]] for m in (1, 2, 3)]
+        managers = {i: flink_pids(lab, i, marker, "jobmanager") for i in masters}
+        assert sorted(len(found) for found in managers.values()) == [0, 1, 1], managers
         slaves = [index[nodes[s]] for s in ("slave-1", "slave-2")]
-        (lost,) = [i for i in slaves if runs_taskmanager(lab, i, marker)]
+        (lost,) = [i for i in slaves if flink_pids(lab, i, marker, "taskmanager")]
         (other,) = [i for i in slaves if i != lost]
         wait_for("a checkpoint", lambda: bool(tenant.savepoints(job, "checkpoint")), timeout=60)
+
+        def pids() -> dict[int, list[int]]:
+            return {
+                i: flink_pids(lab, i, marker, "jobmanager")
+                + flink_pids(lab, i, marker, "taskmanager")
+                for i in range(HOSTS)
+            }
+
+        # the TaskManager's agent restarts: it adopts what runs, nothing restarts
+        before = pids()
+        agents[lost].kill()
+        agents[lost].wait(5)
+        agents[lost] = start_agent(lab, server, lost, tmp_path / f"h{lost}", None)
+        wait_for("its agent answers", lambda: answers(server, lab.address(lost)), 20)
+        time.sleep(3)  # a few heartbeats and reconciler passes through the restarted agent
+        assert pids() == before
+        # `rtc up` restarts: it adopts the job, never a second submission
+        stop_server(server)
+        server = start_server(server.data_dir, env, port=port)
+        time.sleep(5)  # past its first passes over the job and the hosts
+        seen = tenant.deployment("p_hosts", "windows")
+        assert (seen["state"], seen["flink_state"], seen["flink_job_id"]) == (
+            "running",
+            "RUNNING",
+            flink_job,
+        )
+        assert pids() == before
+
         # the slave's host is cut off: lost, its TaskManager placed on the other slave, the
         # job restarted there from its checkpoint
         cut = time.monotonic()
         lab.link_down(lost)
-        try:
-            wait_for(
-                "the TaskManager running on the other slave's host",
-                lambda: (
-                    runs_taskmanager(lab, other, marker)
-                    and tenant.deployment("p_hosts", "windows")["flink_state"] == "RUNNING"
-                ),
-                timeout=90,
-                every=0.5,
-            )
-        except AssertionError as exc:
-            seen = tenant.deployment("p_hosts", "windows")
-            events = [e["message"] for e in ok(client.get(f"{job}/events"))]
-            raise AssertionError(
-                f"{exc}; a TaskManager on the other host: {runs_taskmanager(lab, other, marker)}"
-                f"; deployment {seen}; events {events[:8]}"
-            ) from None
+        wait_for(
+            "the TaskManager running on the other slave's host",
+            lambda: (
+                bool(flink_pids(lab, other, marker, "taskmanager"))
+                and tenant.deployment("p_hosts", "windows")["flink_state"] == "RUNNING"
+            ),
+            timeout=90,
+            every=0.5,
+        )
         print(f"slave host lost -> RUNNING again: {time.monotonic() - cut:.1f} s")
         events = [e["message"] for e in ok(client.get(f"{job}/events"))]
         assert any("is lost: taskmanager-0 moves to" in m for m in events), events
         # the host comes back: its agent stops the stale TaskManager, no second copy
         lab.link_up(lost)
         wait_for(
-            "the stale TaskManager stopped", lambda: not runs_taskmanager(lab, lost, marker), 60
+            "the stale TaskManager stopped",
+            lambda: not flink_pids(lab, lost, marker, "taskmanager"),
+            60,
         )
-        finished = tenant.wait_state("p_hosts", "windows", {"finished"}, timeout=300)
-        assert finished["run"] == 1
+
+        # the leading JobManager's master host dies, agent and processes: the standby on
+        # another master host takes over through ZooKeeper and recovers the job
+        (run_dir,) = (server.data_dir / "flink").glob(f"{marker}-*")
+        leader = leading_jobmanager(run_dir)
+        (leader_host,) = [
+            i for i in masters if f"/conf/{leader}" in " ".join(command_lines(lab, i))
+        ]
+        killed = time.monotonic()
+        lab.kill_all(leader_host)
+        wait_for(
+            "the job restarting",
+            lambda: tenant.deployment("p_hosts", "windows")["flink_state"] != "RUNNING",
+            timeout=60,
+            every=0.2,
+        )
+        wait_for(
+            "the job RUNNING again under the standby",
+            lambda: tenant.deployment("p_hosts", "windows")["flink_state"] == "RUNNING",
+            timeout=90,
+            every=0.2,
+        )
+        print(f"leading master host lost -> RUNNING again: {time.monotonic() - killed:.1f} s")
+        assert leading_jobmanager(run_dir) != leader
+        # the host comes back: a fresh standby JobManager starts there, never a second job
+        agents[leader_host] = start_agent(
+            lab, server, leader_host, tmp_path / f"h{leader_host}", None
+        )
+        wait_for(
+            "a JobManager on the master host back",
+            lambda: bool(flink_pids(lab, leader_host, marker, "jobmanager")),
+            timeout=90,
+        )
+        finished = tenant.wait_state("p_hosts", "windows", {"finished"}, timeout=400)
+        assert finished["run"] == 1 and finished["flink_job_id"] == flink_job
         assert output_rows(out_dir(server.data_dir, "out_hosts")) == expected_windows(ROWS)
+        events = [e["message"] for e in ok(client.get(f"{job}/events"))]
+        assert sum("submitted as" in m or "adopted Flink job" in m for m in events) == 1
+        assert any("the standby JobManager takes over" in m for m in events), events
         # released with the run: no process of it on any host
         wait_for(
             "the run's processes gone from every host",
-            lambda: not any(marker in " ".join(command_lines(lab, i)) for i in range(3)),
+            lambda: not any(marker in " ".join(command_lines(lab, i)) for i in range(HOSTS)),
             timeout=30,
         )
+        # a host is removed only once it serves no node; its agent is refused then: it
+        # stops, its key deleted
+        refused = hosts_api.delete(f"/hosts/h{lost}")
+        assert (refused.status_code, refused.json()["code"]) == (409, "HostInUse")
+        assert client.post(f"{job}:offline").status_code == 204
+        assert client.delete(job).status_code in (200, 204)
+        assert client.delete(f"{API}/projects/p_hosts").status_code in (200, 204)
+        ok(client.delete(f"{API}/clusters/c_hosts"))
+        wait_for(
+            "the hosts free",
+            lambda: {h["state"] for h in ok(hosts_api.get("/hosts"))} == {"ready"},
+            timeout=90,
+        )
+        assert hosts_api.delete(f"/hosts/h{lost}").status_code == 204
+        assert agents[lost].wait(30) == 3
+        assert not (tmp_path / f"h{lost}" / "agent.key").exists()
     finally:
         tenant.close()
         for agent in agents:

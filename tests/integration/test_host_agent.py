@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -40,13 +39,7 @@ LOST_AFTER = 3.0
 
 @pytest.fixture
 def lab() -> Iterator[netlab.Lab]:
-    reason = netlab.available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
-        pytest.skip(reason)
-    with netlab.Lab(2) as made:
-        yield made
+    yield from netlab.for_test(2)
 
 
 @pytest.fixture
@@ -186,13 +179,7 @@ def test_agents_join_report_are_lost_and_come_back(
 
 @pytest.fixture
 def lab5() -> Iterator[netlab.Lab]:
-    reason = netlab.available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
-        pytest.skip(reason)
-    with netlab.Lab(5) as made:
-        yield made
+    yield from netlab.for_test(5)
 
 
 def command_lines(lab: netlab.Lab, i: int) -> list[str]:

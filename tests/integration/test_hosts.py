@@ -113,8 +113,17 @@ def test_a_host_joins_once_with_a_token_and_reports(
         "cluster_id": None,
         "node": None,
         "flink": [],
+        # no cluster: no version to install, none held anywhere to keep
+        "engines": {
+            "versions": [],
+            "requests": {},
+            "keep": [],
+            "source": {"wheelhouse": None, "index_url": ""},
+            "unused_seconds": 86400.0,
+        },
     }
-    assert listed(api, setup)["h1"]["report"]["uptime_seconds"] >= 0
+    report = listed(api, setup)["h1"]["report"]
+    assert report["uptime_seconds"] >= 0 and report["engines"] == {}
     # the audit has the join (the heartbeats are no one's change)
     events = ok(
         api.get(

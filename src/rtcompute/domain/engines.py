@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from rtcompute import errors
 from rtcompute.domain import names
@@ -52,6 +52,13 @@ POOL = "pool"
 
 def cluster_target(cluster_id: int) -> str:
     return f"cluster:{cluster_id}"
+
+
+def install_request(deployment_id: int, created_at: datetime) -> str:
+    """Names one request to install a version on a target: a joined host's failed install
+    answers this request only, never the next one (SQLite may give a deleted row's id to
+    the next row: the time tells them apart)."""
+    return f"{deployment_id}.{int(created_at.timestamp() * 1000)}"
 
 
 def is_name(name: str) -> bool:

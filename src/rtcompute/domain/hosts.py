@@ -42,6 +42,12 @@ _TOKEN = re.compile(r"rtcjoin\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43})\.([0-9a-f]{16
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
+def engine_copy_host(host_id: int) -> str:
+    """Whose engine copies these are (the `host` of engine_copies; `local` is the
+    platform's machine): a joined host's, by its id, which no name can take."""
+    return f"host-{host_id}"
+
+
 def state(*, lost: bool, draining: bool, serving: bool) -> str:
     if lost:
         return LOST

@@ -98,6 +98,10 @@ class EngineReconciler:
         if not self.busy():
             for version in plan.to_install[:1]:
                 self._attempt(version, functools.partial(self._start, version))
+        # the joined hosts' own copies, installed by their agents (runtime/hostengines.py)
+        for failed in engine_copies.sync_hosts(self.platform):
+            log.warning("engine %s: a host's install failed: %s", failed.version, failed.message)
+            self._alert(failed)
         for done in engine_copies.finish_deployments(self.platform, HOST):
             log.info("engine version installed: %s", done)
         for version in plan.unused:
@@ -197,19 +201,22 @@ class EngineReconciler:
         message = failure.message
         log.warning("engine %s: the install failed: %s", version, message)
         for failed in engine_copies.copy_failed(self.platform, HOST, version, message):
-            alerts.send(
-                self.platform,
-                account_id=failed.account_id,
-                kind="engine_install_failed",
-                subject=f"rtcompute: installing {version} on {failed.target} failed",
-                body=(
-                    f"Installing engine version {version} on {failed.target} failed: "
-                    f"{failed.message}"
-                    + (
-                        ""  # a tenant's message says what goes on and whom to ask
-                        if failed.account_id
-                        else "\nThe shared pool keeps running with its previous versions; "
-                        "install again once the cause is fixed."
-                    )
-                ),
-            )
+            self._alert(failed)
+
+    def _alert(self, failed: engine_copies.Failed) -> None:
+        alerts.send(
+            self.platform,
+            account_id=failed.account_id,
+            kind="engine_install_failed",
+            subject=f"rtcompute: installing {failed.version} on {failed.target} failed",
+            body=(
+                f"Installing engine version {failed.version} on {failed.target} failed: "
+                f"{failed.message}"
+                + (
+                    ""  # a tenant's message says what goes on and whom to ask
+                    if failed.account_id
+                    else "\nThe shared pool keeps running with its previous versions; "
+                    "install again once the cause is fixed."
+                )
+            ),
+        )

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import sqlscript
+from rtcompute.reconcilers import base
 from rtcompute.runtime import netrules, sandbox
 from rtcompute.runtime.engines import workers as worker_module
 from rtcompute.runtime.flink import cluster as cluster_module
@@ -217,6 +218,8 @@ class FlinkRuntime:
         answer = self._remote(agent, "/v1/flink/start", cluster, process=process.name)
         if "refused" in answer:
             raise LaunchError(f"host {agent.name}: {answer['refused']}")
+        if "waiting" in answer:  # the host installs the version (docs/hosts.md)
+            raise base.Temporary(f"host {agent.name}: {answer['waiting']}", delay=2.0)
         return int(answer["pid"])
 
     def find(self, work: job_runs.Work, process: placement.Process) -> int | None:

@@ -358,7 +358,20 @@ class JobReconciler:
                 and not self.runtime.host_lost(p.host)
                 for p in work.processes
             )
-            if not standby:
+            if standby:
+                job_records.add_event(
+                    self.platform,
+                    work.job_id,
+                    job_events.FAILOVER,
+                    job_events.plain(
+                        f"the host of {node} is lost: if {process.name} led, the standby "
+                        "JobManager takes over through ZooKeeper and recovers the job from its "
+                        "latest checkpoint",
+                        f"{node} 所在主机失联：若 {process.name} 为主 JobManager，备用 "
+                        "JobManager 将通过 ZooKeeper 接管并从最近的检查点恢复作业",
+                    ),
+                )
+            else:
                 job_records.observe(
                     self.platform,
                     work.job_id,

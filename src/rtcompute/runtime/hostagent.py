@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ import rtcompute
 from rtcompute import settings as settings_module
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
-from rtcompute.runtime import processes
+from rtcompute.runtime import hostengines, processes
 from rtcompute.runtime.flink import cluster as flink_cluster
 from rtcompute.runtime.flink import hosted
 from rtcompute.runtime.providers import base as provider_base
@@ -305,6 +305,7 @@ class Agent:
         self.launcher = flink_cluster.FlinkLauncher(
             owns=lambda pid: _network_namespace(pid) == here
         )
+        self.engines = hostengines.Engines(state.directory / "engines", in_use=self.runs_version)
 
     # ------------------------------------------------------------ calls to the platform
 
@@ -327,7 +328,19 @@ class Agent:
         return response
 
     def report(self) -> dict[str, Any]:
-        return {"uptime_seconds": round(time.monotonic() - self.started, 1)}
+        return {
+            "uptime_seconds": round(time.monotonic() - self.started, 1),
+            "engines": self.engines.report(),
+        }
+
+    def runs_version(self, version: str) -> bool:
+        """Whether a Flink process of this host runs from its copy of the version."""
+        copy = str(self.engines.home / version)
+        here = _network_namespace(os.getpid())
+        return any(
+            copy in " ".join(argv) and _network_namespace(pid) == here
+            for pid, argv in _flink_processes()
+        )
 
     def beat(self) -> None:
         """One heartbeat; AgentError when the platform says this host is no more."""
@@ -338,6 +351,17 @@ class Agent:
             if isinstance(expected, list):
                 with self.lock:
                     self.sweep({str(path) for path in expected})
+            engines = self.last_answer.get("engines")
+            if isinstance(engines, dict) and isinstance(engines.get("versions"), list):
+                self.engines.want(
+                    [str(v) for v in engines["versions"]],
+                    dict(engines.get("source") or {}),
+                    keep=[str(v) for v in engines.get("keep") or []],
+                    unused_seconds=float(engines.get("unused_seconds") or 0.0),
+                    requests={
+                        str(k): str(v) for k, v in dict(engines.get("requests") or {}).items()
+                    },
+                )
             return
         code = ""
         with contextlib.suppress(ValueError):
@@ -437,6 +461,10 @@ class Agent:
     def flink_call(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Run one of the job runtime's calls for the processes of a run on this host."""
         cluster = hosted.cluster_from_dict(payload["cluster"])
+        # the run's processes here run from this host's own copy of its version
+        copy = self.engines.home_of(cluster.version)
+        if copy is not None:
+            cluster = replace(cluster, engine_home=copy)
         if target == "/v1/flink/stop":
             mine = [p for p in cluster.processes if p.host == self.identity.address]
             hosted.stop(self.launcher, cluster, mine)
@@ -445,6 +473,11 @@ class Agent:
         if process.host != self.identity.address:
             raise ValueError(f"{process.name} is not on this host ({process.host})")
         if target == "/v1/flink/start":
+            if copy is None:
+                return {
+                    "waiting": f"{cluster.version} is not installed on host "
+                    f"{self.identity.name} yet"
+                }
             try:
                 return {"pid": hosted.start(self.launcher, cluster, process)}
             except hosted.LaunchError as exc:

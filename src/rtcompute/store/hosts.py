@@ -62,6 +62,17 @@ def hosts_of_nodes(*, session: Session, node_ids: Sequence[int]) -> dict[int, Ho
     return {host.node_id: host for host in session.scalars(query) if host.node_id is not None}
 
 
+def hosts_of_cluster(*, session: Session, cluster_id: int) -> list[Host]:
+    """The hosts that serve the cluster's nodes."""
+    query = (
+        select(Host)
+        .join(ClusterNode, ClusterNode.id == Host.node_id)
+        .where(ClusterNode.cluster_id == cluster_id)
+        .order_by(Host.name)
+    )
+    return list(session.scalars(query))
+
+
 def count_in_zone(*, session: Session, zone_id: int) -> int:
     return int(session.scalar(select(func.count()).where(Host.zone_id == zone_id)) or 0)
 

@@ -89,3 +89,6 @@ class HeartbeatAnswer(base.ResponseModel):
     node: str | None
     # the Flink processes (conf folders) that should run on the host; the agent stops others
     flink: list[str]
+    # {"versions": [...], "source": {"wheelhouse": ..., "index_url": ...}}: the agent
+    # installs what its host lacks (runtime/hostengines.py)
+    engines: dict[str, Any]

@@ -19,7 +19,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,14 @@ from sqlalchemy.exc import IntegrityError
 
 from rtcompute import errors
 from rtcompute.domain import catalog as catalog_domain
+from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import job_placement, signatures
 from rtcompute.services.capacity import cluster_nodes, machine_types, zones
 from rtcompute.services.kernel import alerts
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import db
+from rtcompute.store import engines as engine_store
 from rtcompute.store import hosts as host_store
 from rtcompute.store import jobs as job_store
 from rtcompute.store import zones as zone_store
@@ -482,6 +484,8 @@ class Beat:
     # the Flink processes that should run on the host (their conf folders): the agent stops
     # any other, so a host that comes back never runs a second copy of a job's process
     flink: tuple[str, ...] = ()
+    # the engine versions the host must have (its cluster's) and where to install them from
+    engines: dict[str, Any] = field(default_factory=dict)
 
 
 def expected_flink(session: db.Session, address: str) -> tuple[str, ...]:
@@ -491,6 +495,35 @@ def expected_flink(session: db.Session, address: str) -> tuple[str, ...]:
         for p in run.placement
         if p.host == address
     )
+
+
+def engines_of(
+    platform: platform_module.Platform, session: db.Session, cluster_id: int | None
+) -> dict[str, Any]:
+    """The versions a host of the cluster must have (those its cluster installs or holds),
+    those it may keep (held anywhere on the platform: a free host keeps them for the next
+    cluster that claims it) and the platform's install source (its wheelhouse, seen at the
+    same path on every host, or its package index)."""
+    held = engine_store.list_deployments(session=session, states=engine_rules.HELD)
+    target = engine_rules.cluster_target(cluster_id) if cluster_id is not None else None
+    requests = {
+        d.version: engine_rules.install_request(d.id, d.created_at)
+        for d in held
+        if d.target == target
+    }
+    wheelhouse = platform.settings.engine_wheelhouse
+    source = {
+        "wheelhouse": str(wheelhouse) if wheelhouse else None,
+        "index_url": platform.settings.engines.index_url,
+    }
+    keep = sorted({d.version for d in held})
+    return {
+        "versions": sorted(requests),
+        "requests": requests,
+        "keep": keep,
+        "source": source,
+        "unused_seconds": platform.settings.hosts.unused_engine_seconds,
+    }
 
 
 def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str, Any]) -> Beat:
@@ -519,6 +552,7 @@ def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str
             node.cluster_id if node else None,
             node.name if node else None,
             expected_flink(session, host.address),
+            engines_of(platform, session, node.cluster_id if node else None),
         )
 
 

@@ -4,22 +4,30 @@
 A copy serves every target of its version on the machine; it is removed once no
 deployment references it. A failed install removes its copy row, marks the waiting
 deployments failed and puts their clusters back to running with their previous versions.
+On a cluster of joined hosts (docs/hosts.md) each host has its own copy too, installed by
+its agent, which reports it in its heartbeats (`host-<id>` rows, `sync_hosts`): the
+deployment is installed once this machine's copy and every reachable host's copy of the
+cluster are ready (a lost host installs the version when it is back).
 A failed deployment's message is written in English and in Chinese
 (domain/cluster_events.py): a tenant reads it on the versions page and in the API.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from rtcompute.domain import cluster_events
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as engine_rules
+from rtcompute.domain import hosts as host_rules
 from rtcompute.services.capacity import clusters
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store import db
 from rtcompute.store import engines as engine_store
+from rtcompute.store import hosts as host_store
 from rtcompute.store.tables import engines as engine_tables
 
 GONE = frozenset({cluster_rules.RELEASING, cluster_rules.RELEASED})
@@ -132,9 +140,26 @@ def _back_to_running(
         clusters.move(session, platform, cluster, cluster_rules.RUNNING)
 
 
+def _hosts_missing(session: db.Session, cluster_id: int, version: str) -> tuple[int, int]:
+    """(hosts of the cluster without a ready copy of the version, their mean progress in
+    percent): lost hosts are not waited for."""
+    percents = []
+    for host in host_store.hosts_of_cluster(session=session, cluster_id=cluster_id):
+        if host.lost_since is not None:
+            continue
+        copy = engine_store.read_copy(
+            session=session, host=host_rules.engine_copy_host(host.id), version=version
+        )
+        ready = copy is not None and copy.state == engine_rules.COPY_READY
+        percents.append(100 if ready else copy.progress if copy is not None else 0)
+    missing = sum(1 for p in percents if p < 100)
+    return missing, sum(percents) // len(percents) if percents else 100
+
+
 def finish_deployments(platform: platform_module.Platform, host: str) -> list[str]:
-    """Installing deployments whose copy is ready become installed (the first version of a
-    target becomes its current one); returns `<target> <version>` of each."""
+    """Installing deployments whose copy is ready (on this machine and on every host of
+    their cluster) become installed (the first version of a target becomes its current
+    one); returns `<target> <version>` of each."""
     done: list[str] = []
     now = platform.now()
     with db.transaction(platform.sessions) as session:
@@ -148,6 +173,11 @@ def finish_deployments(platform: platform_module.Platform, host: str) -> list[st
         ):
             if row.version not in ready:
                 continue
+            if row.cluster_id is not None:
+                missing, percent = _hosts_missing(session, row.cluster_id, row.version)
+                if missing:
+                    row.phase, row.progress = "hosts", max(0, min(99, percent))
+                    continue
             others = engine_store.list_deployments(session=session, target=row.target)
             row.state, row.state_since = engine_rules.INSTALLED, now
             row.phase, row.progress, row.message, row.message_zh = "done", 100, "", ""
@@ -161,44 +191,134 @@ def finish_deployments(platform: platform_module.Platform, host: str) -> list[st
 
 
 def copy_failed(
-    platform: platform_module.Platform, host: str, version: str, message: str
+    platform: platform_module.Platform,
+    host: str,
+    version: str,
+    message: str,
+    *,
+    cluster_id: int | None = None,
 ) -> list[Failed]:
-    """The install failed: waiting deployments fail with the message, their clusters run on
-    with their previous versions, the copy row goes (a new request retries from scratch)."""
+    """The install failed: waiting deployments (of `cluster_id` only, for a joined host's
+    copy) fail with the message, their clusters run on with their previous versions, the
+    copy row goes (a new request retries from scratch)."""
+    with db.transaction(platform.sessions) as session:
+        return _copy_failed(session, platform, host, version, message, cluster_id)
+
+
+def _copy_failed(
+    session: db.Session,
+    platform: platform_module.Platform,
+    host: str,
+    version: str,
+    message: str,
+    cluster_id: int | None,
+) -> list[Failed]:
+    failed: list[Failed] = []
+    now = platform.now()
+    engine_store.delete_copy(session=session, host=host, version=version)
+    for row in engine_store.list_deployments(session=session, states=(engine_rules.INSTALLING,)):
+        if row.version != version:
+            continue
+        if cluster_id is not None and row.cluster_id != cluster_id:
+            continue
+        # the shared pool is the operator's: its row keeps the cause itself
+        said = (
+            cluster_events.installer_said(message)
+            if row.cluster_id is None
+            else cluster_events.install_failed(version)
+        )
+        row.state, row.state_since = engine_rules.FAILED, now
+        row.message, row.message_zh = said.en, said.zh
+        row.current = False
+        cluster = (
+            cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
+            if row.cluster_id is not None
+            else None
+        )
+        if cluster is not None:
+            session.flush()
+            _back_to_running(session, platform, cluster.id)
+        failed.append(
+            Failed(
+                cluster.account_id if cluster else None,
+                cluster.name if cluster else "the shared pool",
+                version,
+                said.en,
+            )
+        )
+    return failed
+
+
+def _reported(host: host_store.Host) -> dict[str, dict[str, Any]]:
+    """The engines a host's agent reported in its last heartbeat (runtime/hostengines.py)."""
+    try:
+        found = json.loads(host.report or "{}").get("engines")
+    except (ValueError, AttributeError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(version): entry
+        for version, entry in found.items()
+        if engine_rules.is_name(str(version)) and isinstance(entry, dict)
+    }
+
+
+def _answers(session: db.Session, cluster_id: int, version: str, entry: dict[str, Any]) -> bool:
+    """Whether a host's failed install answers the cluster's current request of the version
+    (not an earlier one the agent has not heard was over)."""
+    for row in engine_store.list_deployments(
+        session=session,
+        target=engine_rules.cluster_target(cluster_id),
+        states=(engine_rules.INSTALLING,),
+    ):
+        if row.version == version:
+            return entry.get("request") == engine_rules.install_request(row.id, row.created_at)
+    return False
+
+
+def sync_hosts(platform: platform_module.Platform) -> list[Failed]:
+    """The joined hosts' copies as their agents last reported them: a row per version a
+    host has or installs (with its progress), none for what it no longer has; a failed
+    install fails the installing deployments of the host's cluster (returned, for alerts)."""
     failed: list[Failed] = []
     now = platform.now()
     with db.transaction(platform.sessions) as session:
-        engine_store.delete_copy(session=session, host=host, version=version)
-        for row in engine_store.list_deployments(
-            session=session, states=(engine_rules.INSTALLING,)
-        ):
-            if row.version != version:
-                continue
-            # the shared pool is the operator's: its row keeps the cause itself
-            said = (
-                cluster_events.installer_said(message)
-                if row.cluster_id is None
-                else cluster_events.install_failed(version)
+        for host in host_store.list_hosts(session=session):
+            name = host_rules.engine_copy_host(host.id)
+            rows = {c.version: c for c in engine_store.list_copies(session=session, host=name)}
+            reported = _reported(host)
+            for version in rows:
+                if version not in reported:
+                    engine_store.delete_copy(session=session, host=name, version=version)
+            node = (
+                session.get(cluster_store.Node, host.node_id) if host.node_id is not None else None
             )
-            row.state, row.state_since = engine_rules.FAILED, now
-            row.message, row.message_zh = said.en, said.zh
-            row.current = False
-            cluster = (
-                cluster_store.read_cluster(session=session, cluster_id=row.cluster_id)
-                if row.cluster_id is not None
-                else None
-            )
-            if cluster is not None:
-                session.flush()
-                _back_to_running(session, platform, cluster.id)
-            failed.append(
-                Failed(
-                    cluster.account_id if cluster else None,
-                    cluster.name if cluster else "the shared pool",
-                    version,
-                    said.en,
-                )
-            )
+            for version, entry in reported.items():
+                state = entry.get("state")
+                if state == "failed":
+                    if node is not None and _answers(session, node.cluster_id, version, entry):
+                        message = f"host {host.name}: {str(entry.get('message', ''))[:1000]}"
+                        failed += _copy_failed(
+                            session, platform, name, version, message, node.cluster_id
+                        )
+                    continue
+                if state not in (engine_rules.COPY_READY, engine_rules.COPY_INSTALLING):
+                    continue
+                row = rows.get(version)
+                if row is None:
+                    row = engine_store.add_copy(
+                        session=session,
+                        copy=engine_tables.EngineCopy(
+                            host=name, version=version, state=state, since=now
+                        ),
+                    )
+                elif row.state != state:
+                    row.state, row.since = state, now
+                percent = entry.get("percent")
+                row.phase = str(entry.get("phase", ""))[:64]
+                row.progress = max(0, min(100, percent)) if isinstance(percent, int) else 0
+                row.source = "agent"
     return failed
 
 

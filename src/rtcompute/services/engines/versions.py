@@ -115,7 +115,8 @@ def view(
     phase, progress = row.phase, row.progress
     if row.state == engine_rules.INSTALLING:
         copy = engine_store.read_copy(session=session, host=HOST, version=row.version)
-        if copy is not None:
+        if copy is not None and copy.state == engine_rules.COPY_INSTALLING:
+            # (once it is ready, the row says how far the cluster's hosts are)
             phase, progress = copy.phase, copy.progress
     end = (
         entry.end_of_service
