@@ -194,6 +194,15 @@ class Bench:
         )
         return time.monotonic() - started
 
+    def clear(self, name: str) -> None:
+        """Delete the cluster's project (its stopped jobs first), then release it."""
+        project = f"/projects/p_{name}"
+        for job in self.call("GET", f"{project}/jobs"):
+            self.call("POST", f"{project}/jobs/{job['name']}:offline")
+            self.call("DELETE", f"{project}/jobs/{job['name']}")
+        self.call("DELETE", project)
+        self.release(name)
+
     def release(self, name: str) -> None:
         self.call("DELETE", f"/clusters/{name}")
         wait(
@@ -372,6 +381,7 @@ def main() -> int:
             os.kill(pid, signal.SIGKILL)
             bench.running_again(ll)
             lost_local = time.monotonic() - killed
+            print(f"slave lost (local): RUNNING again after {lost_local:.1f} s", flush=True)
             bench.stop(ll)
             bench.start(lh)
             bench.checkpointed(lh)
@@ -393,10 +403,11 @@ def main() -> int:
                 every=0.2,
             )
             lost_hosts = time.monotonic() - cut
+            print(f"slave lost (hosts): RUNNING again after {lost_hosts:.1f} s", flush=True)
             lab.link_up(tm_host)
             bench.stop(lh)
             # the leading JobManager's master lost: 3-master clusters, with a standby
-            bench.release(hosts)
+            bench.clear(hosts)
             lead_local, lead_hosts = leader_drill(bench, lab)
         finally:
             bench.close()

@@ -179,6 +179,10 @@ class JobsSettings(BaseModel):
     stop_timeout_seconds: float = 300.0
     # TaskManager slots of the shared pool (shared-mode projects' jobs) on this machine
     pool_slots: int = 32
+    # the shared pool on joined hosts instead (docs/hosts.md): the name of a hosts zone whose
+    # hosts all serve the pool (a host's CU: its cores, at most its memory / 4 GB); no
+    # cluster is placed in that zone. Empty: the pool runs on this machine (`pool_slots`)
+    pool_zone: str = ""
     # run jobs without the sandbox (own user, mount view, cgroups: docs/security.md): only
     # for an installation whose every job is trusted; the console says so on every page
     single_tenant: bool = False

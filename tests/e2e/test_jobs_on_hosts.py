@@ -23,13 +23,14 @@ import httpx
 import pytest
 
 from tests import netlab, ports
-from tests.conftest import free_port, start_server, stop_server
+from tests.conftest import LiveServer, free_port, start_server, stop_server
 from tests.e2e.test_engines_flow import installed, ok
 from tests.e2e.test_jobs_flow import V2, Tenant, expected_windows, out_dir, output_rows
 from tests.engines_fixtures import InstalledEngines, copy_engine, engine_home
 from tests.flink_runs import flink_pids, leading_jobmanager
 from tests.integration.test_cluster_reconciler import kill_all_under
-from tests.integration.test_host_agent import answers, command_lines, reporting, start_agent
+from tests.integration.test_clusters_api import SMALL
+from tests.integration.test_host_agent import answers, command_lines, start_agent
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -38,6 +39,58 @@ API = "/api/v1"
 # at 200 rows/s: 2 min of running, long enough for two restarts and two lost hosts
 ROWS = 24000
 HOSTS = 5
+
+
+def server_env(home: Path, **more: str) -> dict[str, str]:
+    """`rtc up` for namespace hosts: bound to every address (the hosts reach it at the
+    lab's gateway), quick heartbeats, the engines home `home`."""
+    return {
+        "RTC_HOST": "0.0.0.0",
+        "RTC_HOSTS__HEARTBEAT_SECONDS": "0.5",
+        "RTC_ENGINES__HOME": str(home),
+        **ports.job_env(),
+        **ports.node_env(),
+        **more,
+    }
+
+
+def join_hosts(
+    lab: netlab.Lab,
+    server: LiveServer,
+    operator: httpx.Client,
+    zone: str,
+    root: Path,
+    engine: Path,
+) -> list[subprocess.Popen[str]]:
+    """A hosts zone of every host of the lab, each with its agent (state in `root/h<i>`) and
+    a copy of the installed engine version `engine` (hosts provisioned with it): the agents,
+    once every host reports."""
+    ok(operator.post(f"{API}/zones", json={"name": zone, "provider": "hosts"}), 201)
+    agents = []
+    for i in range(len(lab.names)):
+        (root / f"h{i}" / "engines").mkdir(parents=True)
+        copy_engine(engine, root / f"h{i}" / "engines" / engine.name)
+        token = ok(operator.post(f"{API}/hosts/join-tokens", json={"zone": zone}), 201)
+        agents.append(start_agent(lab, server, i, root / f"h{i}", token["token"]))
+    hosts_api = httpx.Client(base_url=server.url + API, headers=operator.headers, timeout=10)
+    wait_for(
+        "the hosts reporting",
+        lambda: len([h for h in ok(hosts_api.get("/hosts")) if h["report"]]) == len(lab.names),
+        30,
+    )
+    return agents
+
+
+def tenant_network(tenant: Tenant, lab: netlab.Lab, zone: str, bucket: str) -> None:
+    """The tenant's service role, a network whose subnet is the lab's in `zone`, a bucket."""
+    client = tenant.client
+    ok(client.post(f"{API}/ram/service-role"))
+    network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
+    ok(client.post(f"{API}/networks", json={"name": "net1", "cidr": network}), 201)
+    subnet = {"name": "sub1", "cidr": lab.subnet, "zone": zone}
+    ok(client.post(f"{API}/networks/net1/subnets", json=subnet), 201)
+    tenant.bucket = bucket
+    ok(client.post(f"{API}/buckets", json={"name": bucket}), 201)
 
 
 @pytest.fixture
@@ -49,46 +102,18 @@ def test_a_job_survives_a_lost_slave_host_and_its_leading_master_host(
     lab: netlab.Lab, installed_engines: InstalledEngines, tmp_path: Path
 ) -> None:
     home = engine_home(installed_engines, tmp_path / "engines", [V2])
-    env = {
-        "RTC_HOST": "0.0.0.0",  # the hosts reach it at the lab's gateway
-        "RTC_HOSTS__HEARTBEAT_SECONDS": "0.5",
-        "RTC_ENGINES__HOME": str(home),
-        **ports.job_env(),
-        **ports.node_env(),
-    }
+    env = server_env(home)
     port = free_port()
     server = start_server(tmp_path / "data", env, port=port)
     agents: list[subprocess.Popen[str]] = []
     tenant = Tenant(server)
     try:
         operator = tenant.operator
-        ok(operator.post(f"{API}/zones", json={"name": "rack1", "provider": "hosts"}), 201)
-        for i in range(HOSTS):
-            # hosts that have the version already (tests/integration/test_host_engines.py
-            # installs on hosts)
-            (tmp_path / f"h{i}" / "engines").mkdir(parents=True)
-            copy_engine(installed_engines.path(V2), tmp_path / f"h{i}" / "engines" / V2)
-            token = ok(operator.post(f"{API}/hosts/join-tokens", json={"zone": "rack1"}), 201)
-            agents.append(start_agent(lab, server, i, tmp_path / f"h{i}", token["token"]))
+        agents += join_hosts(lab, server, operator, "rack1", tmp_path, installed_engines.path(V2))
         hosts_api = httpx.Client(base_url=server.url + API, headers=operator.headers, timeout=10)
-        wait_for("five hosts reporting", lambda: len(reporting(hosts_api)) == HOSTS, 30)
         client = tenant.client
-        ok(client.post(f"{API}/ram/service-role"))
-        network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
-        ok(client.post(f"{API}/networks", json={"name": "net1", "cidr": network}), 201)
-        subnet = {"name": "sub1", "cidr": lab.subnet, "zone": "rack1"}
-        ok(client.post(f"{API}/networks/net1/subnets", json=subnet), 201)
-        tenant.bucket = "hosts-job"
-        ok(client.post(f"{API}/buckets", json={"name": tenant.bucket}), 201)
-        shape = {
-            "mode": "exclusive",
-            "master_type": "4c16g",
-            "master_count": 3,
-            "slave_type": "4c16g",
-            "slave_count": 2,
-            "months": 1,
-            "agree_to_terms": True,
-        }
+        tenant_network(tenant, lab, "rack1", "hosts-job")
+        shape = SMALL | {"master_count": 3}
         order = ok(client.post(f"{API}/orders", json=shape), 201)
         ok(client.post(f"{API}/orders/{order['id']}/pay"))
         placement = {"bucket": tenant.bucket, "network": "net1", "subnet": "sub1", "zone": "rack1"}

@@ -42,6 +42,17 @@ _TOKEN = re.compile(r"rtcjoin\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43})\.([0-9a-f]{16
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
+# the guide: 1 CU = 1 core and 4 GB
+CU_MEMORY_MB = 4096
+POOL_LABEL = "the shared pool"
+
+
+def pool_slots(cores: int, memory_mb: int) -> int:
+    """A shared-pool host's CU (its TaskManager slots): its cores, at most its memory in
+    4 GB units."""
+    return max(0, min(cores, memory_mb // CU_MEMORY_MB))
+
+
 def engine_copy_host(host_id: int) -> str:
     """Whose engine copies these are (the `host` of engine_copies; `local` is the
     platform's machine): a joined host's, by its id, which no name can take."""

@@ -62,6 +62,16 @@ def hosts_of_nodes(*, session: Session, node_ids: Sequence[int]) -> dict[int, Ho
     return {host.node_id: host for host in session.scalars(query) if host.node_id is not None}
 
 
+def usable_hosts(*, session: Session, zone_id: int) -> list[Host]:
+    """Hosts of the zone new work may go to: not draining, not lost."""
+    query = (
+        select(Host)
+        .where(Host.zone_id == zone_id, Host.draining.is_(False), Host.lost_since.is_(None))
+        .order_by(Host.name)
+    )
+    return list(session.scalars(query))
+
+
 def hosts_of_cluster(*, session: Session, cluster_id: int) -> list[Host]:
     """The hosts that serve the cluster's nodes."""
     query = (

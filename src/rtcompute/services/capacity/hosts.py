@@ -131,8 +131,28 @@ def _report(host: Host) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _view(session: db.Session, host: Host, zone_names: Mapping[int, str]) -> HostView:
+def pool_zone_id(session: db.Session, platform: platform_module.Platform) -> int | None:
+    """The hosts zone that serves the shared pool (`RTC_JOBS__POOL_ZONE`), if any."""
+    name = platform.settings.jobs.pool_zone
+    if not name:
+        return None
+    zone = zone_store.read_zone(session=session, region=platform.settings.region, name=name)
+    return zone.id if zone is not None and zone.provider == host_rules.HOSTS else None
+
+
+def pool_hosts(session: db.Session, platform: platform_module.Platform) -> list[Host]:
+    """The shared pool's hosts new work may go to (not draining, not lost)."""
+    zone_id = pool_zone_id(session, platform)
+    return [] if zone_id is None else host_store.usable_hosts(session=session, zone_id=zone_id)
+
+
+def _view(
+    session: db.Session, host: Host, zone_names: Mapping[int, str], pool_zone: str = ""
+) -> HostView:
     cluster = node = None
+    pooled = bool(pool_zone) and zone_names.get(host.zone_id) == pool_zone
+    if pooled:
+        cluster = host_rules.POOL_LABEL
     if host.node_id is not None:
         found = session.get(capacity_tables.ClusterNode, host.node_id)
         if found is not None:
@@ -145,7 +165,7 @@ def _view(session: db.Session, host: Host, zone_names: Mapping[int, str]) -> Hos
         state=host_rules.state(
             lost=host.lost_since is not None,
             draining=host.draining,
-            serving=host.node_id is not None,
+            serving=host.node_id is not None or pooled,
         ),
         address=host.address,
         agent_port=host.agent_port,
@@ -165,9 +185,9 @@ def _view(session: db.Session, host: Host, zone_names: Mapping[int, str]) -> Hos
     )
 
 
-def _view_one(session: db.Session, host: Host) -> HostView:
+def _view_one(session: db.Session, host: Host, pool_zone: str) -> HostView:
     zone = session.get(capacity_tables.Zone, host.zone_id)
-    return _view(session, host, {host.zone_id: zone.name if zone else ""})
+    return _view(session, host, {host.zone_id: zone.name if zone else ""}, pool_zone)
 
 
 def _zone_names(session: db.Session, region: str) -> dict[int, str]:
@@ -182,7 +202,8 @@ def list_hosts(
         names = _zone_names(session, region)
         ids = list(names) if zone is None else [zones.read_zone(session, region, zone).id]
         found = host_store.list_hosts(session=session, zone_ids=ids)
-        return [_view(session, host, names) for host in found]
+        pool_zone = platform.settings.jobs.pool_zone
+        return [_view(session, host, names, pool_zone) for host in found]
 
 
 def not_found(name: str) -> errors.NotFound:
@@ -208,7 +229,7 @@ def _read(session: db.Session, name: str, *, lock: bool = False) -> Host:
 
 def read_host(platform: platform_module.Platform, name: str) -> HostView:
     with db.transaction(platform.sessions) as session:
-        return _view_one(session, _read(session, name))
+        return _view_one(session, _read(session, name), platform.settings.jobs.pool_zone)
 
 
 # ---------------------------------------------------------------------------- join tokens
@@ -498,14 +519,14 @@ def expected_flink(session: db.Session, address: str) -> tuple[str, ...]:
 
 
 def engines_of(
-    platform: platform_module.Platform, session: db.Session, cluster_id: int | None
+    platform: platform_module.Platform, session: db.Session, target: str | None
 ) -> dict[str, Any]:
-    """The versions a host of the cluster must have (those its cluster installs or holds),
+    """The versions a host must have (those its target, a cluster or the shared pool,
+    installs or holds),
     those it may keep (held anywhere on the platform: a free host keeps them for the next
     cluster that claims it) and the platform's install source (its wheelhouse, seen at the
     same path on every host, or its package index)."""
     held = engine_store.list_deployments(session=session, states=engine_rules.HELD)
-    target = engine_rules.cluster_target(cluster_id) if cluster_id is not None else None
     requests = {
         d.version: engine_rules.install_request(d.id, d.created_at)
         for d in held
@@ -524,6 +545,20 @@ def engines_of(
         "source": source,
         "unused_seconds": platform.settings.hosts.unused_engine_seconds,
     }
+
+
+def engine_target(
+    session: db.Session, platform: platform_module.Platform, host: Host
+) -> str | None:
+    """The engine target a host serves: its node's cluster, the shared pool, or none."""
+    node = (
+        session.get(capacity_tables.ClusterNode, host.node_id) if host.node_id is not None else None
+    )
+    if node is not None:
+        return engine_rules.cluster_target(node.cluster_id)
+    if host.zone_id == pool_zone_id(session, platform):
+        return engine_rules.POOL
+    return None
 
 
 def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str, Any]) -> Beat:
@@ -547,12 +582,16 @@ def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str
             else None
         )
         return Beat(
-            host_rules.state(lost=False, draining=host.draining, serving=node is not None),
+            host_rules.state(
+                lost=False,
+                draining=host.draining,
+                serving=node is not None or host.zone_id == pool_zone_id(session, platform),
+            ),
             host.draining,
             node.cluster_id if node else None,
             node.name if node else None,
             expected_flink(session, host.address),
-            engines_of(platform, session, node.cluster_id if node else None),
+            engines_of(platform, session, engine_target(session, platform, host)),
         )
 
 
@@ -564,7 +603,7 @@ def set_draining(platform: platform_module.Platform, name: str, draining: bool) 
     with db.transaction(platform.sessions) as session:
         host = _read(session, name, lock=True)
         host.draining = draining
-        return _view_one(session, host)
+        return _view_one(session, host, platform.settings.jobs.pool_zone)
 
 
 def remove_host(platform: platform_module.Platform, name: str) -> None:
@@ -578,6 +617,14 @@ def remove_host(platform: platform_module.Platform, name: str) -> None:
                 "release or scale in that cluster before removing the host",
                 f"主机 {name} 正在承载集群 {view.cluster} 的节点 {view.node}：请先排空它，再释放"
                 "或缩容该集群，然后移除主机",
+                code="HostInUse",
+            )
+        if expected_flink(session, host.address):
+            raise errors.Conflict(
+                f"host {name} runs jobs' processes (the shared pool): drain it, then wait "
+                "until those jobs stop (or stop them) before removing the host",
+                f"主机 {name} 正在运行作业进程（共享资源池）：请先排空它，"
+                "待这些作业停止后再移除主机",
                 code="HostInUse",
             )
         host_store.delete_host(session=session, host_id=host.id)
@@ -609,7 +656,14 @@ def choose_for(
     region: str,
     wanted: list[tuple[str, str]],
 ) -> list[host_rules.Candidate]:
-    """In a hosts zone: one free host per wanted (role, type), inside the subnet."""
+    """In a hosts zone: one free host per wanted (role, type), inside the subnet; never in
+    the zone of the shared pool."""
+    if zone.id == pool_zone_id(session, platform):
+        raise errors.Conflict(
+            f"zone {zone.name} holds the shared pool's hosts: choose another zone for the cluster",
+            f"可用区 {zone.name} 的主机用于共享资源池：请为集群选择其他可用区",
+            code="ZoneServesPool",
+        )
     catalog_ = machine_types.load(session, platform, region)
     types = []
     for role, name in wanted:

@@ -22,7 +22,7 @@ from rtcompute.domain import cluster_events
 from rtcompute.domain import clusters as cluster_rules
 from rtcompute.domain import engines as engine_rules
 from rtcompute.domain import hosts as host_rules
-from rtcompute.services.capacity import clusters
+from rtcompute.services.capacity import clusters, hosts
 from rtcompute.services.kernel import platform as platform_module
 from rtcompute.store import clusters as cluster_store
 from rtcompute.store import db
@@ -140,11 +140,24 @@ def _back_to_running(
         clusters.move(session, platform, cluster, cluster_rules.RUNNING)
 
 
-def _hosts_missing(session: db.Session, cluster_id: int, version: str) -> tuple[int, int]:
-    """(hosts of the cluster without a ready copy of the version, their mean progress in
-    percent): lost hosts are not waited for."""
+def _hosts_of(
+    session: db.Session, platform: platform_module.Platform, row: engine_tables.EngineDeployment
+) -> list[host_store.Host]:
+    """The joined hosts a deployment's target runs on: its cluster's, or the shared pool's."""
+    if row.cluster_id is not None:
+        return host_store.hosts_of_cluster(session=session, cluster_id=row.cluster_id)
+    if row.target == engine_rules.POOL:
+        return hosts.pool_hosts(session, platform)
+    return []
+
+
+def _hosts_missing(
+    session: db.Session, hosts_: list[host_store.Host], version: str
+) -> tuple[int, int]:
+    """(hosts without a ready copy of the version, their mean progress in percent): lost
+    hosts are not waited for."""
     percents = []
-    for host in host_store.hosts_of_cluster(session=session, cluster_id=cluster_id):
+    for host in hosts_:
         if host.lost_since is not None:
             continue
         copy = engine_store.read_copy(
@@ -173,8 +186,9 @@ def finish_deployments(platform: platform_module.Platform, host: str) -> list[st
         ):
             if row.version not in ready:
                 continue
-            if row.cluster_id is not None:
-                missing, percent = _hosts_missing(session, row.cluster_id, row.version)
+            waiting_on = _hosts_of(session, platform, row)
+            if waiting_on:
+                missing, percent = _hosts_missing(session, waiting_on, row.version)
                 if missing:
                     row.phase, row.progress = "hosts", max(0, min(99, percent))
                     continue
@@ -196,13 +210,13 @@ def copy_failed(
     version: str,
     message: str,
     *,
-    cluster_id: int | None = None,
+    target: str | None = None,
 ) -> list[Failed]:
-    """The install failed: waiting deployments (of `cluster_id` only, for a joined host's
+    """The install failed: waiting deployments (of `target` only, for a joined host's
     copy) fail with the message, their clusters run on with their previous versions, the
     copy row goes (a new request retries from scratch)."""
     with db.transaction(platform.sessions) as session:
-        return _copy_failed(session, platform, host, version, message, cluster_id)
+        return _copy_failed(session, platform, host, version, message, target)
 
 
 def _copy_failed(
@@ -211,7 +225,7 @@ def _copy_failed(
     host: str,
     version: str,
     message: str,
-    cluster_id: int | None,
+    target: str | None,
 ) -> list[Failed]:
     failed: list[Failed] = []
     now = platform.now()
@@ -219,7 +233,7 @@ def _copy_failed(
     for row in engine_store.list_deployments(session=session, states=(engine_rules.INSTALLING,)):
         if row.version != version:
             continue
-        if cluster_id is not None and row.cluster_id != cluster_id:
+        if target is not None and row.target != target:
             continue
         # the shared pool is the operator's: its row keeps the cause itself
         said = (
@@ -264,13 +278,11 @@ def _reported(host: host_store.Host) -> dict[str, dict[str, Any]]:
     }
 
 
-def _answers(session: db.Session, cluster_id: int, version: str, entry: dict[str, Any]) -> bool:
-    """Whether a host's failed install answers the cluster's current request of the version
+def _answers(session: db.Session, target: str, version: str, entry: dict[str, Any]) -> bool:
+    """Whether a host's failed install answers its target's current request of the version
     (not an earlier one the agent has not heard was over)."""
     for row in engine_store.list_deployments(
-        session=session,
-        target=engine_rules.cluster_target(cluster_id),
-        states=(engine_rules.INSTALLING,),
+        session=session, target=target, states=(engine_rules.INSTALLING,)
     ):
         if row.version == version:
             return entry.get("request") == engine_rules.install_request(row.id, row.created_at)
@@ -291,17 +303,13 @@ def sync_hosts(platform: platform_module.Platform) -> list[Failed]:
             for version in rows:
                 if version not in reported:
                     engine_store.delete_copy(session=session, host=name, version=version)
-            node = (
-                session.get(cluster_store.Node, host.node_id) if host.node_id is not None else None
-            )
+            target = hosts.engine_target(session, platform, host)
             for version, entry in reported.items():
                 state = entry.get("state")
                 if state == "failed":
-                    if node is not None and _answers(session, node.cluster_id, version, entry):
+                    if target is not None and _answers(session, target, version, entry):
                         message = f"host {host.name}: {str(entry.get('message', ''))[:1000]}"
-                        failed += _copy_failed(
-                            session, platform, name, version, message, node.cluster_id
-                        )
+                        failed += _copy_failed(session, platform, name, version, message, target)
                     continue
                 if state not in (engine_rules.COPY_READY, engine_rules.COPY_INSTALLING):
                     continue

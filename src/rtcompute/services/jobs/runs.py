@@ -17,8 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from rtcompute.domain import flinkconf, job_events, sqlscript
+from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import job_placement as placement
 from rtcompute.domain import jobs as job_rules
+from rtcompute.services.capacity import hosts as host_service
 from rtcompute.services.capacity import machine_types
 from rtcompute.services.jobs import paths as job_paths
 from rtcompute.services.jobs import resources as job_resources
@@ -271,6 +273,8 @@ def _rooms(
 ) -> tuple[list[placement.Master], list[placement.Slave]]:
     slots = placement.slots_by_node(live)
     managers = placement.jobmanagers_by_node(live)
+    if project.cluster_id is None and platform.settings.jobs.pool_zone:
+        return _pool_hosts(platform, session, slots, managers)
     if project.cluster_id is None:
         pool_slots = platform.settings.jobs.pool_slots - slots.get(POOL_NODE, 0)
         return (
@@ -297,6 +301,35 @@ def _rooms(
         placement.Slave(key + n.name, host[n.id], usable - slots.get(key + n.name, 0))
         for n in nodes
         if n.role == "slave" and n.state == "running" and n.id not in lost
+    ]
+    return masters, slaves
+
+
+def _pool_hosts(
+    platform: platform_module.Platform,
+    session: db.Session,
+    slots: dict[str, int],
+    managers: dict[str, int],
+) -> tuple[list[placement.Master], list[placement.Slave]]:
+    """The shared pool on joined hosts (`RTC_JOBS__POOL_ZONE`): every host in service is
+    both a master and a slave, with its CU as slots (docs/hosts.md)."""
+    found = host_service.pool_hosts(session, platform)
+    if not found:
+        raise CannotStart(
+            f"the shared pool's zone {platform.settings.jobs.pool_zone} has no host in "
+            "service: the operator joins hosts to it (docs/hosts.md)"
+        )
+    key = f"{POOL_NODE}:"
+    masters = [
+        placement.Master(key + h.name, h.address, managers.get(key + h.name, 0)) for h in found
+    ]
+    slaves = [
+        placement.Slave(
+            key + h.name,
+            h.address,
+            host_rules.pool_slots(h.cores, h.memory_mb) - slots.get(key + h.name, 0),
+        )
+        for h in found
     ]
     return masters, slaves
 
