@@ -34,3 +34,11 @@ def leading_jobmanager(run_dir: Path) -> str:
         raise AssertionError(f"no JobManager of {run_dir} says it leads")
     latest = max(grants)[1]
     return "jobmanager-" + latest.split("jobmanager-", 1)[1].split(".", 1)[0].split("-")[0]
+
+
+def uid_of(pid: int) -> int:
+    """The real user id a process runs as."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"process {pid} has no Uid line")

@@ -153,6 +153,16 @@ def test_a_job_survives_a_lost_slave_host_and_its_leading_master_host(
         (lost,) = [i for i in slaves if flink_pids(lab, i, marker, "taskmanager")]
         (other,) = [i for i in slaves if i != lost]
         wait_for("a checkpoint", lambda: bool(tenant.savepoints(job, "checkpoint")), timeout=60)
+        # the logs and stdout of the processes on the hosts, read through the platform
+        files = ok(client.get(f"{job}/logs"))
+        logs = {(f["process"], f["kind"]) for f in files}
+        assert {("jobmanager-0", "log"), ("taskmanager-0", "out")} <= logs, logs
+        (name,) = [
+            f["name"]
+            for f in files
+            if (f["process"], f["kind"]) == ("jobmanager-0", "log") and f["name"].endswith("log")
+        ]
+        assert "StandaloneSessionClusterEntrypoint" in client.get(f"{job}/logs/{name}").text
 
         def pids() -> dict[int, list[int]]:
             return {

@@ -20,7 +20,7 @@ from tests.e2e.test_engines_flow import installed, ok
 from tests.e2e.test_jobs_flow import V2, Tenant, expected_windows, out_dir, output_rows
 from tests.e2e.test_jobs_on_hosts import join_hosts, server_env, tenant_network
 from tests.engines_fixtures import InstalledEngines, engine_home
-from tests.flink_runs import flink_pids
+from tests.flink_runs import flink_pids, uid_of
 from tests.integration.test_cluster_reconciler import kill_all_under
 from tests.integration.test_clusters_api import SMALL
 from tests.integration.test_host_agent import command_lines
@@ -85,6 +85,12 @@ def test_a_shared_project_job_runs_on_the_pool_s_hosts(
         managers = [i for i in range(HOSTS) if flink_pids(lab, i, marker, "jobmanager")]
         workers = [i for i in range(HOSTS) if flink_pids(lab, i, marker, "taskmanager")]
         assert len(managers) == 1 and len(workers) == 1, (managers, workers)
+        # tenant work on a host runs as the tenant's own user, never as root
+        for i in managers + workers:
+            for pid in flink_pids(lab, i, marker, "jobmanager") + flink_pids(
+                lab, i, marker, "taskmanager"
+            ):
+                assert uid_of(pid) != 0
         busy = f"h{workers[0]}"
         refused = hosts_api.delete(f"/hosts/{busy}")
         assert (refused.status_code, refused.json()["code"]) == (409, "HostInUse")

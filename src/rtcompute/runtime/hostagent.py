@@ -19,14 +19,13 @@ import contextlib
 import json
 import logging
 import os
-import re
 import shutil
 import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,9 @@ from typing import Any
 import httpx
 
 import rtcompute
-from rtcompute import settings as settings_module
 from rtcompute.domain import hosts as host_rules
 from rtcompute.domain import signatures
-from rtcompute.runtime import hostengines, processes
-from rtcompute.runtime.flink import cluster as flink_cluster
-from rtcompute.runtime.flink import hosted
-from rtcompute.runtime.providers import base as provider_base
-from rtcompute.runtime.providers import local as local_provider
+from rtcompute.runtime import hostwork
 
 log = logging.getLogger("rtcompute.agent")
 
@@ -49,56 +43,6 @@ API = "/api/v1/agent"
 EXIT_REMOVED = 3
 EXIT_REFUSED = 2
 DEFAULT_PORT = 7400
-NODE_CALLS = frozenset(
-    {
-        "/v1/components/find",
-        "/v1/components/start",
-        "/v1/components/probe",
-        "/v1/components/stop",
-        "/v1/nodes/remove",
-        "/v1/flink/start",
-        "/v1/flink/find",
-        "/v1/flink/stop",
-        "/v1/flink/kill",
-        "/v1/flink/memory-kills",
-    }
-)
-NODE_NAME = re.compile(r"(master|slave)-[0-9]{1,4}")
-# the argument every Flink process of a run carries (runtime/flink/cluster.markers)
-MARKER = f"{flink_cluster.MARKER_KEY}="
-STALE_AFTER_SECONDS = 20.0
-
-
-def _flink_processes() -> list[tuple[int, list[str]]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        argv = processes.cmdline(int(entry.name))
-        if (
-            argv
-            and os.path.basename(argv[0]) not in processes.WRAPPERS
-            and any(MARKER in a for a in argv)
-        ):
-            found.append((int(entry.name), argv))
-    return found
-
-
-def _network_namespace(pid: int) -> str:
-    try:
-        return os.readlink(f"/proc/{pid}/ns/net")
-    except OSError:
-        return ""
-
-
-def _age_seconds(pid: int) -> float:
-    found = processes.stat(pid)
-    if found is None:
-        return 0.0
-    uptime = float(Path("/proc/uptime").read_text().split()[0])
-    return uptime - found.start_time / os.sysconf("SC_CLK_TCK")
-
-
 MAX_CALL_BYTES = 1 << 20
 
 
@@ -295,17 +239,7 @@ class Agent:
         self.exit_code = 0
         self.last_answer: dict[str, Any] = {}
         self.server: ThreadingHTTPServer | None = None
-        # the node processes of this host, run as the `local` provider runs them, under the
-        # agent's state directory
-        self.provider = local_provider.LocalProvider(
-            settings_module.Settings(data_dir=state.directory)
-        )
-        self.lock = threading.Lock()
-        here = _network_namespace(os.getpid())
-        self.launcher = flink_cluster.FlinkLauncher(
-            owns=lambda pid: _network_namespace(pid) == here
-        )
-        self.engines = hostengines.Engines(state.directory / "engines", in_use=self.runs_version)
+        self.work = hostwork.HostWork(state.directory, identity.address, identity.name)
 
     # ------------------------------------------------------------ calls to the platform
 
@@ -330,38 +264,15 @@ class Agent:
     def report(self) -> dict[str, Any]:
         return {
             "uptime_seconds": round(time.monotonic() - self.started, 1),
-            "engines": self.engines.report(),
+            "engines": self.work.engines.report(),
         }
-
-    def runs_version(self, version: str) -> bool:
-        """Whether a Flink process of this host runs from its copy of the version."""
-        copy = str(self.engines.home / version)
-        here = _network_namespace(os.getpid())
-        return any(
-            copy in " ".join(argv) and _network_namespace(pid) == here
-            for pid, argv in _flink_processes()
-        )
 
     def beat(self) -> None:
         """One heartbeat; AgentError when the platform says this host is no more."""
         response = self.call("POST", "/heartbeat", {"report": self.report()})
         if response.status_code == 200:
             self.last_answer = response.json()
-            expected = self.last_answer.get("flink")
-            if isinstance(expected, list):
-                with self.lock:
-                    self.sweep({str(path) for path in expected})
-            engines = self.last_answer.get("engines")
-            if isinstance(engines, dict) and isinstance(engines.get("versions"), list):
-                self.engines.want(
-                    [str(v) for v in engines["versions"]],
-                    dict(engines.get("source") or {}),
-                    keep=[str(v) for v in engines.get("keep") or []],
-                    unused_seconds=float(engines.get("unused_seconds") or 0.0),
-                    requests={
-                        str(k): str(v) for k, v in dict(engines.get("requests") or {}).items()
-                    },
-                )
+            self.work.answered(self.last_answer)
             return
         code = ""
         with contextlib.suppress(ValueError):
@@ -373,27 +284,6 @@ class Agent:
                 EXIT_REMOVED,
             )
         log.warning("heartbeat refused: %s", _refusal(response))
-
-    def sweep(self, expected: set[str]) -> list[int]:
-        """Stop this host's Flink processes the platform no longer places here (a run that
-        moved off this host while it was lost, or ended meanwhile): never a second copy of
-        a job's process. A process younger than `STALE_AFTER_SECONDS` is left alone: the
-        answer may have been computed just before it was placed."""
-        here = _network_namespace(os.getpid())
-        stale: dict[int, Sequence[str]] = {}
-        found = _flink_processes()
-        for pid, argv in found:
-            marker = next(a for a in argv if MARKER in a)
-            path = marker.split("=", 1)[1]
-            if path in expected or _network_namespace(pid) != here:
-                continue
-            if _age_seconds(pid) < STALE_AFTER_SECONDS:
-                continue
-            stale[pid] = [marker]
-        if stale:
-            log.warning("stopping %d stale Flink processes: %s", len(stale), sorted(stale))
-            processes.terminate(list(stale), markers=stale, grace=5.0)
-        return sorted(stale)
 
     def heartbeats(self) -> None:
         silent_since: float | None = None
@@ -436,11 +326,9 @@ class Agent:
             status = {"host": self.identity.name, "host_id": self.identity.host_id}
             status.update(self.report())
             return 200, json.dumps(status).encode(), nonce
-        if method == "POST" and target in NODE_CALLS:
+        if method == "POST" and target in hostwork.CALLS:
             try:
-                payload = json.loads(body)
-                with self.lock:
-                    answer = self.node_call(target, payload)
+                answer = self.work.call(target, json.loads(body))
             except (ValueError, KeyError, TypeError) as exc:
                 refused = {"code": "Agent.BadCall", "message": str(exc)[:200]}
                 return 400, json.dumps(refused).encode(), nonce
@@ -450,80 +338,6 @@ class Agent:
                 return 500, json.dumps(failed)[:2000].encode(), nonce
             return 200, json.dumps(answer).encode(), nonce
         return 404, b'{"code": "Agent.NoSuchCall"}', nonce
-
-    # ------------------------------------------------------------ the nodes on this host
-
-    def node_directory(self, cluster_id: int, name: str) -> Path:
-        if not NODE_NAME.fullmatch(name) or cluster_id < 1:
-            raise ValueError(f"{name[:40]!r} of cluster {cluster_id} is no node")
-        return self.provider.node_directory(cluster_id, name)
-
-    def flink_call(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Run one of the job runtime's calls for the processes of a run on this host."""
-        cluster = hosted.cluster_from_dict(payload["cluster"])
-        # the run's processes here run from this host's own copy of its version
-        copy = self.engines.home_of(cluster.version)
-        if copy is not None:
-            cluster = replace(cluster, engine_home=copy)
-        if target == "/v1/flink/stop":
-            mine = [p for p in cluster.processes if p.host == self.identity.address]
-            hosted.stop(self.launcher, cluster, mine)
-            return {}
-        process = hosted.process_named(cluster, str(payload["process"]))
-        if process.host != self.identity.address:
-            raise ValueError(f"{process.name} is not on this host ({process.host})")
-        if target == "/v1/flink/start":
-            if copy is None:
-                return {
-                    "waiting": f"{cluster.version} is not installed on host "
-                    f"{self.identity.name} yet"
-                }
-            try:
-                return {"pid": hosted.start(self.launcher, cluster, process)}
-            except hosted.LaunchError as exc:
-                log.warning("cannot start %s of %s: %s", process.name, cluster.run_key, exc)
-                return {"refused": str(exc)}
-        if target == "/v1/flink/find":
-            return {"pid": self.launcher.find(cluster, process)}
-        if target == "/v1/flink/kill":
-            self.launcher.kill(cluster, process)
-            return {}
-        return {"kills": self.launcher.memory_kills(cluster, process)}
-
-    def node_call(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Run one of the cluster reconciler's provider calls on this host."""
-        if target.startswith("/v1/flink/"):
-            return self.flink_call(target, payload)
-        if target == "/v1/nodes/remove":
-            cluster_id = int(payload["cluster_id"])
-            directory = self.node_directory(cluster_id, str(payload["name"]))
-            self.provider.remove_node(
-                provider_base.NodeSpec(cluster_id, directory.name, directory, 0)
-            )
-            with contextlib.suppress(OSError):
-                directory.parent.rmdir()  # the cluster's folder, once its last node is gone
-            return {}
-        if target == "/v1/components/stop":
-            listed = [
-                provider_base.component_from_dict(raw, self.node_directory)
-                for raw in payload["components"]
-            ]
-            self.provider.stop(listed)
-            return {}
-        component = provider_base.component_from_dict(payload, self.node_directory)
-        if component.node.host != self.identity.address:
-            raise ValueError(f"the node is not on this host ({component.node.host})")
-        if target == "/v1/components/find":
-            return {"pid": self.provider.find(component)}
-        if target == "/v1/components/start":
-            try:
-                return {"pid": self.provider.start(component)}
-            except provider_base.ProviderError as exc:
-                log.warning("cannot start %s: %s", component.kind, exc.detail)
-                return {"refused": {"en": exc.said.en, "zh": exc.said.zh}}
-        health = self.provider.probe(component)
-        detail = {"en": health.detail.en, "zh": health.detail.zh}
-        return {"answers": health.answers, "detail": detail, "mode": health.mode}
 
     def serve(self) -> ThreadingHTTPServer:
         agent = self
