@@ -6,14 +6,17 @@ restart, and stops when its host is removed.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -192,14 +195,9 @@ def command_lines(lab: netlab.Lab, i: int) -> list[str]:
     return lines
 
 
-def test_a_three_master_cluster_runs_its_nodes_on_its_hosts(
-    lab5: netlab.Lab, tmp_path: Path
-) -> None:
-    """The nodes' processes (node agents, the ZooKeeper quorum) run on the hosts, bound to
-    their addresses, started by the hosts' agents; an agent restart adopts them; a release
-    stops them and frees the hosts."""
-    lab = lab5
-    live = start_server(
+def cluster_server(tmp_path: Path) -> LiveServer:
+    """`rtc up` whose clusters reconciler runs (jobs and engines do not)."""
+    return start_server(
         tmp_path / "data",
         {
             "RTC_HOST": "0.0.0.0",
@@ -209,46 +207,95 @@ def test_a_three_master_cluster_runs_its_nodes_on_its_hosts(
         },
         port=free_port(),
     )
+
+
+def join_all(
+    lab: netlab.Lab, live: LiveServer, admin: httpx.Client, tmp_path: Path
+) -> list[subprocess.Popen[str]]:
+    """Every host of the lab joined to the hosts zone `rack1`: their agents, reporting."""
+    assert admin.post("/zones", json={"name": "rack1", "provider": "hosts"}).status_code == 201
+    agents = []
+    for i in range(len(lab.names)):
+        token = admin.post("/hosts/join-tokens", json={"zone": "rack1"}).json()["token"]
+        agents.append(start_agent(lab, live, i, tmp_path / f"h{i}", token))
+    wait_for("the hosts reporting", lambda: len(reporting(admin)) == len(lab.names), 30)
+    return agents
+
+
+def tenant_of(live: LiveServer, lab: netlab.Lab) -> tuple[httpx.Client, Any]:
+    """A tenant with its service role, a network whose subnet is the lab's (zone `rack1`)
+    and a bucket `acme-udfs`."""
+    tenant = httpx.Client(base_url=live.url, timeout=10)
+    owner = account(tenant)  # type: ignore[arg-type]
+    authorize_service_role(tenant, owner)  # type: ignore[arg-type]
+    network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
+    body = {"name": "net1", "cidr": network}
+    ok(tenant.post(f"{API}/networks", headers=owner.headers, json=body), 201)
+    subnet = {"name": "sub1", "cidr": lab.subnet, "zone": "rack1"}
+    ok(tenant.post(f"{API}/networks/net1/subnets", headers=owner.headers, json=subnet), 201)
+    ok(tenant.post(f"{API}/buckets", headers=owner.headers, json={"name": "acme-udfs"}), 201)
+    return tenant, owner
+
+
+def new_cluster(tenant: httpx.Client, owner: Any, order: dict[str, Any]) -> Callable[[], str]:
+    """Cluster `cluster1` of the paid order in `rack1`: a reader of its state."""
+    body = {"order_id": order["id"], "name": "cluster1", "description": "", "bucket": "acme-udfs"}
+    body |= {"network": "net1", "subnet": "sub1", "zone": "rack1"}
+    ok(tenant.post(f"{API}/clusters", headers=owner.headers, json=body), 201)
+
+    def state() -> str:
+        found: str = tenant.get(f"{API}/clusters/cluster1", headers=owner.headers).json()["state"]
+        return found
+
+    return state
+
+
+@dataclass
+class OnHosts:
+    live: LiveServer
+    admin: httpx.Client
+    tenant: httpx.Client
+    owner: Any
+    state: Callable[[], str]
+    agents: list[subprocess.Popen[str]]
+
+    def unpack(
+        self,
+    ) -> tuple[
+        LiveServer, httpx.Client, httpx.Client, Any, Callable[[], str], list[subprocess.Popen[str]]
+    ]:
+        return self.live, self.admin, self.tenant, self.owner, self.state, self.agents
+
+
+@contextlib.contextmanager
+def cluster_on_hosts(lab: netlab.Lab, tmp_path: Path, shape: dict[str, Any]) -> Iterator[OnHosts]:
+    """Every host of the lab joined, a tenant's cluster `cluster1` of `shape` running on
+    them; its agents killed and `rtc up` stopped afterwards."""
+    live = cluster_server(tmp_path)
     agents: list[subprocess.Popen[str]] = []
     try:
         admin = operator(live)
-        assert admin.post("/zones", json={"name": "rack1", "provider": "hosts"}).status_code == 201
-        for i in range(5):
-            token = admin.post("/hosts/join-tokens", json={"zone": "rack1"}).json()["token"]
-            agents.append(start_agent(lab, live, i, tmp_path / f"h{i}", token))
-        wait_for("five hosts reporting", lambda: len(reporting(admin)) == 5, 30)
-        tenant = httpx.Client(base_url=live.url, timeout=10)
-        owner = account(tenant)  # type: ignore[arg-type]
-        authorize_service_role(tenant, owner)  # type: ignore[arg-type]
-        network = str(ipaddress.ip_network(lab.subnet).supernet(new_prefix=16))
-        ok(
-            tenant.post(
-                f"{API}/networks", headers=owner.headers, json={"name": "net1", "cidr": network}
-            ),
-            201,
-        )
-        subnet = {"name": "sub1", "cidr": lab.subnet, "zone": "rack1"}
-        ok(tenant.post(f"{API}/networks/net1/subnets", headers=owner.headers, json=subnet), 201)
-        ok(tenant.post(f"{API}/buckets", headers=owner.headers, json={"name": "acme-udfs"}), 201)
-        order = paid_order(tenant, owner, **SMALL | {"master_count": 3})  # type: ignore[arg-type]
-        body = {
-            "order_id": order["id"],
-            "name": "cluster1",
-            "description": "",
-            "bucket": "acme-udfs",
-            "network": "net1",
-            "subnet": "sub1",
-            "zone": "rack1",
-        }
-        ok(tenant.post(f"{API}/clusters", headers=owner.headers, json=body), 201)
-
-        def state() -> str:
-            found: str = tenant.get(f"{API}/clusters/cluster1", headers=owner.headers).json()[
-                "state"
-            ]
-            return found
-
+        agents += join_all(lab, live, admin, tmp_path)
+        tenant, owner = tenant_of(live, lab)
+        state = new_cluster(tenant, owner, paid_order(tenant, owner, **shape))  # type: ignore[arg-type]
         wait_for("the cluster running on its hosts", lambda: state() == "running", 120)
+        yield OnHosts(live, admin, tenant, owner, state, agents)
+    finally:
+        for agent in agents:
+            agent.kill()
+            agent.wait(5)
+        stop_server(live)
+
+
+def test_a_three_master_cluster_runs_its_nodes_on_its_hosts(
+    lab5: netlab.Lab, tmp_path: Path
+) -> None:
+    """The nodes' processes (node agents, the ZooKeeper quorum) run on the hosts, bound to
+    their addresses, started by the hosts' agents; an agent restart adopts them; a release
+    stops them and frees the hosts."""
+    lab = lab5
+    with cluster_on_hosts(lab, tmp_path, SMALL | {"master_count": 3}) as on:
+        live, admin, tenant, owner, state, agents = on.unpack()
         detail = tenant.get(f"{API}/clusters/cluster1", headers=owner.headers).json()
         by_host = {h["node"]: h for h in admin.get("/hosts").json()}
         assert set(by_host) == {"master-1", "master-2", "master-3", "slave-1", "slave-2"}
@@ -290,11 +337,6 @@ def test_a_three_master_cluster_runs_its_nodes_on_its_hosts(
                 if "zookeeper" in line.lower() or "rtcompute.runtime.agent " in line
             ]
             assert leftover == [], leftover
-    finally:
-        for agent in agents:
-            agent.kill()
-            agent.wait(5)
-        stop_server(live)
 
 
 def four_letter_mode(address: str, port: int) -> str:
@@ -307,3 +349,44 @@ def four_letter_mode(address: str, port: int) -> str:
         if line.startswith("Mode:"):
             return line.split(":", 1)[1].strip()
     return ""
+
+
+@pytest.fixture
+def lab4() -> Iterator[netlab.Lab]:
+    yield from netlab.for_test(4)
+
+
+def test_scale_out_claims_a_host_and_scale_in_gives_it_back(
+    lab4: netlab.Lab, tmp_path: Path
+) -> None:
+    """A cluster on hosts scales out onto a free host (none free: the guide's "ECS库存不足")
+    and back in: the host is free again and its node's processes are gone."""
+    lab = lab4
+    with cluster_on_hosts(lab, tmp_path, SMALL) as on:
+        _, admin, tenant, owner, state, _ = on.unpack()
+        (free,) = [h for h in admin.get("/hosts").json() if h["state"] == "ready"]
+        scale = f"{API}/clusters/cluster1/scale"
+        # two more slaves: one host is free
+        order = ok(tenant.post(scale, headers=owner.headers, json={"slave_count": 4}), 201)
+        short = tenant.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers)
+        assert short.status_code == 409, short.text
+        assert short.json()["code"] == "ZoneCapacityExceeded"
+        assert "ECS stock is short in zone rack1: 1 free hosts" in short.json()["message"]
+        order = ok(tenant.post(scale, headers=owner.headers, json={"slave_count": 3}), 201)
+        ok(tenant.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers))
+        wait_for("scaled out", lambda: state() == "running", 90)
+        (claimed,) = [h for h in admin.get("/hosts").json() if h["name"] == free["name"]]
+        assert (claimed["state"], claimed["node"]) == ("in_use", "slave-3")
+        index = {lab.address(i): i for i in range(len(lab.names))}
+        where = index[free["address"]]
+        assert "rtcompute.runtime.agent" in " ".join(command_lines(lab, where))
+        # back to two slaves: the host is free again, nothing of the node runs there
+        order = ok(tenant.post(scale, headers=owner.headers, json={"slave_count": 2}), 201)
+        ok(tenant.post(f"{API}/orders/{order['id']}/pay", headers=owner.headers))
+        wait_for("scaled in", lambda: state() == "running", 90)
+        wait_for(
+            "the host free",
+            lambda: admin.get(f"/hosts/{free['name']}").json()["state"] == "ready",
+            10,
+        )
+        assert "rtcompute.runtime.agent" not in " ".join(command_lines(lab, where))
