@@ -20,7 +20,7 @@ import pytest
 from rtcompute.runtime.engines import installer
 from tests import netlab
 from tests.conftest import free_port, start_server, stop_server
-from tests.engines_fixtures import InstalledEngines, engine_home
+from tests.engines_fixtures import InstalledEngines, copy_engine, engine_home
 from tests.integration.test_cluster_reconciler import kill_all_under
 from tests.integration.test_clusters_api import SMALL
 from tests.integration.test_host_agent import operator, reporting, start_agent
@@ -99,9 +99,15 @@ def test_hosts_install_their_cluster_s_version_and_remove_it_when_freed(
         assert "flink-2.2.1" in version()["message"]
         wait_for("the cluster running again", lambda: cluster()["state"] == "running", 10)
         assert "installing flink-2.2.1 on cluster1 failed" in server.log()
+        assert "the platform's wheelhouse" in server.log()  # the operator reads the cause
+        assert "is not visible on this host" in server.log()
 
         # from the wheelhouse: every host installs it, the cluster deploys until then
+        # this machine's copy goes too (no target uses it), then comes back at once, so that
+        # the next install waits on the hosts alone
+        wait_for("this machine's unused copy removed", lambda: not (home / V2).exists(), 30)
         stop_server(server)
+        copy_engine(installed_engines.path(V2), home / V2)
         env["RTC_ENGINE_WHEELHOUSE"] = str(engine_wheelhouse)
         server = start_server(tmp_path / "data", env, port=port)  # the sessions carry on
         ok(tenant.post(f"{API}/clusters/cluster1/versions", json={"version": V2}), 201)

@@ -100,7 +100,7 @@ class EngineReconciler:
                 self._attempt(version, functools.partial(self._start, version))
         # the joined hosts' own copies, installed by their agents (runtime/hostengines.py)
         for failed in engine_copies.sync_hosts(self.platform):
-            log.warning("engine %s: a host's install failed: %s", failed.version, failed.message)
+            log.warning("engine %s: the install failed on %s", failed.version, failed.cause)
             self._alert(failed)
         for done in engine_copies.finish_deployments(self.platform, HOST):
             log.info("engine version installed: %s", done)

@@ -160,6 +160,13 @@ class Engines:
 
         log.info("installing engine %s from %s", version, source)
         try:
+            wheelhouse = source.get("wheelhouse")
+            if wheelhouse and not Path(str(wheelhouse)).is_dir():
+                raise installer_module.InstallFailed(
+                    f"the platform's wheelhouse {wheelhouse} is not visible on this host: mount "
+                    'it at the same path (docs/hosts.md, "Engine versions on hosts"), or '
+                    "unset RTC_ENGINE_WHEELHOUSE to install from the package index"
+                )
             self.installer(source).install(version, progress)
         except Exception as exc:  # the install's failure, reported to the platform
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__

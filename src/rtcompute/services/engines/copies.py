@@ -48,6 +48,7 @@ class Failed:
     target: str  # the cluster's name, or "the shared pool"
     version: str
     message: str  # what its owner is told (a tenant: no detail of the operator's setup)
+    cause: str = ""  # what failed, for the operator's log
 
 
 def tenant_message(version: str) -> str:
@@ -258,6 +259,7 @@ def _copy_failed(
                 cluster.name if cluster else "the shared pool",
                 version,
                 said.en,
+                message,
             )
         )
     return failed
