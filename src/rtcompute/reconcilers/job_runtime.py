@@ -177,10 +177,15 @@ class FlinkRuntime:
             return None
         assert self.platform is not None
         mounts = job_runs.sandbox_mounts(self.platform, work)
+        settings = self.platform.settings
         return sandbox.Tenant(
             sandbox.user_of(work.account_id),
             tuple(sandbox.Mount(path, writable, owned=True) for path, writable in mounts)
             + self.shared_mounts,
+            (
+                (settings.jobs.port_min, settings.jobs.port_max),
+                (settings.local_provider.port_min, settings.local_provider.port_max),
+            ),
         )
 
     def _agent(self, host: str) -> provider_base.AgentLink | None:

@@ -90,11 +90,16 @@ def guard_run(
     ports: tuple[int, int],
     uid: int,
     zookeeper: Sequence[int],
+    *,
+    closed: Sequence[tuple[int, int]] = (),
 ) -> None:
     """The rules of one run: its block open to the platform and the account only (the
     engine workers submit through the platform's relay); the account's own connections to
-    its block and its ZooKeeper accepted; the rest of loopback closed to the account.
-    Replaces any rule of another run on the same ports."""
+    its block and its ZooKeeper accepted; the rest of loopback closed to the account, and
+    the `closed` port ranges on every address (another host's runs and ZooKeeper members:
+    on joined hosts a run's ports listen on the host's address, where the rules of the
+    host it runs on cannot tell one remote tenant from another). Replaces any rule of
+    another run on the same ports."""
     low, high = ports
     comment = f"run {run_key}"
     platform_uid = os.geteuid()
@@ -125,8 +130,14 @@ def guard_run(
             )
         if not any(str(r.get("comment", "")) == f"uid {uid}" for r in _rules("tenants")):
             for family in ("ip daddr 127.0.0.0/8", "ip6 daddr ::1"):
-                closed = f"meta skuid {uid} {family} reject"
-                lines.append(f'add rule inet {TABLE} tenants {closed} comment "uid {uid}"')
+                rejected = f"meta skuid {uid} {family} reject"
+                lines.append(f'add rule inet {TABLE} tenants {rejected} comment "uid {uid}"')
+        present = {str(r.get("comment", "")) for r in _rules("tenants")}
+        for low_port, high_port in closed:
+            mark = f"uid {uid} ports {low_port}-{high_port}"
+            if mark not in present:
+                spec = f"meta skuid {uid} tcp dport {low_port}-{high_port} reject with tcp reset"
+                lines.append(f'add rule inet {TABLE} tenants {spec} comment "{mark}"')
         _script(lines)
 
 

@@ -72,6 +72,10 @@ class Tenant:
 
     user: str
     mounts: tuple[Mount, ...]
+    # port ranges (first, last) whose ports the tenant may reach on no address but its own
+    # runs' blocks and its cluster's ZooKeeper (runtime/netrules.py): the platform's jobs'
+    # and nodes' ranges, so that on joined hosts no tenant reaches another's run
+    closed_ports: tuple[tuple[int, int], ...] = ()
 
 
 def taskmanager_limits(slots: int, process_mb: int) -> Limits:

@@ -54,6 +54,7 @@ def start(
                 port_span(cluster.processes),
                 uid,
                 zookeeper_ports(cluster.config),
+                closed=cluster.tenant.closed_ports,
             )
         except netrules.RuleError as exc:
             raise LaunchError(f"cannot guard the job's ports: {exc}") from exc
@@ -88,6 +89,7 @@ def cluster_to_dict(cluster: JobCluster) -> dict[str, Any]:
         else {
             "user": cluster.tenant.user,
             "mounts": [asdict(m) for m in cluster.tenant.mounts],
+            "closed_ports": [list(span) for span in cluster.tenant.closed_ports],
         },
     }
 
@@ -105,7 +107,9 @@ def cluster_from_dict(raw: Mapping[str, Any]) -> JobCluster:
         tenant=None
         if tenant is None
         else sandbox.Tenant(
-            str(tenant["user"]), tuple(sandbox.Mount(**m) for m in tenant["mounts"])
+            str(tenant["user"]),
+            tuple(sandbox.Mount(**m) for m in tenant["mounts"]),
+            tuple((int(low), int(high)) for low, high in tenant.get("closed_ports", [])),
         ),
     )
 
