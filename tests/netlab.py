@@ -342,15 +342,20 @@ class Lab:
         self.close()
 
 
-def for_test(hosts: int) -> Iterator[Lab]:
-    """A lab of `hosts` for one test (yield from it in a fixture): skipped where namespaces
-    cannot be made, except in CI, where the multi-host tests must run."""
+def require(reason: str | None) -> None:
+    """Skip a test where namespaces cannot be made (`reason`) on a developer's machine; fail
+    it under CI, where a skip would hide the multi-host tests."""
     import pytest
 
-    reason = available()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the multi-host tests need network namespaces: {reason}")
-        pytest.skip(reason)
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI runs the multi-host tests, which need network namespaces: {reason}")
+    pytest.skip(f"network lab off: {reason}")
+
+
+def for_test(hosts: int) -> Iterator[Lab]:
+    """A lab of `hosts` for one test (yield from it in a fixture), or `require`'s skip."""
+    require(available())
     with Lab(hosts) as made:
         yield made

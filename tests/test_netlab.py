@@ -41,19 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE = "198.51.100.1"  # TEST-NET-2: an address beyond the lab (only routes are looked up)
 
 
-def _require(reason: str | None) -> None:
-    """Skip on a developer's machine without the means; fail under CI, where a skip would
-    hide the multi-host tests."""
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI runs the network lab tests: {reason}")
-    pytest.skip(f"network lab off: {reason}")
-
-
 @pytest.fixture(scope="module")
 def lab() -> Iterator[netlab.Lab]:
-    _require(netlab.available())
+    netlab.require(netlab.available())
     with netlab.Lab(3) as made:
         yield made
 
@@ -170,7 +160,7 @@ def _root_links() -> set[str]:
 
 
 def test_close_kills_and_removes_everything_and_can_be_repeated() -> None:
-    _require(netlab.available())
+    netlab.require(netlab.available())
     lab = netlab.Lab(2)
     sleeper = lab.popen(1, ["sleep", "300"])
     made = {*lab.names, lab.switch}
@@ -195,7 +185,7 @@ time.sleep(300)
 
 
 def test_sweep_removes_the_lab_of_a_killed_run() -> None:
-    _require(netlab.available())
+    netlab.require(netlab.available())
     run = subprocess.Popen(
         [sys.executable, "-c", KILLED_RUN], stdout=subprocess.PIPE, text=True, cwd=ROOT
     )
@@ -210,7 +200,7 @@ def test_sweep_removes_the_lab_of_a_killed_run() -> None:
 
 
 def test_sweep_removes_what_dead_owners_left_only() -> None:
-    _require(netlab.available())
+    netlab.require(netlab.available())
     prefix = "rtcnlt"  # apart from the other labs of the run
     # a dead owner: this pid with another start time (a killed run whose pid was reused)
     leftover, uplink = f"{prefix}-{os.getpid()}-0-0-sw", f"{prefix}{os.getpid() % 65536:04x}"
@@ -235,7 +225,7 @@ def test_forward_rules_of_the_root_namespace_do_not_reach_the_lab(lab: netlab.La
     """A forward rule of the root namespace (Docker's FORWARD DROP, or this one, which drops
     the lab's own subnet) would cut traffic between hosts of a bridge in the root namespace
     under br_netfilter; the lab's bridge is in its own namespace."""
-    _require(None if shutil.which("nft") else "`nft` is missing (Debian package nftables)")
+    netlab.require(None if shutil.which("nft") else "`nft` is missing (Debian package nftables)")
     table = f"rtcnl_drop_{os.getpid()}"
     drops = f"ip saddr {lab.subnet} drop; ip daddr {lab.subnet} drop;"
     rules = "\n".join(

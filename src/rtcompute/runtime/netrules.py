@@ -128,11 +128,11 @@ def guard_run(
             lines.append(
                 f"add rule inet {TABLE} runs meta skuid {uid} tcp dport {{ {zk} }} accept {tag}"
             )
-        if not any(str(r.get("comment", "")) == f"uid {uid}" for r in _rules("tenants")):
+        present = {str(r.get("comment", "")) for r in _rules("tenants")}
+        if f"uid {uid}" not in present:
             for family in ("ip daddr 127.0.0.0/8", "ip6 daddr ::1"):
                 rejected = f"meta skuid {uid} {family} reject"
                 lines.append(f'add rule inet {TABLE} tenants {rejected} comment "uid {uid}"')
-        present = {str(r.get("comment", "")) for r in _rules("tenants")}
         for low_port, high_port in closed:
             mark = f"uid {uid} ports {low_port}-{high_port}"
             if mark not in present:

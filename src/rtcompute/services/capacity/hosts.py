@@ -522,10 +522,9 @@ def engines_of(
     platform: platform_module.Platform, session: db.Session, target: str | None
 ) -> dict[str, Any]:
     """The versions a host must have (those its target, a cluster or the shared pool,
-    installs or holds),
-    those it may keep (held anywhere on the platform: a free host keeps them for the next
-    cluster that claims it) and the platform's install source (its wheelhouse, seen at the
-    same path on every host, or its package index)."""
+    installs or holds), those it may keep (held anywhere on the platform: a free host keeps
+    them for the next cluster that claims it) and the platform's install source (its
+    wheelhouse, seen at the same path on every host, or its package index)."""
     held = engine_store.list_deployments(session=session, states=engine_rules.HELD)
     requests = {
         d.version: engine_rules.install_request(d.id, d.created_at)
@@ -581,17 +580,14 @@ def heartbeat(platform: platform_module.Platform, host_id: int, report: dict[str
             if host.node_id is not None
             else None
         )
+        target = engine_target(session, platform, host)  # its cluster, the pool, or none
         return Beat(
-            host_rules.state(
-                lost=False,
-                draining=host.draining,
-                serving=node is not None or host.zone_id == pool_zone_id(session, platform),
-            ),
+            host_rules.state(lost=False, draining=host.draining, serving=target is not None),
             host.draining,
             node.cluster_id if node else None,
             node.name if node else None,
             expected_flink(session, host.address),
-            engines_of(platform, session, engine_target(session, platform, host)),
+            engines_of(platform, session, target),
         )
 
 
